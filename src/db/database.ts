@@ -1,0 +1,57 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Kysely, PostgresDialect, type Transaction } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.ts';
+import { createNodeSqliteDialect, openSqlite } from './sqlite-dialect.ts';
+
+export type Dialect = 'sqlite' | 'postgres';
+export type Db = Kysely<Database>;
+export type Tx = Transaction<Database>;
+/** Anything a repository can run a query on: the database or a transaction in progress. */
+export type Executor = Kysely<Database>;
+
+export interface DatabaseHandle {
+  db: Db;
+  dialect: Dialect;
+  /** Where the data lives, for logs and `/readyz` (the password is never included). */
+  location: string;
+  close(): Promise<void>;
+}
+
+const INT8_OID = 20;
+
+/** Epoch milliseconds and counts fit a JS number; pg would otherwise hand bigint columns back as strings. */
+const pgTypes = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text')) as never,
+};
+
+export function openPostgres(connectionString: string, maxConnections = 10): DatabaseHandle {
+  const pool = new pg.Pool({ connectionString, max: maxConnections, types: pgTypes });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const url = new URL(connectionString);
+  return {
+    db,
+    dialect: 'postgres',
+    location: `postgres://${url.host}${url.pathname}`,
+    close: () => db.destroy(),
+  };
+}
+
+export function openSqliteFile(file: string): DatabaseHandle {
+  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+  const db = new Kysely<Database>({ dialect: createNodeSqliteDialect(openSqlite(file)) });
+  return { db, dialect: 'sqlite', location: file, close: () => db.destroy() };
+}
+
+export function openDatabase(options: { databaseUrl?: string; dataDir: string }): DatabaseHandle {
+  return options.databaseUrl
+    ? openPostgres(options.databaseUrl)
+    : openSqliteFile(path.join(options.dataDir, 'bulkchange.db'));
+}
+
+/** Runs `work` in a transaction, or inside the caller's when it already is one. */
+export function inTransaction<T>(db: Executor, work: (tx: Tx) => Promise<T>): Promise<T> {
+  return db.isTransaction ? work(db as Tx) : db.transaction().execute(work);
+}

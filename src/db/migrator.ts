@@ -1,0 +1,56 @@
+import type { Kysely } from 'kysely';
+import { type Migration, type MigrationResultSet, Migrator } from 'kysely/migration';
+import type { Dialect } from './database.ts';
+import * as initial from './migrations/2026_11_22_0001_initial.ts';
+
+// biome-ignore lint/suspicious/noExplicitAny: migrations run against untyped, historical schemas.
+type AnyDb = Kysely<any>;
+
+interface DialectMigration {
+  up(db: AnyDb, dialect: Dialect): Promise<void>;
+  down?(db: AnyDb, dialect: Dialect): Promise<void>;
+}
+
+/** Every migration, in order. Names never change once released. */
+const migrations: Record<string, DialectMigration> = {
+  '2026_11_22_0001_initial': initial,
+};
+
+/**
+ * Kysely wraps a migration in a transaction only where DDL is transactional by its own account, which
+ * it says SQLite's is not. SQLite DDL is transactional, so every migration runs inside one on both.
+ */
+function atomic(migration: DialectMigration, dialect: Dialect): Migration {
+  const inTransaction = (db: AnyDb, step: (tx: AnyDb) => Promise<void>) =>
+    db.isTransaction ? step(db) : db.transaction().execute(step);
+  return {
+    up: (db) => inTransaction(db, (tx) => migration.up(tx, dialect)),
+    down: migration.down ? (db) => inTransaction(db, (tx) => migration.down!(tx, dialect)) : undefined,
+  };
+}
+
+export function createMigrator(db: AnyDb, dialect: Dialect, extra: Record<string, DialectMigration> = {}): Migrator {
+  const all = { ...migrations, ...extra };
+  return new Migrator({
+    db,
+    provider: {
+      getMigrations: async () =>
+        Object.fromEntries(Object.entries(all).map(([name, migration]) => [name, atomic(migration, dialect)])),
+    },
+  });
+}
+
+export class MigrationError extends Error {}
+
+function assertSucceeded(result: MigrationResultSet): void {
+  if (result.error) {
+    const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new MigrationError(`Migration ${failed} failed: ${String(result.error)}`, { cause: result.error });
+  }
+}
+
+export async function migrateToLatest(db: AnyDb, dialect: Dialect): Promise<string[]> {
+  const result = await createMigrator(db, dialect).migrateToLatest();
+  assertSucceeded(result);
+  return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

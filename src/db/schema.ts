@@ -1,0 +1,162 @@
+import type { Generated } from 'kysely';
+
+/**
+ * The tables, in the one representation both dialects share: ids are UUIDv7 text, times are epoch
+ * milliseconds (bigint), booleans are 0/1 integers and JSON documents are text. Repositories convert
+ * at the edge; nothing above them sees a column.
+ */
+export interface Database {
+  tenants: TenantTable;
+  api_keys: ApiKeyTable;
+  carrier_accounts: CarrierAccountTable;
+  devices: DeviceTable;
+  carrier_rate_plans: CarrierRatePlanTable;
+  bulk_changes: BulkChangeTable;
+  device_changes: DeviceChangeTable;
+  audit_entries: AuditEntryTable;
+  jobs: JobTable;
+}
+
+export interface TenantTable {
+  id: string;
+  name: string;
+  created_at: number;
+}
+
+export interface ApiKeyTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  key_hash: string;
+  key_prefix: string;
+  role: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface CarrierAccountTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  carrier: string;
+  base_url: string;
+  credentials_encrypted: string;
+  write_enabled: number;
+  settings: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface DeviceTable {
+  id: string;
+  tenant_id: string;
+  carrier_account_id: string;
+  iccid: string | null;
+  imei: string | null;
+  msisdn: string | null;
+  eid: string | null;
+  status: string;
+  carrier_status: string | null;
+  carrier_rate_plan: string | null;
+  communication_plan: string | null;
+  customer_rate_plan_id: string | null;
+  customer_pool_id: string | null;
+  billing_customer_id: string | null;
+  ip_address: string | null;
+  username: string | null;
+  cost_center1: string | null;
+  cost_center2: string | null;
+  cost_center3: string | null;
+  archived: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface CarrierRatePlanTable {
+  id: string;
+  carrier_account_id: string;
+  code: string;
+  name: string;
+  data_mb: number | null;
+  communication_plan: string | null;
+}
+
+export interface BulkChangeTable {
+  id: string;
+  tenant_id: string;
+  carrier_account_id: string;
+  change_type: string;
+  status: string;
+  options: string;
+  created_by: string;
+  created_at: number;
+  scheduled_for: number | null;
+  started_at: number | null;
+  completed_at: number | null;
+  cancel_requested_at: number | null;
+  parent_id: string | null;
+  linked_id: string | null;
+  idempotency_key: string | null;
+  request_hash: string | null;
+  total_count: number;
+  updated_at: number;
+}
+
+export interface DeviceChangeTable {
+  id: string;
+  tenant_id: string;
+  bulk_change_id: string;
+  row_number: number;
+  device_id: string | null;
+  iccid: string | null;
+  imei: string | null;
+  msisdn: string | null;
+  eid: string | null;
+  request: string;
+  status: string;
+  step: string;
+  attempts: number;
+  attempt_id: string | null;
+  lease_until: number | null;
+  next_check_at: number | null;
+  carrier_request_id: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  error_carrier_code: string | null;
+  result: string | null;
+  updated_at: number;
+}
+
+export interface AuditEntryTable {
+  id: Generated<number>;
+  tenant_id: string;
+  bulk_change_id: string | null;
+  device_change_id: string | null;
+  carrier_account_id: string | null;
+  at: number;
+  actor: string;
+  action: string;
+  system: string;
+  request: string | null;
+  response: string | null;
+  http_status: number | null;
+  duration_ms: number | null;
+  outcome: string;
+}
+
+export interface JobTable {
+  id: string;
+  task: string;
+  payload: string;
+  key: string | null;
+  state: string;
+  run_at: number;
+  attempts: number;
+  max_attempts: number;
+  locked_by: string | null;
+  locked_until: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
