@@ -24,7 +24,9 @@ const INT8_OID = 20;
 /** Epoch milliseconds and counts fit a JS number; pg would otherwise hand bigint columns back as strings. */
 const pgTypes = {
   getTypeParser: ((oid: number, format?: string) =>
-    oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text')) as never,
+    oid === INT8_OID
+      ? (value: string) => Number(value)
+      : pg.types.getTypeParser(oid, format as 'text')) as never,
 };
 
 export function openPostgres(connectionString: string, maxConnections = 10): DatabaseHandle {

@@ -13,10 +13,17 @@ for (const dialect of testDialects) {
         assert.equal(again.error, undefined);
         assert.deepEqual(again.results, []);
         const tables = (await handle.db.introspection.getTables()).map((t) => t.name).sort();
-        for (const table of ['api_keys', 'audit_entries', 'bulk_changes', 'carrier_accounts', 'carrier_rate_plans']) {
+        for (const table of [
+          'api_keys',
+          'audit_entries',
+          'bulk_changes',
+          'carrier_accounts',
+          'carrier_rate_plans',
+        ]) {
           assert.ok(tables.includes(table), `${table} exists`);
         }
-        for (const table of ['device_changes', 'devices', 'jobs', 'tenants']) assert.ok(tables.includes(table));
+        for (const table of ['device_changes', 'devices', 'jobs', 'tenants'])
+          assert.ok(tables.includes(table));
       } finally {
         await handle.drop();
       }
@@ -32,7 +39,9 @@ for (const dialect of testDialects) {
             await sql`this is not sql`.execute(db);
           },
         };
-        const result = await createMigrator(handle.db, dialect, { '2099_01_01_0000_broken': broken }).migrateToLatest();
+        const result = await createMigrator(handle.db, dialect, {
+          '2099_01_01_0000_broken': broken,
+        }).migrateToLatest();
         assert.ok(result.error, 'the broken migration reports an error');
         const tables = (await handle.db.introspection.getTables()).map((t) => t.name);
         assert.ok(!tables.includes('half_made'), 'the half-made table was rolled back');

@@ -29,13 +29,19 @@ function atomic(migration: DialectMigration, dialect: Dialect): Migration {
   };
 }
 
-export function createMigrator(db: AnyDb, dialect: Dialect, extra: Record<string, DialectMigration> = {}): Migrator {
+export function createMigrator(
+  db: AnyDb,
+  dialect: Dialect,
+  extra: Record<string, DialectMigration> = {},
+): Migrator {
   const all = { ...migrations, ...extra };
   return new Migrator({
     db,
     provider: {
       getMigrations: async () =>
-        Object.fromEntries(Object.entries(all).map(([name, migration]) => [name, atomic(migration, dialect)])),
+        Object.fromEntries(
+          Object.entries(all).map(([name, migration]) => [name, atomic(migration, dialect)]),
+        ),
     },
   });
 }

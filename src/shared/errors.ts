@@ -15,7 +15,13 @@ export class AppError extends Error {
   readonly statusCode: number;
   readonly details: ErrorDetail[];
 
-  constructor(statusCode: number, code: string, message: string, details: ErrorDetail[] = [], cause?: unknown) {
+  constructor(
+    statusCode: number,
+    code: string,
+    message: string,
+    details: ErrorDetail[] = [],
+    cause?: unknown,
+  ) {
     super(message, { cause });
     this.name = 'AppError';
     this.statusCode = statusCode;
@@ -26,7 +32,9 @@ export class AppError extends Error {
 
 export const notFound = (what: string) => new AppError(404, 'NOT_FOUND', `${what} not found`);
 
-export const validationFailed = (details: ErrorDetail[], message = 'The request has invalid rows or fields') =>
-  new AppError(422, 'VALIDATION_FAILED', message, details);
+export const validationFailed = (
+  details: ErrorDetail[],
+  message = 'The request has invalid rows or fields',
+) => new AppError(422, 'VALIDATION_FAILED', message, details);
 
 export const conflict = (code: string, message: string) => new AppError(409, code, message);

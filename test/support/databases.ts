@@ -16,7 +16,10 @@ export const testDialects: Array<'sqlite' | 'postgres'> = process.env.TEST_DATAB
   ? ['sqlite', 'postgres']
   : ['sqlite'];
 
-export async function createTestDatabase(dialect: 'sqlite' | 'postgres', migrate = true): Promise<TestDatabase> {
+export async function createTestDatabase(
+  dialect: 'sqlite' | 'postgres',
+  migrate = true,
+): Promise<TestDatabase> {
   const handle = dialect === 'sqlite' ? createSqlite() : await createPostgres();
   if (migrate) await migrateToLatest(handle.db, handle.dialect);
   return handle;
@@ -57,7 +60,10 @@ export async function createPostgresUrl(): Promise<{ url: string; drop: () => Pr
   await adminQuery(adminUrl, `CREATE DATABASE ${name}`);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+  return {
+    url: url.toString(),
+    drop: () => adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+  };
 }
 
 async function adminQuery(adminUrl: string, statement: string): Promise<void> {

@@ -71,8 +71,16 @@ export async function up(db: AnyDb, dialect: 'sqlite' | 'postgres'): Promise<voi
     .columns(['carrier_account_id', 'iccid'])
     .unique()
     .execute();
-  await db.schema.createIndex('devices_account_msisdn').on('devices').columns(['carrier_account_id', 'msisdn']).execute();
-  await db.schema.createIndex('devices_account_eid').on('devices').columns(['carrier_account_id', 'eid']).execute();
+  await db.schema
+    .createIndex('devices_account_msisdn')
+    .on('devices')
+    .columns(['carrier_account_id', 'msisdn'])
+    .execute();
+  await db.schema
+    .createIndex('devices_account_eid')
+    .on('devices')
+    .columns(['carrier_account_id', 'eid'])
+    .execute();
   await db.schema.createIndex('devices_tenant_iccid').on('devices').columns(['tenant_id', 'iccid']).execute();
 
   await db.schema
@@ -107,7 +115,11 @@ export async function up(db: AnyDb, dialect: 'sqlite' | 'postgres'): Promise<voi
     .addColumn('total_count', 'integer', (c) => c.notNull())
     .addColumn('updated_at', 'bigint', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('bulk_changes_tenant_id').on('bulk_changes').columns(['tenant_id', 'id']).execute();
+  await db.schema
+    .createIndex('bulk_changes_tenant_id')
+    .on('bulk_changes')
+    .columns(['tenant_id', 'id'])
+    .execute();
   await db.schema
     .createIndex('bulk_changes_idempotency')
     .on('bulk_changes')
@@ -173,7 +185,11 @@ export async function up(db: AnyDb, dialect: 'sqlite' | 'postgres'): Promise<voi
     .addColumn('duration_ms', 'integer')
     .addColumn('outcome', 'text', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('audit_entries_bulk').on('audit_entries').columns(['bulk_change_id', 'id']).execute();
+  await db.schema
+    .createIndex('audit_entries_bulk')
+    .on('audit_entries')
+    .columns(['bulk_change_id', 'id'])
+    .execute();
   await db.schema
     .createIndex('audit_entries_change')
     .on('audit_entries')
