@@ -120,6 +120,7 @@ export interface DeviceChangeTable {
   attempt_id: string | null;
   lease_until: number | null;
   next_check_at: number | null;
+  waiting_since: number | null;
   carrier_request_id: string | null;
   error_code: string | null;
   error_message: string | null;

@@ -146,6 +146,7 @@ export async function up(db: AnyDb, dialect: 'sqlite' | 'postgres'): Promise<voi
     .addColumn('attempt_id', 'text')
     .addColumn('lease_until', 'bigint')
     .addColumn('next_check_at', 'bigint')
+    .addColumn('waiting_since', 'bigint')
     .addColumn('carrier_request_id', 'text')
     .addColumn('error_code', 'text')
     .addColumn('error_message', 'text')
@@ -163,6 +164,11 @@ export async function up(db: AnyDb, dialect: 'sqlite' | 'postgres'): Promise<voi
     .createIndex('device_changes_bulk_status')
     .on('device_changes')
     .columns(['bulk_change_id', 'status', 'row_number'])
+    .execute();
+  await db.schema
+    .createIndex('device_changes_bulk_wake')
+    .on('device_changes')
+    .columns(['bulk_change_id', 'status', 'next_check_at'])
     .execute();
   await db.schema.createIndex('device_changes_device').on('device_changes').columns(['device_id']).execute();
 

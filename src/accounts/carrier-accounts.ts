@@ -1,0 +1,184 @@
+import { z } from 'zod';
+import type { CarrierAccount, CarrierLimits, CarrierName } from '../carriers/carrier.ts';
+import type { CarrierRegistry } from '../carriers/registry.ts';
+import type { Executor } from '../db/database.ts';
+import { AppError, notFound } from '../shared/errors.ts';
+import { newId } from '../shared/ids.ts';
+import { type CarrierAccountRow, carrierAccountsRepository } from './carrier-accounts-repository.ts';
+import type { SecretBox } from './secret-box.ts';
+
+/** Per-account overrides of the carrier's default limits, kept in `settings.limits`. */
+export const limitsOverrideSchema = z
+  .object({
+    requestsPerSecond: z.number().positive().nullable(),
+    maxConcurrent: z.number().int().min(1).max(256),
+    batchSize: z.number().int().min(1).max(100_000),
+    retryBudget: z.number().int().min(1).max(100),
+    requestTimeoutMs: z.number().int().min(100).max(600_000),
+    checkIntervalMs: z.number().int().min(100),
+    maxWaitMs: z.number().int().min(1_000),
+  })
+  .partial();
+
+export interface CarrierAccountView {
+  id: string;
+  name: string;
+  carrier: string;
+  baseUrl: string;
+  writeEnabled: boolean;
+  settings: Record<string, unknown>;
+  limits: CarrierLimits;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface CarrierAccountInput {
+  name: string;
+  carrier: string;
+  baseUrl: string;
+  credentials: Record<string, unknown>;
+  writeEnabled: boolean;
+  settings: Record<string, unknown>;
+}
+
+/** Carrier accounts: credentials encrypted at rest, never returned; settings and limits validated per carrier. */
+export class CarrierAccounts {
+  readonly #db: Executor;
+  readonly #box: SecretBox;
+  readonly #registry: CarrierRegistry;
+
+  constructor(db: Executor, box: SecretBox, registry: CarrierRegistry) {
+    this.#db = db;
+    this.#box = box;
+    this.#registry = registry;
+  }
+
+  #adapterFor(carrier: string) {
+    const adapter = this.#registry.adapter(carrier);
+    if (!adapter) {
+      const supported = this.#registry.adapters().map((a) => a.carrier);
+      throw new AppError(422, 'VALIDATION_FAILED', `Carrier ${carrier} is not supported by this build`, [
+        { field: 'carrier', code: 'UNSUPPORTED_CARRIER', message: `Supported: ${supported.join(', ')}` },
+      ]);
+    }
+    return adapter;
+  }
+
+  #limits(row: CarrierAccountRow): CarrierLimits {
+    const override = limitsOverrideSchema.safeParse(row.settings.limits ?? {});
+    return { ...this.#adapterFor(row.carrier).defaultLimits, ...(override.success ? override.data : {}) };
+  }
+
+  view(row: CarrierAccountRow): CarrierAccountView {
+    return {
+      id: row.id,
+      name: row.name,
+      carrier: row.carrier,
+      baseUrl: row.baseUrl,
+      writeEnabled: row.writeEnabled,
+      settings: row.settings,
+      limits: this.#limits(row),
+      createdAt: new Date(row.createdAt).toISOString(),
+      updatedAt: new Date(row.updatedAt).toISOString(),
+    };
+  }
+
+  /** Validates the carrier's own credential and settings shapes; every problem is reported at once. */
+  #validate(carrier: string, credentials: unknown, settings: unknown): void {
+    const adapter = this.#adapterFor(carrier);
+    const details = [
+      ...(adapter.credentialsSchema.safeParse(credentials).error?.issues.map((i) => ({
+        field: ['credentials', ...i.path].join('.'),
+        code: 'INVALID_CREDENTIALS_SHAPE',
+        message: i.message,
+      })) ?? []),
+      ...(adapter.settingsSchema.safeParse(settings).error?.issues.map((i) => ({
+        field: ['settings', ...i.path].join('.'),
+        code: 'INVALID_SETTINGS',
+        message: i.message,
+      })) ?? []),
+      ...(limitsOverrideSchema
+        .safeParse((settings as { limits?: unknown })?.limits ?? {})
+        .error?.issues.map((i) => ({
+          field: ['settings', 'limits', ...i.path].join('.'),
+          code: 'INVALID_LIMITS',
+          message: i.message,
+        })) ?? []),
+    ];
+    if (details.length)
+      throw new AppError(422, 'VALIDATION_FAILED', 'The carrier account is invalid', details);
+  }
+
+  async list(tenantId: string): Promise<CarrierAccountView[]> {
+    return (await carrierAccountsRepository(this.#db).list(tenantId)).map((row) => this.view(row));
+  }
+
+  async get(tenantId: string, id: string): Promise<CarrierAccountRow> {
+    const row = await carrierAccountsRepository(this.#db).find(tenantId, id);
+    if (!row) throw notFound('Carrier account');
+    return row;
+  }
+
+  async create(
+    tenantId: string,
+    input: CarrierAccountInput,
+    db: Executor = this.#db,
+  ): Promise<CarrierAccountView> {
+    this.#validate(input.carrier, input.credentials, input.settings);
+    const now = Date.now();
+    const row: CarrierAccountRow = {
+      id: newId(now),
+      tenantId,
+      name: input.name,
+      carrier: input.carrier,
+      baseUrl: input.baseUrl.replace(/\/$/, ''),
+      credentialsEncrypted: this.#box.encrypt(JSON.stringify(input.credentials)),
+      writeEnabled: input.writeEnabled,
+      settings: input.settings,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await carrierAccountsRepository(db).insert(row);
+    return this.view(row);
+  }
+
+  async update(
+    tenantId: string,
+    id: string,
+    patch: Partial<Omit<CarrierAccountInput, 'carrier'>>,
+  ): Promise<CarrierAccountView> {
+    const existing = await this.get(tenantId, id);
+    const credentials = patch.credentials ?? JSON.parse(this.#box.decrypt(existing.credentialsEncrypted));
+    this.#validate(existing.carrier, credentials, patch.settings ?? existing.settings);
+    await carrierAccountsRepository(this.#db).update(tenantId, id, {
+      name: patch.name,
+      baseUrl: patch.baseUrl?.replace(/\/$/, ''),
+      writeEnabled: patch.writeEnabled,
+      settings: patch.settings,
+      credentialsEncrypted: patch.credentials
+        ? this.#box.encrypt(JSON.stringify(patch.credentials))
+        : undefined,
+    });
+    return this.view(await this.get(tenantId, id));
+  }
+
+  /** The account as the engine needs it: credentials decrypted, limits resolved. */
+  async load(id: string): Promise<{ account: CarrierAccount; version: number } | undefined> {
+    const row = await carrierAccountsRepository(this.#db).findById(id);
+    if (!row) return undefined;
+    return {
+      version: row.updatedAt,
+      account: {
+        id: row.id,
+        tenantId: row.tenantId,
+        name: row.name,
+        carrier: row.carrier as CarrierName,
+        baseUrl: row.baseUrl,
+        credentials: JSON.parse(this.#box.decrypt(row.credentialsEncrypted)),
+        writeEnabled: row.writeEnabled,
+        settings: row.settings,
+        limits: this.#limits(row),
+      },
+    };
+  }
+}

@@ -1,0 +1,72 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { carrierNames } from '../carriers/carrier.ts';
+import type { Db } from '../db/database.ts';
+import { principalOf, requireRole } from '../http/auth.ts';
+import type { CarrierAccounts } from './carrier-accounts.ts';
+import { carrierAccountsRepository } from './carrier-accounts-repository.ts';
+
+const idParams = z.object({ id: z.string().min(1) });
+
+const accountInput = z.object({
+  name: z.string().trim().min(1).max(200),
+  carrier: z.enum(carrierNames),
+  baseUrl: z.url({ protocol: /^https?$/ }),
+  credentials: z.record(z.string(), z.unknown()),
+  writeEnabled: z.boolean().default(false),
+  settings: z.record(z.string(), z.unknown()).default({}),
+});
+
+export const carrierAccountRoutes: FastifyPluginAsyncZod<{ db: Db; accounts: CarrierAccounts }> = async (
+  app,
+  { db, accounts },
+) => {
+  const viewer = requireRole(db, 'viewer');
+  const admin = requireRole(db, 'admin');
+  const tags = ['carrier accounts'];
+
+  app.get('/carrier-accounts', { onRequest: viewer, schema: { tags } }, async (request) => ({
+    items: await accounts.list(principalOf(request).tenantId),
+    nextCursor: null,
+  }));
+
+  app.get(
+    '/carrier-accounts/:id',
+    { onRequest: viewer, schema: { tags, params: idParams } },
+    async (request) => accounts.view(await accounts.get(principalOf(request).tenantId, request.params.id)),
+  );
+
+  app.post(
+    '/carrier-accounts',
+    { onRequest: admin, schema: { tags, body: accountInput } },
+    async (request, reply) =>
+      reply.status(201).send(await accounts.create(principalOf(request).tenantId, request.body)),
+  );
+
+  app.patch(
+    '/carrier-accounts/:id',
+    {
+      onRequest: admin,
+      schema: { tags, params: idParams, body: accountInput.omit({ carrier: true }).partial() },
+    },
+    async (request) => accounts.update(principalOf(request).tenantId, request.params.id, request.body),
+  );
+
+  app.get(
+    '/carrier-accounts/:id/rate-plans',
+    { onRequest: viewer, schema: { tags, params: idParams } },
+    async (request) => {
+      const account = await accounts.get(principalOf(request).tenantId, request.params.id);
+      const plans = await carrierAccountsRepository(db).listRatePlans(account.id);
+      return {
+        items: plans.map((plan) => ({
+          code: plan.code,
+          name: plan.name,
+          ...(plan.dataMb !== null ? { dataMb: plan.dataMb } : {}),
+          communicationPlans: plan.communicationPlan ? plan.communicationPlan.split('|') : [],
+        })),
+        nextCursor: null,
+      };
+    },
+  );
+};

@@ -1,0 +1,52 @@
+import type { AuditRecord } from '../carriers/http.ts';
+import type { NewAuditEntry } from './audit-repository.ts';
+
+export interface AuditScope {
+  tenantId: string;
+  bulkChangeId: string | null;
+  deviceChangeId: string | null;
+  carrierAccountId: string | null;
+  actor: string;
+}
+
+/** An HTTP call's record (already redacted by the client) as a row of the audit log. */
+export function auditEntryFromCall(scope: AuditScope, record: AuditRecord, at = Date.now()): NewAuditEntry {
+  return {
+    tenant_id: scope.tenantId,
+    bulk_change_id: scope.bulkChangeId,
+    device_change_id: scope.deviceChangeId,
+    carrier_account_id: scope.carrierAccountId,
+    at: at - record.durationMs,
+    actor: scope.actor,
+    action: record.action,
+    system: record.system,
+    request: JSON.stringify({ method: record.method, url: record.url, ...record.request }),
+    response: record.response === null ? null : JSON.stringify(record.response),
+    http_status: record.httpStatus,
+    duration_ms: Math.round(record.durationMs),
+    outcome: record.outcome,
+  };
+}
+
+/** A step the platform took itself (no external call), such as failing rows because writes are disabled. */
+export function auditEntryForEvent(
+  scope: AuditScope,
+  event: { action: string; outcome: string; detail: unknown },
+  at = Date.now(),
+): NewAuditEntry {
+  return {
+    tenant_id: scope.tenantId,
+    bulk_change_id: scope.bulkChangeId,
+    device_change_id: scope.deviceChangeId,
+    carrier_account_id: scope.carrierAccountId,
+    at,
+    actor: scope.actor,
+    action: event.action,
+    system: 'bulkchange',
+    request: null,
+    response: JSON.stringify(event.detail),
+    http_status: null,
+    duration_ms: null,
+    outcome: event.outcome,
+  };
+}

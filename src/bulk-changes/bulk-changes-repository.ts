@@ -1,0 +1,372 @@
+import type { Insertable, Selectable } from 'kysely';
+import type { RowError, WorkRow } from '../carriers/carrier.ts';
+import type { Dialect, Executor } from '../db/database.ts';
+import type { BulkChangeTable, DeviceChangeTable } from '../db/schema.ts';
+
+export type BulkChangeRow = Selectable<BulkChangeTable>;
+export type DeviceChangeRow = Selectable<DeviceChangeTable>;
+export type NewDeviceChange = Insertable<DeviceChangeTable>;
+
+export const bulkStatuses = [
+  'scheduled',
+  'queued',
+  'processing',
+  'completed',
+  'completed_with_errors',
+  'failed',
+  'cancelled',
+] as const;
+export type BulkStatus = (typeof bulkStatuses)[number];
+export const terminalBulkStatuses: readonly BulkStatus[] = [
+  'completed',
+  'completed_with_errors',
+  'failed',
+  'cancelled',
+];
+
+export const rowStatuses = ['queued', 'in_progress', 'waiting', 'succeeded', 'failed', 'cancelled'] as const;
+export type RowStatus = (typeof rowStatuses)[number];
+
+export type Counts = Record<
+  'total' | 'queued' | 'inProgress' | 'waiting' | 'succeeded' | 'failed' | 'cancelled',
+  number
+>;
+
+const countKey: Record<RowStatus, keyof Counts> = {
+  queued: 'queued',
+  in_progress: 'inProgress',
+  waiting: 'waiting',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  cancelled: 'cancelled',
+};
+
+export const emptyCounts = (): Counts => ({
+  total: 0,
+  queued: 0,
+  inProgress: 0,
+  waiting: 0,
+  succeeded: 0,
+  failed: 0,
+  cancelled: 0,
+});
+
+export const toWorkRow = (row: DeviceChangeRow): WorkRow => ({
+  id: row.id,
+  rowNumber: row.row_number,
+  deviceId: row.device_id,
+  iccid: row.iccid,
+  imei: row.imei,
+  msisdn: row.msisdn,
+  eid: row.eid,
+  request: JSON.parse(row.request),
+  step: row.step,
+  attempts: row.attempts,
+  carrierRequestId: row.carrier_request_id,
+  waitingSince: row.waiting_since,
+  result: row.result ? JSON.parse(row.result) : null,
+});
+
+export interface BulkChangeFilter {
+  status?: string;
+  changeType?: string;
+  carrierAccountId?: string;
+  cursor?: string;
+  limit: number;
+}
+
+/** A row's new state after a step, fenced by the claim that produced it. */
+export interface RowTransition {
+  id: string;
+  status: RowStatus;
+  step?: string;
+  nextCheckAt?: number | null;
+  waitingSince?: number | null;
+  carrierRequestId?: string;
+  error?: RowError | null;
+  result?: Record<string, unknown> | null;
+}
+
+const INSERT_SLICE = 500;
+
+export function bulkChangesRepository(db: Executor, dialect: Dialect) {
+  const due = (bulkChangeId: string, status: RowStatus, now: number) =>
+    db
+      .selectFrom('device_changes')
+      .where('bulk_change_id', '=', bulkChangeId)
+      .where('status', '=', status)
+      .where((eb) => eb.or([eb('next_check_at', 'is', null), eb('next_check_at', '<=', now)]));
+
+  return {
+    async insertBulkChange(row: Insertable<BulkChangeTable>): Promise<void> {
+      await db.insertInto('bulk_changes').values(row).execute();
+    },
+
+    async insertDeviceChanges(rows: NewDeviceChange[]): Promise<void> {
+      for (let start = 0; start < rows.length; start += INSERT_SLICE) {
+        await db
+          .insertInto('device_changes')
+          .values(rows.slice(start, start + INSERT_SLICE))
+          .execute();
+      }
+    },
+
+    async find(tenantId: string, id: string): Promise<BulkChangeRow | undefined> {
+      return db
+        .selectFrom('bulk_changes')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .executeTakeFirst();
+    },
+
+    async findById(id: string): Promise<BulkChangeRow | undefined> {
+      return db.selectFrom('bulk_changes').selectAll().where('id', '=', id).executeTakeFirst();
+    },
+
+    async findByIdempotencyKey(tenantId: string, key: string): Promise<BulkChangeRow | undefined> {
+      return db
+        .selectFrom('bulk_changes')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('idempotency_key', '=', key)
+        .executeTakeFirst();
+    },
+
+    /** Newest first; the cursor is the last id of the previous page. */
+    async list(tenantId: string, filter: BulkChangeFilter): Promise<BulkChangeRow[]> {
+      let query = db.selectFrom('bulk_changes').selectAll().where('tenant_id', '=', tenantId);
+      if (filter.status) query = query.where('status', '=', filter.status);
+      if (filter.changeType) query = query.where('change_type', '=', filter.changeType);
+      if (filter.carrierAccountId) query = query.where('carrier_account_id', '=', filter.carrierAccountId);
+      if (filter.cursor) query = query.where('id', '<', filter.cursor);
+      return query.orderBy('id', 'desc').limit(filter.limit).execute();
+    },
+
+    async update(id: string, patch: Partial<Omit<BulkChangeTable, 'id'>>): Promise<void> {
+      await db
+        .updateTable('bulk_changes')
+        .set({ ...patch, updated_at: patch.updated_at ?? Date.now() })
+        .where('id', '=', id)
+        .execute();
+    },
+
+    /** Counters are always derived from the rows (fixes the original's B1). */
+    async counts(bulkChangeId: string): Promise<Counts> {
+      const rows = await db
+        .selectFrom('device_changes')
+        .select(['status', (eb) => eb.fn.countAll<number>().as('count')])
+        .where('bulk_change_id', '=', bulkChangeId)
+        .groupBy('status')
+        .execute();
+      const counts = emptyCounts();
+      for (const row of rows) {
+        counts[countKey[row.status as RowStatus]] += Number(row.count);
+        counts.total += Number(row.count);
+      }
+      return counts;
+    },
+
+    async listChanges(
+      bulkChangeId: string,
+      filter: { status?: string; afterRow?: number; limit: number },
+    ): Promise<DeviceChangeRow[]> {
+      let query = db.selectFrom('device_changes').selectAll().where('bulk_change_id', '=', bulkChangeId);
+      if (filter.status) query = query.where('status', '=', filter.status);
+      if (filter.afterRow !== undefined) query = query.where('row_number', '>', filter.afterRow);
+      return query.orderBy('row_number').limit(filter.limit).execute();
+    },
+
+    async findChange(bulkChangeId: string, changeId: string): Promise<DeviceChangeRow | undefined> {
+      return db
+        .selectFrom('device_changes')
+        .selectAll()
+        .where('bulk_change_id', '=', bulkChangeId)
+        .where('id', '=', changeId)
+        .executeTakeFirst();
+    },
+
+    /** The step of the earliest due row in `status`, so that a chunk holds one step only. */
+    async firstDueStep(bulkChangeId: string, status: 'queued' | 'waiting', now: number) {
+      const row = await due(bulkChangeId, status, now)
+        .select('step')
+        .orderBy('row_number')
+        .limit(1)
+        .executeTakeFirst();
+      return row?.step;
+    },
+
+    /**
+     * Marks a chunk of due rows `in_progress` under one attempt id before any carrier call
+     * (DESIGN §2.3). Queued rows count an attempt; waiting rows are only re-checked.
+     */
+    async claimDue(options: {
+      bulkChangeId: string;
+      status: 'queued' | 'waiting';
+      step: string;
+      now: number;
+      limit: number;
+      attemptId: string;
+      leaseUntil: number;
+    }): Promise<DeviceChangeRow[]> {
+      let candidates = due(options.bulkChangeId, options.status, options.now)
+        .select('id')
+        .where('step', '=', options.step)
+        .orderBy('row_number')
+        .limit(options.limit);
+      if (dialect === 'postgres') candidates = candidates.forUpdate().skipLocked();
+      return db
+        .updateTable('device_changes')
+        .set((eb) => ({
+          status: 'in_progress',
+          attempt_id: options.attemptId,
+          lease_until: options.leaseUntil,
+          attempts: options.status === 'queued' ? eb('attempts', '+', 1) : eb.ref('attempts'),
+          updated_at: options.now,
+        }))
+        .where('id', 'in', candidates)
+        .returningAll()
+        .execute();
+    },
+
+    /** Rows left `in_progress` by a worker that died (their lease ran out), re-leased for reconciliation. */
+    async claimStale(options: {
+      bulkChangeId: string;
+      now: number;
+      limit: number;
+      attemptId: string;
+      leaseUntil: number;
+    }): Promise<DeviceChangeRow[]> {
+      let candidates = db
+        .selectFrom('device_changes')
+        .select('id')
+        .where('bulk_change_id', '=', options.bulkChangeId)
+        .where('status', '=', 'in_progress')
+        .where('lease_until', '<', options.now)
+        .orderBy('row_number')
+        .limit(options.limit);
+      if (dialect === 'postgres') candidates = candidates.forUpdate().skipLocked();
+      return db
+        .updateTable('device_changes')
+        .set({ attempt_id: options.attemptId, lease_until: options.leaseUntil, updated_at: options.now })
+        .where('id', 'in', candidates)
+        .returningAll()
+        .execute();
+    },
+
+    async extendLease(attemptId: string, leaseUntil: number): Promise<void> {
+      await db
+        .updateTable('device_changes')
+        .set({ lease_until: leaseUntil })
+        .where('attempt_id', '=', attemptId)
+        .where('status', '=', 'in_progress')
+        .execute();
+    },
+
+    /** Applies a row's outcome only if the row still belongs to this claim. Returns whether it did. */
+    async transition(attemptId: string, change: RowTransition, at: number): Promise<boolean> {
+      const result = await db
+        .updateTable('device_changes')
+        .set({
+          status: change.status,
+          ...(change.step !== undefined ? { step: change.step } : {}),
+          ...(change.nextCheckAt !== undefined ? { next_check_at: change.nextCheckAt } : {}),
+          ...(change.waitingSince !== undefined ? { waiting_since: change.waitingSince } : {}),
+          ...(change.carrierRequestId !== undefined ? { carrier_request_id: change.carrierRequestId } : {}),
+          ...(change.error !== undefined
+            ? {
+                error_code: change.error?.code ?? null,
+                error_message: change.error?.message ?? null,
+                error_carrier_code: change.error?.carrierCode ?? null,
+              }
+            : {}),
+          ...(change.result !== undefined
+            ? { result: change.result ? JSON.stringify(change.result) : null }
+            : {}),
+          attempt_id: null,
+          lease_until: null,
+          updated_at: at,
+        })
+        .where('id', '=', change.id)
+        .where('attempt_id', '=', attemptId)
+        .where('status', '=', 'in_progress')
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    /** Ends every row not yet sent (queued or waiting) with the same error: writes disabled, credentials refused. */
+    async failOpenRows(bulkChangeId: string, error: RowError, at: number): Promise<number> {
+      const result = await db
+        .updateTable('device_changes')
+        .set({
+          status: 'failed',
+          error_code: error.code,
+          error_message: error.message,
+          error_carrier_code: error.carrierCode ?? null,
+          next_check_at: null,
+          updated_at: at,
+        })
+        .where('bulk_change_id', '=', bulkChangeId)
+        .where('status', 'in', ['queued', 'waiting'])
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
+
+    async cancelQueuedRows(bulkChangeId: string, at: number): Promise<number> {
+      const result = await db
+        .updateTable('device_changes')
+        .set({ status: 'cancelled', next_check_at: null, updated_at: at })
+        .where('bulk_change_id', '=', bulkChangeId)
+        .where('status', '=', 'queued')
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
+
+    /** When the bulk change next has work: the earliest re-check, or the earliest lease to expire. */
+    async nextWake(bulkChangeId: string): Promise<{ open: boolean; at: number | null }> {
+      const waiting = await db
+        .selectFrom('device_changes')
+        .select((eb) => [eb.fn.min<number>('next_check_at').as('at'), eb.fn.countAll<number>().as('count')])
+        .where('bulk_change_id', '=', bulkChangeId)
+        .where('status', 'in', ['queued', 'waiting'])
+        .executeTakeFirstOrThrow();
+      const leased = await db
+        .selectFrom('device_changes')
+        .select((eb) => [eb.fn.min<number>('lease_until').as('at'), eb.fn.countAll<number>().as('count')])
+        .where('bulk_change_id', '=', bulkChangeId)
+        .where('status', '=', 'in_progress')
+        .executeTakeFirstOrThrow();
+      const open = Number(waiting.count) + Number(leased.count) > 0;
+      const times = [waiting.at, leased.at].filter((t): t is number => t !== null).map(Number);
+      const queuedNow = Number(waiting.count) > 0 && waiting.at === null;
+      return { open, at: queuedNow ? 0 : times.length ? Math.min(...times) : null };
+    },
+
+    async failedRows(bulkChangeId: string): Promise<DeviceChangeRow[]> {
+      return db
+        .selectFrom('device_changes')
+        .selectAll()
+        .where('bulk_change_id', '=', bulkChangeId)
+        .where('status', '=', 'failed')
+        .orderBy('row_number')
+        .execute();
+    },
+
+    /** Lines of the account that another unfinished bulk change is working on. */
+    async linesInRunningChanges(carrierAccountId: string, deviceIds: string[]): Promise<Map<string, string>> {
+      const busy = new Map<string, string>();
+      for (let start = 0; start < deviceIds.length; start += 500) {
+        const rows = await db
+          .selectFrom('device_changes')
+          .innerJoin('bulk_changes', 'bulk_changes.id', 'device_changes.bulk_change_id')
+          .select(['device_changes.device_id', 'bulk_changes.id as bulk_change_id'])
+          .where('bulk_changes.carrier_account_id', '=', carrierAccountId)
+          .where('device_changes.device_id', 'in', deviceIds.slice(start, start + 500))
+          .where('device_changes.status', 'in', ['queued', 'in_progress', 'waiting'])
+          .execute();
+        for (const row of rows) if (row.device_id) busy.set(row.device_id, row.bulk_change_id);
+      }
+      return busy;
+    },
+  };
+}

@@ -1,0 +1,359 @@
+import { createHash } from 'node:crypto';
+import type { CarrierAccounts } from '../accounts/carrier-accounts.ts';
+import type { Principal } from '../accounts/roles.ts';
+import { auditRepository } from '../audit/audit-repository.ts';
+import type { CarrierRegistry } from '../carriers/registry.ts';
+import { type Db, type Dialect, inTransaction } from '../db/database.ts';
+import { advanceJob, type Enqueue } from '../engine/jobs.ts';
+import { AppError, conflict, type ErrorDetail, notFound, validationFailed } from '../shared/errors.ts';
+import { newId } from '../shared/ids.ts';
+import {
+  type BulkChangeFilter,
+  type BulkChangeRow,
+  bulkChangesRepository,
+  terminalBulkStatuses,
+} from './bulk-changes-repository.ts';
+import type { InputRow } from './csv-input.ts';
+import { rowDefaults, type ValidRow, validateRows } from './intake.ts';
+import { auditEntryView, type BulkChangeView, bulkChangeView, deviceChangeView } from './views.ts';
+
+export interface CreateBulkChangeInput {
+  carrierAccountId: string;
+  changeType: string;
+  options: Record<string, unknown>;
+  scheduledFor?: string;
+  dryRun: boolean;
+  acceptValidRows: boolean;
+  rows: InputRow[];
+  /** Problems found before the rows (CSV header), reported with the rows'. */
+  inputIssues: ErrorDetail[];
+  idempotencyKey?: string;
+}
+
+export interface DryRunReport {
+  dryRun: true;
+  summary: { total: number; wouldSucceed: number; wouldFail: number };
+  rows: Array<{
+    row: number;
+    iccid: string | null;
+    outcome: 'would_succeed' | 'would_fail';
+    code?: string;
+    message?: string;
+    field?: string;
+  }>;
+}
+
+/** Details listed in one 422; the message says how many more there were. */
+const MAX_DETAILS = 1000;
+
+export class BulkChanges {
+  readonly #db: Db;
+  readonly #dialect: Dialect;
+  readonly #accounts: CarrierAccounts;
+  readonly #registry: CarrierRegistry;
+  readonly #enqueue: Enqueue;
+
+  constructor(deps: {
+    db: Db;
+    dialect: Dialect;
+    accounts: CarrierAccounts;
+    registry: CarrierRegistry;
+    enqueue: Enqueue;
+  }) {
+    this.#db = deps.db;
+    this.#dialect = deps.dialect;
+    this.#accounts = deps.accounts;
+    this.#registry = deps.registry;
+    this.#enqueue = deps.enqueue;
+  }
+
+  #repository(db: Db = this.#db) {
+    return bulkChangesRepository(db, this.#dialect);
+  }
+
+  async create(
+    principal: Principal,
+    input: CreateBulkChangeInput,
+  ): Promise<{ created: BulkChangeView; rejected: ErrorDetail[]; replayed: boolean } | DryRunReport> {
+    const requestHash = hashRequest(input);
+    if (input.idempotencyKey && !input.dryRun) {
+      const earlier = await this.#repository().findByIdempotencyKey(principal.tenantId, input.idempotencyKey);
+      if (earlier) {
+        if (earlier.request_hash !== requestHash) {
+          throw conflict('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request');
+        }
+        return { created: await this.view(earlier), rejected: [], replayed: true };
+      }
+    }
+
+    const accountRow = await this.#accounts.get(principal.tenantId, input.carrierAccountId);
+    const account = this.#accounts.view(accountRow);
+    const adapter = this.#registry.adapter(account.carrier);
+    const flow = adapter?.flows[input.changeType as keyof typeof adapter.flows];
+    if (!adapter || !flow) {
+      const supported = Object.keys(adapter?.flows ?? {}).join(', ');
+      throw validationFailed(
+        [
+          {
+            field: 'changeType',
+            code: 'UNSUPPORTED_CHANGE_TYPE',
+            message: `${account.carrier} accounts support: ${supported}`,
+          },
+        ],
+        `${input.changeType} is not supported on carrier account "${account.name}"`,
+      );
+    }
+    const scheduledFor = parseSchedule(input.scheduledFor);
+    if (input.rows.length === 0)
+      throw validationFailed([{ code: 'NO_ROWS', message: 'The request has no rows' }]);
+
+    const checked = await validateRows({
+      db: this.#db,
+      dialect: this.#dialect,
+      account,
+      adapter,
+      flow,
+      changeType: input.changeType,
+      rows: input.rows,
+      defaults: rowDefaults(input.options),
+    });
+    const issues = [...input.inputIssues, ...checked.issues];
+    if (input.dryRun) return dryRunReport(input.rows, checked.valid, issues);
+    const fileLevel = issues.filter((issue) => issue.row === undefined);
+    if (issues.length > 0 && (!input.acceptValidRows || fileLevel.length > 0 || checked.valid.length === 0)) {
+      const shown = issues.slice(0, MAX_DETAILS);
+      const more = issues.length - shown.length;
+      throw validationFailed(
+        shown,
+        `${checked.rejectedRows.size} of ${input.rows.length} rows have problems${fileLevel.length ? ' and the file has problems' : ''}; nothing was created${more > 0 ? ` (${more} more problems not listed)` : ''}`,
+      );
+    }
+
+    const now = Date.now();
+    const id = newId(now);
+    await inTransaction(this.#db, async (tx) => {
+      const repository = bulkChangesRepository(tx, this.#dialect);
+      await repository.insertBulkChange({
+        id,
+        tenant_id: principal.tenantId,
+        carrier_account_id: account.id,
+        change_type: input.changeType,
+        status: scheduledFor ? 'scheduled' : 'queued',
+        options: JSON.stringify(input.options),
+        created_by: principal.keyName,
+        created_at: now,
+        scheduled_for: scheduledFor,
+        idempotency_key: input.dryRun ? null : (input.idempotencyKey ?? null),
+        request_hash: requestHash,
+        total_count: checked.valid.length,
+        updated_at: now,
+      });
+      await repository.insertDeviceChanges(
+        checked.valid.map((row) => ({
+          id: newId(now),
+          tenant_id: principal.tenantId,
+          bulk_change_id: id,
+          row_number: row.row,
+          device_id: row.device.id,
+          ...row.identifiers,
+          request: JSON.stringify(row.request),
+          status: 'queued',
+          step: flow.firstStep,
+          attempts: 0,
+          updated_at: now,
+        })),
+      );
+      await this.#enqueue(tx, advanceJob(id, scheduledFor ?? undefined));
+    });
+    return { created: await this.get(principal.tenantId, id), rejected: issues, replayed: false };
+  }
+
+  async view(row: BulkChangeRow): Promise<BulkChangeView> {
+    const account = await this.#accounts.get(row.tenant_id, row.carrier_account_id);
+    return bulkChangeView(row, await this.#repository().counts(row.id), account.carrier);
+  }
+
+  async find(tenantId: string, id: string): Promise<BulkChangeRow> {
+    const row = await this.#repository().find(tenantId, id);
+    if (!row) throw notFound('Bulk change');
+    return row;
+  }
+
+  async get(tenantId: string, id: string): Promise<BulkChangeView> {
+    return this.view(await this.find(tenantId, id));
+  }
+
+  async list(tenantId: string, filter: BulkChangeFilter) {
+    const rows = await this.#repository().list(tenantId, { ...filter, limit: filter.limit + 1 });
+    const page = rows.slice(0, filter.limit);
+    return {
+      items: await Promise.all(page.map((row) => this.view(row))),
+      nextCursor: rows.length > filter.limit ? page[page.length - 1].id : null,
+    };
+  }
+
+  async changes(tenantId: string, id: string, filter: { status?: string; cursor?: string; limit: number }) {
+    await this.find(tenantId, id);
+    const afterRow = filter.cursor === undefined ? undefined : Number(filter.cursor);
+    const rows = await this.#repository().listChanges(id, {
+      status: filter.status,
+      afterRow,
+      limit: filter.limit + 1,
+    });
+    const page = rows.slice(0, filter.limit);
+    return {
+      items: page.map(deviceChangeView),
+      nextCursor: rows.length > filter.limit ? String(page[page.length - 1].row_number) : null,
+    };
+  }
+
+  async log(tenantId: string, id: string, filter: { changeId?: string; cursor?: string; limit: number }) {
+    await this.find(tenantId, id);
+    const afterId = filter.cursor === undefined ? undefined : Number(filter.cursor);
+    const rows = await auditRepository(this.#db).listForBulkChange(id, {
+      changeId: filter.changeId,
+      afterId,
+      limit: filter.limit + 1,
+    });
+    const page = rows.slice(0, filter.limit);
+    return {
+      items: page.map(auditEntryView),
+      nextCursor: rows.length > filter.limit ? String(page[page.length - 1].id) : null,
+    };
+  }
+
+  /** Every row, in pages, for the results export. */
+  async *allChanges(tenantId: string, id: string) {
+    await this.find(tenantId, id);
+    let afterRow: number | undefined;
+    for (;;) {
+      const rows = await this.#repository().listChanges(id, { afterRow, limit: 1000 });
+      if (rows.length === 0) return;
+      yield* rows.map(deviceChangeView);
+      afterRow = rows[rows.length - 1].row_number;
+    }
+  }
+
+  /** Rows not yet sent are cancelled now; rows already with the carrier finish (DESIGN §5). */
+  async cancel(tenantId: string, id: string): Promise<BulkChangeView> {
+    const row = await this.find(tenantId, id);
+    if (terminalBulkStatuses.includes(row.status as never)) {
+      throw conflict('BULK_CHANGE_FINISHED', `The bulk change is already ${row.status}`);
+    }
+    const now = Date.now();
+    await inTransaction(this.#db, async (tx) => {
+      const repository = bulkChangesRepository(tx, this.#dialect);
+      await repository.update(id, { cancel_requested_at: row.cancel_requested_at ?? now });
+      await repository.cancelQueuedRows(id, now);
+      await this.#enqueue(tx, advanceJob(id));
+    });
+    return this.get(tenantId, id);
+  }
+
+  /** A new bulk change, linked to this one, holding its failed rows. */
+  async retry(principal: Principal, id: string): Promise<BulkChangeView> {
+    const row = await this.find(principal.tenantId, id);
+    if (!terminalBulkStatuses.includes(row.status as never)) {
+      throw conflict('BULK_CHANGE_RUNNING', 'Retry failed rows once the bulk change has finished');
+    }
+    const failed = await this.#repository().failedRows(id);
+    if (failed.length === 0) throw conflict('NOTHING_TO_RETRY', 'The bulk change has no failed rows');
+    const adapter = this.#registry.adapter(
+      (await this.#accounts.get(row.tenant_id, row.carrier_account_id)).carrier,
+    );
+    const flow = adapter?.flows[row.change_type as keyof typeof adapter.flows];
+    if (!flow) throw new AppError(409, 'UNSUPPORTED_CHANGE_TYPE', 'This change type is no longer supported');
+    const now = Date.now();
+    const retryId = newId(now);
+    await inTransaction(this.#db, async (tx) => {
+      const repository = bulkChangesRepository(tx, this.#dialect);
+      await repository.insertBulkChange({
+        id: retryId,
+        tenant_id: row.tenant_id,
+        carrier_account_id: row.carrier_account_id,
+        change_type: row.change_type,
+        status: 'queued',
+        options: row.options,
+        created_by: principal.keyName,
+        created_at: now,
+        parent_id: row.id,
+        total_count: failed.length,
+        updated_at: now,
+      });
+      await repository.insertDeviceChanges(
+        failed.map((change) => ({
+          id: newId(now),
+          tenant_id: row.tenant_id,
+          bulk_change_id: retryId,
+          row_number: change.row_number,
+          device_id: change.device_id,
+          iccid: change.iccid,
+          imei: change.imei,
+          msisdn: change.msisdn,
+          eid: change.eid,
+          request: change.request,
+          status: 'queued',
+          step: flow.firstStep,
+          attempts: 0,
+          updated_at: now,
+        })),
+      );
+      await repository.update(row.id, { linked_id: retryId, updated_at: row.updated_at });
+      await this.#enqueue(tx, advanceJob(retryId));
+    });
+    return this.get(principal.tenantId, retryId);
+  }
+}
+
+function parseSchedule(value: string | undefined): number | null {
+  if (!value) return null;
+  const at = Date.parse(value);
+  if (Number.isNaN(at)) {
+    throw validationFailed([
+      { field: 'scheduledFor', code: 'INVALID_DATE', message: 'scheduledFor must be an ISO-8601 time' },
+    ]);
+  }
+  return at > Date.now() ? at : null;
+}
+
+function hashRequest(input: CreateBulkChangeInput): string {
+  return createHash('sha256')
+    .update(
+      JSON.stringify([
+        input.carrierAccountId,
+        input.changeType,
+        input.options,
+        input.scheduledFor ?? null,
+        input.acceptValidRows,
+      ]),
+    )
+    .update(JSON.stringify(input.rows))
+    .digest('hex');
+}
+
+function dryRunReport(rows: InputRow[], valid: ValidRow[], issues: ErrorDetail[]): DryRunReport {
+  const firstIssue = new Map<number, ErrorDetail>();
+  for (const issue of issues)
+    if (issue.row !== undefined && !firstIssue.has(issue.row)) firstIssue.set(issue.row, issue);
+  const validRows = new Set(valid.map((v) => v.row));
+  const report = rows.map((input) => {
+    const issue = firstIssue.get(input.row);
+    const iccid = typeof input.fields.iccid === 'string' ? input.fields.iccid : null;
+    return validRows.has(input.row) && !issue
+      ? { row: input.row, iccid, outcome: 'would_succeed' as const }
+      : {
+          row: input.row,
+          iccid,
+          outcome: 'would_fail' as const,
+          code: issue?.code ?? 'INVALID_ROW',
+          message: issue?.message ?? 'The file has problems',
+          ...(issue?.field ? { field: issue.field } : {}),
+        };
+  });
+  const wouldSucceed = report.filter((r) => r.outcome === 'would_succeed').length;
+  return {
+    dryRun: true,
+    summary: { total: rows.length, wouldSucceed, wouldFail: rows.length - wouldSucceed },
+    rows: report,
+  };
+}

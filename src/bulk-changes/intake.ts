@@ -1,0 +1,178 @@
+import type { CarrierAccountView } from '../accounts/carrier-accounts.ts';
+import { carrierAccountsRepository } from '../accounts/carrier-accounts-repository.ts';
+import type { CarrierAdapter, DeviceRecord, Flow } from '../carriers/carrier.ts';
+import type { Dialect, Executor } from '../db/database.ts';
+import { type DeviceRow, devicesRepository, toDeviceRecord } from '../devices/devices-repository.ts';
+import type { ErrorDetail } from '../shared/errors.ts';
+import { bulkChangesRepository } from './bulk-changes-repository.ts';
+import type { InputRow } from './csv-input.ts';
+import { checkIccid, cleanIdentifier } from './identifiers.ts';
+import { isRowField } from './row-fields.ts';
+
+export interface ValidRow {
+  row: number;
+  device: DeviceRow;
+  identifiers: { iccid: string | null; imei: string | null; msisdn: string | null; eid: string | null };
+  request: Record<string, unknown>;
+}
+
+export interface IntakeResult {
+  valid: ValidRow[];
+  issues: ErrorDetail[];
+  /** Rows with at least one issue. */
+  rejectedRows: Set<number>;
+}
+
+/** Options that are row fields apply to every row that does not set the field itself (API §3). */
+export function rowDefaults(options: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(options).filter(([key]) => isRowField(key)));
+}
+
+/**
+ * Checks every row before anything is created: identifiers, the flow's fields, the inventory, the
+ * carrier's transition rules, duplicates and lines busy in another change. Every problem is reported.
+ */
+export async function validateRows(options: {
+  db: Executor;
+  dialect: Dialect;
+  account: CarrierAccountView;
+  adapter: CarrierAdapter;
+  flow: Flow<unknown, unknown>;
+  changeType: string;
+  rows: InputRow[];
+  defaults: Record<string, unknown>;
+}): Promise<IntakeResult> {
+  const { adapter, flow, rows } = options;
+  const issues: ErrorDetail[] = [];
+  const keyField = adapter.keyField;
+  const report = (row: number, issue: Omit<ErrorDetail, 'row'>) => issues.push({ row, ...issue });
+
+  const prepared: Array<{ row: number; key: string; fields: Record<string, unknown>; request: unknown }> = [];
+  const firstRowForKey = new Map<string, number>();
+  for (const input of rows) {
+    const fields = { ...options.defaults, ...input.fields };
+    const key = checkKey(keyField, fields[keyField]);
+    if (key.issue) {
+      report(input.row, key.issue);
+      continue;
+    }
+    const duplicateOf = firstRowForKey.get(key.value);
+    if (duplicateOf !== undefined) {
+      report(input.row, {
+        field: keyField,
+        code: 'DUPLICATE_ROW',
+        message: `${keyField} ${key.value} is already in row ${duplicateOf}`,
+      });
+      continue;
+    }
+    firstRowForKey.set(key.value, input.row);
+    const parsed = flow.requestSchema.safeParse(fields);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) {
+        report(input.row, {
+          field: issue.path.join('.') || undefined,
+          code: 'INVALID_FIELD',
+          message: issue.message,
+        });
+      }
+      continue;
+    }
+    prepared.push({ row: input.row, key: key.value, fields, request: parsed.data });
+  }
+
+  const devices = await devicesRepository(options.db).findByIdentifiers(
+    options.account.id,
+    keyField,
+    prepared.map((p) => p.key),
+  );
+  const busy = await bulkChangesRepository(options.db, options.dialect).linesInRunningChanges(
+    options.account.id,
+    [...devices.values()].map((d) => d.id),
+  );
+  const catalog = await ratePlanCatalog(options.db, options.account.id, options.changeType);
+
+  const valid: ValidRow[] = [];
+  for (const item of prepared) {
+    const device = devices.get(item.key);
+    if (!device) {
+      report(item.row, {
+        field: keyField,
+        code: 'DEVICE_NOT_FOUND',
+        message: `No line with ${keyField} ${item.key} on carrier account "${options.account.name}"`,
+      });
+      continue;
+    }
+    const problem =
+      deviceProblem(device, busy.get(device.id)) ??
+      catalog?.(item.request as Record<string, unknown>) ??
+      flow.checkRow?.(item.request, toDeviceRecord(device) as DeviceRecord);
+    if (problem) {
+      report(item.row, problem);
+      continue;
+    }
+    valid.push({
+      row: item.row,
+      device,
+      identifiers: {
+        iccid: device.iccid,
+        imei: device.imei,
+        msisdn: device.msisdn,
+        eid: device.eid,
+      },
+      request: item.request as Record<string, unknown>,
+    });
+  }
+  return {
+    valid,
+    issues,
+    rejectedRows: new Set(issues.map((i) => i.row).filter((r): r is number => r !== undefined)),
+  };
+}
+
+function checkKey(keyField: 'iccid' | 'msisdn' | 'eid', value: unknown) {
+  if (value === undefined || value === null || cleanIdentifier(value) === '') {
+    return { issue: { field: keyField, code: 'REQUIRED', message: `${keyField} is required` } };
+  }
+  if (keyField === 'iccid') return checkIccid(value);
+  return { value: cleanIdentifier(value) };
+}
+
+function deviceProblem(device: DeviceRow, busyIn: string | undefined) {
+  if (device.archived) {
+    return { code: 'DEVICE_ARCHIVED', message: 'The line is archived; restore it before changing it' };
+  }
+  if (busyIn) {
+    return {
+      code: 'LINE_IN_RUNNING_CHANGE',
+      message: `The line is in bulk change ${busyIn}, which is still running; wait for it or cancel it`,
+    };
+  }
+  return undefined;
+}
+
+/** Rate plans are checked against the account's catalog, when it has one. */
+async function ratePlanCatalog(db: Executor, carrierAccountId: string, changeType: string) {
+  if (changeType !== 'carrier_rate_plan_change') return undefined;
+  const plans = await carrierAccountsRepository(db).listRatePlans(carrierAccountId);
+  if (plans.length === 0) return undefined;
+  const byCode = new Map(plans.map((plan) => [plan.code, plan]));
+  return (request: Record<string, unknown>) => {
+    const plan = byCode.get(String(request.carrierRatePlan));
+    if (!plan) {
+      return {
+        field: 'carrierRatePlan',
+        code: 'UNKNOWN_RATE_PLAN',
+        message: `Rate plan "${request.carrierRatePlan}" is not in this account's catalog`,
+      };
+    }
+    const allowed = plan.communicationPlan?.split('|');
+    if (request.communicationPlan && allowed && !allowed.includes(String(request.communicationPlan))) {
+      return {
+        field: 'communicationPlan',
+        code: 'UNKNOWN_COMMUNICATION_PLAN',
+        message: `Communication plan "${request.communicationPlan}" cannot be used with "${plan.code}" (allowed: ${allowed.join(', ')})`,
+      };
+    }
+    return undefined;
+  };
+}

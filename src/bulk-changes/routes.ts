@@ -1,0 +1,328 @@
+import { type Readable, Transform } from 'node:stream';
+import { stringify } from 'csv-stringify';
+import type { FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { changeTypes } from '../carriers/carrier.ts';
+import type { Db } from '../db/database.ts';
+import { principalOf, requireRole } from '../http/auth.ts';
+import { AppError, type ErrorDetail, validationFailed } from '../shared/errors.ts';
+import { bulkStatuses, rowStatuses } from './bulk-changes-repository.ts';
+import type { BulkChanges, CreateBulkChangeInput } from './bulk-changes-service.ts';
+import { type InputRow, readCsvRows } from './csv-input.ts';
+import { streamProgress } from './progress-events.ts';
+import { escapeFormula } from './results-csv.ts';
+import { isRowField } from './row-fields.ts';
+
+const idParams = z.object({ id: z.string().min(1) });
+const limit = z.coerce.number().int().min(1).max(1000).default(100);
+const flag = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
+  .transform((value) => value === true || value === 'true' || value === '1')
+  .default(false);
+
+const createJson = z.object({
+  carrierAccountId: z.string().min(1),
+  changeType: z.enum(changeTypes),
+  changes: z.array(z.record(z.string(), z.unknown())),
+  options: z.record(z.string(), z.unknown()).default({}),
+  scheduledFor: z.string().optional(),
+  dryRun: z.boolean().default(false),
+  acceptValidRows: z.boolean().default(false),
+});
+
+const createFields = z
+  .object({
+    carrierAccountId: z.string().min(1),
+    changeType: z.enum(changeTypes),
+    scheduledFor: z.string().optional(),
+    dryRun: flag,
+    acceptValidRows: flag,
+  })
+  .loose();
+
+export interface BulkChangeRoutesOptions {
+  db: Db;
+  bulkChanges: BulkChanges;
+  maxUploadBytes: number;
+}
+
+export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = async (
+  app,
+  { db, bulkChanges, maxUploadBytes },
+) => {
+  const viewer = requireRole(db, 'viewer');
+  const operator = requireRole(db, 'operator');
+
+  // CSV arrives as a stream; it is parsed row by row rather than buffered by Fastify.
+  app.addContentTypeParser(
+    ['text/csv', 'application/csv', 'application/vnd.ms-excel'],
+    (_request, payload, done) => done(null, payload),
+  );
+
+  app.post(
+    '/bulk-changes',
+    {
+      onRequest: operator,
+      bodyLimit: maxUploadBytes,
+      schema: {
+        tags: ['bulk changes'],
+        summary: 'Create a bulk change (JSON, text/csv or multipart/form-data), or dry-run it',
+        description:
+          'JSON: {carrierAccountId, changeType, changes: [row], options, scheduledFor?, dryRun?, acceptValidRows?}. ' +
+          'CSV: the same fields as query parameters and one row per line. Multipart: a `file` part and the fields as parts.',
+        headers: z.object({ 'idempotency-key': z.string().max(200).optional() }).loose(),
+      },
+    },
+    async (request, reply) => {
+      const input = await readCreateRequest(request, maxUploadBytes);
+      const outcome = await bulkChanges.create(principalOf(request), {
+        ...input,
+        idempotencyKey: request.headers['idempotency-key'] as string | undefined,
+      });
+      if ('dryRun' in outcome) return reply.status(200).send(outcome);
+      if (outcome.replayed) reply.header('idempotent-replayed', 'true');
+      return reply
+        .status(201)
+        .send({ ...outcome.created, ...(outcome.rejected.length ? { rejectedRows: outcome.rejected } : {}) });
+    },
+  );
+
+  app.get(
+    '/bulk-changes',
+    {
+      onRequest: viewer,
+      schema: {
+        tags: ['bulk changes'],
+        querystring: z.object({
+          status: z.enum(bulkStatuses).optional(),
+          changeType: z.enum(changeTypes).optional(),
+          carrierAccountId: z.string().optional(),
+          cursor: z.string().optional(),
+          limit,
+        }),
+      },
+    },
+    async (request) => bulkChanges.list(principalOf(request).tenantId, request.query),
+  );
+
+  app.get(
+    '/bulk-changes/:id',
+    { onRequest: viewer, schema: { tags: ['bulk changes'], params: idParams } },
+    async (request) => bulkChanges.get(principalOf(request).tenantId, request.params.id),
+  );
+
+  app.get(
+    '/bulk-changes/:id/changes',
+    {
+      onRequest: viewer,
+      schema: {
+        tags: ['bulk changes'],
+        params: idParams,
+        querystring: z.object({
+          status: z.enum(rowStatuses).optional(),
+          cursor: z.string().regex(/^\d+$/).optional(),
+          limit,
+        }),
+      },
+    },
+    async (request) => bulkChanges.changes(principalOf(request).tenantId, request.params.id, request.query),
+  );
+
+  app.get(
+    '/bulk-changes/:id/log',
+    {
+      onRequest: viewer,
+      schema: {
+        tags: ['bulk changes'],
+        params: idParams,
+        querystring: z.object({
+          changeId: z.string().optional(),
+          cursor: z.string().regex(/^\d+$/).optional(),
+          limit,
+        }),
+      },
+    },
+    async (request) => bulkChanges.log(principalOf(request).tenantId, request.params.id, request.query),
+  );
+
+  app.get(
+    '/bulk-changes/:id/results.csv',
+    { onRequest: viewer, schema: { tags: ['bulk changes'], params: idParams } },
+    async (request, reply) => {
+      const { tenantId } = principalOf(request);
+      await bulkChanges.find(tenantId, request.params.id);
+      const rows = bulkChanges.allChanges(tenantId, request.params.id);
+      const csv = stringify({
+        header: true,
+        columns: [
+          'row',
+          'iccid',
+          'imei',
+          'msisdn',
+          'eid',
+          'status',
+          'error_code',
+          'error_message',
+          'carrier_code',
+          'result',
+        ],
+        cast: { string: escapeFormula },
+      });
+      (async () => {
+        try {
+          for await (const change of rows) {
+            const line = [
+              change.row,
+              change.iccid,
+              change.imei,
+              change.msisdn,
+              change.eid,
+              change.status,
+              change.error?.code,
+              change.error?.message,
+              change.error?.carrierCode,
+              change.result ? JSON.stringify(change.result) : '',
+            ];
+            if (!csv.write(line)) await new Promise((resolve) => csv.once('drain', resolve));
+          }
+          csv.end();
+        } catch (error) {
+          csv.destroy(error as Error);
+        }
+      })();
+      return reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="bulk-change-${request.params.id}.csv"`)
+        .send(csv);
+    },
+  );
+
+  app.get(
+    '/bulk-changes/:id/events',
+    { onRequest: viewer, schema: { tags: ['bulk changes'], params: idParams } },
+    async (request, reply) => {
+      const { tenantId } = principalOf(request);
+      await bulkChanges.find(tenantId, request.params.id);
+      return streamProgress(reply, () => bulkChanges.get(tenantId, request.params.id));
+    },
+  );
+
+  app.post(
+    '/bulk-changes/:id/cancel',
+    { onRequest: operator, schema: { tags: ['bulk changes'], params: idParams } },
+    async (request) => bulkChanges.cancel(principalOf(request).tenantId, request.params.id),
+  );
+
+  app.post(
+    '/bulk-changes/:id/retry',
+    { onRequest: operator, schema: { tags: ['bulk changes'], params: idParams } },
+    async (request, reply) =>
+      reply.status(201).send(await bulkChanges.retry(principalOf(request), request.params.id)),
+  );
+};
+
+type CreateRequest = Omit<CreateBulkChangeInput, 'idempotencyKey'>;
+
+async function readCreateRequest(request: FastifyRequest, maxUploadBytes: number): Promise<CreateRequest> {
+  const type = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (type === 'application/json') return fromJson(request.body);
+  if (type === 'multipart/form-data') return fromMultipart(request, maxUploadBytes);
+  if (['text/csv', 'application/csv', 'application/vnd.ms-excel'].includes(type)) {
+    return fromCsv(request.query as Record<string, unknown>, request.body as Readable, maxUploadBytes);
+  }
+  throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send application/json, text/csv or multipart/form-data');
+}
+
+function parseOrFail<T>(schema: z.ZodType<T>, value: unknown): T {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw validationFailed(
+    parsed.error.issues.map((issue) => ({
+      field: issue.path.join('.'),
+      code: 'INVALID_FIELD',
+      message: issue.message,
+    })),
+  );
+}
+
+function fromJson(body: unknown): CreateRequest {
+  const { changes, ...fields } = parseOrFail(createJson, body);
+  const inputIssues: ErrorDetail[] = [];
+  const rows: InputRow[] = changes.map((change, index) => {
+    for (const key of Object.keys(change)) {
+      if (!isRowField(key)) {
+        inputIssues.push({
+          row: index + 1,
+          field: key,
+          code: 'UNKNOWN_FIELD',
+          message: `${key} is not a row field`,
+        });
+      }
+    }
+    return { row: index + 1, fields: change };
+  });
+  return { ...fields, rows, inputIssues };
+}
+
+/** Query or form fields besides the request's own are options (defaults for every row). */
+function splitFields(raw: Record<string, unknown>) {
+  const fields = parseOrFail(createFields, raw);
+  const { carrierAccountId, changeType, scheduledFor, dryRun, acceptValidRows, ...rest } = fields;
+  const inputIssues: ErrorDetail[] = Object.keys(rest)
+    .filter((key) => !isRowField(key))
+    .map((key) => ({ field: key, code: 'UNKNOWN_FIELD', message: `${key} is not an option or row field` }));
+  const options = Object.fromEntries(Object.entries(rest).filter(([key]) => isRowField(key)));
+  return { carrierAccountId, changeType, scheduledFor, dryRun, acceptValidRows, options, inputIssues };
+}
+
+async function fromCsv(
+  query: Record<string, unknown>,
+  body: Readable,
+  maxUploadBytes: number,
+): Promise<CreateRequest> {
+  const { inputIssues, ...fields } = splitFields(query);
+  const { rows, issues } = await readCsvRows(body.pipe(byteLimit(maxUploadBytes)), fields.changeType);
+  return { ...fields, rows, inputIssues: [...inputIssues, ...issues] };
+}
+
+async function fromMultipart(request: FastifyRequest, maxUploadBytes: number): Promise<CreateRequest> {
+  const formFields: Record<string, unknown> = {};
+  let parsed: { rows: InputRow[]; issues: ErrorDetail[] } | undefined;
+  for await (const part of request.parts({ limits: { fileSize: maxUploadBytes, files: 1 } })) {
+    if (part.type === 'file') {
+      if (part.fieldname !== 'file')
+        throw validationFailed([
+          { field: part.fieldname, code: 'UNKNOWN_FIELD', message: 'The CSV goes in the "file" part' },
+        ]);
+      const changeType = String(formFields.changeType ?? '');
+      if (!changeType) {
+        throw validationFailed([
+          { field: 'changeType', code: 'REQUIRED', message: 'Send the changeType part before the file part' },
+        ]);
+      }
+      parsed = await readCsvRows(part.file, changeType);
+      if (part.file.truncated)
+        throw new AppError(413, 'PAYLOAD_TOO_LARGE', 'The file is larger than this server accepts');
+    } else {
+      formFields[part.fieldname] = part.value;
+    }
+  }
+  if (!parsed)
+    throw validationFailed([{ field: 'file', code: 'REQUIRED', message: 'A CSV "file" part is required' }]);
+  const { inputIssues, ...fields } = splitFields(formFields);
+  return { ...fields, rows: parsed.rows, inputIssues: [...inputIssues, ...parsed.issues] };
+}
+
+/** Ends a streamed upload with a 413 once it passes the configured size. */
+function byteLimit(maxBytes: number): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      seen += chunk.length;
+      if (seen > maxBytes)
+        callback(new AppError(413, 'PAYLOAD_TOO_LARGE', `The upload is larger than ${maxBytes} bytes`));
+      else callback(null, chunk);
+    },
+  });
+}

@@ -1,0 +1,83 @@
+/** Every row field of API §3, in its JSON (camelCase) spelling. */
+export const rowFields = [
+  'iccid',
+  'imei',
+  'msisdn',
+  'eid',
+  'targetStatus',
+  'reasonCode',
+  'servicePlan',
+  'mdnZipCode',
+  'effectiveDate',
+  'billingCustomerId',
+  'billingAccountNumber',
+  'ratePlan',
+  'zipCode',
+  'firstName',
+  'lastName',
+  'addFeatureCodes',
+  'removeFeatureCodes',
+  'staticIp',
+  'pdpName',
+  'apn',
+  'dataGroup',
+  'ratePool',
+  'customerRatePlanId',
+  'customerPoolId',
+  'carrierRatePlan',
+  'communicationPlan',
+  'newIccid',
+  'newImei',
+  'dataAllocationMb',
+  'createBillingService',
+  'serviceTypeId',
+  'packageId',
+  'productIds',
+  'rates',
+  'prorate',
+  'username',
+  'costCenter1',
+  'costCenter2',
+  'costCenter3',
+  'override',
+] as const;
+export type RowField = (typeof rowFields)[number];
+
+/** Header spellings people use, beyond the field's own name in any case or separator style. */
+const aliases: Record<string, RowField> = {
+  sim: 'iccid',
+  simiccid: 'iccid',
+  simnumber: 'iccid',
+  iccidnumber: 'iccid',
+  mdn: 'msisdn',
+  phonenumber: 'msisdn',
+  subscribernumber: 'msisdn',
+  status: 'targetStatus',
+  newstatus: 'targetStatus',
+  target: 'targetStatus',
+  rateplan: 'carrierRatePlan',
+  carrierplan: 'carrierRatePlan',
+  plan: 'carrierRatePlan',
+  commplan: 'communicationPlan',
+  reason: 'reasonCode',
+};
+
+/** Canonical form of a header: lower case, letters and digits only ("Rate Plan", "rate_plan" → "rateplan"). */
+const canonical = (header: string) => header.toLowerCase().replace(/[^a-z0-9]/g, '');
+
+const byCanonical = new Map<string, RowField>([
+  ...rowFields.map((field) => [canonical(field), field] as const),
+  ...Object.entries(aliases),
+]);
+
+/**
+ * Maps a header to its row field. `ratePlan` is the Telegence activation's field, but a CSV column
+ * named "Rate Plan" for any other change means the carrier rate plan.
+ */
+export function fieldForHeader(header: string, changeType: string): RowField | undefined {
+  const key = canonical(header.replace(/^\uFEFF/, ''));
+  if (key === 'rateplan' && changeType === 'activate_new_service') return 'ratePlan';
+  return byCanonical.get(key);
+}
+
+export const isRowField = (name: string): name is RowField => (rowFields as readonly string[]).includes(name);

@@ -1,0 +1,188 @@
+import type { z } from 'zod';
+import type { AuditRecord } from './http.ts';
+
+export const carrierNames = ['jasper', 'thingspace', 'telegence', 'pond', 'teal'] as const;
+export type CarrierName = (typeof carrierNames)[number];
+
+export const changeTypes = [
+  'status_update',
+  'activate_new_service',
+  'carrier_rate_plan_change',
+  'identifier_change',
+  'customer_rate_plan_change',
+  'customer_assignment',
+  'billing_service_creation',
+  'username_cost_center_change',
+  'archival',
+] as const;
+export type ChangeType = (typeof changeTypes)[number];
+
+/** The status vocabulary of DESIGN §4.3; each carrier maps its own values onto it. */
+export const normalisedStatuses = [
+  'active',
+  'pending_activation',
+  'inventory',
+  'suspended',
+  'deactivated',
+  'activation_ready',
+  'test_ready',
+  'retired',
+  'unknown',
+] as const;
+export type NormalisedStatus = (typeof normalisedStatuses)[number];
+
+/** Per-account limits (DESIGN §2.6): defaults come from the carrier, an account may override each. */
+export interface CarrierLimits {
+  /** null = no limit */
+  requestsPerSecond: number | null;
+  maxConcurrent: number;
+  /** Lines per carrier request, where the carrier takes several. */
+  batchSize: number;
+  /** Attempts a row may make before it fails with RETRIES_EXHAUSTED. */
+  retryBudget: number;
+  requestTimeoutMs: number;
+  /** How often a waiting row is re-checked, and how long it may wait in total. */
+  checkIntervalMs: number;
+  maxWaitMs: number;
+}
+
+/** A carrier account as the engine sees it: credentials decrypted, settings parsed. */
+export interface CarrierAccount {
+  id: string;
+  tenantId: string;
+  name: string;
+  carrier: CarrierName;
+  baseUrl: string;
+  credentials: Record<string, unknown>;
+  writeEnabled: boolean;
+  settings: Record<string, unknown>;
+  limits: CarrierLimits;
+}
+
+/** The inventory's view of a line, as flows need it. */
+export interface DeviceRecord {
+  id: string;
+  carrierAccountId: string;
+  iccid: string | null;
+  imei: string | null;
+  msisdn: string | null;
+  eid: string | null;
+  status: NormalisedStatus;
+  carrierStatus: string | null;
+  carrierRatePlan: string | null;
+  communicationPlan: string | null;
+}
+
+/** What a successful carrier change does to the inventory record. */
+export type DevicePatch = Partial<{
+  status: NormalisedStatus;
+  carrierStatus: string;
+  carrierRatePlan: string | null;
+  communicationPlan: string | null;
+  msisdn: string | null;
+  iccid: string | null;
+  imei: string | null;
+  ipAddress: string | null;
+  username: string | null;
+}>;
+
+export interface RowError {
+  code: string;
+  message: string;
+  carrierCode?: string;
+}
+
+/** A row as a step processes it. */
+export interface WorkRow<TRequest = Record<string, unknown>> {
+  id: string;
+  rowNumber: number;
+  deviceId: string | null;
+  iccid: string | null;
+  imei: string | null;
+  msisdn: string | null;
+  eid: string | null;
+  request: TRequest;
+  step: string;
+  attempts: number;
+  carrierRequestId: string | null;
+  /** When the row started waiting for the carrier's asynchronous result. */
+  waitingSince: number | null;
+  result: Record<string, unknown> | null;
+}
+
+/** The outcome of one row in one step; the engine commits it with the audit entries. */
+export type RowOutcome =
+  | { kind: 'succeeded'; result?: Record<string, unknown>; device?: DevicePatch }
+  | { kind: 'failed'; error: RowError }
+  /** A transient failure: the row goes back to the queue (until its retry budget is spent). */
+  | { kind: 'retry'; error: RowError; retryAfterMs?: number }
+  /** Reconciliation found the change was not applied: send it again, without counting an attempt. */
+  | { kind: 'resend' }
+  /** Go on to another step, now or (waiting) at `nextCheckAt`. */
+  | {
+      kind: 'next';
+      step: string;
+      waitUntil?: number;
+      carrierRequestId?: string;
+      result?: Record<string, unknown>;
+    };
+
+export interface StepContext<TClient> {
+  client: TClient;
+  account: CarrierAccount;
+  /** Collects the audit entries of a row's carrier calls (or the chunk's, with no row). */
+  auditFor(row: WorkRow<unknown> | null): (entry: AuditRecord) => void;
+  signal: AbortSignal;
+}
+
+export interface Step<TClient, TRequest> {
+  /** Rows handed to `run` at once (a carrier batch, or a few seconds of per-line calls). */
+  chunkSize(limits: CarrierLimits): number;
+  /** Returns one outcome per row, in the same order. */
+  run(rows: WorkRow<TRequest>[], context: StepContext<TClient>): Promise<RowOutcome[]>;
+  /**
+   * For rows found `in_progress` after a crash: read the carrier's state and decide, never re-send
+   * blindly (DESIGN §2.3). Steps whose call is safe to repeat may omit it.
+   */
+  reconcile?(rows: WorkRow<TRequest>[], context: StepContext<TClient>): Promise<RowOutcome[]>;
+}
+
+/** A problem with one input row found at intake, before anything is sent. */
+export interface RowIssue {
+  field?: string;
+  code: string;
+  message: string;
+}
+
+/** The handling of one change type on one carrier (DESIGN §5). */
+export interface Flow<TClient, TRequest> {
+  /** The row fields this flow reads, validated at intake (after options are merged in). */
+  requestSchema: z.ZodType<TRequest>;
+  /** Checks a row against the inventory before anything is sent; the device is the inventory's line. */
+  checkRow?(request: TRequest, device: DeviceRecord): RowIssue | undefined;
+  /** Whether the flow touches the carrier (and so needs writes enabled on the account). */
+  writesToCarrier: boolean;
+  firstStep: string;
+  steps: Record<string, Step<TClient, TRequest>>;
+}
+
+export interface ClientContext {
+  account: CarrierAccount;
+}
+
+/** What every carrier implements (DESIGN §6). */
+export interface CarrierAdapter<TClient = unknown> {
+  carrier: CarrierName;
+  title: string;
+  /** The identifier the carrier keys lines on, which every row must carry. */
+  keyField: 'iccid' | 'msisdn' | 'eid';
+  credentialsSchema: z.ZodType<Record<string, unknown>>;
+  settingsSchema: z.ZodType<Record<string, unknown>>;
+  defaultLimits: CarrierLimits;
+  /** The normalised target statuses `status_update` can reach on this carrier. */
+  targetStatuses: readonly NormalisedStatus[];
+  normaliseStatus(carrierStatus: string): NormalisedStatus;
+  // biome-ignore lint/suspicious/noExplicitAny: each flow has its own request type; the engine treats them alike.
+  flows: Partial<Record<ChangeType, Flow<TClient, any>>>;
+  createClient(context: ClientContext): TClient;
+}

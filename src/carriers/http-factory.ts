@@ -1,0 +1,32 @@
+import type { CarrierAccount } from './carrier.ts';
+import type { CarrierErrorKind } from './carrier-error.ts';
+import { CarrierHttpClient } from './http.ts';
+import { limiterRegistry } from './limiter.ts';
+
+export interface CarrierHttpOptions {
+  system: string;
+  headers: () => Record<string, string> | Promise<Record<string, string>>;
+  parseError: (status: number, body: unknown) => { code?: string; message?: string };
+  classify?: (
+    status: number,
+    body: unknown,
+    parsed: { code?: string; message?: string },
+  ) => CarrierErrorKind | undefined;
+}
+
+export type CarrierHttpClientFactory = (
+  account: CarrierAccount,
+  options: CarrierHttpOptions,
+) => CarrierHttpClient;
+
+/** Every client of an account shares that account's limiter, so its limits hold across bulk changes. */
+export const createCarrierHttpClient: CarrierHttpClientFactory = (account, options) =>
+  new CarrierHttpClient({
+    ...options,
+    baseUrl: account.baseUrl,
+    timeoutMs: account.limits.requestTimeoutMs,
+    limiter: limiterRegistry.getLimiter(account.id, {
+      requestsPerSecond: account.limits.requestsPerSecond,
+      maxConcurrent: account.limits.maxConcurrent,
+    }),
+  });

@@ -1,0 +1,47 @@
+import type { CarrierAdapter } from '../carrier.ts';
+import type { CarrierHttpClientFactory } from '../http-factory.ts';
+import { JasperClient, jasperCredentialsSchema, jasperErrorSchema, jasperSettingsSchema } from './client.ts';
+import { jasperRatePlanChange, jasperStatusUpdate } from './flows.ts';
+import { jasperTargets, normaliseJasperStatus } from './statuses.ts';
+
+/** Cisco IoT Control Center: Jasper, POD19, T-Mobile Jasper and Rogers accounts (`settings.variant`). */
+export function jasperAdapter(http: CarrierHttpClientFactory): CarrierAdapter<JasperClient> {
+  return {
+    carrier: 'jasper',
+    title: 'Cisco IoT Control Center (Jasper family)',
+    keyField: 'iccid',
+    credentialsSchema: jasperCredentialsSchema,
+    settingsSchema: jasperSettingsSchema,
+    // Documented: at most 5 calls per second and one call at a time (carrier-apis §2.4).
+    defaultLimits: {
+      requestsPerSecond: 5,
+      maxConcurrent: 1,
+      batchSize: 1,
+      retryBudget: 8,
+      requestTimeoutMs: 30_000,
+      checkIntervalMs: 60_000,
+      maxWaitMs: 3_600_000,
+    },
+    targetStatuses: Object.keys(jasperTargets) as Array<keyof typeof jasperTargets>,
+    normaliseStatus: normaliseJasperStatus,
+    flows: {
+      status_update: jasperStatusUpdate,
+      carrier_rate_plan_change: jasperRatePlanChange,
+    },
+    createClient({ account }) {
+      const credentials = jasperCredentialsSchema.parse(account.credentials);
+      const basic = Buffer.from(`${credentials.username}:${credentials.apiKey}`).toString('base64');
+      return new JasperClient(
+        account,
+        http(account, {
+          system: 'jasper',
+          headers: () => ({ authorization: `Basic ${basic}` }),
+          parseError: (_status, body) => {
+            const parsed = jasperErrorSchema.safeParse(body);
+            return parsed.success ? { code: parsed.data.errorCode, message: parsed.data.errorMessage } : {};
+          },
+        }),
+      );
+    },
+  };
+}

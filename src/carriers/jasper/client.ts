@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import type { CarrierAccount } from '../carrier.ts';
+import type { AuditRecord, CarrierHttpClient } from '../http.ts';
+
+export const jasperCredentialsSchema = z.object({
+  username: z.string().min(1),
+  apiKey: z.string().min(1),
+});
+
+export const jasperVariants = ['jasper', 'pod19', 'tmobile_jasper', 'rogers'] as const;
+
+export const jasperSettingsSchema = z
+  .object({
+    variant: z.enum(jasperVariants).default('jasper'),
+    /** The REST root under the account's base URL. */
+    apiPath: z.string().startsWith('/').default('/rws/api/v1'),
+  })
+  .loose();
+
+/** Jasper's error envelope: `{errorMessage, errorCode}`, the code sometimes absent. */
+export const jasperErrorSchema = z.object({
+  errorMessage: z.string().optional(),
+  errorCode: z.string().optional(),
+});
+
+const deviceSchema = z
+  .object({
+    iccid: z.string(),
+    status: z.string(),
+    ratePlan: z.string().nullish(),
+    communicationPlan: z.string().nullish(),
+    msisdn: z.string().nullish(),
+    imei: z.string().nullish(),
+    imsi: z.string().nullish(),
+    fixedIPAddress: z.string().nullish(),
+  })
+  .loose();
+export type JasperDevice = z.infer<typeof deviceSchema>;
+
+const editResultSchema = z.object({ iccid: z.string() }).loose();
+
+/** The fields of `PUT /devices/{iccid}` (DeviceEditModel) that bulk changes set. */
+export interface JasperDeviceEdit {
+  status?: string;
+  ratePlan?: string;
+  communicationPlan?: string;
+  effectiveDate?: string;
+}
+
+type Audit = (entry: AuditRecord) => void;
+
+/** Cisco IoT Control Center REST (Jasper, POD19, T-Mobile Jasper, Rogers): carrier-apis §2. */
+export class JasperClient {
+  readonly #http: CarrierHttpClient;
+  readonly #root: string;
+
+  constructor(account: CarrierAccount, http: CarrierHttpClient) {
+    this.#http = http;
+    this.#root = jasperSettingsSchema.parse(account.settings).apiPath.replace(/\/$/, '');
+  }
+
+  async getDevice(iccid: string, audit: Audit, signal?: AbortSignal): Promise<JasperDevice> {
+    const response = await this.#http.send(
+      {
+        action: 'get_device',
+        method: 'GET',
+        path: `${this.#root}/devices/${encodeURIComponent(iccid)}`,
+        responseSchema: deviceSchema,
+      },
+      { audit, signal },
+    );
+    return response.body;
+  }
+
+  /** Success is a 2xx that names the ICCID back, as the original required. */
+  async editDevice(iccid: string, edit: JasperDeviceEdit, audit: Audit, signal?: AbortSignal): Promise<void> {
+    await this.#http.send(
+      {
+        action: 'put_device',
+        method: 'PUT',
+        path: `${this.#root}/devices/${encodeURIComponent(iccid)}`,
+        body: edit,
+        responseSchema: editResultSchema,
+      },
+      { audit, signal },
+    );
+  }
+}

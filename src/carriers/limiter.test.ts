@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Limiter, LimiterRegistry } from './limiter.ts';
+
+/** Largest number of starts inside any window of `windowMs` (inclusive of both ends). */
+const maxInWindow = (starts: number[], windowMs: number): number => {
+  const sorted = [...starts].sort((a, b) => a - b);
+  let best = 0;
+  let lo = 0;
+  for (let hi = 0; hi < sorted.length; hi++) {
+    while (sorted[hi] - sorted[lo] > windowMs) lo++;
+    best = Math.max(best, hi - lo + 1);
+  }
+  return best;
+};
+
+describe('Limiter', () => {
+  it('spaces starts: 40 calls at 20/s take ≥ ~1.9 s and no 1-second window holds more than 20', async () => {
+    const limiter = new Limiter({ requestsPerSecond: 20, maxConcurrent: 100 });
+    const starts: number[] = [];
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: 40 }, () =>
+        limiter.schedule(async () => {
+          starts.push(performance.now());
+        }),
+      ),
+    );
+    const elapsed = performance.now() - t0;
+    assert.ok(elapsed >= 1900, `took ${elapsed} ms`);
+    assert.ok(elapsed < 3000, `took ${elapsed} ms`);
+    assert.ok(maxInWindow(starts, 1000) <= 20, `max ${maxInWindow(starts, 1000)} in a second`);
+    const gaps = starts.slice(1).map((s, i) => s - starts[i]);
+    assert.ok(Math.min(...gaps) >= 50, `min gap ${Math.min(...gaps)}`);
+    assert.equal(limiter.stats().started, 40);
+  });
+
+  it('does not burst after being idle', async () => {
+    const limiter = new Limiter({ requestsPerSecond: 10, maxConcurrent: 10 });
+    await limiter.schedule(async () => {});
+    await delay(300);
+    const starts: number[] = [];
+    await Promise.all(
+      Array.from({ length: 3 }, () => limiter.schedule(async () => void starts.push(performance.now()))),
+    );
+    assert.ok(starts[2] - starts[0] >= 200, `3 starts within ${starts[2] - starts[0]} ms`);
+  });
+
+  it('caps concurrency', async () => {
+    const limiter = new Limiter({ requestsPerSecond: null, maxConcurrent: 3 });
+    let running = 0;
+    let peak = 0;
+    const observed: number[] = [];
+    await Promise.all(
+      Array.from({ length: 12 }, () =>
+        limiter.schedule(async () => {
+          running++;
+          peak = Math.max(peak, running);
+          observed.push(limiter.stats().inFlight);
+          await delay(20);
+          running--;
+        }),
+      ),
+    );
+    assert.equal(peak, 3);
+    assert.ok(observed.every((n) => n <= 3));
+    assert.deepEqual(limiter.stats(), { inFlight: 0, waiting: 0, started: 12, pausedUntil: null });
+  });
+
+  it('pauseFor stops every start until the pause ends', async () => {
+    const limiter = new Limiter({ requestsPerSecond: null, maxConcurrent: 5 });
+    const t0 = Date.now();
+    limiter.pauseFor(300);
+    const paused = limiter.stats().pausedUntil;
+    assert.ok(paused !== null && paused >= t0 + 300);
+    limiter.pauseFor(50); // never shortens
+    assert.equal(limiter.stats().pausedUntil, paused);
+    const started = await Promise.all([1, 2].map(() => limiter.schedule(async () => Date.now())));
+    for (const at of started) assert.ok(at >= t0 + 299, `started after ${at - t0} ms`);
+    assert.equal(limiter.stats().pausedUntil, null);
+  });
+
+  it('an abort removes a waiting caller with the abort reason; others still run in order', async () => {
+    const limiter = new Limiter({ requestsPerSecond: null, maxConcurrent: 1 });
+    let release = () => {};
+    const blocker = limiter.schedule(() => new Promise<void>((resolve) => (release = resolve)));
+    const controller = new AbortController();
+    const order: string[] = [];
+    const aborted = limiter.schedule(async () => order.push('aborted'), controller.signal);
+    const next = limiter.schedule(async () => order.push('next'));
+    assert.equal(limiter.stats().waiting, 2);
+    const reason = new Error('cancelled by test');
+    controller.abort(reason);
+    await assert.rejects(aborted, (error) => error === reason);
+    assert.equal(limiter.stats().waiting, 1);
+    release();
+    await Promise.all([blocker, next]);
+    assert.deepEqual(order, ['next']);
+    // Already aborted: rejected at once, never queued.
+    await assert.rejects(
+      limiter.schedule(async () => 1, AbortSignal.abort(reason)),
+      (e) => e === reason,
+    );
+  });
+
+  it('is FIFO across callers', async () => {
+    const limiter = new Limiter({ requestsPerSecond: 200, maxConcurrent: 1 });
+    const order: number[] = [];
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        limiter.schedule(async () => {
+          order.push(i);
+          await delay(1);
+        }),
+      ),
+    );
+    assert.deepEqual(
+      order,
+      Array.from({ length: 20 }, (_, i) => i),
+    );
+  });
+
+  it('unlimited runs everything at once', async () => {
+    for (const requestsPerSecond of [null, Number.POSITIVE_INFINITY]) {
+      const limiter = new Limiter({ requestsPerSecond, maxConcurrent: Number.POSITIVE_INFINITY });
+      const t0 = performance.now();
+      let peak = 0;
+      let running = 0;
+      await Promise.all(
+        Array.from({ length: 200 }, () =>
+          limiter.schedule(async () => {
+            peak = Math.max(peak, ++running);
+            await delay(10);
+            running--;
+          }),
+        ),
+      );
+      assert.equal(peak, 200);
+      assert.ok(performance.now() - t0 < 500);
+    }
+  });
+
+  it('propagates fn errors and keeps going', async () => {
+    const limiter = new Limiter({ requestsPerSecond: null, maxConcurrent: 1 });
+    await assert.rejects(
+      limiter.schedule(async () => {
+        throw new Error('boom');
+      }),
+      /boom/,
+    );
+    await assert.rejects(
+      limiter.schedule(() => {
+        throw new Error('sync boom');
+      }),
+      /sync boom/,
+    );
+    assert.equal(await limiter.schedule(async () => 42), 42);
+    assert.equal(limiter.stats().inFlight, 0);
+  });
+
+  it('update applies to waiting work', async () => {
+    const limiter = new Limiter({ requestsPerSecond: 1, maxConcurrent: 1 });
+    const t0 = performance.now();
+    const runs = Array.from({ length: 5 }, () => limiter.schedule(async () => performance.now()));
+    await delay(20);
+    limiter.update({ requestsPerSecond: 100, maxConcurrent: 1 });
+    const starts = await Promise.all(runs);
+    assert.ok(starts[4] - t0 < 500, `last start after ${starts[4] - t0} ms`);
+    assert.throws(() => limiter.update({ requestsPerSecond: 0, maxConcurrent: 1 }), RangeError);
+    assert.throws(() => limiter.update({ requestsPerSecond: 1, maxConcurrent: 0 }), RangeError);
+  });
+
+  it('registry: one limiter per key, limits updated when they change', () => {
+    const registry = new LimiterRegistry();
+    const a = registry.getLimiter('acct-1', { requestsPerSecond: 5, maxConcurrent: 1 });
+    assert.equal(registry.getLimiter('acct-1', { requestsPerSecond: 5, maxConcurrent: 1 }), a);
+    assert.notEqual(registry.getLimiter('acct-2', { requestsPerSecond: 5, maxConcurrent: 1 }), a);
+    const again = registry.getLimiter('acct-1', { requestsPerSecond: 10, maxConcurrent: 2 });
+    assert.equal(again, a);
+    assert.deepEqual(a.limits, { requestsPerSecond: 10, maxConcurrent: 2 });
+    assert.ok(Math.abs(a.intervalMs - 102) < 0.001);
+  });
+});

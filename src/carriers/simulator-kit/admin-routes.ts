@@ -1,0 +1,94 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import type { CallLog } from './call-log.ts';
+import type { DeviceStore, SimDevice } from './device-store.ts';
+import { clientErrorStatus, errorMessage } from './fastify-errors.ts';
+import { type FaultSet, faultsPatchSchema } from './faults.ts';
+import type { TrafficStats } from './traffic-stats.ts';
+
+export interface AdminScope<D extends SimDevice, Seed extends { iccid: string }> {
+  store: DeviceStore<D>;
+  seedSchema: z.ZodType<Seed>;
+  fromSeed: (seed: Seed, existing: D | undefined) => D;
+  calls: CallLog;
+  faults: FaultSet;
+  stats: TrafficStats;
+  reset: () => void;
+}
+
+const callsQuerySchema = z.object({
+  iccid: z.string().optional(),
+  action: z.string().optional(),
+  status: z.coerce.number().int().optional(),
+});
+const devicesQuerySchema = z.object({ iccid: z.string().optional() });
+
+/** The admin API of API.md §5 (plus `GET /stats`), mounted under `/_sim`; no auth, no faults. */
+export const registerAdminRoutes = <D extends SimDevice, Seed extends { iccid: string }>(
+  app: FastifyInstance,
+  scope: AdminScope<D, Seed>,
+): void => {
+  app.setErrorHandler((error, _request, reply) => {
+    const status = clientErrorStatus(error);
+    if (status < 500) return adminError(reply, status, 'BAD_REQUEST', errorMessage(error));
+    reply.log.error({ err: error }, 'simulator admin route failed');
+    return adminError(reply, 500, 'INTERNAL', 'Internal server error');
+  });
+
+  app.get('/devices', async (request, reply) => {
+    const query = devicesQuerySchema.safeParse(request.query);
+    if (!query.success) return invalid(reply, query.error);
+    const { iccid } = query.data;
+    if (iccid === undefined) return scope.store.list();
+    const device = scope.store.get(iccid);
+    return device === undefined ? [] : [device];
+  });
+
+  app.post('/devices', async (request, reply) => {
+    const seeds = z.array(scope.seedSchema).safeParse(request.body);
+    if (!seeds.success) return invalid(reply, seeds.error);
+    let created = 0;
+    for (const seed of seeds.data) {
+      if (scope.store.put(scope.fromSeed(seed, scope.store.get(seed.iccid)))) created += 1;
+    }
+    return { created, updated: seeds.data.length - created };
+  });
+
+  app.get('/calls', async (request, reply) => {
+    const query = callsQuerySchema.safeParse(request.query);
+    if (!query.success) return invalid(reply, query.error);
+    return scope.calls.query(query.data);
+  });
+
+  app.get('/faults', async () => scope.faults.get());
+
+  app.put('/faults', async (request, reply) => {
+    const patch = faultsPatchSchema.safeParse(request.body);
+    if (!patch.success) return invalid(reply, patch.error);
+    return scope.faults.update(patch.data);
+  });
+
+  app.post('/reset', async (_request, reply) => {
+    scope.reset();
+    return reply.code(204).send();
+  });
+
+  app.get('/stats', async () => scope.stats.snapshot());
+};
+
+const invalid = (reply: FastifyReply, error: z.ZodError) =>
+  adminError(
+    reply,
+    400,
+    'VALIDATION_FAILED',
+    'The request has invalid fields',
+    error.issues.map((issue) => ({ field: issue.path.join('.'), code: issue.code, message: issue.message })),
+  );
+
+const adminError = (
+  reply: FastifyReply,
+  status: number,
+  code: string,
+  message: string,
+  details: object[] = [],
+) => reply.code(status).send({ error: { code, message, details } });

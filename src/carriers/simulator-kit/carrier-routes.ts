@@ -1,0 +1,103 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { sleep } from '../../shared/time.ts';
+import type { CallLog } from './call-log.ts';
+import type { CarrierRoute, SimFailure, SimRequest, SimResponse } from './definition.ts';
+import { clientErrorStatus, errorMessage } from './fastify-errors.ts';
+import type { FaultSet } from './faults.ts';
+import type { Limiter } from './rate-limit.ts';
+import type { TrafficStats } from './traffic-stats.ts';
+
+export interface CarrierScope {
+  routes: CarrierRoute[];
+  errorEnvelope: (failure: SimFailure) => unknown;
+  faults: FaultSet;
+  limiter: Limiter;
+  stats: TrafficStats;
+  calls: CallLog;
+}
+
+/** Registers the carrier's routes behind the fault gate, with the call log and the carrier's envelope. */
+export const registerCarrierRoutes = (app: FastifyInstance, scope: CarrierScope): void => {
+  app.setErrorHandler((error, _request, reply) => {
+    const status = clientErrorStatus(error);
+    if (status === 500) reply.log.error({ err: error }, 'simulator route failed');
+    const failure: SimFailure =
+      status === 500
+        ? { kind: 'internal', status, message: 'Internal server error' }
+        : { kind: status === 404 ? 'not_found' : 'bad_request', status, message: errorMessage(error) };
+    return reply.code(status).send(scope.errorEnvelope(failure));
+  });
+  for (const route of scope.routes) {
+    app.route({
+      method: route.method,
+      url: route.url,
+      // After body parsing, so that refused requests are logged with the lines they named.
+      preValidation: (_request, reply) => gate(scope, reply),
+      onSend: async (request, reply, payload) => {
+        logCall(scope, route, request, reply);
+        return payload;
+      },
+      handler: async (request, reply) => answer(reply, await route.handle(toSimRequest(request))),
+    });
+  }
+};
+
+/**
+ * Applies the faults in the order a real gateway would meet them: outage (503), limits (429 +
+ * Retry-After; refused requests hold no slot), latency (holding the concurrency slot), injected 500s.
+ */
+const gate = async (scope: CarrierScope, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+  const faults = scope.faults.get();
+  if (faults.outage) {
+    scope.stats.errorInjected();
+    return refuse(scope, reply, { kind: 'outage', status: 503, message: 'Service temporarily unavailable' });
+  }
+  const admission = scope.limiter.admit();
+  if (!admission.ok) {
+    scope.stats.rateLimited();
+    const message =
+      admission.reason === 'rate_limited' ? 'Request rate limit exceeded' : 'Too many concurrent requests';
+    reply.header('retry-after', String(admission.retryAfterSeconds));
+    return refuse(scope, reply, { kind: admission.reason, status: 429, message });
+  }
+  // 'close' also fires when the client gives up, so an abandoned request frees its slot.
+  reply.raw.once('close', admission.release);
+  scope.stats.accepted(admission.inFlight);
+  if (faults.latencyMs > 0) await sleep(faults.latencyMs);
+  if (scope.faults.takeInjectedError()) {
+    scope.stats.errorInjected();
+    return refuse(scope, reply, { kind: 'injected_error', status: 500, message: 'Internal server error' });
+  }
+  return undefined;
+};
+
+const refuse = (scope: CarrierScope, reply: FastifyReply, failure: SimFailure) =>
+  reply.code(failure.status).send(scope.errorEnvelope(failure));
+
+const answer = (reply: FastifyReply, response: SimResponse) =>
+  reply
+    .code(response.status)
+    .headers(response.headers ?? {})
+    .send(response.body);
+
+// In onSend the status is final and the client has not seen the answer yet: an in-process reader of
+// the log never misses a call whose response it already holds.
+const logCall = (scope: CarrierScope, route: CarrierRoute, request: FastifyRequest, reply: FastifyReply) => {
+  scope.stats.received();
+  scope.calls.record({
+    at: new Date(Date.now() - reply.elapsedTime).toISOString(),
+    method: request.method,
+    path: request.url,
+    action: route.action,
+    iccids: route.iccids(toSimRequest(request)),
+    status: reply.statusCode,
+  });
+};
+
+const toSimRequest = (request: FastifyRequest): SimRequest => ({
+  method: request.method,
+  params: request.params as Record<string, string>,
+  query: new URL(request.url, 'http://simulator').searchParams,
+  body: request.body,
+  headers: request.headers,
+});

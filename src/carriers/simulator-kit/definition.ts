@@ -1,0 +1,63 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { HTTPMethods } from 'fastify';
+import type { z } from 'zod';
+import type { DeviceStore, SimDevice } from './device-store.ts';
+import type { Faults } from './faults.ts';
+
+/** A carrier request as a simulator's handler sees it, free of Fastify. */
+export interface SimRequest {
+  method: string;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  /** Parsed JSON; `undefined` when there was none (or it could not be parsed, for the call log). */
+  body: unknown;
+  headers: IncomingHttpHeaders;
+}
+
+export interface SimResponse {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+/** Why the kit itself answers a carrier request; the carrier renders its own envelope for it. */
+export type SimFailureKind =
+  | 'outage'
+  | 'rate_limited'
+  | 'too_many_concurrent'
+  | 'injected_error'
+  | 'bad_request'
+  | 'not_found'
+  | 'internal';
+
+export interface SimFailure {
+  kind: SimFailureKind;
+  status: number;
+  /** A human sentence the carrier may use or replace. */
+  message: string;
+}
+
+export interface CarrierRoute {
+  method: HTTPMethods;
+  /** Fastify route syntax, e.g. `/rws/api/v1/devices/:iccid`. */
+  url: string;
+  /** The name this operation has in the call log. */
+  action: string;
+  /** The lines a request names; also called for refused requests, so it must cope with any body. */
+  iccids: (request: SimRequest) => string[];
+  handle: (request: SimRequest) => SimResponse | Promise<SimResponse>;
+}
+
+/** Everything a carrier supplies to `createSimulatorServer`. */
+export interface SimulatorDefinition<D extends SimDevice, Seed extends { iccid: string }> {
+  store: DeviceStore<D>;
+  routes: CarrierRoute[];
+  defaultFaults: Partial<Faults>;
+  /** One element of the `POST /_sim/devices` array. */
+  seedSchema: z.ZodType<Seed>;
+  /** Upsert: `existing` is the line already stored under the seed's ICCID, if any. */
+  fromSeed: (seed: Seed, existing: D | undefined) => D;
+  errorEnvelope: (failure: SimFailure) => unknown;
+  /** Ring size of the call log; default 1,000,000. */
+  callLogCapacity?: number;
+}

@@ -1,0 +1,107 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { createApiKey, ensureTenant } from './accounts/api-keys.ts';
+import { roles } from './accounts/roles.ts';
+import { createJasperSimulator } from './carriers/jasper/simulator.ts';
+import { openDatabase } from './db/database.ts';
+import { migrateToLatest } from './db/migrator.ts';
+import { configOrExit, serve } from './main.ts';
+
+const usage = `Usage: bulkchange <command> [options]
+
+  serve [--role api|worker|all] [--demo]   run the service (npm start = serve --demo)
+  demo                                     run the service with the demo (seeded on first start)
+  migrate                                  bring the database schema up to date
+  simulate <carrier> [--port N] [--host H] run a carrier simulator on its own (carriers: jasper)
+  keys create --tenant T --role R [--name N]
+                                           create an API key (printed once; roles: ${roles.join(', ')})
+`;
+
+const simulators = { jasper: createJasperSimulator } as const;
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n\n${usage}`);
+  process.exit(2);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      role: { type: 'string' },
+      demo: { type: 'boolean' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      tenant: { type: 'string' },
+      name: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, ...rest] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(usage);
+    return;
+  }
+  switch (command) {
+    case 'serve': {
+      const role = values.role;
+      if (role !== undefined && role !== 'api' && role !== 'worker' && role !== 'all')
+        fail(`Unknown role ${role}`);
+      await serve({ role, demo: values.demo });
+      return;
+    }
+    case 'demo':
+      await serve({ role: 'all', demo: true });
+      return;
+    case 'migrate': {
+      const config = configOrExit();
+      const database = openDatabase({
+        databaseUrl: config.DATABASE_URL,
+        dataDir: config.BULKCHANGE_DATA_DIR,
+      });
+      const applied = await migrateToLatest(database.db, database.dialect);
+      await database.close();
+      process.stdout.write(
+        applied.length ? `Applied: ${applied.join(', ')}\n` : 'The schema is up to date.\n',
+      );
+      return;
+    }
+    case 'simulate': {
+      const carrier = rest[0] as keyof typeof simulators;
+      if (!simulators[carrier]) fail(`No simulator for "${rest[0] ?? ''}"`);
+      const port = values.port === undefined ? 4010 : Number(values.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`Invalid port ${values.port}`);
+      const simulator = simulators[carrier]();
+      const url = await simulator.listen({ port, host: values.host ?? '127.0.0.1' });
+      process.stdout.write(`${carrier} simulator listening at ${url} (admin API: ${url}/_sim/devices)\n`);
+      const stop = () => simulator.close().then(() => process.exit(0));
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+      return;
+    }
+    case 'keys': {
+      if (rest[0] !== 'create') fail('Only "keys create" exists');
+      const role = values.role as (typeof roles)[number];
+      if (!values.tenant || !roles.includes(role)) fail('keys create needs --tenant and --role');
+      const config = configOrExit();
+      const database = openDatabase({
+        databaseUrl: config.DATABASE_URL,
+        dataDir: config.BULKCHANGE_DATA_DIR,
+      });
+      await migrateToLatest(database.db, database.dialect);
+      const tenantId = await ensureTenant(database.db, values.tenant);
+      const { key } = await createApiKey(database.db, { tenantId, role, name: values.name });
+      await database.close();
+      process.stdout.write(`${key}\n`);
+      return;
+    }
+    default:
+      fail(`Unknown command "${command}"`);
+  }
+}
+
+main(process.argv.slice(2)).catch((error) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,82 @@
+import multipart from '@fastify/multipart';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import type { CarrierAccounts } from '../accounts/carrier-accounts.ts';
+import { carrierAccountRoutes } from '../accounts/routes.ts';
+import type { BulkChanges } from '../bulk-changes/bulk-changes-service.ts';
+import { bulkChangeRoutes } from '../bulk-changes/routes.ts';
+import type { Db } from '../db/database.ts';
+import { deviceRoutes } from '../devices/routes.ts';
+import { installErrorHandler } from './errors.ts';
+import { healthRoutes } from './health-routes.ts';
+import type { Metrics } from './metrics.ts';
+
+export interface AppDeps {
+  db: Db;
+  accounts: CarrierAccounts;
+  bulkChanges: BulkChanges;
+  metrics: Metrics;
+  logger: Logger;
+  maxUploadBytes: number;
+}
+
+/** The HTTP API of API.md, with its OpenAPI document. Simulators and the portal mount beside it. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    // One line per request would drown the engine's logs; /metrics counts requests instead.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: deps.maxUploadBytes,
+    ajv: { customOptions: { coerceTypes: false } },
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandler(app);
+
+  app.addHook('onResponse', async (request, reply) => {
+    deps.metrics.httpRequests.inc({
+      method: request.method,
+      route: request.routeOptions.url ?? 'unmatched',
+      status: reply.statusCode,
+    });
+  });
+
+  await app.register(multipart);
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'bulkchange',
+        version: '1',
+        description: 'Change thousands of IoT / M2M SIM lines at once across carriers. See API.md.',
+      },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+      security: [{ apiKey: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  healthRoutes(app, { db: deps.db, metrics: deps.metrics });
+  await app.register(
+    async (api) => {
+      await api.register(carrierAccountRoutes, { db: deps.db, accounts: deps.accounts });
+      await api.register(deviceRoutes, { db: deps.db });
+      await api.register(bulkChangeRoutes, {
+        db: deps.db,
+        bulkChanges: deps.bulkChanges,
+        maxUploadBytes: deps.maxUploadBytes,
+      });
+    },
+    { prefix: '/api/v1' },
+  );
+  return app;
+}

@@ -1,0 +1,57 @@
+import { type Logger, pino } from 'pino';
+import { type Config, ConfigError, loadConfig } from './config.ts';
+import { type Role, type Service, startService } from './runtime.ts';
+
+export function createLogger(config: Pick<Config, 'LOG_LEVEL'>): Logger {
+  return pino({ name: 'bulkchange', level: config.LOG_LEVEL });
+}
+
+/** Reads the configuration or exits with every problem listed. */
+export function configOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+}
+
+/** `bulkchange serve`: runs until SIGTERM / SIGINT, then finishes or hands back in-flight work. */
+export async function serve(options: { role?: Role; demo?: boolean }): Promise<Service> {
+  const config = configOrExit();
+  const logger = createLogger(config);
+  const role = options.role ?? config.BULKCHANGE_ROLE;
+  const demo = (options.demo ?? config.BULKCHANGE_DEMO ?? false) && role === 'all';
+  const service = await startService({ config, role, demo, logger });
+  if (service.demo) {
+    process.stdout.write(
+      [
+        '',
+        `  bulkchange demo is running at ${service.demo.url}`,
+        `  API key:  ${service.demo.apiKey}`,
+        `  API docs: ${service.demo.url}/api/docs`,
+        `  Details and example files: ${service.demo.file}`,
+        '',
+        '',
+      ].join('\n'),
+    );
+  } else if (service.url) {
+    logger.info({ url: service.url, role }, 'bulkchange is serving');
+  }
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    service.stop().then(
+      () => process.exit(0),
+      (error) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  return service;
+}

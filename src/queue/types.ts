@@ -1,0 +1,64 @@
+/** The queue's vocabulary, free of SQL and of column names. */
+
+export type JobState = 'pending' | 'running' | 'failed';
+
+export const DEFAULT_MAX_ATTEMPTS = 25;
+
+export interface EnqueueInput {
+  /** The handler that runs the job (a key of the worker's `tasks`). */
+  task: string;
+  /** Names the work (ids, phase); never device data. Stored as JSON. Default `{}`. */
+  payload?: unknown;
+  /** Not before this time (epoch ms or Date). Default: now. */
+  runAt?: number | Date;
+  /** At most one pending job per key; see `enqueue`. */
+  key?: string | null;
+  /** Runs allowed before the job is `failed`. Default 25. */
+  maxAttempts?: number;
+}
+
+export interface Job {
+  id: string;
+  task: string;
+  /** The decoded payload (`undefined` when the stored text is not JSON: see `payloadError`). */
+  payload: unknown;
+  /** Why the stored payload could not be decoded, or null. */
+  payloadError: string | null;
+  key: string | null;
+  state: JobState;
+  runAt: number;
+  /** Runs started so far, including the current one while running. */
+  attempts: number;
+  maxAttempts: number;
+  lockedBy: string | null;
+  lockedUntil: number | null;
+  lastError: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ClaimOptions {
+  workerId: string;
+  limit: number;
+  leaseMs: number;
+  now: number;
+}
+
+export interface JobCounts {
+  pending: number;
+  running: number;
+  failed: number;
+  /** Pending jobs whose run_at has passed: the backlog. */
+  due: number;
+  /** run_at of the oldest due pending job (queue lag = now − this), or null when none is due. */
+  oldestDueRunAt: number | null;
+}
+
+/** What became of a running job handed back to the pending state. */
+export type RescheduleResult =
+  /** The job is pending again. */
+  | 'rescheduled'
+  /** Another pending job with the same key already existed: this one was folded into it. */
+  | 'merged'
+  /** The job is no longer locked by this worker (lease lost); nothing was changed. */
+  | 'lost';
