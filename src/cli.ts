@@ -24,20 +24,28 @@ function fail(message: string): never {
   process.exit(2);
 }
 
+function parseArguments(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        role: { type: 'string' },
+        demo: { type: 'boolean' },
+        port: { type: 'string' },
+        host: { type: 'string' },
+        tenant: { type: 'string' },
+        name: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    fail((error as Error).message);
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      role: { type: 'string' },
-      demo: { type: 'boolean' },
-      port: { type: 'string' },
-      host: { type: 'string' },
-      tenant: { type: 'string' },
-      name: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  const { values, positionals } = parseArguments(argv);
   const [command, ...rest] = positionals;
   if (values.help || !command) {
     process.stdout.write(usage);
@@ -70,8 +78,9 @@ async function main(argv: string[]): Promise<void> {
     case 'simulate': {
       const carrier = rest[0] as keyof typeof simulators;
       if (!simulators[carrier]) fail(`No simulator for "${rest[0] ?? ''}"`);
-      const port = values.port === undefined ? 4010 : Number(values.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`Invalid port ${values.port}`);
+      const port =
+        values.port === undefined ? 4010 : /^\d+$/.test(values.port) ? Number(values.port) : Number.NaN;
+      if (!(port >= 0 && port <= 65535)) fail(`Invalid port "${values.port}"`);
       const simulator = simulators[carrier]();
       const url = await simulator.listen({ port, host: values.host ?? '127.0.0.1' });
       process.stdout.write(`${carrier} simulator listening at ${url} (admin API: ${url}/_sim/devices)\n`);

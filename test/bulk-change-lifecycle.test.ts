@@ -219,6 +219,23 @@ describe('bulk change lifecycle', () => {
     assert.equal(different.status, 409);
   });
 
+  it('changes only what a PATCH of a carrier account names, and never returns credentials', async () => {
+    const fixture = await jasperFixture(test, { count: 1, prefix: '8901109', limits: { maxConcurrent: 2 } });
+    const patched = await test.api<
+      Record<string, unknown> & { writeEnabled: boolean; settings: { limits: unknown } }
+    >('PATCH', `/api/v1/carrier-accounts/${fixture.accountId}`, { body: { name: 'renamed' } });
+    assert.equal(patched.status, 200, patched.text);
+    assert.equal(patched.body.name, 'renamed');
+    assert.equal(patched.body.writeEnabled, true);
+    assert.deepEqual(patched.body.settings.limits, { requestsPerSecond: null, maxConcurrent: 2 });
+    assert.ok(!('credentials' in patched.body));
+    assert.doesNotMatch(patched.text, /demo-api-key/);
+    const invalid = await test.api('PATCH', `/api/v1/carrier-accounts/${fixture.accountId}`, {
+      body: { settings: { limits: { maxConcurrent: 0 } } },
+    });
+    assert.equal(invalid.status, 422);
+  });
+
   it('exports results as CSV with formula-looking cells escaped', async () => {
     const fixture = await jasperFixture(test, { count: 2, prefix: '8901108' });
     const created = await create(fixture.accountId, fixture.iccids);

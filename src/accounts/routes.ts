@@ -8,14 +8,24 @@ import { carrierAccountsRepository } from './carrier-accounts-repository.ts';
 
 const idParams = z.object({ id: z.string().min(1) });
 
-const accountInput = z.object({
+const accountFields = {
   name: z.string().trim().min(1).max(200),
-  carrier: z.enum(carrierNames),
   baseUrl: z.url({ protocol: /^https?$/ }),
   credentials: z.record(z.string(), z.unknown()),
-  writeEnabled: z.boolean().default(false),
-  settings: z.record(z.string(), z.unknown()).default({}),
+  writeEnabled: z.boolean(),
+  settings: z.record(z.string(), z.unknown()),
+};
+
+const accountInput = z.object({
+  ...accountFields,
+  carrier: z.enum(carrierNames),
+  // New accounts start read-only: an operator turns writes on after a dry run.
+  writeEnabled: accountFields.writeEnabled.default(false),
+  settings: accountFields.settings.default({}),
 });
+
+/** Only what is sent changes; no defaults here, or a PATCH would reset what it does not name. */
+const accountPatch = z.object(accountFields).partial();
 
 export const carrierAccountRoutes: FastifyPluginAsyncZod<{ db: Db; accounts: CarrierAccounts }> = async (
   app,
@@ -47,7 +57,7 @@ export const carrierAccountRoutes: FastifyPluginAsyncZod<{ db: Db; accounts: Car
     '/carrier-accounts/:id',
     {
       onRequest: admin,
-      schema: { tags, params: idParams, body: accountInput.omit({ carrier: true }).partial() },
+      schema: { tags, params: idParams, body: accountPatch },
     },
     async (request) => accounts.update(principalOf(request).tenantId, request.params.id, request.body),
   );

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import { AppError, type ErrorDetail, validationFailed } from '../shared/errors.ts';
 import { fieldForHeader, type RowField } from './row-fields.ts';
@@ -17,9 +17,15 @@ export async function readCsvRows(
   input: Readable,
   changeType: string,
 ): Promise<{ rows: InputRow[]; issues: ErrorDetail[] }> {
-  const parser = input.pipe(
-    parse({ bom: true, delimiter: [',', ';'], skip_empty_lines: true, relax_column_count: true, trim: true }),
-  );
+  const parser = parse({
+    bom: true,
+    delimiter: [',', ';'],
+    skip_empty_lines: true,
+    relax_column_count: true,
+    trim: true,
+  });
+  // pipeline, not pipe: an error upstream (the size limit, a dropped upload) must end the parse too.
+  pipeline(input, parser, () => {});
   const rows: InputRow[] = [];
   const issues: ErrorDetail[] = [];
   let columns: Array<RowField | undefined> | undefined;

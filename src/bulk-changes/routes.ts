@@ -1,4 +1,4 @@
-import { type Readable, Transform } from 'node:stream';
+import { pipeline, type Readable, Transform } from 'node:stream';
 import { stringify } from 'csv-stringify';
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -282,7 +282,9 @@ async function fromCsv(
   maxUploadBytes: number,
 ): Promise<CreateRequest> {
   const { inputIssues, ...fields } = splitFields(query);
-  const { rows, issues } = await readCsvRows(body.pipe(byteLimit(maxUploadBytes)), fields.changeType);
+  const limited = byteLimit(maxUploadBytes);
+  pipeline(body, limited, () => {});
+  const { rows, issues } = await readCsvRows(limited, fields.changeType);
   return { ...fields, rows, inputIssues: [...inputIssues, ...issues] };
 }
 

@@ -25,6 +25,8 @@ export const createCarrierHttpClient: CarrierHttpClientFactory = (account, optio
     ...options,
     baseUrl: account.baseUrl,
     timeoutMs: account.limits.requestTimeoutMs,
+    // A short burst of 5xx is ridden out by row retries; a longer run of failures stops calls for a while.
+    breaker: { consecutiveFailures: 10, halfOpenAfterMs: 5_000 },
     limiter: limiterRegistry.getLimiter(account.id, {
       requestsPerSecond: account.limits.requestsPerSecond,
       maxConcurrent: account.limits.maxConcurrent,

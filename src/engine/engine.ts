@@ -163,7 +163,8 @@ export class Engine {
     mode: 'run' | 'reconcile',
   ): Promise<void> {
     const workRows = rows.map(toWorkRow);
-    const audits: NewAuditEntry[] = [];
+    // Each call's entry is written as soon as the call returns, so a crash mid-chunk loses none.
+    const auditWrites: Array<Promise<void>> = [];
     const scope = (row: WorkRow<unknown> | null): AuditScope => ({
       tenantId: bulk.tenant_id,
       bulkChangeId: bulk.id,
@@ -175,7 +176,9 @@ export class Engine {
       client,
       account,
       signal,
-      auditFor: (row) => (record: AuditRecord) => audits.push(auditEntryFromCall(scope(row), record)),
+      auditFor: (row) => (record: AuditRecord) => {
+        auditWrites.push(this.#appendAudit([auditEntryFromCall(scope(row), record)]));
+      },
     };
     const heartbeat = setInterval(
       () =>
@@ -189,8 +192,9 @@ export class Engine {
       outcomes = await this.#outcomes(claimed.step, workRows, context, mode);
     } finally {
       clearInterval(heartbeat);
+      await Promise.all(auditWrites);
     }
-    await this.#commit(bulk, account, workRows, outcomes, attemptId, audits, signal.aborted);
+    await this.#commit(bulk, account, workRows, outcomes, attemptId, signal.aborted);
   }
 
   async #outcomes(
@@ -210,8 +214,8 @@ export class Engine {
   }
 
   /**
-   * Outcomes, inventory updates, audit entries and the consequences for the rest of the bulk change,
-   * in one transaction. After a shutdown abort, rows whose call may or may not have reached the
+   * Outcomes, inventory updates and the consequences for the rest of the bulk change, in one
+   * transaction. After a shutdown abort, rows whose call may or may not have reached the
    * carrier stay leased, to be reconciled rather than re-sent blindly.
    */
   async #commit(
@@ -220,7 +224,6 @@ export class Engine {
     rows: WorkRow[],
     outcomes: RowOutcome[],
     attemptId: string,
-    audits: NewAuditEntry[],
     aborted: boolean,
   ): Promise<void> {
     const now = Date.now();
@@ -243,9 +246,15 @@ export class Engine {
         if (outcome.kind === 'failed' && outcome.error.code === rowErrorCodes.authFailed)
           authFailure = outcome.error;
       }
-      await auditRepository(tx).append(audits);
       if (authFailure) await this.#failAccountRows(tx, bulk, authFailure, now);
     });
+  }
+
+  /** A failed audit write is logged, never lost silently, and never fails the carrier work it records. */
+  #appendAudit(entries: NewAuditEntry[]): Promise<void> {
+    return auditRepository(this.#deps.db)
+      .append(entries)
+      .catch((error) => this.#deps.logger.error({ err: error, entries }, 'could not write audit entries'));
   }
 
   /** Credentials refused: the rest of the bulk change would be refused too, so it fails now. */

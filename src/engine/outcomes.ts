@@ -45,7 +45,8 @@ export function outcomeFromError(error: unknown, mapRejection?: (error: RowError
 
 /**
  * Runs a per-line carrier call for every row, `concurrency` at a time (the limiter paces them), and
- * turns each call's error into that row's outcome so one line never fails its neighbours.
+ * turns each call's error into that row's outcome so one line never fails its neighbours. Once the
+ * carrier refuses the credentials, the rows not yet sent fail the same way without a call.
  */
 export async function forEachRow<TRow>(
   rows: TRow[],
@@ -55,13 +56,19 @@ export async function forEachRow<TRow>(
 ): Promise<RowOutcome[]> {
   const outcomes: RowOutcome[] = new Array(rows.length);
   let next = 0;
+  let refused: RowOutcome | undefined;
   const lane = async () => {
     while (next < rows.length) {
       const index = next++;
+      if (refused) {
+        outcomes[index] = refused;
+        continue;
+      }
       try {
         outcomes[index] = await work(rows[index]);
       } catch (error) {
         outcomes[index] = outcomeFromError(error, mapRejection);
+        if (isCarrierError(error) && error.kind === 'auth') refused = outcomes[index];
       }
     }
   };

@@ -77,6 +77,8 @@ interface InFlight {
 }
 
 const LOOP_ERROR_BACKOFF_CAP_MS = 30_000;
+/** How long stop() waits for aborted handlers to wind down after releasing their jobs. */
+const ABORTED_SETTLE_MS = 2_000;
 
 export function createWorker(options: WorkerOptions): Worker {
   const { db, dialect, tasks } = options;
@@ -345,6 +347,16 @@ export function createWorker(options: WorkerOptions): Worker {
             emit(entry, 'released');
           }),
         );
+        // Aborted handlers still save what they did before the abort; give them a moment to, so the
+        // caller can close the database behind us.
+        let settleTimer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          Promise.allSettled(leftover.map((entry) => entry.done)),
+          new Promise<void>((resolve) => {
+            settleTimer = setTimeout(resolve, ABORTED_SETTLE_MS);
+          }),
+        ]);
+        clearTimeout(settleTimer);
         if (started) logger.info({ released: leftover.length }, 'queue: worker stopped');
       })();
       return stopped;

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { jasperFixture, startTestService, type TestService, waitForFinish } from './support/service.ts';
+
+type Stats = {
+  requests: number;
+  rateLimited: number;
+  maxObservedConcurrency: number;
+  maxObservedRequestsPerSecond: number;
+};
+type Change = { status: string; attempts: number; error: { code: string; message: string } | null };
+
+describe('carrier faults', () => {
+  let test: TestService;
+  before(async () => {
+    test = await startTestService('sqlite');
+  });
+  after(() => test.stop());
+
+  const activate = async (accountId: string, iccids: string[]) => {
+    const created = await test.api<{ id: string }>('POST', '/api/v1/bulk-changes', {
+      body: {
+        carrierAccountId: accountId,
+        changeType: 'status_update',
+        options: { targetStatus: 'active' },
+        changes: iccids.map((iccid) => ({ iccid })),
+      },
+    });
+    assert.equal(created.status, 201, created.text);
+    return created.body.id;
+  };
+  const stats = async (url: string) => (await (await fetch(`${url}/_sim/stats`)).json()) as Stats;
+  const changesOf = async (id: string) =>
+    (await test.api<{ items: Change[] }>('GET', `/api/v1/bulk-changes/${id}/changes?limit=1000`)).body.items;
+
+  it('rides out a burst of 5xx answers: the change still completes and every failed call is logged', async () => {
+    const fixture = await jasperFixture(test, { count: 20, prefix: '8901201', faults: { errorBurst: 8 } });
+    const id = await activate(fixture.accountId, fixture.iccids);
+    const done = await waitForFinish(test, id);
+    assert.equal(done.status, 'completed');
+    assert.equal(done.counts.succeeded, 20);
+    const log = await test.api<{ items: Array<{ httpStatus: number; outcome: string }> }>(
+      'GET',
+      `/api/v1/bulk-changes/${id}/log?limit=1000`,
+    );
+    assert.equal(log.body.items.filter((entry) => entry.httpStatus === 500).length, 8);
+    assert.ok(
+      log.body.items
+        .filter((entry) => entry.httpStatus === 500)
+        .every((entry) => entry.outcome === 'transient'),
+    );
+  });
+
+  it('slows down on 429 + Retry-After and completes', async () => {
+    const fixture = await jasperFixture(test, {
+      count: 16,
+      prefix: '8901202',
+      faults: { rateLimitPerSecond: 4 },
+      limits: { requestsPerSecond: 50, maxConcurrent: 1 },
+    });
+    const id = await activate(fixture.accountId, fixture.iccids);
+    const done = await waitForFinish(test, id);
+    assert.equal(done.status, 'completed');
+    assert.equal(done.counts.succeeded, 16);
+    assert.ok((await stats(fixture.simulatorUrl)).rateLimited > 0, 'the simulator did refuse some calls');
+  });
+
+  it('never exceeds the account’s configured rate or concurrency', async () => {
+    const fixture = await jasperFixture(test, {
+      count: 30,
+      prefix: '8901203',
+      limits: { requestsPerSecond: 10, maxConcurrent: 1 },
+    });
+    const started = Date.now();
+    const id = await activate(fixture.accountId, fixture.iccids);
+    assert.equal((await waitForFinish(test, id)).status, 'completed');
+    const observed = await stats(fixture.simulatorUrl);
+    assert.ok(observed.maxObservedRequestsPerSecond <= 10, `saw ${observed.maxObservedRequestsPerSecond}/s`);
+    assert.equal(observed.maxObservedConcurrency, 1);
+    assert.equal(observed.rateLimited, 0);
+    assert.ok(Date.now() - started >= 2_800, '30 calls at 10/s take about 3 s');
+  });
+
+  it('fails rows with RETRIES_EXHAUSTED when the carrier stays down past the retry budget', async () => {
+    const fixture = await jasperFixture(test, {
+      count: 3,
+      prefix: '8901204',
+      faults: { outage: true },
+      limits: { retryBudget: 2 },
+    });
+    const id = await activate(fixture.accountId, fixture.iccids);
+    const done = await waitForFinish(test, id, 30_000);
+    assert.equal(done.status, 'failed');
+    const changes = await changesOf(id);
+    assert.ok(changes.every((c) => c.error?.code === 'RETRIES_EXHAUSTED' && c.attempts === 2));
+    assert.match(changes[0].error!.message, /CARRIER_UNAVAILABLE/);
+  });
+
+  it('fails every row with AUTH_FAILED when the carrier refuses the credentials, without hammering it', async () => {
+    const fixture = await jasperFixture(test, { count: 8, prefix: '8901205', limits: { maxConcurrent: 1 } });
+    await test.api('PATCH', `/api/v1/carrier-accounts/${fixture.accountId}`, {
+      body: { credentials: { username: 'demo', apiKey: 'wrong' } },
+    });
+    const id = await activate(fixture.accountId, fixture.iccids);
+    const done = await waitForFinish(test, id);
+    assert.equal(done.status, 'failed');
+    const changes = await changesOf(id);
+    assert.ok(
+      changes.every((c) => c.error?.code === 'AUTH_FAILED'),
+      JSON.stringify(changes.map((c) => c.error)),
+    );
+    assert.ok(
+      (await stats(fixture.simulatorUrl)).requests < 8,
+      'the rest of the rows were failed without a call',
+    );
+  });
+});

@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import {
+  freePort,
+  killAllChildren,
+  runCli,
+  simAdmin,
+  startCli,
+  tempDir,
+  waitUntil,
+} from '../support/processes.ts';
+
+describe('the bulkchange CLI', () => {
+  const dirs: Array<{ remove: () => void }> = [];
+  const dataDir = () => {
+    const dir = tempDir('bulkchange-cli-');
+    dirs.push(dir);
+    return dir.dir;
+  };
+  after(async () => {
+    await killAllChildren();
+    for (const dir of dirs) dir.remove();
+  });
+
+  it('--help prints the usage and exits 0', async () => {
+    const result = await runCli(['--help']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^Usage: bulkchange <command>/);
+    for (const command of ['serve', 'migrate', 'simulate', 'keys create']) {
+      assert.ok(result.stdout.includes(command), `usage names ${command}`);
+    }
+  });
+
+  it('an unknown command exits 2 with the usage on stderr', async () => {
+    const result = await runCli(['frobnicate']);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /Unknown command "frobnicate"/);
+    assert.match(result.stderr, /Usage: bulkchange/);
+    assert.equal(result.stdout, '');
+  });
+
+  it('migrate applies the schema to a fresh data dir, then says it is up to date', async () => {
+    const env = { BULKCHANGE_DATA_DIR: dataDir(), LOG_LEVEL: 'warn' };
+    const first = await runCli(['migrate'], env);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /^Applied: \S+/);
+    const second = await runCli(['migrate'], env);
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stdout, /up to date/);
+  });
+
+  it('keys create without --role exits 2', async () => {
+    const result = await runCli(['keys', 'create', '--tenant', 'acme'], { BULKCHANGE_DATA_DIR: dataDir() });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /--role/);
+    assert.equal(result.stdout, '', 'no key printed');
+  });
+
+  it('an invalid environment exits 2 and names every bad key', async () => {
+    const result = await runCli(['serve'], {
+      BULKCHANGE_DATA_DIR: dataDir(),
+      PORT: 'abc',
+      WORKER_CONCURRENCY: '0',
+    });
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /PORT/);
+    assert.match(result.stderr, /WORKER_CONCURRENCY/);
+  });
+
+  it('simulate jasper --port P serves the admin API with the Jasper limits', async () => {
+    const port = await freePort();
+    const child = startCli(['simulate', 'jasper', '--port', String(port)]);
+    await child.waitForOutput(new RegExp(`listening at http://127\\.0\\.0\\.1:${port}`));
+    const sim = simAdmin(`http://127.0.0.1:${port}`);
+    const faults = await waitUntil('the simulator', () => sim.faults());
+    assert.equal(faults.rateLimitPerSecond, 5);
+    assert.equal(faults.maxConcurrent, 1);
+    assert.equal(await child.kill('SIGTERM'), 0, 'SIGTERM stops it cleanly');
+  });
+});

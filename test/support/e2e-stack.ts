@@ -1,0 +1,205 @@
+import path from 'node:path';
+import { accountsRepository } from '../../src/accounts/accounts-repository.ts';
+import { normaliseJasperStatus } from '../../src/carriers/jasper/statuses.ts';
+import { openPostgres, openSqliteFile } from '../../src/db/database.ts';
+import { devicesRepository } from '../../src/devices/devices-repository.ts';
+import { newId } from '../../src/shared/ids.ts';
+import { createPostgresUrl } from './databases.ts';
+import {
+  type Api,
+  apiClient,
+  type Child,
+  freePort,
+  killAllChildren,
+  runCli,
+  simAdmin,
+  startCli,
+  tempDir,
+  waitForHealthy,
+} from './processes.ts';
+import { testIccid } from './service.ts';
+
+/**
+ * The real processes of a deployment: a Jasper simulator (`bulkchange simulate jasper`), and a
+ * `bulkchange serve` that can be killed and started again on the same data dir, database and port.
+ */
+export interface E2eStack {
+  dialect: 'sqlite' | 'postgres';
+  dataDir: string;
+  env: Record<string, string>;
+  port: number;
+  url: string;
+  adminKey: string;
+  api: Api;
+  simulatorUrl: string;
+  sim: ReturnType<typeof simAdmin>;
+  server: Child | undefined;
+  /** Starts `bulkchange serve` (role all, no demo) and waits until it answers /healthz. */
+  startServer(): Promise<Child>;
+  /** A Jasper account on the simulator; lines seeded in the simulator and (straight into the database) the inventory. */
+  createJasperAccount(options: {
+    limits: Record<string, unknown>;
+    count: number;
+    prefix: string;
+    state?: string;
+  }): Promise<{ accountId: string; iccids: string[] }>;
+  /** Kills every process and removes the data dir and the database. */
+  close(): Promise<void>;
+}
+
+export async function startE2eStack(options: {
+  dialect: 'sqlite' | 'postgres';
+  env?: Record<string, string>;
+  simulatorFaults?: Record<string, unknown>;
+}): Promise<E2eStack> {
+  const data = tempDir();
+  const postgres = options.dialect === 'postgres' ? await createPostgresUrl() : undefined;
+  let simulator: Child | undefined;
+  const close = async () => {
+    await killAllChildren();
+    await postgres?.drop();
+    data.remove();
+  };
+  try {
+    simulator = startCli(['simulate', 'jasper', '--port', '0']);
+    const [, simulatorUrl] = await simulator.waitForOutput(/listening at (http:\/\/\S+)/);
+    const sim = simAdmin(simulatorUrl);
+    await sim.setFaults({ rateLimitPerSecond: null, maxConcurrent: null, ...options.simulatorFaults });
+
+    const port = await freePort();
+    const env: Record<string, string> = {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      BULKCHANGE_DATA_DIR: data.dir,
+      JOB_LEASE_MS: '2000',
+      WORKER_POLL_INTERVAL_MS: '50',
+      LOG_LEVEL: 'warn',
+      ...(postgres ? { DATABASE_URL: postgres.url } : {}),
+      ...options.env,
+    };
+    const created = await runCli(['keys', 'create', '--tenant', 'acme', '--role', 'admin'], env);
+    if (created.code !== 0) throw new Error(`keys create: ${created.code} ${created.stderr}`);
+    const adminKey = created.stdout.trim();
+    const url = `http://127.0.0.1:${port}`;
+    const api = apiClient(url, adminKey);
+
+    const stack: E2eStack = {
+      dialect: options.dialect,
+      dataDir: data.dir,
+      env,
+      port,
+      url,
+      adminKey,
+      api,
+      simulatorUrl,
+      sim,
+      server: undefined,
+      async startServer() {
+        const server = startCli(['serve'], env);
+        stack.server = server;
+        await waitForHealthy(url, server);
+        return server;
+      },
+      async createJasperAccount({ limits, count, prefix, state = 'ACTIVATION_READY' }) {
+        const account = await api<{ id: string }>('POST', '/api/v1/carrier-accounts', {
+          body: {
+            name: `jasper e2e ${prefix}`,
+            carrier: 'jasper',
+            baseUrl: simulatorUrl,
+            credentials: { username: 'demo', apiKey: 'demo-api-key' },
+            writeEnabled: true,
+            settings: { limits },
+          },
+        });
+        if (account.status !== 201) throw new Error(`carrier account: ${account.status} ${account.text}`);
+        const iccids = Array.from({ length: count }, (_, index) => testIccid(index, prefix));
+        await sim.seed(
+          iccids.map((iccid) => ({
+            iccid,
+            state,
+            ratePlan: 'IoT Basic 1MB',
+            communicationPlan: 'CP_Basic_ON',
+          })),
+        );
+        await insertInventory(postgres?.url ?? path.join(data.dir, 'bulkchange.db'), {
+          tenant: 'acme',
+          accountId: account.body.id,
+          iccids,
+          state,
+        });
+        return { accountId: account.body.id, iccids };
+      },
+      close,
+    };
+    return stack;
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/**
+ * There is no API to add lines to the inventory: they go straight into the database the server uses
+ * (SQLite in WAL mode lets two processes share the file).
+ */
+async function insertInventory(
+  location: string,
+  lines: { tenant: string; accountId: string; iccids: string[]; state: string },
+): Promise<void> {
+  const handle = location.startsWith('postgres') ? openPostgres(location, 2) : openSqliteFile(location);
+  try {
+    const tenant = await accountsRepository(handle.db).findTenantByName(lines.tenant);
+    if (!tenant) throw new Error(`no tenant ${lines.tenant}`);
+    const now = Date.now();
+    await devicesRepository(handle.db).insertMany(
+      lines.iccids.map((iccid) => ({
+        id: newId(now),
+        tenant_id: tenant.id,
+        carrier_account_id: lines.accountId,
+        iccid,
+        imei: null,
+        msisdn: null,
+        eid: null,
+        status: normaliseJasperStatus(lines.state),
+        carrier_status: lines.state,
+        carrier_rate_plan: 'IoT Basic 1MB',
+        communication_plan: 'CP_Basic_ON',
+        customer_rate_plan_id: null,
+        customer_pool_id: null,
+        billing_customer_id: null,
+        ip_address: null,
+        username: null,
+        cost_center1: null,
+        cost_center2: null,
+        cost_center3: null,
+      })),
+      now,
+    );
+  } finally {
+    await handle.close();
+  }
+}
+
+export interface ChangeView {
+  id: string;
+  row: number;
+  iccid: string;
+  status: string;
+  attempts: number;
+  error: { code: string; message: string } | null;
+}
+
+export interface LogEntryView {
+  id: string;
+  changeId: string | null;
+  action: string;
+  outcome: string;
+  httpStatus: number | null;
+}
+
+/** Counts per key. */
+export function countBy<T>(items: T[], key: (item: T) => string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
+  return counts;
+}
