@@ -10,6 +10,7 @@ import type { Config } from './config.ts';
 import { type DatabaseHandle, openDatabase } from './db/database.ts';
 import { migrateToLatest } from './db/migrator.ts';
 import { startDemo } from './demo/demo-runtime.ts';
+import { INVENTORY_SYNC_TASK, InventorySync, inventorySyncJob } from './devices/inventory-sync.ts';
 import { Engine } from './engine/engine.ts';
 import { ADVANCE_TASK, createEnqueue } from './engine/jobs.ts';
 import { buildApp } from './http/app.ts';
@@ -17,6 +18,7 @@ import { createMetrics } from './http/metrics.ts';
 import { createWorker, NonRetryableError, QueueNotifier, type Worker } from './queue/index.ts';
 
 const advancePayload = z.object({ bulkChangeId: z.string().min(1) });
+const inventorySyncPayload = z.object({ carrierAccountId: z.string().min(1) });
 
 export type Role = 'api' | 'worker' | 'all';
 
@@ -71,6 +73,9 @@ export async function startService(options: {
       metrics,
       logger,
       maxUploadBytes: config.MAX_UPLOAD_BYTES,
+      requestInventorySync: async (carrierAccountId) => {
+        await enqueue(database.db, inventorySyncJob(carrierAccountId));
+      },
     });
     const demo = options.demo ? await startDemo({ app, database, accounts, config, logger }) : null;
     const address = await app.listen({ port: config.PORT, host: config.HOST });
@@ -88,6 +93,17 @@ export async function startService(options: {
       enqueue,
       logger: logger.child({ component: 'engine' }),
       rowLeaseMs: config.JOB_LEASE_MS,
+      onCarrierCall: (record) =>
+        metrics.carrierCalls.observe(
+          { system: record.system, action: record.action, outcome: record.outcome },
+          record.durationMs / 1000,
+        ),
+    });
+    const inventorySync = new InventorySync({
+      db: database.db,
+      accounts,
+      registry,
+      logger: logger.child({ component: 'inventory-sync' }),
     });
     worker = createWorker({
       db: database.db,
@@ -103,6 +119,11 @@ export async function startService(options: {
           if (!parsed.success) throw new NonRetryableError(`Invalid payload: ${parsed.error.message}`);
           const { bulkChangeId } = parsed.data;
           await engine.advance(bulkChangeId, context.signal);
+        },
+        [INVENTORY_SYNC_TASK]: async (payload, context) => {
+          const parsed = inventorySyncPayload.safeParse(payload);
+          if (!parsed.success) throw new NonRetryableError(`Invalid payload: ${parsed.error.message}`);
+          await inventorySync.run(parsed.data.carrierAccountId, context.signal);
         },
       },
     });

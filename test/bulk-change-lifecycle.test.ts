@@ -236,6 +236,76 @@ describe('bulk change lifecycle', () => {
     assert.equal(invalid.status, 422);
   });
 
+  it('holds a scheduled bulk change until its time, then runs it in full', async () => {
+    const fixture = await jasperFixture(test, { count: 3, prefix: '8901110' });
+    const scheduledFor = new Date(Date.now() + 1_500).toISOString();
+    const created = await test.api<{ id: string; status: string; scheduledFor: string }>(
+      'POST',
+      '/api/v1/bulk-changes',
+      {
+        body: {
+          carrierAccountId: fixture.accountId,
+          changeType: 'status_update',
+          options: { targetStatus: 'active' },
+          scheduledFor,
+          changes: fixture.iccids.map((iccid) => ({ iccid })),
+        },
+      },
+    );
+    assert.equal(created.status, 201, created.text);
+    assert.equal(created.body.status, 'scheduled');
+    assert.equal(created.body.scheduledFor, scheduledFor);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal((await simCalls(fixture.simulatorUrl)).length, 0, 'nothing is sent before its time');
+    const done = await waitForFinish(test, created.body.id);
+    assert.equal(done.status, 'completed');
+    assert.ok(Date.parse(String(done.startedAt)) >= Date.parse(scheduledFor));
+  });
+
+  it('cancels a scheduled bulk change at once', async () => {
+    const fixture = await jasperFixture(test, { count: 2, prefix: '8901112' });
+    const created = await test.api<{ id: string; status: string }>('POST', '/api/v1/bulk-changes', {
+      body: {
+        carrierAccountId: fixture.accountId,
+        changeType: 'status_update',
+        options: { targetStatus: 'active' },
+        scheduledFor: new Date(Date.now() + 3_600_000).toISOString(),
+        changes: fixture.iccids.map((iccid) => ({ iccid })),
+      },
+    });
+    assert.equal(created.body.status, 'scheduled');
+    await test.api('POST', `/api/v1/bulk-changes/${created.body.id}/cancel`);
+    const done = await waitForFinish(test, created.body.id, 10_000);
+    assert.equal(done.status, 'cancelled');
+    assert.equal(done.counts.cancelled, 2);
+    assert.equal((await simCalls(fixture.simulatorUrl)).length, 0);
+  });
+
+  it('streams progress as Server-Sent Events and ends with done', async () => {
+    const fixture = await jasperFixture(test, {
+      count: 4,
+      prefix: '8901111',
+      limits: { requestsPerSecond: 8, maxConcurrent: 1 },
+    });
+    const created = await create(fixture.accountId, fixture.iccids);
+    const response = await fetch(`${test.url}/api/v1/bulk-changes/${created.body.id}/events`, {
+      headers: { authorization: `Bearer ${test.adminKey}` },
+    });
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type') ?? '', /text\/event-stream/);
+    const text = await response.text();
+    const events = [...text.matchAll(/event: (\w+)\ndata: (.*)\n/g)].map((m) => ({
+      event: m[1],
+      data: JSON.parse(m[2]),
+    }));
+    assert.ok(events.length >= 2);
+    assert.equal(events[0].event, 'progress');
+    const last = events[events.length - 1];
+    assert.equal(last.event, 'done');
+    assert.equal(last.data.status, 'completed');
+    assert.equal(last.data.counts.succeeded, 4);
+  });
+
   it('exports results as CSV with formula-looking cells escaped', async () => {
     const fixture = await jasperFixture(test, { count: 2, prefix: '8901108' });
     const created = await create(fixture.accountId, fixture.iccids);

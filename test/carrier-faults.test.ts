@@ -74,8 +74,20 @@ describe('carrier faults', () => {
     const started = Date.now();
     const id = await activate(fixture.accountId, fixture.iccids);
     assert.equal((await waitForFinish(test, id)).status, 'completed');
+    // Send times as the client recorded them: arrival times at the simulator add network jitter.
+    const log = await test.api<{ items: Array<{ at: string }> }>(
+      'GET',
+      `/api/v1/bulk-changes/${id}/log?limit=1000`,
+    );
+    const sent = log.body.items.map((entry) => Date.parse(entry.at)).sort((a, b) => a - b);
+    assert.equal(sent.length, 30);
+    for (let index = 10; index < sent.length; index++) {
+      assert.ok(
+        sent[index] - sent[index - 10] >= 1000,
+        `11 calls within one second, ending at call ${index}`,
+      );
+    }
     const observed = await stats(fixture.simulatorUrl);
-    assert.ok(observed.maxObservedRequestsPerSecond <= 10, `saw ${observed.maxObservedRequestsPerSecond}/s`);
     assert.equal(observed.maxObservedConcurrency, 1);
     assert.equal(observed.rateLimited, 0);
     assert.ok(Date.now() - started >= 2_800, '30 calls at 10/s take about 3 s');

@@ -68,6 +68,35 @@ describe('intake of bad input', () => {
     await nothingCreated();
   });
 
+  it('refuses fields that belong to another change type instead of ignoring them', async () => {
+    const csv = await postCsv(`iccid,target_status,carrier_rate_plan\n${iccids[0]},active,IoT 1GB\n`);
+    assert.equal(csv.status, 422);
+    assert.deepEqual(
+      csv.body.error.details.map((d) => [d.row, d.field, d.code]),
+      [[undefined, 'carrierRatePlan', 'UNKNOWN_COLUMN']],
+    );
+    const json = await test.api<ErrorBody>('POST', '/api/v1/bulk-changes', {
+      body: {
+        carrierAccountId: accountId,
+        changeType: 'status_update',
+        options: { targetStatus: 'active' },
+        changes: [{ iccid: iccids[0] }, { iccid: iccids[1], effectiveDate: '2030-01-01' }],
+      },
+    });
+    assert.equal(json.status, 422);
+    assert.deepEqual(
+      json.body.error.details.map((d) => [d.row, d.field, d.code]),
+      [[2, 'effectiveDate', 'UNKNOWN_FIELD']],
+    );
+    const option = await postCsv(
+      `iccid,target_status\n${iccids[0]},active\n`,
+      '&communicationPlan=CP_Basic_ON',
+    );
+    assert.equal(option.status, 422);
+    assert.equal(option.body.error.details[0].code, 'UNKNOWN_FIELD');
+    await nothingCreated();
+  });
+
   it('rejects bad JSON with a 4xx and details, never a 500', async () => {
     const malformed = await test.api<ErrorBody>('POST', '/api/v1/bulk-changes', {
       body: '{"carrierAccountId":',
@@ -116,6 +145,7 @@ describe('intake of bad input', () => {
     const response = await test.api<{
       dryRun: boolean;
       summary: Record<string, number>;
+      fileIssues: unknown[];
       rows: Array<{ outcome: string; code?: string }>;
     }>('POST', `/api/v1/bulk-changes?carrierAccountId=${accountId}&changeType=status_update&dryRun=true`, {
       body: csv,
@@ -123,11 +153,22 @@ describe('intake of bad input', () => {
     });
     assert.equal(response.status, 200, response.text);
     assert.deepEqual(response.body.summary, { total: 3, wouldSucceed: 2, wouldFail: 1 });
+    assert.deepEqual(response.body.fileIssues, []);
     assert.deepEqual(
       response.body.rows.map((r) => r.code ?? r.outcome),
       ['would_succeed', 'would_succeed', 'INVALID_LUHN'],
     );
     await nothingCreated();
+    const withUnknownColumn = await test.api<{ fileIssues: Array<{ field: string; code: string }> }>(
+      'POST',
+      `/api/v1/bulk-changes?carrierAccountId=${accountId}&changeType=status_update&dryRun=true`,
+      { body: `iccid,target_status,colour\n${iccids[0]},active,red\n`, contentType: 'text/csv' },
+    );
+    assert.equal(withUnknownColumn.status, 200);
+    assert.deepEqual(
+      withUnknownColumn.body.fileIssues.map((i) => [i.field, i.code]),
+      [['colour', 'UNKNOWN_COLUMN']],
+    );
   });
 
   it('creates a bulk change from the valid rows only when asked, listing the rejected ones', async () => {

@@ -11,6 +11,8 @@ export interface CarrierAccountRow {
   settings: Record<string, unknown>;
   createdAt: number;
   updatedAt: number;
+  inventorySyncedAt?: number | null;
+  inventorySyncResult?: Record<string, unknown> | null;
 }
 
 const columns = [
@@ -24,6 +26,8 @@ const columns = [
   'settings',
   'created_at',
   'updated_at',
+  'inventory_synced_at',
+  'inventory_sync_result',
 ] as const;
 
 type Selected = {
@@ -37,6 +41,8 @@ type Selected = {
   settings: string;
   created_at: number;
   updated_at: number;
+  inventory_synced_at: number | null;
+  inventory_sync_result: string | null;
 };
 
 const toRow = (row: Selected): CarrierAccountRow => ({
@@ -50,6 +56,8 @@ const toRow = (row: Selected): CarrierAccountRow => ({
   settings: JSON.parse(row.settings),
   createdAt: row.created_at,
   updatedAt: row.updated_at,
+  inventorySyncedAt: row.inventory_synced_at,
+  inventorySyncResult: row.inventory_sync_result ? JSON.parse(row.inventory_sync_result) : null,
 });
 
 export function carrierAccountsRepository(db: Executor) {
@@ -123,6 +131,15 @@ export function carrierAccountsRepository(db: Executor) {
           updated_at: Date.now(),
         })
         .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .execute();
+    },
+
+    /** Not an edit of the account: its version (updated_at), and so its cached client, stay as they are. */
+    async recordInventorySync(id: string, at: number, result: Record<string, unknown>): Promise<void> {
+      await db
+        .updateTable('carrier_accounts')
+        .set({ inventory_synced_at: at, inventory_sync_result: JSON.stringify(result) })
         .where('id', '=', id)
         .execute();
     },

@@ -28,6 +28,8 @@ export interface CarrierAccountView {
   writeEnabled: boolean;
   settings: Record<string, unknown>;
   limits: CarrierLimits;
+  /** The last inventory sync: when it ended and what it found (or why it failed). */
+  inventorySync: { at: string; result: Record<string, unknown> } | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -78,6 +80,10 @@ export class CarrierAccounts {
       writeEnabled: row.writeEnabled,
       settings: row.settings,
       limits: this.#limits(row),
+      inventorySync:
+        row.inventorySyncedAt && row.inventorySyncResult
+          ? { at: new Date(row.inventorySyncedAt).toISOString(), result: row.inventorySyncResult }
+          : null,
       createdAt: new Date(row.createdAt).toISOString(),
       updatedAt: new Date(row.updatedAt).toISOString(),
     };

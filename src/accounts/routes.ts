@@ -27,11 +27,19 @@ const accountInput = z.object({
 /** Only what is sent changes; no defaults here, or a PATCH would reset what it does not name. */
 const accountPatch = z.object(accountFields).partial();
 
-export const carrierAccountRoutes: FastifyPluginAsyncZod<{ db: Db; accounts: CarrierAccounts }> = async (
+export interface CarrierAccountRoutesOptions {
+  db: Db;
+  accounts: CarrierAccounts;
+  /** Queues a read of the account's lines from its carrier. */
+  requestInventorySync: (carrierAccountId: string) => Promise<void>;
+}
+
+export const carrierAccountRoutes: FastifyPluginAsyncZod<CarrierAccountRoutesOptions> = async (
   app,
-  { db, accounts },
+  { db, accounts, requestInventorySync },
 ) => {
   const viewer = requireRole(db, 'viewer');
+  const operator = requireRole(db, 'operator');
   const admin = requireRole(db, 'admin');
   const tags = ['carrier accounts'];
 
@@ -60,6 +68,23 @@ export const carrierAccountRoutes: FastifyPluginAsyncZod<{ db: Db; accounts: Car
       schema: { tags, params: idParams, body: accountPatch },
     },
     async (request) => accounts.update(principalOf(request).tenantId, request.params.id, request.body),
+  );
+
+  app.post(
+    '/carrier-accounts/:id/inventory-sync',
+    {
+      onRequest: operator,
+      schema: {
+        tags,
+        params: idParams,
+        summary: "Read the account's lines from the carrier into the inventory (asynchronous)",
+      },
+    },
+    async (request, reply) => {
+      const account = await accounts.get(principalOf(request).tenantId, request.params.id);
+      await requestInventorySync(account.id);
+      return reply.status(202).send({ carrierAccountId: account.id, status: 'queued' });
+    },
   );
 
   app.get(

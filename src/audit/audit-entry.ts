@@ -10,13 +10,13 @@ export interface AuditScope {
 }
 
 /** An HTTP call's record (already redacted by the client) as a row of the audit log. */
-export function auditEntryFromCall(scope: AuditScope, record: AuditRecord, at = Date.now()): NewAuditEntry {
+export function auditEntryFromCall(scope: AuditScope, record: AuditRecord): NewAuditEntry {
   return {
     tenant_id: scope.tenantId,
     bulk_change_id: scope.bulkChangeId,
     device_change_id: scope.deviceChangeId,
     carrier_account_id: scope.carrierAccountId,
-    at: at - record.durationMs,
+    at: record.at,
     actor: scope.actor,
     action: record.action,
     system: record.system,

@@ -14,7 +14,7 @@ import {
   terminalBulkStatuses,
 } from './bulk-changes-repository.ts';
 import type { InputRow } from './csv-input.ts';
-import { rowDefaults, type ValidRow, validateRows } from './intake.ts';
+import { checkFileFields, rowDefaults, type ValidRow, validateRows } from './intake.ts';
 import { auditEntryView, type BulkChangeView, bulkChangeView, deviceChangeView } from './views.ts';
 
 export interface CreateBulkChangeInput {
@@ -25,6 +25,8 @@ export interface CreateBulkChangeInput {
   dryRun: boolean;
   acceptValidRows: boolean;
   rows: InputRow[];
+  /** The fields of a CSV's columns, checked once against the change type. */
+  csvColumns?: string[];
   /** Problems found before the rows (CSV header), reported with the rows'. */
   inputIssues: ErrorDetail[];
   idempotencyKey?: string;
@@ -33,6 +35,8 @@ export interface CreateBulkChangeInput {
 export interface DryRunReport {
   dryRun: true;
   summary: { total: number; wouldSucceed: number; wouldFail: number };
+  /** Problems of the whole request (columns, options): the real submission would be refused for them. */
+  fileIssues: ErrorDetail[];
   rows: Array<{
     row: number;
     iccid: string | null;
@@ -107,6 +111,13 @@ export class BulkChanges {
     if (input.rows.length === 0)
       throw validationFailed([{ code: 'NO_ROWS', message: 'The request has no rows' }]);
 
+    const fileFields = checkFileFields({
+      flow,
+      changeType: input.changeType,
+      optionFields: Object.keys(rowDefaults(input.options)),
+      csvColumns: input.csvColumns,
+      rows: input.rows,
+    });
     const checked = await validateRows({
       db: this.#db,
       dialect: this.#dialect,
@@ -114,10 +125,10 @@ export class BulkChanges {
       adapter,
       flow,
       changeType: input.changeType,
-      rows: input.rows,
+      rows: fileFields.rows,
       defaults: rowDefaults(input.options),
     });
-    const issues = [...input.inputIssues, ...checked.issues];
+    const issues = [...input.inputIssues, ...fileFields.issues, ...checked.issues];
     if (input.dryRun) return dryRunReport(input.rows, checked.valid, issues);
     const fileLevel = issues.filter((issue) => issue.row === undefined);
     if (issues.length > 0 && (!input.acceptValidRows || fileLevel.length > 0 || checked.valid.length === 0)) {
@@ -354,6 +365,7 @@ function dryRunReport(rows: InputRow[], valid: ValidRow[], issues: ErrorDetail[]
   return {
     dryRun: true,
     summary: { total: rows.length, wouldSucceed, wouldFail: rows.length - wouldSucceed },
+    fileIssues: issues.filter((issue) => issue.row === undefined),
     rows: report,
   };
 }

@@ -16,7 +16,7 @@ export interface InputRow {
 export async function readCsvRows(
   input: Readable,
   changeType: string,
-): Promise<{ rows: InputRow[]; issues: ErrorDetail[] }> {
+): Promise<{ rows: InputRow[]; issues: ErrorDetail[]; columns: RowField[] }> {
   const parser = parse({
     bom: true,
     delimiter: [',', ';'],
@@ -56,7 +56,7 @@ export async function readCsvRows(
     throw new AppError(422, 'INVALID_CSV', `The file is not valid CSV: ${(error as Error).message}`);
   }
   if (!columns) throw validationFailed([{ code: 'EMPTY_FILE', message: 'The file has no header row' }]);
-  return { rows, issues };
+  return { rows, issues, columns: columns.filter((column): column is RowField => column !== undefined) };
 }
 
 function mapHeader(header: string[], changeType: string, issues: ErrorDetail[]): Array<RowField | undefined> {

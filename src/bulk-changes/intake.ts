@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { CarrierAccountView } from '../accounts/carrier-accounts.ts';
 import { carrierAccountsRepository } from '../accounts/carrier-accounts-repository.ts';
 import type { CarrierAdapter, DeviceRecord, Flow } from '../carriers/carrier.ts';
@@ -28,6 +29,17 @@ export function rowDefaults(options: Record<string, unknown>): Record<string, un
   return Object.fromEntries(Object.entries(options).filter(([key]) => isRowField(key)));
 }
 
+const identifierFields = ['iccid', 'imei', 'msisdn', 'eid'];
+
+/** The fields a flow reads: identifiers and its request's fields. Any other field would be dropped unseen. */
+export function flowFields(flow: Flow<unknown, unknown>): Set<string> {
+  const shape = flow.requestSchema instanceof z.ZodObject ? Object.keys(flow.requestSchema.shape) : [];
+  return new Set([...identifierFields, ...shape]);
+}
+
+const notUsed = (field: string, changeType: string) =>
+  `${field} is not used by ${changeType} on this carrier; remove it, or use the change type it belongs to`;
+
 /**
  * Checks every row before anything is created: identifiers, the flow's fields, the inventory, the
  * carrier's transition rules, duplicates and lines busy in another change. Every problem is reported.
@@ -49,7 +61,14 @@ export async function validateRows(options: {
 
   const prepared: Array<{ row: number; key: string; fields: Record<string, unknown>; request: unknown }> = [];
   const firstRowForKey = new Map<string, number>();
+  const allowed = flowFields(flow);
   for (const input of rows) {
+    const unused = Object.keys(input.fields).filter((field) => !allowed.has(field));
+    if (unused.length > 0) {
+      for (const field of unused)
+        report(input.row, { field, code: 'UNKNOWN_FIELD', message: notUsed(field, options.changeType) });
+      continue;
+    }
     const fields = { ...options.defaults, ...input.fields };
     const key = checkKey(keyField, fields[keyField]);
     if (key.issue) {
@@ -129,6 +148,34 @@ export async function validateRows(options: {
   };
 }
 
+/**
+ * Options and CSV columns that the flow does not use are file-level problems: a misplaced field would
+ * otherwise be ignored while the operator believes it applies. Returns the issues and the rows without
+ * those columns (already reported once).
+ */
+export function checkFileFields(options: {
+  flow: Flow<unknown, unknown>;
+  changeType: string;
+  optionFields: string[];
+  csvColumns?: string[];
+  rows: InputRow[];
+}): { issues: ErrorDetail[]; rows: InputRow[] } {
+  const allowed = flowFields(options.flow);
+  const issues: ErrorDetail[] = options.optionFields
+    .filter((field) => !allowed.has(field))
+    .map((field) => ({ field, code: 'UNKNOWN_FIELD', message: notUsed(field, options.changeType) }));
+  const badColumns = (options.csvColumns ?? []).filter((column) => !allowed.has(column));
+  for (const column of badColumns) {
+    issues.push({ field: column, code: 'UNKNOWN_COLUMN', message: notUsed(column, options.changeType) });
+  }
+  if (badColumns.length === 0) return { issues, rows: options.rows };
+  const rows = options.rows.map((row) => ({
+    row: row.row,
+    fields: Object.fromEntries(Object.entries(row.fields).filter(([field]) => !badColumns.includes(field))),
+  }));
+  return { issues, rows };
+}
+
 function checkKey(keyField: 'iccid' | 'msisdn' | 'eid', value: unknown) {
   if (value === undefined || value === null || cleanIdentifier(value) === '') {
     return { issue: { field: keyField, code: 'REQUIRED', message: `${keyField} is required` } };
@@ -169,7 +216,7 @@ async function ratePlanCatalog(db: Executor, carrierAccountId: string, changeTyp
     if (request.communicationPlan && allowed && !allowed.includes(String(request.communicationPlan))) {
       return {
         field: 'communicationPlan',
-        code: 'UNKNOWN_COMMUNICATION_PLAN',
+        code: 'COMMUNICATION_PLAN_NOT_ALLOWED',
         message: `Communication plan "${request.communicationPlan}" cannot be used with "${plan.code}" (allowed: ${allowed.join(', ')})`,
       };
     }

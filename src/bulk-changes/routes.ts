@@ -72,7 +72,10 @@ export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = 
           'JSON: {carrierAccountId, changeType, changes: [row], options, scheduledFor?, dryRun?, acceptValidRows?}. ' +
           'CSV: the same fields as query parameters and one row per line. Multipart: a `file` part and the fields as parts.',
         headers: z.object({ 'idempotency-key': z.string().max(200).optional() }).loose(),
+        body: createJson,
       },
+      // The body schema documents the JSON form; CSV and multipart bodies are streams checked as they are read.
+      attachValidation: true,
     },
     async (request, reply) => {
       const input = await readCreateRequest(request, maxUploadBytes);
@@ -226,7 +229,10 @@ type CreateRequest = Omit<CreateBulkChangeInput, 'idempotencyKey'>;
 
 async function readCreateRequest(request: FastifyRequest, maxUploadBytes: number): Promise<CreateRequest> {
   const type = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  if (type === 'application/json') return fromJson(request.body);
+  if (type === 'application/json') {
+    if (request.validationError) throw request.validationError;
+    return fromJson(request.body);
+  }
   if (type === 'multipart/form-data') return fromMultipart(request, maxUploadBytes);
   if (['text/csv', 'application/csv', 'application/vnd.ms-excel'].includes(type)) {
     return fromCsv(request.query as Record<string, unknown>, request.body as Readable, maxUploadBytes);
@@ -247,22 +253,9 @@ function parseOrFail<T>(schema: z.ZodType<T>, value: unknown): T {
 }
 
 function fromJson(body: unknown): CreateRequest {
-  const { changes, ...fields } = parseOrFail(createJson, body);
-  const inputIssues: ErrorDetail[] = [];
-  const rows: InputRow[] = changes.map((change, index) => {
-    for (const key of Object.keys(change)) {
-      if (!isRowField(key)) {
-        inputIssues.push({
-          row: index + 1,
-          field: key,
-          code: 'UNKNOWN_FIELD',
-          message: `${key} is not a row field`,
-        });
-      }
-    }
-    return { row: index + 1, fields: change };
-  });
-  return { ...fields, rows, inputIssues };
+  const { changes, ...fields } = body as z.infer<typeof createJson>;
+  const rows: InputRow[] = changes.map((change, index) => ({ row: index + 1, fields: change }));
+  return { ...fields, rows, inputIssues: [] };
 }
 
 /** Query or form fields besides the request's own are options (defaults for every row). */
@@ -284,13 +277,13 @@ async function fromCsv(
   const { inputIssues, ...fields } = splitFields(query);
   const limited = byteLimit(maxUploadBytes);
   pipeline(body, limited, () => {});
-  const { rows, issues } = await readCsvRows(limited, fields.changeType);
-  return { ...fields, rows, inputIssues: [...inputIssues, ...issues] };
+  const { rows, issues, columns } = await readCsvRows(limited, fields.changeType);
+  return { ...fields, rows, csvColumns: columns, inputIssues: [...inputIssues, ...issues] };
 }
 
 async function fromMultipart(request: FastifyRequest, maxUploadBytes: number): Promise<CreateRequest> {
   const formFields: Record<string, unknown> = {};
-  let parsed: { rows: InputRow[]; issues: ErrorDetail[] } | undefined;
+  let parsed: Awaited<ReturnType<typeof readCsvRows>> | undefined;
   for await (const part of request.parts({ limits: { fileSize: maxUploadBytes, files: 1 } })) {
     if (part.type === 'file') {
       if (part.fieldname !== 'file')
@@ -313,7 +306,12 @@ async function fromMultipart(request: FastifyRequest, maxUploadBytes: number): P
   if (!parsed)
     throw validationFailed([{ field: 'file', code: 'REQUIRED', message: 'A CSV "file" part is required' }]);
   const { inputIssues, ...fields } = splitFields(formFields);
-  return { ...fields, rows: parsed.rows, inputIssues: [...inputIssues, ...parsed.issues] };
+  return {
+    ...fields,
+    rows: parsed.rows,
+    csvColumns: parsed.columns,
+    inputIssues: [...inputIssues, ...parsed.issues],
+  };
 }
 
 /** Ends a streamed upload with a 413 once it passes the configured size. */

@@ -170,6 +170,25 @@ export interface ClientContext {
   account: CarrierAccount;
 }
 
+/** A line as the carrier reports it, for the inventory sync. */
+export interface LineSnapshot {
+  iccid: string;
+  imei?: string | null;
+  msisdn?: string | null;
+  eid?: string | null;
+  carrierStatus: string;
+  carrierRatePlan?: string | null;
+  communicationPlan?: string | null;
+}
+
+/** Reads every line of an account from the carrier, a page at a time. */
+export interface InventorySource<TClient> {
+  pages(
+    client: TClient,
+    context: { audit: (entry: AuditRecord) => void; signal: AbortSignal },
+  ): AsyncIterable<LineSnapshot[]>;
+}
+
 /** What every carrier implements (DESIGN §6). */
 export interface CarrierAdapter<TClient = unknown> {
   carrier: CarrierName;
@@ -185,4 +204,6 @@ export interface CarrierAdapter<TClient = unknown> {
   // biome-ignore lint/suspicious/noExplicitAny: each flow has its own request type; the engine treats them alike.
   flows: Partial<Record<ChangeType, Flow<TClient, any>>>;
   createClient(context: ClientContext): TClient;
+  /** Where the carrier can list an account's lines, the inventory sync reads them. */
+  inventory?: InventorySource<TClient>;
 }

@@ -46,6 +46,8 @@ export interface CarrierAccountTable {
   settings: string;
   created_at: number;
   updated_at: number;
+  inventory_synced_at: number | null;
+  inventory_sync_result: string | null;
 }
 
 export interface DeviceTable {

@@ -6,7 +6,7 @@ import type { CarrierAccounts } from '../accounts/carrier-accounts.ts';
 import { carrierAccountsRepository } from '../accounts/carrier-accounts-repository.ts';
 import { normaliseJasperStatus } from '../carriers/jasper/statuses.ts';
 import { type Db, inTransaction } from '../db/database.ts';
-import { devicesRepository } from '../devices/devices-repository.ts';
+import { devicesRepository, newDevice } from '../devices/devices-repository.ts';
 import { newId } from '../shared/ids.ts';
 import { demoJasperAccounts, demoJasperCredentials, demoJasperLines } from './demo-data.ts';
 import { demoExamples } from './examples.ts';
@@ -66,27 +66,20 @@ export async function seedDemo(options: {
         })),
       );
       await devicesRepository(tx).insertMany(
-        demoJasperLines(demo, catalog.jasperRatePlans).map((line) => ({
-          id: newId(now),
-          tenant_id: tenantId,
-          carrier_account_id: account.id,
-          iccid: line.iccid,
-          imei: line.imei,
-          msisdn: line.msisdn,
-          eid: null,
-          status: normaliseJasperStatus(line.state),
-          carrier_status: line.state,
-          carrier_rate_plan: line.ratePlan,
-          communication_plan: line.communicationPlan,
-          customer_rate_plan_id: null,
-          customer_pool_id: null,
-          billing_customer_id: null,
-          ip_address: null,
-          username: null,
-          cost_center1: null,
-          cost_center2: null,
-          cost_center3: null,
-        })),
+        demoJasperLines(demo, catalog.jasperRatePlans).map((line) =>
+          newDevice({
+            id: newId(now),
+            tenant_id: tenantId,
+            carrier_account_id: account.id,
+            iccid: line.iccid,
+            imei: line.imei,
+            msisdn: line.msisdn,
+            status: normaliseJasperStatus(line.state),
+            carrier_status: line.state,
+            carrier_rate_plan: line.ratePlan,
+            communication_plan: line.communicationPlan,
+          }),
+        ),
         now,
       );
     }

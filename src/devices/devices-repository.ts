@@ -6,6 +6,30 @@ import type { DeviceTable } from '../db/schema.ts';
 export type DeviceRow = Selectable<DeviceTable>;
 export type NewDevice = Omit<DeviceRow, 'archived' | 'created_at' | 'updated_at'> & { archived?: number };
 
+type Required = 'id' | 'tenant_id' | 'carrier_account_id' | 'status';
+
+/** A new inventory line: what is not given is unknown (null). */
+export const newDevice = (
+  fields: Pick<NewDevice, Required> & Partial<Omit<NewDevice, Required>>,
+): NewDevice => ({
+  iccid: null,
+  imei: null,
+  msisdn: null,
+  eid: null,
+  carrier_status: null,
+  carrier_rate_plan: null,
+  communication_plan: null,
+  customer_rate_plan_id: null,
+  customer_pool_id: null,
+  billing_customer_id: null,
+  ip_address: null,
+  username: null,
+  cost_center1: null,
+  cost_center2: null,
+  cost_center3: null,
+  ...fields,
+});
+
 export const toDeviceRecord = (row: DeviceRow): DeviceRecord => ({
   id: row.id,
   carrierAccountId: row.carrier_account_id,
@@ -104,6 +128,41 @@ export function devicesRepository(db: Executor) {
         .set({ ...set, updated_at: at })
         .where('id', '=', deviceId)
         .execute();
+    },
+
+    /**
+     * Inserts lines the inventory did not know and refreshes the carrier's view of the others
+     * (status, plans; identifiers only where the carrier reported one). Returns how many were new.
+     */
+    async upsertFromCarrier(devices: NewDevice[], at: number): Promise<number> {
+      if (devices.length === 0) return 0;
+      const known = await db
+        .selectFrom('devices')
+        .select('iccid')
+        .where('carrier_account_id', '=', devices[0].carrier_account_id)
+        .where(
+          'iccid',
+          'in',
+          devices.map((device) => device.iccid!),
+        )
+        .execute();
+      await db
+        .insertInto('devices')
+        .values(devices.map((device) => ({ archived: 0, ...device, created_at: at, updated_at: at })))
+        .onConflict((conflict) =>
+          conflict.columns(['carrier_account_id', 'iccid']).doUpdateSet((eb) => ({
+            status: eb.ref('excluded.status'),
+            carrier_status: eb.ref('excluded.carrier_status'),
+            carrier_rate_plan: eb.ref('excluded.carrier_rate_plan'),
+            communication_plan: eb.ref('excluded.communication_plan'),
+            msisdn: eb.fn.coalesce('excluded.msisdn', 'devices.msisdn'),
+            imei: eb.fn.coalesce('excluded.imei', 'devices.imei'),
+            eid: eb.fn.coalesce('excluded.eid', 'devices.eid'),
+            updated_at: at,
+          })),
+        )
+        .execute();
+      return devices.length - known.length;
     },
 
     async insertMany(devices: NewDevice[], at: number): Promise<void> {

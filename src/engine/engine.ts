@@ -37,6 +37,8 @@ export interface EngineDeps {
   logger: Logger;
   /** How long claimed rows stay leased without a heartbeat before another worker reconciles them. */
   rowLeaseMs: number;
+  /** Told of every carrier call (metrics). */
+  onCarrierCall?: (record: AuditRecord) => void;
 }
 
 type ClaimedStep = { name: string; step: Step<unknown, unknown> };
@@ -58,11 +60,11 @@ export class Engine {
     const bulk = await repository.findById(bulkChangeId);
     if (!bulk || terminalBulkStatuses.includes(bulk.status as never)) return;
     const now = Date.now();
-    if (bulk.status === 'scheduled' && bulk.scheduled_for !== null && bulk.scheduled_for > now) {
-      await this.#deps.enqueue(db, advanceJob(bulk.id, bulk.scheduled_for));
+    if (bulk.cancel_requested_at !== null) await repository.cancelQueuedRows(bulk.id, now);
+    if (bulk.status === 'scheduled' && bulk.cancel_requested_at === null && (bulk.scheduled_for ?? 0) > now) {
+      await this.#deps.enqueue(db, advanceJob(bulk.id, bulk.scheduled_for!));
       return;
     }
-    if (bulk.cancel_requested_at !== null) await repository.cancelQueuedRows(bulk.id, now);
     if (bulk.status === 'scheduled' || bulk.status === 'queued') {
       await repository.update(bulk.id, { status: 'processing', started_at: now });
     }
@@ -177,6 +179,7 @@ export class Engine {
       account,
       signal,
       auditFor: (row) => (record: AuditRecord) => {
+        this.#deps.onCarrierCall?.(record);
         auditWrites.push(this.#appendAudit([auditEntryFromCall(scope(row), record)]));
       },
     };

@@ -26,6 +26,7 @@ export interface AppDeps {
   metrics: Metrics;
   logger: Logger;
   maxUploadBytes: number;
+  requestInventorySync: (carrierAccountId: string) => Promise<void>;
 }
 
 /** The HTTP API of API.md, with its OpenAPI document. Simulators and the portal mount beside it. */
@@ -35,6 +36,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // One line per request would drown the engine's logs; /metrics counts requests instead.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.maxUploadBytes,
+    // Progress streams stay open until their bulk change ends; closing must not wait for them.
+    forceCloseConnections: true,
     ajv: { customOptions: { coerceTypes: false } },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
@@ -68,7 +71,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   healthRoutes(app, { db: deps.db, metrics: deps.metrics });
   await app.register(
     async (api) => {
-      await api.register(carrierAccountRoutes, { db: deps.db, accounts: deps.accounts });
+      await api.register(carrierAccountRoutes, {
+        db: deps.db,
+        accounts: deps.accounts,
+        requestInventorySync: deps.requestInventorySync,
+      });
       await api.register(deviceRoutes, { db: deps.db });
       await api.register(bulkChangeRoutes, {
         db: deps.db,

@@ -17,7 +17,7 @@ export function installErrorHandler(app: FastifyInstance): void {
     }
     if (hasZodFastifySchemaValidationErrors(error)) {
       const details = error.validation.map((issue) => ({
-        field: [error.validationContext, ...issue.instancePath.split('/').filter(Boolean)].join('.'),
+        field: issue.instancePath.split('/').filter(Boolean).join('.') || error.validationContext,
         code: 'INVALID_FIELD',
         message: issue.message ?? 'is invalid',
       }));

@@ -2,8 +2,7 @@ import { type Insertable, type Selectable, sql } from 'kysely';
 import { type Db, type Dialect, type Executor, inTransaction } from '../db/database.ts';
 import type { JobTable } from '../db/schema.ts';
 import { newId } from '../shared/ids.ts';
-import { claimJobsPostgres } from './claim-postgres.ts';
-import { claimJobsSqlite } from './claim-sqlite.ts';
+import { claimJobs as claimDueJobs } from './claim.ts';
 import {
   type ClaimOptions,
   DEFAULT_MAX_ATTEMPTS,
@@ -15,7 +14,7 @@ import {
 } from './types.ts';
 
 /**
- * Every SQL statement of the queue (the claims live in claim-postgres.ts / claim-sqlite.ts). Times are
+ * Every SQL statement of the queue (the claim lives in claim.ts). Times are
  * epoch ms from the caller's clock; rows are converted to `Job` here and nowhere else.
  */
 
@@ -122,8 +121,7 @@ function toInsertRow(
 /** Claims due jobs (pending and due, or running with an expired lease) for one worker. */
 export async function claimJobs(db: Db, dialect: Dialect, options: ClaimOptions): Promise<Job[]> {
   if (options.limit < 1) return [];
-  const rows =
-    dialect === 'postgres' ? await claimJobsPostgres(db, options) : await claimJobsSqlite(db, options);
+  const rows = await claimDueJobs(db, dialect, options);
   // RETURNING order is not guaranteed; hand jobs out in claim order.
   rows.sort((a, b) => a.run_at - b.run_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return rows.map(toJob);

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { accountsRepository } from '../../src/accounts/accounts-repository.ts';
 import { normaliseJasperStatus } from '../../src/carriers/jasper/statuses.ts';
 import { openPostgres, openSqliteFile } from '../../src/db/database.ts';
-import { devicesRepository } from '../../src/devices/devices-repository.ts';
+import { devicesRepository, newDevice } from '../../src/devices/devices-repository.ts';
 import { newId } from '../../src/shared/ids.ts';
 import { createPostgresUrl } from './databases.ts';
 import {
@@ -152,27 +152,18 @@ async function insertInventory(
     if (!tenant) throw new Error(`no tenant ${lines.tenant}`);
     const now = Date.now();
     await devicesRepository(handle.db).insertMany(
-      lines.iccids.map((iccid) => ({
-        id: newId(now),
-        tenant_id: tenant.id,
-        carrier_account_id: lines.accountId,
-        iccid,
-        imei: null,
-        msisdn: null,
-        eid: null,
-        status: normaliseJasperStatus(lines.state),
-        carrier_status: lines.state,
-        carrier_rate_plan: 'IoT Basic 1MB',
-        communication_plan: 'CP_Basic_ON',
-        customer_rate_plan_id: null,
-        customer_pool_id: null,
-        billing_customer_id: null,
-        ip_address: null,
-        username: null,
-        cost_center1: null,
-        cost_center2: null,
-        cost_center3: null,
-      })),
+      lines.iccids.map((iccid) =>
+        newDevice({
+          id: newId(now),
+          tenant_id: tenant.id,
+          carrier_account_id: lines.accountId,
+          iccid,
+          status: normaliseJasperStatus(lines.state),
+          carrier_status: lines.state,
+          carrier_rate_plan: 'IoT Basic 1MB',
+          communication_plan: 'CP_Basic_ON',
+        }),
+      ),
       now,
     );
   } finally {

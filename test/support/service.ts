@@ -8,7 +8,7 @@ import { luhnCheckDigit } from '../../src/bulk-changes/identifiers.ts';
 import { createJasperSimulator } from '../../src/carriers/jasper/simulator.ts';
 import { normaliseJasperStatus } from '../../src/carriers/jasper/statuses.ts';
 import { loadConfig } from '../../src/config.ts';
-import { devicesRepository } from '../../src/devices/devices-repository.ts';
+import { devicesRepository, newDevice } from '../../src/devices/devices-repository.ts';
 import { type Service, startService } from '../../src/runtime.ts';
 import { newId } from '../../src/shared/ids.ts';
 import { createPostgresUrl } from './databases.ts';
@@ -154,27 +154,18 @@ export async function seedJasperLines(
 ): Promise<void> {
   const now = Date.now();
   await devicesRepository(test.service.database.db).insertMany(
-    iccids.map((iccid) => ({
-      id: newId(now),
-      tenant_id: test.tenantId,
-      carrier_account_id: accountId,
-      iccid,
-      imei: null,
-      msisdn: null,
-      eid: null,
-      status: normaliseJasperStatus(state),
-      carrier_status: state,
-      carrier_rate_plan: 'IoT Basic 1MB',
-      communication_plan: 'CP_Basic_ON',
-      customer_rate_plan_id: null,
-      customer_pool_id: null,
-      billing_customer_id: null,
-      ip_address: null,
-      username: null,
-      cost_center1: null,
-      cost_center2: null,
-      cost_center3: null,
-    })),
+    iccids.map((iccid) =>
+      newDevice({
+        id: newId(now),
+        tenant_id: test.tenantId,
+        carrier_account_id: accountId,
+        iccid,
+        status: normaliseJasperStatus(state),
+        carrier_status: state,
+        carrier_rate_plan: 'IoT Basic 1MB',
+        communication_plan: 'CP_Basic_ON',
+      }),
+    ),
     now,
   );
   if (simulatorUrl) {

@@ -2,6 +2,7 @@ import type { CarrierAdapter } from '../carrier.ts';
 import type { CarrierHttpClientFactory } from '../http-factory.ts';
 import { JasperClient, jasperCredentialsSchema, jasperErrorSchema, jasperSettingsSchema } from './client.ts';
 import { jasperRatePlanChange, jasperStatusUpdate } from './flows.ts';
+import { jasperInventory } from './inventory.ts';
 import { jasperTargets, normaliseJasperStatus } from './statuses.ts';
 
 /** Cisco IoT Control Center: Jasper, POD19, T-Mobile Jasper and Rogers accounts (`settings.variant`). */
@@ -28,6 +29,7 @@ export function jasperAdapter(http: CarrierHttpClientFactory): CarrierAdapter<Ja
       status_update: jasperStatusUpdate,
       carrier_rate_plan_change: jasperRatePlanChange,
     },
+    inventory: jasperInventory,
     createClient({ account }) {
       const credentials = jasperCredentialsSchema.parse(account.credentials);
       const basic = Buffer.from(`${credentials.username}:${credentials.apiKey}`).toString('base64');

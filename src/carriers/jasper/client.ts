@@ -37,6 +37,25 @@ const deviceSchema = z
   .loose();
 export type JasperDevice = z.infer<typeof deviceSchema>;
 
+const searchPageSchema = z.object({
+  pageNumber: z.coerce.number().int(),
+  lastPage: z.boolean(),
+  devices: z.array(
+    z
+      .object({
+        iccid: z.string(),
+        status: z.string(),
+        ratePlan: z.string().nullish(),
+        communicationPlan: z.string().nullish(),
+      })
+      .loose(),
+  ),
+});
+export type JasperSearchPage = z.infer<typeof searchPageSchema>;
+
+/** Control Center's search pages hold at most 50 lines (carrier-apis §2.2). */
+export const JASPER_SEARCH_PAGE_SIZE = 50;
+
 const editResultSchema = z.object({ iccid: z.string() }).loose();
 
 /** The fields of `PUT /devices/{iccid}` (DeviceEditModel) that bulk changes set. */
@@ -66,6 +85,25 @@ export class JasperClient {
         method: 'GET',
         path: `${this.#root}/devices/${encodeURIComponent(iccid)}`,
         responseSchema: deviceSchema,
+      },
+      { audit, signal },
+    );
+    return response.body;
+  }
+
+  /** One page of the lines changed since `modifiedSince` (all lines, for an old enough date). */
+  async searchDevices(
+    options: { modifiedSince: string; pageNumber: number },
+    audit: Audit,
+    signal?: AbortSignal,
+  ): Promise<JasperSearchPage> {
+    const response = await this.#http.send(
+      {
+        action: 'search_devices',
+        method: 'GET',
+        path: `${this.#root}/devices`,
+        query: { ...options, pageSize: JASPER_SEARCH_PAGE_SIZE },
+        responseSchema: searchPageSchema,
       },
       { audit, signal },
     );

@@ -17,7 +17,7 @@ const jasperRejectionCodes: Record<string, string> = {
   '10000003': 'DEVICE_NOT_FOUND',
   '20000017': 'INVALID_TRANSITION',
   '20000018': 'UNKNOWN_RATE_PLAN',
-  '20000019': 'UNKNOWN_COMMUNICATION_PLAN',
+  '20000019': 'COMMUNICATION_PLAN_NOT_ALLOWED',
 };
 
 const mapRejection = (error: RowError): RowError => ({
