@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { CallLog } from './call-log.ts';
+import { toSimRequest } from './carrier-routes.ts';
+import type { AdminRoute, FaultsExtension } from './definition.ts';
 import type { DeviceStore, SimDevice } from './device-store.ts';
 import { clientErrorStatus, errorMessage } from './fastify-errors.ts';
 import { type FaultSet, faultsPatchSchema } from './faults.ts';
@@ -12,6 +14,9 @@ export interface AdminScope<D extends SimDevice, Seed extends { iccid: string }>
   fromSeed: (seed: Seed, existing: D | undefined) => D;
   calls: CallLog;
   faults: FaultSet;
+  extraFaults?: FaultsExtension;
+  /** The carrier's own admin routes. */
+  routes?: AdminRoute[];
   stats: TrafficStats;
   reset: () => void;
 }
@@ -60,12 +65,20 @@ export const registerAdminRoutes = <D extends SimDevice, Seed extends { iccid: s
     return scope.calls.query(query.data);
   });
 
-  app.get('/faults', async () => scope.faults.get());
+  const extra = scope.extraFaults;
+  const allFaults = () => ({ ...scope.faults.get(), ...extra?.get() });
+  const patchSchema = extra ? faultsPatchSchema.extend(extra.patchSchema.shape) : faultsPatchSchema;
+  const kitFaultNames = new Set(Object.keys(faultsPatchSchema.shape));
+
+  app.get('/faults', async () => allFaults());
 
   app.put('/faults', async (request, reply) => {
-    const patch = faultsPatchSchema.safeParse(request.body);
+    const patch = patchSchema.safeParse(request.body);
     if (!patch.success) return invalid(reply, patch.error);
-    return scope.faults.update(patch.data);
+    const entries = Object.entries(patch.data);
+    scope.faults.update(Object.fromEntries(entries.filter(([name]) => kitFaultNames.has(name))));
+    extra?.update(Object.fromEntries(entries.filter(([name]) => !kitFaultNames.has(name))));
+    return allFaults();
   });
 
   app.post('/reset', async (_request, reply) => {
@@ -74,6 +87,20 @@ export const registerAdminRoutes = <D extends SimDevice, Seed extends { iccid: s
   });
 
   app.get('/stats', async () => scope.stats.snapshot());
+
+  for (const route of scope.routes ?? []) {
+    app.route({
+      method: route.method,
+      url: route.url,
+      handler: async (request, reply) => {
+        const response = await route.handle(toSimRequest(request));
+        return reply
+          .code(response.status)
+          .headers(response.headers ?? {})
+          .send(response.body);
+      },
+    });
+  }
 };
 
 const invalid = (reply: FastifyReply, error: z.ZodError) =>

@@ -94,7 +94,7 @@ const logCall = (scope: CarrierScope, route: CarrierRoute, request: FastifyReque
   });
 };
 
-const toSimRequest = (request: FastifyRequest): SimRequest => ({
+export const toSimRequest = (request: FastifyRequest): SimRequest => ({
   method: request.method,
   params: request.params as Record<string, string>,
   query: new URL(request.url, 'http://simulator').searchParams,

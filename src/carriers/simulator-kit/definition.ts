@@ -48,6 +48,27 @@ export interface CarrierRoute {
   handle: (request: SimRequest) => SimResponse | Promise<SimResponse>;
 }
 
+/** A carrier-specific admin route under `/_sim` (no auth, no faults, not in the call log). */
+export interface AdminRoute {
+  method: HTTPMethods;
+  /** Fastify route syntax relative to `/_sim`, e.g. `/callbacks`. */
+  url: string;
+  handle: (request: SimRequest) => SimResponse | Promise<SimResponse>;
+}
+
+/**
+ * Faults of one carrier beside the kit's own: `GET /_sim/faults` shows them and `PUT /_sim/faults` takes
+ * them (same rules: every field optional, unknown fields refused); a reset restores their defaults.
+ */
+export interface FaultsExtension {
+  /** The carrier's fault fields, each optional; merged into the kit's strict patch schema. */
+  patchSchema: z.ZodObject;
+  get: () => Record<string, unknown>;
+  /** Receives only the carrier's fields, already validated by `patchSchema`. */
+  update: (patch: Record<string, unknown>) => void;
+  reset: () => void;
+}
+
 /** Everything a carrier supplies to `createSimulatorServer`. */
 export interface SimulatorDefinition<D extends SimDevice, Seed extends { iccid: string }> {
   store: DeviceStore<D>;
@@ -60,4 +81,15 @@ export interface SimulatorDefinition<D extends SimDevice, Seed extends { iccid: 
   errorEnvelope: (failure: SimFailure) => unknown;
   /** Ring size of the call log; default 1,000,000. */
   callLogCapacity?: number;
+  /** Extra admin routes under `/_sim`, e.g. a log of the callbacks a carrier sent. */
+  adminRoutes?: AdminRoute[];
+  /** Carrier-specific faults, e.g. whether callbacks are sent. */
+  extraFaults?: FaultsExtension;
+  /** Called by every reset, after the kit's own state is cleared: drop carrier state and pending work. */
+  onReset?: () => void;
+  /**
+   * Body parsers beside JSON, by content type, e.g. `application/x-www-form-urlencoded` for an OAuth
+   * token endpoint. The raw body arrives as a string.
+   */
+  contentTypeParsers?: Record<string, (body: string) => unknown>;
 }

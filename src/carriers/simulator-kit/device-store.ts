@@ -28,6 +28,11 @@ export class DeviceStore<D extends SimDevice> {
     return created;
   }
 
+  /** Returns whether there was such a line (e.g. a carrier moving a line to a new ICCID). */
+  delete(iccid: string): boolean {
+    return this.#lines.delete(iccid);
+  }
+
   list(): D[] {
     return [...this.#lines.values()];
   }

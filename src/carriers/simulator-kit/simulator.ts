@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyRequest } from 'fastify';
 import { registerAdminRoutes } from './admin-routes.ts';
 import { CallLog } from './call-log.ts';
 import { registerCarrierRoutes } from './carrier-routes.ts';
@@ -41,12 +41,14 @@ export const createSimulatorServer = <D extends SimDevice, Seed extends { iccid:
     store.clear();
     calls.clear();
     faults.reset();
+    definition.extraFaults?.reset();
     limiter.reset();
     stats.reset();
+    definition.onReset?.();
   };
 
   const plugin: FastifyPluginAsync = async (app) => {
-    isolateFromParent(app);
+    isolateFromParent(app, definition.contentTypeParsers ?? {});
     app.register(async (carrier) =>
       registerCarrierRoutes(carrier, {
         routes: definition.routes,
@@ -65,6 +67,8 @@ export const createSimulatorServer = <D extends SimDevice, Seed extends { iccid:
           fromSeed: definition.fromSeed,
           calls,
           faults,
+          extraFaults: definition.extraFaults,
+          routes: definition.adminRoutes ?? [],
           stats,
           reset,
         }),
@@ -101,12 +105,22 @@ export const createSimulatorServer = <D extends SimDevice, Seed extends { iccid:
 };
 
 /** A parent's parsers (CSV, multipart, a stricter JSON) and serializer must not change the carrier API. */
-const isolateFromParent = (app: FastifyInstance): void => {
+const isolateFromParent = (
+  app: FastifyInstance,
+  parsers: Record<string, (body: string) => unknown>,
+): void => {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(
     'application/json',
     { parseAs: 'string', bodyLimit: bodyLimitBytes },
     app.getDefaultJsonParser('error', 'error'),
   );
+  for (const [contentType, parse] of Object.entries(parsers)) {
+    app.addContentTypeParser(
+      contentType,
+      { parseAs: 'string', bodyLimit: bodyLimitBytes },
+      async (_request: FastifyRequest, body: string | Buffer) => parse(String(body)),
+    );
+  }
   app.setReplySerializer((payload) => JSON.stringify(payload));
 };
