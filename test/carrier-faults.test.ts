@@ -93,6 +93,40 @@ describe('carrier faults', () => {
     assert.ok(Date.now() - started >= 2_800, '30 calls at 10/s take about 3 s');
   });
 
+  it('reads the line before sending again when a call may have reached the carrier (a timeout)', async () => {
+    const fixture = await jasperFixture(test, {
+      count: 2,
+      prefix: '8901206',
+      faults: { latencyMs: 700 },
+      limits: { requestTimeoutMs: 300, maxConcurrent: 1 },
+    });
+    const id = await activate(fixture.accountId, fixture.iccids);
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    await fetch(`${fixture.simulatorUrl}/_sim/faults`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ latencyMs: 0 }),
+    });
+    const done = await waitForFinish(test, id, 30_000);
+    assert.equal(done.status, 'completed');
+    const puts = (await (
+      await fetch(`${fixture.simulatorUrl}/_sim/calls?action=put_device`)
+    ).json()) as Array<{
+      iccids: string[];
+    }>;
+    for (const iccid of fixture.iccids) {
+      assert.equal(
+        puts.filter((call) => call.iccids.includes(iccid)).length,
+        1,
+        `${iccid} was PUT once, then read`,
+      );
+    }
+    const gets = (await (
+      await fetch(`${fixture.simulatorUrl}/_sim/calls?action=get_device`)
+    ).json()) as unknown[];
+    assert.ok(gets.length >= 2, 'each line was read to learn whether its PUT took effect');
+  });
+
   it('fails rows with RETRIES_EXHAUSTED when the carrier stays down past the retry budget', async () => {
     const fixture = await jasperFixture(test, {
       count: 3,

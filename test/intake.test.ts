@@ -120,6 +120,19 @@ describe('intake of bad input', () => {
       unknownField.body.error.details.map((d) => [d.row, d.field, d.code]),
       [[1, 'colour', 'UNKNOWN_FIELD']],
     );
+    const unknownOption = await test.api<ErrorBody>('POST', '/api/v1/bulk-changes', {
+      body: {
+        carrierAccountId: accountId,
+        changeType: 'status_update',
+        options: { targetStatus: 'active', priority: 'high' },
+        changes: [{ iccid: iccids[0] }],
+      },
+    });
+    assert.equal(unknownOption.status, 422);
+    assert.deepEqual(
+      unknownOption.body.error.details.map((d) => [d.field, d.code]),
+      [['options.priority', 'UNKNOWN_FIELD']],
+    );
     const unsupported = await test.api<ErrorBody>('POST', '/api/v1/bulk-changes', {
       body: { carrierAccountId: accountId, changeType: 'identifier_change', changes: [{ iccid: iccids[0] }] },
     });

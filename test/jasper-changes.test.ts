@@ -12,6 +12,7 @@ const simDevices = async (url: string) =>
     state: string;
     ratePlan: string;
     communicationPlan: string;
+    effectiveDate: string | null;
   }>;
 
 for (const dialect of testDialects) {
@@ -71,9 +72,10 @@ for (const dialect of testDialects) {
 
     it('changes rate plans from CSV, passing the communication plan and effective date through', async () => {
       const fixture = await jasperFixture(test, { count: 12, state: 'ACTIVATED', prefix: '8901002' });
+      const effective = new Date(Date.now() + 7 * 86_400_000).toISOString().slice(0, 10);
       const csv = [
-        'ICCID;Rate Plan;communication_plan',
-        ...fixture.iccids.map((iccid) => `${iccid};IoT 100MB;CP_Data_Only`),
+        'ICCID;Rate Plan;communication_plan;Effective Date',
+        ...fixture.iccids.map((iccid) => `${iccid};IoT 100MB;CP_Data_Only;${effective}`),
       ].join('\r\n');
       const created = await test.api<{ id: string }>(
         'POST',
@@ -85,6 +87,10 @@ for (const dialect of testDialects) {
       assert.equal(done.status, 'completed');
       const devices = await simDevices(fixture.simulatorUrl);
       assert.ok(devices.every((d) => d.ratePlan === 'IoT 100MB' && d.communicationPlan === 'CP_Data_Only'));
+      assert.ok(
+        devices.every((d) => String(d.effectiveDate).startsWith(effective)),
+        'the effective date reached the carrier',
+      );
       const changes = await test.api<{
         items: Array<{ status: string; result: { carrierRatePlan: string } }>;
       }>('GET', `/api/v1/bulk-changes/${created.body.id}/changes`);

@@ -2,10 +2,14 @@ import { z } from 'zod';
 import type { CarrierAccount, CarrierLimits, CarrierName } from '../carriers/carrier.ts';
 import type { CarrierRegistry } from '../carriers/registry.ts';
 import type { Executor } from '../db/database.ts';
-import { AppError, notFound } from '../shared/errors.ts';
+import { isUniqueViolation } from '../db/unique-violation.ts';
+import { AppError, conflict, notFound } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
 import { type CarrierAccountRow, carrierAccountsRepository } from './carrier-accounts-repository.ts';
 import type { SecretBox } from './secret-box.ts';
+
+const nameTaken = (name: string) =>
+  conflict('NAME_TAKEN', `A carrier account named "${name}" already exists`);
 
 /** Per-account overrides of the carrier's default limits, kept in `settings.limits`. */
 export const limitsOverrideSchema = z
@@ -144,7 +148,12 @@ export class CarrierAccounts {
       createdAt: now,
       updatedAt: now,
     };
-    await carrierAccountsRepository(db).insert(row);
+    try {
+      await carrierAccountsRepository(db).insert(row);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw nameTaken(input.name);
+      throw error;
+    }
     return this.view(row);
   }
 
@@ -156,15 +165,20 @@ export class CarrierAccounts {
     const existing = await this.get(tenantId, id);
     const credentials = patch.credentials ?? JSON.parse(this.#box.decrypt(existing.credentialsEncrypted));
     this.#validate(existing.carrier, credentials, patch.settings ?? existing.settings);
-    await carrierAccountsRepository(this.#db).update(tenantId, id, {
-      name: patch.name,
-      baseUrl: patch.baseUrl?.replace(/\/$/, ''),
-      writeEnabled: patch.writeEnabled,
-      settings: patch.settings,
-      credentialsEncrypted: patch.credentials
-        ? this.#box.encrypt(JSON.stringify(patch.credentials))
-        : undefined,
-    });
+    try {
+      await carrierAccountsRepository(this.#db).update(tenantId, id, {
+        name: patch.name,
+        baseUrl: patch.baseUrl?.replace(/\/$/, ''),
+        writeEnabled: patch.writeEnabled,
+        settings: patch.settings,
+        credentialsEncrypted: patch.credentials
+          ? this.#box.encrypt(JSON.stringify(patch.credentials))
+          : undefined,
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw nameTaken(patch.name ?? existing.name);
+      throw error;
+    }
     return this.view(await this.get(tenantId, id));
   }
 

@@ -1,4 +1,4 @@
-import type { Insertable, Selectable } from 'kysely';
+import { type Insertable, type Selectable, sql } from 'kysely';
 import type { RowError, WorkRow } from '../carriers/carrier.ts';
 import type { Dialect, Executor } from '../db/database.ts';
 import type { BulkChangeTable, DeviceChangeTable } from '../db/schema.ts';
@@ -85,6 +85,8 @@ export interface RowTransition {
   carrierRequestId?: string;
   error?: RowError | null;
   result?: Record<string, unknown> | null;
+  /** Only for rows that stay `in_progress`: when they are next reconciled. */
+  leaseUntil?: number;
 }
 
 const INSERT_SLICE = 500;
@@ -248,7 +250,13 @@ export function bulkChangesRepository(db: Executor, dialect: Dialect) {
       if (dialect === 'postgres') candidates = candidates.forUpdate().skipLocked();
       return db
         .updateTable('device_changes')
-        .set({ attempt_id: options.attemptId, lease_until: options.leaseUntil, updated_at: options.now })
+        .set((eb) => ({
+          attempt_id: options.attemptId,
+          lease_until: options.leaseUntil,
+          // A reconciliation counts as an attempt, so a line the carrier never answers for cannot loop.
+          attempts: eb('attempts', '+', 1),
+          updated_at: options.now,
+        }))
         .where('id', 'in', candidates)
         .returningAll()
         .execute();
@@ -284,7 +292,7 @@ export function bulkChangesRepository(db: Executor, dialect: Dialect) {
             ? { result: change.result ? JSON.stringify(change.result) : null }
             : {}),
           attempt_id: null,
-          lease_until: null,
+          lease_until: change.leaseUntil ?? null,
           updated_at: at,
         })
         .where('id', '=', change.id)
@@ -292,6 +300,18 @@ export function bulkChangesRepository(db: Executor, dialect: Dialect) {
         .where('status', '=', 'in_progress')
         .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
+    },
+
+    /** Notes the carrier request that carries these rows, while they are still claimed by this attempt. */
+    async recordRequest(attemptId: string, rowIds: string[], requestId: string): Promise<void> {
+      for (let start = 0; start < rowIds.length; start += INSERT_SLICE) {
+        await db
+          .updateTable('device_changes')
+          .set({ carrier_request_id: requestId })
+          .where('attempt_id', '=', attemptId)
+          .where('id', 'in', rowIds.slice(start, start + INSERT_SLICE))
+          .execute();
+      }
     },
 
     /** Ends every row not yet sent (queued or waiting) with the same error: writes disabled, credentials refused. */
@@ -322,24 +342,56 @@ export function bulkChangesRepository(db: Executor, dialect: Dialect) {
       return Number(result.numUpdatedRows);
     },
 
-    /** When the bulk change next has work: the earliest re-check, or the earliest lease to expire. */
+    /**
+     * When the bulk change next has work: the earliest due row, or the earliest lease to expire. One
+     * statement, so a row moving between states in another transaction cannot slip between two reads.
+     */
     async nextWake(bulkChangeId: string): Promise<{ open: boolean; at: number | null }> {
-      const waiting = await db
+      const row = await db
         .selectFrom('device_changes')
-        .select((eb) => [eb.fn.min<number>('next_check_at').as('at'), eb.fn.countAll<number>().as('count')])
+        .select([
+          sql<number>`count(*)`.as('open'),
+          sql<
+            number | null
+          >`min(case when status = 'in_progress' then lease_until else coalesce(next_check_at, 0) end)`.as(
+            'at',
+          ),
+        ])
         .where('bulk_change_id', '=', bulkChangeId)
-        .where('status', 'in', ['queued', 'waiting'])
+        .where('status', 'in', ['queued', 'waiting', 'in_progress'])
         .executeTakeFirstOrThrow();
-      const leased = await db
-        .selectFrom('device_changes')
-        .select((eb) => [eb.fn.min<number>('lease_until').as('at'), eb.fn.countAll<number>().as('count')])
-        .where('bulk_change_id', '=', bulkChangeId)
-        .where('status', '=', 'in_progress')
-        .executeTakeFirstOrThrow();
-      const open = Number(waiting.count) + Number(leased.count) > 0;
-      const times = [waiting.at, leased.at].filter((t): t is number => t !== null).map(Number);
-      const queuedNow = Number(waiting.count) > 0 && waiting.at === null;
-      return { open, at: queuedNow ? 0 : times.length ? Math.min(...times) : null };
+      return { open: Number(row.open) > 0, at: row.at === null ? null : Number(row.at) };
+    },
+
+    /** Serialises the transactions that settle a bulk change (PostgreSQL; SQLite has one writer). */
+    async lock(bulkChangeId: string): Promise<void> {
+      if (dialect === 'postgres') {
+        await db.selectFrom('bulk_changes').select('id').where('id', '=', bulkChangeId).forUpdate().execute();
+      }
+    },
+
+    /** Ends a bulk change, unless it already has ended. */
+    async finish(
+      id: string,
+      patch: { status: BulkStatus; completed_at: number; started_at: number },
+    ): Promise<void> {
+      await db
+        .updateTable('bulk_changes')
+        .set({ ...patch, updated_at: patch.completed_at })
+        .where('id', '=', id)
+        .where('status', 'not in', [...terminalBulkStatuses])
+        .execute();
+    },
+
+    /** Marks a bulk change as retried by another; false when it already was. */
+    async markRetried(id: string, retryId: string): Promise<boolean> {
+      const result = await db
+        .updateTable('bulk_changes')
+        .set({ retried_as_id: retryId })
+        .where('id', '=', id)
+        .where('retried_as_id', 'is', null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
     },
 
     async failedRows(bulkChangeId: string): Promise<DeviceChangeRow[]> {

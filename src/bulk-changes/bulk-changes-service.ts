@@ -4,8 +4,9 @@ import type { Principal } from '../accounts/roles.ts';
 import { auditRepository } from '../audit/audit-repository.ts';
 import type { CarrierRegistry } from '../carriers/registry.ts';
 import { type Db, type Dialect, inTransaction } from '../db/database.ts';
+import { isUniqueViolation } from '../db/unique-violation.ts';
 import { advanceJob, type Enqueue } from '../engine/jobs.ts';
-import { AppError, conflict, type ErrorDetail, notFound, validationFailed } from '../shared/errors.ts';
+import { conflict, type ErrorDetail, notFound, validationFailed } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
 import {
   type BulkChangeFilter,
@@ -90,23 +91,11 @@ export class BulkChanges {
       }
     }
 
-    const accountRow = await this.#accounts.get(principal.tenantId, input.carrierAccountId);
-    const account = this.#accounts.view(accountRow);
-    const adapter = this.#registry.adapter(account.carrier);
-    const flow = adapter?.flows[input.changeType as keyof typeof adapter.flows];
-    if (!adapter || !flow) {
-      const supported = Object.keys(adapter?.flows ?? {}).join(', ');
-      throw validationFailed(
-        [
-          {
-            field: 'changeType',
-            code: 'UNSUPPORTED_CHANGE_TYPE',
-            message: `${account.carrier} accounts support: ${supported}`,
-          },
-        ],
-        `${input.changeType} is not supported on carrier account "${account.name}"`,
-      );
-    }
+    const { account, adapter, flow } = await this.#flowFor(
+      principal.tenantId,
+      input.carrierAccountId,
+      input.changeType,
+    );
     const scheduledFor = parseSchedule(input.scheduledFor);
     if (input.rows.length === 0)
       throw validationFailed([{ code: 'NO_ROWS', message: 'The request has no rows' }]);
@@ -140,42 +129,22 @@ export class BulkChanges {
       );
     }
 
-    const now = Date.now();
-    const id = newId(now);
-    await inTransaction(this.#db, async (tx) => {
-      const repository = bulkChangesRepository(tx, this.#dialect);
-      await repository.insertBulkChange({
-        id,
-        tenant_id: principal.tenantId,
-        carrier_account_id: account.id,
-        change_type: input.changeType,
-        status: scheduledFor ? 'scheduled' : 'queued',
-        options: JSON.stringify(input.options),
-        created_by: principal.keyName,
-        created_at: now,
-        scheduled_for: scheduledFor,
-        idempotency_key: input.dryRun ? null : (input.idempotencyKey ?? null),
-        request_hash: requestHash,
-        total_count: checked.valid.length,
-        updated_at: now,
+    let id: string;
+    try {
+      id = await this.#insert({
+        principal,
+        carrierAccountId: account.id,
+        changeType: input.changeType,
+        options: input.options,
+        scheduledFor,
+        idempotencyKey: input.idempotencyKey ?? null,
+        requestHash,
+        rows: checked.valid,
       });
-      await repository.insertDeviceChanges(
-        checked.valid.map((row) => ({
-          id: newId(now),
-          tenant_id: principal.tenantId,
-          bulk_change_id: id,
-          row_number: row.row,
-          device_id: row.device.id,
-          ...row.identifiers,
-          request: JSON.stringify(row.request),
-          status: 'queued',
-          step: flow.firstStep,
-          attempts: 0,
-          updated_at: now,
-        })),
-      );
-      await this.#enqueue(tx, advanceJob(id, scheduledFor ?? undefined));
-    });
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      return this.#afterRace(principal, input, requestHash, checked.valid);
+    }
     return { created: await this.get(principal.tenantId, id), rejected: issues, replayed: false };
   }
 
@@ -261,58 +230,185 @@ export class BulkChanges {
     return this.get(tenantId, id);
   }
 
-  /** A new bulk change, linked to this one, holding its failed rows. */
-  async retry(principal: Principal, id: string): Promise<BulkChangeView> {
-    const row = await this.find(principal.tenantId, id);
-    if (!terminalBulkStatuses.includes(row.status as never)) {
+  /**
+   * A new bulk change, with `parentId` this one, holding its failed rows — once: a second retry is a
+   * 409. The rows are checked again as at intake (a line may since be busy, archived or gone); those
+   * that fail the checks are listed in `rejectedRows`.
+   */
+  async retry(
+    principal: Principal,
+    id: string,
+  ): Promise<{ created: BulkChangeView; rejected: ErrorDetail[] }> {
+    const parent = await this.find(principal.tenantId, id);
+    if (!terminalBulkStatuses.includes(parent.status as never)) {
       throw conflict('BULK_CHANGE_RUNNING', 'Retry failed rows once the bulk change has finished');
+    }
+    if (parent.retried_as_id) {
+      throw conflict(
+        'ALREADY_RETRIED',
+        `The failed rows were already retried in bulk change ${parent.retried_as_id}`,
+      );
     }
     const failed = await this.#repository().failedRows(id);
     if (failed.length === 0) throw conflict('NOTHING_TO_RETRY', 'The bulk change has no failed rows');
-    const adapter = this.#registry.adapter(
-      (await this.#accounts.get(row.tenant_id, row.carrier_account_id)).carrier,
+    const { account, adapter, flow } = await this.#flowFor(
+      principal.tenantId,
+      parent.carrier_account_id,
+      parent.change_type,
     );
-    const flow = adapter?.flows[row.change_type as keyof typeof adapter.flows];
-    if (!flow) throw new AppError(409, 'UNSUPPORTED_CHANGE_TYPE', 'This change type is no longer supported');
+    const rows: InputRow[] = failed.map((change) => ({
+      row: change.row_number,
+      fields: { ...JSON.parse(change.request), [adapter.keyField]: change[adapter.keyField] },
+    }));
+    const checked = await validateRows({
+      db: this.#db,
+      dialect: this.#dialect,
+      account,
+      adapter,
+      flow,
+      changeType: parent.change_type,
+      rows,
+      defaults: {},
+    });
+    if (checked.valid.length === 0) {
+      throw validationFailed(
+        checked.issues,
+        'None of the failed rows can be retried now; nothing was created',
+      );
+    }
+    try {
+      const retryId = await this.#insert({
+        principal,
+        carrierAccountId: account.id,
+        changeType: parent.change_type,
+        options: JSON.parse(parent.options),
+        scheduledFor: null,
+        idempotencyKey: null,
+        requestHash: null,
+        parentId: parent.id,
+        rows: checked.valid,
+      });
+      return { created: await this.get(principal.tenantId, retryId), rejected: checked.issues };
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      throw conflict(
+        'LINE_IN_RUNNING_CHANGE',
+        'Some of these lines were just put in another bulk change; try again',
+      );
+    }
+  }
+
+  /**
+   * The bulk change, its rows and its first job, in one transaction (DESIGN §2.2). A retry also marks
+   * its parent, and fails when the parent was retried meanwhile.
+   */
+  async #insert(options: {
+    principal: Principal;
+    carrierAccountId: string;
+    changeType: string;
+    options: Record<string, unknown>;
+    scheduledFor: number | null;
+    idempotencyKey: string | null;
+    requestHash: string | null;
+    parentId?: string;
+    rows: ValidRow[];
+  }): Promise<string> {
     const now = Date.now();
-    const retryId = newId(now);
+    const id = newId(now);
     await inTransaction(this.#db, async (tx) => {
       const repository = bulkChangesRepository(tx, this.#dialect);
       await repository.insertBulkChange({
-        id: retryId,
-        tenant_id: row.tenant_id,
-        carrier_account_id: row.carrier_account_id,
-        change_type: row.change_type,
-        status: 'queued',
-        options: row.options,
-        created_by: principal.keyName,
+        id,
+        tenant_id: options.principal.tenantId,
+        carrier_account_id: options.carrierAccountId,
+        change_type: options.changeType,
+        status: options.scheduledFor ? 'scheduled' : 'queued',
+        options: JSON.stringify(options.options),
+        created_by: options.principal.keyName,
         created_at: now,
-        parent_id: row.id,
-        total_count: failed.length,
+        scheduled_for: options.scheduledFor,
+        parent_id: options.parentId ?? null,
+        idempotency_key: options.idempotencyKey,
+        request_hash: options.requestHash,
+        total_count: options.rows.length,
         updated_at: now,
       });
       await repository.insertDeviceChanges(
-        failed.map((change) => ({
+        options.rows.map((row) => ({
           id: newId(now),
-          tenant_id: row.tenant_id,
-          bulk_change_id: retryId,
-          row_number: change.row_number,
-          device_id: change.device_id,
-          iccid: change.iccid,
-          imei: change.imei,
-          msisdn: change.msisdn,
-          eid: change.eid,
-          request: change.request,
+          tenant_id: options.principal.tenantId,
+          bulk_change_id: id,
+          row_number: row.row,
+          device_id: row.device.id,
+          ...row.identifiers,
+          request: JSON.stringify(row.request),
           status: 'queued',
-          step: flow.firstStep,
+          step: row.step,
           attempts: 0,
           updated_at: now,
         })),
       );
-      await repository.update(row.id, { linked_id: retryId, updated_at: row.updated_at });
-      await this.#enqueue(tx, advanceJob(retryId));
+      if (options.parentId && !(await repository.markRetried(options.parentId, id))) {
+        throw conflict('ALREADY_RETRIED', 'The failed rows were retried meanwhile');
+      }
+      await this.#enqueue(tx, advanceJob(id, options.scheduledFor ?? undefined));
     });
-    return this.get(principal.tenantId, retryId);
+    return id;
+  }
+
+  /**
+   * Another request won a race with this one: the same Idempotency-Key (answer with its bulk change),
+   * or some of the same lines (report them, as intake would have).
+   */
+  async #afterRace(
+    principal: Principal,
+    input: CreateBulkChangeInput,
+    requestHash: string,
+    rows: ValidRow[],
+  ) {
+    if (input.idempotencyKey) {
+      const winner = await this.#repository().findByIdempotencyKey(principal.tenantId, input.idempotencyKey);
+      if (winner) {
+        if (winner.request_hash !== requestHash) {
+          throw conflict('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request');
+        }
+        return { created: await this.view(winner), rejected: [], replayed: true };
+      }
+    }
+    const busy = await this.#repository().linesInRunningChanges(
+      input.carrierAccountId,
+      rows.map((row) => row.device.id),
+    );
+    throw validationFailed(
+      rows
+        .filter((row) => busy.has(row.device.id))
+        .map((row) => ({
+          row: row.row,
+          code: 'LINE_IN_RUNNING_CHANGE',
+          message: `The line was just put in bulk change ${busy.get(row.device.id)}; wait for it or cancel it`,
+        })),
+      'Some lines were put in another bulk change while this one was checked; nothing was created',
+    );
+  }
+
+  async #flowFor(tenantId: string, carrierAccountId: string, changeType: string) {
+    const account = this.#accounts.view(await this.#accounts.get(tenantId, carrierAccountId));
+    const adapter = this.#registry.adapter(account.carrier);
+    const flow = adapter?.flows[changeType as keyof typeof adapter.flows];
+    if (!adapter || !flow) {
+      const supported = Object.keys(adapter?.flows ?? {}).join(', ');
+      throw validationFailed(
+        [
+          {
+            field: 'changeType',
+            code: 'UNSUPPORTED_CHANGE_TYPE',
+            message: `${account.carrier} accounts support: ${supported}`,
+          },
+        ],
+        `${changeType} is not supported on carrier account "${account.name}"`,
+      );
+    }
+    return { account, adapter, flow };
   }
 }
 

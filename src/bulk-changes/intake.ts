@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { CarrierAccountView } from '../accounts/carrier-accounts.ts';
 import { carrierAccountsRepository } from '../accounts/carrier-accounts-repository.ts';
-import type { CarrierAdapter, DeviceRecord, Flow } from '../carriers/carrier.ts';
+import type { CarrierAdapter, Flow } from '../carriers/carrier.ts';
 import type { Dialect, Executor } from '../db/database.ts';
 import { type DeviceRow, devicesRepository, toDeviceRecord } from '../devices/devices-repository.ts';
 import type { ErrorDetail } from '../shared/errors.ts';
@@ -13,6 +13,8 @@ import { isRowField } from './row-fields.ts';
 export interface ValidRow {
   row: number;
   device: DeviceRow;
+  /** The flow step the row starts at. */
+  step: string;
   identifiers: { iccid: string | null; imei: string | null; msisdn: string | null; eid: string | null };
   request: Record<string, unknown>;
 }
@@ -124,14 +126,16 @@ export async function validateRows(options: {
     const problem =
       deviceProblem(device, busy.get(device.id)) ??
       catalog?.(item.request as Record<string, unknown>) ??
-      flow.checkRow?.(item.request, toDeviceRecord(device) as DeviceRecord);
+      flow.checkRow?.(item.request, toDeviceRecord(device), options.account.settings);
     if (problem) {
       report(item.row, problem);
       continue;
     }
+    const record = toDeviceRecord(device);
     valid.push({
       row: item.row,
       device,
+      step: typeof flow.firstStep === 'string' ? flow.firstStep : flow.firstStep(item.request, record),
       identifiers: {
         iccid: device.iccid,
         imei: device.imei,

@@ -220,8 +220,10 @@ export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = 
   app.post(
     '/bulk-changes/:id/retry',
     { onRequest: operator, schema: { tags: ['bulk changes'], params: idParams } },
-    async (request, reply) =>
-      reply.status(201).send(await bulkChanges.retry(principalOf(request), request.params.id)),
+    async (request, reply) => {
+      const { created, rejected } = await bulkChanges.retry(principalOf(request), request.params.id);
+      return reply.status(201).send({ ...created, ...(rejected.length ? { rejectedRows: rejected } : {}) });
+    },
   );
 };
 
@@ -255,7 +257,14 @@ function parseOrFail<T>(schema: z.ZodType<T>, value: unknown): T {
 function fromJson(body: unknown): CreateRequest {
   const { changes, ...fields } = body as z.infer<typeof createJson>;
   const rows: InputRow[] = changes.map((change, index) => ({ row: index + 1, fields: change }));
-  return { ...fields, rows, inputIssues: [] };
+  const inputIssues: ErrorDetail[] = Object.keys(fields.options)
+    .filter((key) => !isRowField(key))
+    .map((key) => ({
+      field: `options.${key}`,
+      code: 'UNKNOWN_FIELD',
+      message: `${key} is not an option or row field`,
+    }));
+  return { ...fields, rows, inputIssues };
 }
 
 /** Query or form fields besides the request's own are options (defaults for every row). */

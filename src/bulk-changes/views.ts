@@ -18,6 +18,8 @@ export const bulkChangeView = (row: BulkChangeRow, counts: Counts, carrier: stri
   cancelRequestedAt: toIso(row.cancel_requested_at),
   parentId: row.parent_id,
   linkedId: row.linked_id,
+  /** The bulk change that retried this one's failed rows. */
+  retriedAsId: row.retried_as_id,
   counts,
 });
 export type BulkChangeView = ReturnType<typeof bulkChangeView>;

@@ -114,8 +114,12 @@ export interface WorkRow<TRequest = Record<string, unknown>> {
 export type RowOutcome =
   | { kind: 'succeeded'; result?: Record<string, unknown>; device?: DevicePatch }
   | { kind: 'failed'; error: RowError }
-  /** A transient failure: the row goes back to the queue (until its retry budget is spent). */
-  | { kind: 'retry'; error: RowError; retryAfterMs?: number }
+  /**
+   * A transient failure: the row goes back to the queue (until its retry budget is spent). When the
+   * call may have reached the carrier (`ambiguous`: a timeout, a dropped connection, a 5xx), the row
+   * is reconciled before anything is sent again.
+   */
+  | { kind: 'retry'; error: RowError; retryAfterMs?: number; ambiguous?: boolean }
   /** Reconciliation found the change was not applied: send it again, without counting an attempt. */
   | { kind: 'resend' }
   /** Go on to another step, now or (waiting) at `nextCheckAt`. */
@@ -132,6 +136,11 @@ export interface StepContext<TClient> {
   account: CarrierAccount;
   /** Collects the audit entries of a row's carrier calls (or the chunk's, with no row). */
   auditFor(row: WorkRow<unknown> | null): (entry: AuditRecord) => void;
+  /**
+   * Saves the carrier's request id on rows at once, before the step returns: if the worker dies now,
+   * reconciliation follows that request instead of guessing from the line's state.
+   */
+  recordRequest(rows: WorkRow<unknown>[], requestId: string): Promise<void>;
   signal: AbortSignal;
 }
 
@@ -158,11 +167,15 @@ export interface RowIssue {
 export interface Flow<TClient, TRequest> {
   /** The row fields this flow reads, validated at intake (after options are merged in). */
   requestSchema: z.ZodType<TRequest>;
-  /** Checks a row against the inventory before anything is sent; the device is the inventory's line. */
-  checkRow?(request: TRequest, device: DeviceRecord): RowIssue | undefined;
+  /**
+   * Checks a row against the inventory before anything is sent; the device is the inventory's line,
+   * the settings the carrier account's.
+   */
+  checkRow?(request: TRequest, device: DeviceRecord, settings: Record<string, unknown>): RowIssue | undefined;
   /** Whether the flow touches the carrier (and so needs writes enabled on the account). */
   writesToCarrier: boolean;
-  firstStep: string;
+  /** Where a row starts; it may depend on the line's state (add before activate, restore if suspended). */
+  firstStep: string | ((request: TRequest, device: DeviceRecord) => string);
   steps: Record<string, Step<TClient, TRequest>>;
 }
 

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { type Migration, type MigrationResultSet, Migrator } from 'kysely/migration';
 import type { Dialect } from './database.ts';
 import * as initial from './migrations/2026_11_22_0001_initial.ts';
-import * as inventorySync from './migrations/2026_11_22_0002_inventory_sync.ts';
+import * as syncAndGuards from './migrations/2026_11_22_0002_sync_and_guards.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run against untyped, historical schemas.
 type AnyDb = Kysely<any>;
@@ -15,7 +15,7 @@ interface DialectMigration {
 /** Every migration, in order. Names never change once released. */
 const migrations: Record<string, DialectMigration> = {
   '2026_11_22_0001_initial': initial,
-  '2026_11_22_0002_inventory_sync': inventorySync,
+  '2026_11_22_0002_sync_and_guards': syncAndGuards,
 };
 
 /**

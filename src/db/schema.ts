@@ -99,6 +99,7 @@ export interface BulkChangeTable {
   cancel_requested_at: number | null;
   parent_id: string | null;
   linked_id: string | null;
+  retried_as_id: string | null;
   idempotency_key: string | null;
   request_hash: string | null;
   total_count: number;

@@ -178,6 +178,12 @@ export class Engine {
       client,
       account,
       signal,
+      recordRequest: (requestRows, requestId) =>
+        bulkChangesRepository(this.#deps.db, this.#deps.dialect).recordRequest(
+          attemptId,
+          requestRows.map((row) => row.id),
+          requestId,
+        ),
       auditFor: (row) => (record: AuditRecord) => {
         this.#deps.onCarrierCall?.(record);
         auditWrites.push(this.#appendAudit([auditEntryFromCall(scope(row), record)]));
@@ -197,10 +203,43 @@ export class Engine {
       clearInterval(heartbeat);
       await Promise.all(auditWrites);
     }
-    await this.#commit(bulk, account, workRows, outcomes, attemptId, signal.aborted);
+    await this.#commit(bulk, account, claimed.step, workRows, outcomes, attemptId, {
+      aborted: signal.aborted,
+      reconciling: mode === 'reconcile',
+    });
   }
 
   async #outcomes(
+    step: Step<unknown, unknown>,
+    rows: WorkRow[],
+    context: StepContext<unknown>,
+    mode: 'run' | 'reconcile',
+  ): Promise<RowOutcome[]> {
+    // A row claimed past its retry budget (say, a commit kept failing) fails rather than goes out again.
+    const exhausted = rows.map((row) => row.attempts > context.account.limits.retryBudget);
+    const live = rows.filter((_, index) => !exhausted[index]);
+    const outcomes = live.length ? await this.#liveOutcomes(step, live, context, mode) : [];
+    return rows.map((row, index) =>
+      exhausted[index]
+        ? {
+            kind: 'failed',
+            error:
+              mode === 'reconcile'
+                ? {
+                    code: rowErrorCodes.outcomeUnknown,
+                    message:
+                      'Gave up reading the line after a crash; check it before sending the change again',
+                  }
+                : {
+                    code: rowErrorCodes.retriesExhausted,
+                    message: `Gave up after ${row.attempts - 1} attempts`,
+                  },
+          }
+        : outcomes.shift()!,
+    );
+  }
+
+  async #liveOutcomes(
     step: Step<unknown, unknown>,
     rows: WorkRow[],
     context: StepContext<unknown>,
@@ -224,24 +263,28 @@ export class Engine {
   async #commit(
     bulk: BulkChangeRow,
     account: CarrierAccount,
+    step: Step<unknown, unknown>,
     rows: WorkRow[],
     outcomes: RowOutcome[],
     attemptId: string,
-    aborted: boolean,
+    mode: { aborted: boolean; reconciling: boolean },
   ): Promise<void> {
     const now = Date.now();
+    const context = {
+      limits: account.limits,
+      now,
+      reconciling: mode.reconciling,
+      canReconcile: !!step.reconcile,
+    };
     await inTransaction(this.#deps.db, async (tx) => {
       const repository = bulkChangesRepository(tx, this.#deps.dialect);
+      await repository.lock(bulk.id);
       const devices = devicesRepository(tx);
       let authFailure: RowError | undefined;
       for (const [index, row] of rows.entries()) {
         const outcome = outcomes[index];
-        if (aborted && outcome.kind === 'retry') continue;
-        const applied = await repository.transition(
-          attemptId,
-          transitionFor(row, outcome, { limits: account.limits, now }),
-          now,
-        );
+        if (mode.aborted && outcome.kind === 'retry') continue;
+        const applied = await repository.transition(attemptId, transitionFor(row, outcome, context), now);
         if (!applied) continue;
         if (outcome.kind === 'succeeded' && outcome.device && row.deviceId) {
           await devices.applyPatch(row.deviceId, outcome.device, now);
@@ -304,6 +347,7 @@ export class Engine {
     const { db, dialect } = this.#deps;
     await inTransaction(db, async (tx) => {
       const repository = bulkChangesRepository(tx, dialect);
+      await repository.lock(bulk.id);
       const wake = await repository.nextWake(bulk.id);
       if (wake.open) {
         if (wake.at !== null)
@@ -314,7 +358,7 @@ export class Engine {
       const current = await repository.findById(bulk.id);
       if (!current || terminalBulkStatuses.includes(current.status as never)) return;
       const now = Date.now();
-      await repository.update(bulk.id, {
+      await repository.finish(bulk.id, {
         status: finalStatus(counts, current.cancel_requested_at !== null),
         completed_at: now,
         started_at: current.started_at ?? now,

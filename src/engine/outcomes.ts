@@ -11,7 +11,12 @@ export const rowErrorCodes = {
   waitTimeout: 'WAIT_TIMEOUT',
   transient: 'CARRIER_UNAVAILABLE',
   internal: 'INTERNAL_ERROR',
+  outcomeUnknown: 'OUTCOME_UNKNOWN',
 } as const;
+
+/** Refusals that mean the carrier did not act: over its limit, down for maintenance, or never called. */
+const surelyNotApplied = (error: { httpStatus?: number; carrierCode?: string }) =>
+  error.httpStatus === 429 || error.httpStatus === 503 || error.carrierCode === 'CIRCUIT_OPEN';
 
 /** Turns a failed carrier call into the row's outcome, by the error's class (DESIGN §2.7). */
 export function outcomeFromError(error: unknown, mapRejection?: (error: RowError) => RowError): RowOutcome {
@@ -31,6 +36,7 @@ export function outcomeFromError(error: unknown, mapRejection?: (error: RowError
         kind: 'retry',
         error: { code: rowErrorCodes.transient, ...base },
         retryAfterMs: error.retryAfterMs,
+        ambiguous: !surelyNotApplied(error),
       };
     case 'auth':
       return { kind: 'failed', error: { code: rowErrorCodes.authFailed, ...base } };

@@ -1,5 +1,5 @@
 import type { RowTransition } from '../bulk-changes/bulk-changes-repository.ts';
-import type { CarrierLimits, RowOutcome, WorkRow } from '../carriers/carrier.ts';
+import type { CarrierLimits, RowError, RowOutcome, WorkRow } from '../carriers/carrier.ts';
 import { rowErrorCodes } from './outcomes.ts';
 
 /** Capped exponential backoff with full jitter, for rows whose carrier call failed transiently. */
@@ -12,10 +12,20 @@ export function rowRetryDelay(attempts: number, random = Math.random): number {
  * What a step's outcome does to a row: the row state machine of API §2
  * (`queued → in_progress → (waiting →) succeeded | failed | cancelled`).
  */
+/** PostgreSQL text cannot hold NUL; a carrier's message must never make a row impossible to save. */
+const clean = (error: RowError): RowError => ({ ...error, message: error.message.replaceAll('\u0000', '') });
+
 export function transitionFor(
   row: WorkRow,
   outcome: RowOutcome,
-  context: { limits: CarrierLimits; now: number },
+  context: {
+    limits: CarrierLimits;
+    now: number;
+    /** Rows found in progress after a crash are being reconciled, not sent. */
+    reconciling: boolean;
+    /** Whether the step can read the carrier's state to learn if a call took effect. */
+    canReconcile: boolean;
+  },
 ): RowTransition {
   switch (outcome.kind) {
     case 'succeeded':
@@ -27,10 +37,32 @@ export function transitionFor(
         result: { ...row.result, ...outcome.result },
       };
     case 'failed':
-      return { id: row.id, status: 'failed', error: outcome.error, nextCheckAt: null };
+      return { id: row.id, status: 'failed', error: clean(outcome.error), nextCheckAt: null };
     case 'resend':
       return { id: row.id, status: 'queued', nextCheckAt: null };
     case 'retry': {
+      const delay = Math.max(outcome.retryAfterMs ?? 0, rowRetryDelay(row.attempts));
+      const uncertain = context.reconciling || (outcome.ambiguous === true && context.canReconcile);
+      if (uncertain && row.attempts >= context.limits.retryBudget) {
+        return {
+          id: row.id,
+          status: 'failed',
+          nextCheckAt: null,
+          error: clean({
+            code: rowErrorCodes.outcomeUnknown,
+            message: `The carrier never confirmed whether the change was applied (last: ${outcome.error.code}: ${outcome.error.message}); check the line before sending it again`,
+          }),
+        };
+      }
+      if (uncertain) {
+        // Keep the row leased; when the lease ends it is reconciled by reading the carrier, not re-sent.
+        return {
+          id: row.id,
+          status: 'in_progress',
+          error: clean(outcome.error),
+          leaseUntil: context.now + delay,
+        };
+      }
       if (row.attempts >= context.limits.retryBudget) {
         return {
           id: row.id,
@@ -43,8 +75,7 @@ export function transitionFor(
           },
         };
       }
-      const delay = Math.max(outcome.retryAfterMs ?? 0, rowRetryDelay(row.attempts));
-      return { id: row.id, status: 'queued', error: outcome.error, nextCheckAt: context.now + delay };
+      return { id: row.id, status: 'queued', error: clean(outcome.error), nextCheckAt: context.now + delay };
     }
     case 'next': {
       const waitingSince = outcome.waitUntil === undefined ? null : (row.waitingSince ?? context.now);

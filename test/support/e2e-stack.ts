@@ -33,6 +33,10 @@ export interface E2eStack {
   api: Api;
   simulatorUrl: string;
   sim: ReturnType<typeof simAdmin>;
+  /** The `bulkchange simulate jasper` process. */
+  simulator: Child;
+  /** The database the server uses: a PostgreSQL URL or the SQLite file. */
+  databaseLocation: string;
   server: Child | undefined;
   /** Starts `bulkchange serve` (role all, no demo) and waits until it answers /healthz. */
   startServer(): Promise<Child>;
@@ -42,6 +46,10 @@ export interface E2eStack {
     count: number;
     prefix: string;
     state?: string;
+    /** Seed the lines into the simulator too (default true). */
+    seedSimulator?: boolean;
+    /** Lines per `POST /_sim/devices` (default: all in one request). */
+    simulatorBatch?: number;
   }): Promise<{ accountId: string; iccids: string[] }>;
   /** Kills every process and removes the data dir and the database. */
   close(): Promise<void>;
@@ -51,6 +59,8 @@ export async function startE2eStack(options: {
   dialect: 'sqlite' | 'postgres';
   env?: Record<string, string>;
   simulatorFaults?: Record<string, unknown>;
+  /** Node options for the `serve` process (e.g. `--cpu-prof`). */
+  serverNodeArgs?: string[];
 }): Promise<E2eStack> {
   const data = tempDir();
   const postgres = options.dialect === 'postgres' ? await createPostgresUrl() : undefined;
@@ -82,6 +92,7 @@ export async function startE2eStack(options: {
     const adminKey = created.stdout.trim();
     const url = `http://127.0.0.1:${port}`;
     const api = apiClient(url, adminKey);
+    const databaseLocation = postgres?.url ?? path.join(data.dir, 'bulkchange.db');
 
     const stack: E2eStack = {
       dialect: options.dialect,
@@ -93,14 +104,23 @@ export async function startE2eStack(options: {
       api,
       simulatorUrl,
       sim,
+      simulator,
+      databaseLocation,
       server: undefined,
       async startServer() {
-        const server = startCli(['serve'], env);
+        const server = startCli(['serve'], env, { nodeArgs: options.serverNodeArgs });
         stack.server = server;
         await waitForHealthy(url, server);
         return server;
       },
-      async createJasperAccount({ limits, count, prefix, state = 'ACTIVATION_READY' }) {
+      async createJasperAccount({
+        limits,
+        count,
+        prefix,
+        state = 'ACTIVATION_READY',
+        seedSimulator = true,
+        simulatorBatch = count,
+      }) {
         const account = await api<{ id: string }>('POST', '/api/v1/carrier-accounts', {
           body: {
             name: `jasper e2e ${prefix}`,
@@ -113,15 +133,17 @@ export async function startE2eStack(options: {
         });
         if (account.status !== 201) throw new Error(`carrier account: ${account.status} ${account.text}`);
         const iccids = Array.from({ length: count }, (_, index) => testIccid(index, prefix));
-        await sim.seed(
-          iccids.map((iccid) => ({
-            iccid,
-            state,
-            ratePlan: 'IoT Basic 1MB',
-            communicationPlan: 'CP_Basic_ON',
-          })),
-        );
-        await insertInventory(postgres?.url ?? path.join(data.dir, 'bulkchange.db'), {
+        for (let start = 0; seedSimulator && start < count; start += Math.max(1, simulatorBatch)) {
+          await sim.seed(
+            iccids.slice(start, start + Math.max(1, simulatorBatch)).map((iccid) => ({
+              iccid,
+              state,
+              ratePlan: 'IoT Basic 1MB',
+              communicationPlan: 'CP_Basic_ON',
+            })),
+          );
+        }
+        await insertInventory(databaseLocation, {
           tenant: 'acme',
           accountId: account.body.id,
           iccids,
@@ -140,9 +162,9 @@ export async function startE2eStack(options: {
 
 /**
  * There is no API to add lines to the inventory: they go straight into the database the server uses
- * (SQLite in WAL mode lets two processes share the file).
+ * (SQLite in WAL mode lets two processes share the file), in one transaction.
  */
-async function insertInventory(
+export async function insertInventory(
   location: string,
   lines: { tenant: string; accountId: string; iccids: string[]; state: string },
 ): Promise<void> {
@@ -151,20 +173,22 @@ async function insertInventory(
     const tenant = await accountsRepository(handle.db).findTenantByName(lines.tenant);
     if (!tenant) throw new Error(`no tenant ${lines.tenant}`);
     const now = Date.now();
-    await devicesRepository(handle.db).insertMany(
-      lines.iccids.map((iccid) =>
-        newDevice({
-          id: newId(now),
-          tenant_id: tenant.id,
-          carrier_account_id: lines.accountId,
-          iccid,
-          status: normaliseJasperStatus(lines.state),
-          carrier_status: lines.state,
-          carrier_rate_plan: 'IoT Basic 1MB',
-          communication_plan: 'CP_Basic_ON',
-        }),
+    await handle.db.transaction().execute((tx) =>
+      devicesRepository(tx).insertMany(
+        lines.iccids.map((iccid) =>
+          newDevice({
+            id: newId(now),
+            tenant_id: tenant.id,
+            carrier_account_id: lines.accountId,
+            iccid,
+            status: normaliseJasperStatus(lines.state),
+            carrier_status: lines.state,
+            carrier_rate_plan: 'IoT Basic 1MB',
+            communication_plan: 'CP_Basic_ON',
+          }),
+        ),
+        now,
       ),
-      now,
     );
   } finally {
     await handle.close();

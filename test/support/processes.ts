@@ -44,9 +44,13 @@ process.once('exit', () => {
   for (const child of children) if (child.running) child.process.kill('SIGKILL');
 });
 
-/** Runs `node src/cli.ts <args>` in the background. */
-export function startCli(args: string[], env: Record<string, string> = {}): Child {
-  const proc = spawn(process.execPath, ['src/cli.ts', ...args], {
+/** Runs `node src/cli.ts <args>` in the background; `options.nodeArgs` go to node (e.g. `--cpu-prof`). */
+export function startCli(
+  args: string[],
+  env: Record<string, string> = {},
+  options: { nodeArgs?: string[] } = {},
+): Child {
+  const proc = spawn(process.execPath, [...(options.nodeArgs ?? []), 'src/cli.ts', ...args], {
     cwd: repoRoot,
     env: { ...baseEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -119,6 +119,8 @@ export class JasperClient {
         path: `${this.#root}/devices/${encodeURIComponent(iccid)}`,
         body: edit,
         responseSchema: editResultSchema,
+        // Not re-sent in process after a timeout or 5xx: the engine reads the line first (ADR 0003).
+        idempotent: false,
       },
       { audit, signal },
     );

@@ -1,0 +1,23 @@
+import { type Kysely, sql } from 'kysely';
+
+// biome-ignore lint/suspicious/noExplicitAny: migrations run against the schema as it was, not as typed now.
+type AnyDb = Kysely<any>;
+
+export async function up(db: AnyDb): Promise<void> {
+  // When each account's inventory was last read from its carrier, and what that found.
+  await db.schema.alterTable('carrier_accounts').addColumn('inventory_synced_at', 'bigint').execute();
+  await db.schema.alterTable('carrier_accounts').addColumn('inventory_sync_result', 'text').execute();
+  // The bulk change that retried this one's failed rows: a bulk change is retried once.
+  await db.schema
+    .alterTable('bulk_changes')
+    .addColumn('retried_as_id', 'text', (c) => c.references('bulk_changes.id'))
+    .execute();
+  // A line is in at most one unfinished change: the database enforces it, whatever races intake.
+  await db.schema
+    .createIndex('device_changes_open_line')
+    .on('device_changes')
+    .column('device_id')
+    .unique()
+    .where(sql<boolean>`status in ('queued', 'in_progress', 'waiting')`)
+    .execute();
+}
