@@ -73,6 +73,8 @@ export async function startService(options: {
       metrics,
       logger,
       maxUploadBytes: config.MAX_UPLOAD_BYTES,
+      dialect: database.dialect,
+      enqueue,
       requestInventorySync: async (carrierAccountId) => {
         await enqueue(database.db, inventorySyncJob(carrierAccountId));
       },

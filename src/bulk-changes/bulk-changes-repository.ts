@@ -383,6 +383,40 @@ export function bulkChangesRepository(db: Executor, dialect: Dialect) {
         .execute();
     },
 
+    /**
+     * Files a carrier's asynchronous result on the row waiting for it and makes the row due now.
+     * Only waiting rows take it, so a repeated callback changes nothing. Returns the bulk changes woken.
+     */
+    async storeCarrierResult(options: {
+      carrierAccountId: string;
+      requestId: string;
+      iccid: string;
+      result: Record<string, unknown>;
+      now: number;
+    }): Promise<string[]> {
+      const rows = await db
+        .selectFrom('device_changes')
+        .innerJoin('bulk_changes', 'bulk_changes.id', 'device_changes.bulk_change_id')
+        .select(['device_changes.id', 'device_changes.bulk_change_id', 'device_changes.result'])
+        .where('bulk_changes.carrier_account_id', '=', options.carrierAccountId)
+        .where('device_changes.carrier_request_id', '=', options.requestId)
+        .where('device_changes.iccid', '=', options.iccid)
+        .where('device_changes.status', '=', 'waiting')
+        .execute();
+      const woken: string[] = [];
+      for (const row of rows) {
+        const merged = { ...(row.result ? JSON.parse(row.result) : {}), ...options.result };
+        const updated = await db
+          .updateTable('device_changes')
+          .set({ result: JSON.stringify(merged), next_check_at: options.now, updated_at: options.now })
+          .where('id', '=', row.id)
+          .where('status', '=', 'waiting')
+          .executeTakeFirst();
+        if (Number(updated.numUpdatedRows) === 1) woken.push(row.bulk_change_id);
+      }
+      return woken;
+    },
+
     /** Marks a bulk change as retried by another; false when it already was. */
     async markRetried(id: string, retryId: string): Promise<boolean> {
       const result = await db

@@ -1,6 +1,7 @@
 import type { CarrierAccount, CarrierAdapter, CarrierName } from './carrier.ts';
 import { type CarrierHttpClientFactory, createCarrierHttpClient } from './http-factory.ts';
 import { jasperAdapter } from './jasper/adapter.ts';
+import { thingSpaceAdapter } from './thingspace/adapter.ts';
 
 /** The carriers this build supports, and one client per carrier account (its limiter and circuit live there). */
 export class CarrierRegistry {
@@ -8,7 +9,7 @@ export class CarrierRegistry {
   readonly #clients = new Map<string, { version: number; client: unknown }>();
 
   constructor(http: CarrierHttpClientFactory = createCarrierHttpClient) {
-    const adapters: CarrierAdapter[] = [jasperAdapter(http) as CarrierAdapter];
+    const adapters = [jasperAdapter(http), thingSpaceAdapter(http)] as CarrierAdapter[];
     this.#adapters = new Map(adapters.map((adapter) => [adapter.carrier, adapter]));
   }
 

@@ -13,8 +13,10 @@ import type { CarrierAccounts } from '../accounts/carrier-accounts.ts';
 import { carrierAccountRoutes } from '../accounts/routes.ts';
 import type { BulkChanges } from '../bulk-changes/bulk-changes-service.ts';
 import { bulkChangeRoutes } from '../bulk-changes/routes.ts';
-import type { Db } from '../db/database.ts';
+import { thingSpaceCallbackRoutes } from '../carriers/thingspace/callback-routes.ts';
+import type { Db, Dialect } from '../db/database.ts';
 import { deviceRoutes } from '../devices/routes.ts';
+import type { Enqueue } from '../engine/jobs.ts';
 import { installErrorHandler } from './errors.ts';
 import { healthRoutes } from './health-routes.ts';
 import type { Metrics } from './metrics.ts';
@@ -27,6 +29,8 @@ export interface AppDeps {
   logger: Logger;
   maxUploadBytes: number;
   requestInventorySync: (carrierAccountId: string) => Promise<void>;
+  dialect: Dialect;
+  enqueue: Enqueue;
 }
 
 /** The HTTP API of API.md, with its OpenAPI document. Simulators and the portal mount beside it. */
@@ -85,5 +89,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     { prefix: '/api/v1' },
   );
+  await app.register(thingSpaceCallbackRoutes, {
+    prefix: '/callbacks',
+    db: deps.db,
+    dialect: deps.dialect,
+    accounts: deps.accounts,
+    enqueue: deps.enqueue,
+  });
   return app;
 }

@@ -146,12 +146,28 @@ export type ThingSpaceAction = 'suspend' | 'restore' | 'deactivate';
 export class ThingSpaceClient {
   readonly #http: CarrierHttpClient;
   readonly #session: ThingSpaceSession;
+  readonly #callbackPassword: string | undefined;
+  #callbackRegistered = false;
   readonly settings: ThingSpaceSettings;
 
   constructor(account: CarrierAccount, http: CarrierHttpClient) {
     this.#http = http;
     this.settings = thingSpaceSettingsSchema.parse(account.settings);
-    this.#session = new ThingSpaceSession(http, thingSpaceCredentialsSchema.parse(account.credentials));
+    const credentials = thingSpaceCredentialsSchema.parse(account.credentials);
+    this.#callbackPassword = credentials.callbackPassword;
+    this.#session = new ThingSpaceSession(http, credentials);
+  }
+
+  /** Registers our CarrierService callback once per client, when the account has a callback URL. */
+  async ensureCallback(audit: Audit, signal?: AbortSignal): Promise<void> {
+    const url = this.settings.callbackUrl;
+    if (this.#callbackRegistered || !url) return;
+    await this.registerCallback(
+      { url, username: this.settings.callbackUsername, password: this.#callbackPassword },
+      audit,
+      signal,
+    );
+    this.#callbackRegistered = true;
   }
 
   /** An M2M call with both tokens; an expired session or token is renewed once and the call repeated. */

@@ -20,4 +20,10 @@ export async function up(db: AnyDb): Promise<void> {
     .unique()
     .where(sql<boolean>`status in ('queued', 'in_progress', 'waiting')`)
     .execute();
+  // Carrier callbacks find their rows by the request id the carrier gave.
+  await db.schema
+    .createIndex('device_changes_carrier_request')
+    .on('device_changes')
+    .columns(['carrier_request_id', 'iccid'])
+    .execute();
 }

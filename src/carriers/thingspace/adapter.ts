@@ -1,0 +1,42 @@
+import type { CarrierAdapter } from '../carrier.ts';
+import type { CarrierHttpClientFactory } from '../http-factory.ts';
+import {
+  httpOptions,
+  ThingSpaceClient,
+  thingSpaceCredentialsSchema,
+  thingSpaceSettingsSchema,
+} from './client.ts';
+import { thingSpaceIdentifierChange, thingSpaceRatePlanChange, thingSpaceStatusUpdate } from './flows.ts';
+import { normaliseThingSpaceState, thingSpaceTargets } from './statuses.ts';
+
+/** Verizon ThingSpace: asynchronous, batched, results by callback or by polling (carrier-apis §1). */
+export function thingSpaceAdapter(http: CarrierHttpClientFactory): CarrierAdapter<ThingSpaceClient> {
+  return {
+    carrier: 'thingspace',
+    title: 'Verizon ThingSpace',
+    keyField: 'iccid',
+    credentialsSchema: thingSpaceCredentialsSchema,
+    settingsSchema: thingSpaceSettingsSchema,
+    // Documented: ≤10,000 devices a request, ≤100 activate requests a minute (carrier-apis §1.9);
+    // activation may sit pending for up to 24 h.
+    defaultLimits: {
+      requestsPerSecond: 10,
+      maxConcurrent: 4,
+      batchSize: 10_000,
+      retryBudget: 8,
+      requestTimeoutMs: 60_000,
+      checkIntervalMs: 60_000,
+      maxWaitMs: 24 * 3_600_000,
+    },
+    targetStatuses: thingSpaceTargets,
+    normaliseStatus: normaliseThingSpaceState,
+    flows: {
+      status_update: thingSpaceStatusUpdate,
+      carrier_rate_plan_change: thingSpaceRatePlanChange,
+      identifier_change: thingSpaceIdentifierChange,
+    },
+    // The client sends each call's own headers: the two tokens, or the login's credentials.
+    createClient: ({ account }) =>
+      new ThingSpaceClient(account, http(account, { ...httpOptions, headers: () => ({}) })),
+  };
+}

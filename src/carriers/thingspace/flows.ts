@@ -1,0 +1,481 @@
+import { z } from 'zod';
+import { checkIccid } from '../../bulk-changes/identifiers.ts';
+import { forEachRow, outcomeFromError } from '../../engine/outcomes.ts';
+import type { DevicePatch, Flow, RowError, RowOutcome, StepContext, WorkRow } from '../carrier.ts';
+import {
+  type DeviceId,
+  isRuleCode,
+  lineFromIds,
+  type RequestStatus,
+  type ThingSpaceClient,
+} from './client.ts';
+import {
+  finalStateOf,
+  firstStepFor,
+  normaliseThingSpaceState,
+  type ThingSpaceTarget,
+  thingSpaceTargets,
+} from './statuses.ts';
+
+type Context = StepContext<ThingSpaceClient>;
+type AsyncAction = 'activate' | 'restore' | 'suspend' | 'deactivate' | 'change_plan' | 'change_identifier';
+
+const deviceIdsOf = (row: WorkRow<unknown>): DeviceId[] => [
+  { kind: 'iccid', id: row.iccid! },
+  ...(row.imei ? [{ kind: 'imei', id: row.imei }] : []),
+];
+
+/** Splits rows into carrier requests: one per distinct key (same plan, zip, reason), at most `size` each. */
+function batches<T>(rows: WorkRow<T>[], size: number, key: (row: WorkRow<T>) => string): WorkRow<T>[][] {
+  const groups = new Map<string, WorkRow<T>[]>();
+  for (const row of rows) groups.set(key(row), [...(groups.get(key(row)) ?? []), row]);
+  return [...groups.values()].flatMap((group) =>
+    Array.from({ length: Math.ceil(group.length / size) }, (_, index) =>
+      group.slice(index * size, (index + 1) * size),
+    ),
+  );
+}
+
+const faultToError = (fault: { faultcode?: string; faultstring?: string } | undefined): RowError => ({
+  code: isRuleCode(fault?.faultcode) ? 'CARRIER_RULE' : 'CARRIER_REJECTED',
+  message: fault?.faultstring ?? 'ThingSpace refused the change',
+  ...(fault?.faultcode ? { carrierCode: fault.faultcode } : {}),
+});
+
+const waitAgain = (
+  context: Context,
+  extra: { result?: Record<string, unknown>; carrierRequestId?: string } = {},
+): RowOutcome => ({
+  kind: 'next',
+  step: 'confirm',
+  waitUntil: Date.now() + context.account.limits.checkIntervalMs,
+  ...extra,
+});
+
+/**
+ * Sends one asynchronous request per batch and leaves its rows waiting for the result. The request id
+ * is saved before anything else, so a crash here is followed up, not re-sent.
+ */
+async function sendInBatches<T>(
+  rows: WorkRow<T>[],
+  context: Context,
+  action: AsyncAction,
+  options: { key: (row: WorkRow<T>) => string; send: (batch: WorkRow<T>[]) => Promise<string> },
+): Promise<RowOutcome[]> {
+  const outcomes = new Map<string, RowOutcome>();
+  await context.client.ensureCallback(context.auditFor(null), context.signal).catch(() => {
+    // Without a callback the results are polled; registering is retried by the next request.
+  });
+  for (const batch of batches(rows, context.account.limits.batchSize, options.key)) {
+    try {
+      const requestId = await options.send(batch);
+      await context.recordRequest(batch, requestId);
+      for (const row of batch) {
+        outcomes.set(row.id, {
+          kind: 'next',
+          step: 'confirm',
+          waitUntil: Date.now() + context.account.limits.checkIntervalMs,
+          carrierRequestId: requestId,
+          result: { action },
+        });
+      }
+    } catch (error) {
+      for (const row of batch) outcomes.set(row.id, outcomeFromError(error));
+    }
+  }
+  return rows.map((row) => outcomes.get(row.id)!);
+}
+
+/** After a crash: follow the saved request, or read the line to learn whether the action went out. */
+function reconcileAsync<T>(action: AsyncAction, sent: (state: string) => boolean) {
+  return (rows: WorkRow<T>[], context: Context) =>
+    forEachRow(rows, context.account.limits.maxConcurrent, async (row): Promise<RowOutcome> => {
+      if (row.carrierRequestId) return waitAgain(context, { result: { action } });
+      const line = await context.client.getDevice(row.iccid!, context.auditFor(row), context.signal);
+      return line && sent(line.state) ? waitAgain(context, { result: { action } }) : { kind: 'resend' };
+    });
+}
+
+/** What a confirmed action did to the line, read back from the carrier where it assigned something. */
+async function confirmed(
+  row: WorkRow<Request>,
+  context: Context,
+  reported?: { msisdn: string | null; ipAddress: string | null },
+) {
+  const action = row.result?.action as AsyncAction;
+  if (action === 'change_plan') {
+    const plan = row.request.carrierRatePlan!;
+    return succeeded({ carrierRatePlan: plan }, { carrierRatePlan: plan });
+  }
+  if (action === 'change_identifier') {
+    const { newIccid, newImei } = row.request;
+    return succeeded(
+      { ...(newIccid ? { iccid: newIccid } : {}), ...(newImei ? { imei: newImei } : {}) },
+      { ...(newIccid ? { newIccid } : {}), ...(newImei ? { newImei } : {}) },
+    );
+  }
+  const final = finalStateOf[action];
+  if (final !== 'active') {
+    return succeeded({ status: normaliseThingSpaceState(final), carrierStatus: final });
+  }
+  const line =
+    reported?.msisdn && reported.ipAddress
+      ? reported
+      : await context.client.getDevice(row.iccid!, context.auditFor(row), context.signal);
+  return succeeded(
+    {
+      status: 'active',
+      carrierStatus: 'active',
+      msisdn: line?.msisdn ?? null,
+      ipAddress: line?.ipAddress ?? null,
+    },
+    { msisdn: line?.msisdn ?? null, ipAddress: line?.ipAddress ?? null },
+  );
+}
+
+const succeeded = (device: DevicePatch, result: Record<string, unknown> = {}): RowOutcome => ({
+  kind: 'succeeded',
+  device,
+  result,
+});
+
+const callbackSchema = z
+  .object({
+    status: z.string(),
+    deviceResponse: z
+      .record(
+        z.string(),
+        z
+          .object({
+            deviceIds: z.array(z.object({ id: z.string(), kind: z.string() })).optional(),
+            ipAddress: z.string().optional(),
+          })
+          .loose(),
+      )
+      .optional(),
+    faultResponse: z
+      .object({ faultcode: z.string().optional(), faultstring: z.string().optional() })
+      .loose()
+      .optional(),
+  })
+  .loose();
+
+/**
+ * Waits for the carrier's result: a callback already stored on the row, else the request's status,
+ * else (after a crash, with no request id) the line's state. Rows still pending wait again, up to the
+ * account's maximum wait (then WAIT_TIMEOUT).
+ */
+const confirmStep = {
+  chunkSize: () => 500,
+  async run(rows: WorkRow<Request>[], context: Context): Promise<RowOutcome[]> {
+    const statuses = new Map<string, Promise<RequestStatus>>();
+    const statusOf = (requestId: string) => {
+      if (!statuses.has(requestId)) {
+        statuses.set(
+          requestId,
+          context.client.requestStatus(requestId, context.auditFor(null), context.signal),
+        );
+      }
+      return statuses.get(requestId)!;
+    };
+    return forEachRow(rows, context.account.limits.maxConcurrent, async (row): Promise<RowOutcome> => {
+      const callback = callbackSchema.safeParse(row.result?.callback);
+      if (callback.success) {
+        if (callback.data.status !== 'Success')
+          return { kind: 'failed', error: faultToError(callback.data.faultResponse) };
+        const response = Object.values(callback.data.deviceResponse ?? {})[0];
+        return confirmed(
+          row,
+          context,
+          response?.deviceIds ? lineFromIds(response.deviceIds, response.ipAddress) : undefined,
+        );
+      }
+      if (row.carrierRequestId) {
+        const status = await statusOf(row.carrierRequestId);
+        const device = status.subrequests?.find((sub) => sub.ids.id === row.iccid);
+        const state = device?.status ?? status.status;
+        if (state === 'Pending') return waitAgain(context);
+        if (state !== 'Success') return { kind: 'failed', error: faultToError(device?.faultResponse) };
+        return confirmed(row, context);
+      }
+      const action = row.result?.action as AsyncAction;
+      const line = await context.client.getDevice(row.iccid!, context.auditFor(row), context.signal);
+      const expected = action in finalStateOf ? finalStateOf[action as keyof typeof finalStateOf] : undefined;
+      return line && line.state === expected ? confirmed(row, context) : waitAgain(context);
+    });
+  },
+};
+
+const requestSchema = z.object({
+  targetStatus: z.enum(thingSpaceTargets),
+  reasonCode: z.string().trim().min(1).max(10).optional(),
+  servicePlan: z.string().trim().min(1).optional(),
+  mdnZipCode: z
+    .string()
+    .regex(/^\d{5}$/, 'mdnZipCode is 5 digits')
+    .optional(),
+});
+type Request = z.infer<typeof requestSchema> & {
+  carrierRatePlan?: string;
+  newIccid?: string;
+  newImei?: string;
+};
+
+const planOf = (row: WorkRow<Request>, context: Context) =>
+  row.request.servicePlan ?? context.client.settings.defaultServicePlan ?? '';
+const zipOf = (row: WorkRow<Request>, context: Context) =>
+  row.request.mdnZipCode ?? context.client.settings.defaultMdnZipCode ?? '';
+
+const activating = (target: ThingSpaceTarget) => target === 'active' || target === 'pending_activation';
+
+export const thingSpaceStatusUpdate: Flow<ThingSpaceClient, Request> = {
+  requestSchema,
+  writesToCarrier: true,
+  checkRow(request, device, settings) {
+    const step = firstStepFor(request.targetStatus, device.carrierStatus);
+    if (!step) {
+      return {
+        field: 'targetStatus',
+        code: 'INVALID_TRANSITION',
+        message: `A line in "${device.carrierStatus ?? 'not on the account'}" cannot become ${request.targetStatus} on ThingSpace`,
+      };
+    }
+    const needsActivation = ['add', 'activate'].includes(step) && activating(request.targetStatus);
+    if (needsActivation && !request.servicePlan && !settings.defaultServicePlan) {
+      return {
+        field: 'servicePlan',
+        code: 'REQUIRED',
+        message: 'Activation needs a servicePlan (or a default on the account)',
+      };
+    }
+    if (needsActivation && !request.mdnZipCode && !settings.defaultMdnZipCode) {
+      return {
+        field: 'mdnZipCode',
+        code: 'REQUIRED',
+        message: 'Activation needs an mdnZipCode (or a default on the account)',
+      };
+    }
+    return undefined;
+  },
+  firstStep: (request, device) => firstStepFor(request.targetStatus, device.carrierStatus) ?? 'already',
+  steps: {
+    already: {
+      chunkSize: () => 1000,
+      run: async (rows) => rows.map(() => ({ kind: 'succeeded', result: { unchanged: true } })),
+    },
+    add: {
+      chunkSize: (limits) => limits.batchSize,
+      async run(rows, context) {
+        const outcomes = new Map<string, RowOutcome>();
+        for (const batch of batches(rows, context.account.limits.batchSize, () => '')) {
+          try {
+            const results = await context.client.add(
+              batch.map(deviceIdsOf),
+              context.auditFor(null),
+              context.signal,
+            );
+            for (const row of batch) {
+              const answer =
+                results.find((result) => result.deviceIds.some((id) => id.id === row.iccid))?.response ?? '';
+              // "Already exists" means the line is on the account: what adding wanted (as the original had it).
+              const added = answer === 'Success' || /already exists/i.test(answer);
+              outcomes.set(
+                row.id,
+                !added
+                  ? {
+                      kind: 'failed',
+                      error: {
+                        code: 'CARRIER_REJECTED',
+                        message: answer || 'ThingSpace did not add the line',
+                      },
+                    }
+                  : activating(row.request.targetStatus)
+                    ? { kind: 'next', step: 'activate' }
+                    : succeeded({ status: 'inventory', carrierStatus: 'pre-active' }),
+              );
+            }
+          } catch (error) {
+            for (const row of batch) outcomes.set(row.id, outcomeFromError(error));
+          }
+        }
+        return rows.map((row) => outcomes.get(row.id)!);
+      },
+      reconcile: (rows, context) =>
+        forEachRow(rows, context.account.limits.maxConcurrent, async (row): Promise<RowOutcome> => {
+          const line = await context.client.getDevice(row.iccid!, context.auditFor(row), context.signal);
+          if (!line) return { kind: 'resend' };
+          return activating(row.request.targetStatus)
+            ? { kind: 'next', step: 'activate' }
+            : succeeded({ status: 'inventory', carrierStatus: 'pre-active' });
+        }),
+    },
+    activate: {
+      chunkSize: (limits) => limits.batchSize,
+      async run(rows, context) {
+        const outcomes = await sendInBatches(rows, context, 'activate', {
+          key: (row) => `${planOf(row, context)}|${zipOf(row, context)}`,
+          send: (batch) =>
+            context.client.activate(
+              {
+                devices: batch.map(deviceIdsOf),
+                servicePlan: planOf(batch[0], context),
+                mdnZipCode: zipOf(batch[0], context),
+              },
+              context.auditFor(null),
+              context.signal,
+            ),
+        });
+        // Pending activation is the target itself for some rows: they are done once the carrier accepted.
+        return outcomes.map((outcome, index) =>
+          outcome.kind === 'next' && rows[index].request.targetStatus === 'pending_activation'
+            ? succeeded(
+                {
+                  status: 'pending_activation',
+                  carrierStatus: 'pending activation',
+                  carrierRatePlan: planOf(rows[index], context),
+                },
+                { carrierRequestId: outcome.carrierRequestId },
+              )
+            : outcome,
+        );
+      },
+      reconcile: reconcileAsync('activate', (state) => state === 'pending activation' || state === 'active'),
+    },
+    restore: {
+      chunkSize: (limits) => limits.batchSize,
+      run: (rows, context) =>
+        sendInBatches(rows, context, 'restore', {
+          key: () => '',
+          send: (batch) =>
+            context.client.act('restore', batch.map(deviceIdsOf), {}, context.auditFor(null), context.signal),
+        }),
+      reconcile: reconcileAsync('restore', (state) => state === 'active'),
+    },
+    suspend: {
+      chunkSize: (limits) => limits.batchSize,
+      run: (rows, context) =>
+        sendInBatches(rows, context, 'suspend', {
+          key: () => '',
+          send: (batch) =>
+            context.client.act('suspend', batch.map(deviceIdsOf), {}, context.auditFor(null), context.signal),
+        }),
+      reconcile: reconcileAsync('suspend', (state) => state === 'suspend'),
+    },
+    deactivate: {
+      chunkSize: (limits) => limits.batchSize,
+      run: (rows, context) =>
+        sendInBatches(rows, context, 'deactivate', {
+          key: (row) => row.request.reasonCode ?? 'FF',
+          send: (batch) =>
+            context.client.act(
+              'deactivate',
+              batch.map(deviceIdsOf),
+              // FF: general administration, the only documented reason (carrier-apis §1.5).
+              { reasonCode: batch[0].request.reasonCode ?? 'FF' },
+              context.auditFor(null),
+              context.signal,
+            ),
+        }),
+      reconcile: reconcileAsync('deactivate', (state) => state === 'deactive'),
+    },
+    confirm: confirmStep,
+  },
+};
+
+const planRequest = z.object({ carrierRatePlan: z.string().trim().min(1) });
+
+export const thingSpaceRatePlanChange: Flow<ThingSpaceClient, Request> = {
+  requestSchema: planRequest as unknown as z.ZodType<Request>,
+  writesToCarrier: true,
+  checkRow(_request, device) {
+    // Known in advance (carrier-apis §1.5): plans change only on active lines, never while suspended.
+    if (device.carrierStatus?.toLowerCase() !== 'active') {
+      return {
+        field: 'carrierRatePlan',
+        code: 'CARRIER_RULE',
+        message: `ThingSpace changes the plan of active lines only; this line is "${device.carrierStatus ?? 'not on the account'}"`,
+      };
+    }
+    return undefined;
+  },
+  firstStep: 'change_plan',
+  steps: {
+    change_plan: {
+      chunkSize: (limits) => limits.batchSize,
+      run: (rows, context) =>
+        sendInBatches(rows, context, 'change_plan', {
+          key: (row) => row.request.carrierRatePlan!,
+          send: (batch) =>
+            context.client.changePlan(
+              batch.map(deviceIdsOf),
+              batch[0].request.carrierRatePlan!,
+              context.auditFor(null),
+              context.signal,
+            ),
+        }),
+      reconcile: (rows, context) =>
+        forEachRow(rows, context.account.limits.maxConcurrent, async (row): Promise<RowOutcome> => {
+          if (row.carrierRequestId) return waitAgain(context, { result: { action: 'change_plan' } });
+          const line = await context.client.getDevice(row.iccid!, context.auditFor(row), context.signal);
+          return line && line.servicePlan === row.request.carrierRatePlan
+            ? succeeded({ carrierRatePlan: line.servicePlan }, { carrierRatePlan: line.servicePlan })
+            : { kind: 'resend' };
+        }),
+    },
+    confirm: confirmStep,
+  },
+};
+
+const identifierRequest = z
+  .object({
+    newIccid: z
+      .string()
+      .optional()
+      .superRefine((value, ctx) => {
+        const issue = value === undefined ? undefined : checkIccid(value, 'newIccid').issue;
+        if (issue) ctx.addIssue({ code: 'custom', message: issue.message });
+      }),
+    newImei: z
+      .string()
+      .trim()
+      .regex(/^\d{15}$/, 'newImei is 15 digits')
+      .optional(),
+  })
+  .refine((request) => request.newIccid || request.newImei, { message: 'Give newIccid or newImei' });
+
+export const thingSpaceIdentifierChange: Flow<ThingSpaceClient, Request> = {
+  requestSchema: identifierRequest as unknown as z.ZodType<Request>,
+  writesToCarrier: true,
+  firstStep: 'change_identifier',
+  steps: {
+    change_identifier: {
+      chunkSize: (limits) => Math.max(1, Math.min(200, Math.ceil((limits.requestsPerSecond ?? 100) * 3))),
+      // One line per request: the API swaps the identifiers of one device.
+      run: (rows, context) =>
+        forEachRow(rows, context.account.limits.maxConcurrent, async (row): Promise<RowOutcome> => {
+          const to: DeviceId[] = [
+            ...(row.request.newIccid ? [{ kind: 'iccid', id: checkIccid(row.request.newIccid).value! }] : []),
+            ...(row.request.newImei ? [{ kind: 'imei', id: row.request.newImei }] : []),
+          ];
+          await context.client.ensureCallback(context.auditFor(null), context.signal).catch(() => {});
+          const requestId = await context.client.changeIdentifier(
+            [{ kind: 'iccid', id: row.iccid! }],
+            to,
+            context.auditFor(row),
+            context.signal,
+          );
+          await context.recordRequest([row], requestId);
+          return waitAgain(context, { carrierRequestId: requestId, result: { action: 'change_identifier' } });
+        }),
+      reconcile: (rows, context) =>
+        forEachRow(rows, context.account.limits.maxConcurrent, async (row): Promise<RowOutcome> => {
+          if (row.carrierRequestId) return waitAgain(context, { result: { action: 'change_identifier' } });
+          const old = await context.client.getDevice(row.iccid!, context.auditFor(row), context.signal);
+          return old
+            ? { kind: 'resend' }
+            : confirmed({ ...row, result: { action: 'change_identifier' } }, context);
+        }),
+    },
+    confirm: confirmStep,
+  },
+};

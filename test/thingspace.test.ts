@@ -1,0 +1,264 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createThingSpaceSimulator } from '../src/carriers/thingspace/simulator.ts';
+import { normaliseThingSpaceState } from '../src/carriers/thingspace/statuses.ts';
+import { devicesRepository, newDevice } from '../src/devices/devices-repository.ts';
+import { newId } from '../src/shared/ids.ts';
+import { testDialects } from './support/databases.ts';
+import { startTestService, type TestService, testIccid, waitForFinish } from './support/service.ts';
+
+type Change = {
+  row: number;
+  status: string;
+  error: { code: string; carrierCode?: string; message: string } | null;
+  result: { msisdn?: string; ipAddress?: string } | null;
+};
+type Call = { action: string; iccids: string[]; status: number };
+
+const json = (body: unknown) => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
+
+for (const dialect of testDialects) {
+  describe(`ThingSpace on ${dialect}`, () => {
+    let test: TestService;
+    let prefix = 8901500;
+    before(async () => {
+      test = await startTestService(dialect);
+    });
+    after(() => test.stop());
+
+    /** A simulator, an account wired to it (callbacks to this service) and lines in `state` in both. */
+    async function fixture(options: {
+      count: number;
+      state: string | null;
+      simulator?: Parameters<typeof createThingSpaceSimulator>[0];
+      limits?: Record<string, unknown>;
+    }) {
+      const simulator = createThingSpaceSimulator({
+        activationDelayMs: 300,
+        actionDelayMs: 100,
+        ...options.simulator,
+      });
+      const simulatorUrl = await simulator.listen({ port: 0 });
+      test.closeWithService(() => simulator.close());
+      const created = await test.api<{ id: string }>('POST', '/api/v1/carrier-accounts', {
+        body: {
+          name: `thingspace ${newId()}`,
+          carrier: 'thingspace',
+          baseUrl: simulatorUrl,
+          credentials: {
+            clientId: 'demo-client-id',
+            clientSecret: 'demo-client-secret',
+            username: 'demo-user',
+            password: 'demo-password',
+            callbackPassword: 'callback-secret-1',
+          },
+          writeEnabled: true,
+          settings: {
+            accountName: simulator.accountName,
+            defaultServicePlan: 'M2M4G1GB',
+            defaultMdnZipCode: '98801',
+            callbackUsername: 'bulkchange',
+            limits: {
+              requestsPerSecond: null,
+              maxConcurrent: 4,
+              checkIntervalMs: 250,
+              maxWaitMs: 20_000,
+              ...options.limits,
+            },
+          },
+        },
+      });
+      assert.equal(created.status, 201, created.text);
+      const accountId = created.body.id;
+      const account = await test.api<{ settings: Record<string, unknown> }>(
+        'GET',
+        `/api/v1/carrier-accounts/${accountId}`,
+      );
+      await test.api('PATCH', `/api/v1/carrier-accounts/${accountId}`, {
+        body: {
+          settings: {
+            ...account.body.settings,
+            callbackUrl: `${test.url}/callbacks/thingspace/${accountId}`,
+          },
+        },
+      });
+      prefix += 1;
+      const iccids = Array.from({ length: options.count }, (_, index) => testIccid(index, String(prefix)));
+      if (options.state) {
+        const seeded = await fetch(
+          `${simulatorUrl}/_sim/devices`,
+          json(iccids.map((iccid) => ({ iccid, state: options.state }))),
+        );
+        assert.ok(seeded.ok, await seeded.text());
+      }
+      const now = Date.now();
+      await devicesRepository(test.service.database.db).insertMany(
+        iccids.map((iccid) =>
+          newDevice({
+            id: newId(now),
+            tenant_id: test.tenantId,
+            carrier_account_id: accountId,
+            iccid,
+            status: options.state ? normaliseThingSpaceState(options.state) : 'inventory',
+            carrier_status: options.state,
+          }),
+        ),
+        now,
+      );
+      const calls = async (action?: string) =>
+        (await (
+          await fetch(`${simulatorUrl}/_sim/calls${action ? `?action=${action}` : ''}`)
+        ).json()) as Call[];
+      return { simulator, simulatorUrl, accountId, iccids, calls };
+    }
+
+    const submit = async (
+      accountId: string,
+      iccids: string[],
+      options: Record<string, unknown>,
+      changeType = 'status_update',
+    ) => {
+      const created = await test.api<{ id: string }>('POST', '/api/v1/bulk-changes', {
+        body: {
+          carrierAccountId: accountId,
+          changeType,
+          options,
+          changes: iccids.map((iccid) => ({ iccid })),
+        },
+      });
+      assert.equal(created.status, 201, created.text);
+      return created.body.id;
+    };
+    const changesOf = async (id: string) =>
+      (await test.api<{ items: Change[] }>('GET', `/api/v1/bulk-changes/${id}/changes?limit=1000`)).body
+        .items;
+
+    it('activates lines in two requests (add, activate), confirmed by callback, with MSISDN and IP on every row', async () => {
+      const lines = await fixture({ count: 30, state: null });
+      const id = await submit(lines.accountId, lines.iccids, { targetStatus: 'active' });
+      const done = await waitForFinish(test, id, 30_000);
+      assert.equal(done.status, 'completed', JSON.stringify(done.counts));
+      const changes = await changesOf(id);
+      assert.ok(
+        changes.every((c) => c.result?.msisdn && c.result.ipAddress),
+        'MSISDN and IP on every row',
+      );
+      assert.equal((await lines.calls('add')).length, 1, 'one add request for 30 lines');
+      const activations = await lines.calls('activate');
+      assert.equal(activations.length, 1, 'one activate request for 30 lines');
+      assert.equal(activations[0].iccids.length, 30);
+      const delivered = (await (
+        await fetch(`${lines.simulatorUrl}/_sim/callbacks?delivered=true`)
+      ).json()) as unknown[];
+      assert.ok(delivered.length >= 30, 'the results came by callback');
+      const inventory = await test.api<{
+        items: Array<{ status: string; msisdn: string; ipAddress: string }>;
+      }>('GET', `/api/v1/devices?carrierAccountId=${lines.accountId}`);
+      assert.ok(inventory.body.items.every((d) => d.status === 'active' && d.msisdn && d.ipAddress));
+    });
+
+    it('falls back to polling when callbacks do not come', async () => {
+      const lines = await fixture({
+        count: 5,
+        state: 'pre-active',
+        simulator: { faults: { callbacks: false } },
+      });
+      const id = await submit(lines.accountId, lines.iccids, { targetStatus: 'active' });
+      assert.equal((await waitForFinish(test, id, 30_000)).status, 'completed');
+      assert.ok((await changesOf(id)).every((c) => c.result?.msisdn && c.result.ipAddress));
+      assert.ok((await lines.calls('request_status')).length >= 1, 'the request status was polled');
+      assert.equal((await lines.calls('activate')).length, 1);
+    });
+
+    it('logs in again when the tokens expire mid-run', async () => {
+      const lines = await fixture({ count: 4, state: 'active' });
+      const first = await submit(lines.accountId, lines.iccids.slice(0, 2), { targetStatus: 'suspended' });
+      assert.equal((await waitForFinish(test, first, 30_000)).status, 'completed');
+      await fetch(`${lines.simulatorUrl}/_sim/faults`, { ...json({ expireTokens: true }), method: 'PUT' });
+      const second = await submit(lines.accountId, lines.iccids.slice(2), { targetStatus: 'suspended' });
+      assert.equal((await waitForFinish(test, second, 30_000)).status, 'completed');
+      assert.equal((await lines.calls('login')).length, 2, 'one login, then one more after the expiry');
+    });
+
+    it('fails rows that break a carrier rule with CARRIER_RULE and the carrier’s message', async () => {
+      const lines = await fixture({ count: 2, state: 'active', simulator: { provisioningActionsPerDay: 1 } });
+      const suspend = await submit(lines.accountId, lines.iccids, { targetStatus: 'suspended' });
+      assert.equal((await waitForFinish(test, suspend, 30_000)).status, 'completed');
+      const restore = await submit(lines.accountId, lines.iccids, { targetStatus: 'active' });
+      const done = await waitForFinish(test, restore, 30_000);
+      assert.equal(done.status, 'failed');
+      const changes = await changesOf(restore);
+      assert.ok(
+        changes.every(
+          (c) =>
+            c.error?.code === 'CARRIER_RULE' && c.error.carrierCode?.endsWith('ProvisioningLimitExceeded'),
+        ),
+      );
+    });
+
+    it('fails a line stuck in pending activation past the maximum wait with WAIT_TIMEOUT', async () => {
+      const lines = await fixture({
+        count: 2,
+        state: 'pre-active',
+        simulator: { activationDelayMs: 600_000 },
+        limits: { maxWaitMs: 1_500 },
+      });
+      const id = await submit(lines.accountId, lines.iccids, { targetStatus: 'active' });
+      assert.equal((await waitForFinish(test, id, 30_000)).status, 'failed');
+      assert.ok((await changesOf(id)).every((c) => c.error?.code === 'WAIT_TIMEOUT'));
+    });
+
+    it('suspends, restores and deactivates lines, the inventory following each confirmed change', async () => {
+      const lines = await fixture({ count: 3, state: 'active' });
+      for (const [target, carrierState] of [
+        ['suspended', 'suspend'],
+        ['active', 'active'],
+        ['deactivated', 'deactive'],
+      ]) {
+        const id = await submit(lines.accountId, lines.iccids, { targetStatus: target });
+        assert.equal((await waitForFinish(test, id, 30_000)).status, 'completed', target);
+        const devices = (await (await fetch(`${lines.simulatorUrl}/_sim/devices`)).json()) as Array<{
+          state: string;
+        }>;
+        assert.ok(
+          devices.every((device) => device.state === carrierState),
+          `carrier shows ${carrierState}`,
+        );
+        const inventory = await test.api<{ items: Array<{ status: string }> }>(
+          'GET',
+          `/api/v1/devices?carrierAccountId=${lines.accountId}`,
+        );
+        assert.ok(inventory.body.items.every((device) => device.status === target));
+      }
+      for (const action of ['suspend', 'restore', 'deactivate'])
+        assert.equal((await lines.calls(action)).length, 1);
+    });
+
+    it('ignores a repeated callback and refuses one with the wrong credentials', async () => {
+      const lines = await fixture({ count: 1, state: 'active' });
+      const id = await submit(lines.accountId, lines.iccids, { targetStatus: 'suspended' });
+      assert.equal((await waitForFinish(test, id, 30_000)).status, 'completed');
+      const delivered = (await (
+        await fetch(`${lines.simulatorUrl}/_sim/callbacks?delivered=true`)
+      ).json()) as Array<{
+        body: Record<string, unknown>;
+      }>;
+      const replay = await fetch(
+        `${test.url}/callbacks/thingspace/${lines.accountId}`,
+        json(delivered[0].body),
+      );
+      assert.equal(replay.status, 200);
+      assert.deepEqual(await replay.json(), { received: true, matched: 0 });
+      const forged = await fetch(
+        `${test.url}/callbacks/thingspace/${lines.accountId}`,
+        json({ ...delivered[0].body, password: 'guess' }),
+      );
+      assert.equal(forged.status, 401);
+      assert.equal((await changesOf(id))[0].status, 'succeeded');
+    });
+  });
+}
