@@ -68,8 +68,7 @@ export const thingSpaceCallbackRoutes: FastifyPluginAsyncZod<{
       const expectedUsername = settings.data?.callbackUsername;
       const given = presented(request.headers.authorization, request.body);
       if (
-        !loaded ||
-        loaded.account.carrier !== 'thingspace' ||
+        loaded?.account.carrier !== 'thingspace' ||
         !expectedPassword ||
         !expectedUsername ||
         !sameSecret(given.username, expectedUsername) ||
