@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { createApiKey, ensureTenant } from './accounts/api-keys.ts';
 import { roles } from './accounts/roles.ts';
 import { createJasperSimulator } from './carriers/jasper/simulator.ts';
+import { createThingSpaceSimulator } from './carriers/thingspace/simulator.ts';
 import { openDatabase } from './db/database.ts';
 import { migrateToLatest } from './db/migrator.ts';
 import { configOrExit, serve } from './main.ts';
@@ -12,12 +13,12 @@ const usage = `Usage: bulkchange <command> [options]
   serve [--role api|worker|all] [--demo]   run the service (npm start = serve --demo)
   demo                                     run the service with the demo (seeded on first start)
   migrate                                  bring the database schema up to date
-  simulate <carrier> [--port N] [--host H] run a carrier simulator on its own (carriers: jasper)
+  simulate <carrier> [--port N] [--host H] run a carrier simulator on its own (carriers: jasper, thingspace)
   keys create --tenant T --role R [--name N]
                                            create an API key (printed once; roles: ${roles.join(', ')})
 `;
 
-const simulators = { jasper: createJasperSimulator } as const;
+const simulators = { jasper: createJasperSimulator, thingspace: createThingSpaceSimulator } as const;
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n\n${usage}`);

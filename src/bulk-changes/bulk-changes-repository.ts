@@ -188,14 +188,20 @@ export function bulkChangesRepository(db: Executor, dialect: Dialect) {
         .executeTakeFirst();
     },
 
-    /** The step of the earliest due row in `status`, so that a chunk holds one step only. */
-    async firstDueStep(bulkChangeId: string, status: 'queued' | 'waiting', now: number) {
-      const row = await due(bulkChangeId, status, now)
-        .select('step')
-        .orderBy('row_number')
-        .limit(1)
-        .executeTakeFirst();
-      return row?.step;
+    /**
+     * The first of the flow's steps, in its order, that has rows due: a chunk holds one step only, and
+     * earlier steps go first so that later ones gather every row (add all, then activate all at once).
+     */
+    async firstDueStep(bulkChangeId: string, status: 'queued' | 'waiting', now: number, steps: string[]) {
+      for (const step of steps) {
+        const row = await due(bulkChangeId, status, now)
+          .select('id')
+          .where('step', '=', step)
+          .limit(1)
+          .executeTakeFirst();
+        if (row) return step;
+      }
+      return undefined;
     },
 
     /**
@@ -384,37 +390,62 @@ export function bulkChangesRepository(db: Executor, dialect: Dialect) {
     },
 
     /**
-     * Files a carrier's asynchronous result on the row waiting for it and makes the row due now.
-     * Only waiting rows take it, so a repeated callback changes nothing. Returns the bulk changes woken.
+     * Keeps a carrier's asynchronous result (a callback) and makes the rows waiting for it due now.
+     * A repeated result changes nothing. Returns the bulk changes to wake.
      */
-    async storeCarrierResult(options: {
+    async saveCarrierResult(options: {
       carrierAccountId: string;
       requestId: string;
       iccid: string;
-      result: Record<string, unknown>;
+      payload: Record<string, unknown>;
       now: number;
-    }): Promise<string[]> {
-      const rows = await db
-        .selectFrom('device_changes')
-        .innerJoin('bulk_changes', 'bulk_changes.id', 'device_changes.bulk_change_id')
-        .select(['device_changes.id', 'device_changes.bulk_change_id', 'device_changes.result'])
-        .where('bulk_changes.carrier_account_id', '=', options.carrierAccountId)
-        .where('device_changes.carrier_request_id', '=', options.requestId)
-        .where('device_changes.iccid', '=', options.iccid)
-        .where('device_changes.status', '=', 'waiting')
+    }): Promise<{ duplicate: boolean; bulkChangeIds: string[] }> {
+      const inserted = await db
+        .insertInto('carrier_results')
+        .values({
+          carrier_account_id: options.carrierAccountId,
+          request_id: options.requestId,
+          iccid: options.iccid,
+          payload: JSON.stringify(options.payload),
+          received_at: options.now,
+        })
+        .onConflict((conflict) => conflict.columns(['carrier_account_id', 'request_id', 'iccid']).doNothing())
+        .executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) return { duplicate: true, bulkChangeIds: [] };
+      const woken = await db
+        .updateTable('device_changes')
+        .set({ next_check_at: options.now })
+        .where('carrier_request_id', '=', options.requestId)
+        .where('iccid', '=', options.iccid)
+        .where('status', '=', 'waiting')
+        .where('bulk_change_id', 'in', (eb) =>
+          eb
+            .selectFrom('bulk_changes')
+            .select('id')
+            .where('carrier_account_id', '=', options.carrierAccountId),
+        )
+        .returning('bulk_change_id')
         .execute();
-      const woken: string[] = [];
-      for (const row of rows) {
-        const merged = { ...(row.result ? JSON.parse(row.result) : {}), ...options.result };
-        const updated = await db
-          .updateTable('device_changes')
-          .set({ result: JSON.stringify(merged), next_check_at: options.now, updated_at: options.now })
-          .where('id', '=', row.id)
-          .where('status', '=', 'waiting')
-          .executeTakeFirst();
-        if (Number(updated.numUpdatedRows) === 1) woken.push(row.bulk_change_id);
+      return { duplicate: false, bulkChangeIds: [...new Set(woken.map((row) => row.bulk_change_id))] };
+    },
+
+    /** The stored carrier results for these (request, ICCID) pairs, keyed `requestId|iccid`. */
+    async carrierResults(
+      carrierAccountId: string,
+      pairs: Array<{ requestId: string; iccid: string }>,
+    ): Promise<Map<string, Record<string, unknown>>> {
+      const found = new Map<string, Record<string, unknown>>();
+      const requestIds = [...new Set(pairs.map((pair) => pair.requestId))];
+      for (let start = 0; start < requestIds.length; start += INSERT_SLICE) {
+        const rows = await db
+          .selectFrom('carrier_results')
+          .select(['request_id', 'iccid', 'payload'])
+          .where('carrier_account_id', '=', carrierAccountId)
+          .where('request_id', 'in', requestIds.slice(start, start + INSERT_SLICE))
+          .execute();
+        for (const row of rows) found.set(`${row.request_id}|${row.iccid}`, JSON.parse(row.payload));
       }
-      return woken;
+      return found;
     },
 
     /** Marks a bulk change as retried by another; false when it already was. */

@@ -120,7 +120,7 @@ export type RowOutcome =
    * is reconciled before anything is sent again.
    */
   | { kind: 'retry'; error: RowError; retryAfterMs?: number; ambiguous?: boolean }
-  /** Reconciliation found the change was not applied: send it again, without counting an attempt. */
+  /** Reconciliation found the change was not applied: send it again. */
   | { kind: 'resend' }
   /** Go on to another step, now or (waiting) at `nextCheckAt`. */
   | {
@@ -141,6 +141,8 @@ export interface StepContext<TClient> {
    * reconciliation follows that request instead of guessing from the line's state.
    */
   recordRequest(rows: WorkRow<unknown>[], requestId: string): Promise<void>;
+  /** Results the carrier has sent for these rows' requests (callbacks), by row id. */
+  carrierResults(rows: WorkRow<unknown>[]): Promise<Map<string, Record<string, unknown>>>;
   signal: AbortSignal;
 }
 

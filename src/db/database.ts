@@ -31,6 +31,9 @@ const pgTypes = {
 
 export function openPostgres(connectionString: string, maxConnections = 10): DatabaseHandle {
   const pool = new pg.Pool({ connectionString, max: maxConnections, types: pgTypes });
+  // An idle connection the server drops (restart, failover) is an 'error' on the pool; pg removes the
+  // client itself, and the next query opens a new one. Unheard, it would crash the process.
+  pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const url = new URL(connectionString);
   return {

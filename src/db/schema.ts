@@ -15,6 +15,15 @@ export interface Database {
   device_changes: DeviceChangeTable;
   audit_entries: AuditEntryTable;
   jobs: JobTable;
+  carrier_results: CarrierResultTable;
+}
+
+export interface CarrierResultTable {
+  carrier_account_id: string;
+  request_id: string;
+  iccid: string;
+  payload: string;
+  received_at: number;
 }
 
 export interface TenantTable {

@@ -1,39 +1,13 @@
 import { luhnCheckDigit } from '../bulk-changes/identifiers.ts';
-import type { JasperStatus } from '../carriers/jasper/statuses.ts';
 
-/** The demo's Jasper-family accounts: one per variant, each wired to its own in-process simulator. */
-export const demoJasperAccounts = [
-  { key: 'jasper', name: 'Jasper (demo)', variant: 'jasper', lines: 2000, prefix: '8901170' },
-  { key: 'pod19', name: 'POD19 (demo)', variant: 'pod19', lines: 500, prefix: '8901171' },
-  {
-    key: 'tmobile_jasper',
-    name: 'T-Mobile Jasper (demo)',
-    variant: 'tmobile_jasper',
-    lines: 500,
-    prefix: '8901260',
-  },
-  { key: 'rogers', name: 'Rogers (demo)', variant: 'rogers', lines: 500, prefix: '8930272' },
-] as const;
-
-export const demoJasperCredentials = { username: 'demo', apiKey: 'demo-api-key' };
-
-export interface DemoJasperLine {
+/** A demo line as the carrier has it; `state` null is a line the carrier account does not have yet. */
+export interface DemoLine {
   iccid: string;
   imei: string;
   msisdn: string | null;
-  state: JasperStatus;
-  ratePlan: string;
-  communicationPlan: string;
-}
-
-/** Half the lines active, the rest spread over the states an operator meets. Deterministic by index. */
-function stateFor(index: number): JasperStatus {
-  const slot = index % 20;
-  if (slot < 10) return 'ACTIVATED';
-  if (slot < 14) return 'ACTIVATION_READY';
-  if (slot < 17) return 'INVENTORY';
-  if (slot < 19) return 'DEACTIVATED';
-  return 'TEST_READY';
+  state: string | null;
+  ratePlan: string | null;
+  communicationPlan: string | null;
 }
 
 export const demoIccid = (prefix: string, index: number) => {
@@ -41,17 +15,33 @@ export const demoIccid = (prefix: string, index: number) => {
   return payload + luhnCheckDigit(payload);
 };
 
+const demoImei = (prefix: string, index: number) => {
+  const payload = `35${String(index).padStart(6, '0')}${prefix.slice(-6)}`;
+  return payload + luhnCheckDigit(payload);
+};
+
+/** Cycles of 20 lines, so every state an operator meets is there, deterministically. */
+const stateAt = (index: number, spread: Array<[number, string | null]>) => {
+  const slot = index % 20;
+  return spread.find(([until]) => slot < until)![1];
+};
+
 export function demoJasperLines(
-  account: (typeof demoJasperAccounts)[number],
+  account: { lines: number; prefix: string },
   plans: ReadonlyArray<{ code: string; communicationPlans: readonly string[] }>,
-): DemoJasperLine[] {
+): DemoLine[] {
   return Array.from({ length: account.lines }, (_, index) => {
-    const state = stateFor(index);
+    const state = stateAt(index, [
+      [10, 'ACTIVATED'],
+      [14, 'ACTIVATION_READY'],
+      [17, 'INVENTORY'],
+      [19, 'DEACTIVATED'],
+      [20, 'TEST_READY'],
+    ])!;
     const plan = plans[index % plans.length];
-    const imeiPayload = `35${String(index).padStart(6, '0')}${account.prefix.slice(-6)}`;
     return {
       iccid: demoIccid(account.prefix, index),
-      imei: imeiPayload + luhnCheckDigit(imeiPayload),
+      imei: demoImei(account.prefix, index),
       msisdn:
         state === 'ACTIVATED' || state === 'DEACTIVATED'
           ? `1${account.prefix.slice(-3)}555${String(index).padStart(4, '0')}`
@@ -59,6 +49,27 @@ export function demoJasperLines(
       state,
       ratePlan: plan.code,
       communicationPlan: plan.communicationPlans[0],
+    };
+  });
+}
+
+export function demoThingSpaceLines(account: { lines: number; prefix: string }): DemoLine[] {
+  return Array.from({ length: account.lines }, (_, index) => {
+    const state = stateAt(index, [
+      [6, 'pre-active'],
+      [12, 'active'],
+      [14, 'suspend'],
+      [16, 'deactive'],
+      [20, null],
+    ]);
+    const inService = state === 'active' || state === 'suspend';
+    return {
+      iccid: demoIccid(account.prefix, index),
+      imei: demoImei(account.prefix, index),
+      msisdn: inService ? `15${demoIccid(account.prefix, index).slice(-9)}` : null,
+      state,
+      ratePlan: inService ? 'M2M4G1GB' : null,
+      communicationPlan: null,
     };
   });
 }

@@ -6,26 +6,16 @@ import { accountsRepository } from '../accounts/accounts-repository.ts';
 import { createApiKey } from '../accounts/api-keys.ts';
 import type { CarrierAccounts } from '../accounts/carrier-accounts.ts';
 import { carrierAccountsRepository } from '../accounts/carrier-accounts-repository.ts';
-import { createJasperSimulator, jasperRatePlans } from '../carriers/jasper/simulator.ts';
 import type { Config } from '../config.ts';
 import type { DatabaseHandle } from '../db/database.ts';
 import { devicesRepository } from '../devices/devices-repository.ts';
-import { demoJasperAccounts } from './demo-data.ts';
-import { DEMO_TENANT, type DemoSimulatorUrls, seedDemo, writeDemoFile } from './seed.ts';
-
-const simulatorPath = (key: string) => `/simulators/jasper-${key}`;
-
-const planSizes: Record<string, number | null> = {
-  'IoT Basic 1MB': 1,
-  'IoT 10MB': 10,
-  'IoT 100MB': 100,
-  'IoT 1GB': 1024,
-  'IoT Unlimited': null,
-};
+import { demoAccounts, simulatorPath } from './demo-accounts.ts';
+import { DEMO_TENANT, seedDemo, writeDemoFile } from './seed.ts';
 
 /**
  * The demo (DESIGN §9): every carrier simulator mounted in this process, the demo tenant seeded on
- * first start, and on every start the simulators loaded from the inventory so the two agree.
+ * first start, and on every start the accounts pointed at this address and the simulators loaded from
+ * the inventory, so the two agree.
  */
 export async function startDemo(options: {
   app: FastifyInstance;
@@ -35,35 +25,19 @@ export async function startDemo(options: {
   logger: Logger;
 }) {
   const { app, database, accounts, config, logger } = options;
-  for (const demo of demoJasperAccounts) {
-    await app.register(createJasperSimulator().plugin, { prefix: simulatorPath(demo.key) });
+  for (const demo of demoAccounts) {
+    await app.register(demo.simulator().plugin, { prefix: simulatorPath(demo.key) });
   }
 
   return {
     /** Runs once the API listens: the simulators' URLs depend on the address. */
     async ready(baseUrl: string) {
-      const simulators: DemoSimulatorUrls = {
-        jasper: Object.fromEntries(
-          demoJasperAccounts.map((demo) => [demo.key, `${baseUrl}${simulatorPath(demo.key)}`]),
-        ) as DemoSimulatorUrls['jasper'],
-      };
       const demoFile = path.join(config.BULKCHANGE_DATA_DIR, 'demo.json');
       const tenant = await accountsRepository(database.db).findTenantByName(DEMO_TENANT);
       let apiKey: string;
       let tenantId: string;
       if (!tenant) {
-        ({ apiKey, tenantId } = await seedDemo({
-          db: database.db,
-          accounts,
-          simulators,
-          catalog: {
-            jasperRatePlans: jasperRatePlans.map((plan) => ({
-              ...plan,
-              name: plan.code,
-              dataMb: planSizes[plan.code] ?? null,
-            })),
-          },
-        }));
+        ({ apiKey, tenantId } = await seedDemo({ db: database.db, accounts, baseUrl }));
         logger.info('demo data seeded');
       } else {
         tenantId = tenant.id;
@@ -71,15 +45,13 @@ export async function startDemo(options: {
           existingKey(demoFile) ??
           (await createApiKey(database.db, { tenantId, role: 'admin', name: 'demo admin' })).key;
       }
-      await loadSimulators(app, database, tenantId, simulators);
+      await connectSimulators(app, database, tenantId, baseUrl);
       const file = await writeDemoFile({
         db: database.db,
         dataDir: config.BULKCHANGE_DATA_DIR,
         baseUrl,
         apiKey,
         tenantId,
-        simulators,
-        logger,
       });
       logger.info({ url: baseUrl, demoFile: file }, 'demo ready');
       return { url: baseUrl, apiKey, file };
@@ -96,35 +68,31 @@ function existingKey(file: string): string | undefined {
   }
 }
 
-/** Points each demo account at its simulator at this address and loads the simulator with its lines. */
-async function loadSimulators(
+/** Points each demo account at this address and loads its simulator with the account's lines. */
+async function connectSimulators(
   app: FastifyInstance,
   database: DatabaseHandle,
   tenantId: string,
-  simulators: DemoSimulatorUrls,
+  baseUrl: string,
 ) {
   const repository = carrierAccountsRepository(database.db);
   for (const account of await repository.list(tenantId)) {
-    const demoKey = String(account.settings.demoSimulator ?? '');
-    if (!demoKey.startsWith('jasper:')) continue;
-    const key = demoKey.slice('jasper:'.length) as keyof DemoSimulatorUrls['jasper'];
-    if (!simulators.jasper[key]) continue;
-    if (account.baseUrl !== simulators.jasper[key]) {
-      await repository.update(tenantId, account.id, { baseUrl: simulators.jasper[key] });
+    const demo = demoAccounts.find((candidate) => candidate.key === account.settings.demoSimulator);
+    if (!demo) continue;
+    const where = { baseUrl: `${baseUrl}${simulatorPath(demo.key)}`, accountId: account.id };
+    const settings = { ...account.settings, ...demo.settings({ baseUrl, accountId: account.id }) };
+    if (account.baseUrl !== where.baseUrl || JSON.stringify(settings) !== JSON.stringify(account.settings)) {
+      await repository.update(tenantId, account.id, { baseUrl: where.baseUrl, settings });
     }
-    const lines = await devicesRepository(database.db).listByAccount(account.id);
+    const seeds = (await devicesRepository(database.db).listByAccount(account.id)).flatMap(
+      (line) => demo.seedOf(line) ?? [],
+    );
     const response = await app.inject({
       method: 'POST',
-      url: `${simulatorPath(key)}/_sim/devices`,
-      payload: lines.map((line) => ({
-        iccid: line.iccid,
-        imei: line.imei,
-        msisdn: line.msisdn,
-        state: line.carrier_status ?? 'INVENTORY',
-        ratePlan: line.carrier_rate_plan,
-        communicationPlan: line.communication_plan,
-      })),
+      url: `${simulatorPath(demo.key)}/_sim/devices`,
+      payload: seeds,
     });
-    if (response.statusCode >= 300) throw new Error(`Seeding the ${key} simulator failed: ${response.body}`);
+    if (response.statusCode >= 300)
+      throw new Error(`Loading the ${demo.key} simulator failed: ${response.body}`);
   }
 }

@@ -133,7 +133,7 @@ export class Engine {
     const repository = bulkChangesRepository(this.#deps.db, this.#deps.dialect);
     for (const status of ['waiting', 'queued'] as const) {
       const now = Date.now();
-      const name = await repository.firstDueStep(bulk.id, status, now);
+      const name = await repository.firstDueStep(bulk.id, status, now, Object.keys(flow.steps));
       if (!name) continue;
       const step = flow.steps[name];
       const attemptId = newId();
@@ -178,6 +178,21 @@ export class Engine {
       client,
       account,
       signal,
+      carrierResults: async (resultRows) => {
+        const pairs = resultRows
+          .filter((row) => row.carrierRequestId && row.iccid)
+          .map((row) => ({ id: row.id, requestId: row.carrierRequestId!, iccid: row.iccid! }));
+        const stored = await bulkChangesRepository(this.#deps.db, this.#deps.dialect).carrierResults(
+          account.id,
+          pairs,
+        );
+        return new Map(
+          pairs.flatMap((pair) => {
+            const payload = stored.get(`${pair.requestId}|${pair.iccid}`);
+            return payload ? [[pair.id, payload] as const] : [];
+          }),
+        );
+      },
       recordRequest: (requestRows, requestId) =>
         bulkChangesRepository(this.#deps.db, this.#deps.dialect).recordRequest(
           attemptId,

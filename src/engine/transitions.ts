@@ -68,11 +68,11 @@ export function transitionFor(
           id: row.id,
           status: 'failed',
           nextCheckAt: null,
-          error: {
+          error: clean({
             code: rowErrorCodes.retriesExhausted,
             message: `Gave up after ${row.attempts} attempts; the last one failed with ${outcome.error.code}: ${outcome.error.message}`,
             ...(outcome.error.carrierCode ? { carrierCode: outcome.error.carrierCode } : {}),
-          },
+          }),
         };
       }
       return { id: row.id, status: 'queued', error: clean(outcome.error), nextCheckAt: context.now + delay };

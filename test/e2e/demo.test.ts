@@ -87,13 +87,19 @@ describe('the demo (serve --demo on an empty data dir)', () => {
     assert.match(demo.baseUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.ok(demo.apiKey.length >= 20);
     assert.equal(demo.tenant, 'demo');
-    assert.equal(demo.carrierAccounts.length, 4);
+    assert.equal(demo.carrierAccounts.length, 5);
     for (const account of demo.carrierAccounts) {
       assert.equal(typeof account.id, 'string');
       assert.equal(typeof account.name, 'string');
-      assert.equal(account.carrier, 'jasper');
     }
-    assert.ok(Object.keys(demo.simulators).length >= 4);
+    assert.deepEqual(demo.carrierAccounts.map((account) => account.carrier).sort(), [
+      'jasper',
+      'jasper',
+      'jasper',
+      'jasper',
+      'thingspace',
+    ]);
+    assert.ok(Object.keys(demo.simulators).length >= 5);
     for (const url of Object.values(demo.simulators)) assert.ok(url.startsWith(demo.baseUrl));
     assert.ok(demo.examples.length >= 1);
     const ids = new Set(demo.carrierAccounts.map((account) => account.id));
@@ -105,13 +111,15 @@ describe('the demo (serve --demo on an empty data dir)', () => {
     api = apiClient(demo.baseUrl, demo.apiKey);
   });
 
-  it('lists the four Jasper-family accounts', async () => {
-    const accounts = await api<{
+  it('lists the four Jasper-family accounts and the ThingSpace one', async () => {
+    const all = await api<{
       items: Array<{ id: string; name: string; carrier: string; settings: { variant?: string } }>;
     }>('GET', '/api/v1/carrier-accounts');
-    assert.equal(accounts.status, 200, accounts.text);
-    assert.equal(accounts.body.items.length, 4);
-    assert.ok(accounts.body.items.every((account) => account.carrier === 'jasper'));
+    assert.equal(all.status, 200, all.text);
+    assert.equal(all.body.items.length, 5);
+    assert.equal(all.body.items.filter((account) => account.carrier === 'thingspace').length, 1);
+    assert.doesNotMatch(all.text, /demo-password|demo-client-secret/, 'no credentials');
+    const accounts = { body: { items: all.body.items.filter((account) => account.carrier === 'jasper') } };
     assert.deepEqual(accounts.body.items.map((account) => account.settings.variant).sort(), [
       'jasper',
       'pod19',
@@ -211,7 +219,7 @@ describe('the demo (serve --demo on an empty data dir)', () => {
     api = apiClient(demo.baseUrl, demo.apiKey);
     const accounts = await api<{ items: unknown[] }>('GET', '/api/v1/carrier-accounts');
     assert.equal(accounts.status, 200, 'the key of demo.json works');
-    assert.equal(accounts.body.items.length, 4, 'no second set of accounts');
+    assert.equal(accounts.body.items.length, 5, 'no second set of accounts');
     const lines = await listAll<Device>(api, `/api/v1/devices?carrierAccountId=${jasperAccountId}`);
     assert.equal(lines.length, 2000, 'no second set of lines');
     const agreed = await assertAgree(changed.accountId, new Set(changed.iccids), demo.simulators.pod19);

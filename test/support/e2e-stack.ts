@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { accountsRepository } from '../../src/accounts/accounts-repository.ts';
+import type { NormalisedStatus } from '../../src/carriers/carrier.ts';
 import { normaliseJasperStatus } from '../../src/carriers/jasper/statuses.ts';
 import { openPostgres, openSqliteFile } from '../../src/db/database.ts';
 import { devicesRepository, newDevice } from '../../src/devices/devices-repository.ts';
@@ -166,7 +167,7 @@ export async function startE2eStack(options: {
  */
 export async function insertInventory(
   location: string,
-  lines: { tenant: string; accountId: string; iccids: string[]; state: string },
+  lines: { tenant: string; accountId: string; iccids: string[]; state: string; status?: NormalisedStatus },
 ): Promise<void> {
   const handle = location.startsWith('postgres') ? openPostgres(location, 2) : openSqliteFile(location);
   try {
@@ -181,7 +182,7 @@ export async function insertInventory(
             tenant_id: tenant.id,
             carrier_account_id: lines.accountId,
             iccid,
-            status: normaliseJasperStatus(lines.state),
+            status: lines.status ?? normaliseJasperStatus(lines.state),
             carrier_status: lines.state,
             carrier_rate_plan: 'IoT Basic 1MB',
             communication_plan: 'CP_Basic_ON',

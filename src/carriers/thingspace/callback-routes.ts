@@ -39,9 +39,10 @@ function presented(header: string | undefined, body: { username?: string; passwo
 }
 
 /**
- * `POST /callbacks/thingspace/{carrierAccountId}`: files each result on the row waiting for it, which
- * the engine then completes at once instead of at its next poll. Answers 200 to every authenticated
- * callback, matched or not, so ThingSpace does not retry it; a repeated callback changes nothing.
+ * `POST /callbacks/thingspace/{carrierAccountId}`: keeps each result and wakes the row waiting for it,
+ * which the engine then completes at once instead of at its next poll (a row busy at that moment finds
+ * the result when it next looks). Answers 200 to every authenticated callback so ThingSpace does not
+ * retry it; a repeated callback changes nothing.
  */
 export const thingSpaceCallbackRoutes: FastifyPluginAsyncZod<{
   db: Db;
@@ -81,15 +82,16 @@ export const thingSpaceCallbackRoutes: FastifyPluginAsyncZod<{
       const iccid = lineFromIds(request.body.deviceIds).iccid;
       const now = Date.now();
       const woken = await inTransaction(db, async (tx) => {
-        const matched = iccid
-          ? await bulkChangesRepository(tx, dialect).storeCarrierResult({
+        const saved = iccid
+          ? await bulkChangesRepository(tx, dialect).saveCarrierResult({
               carrierAccountId: account.id,
               requestId: request.body.requestId,
               iccid,
-              result: { callback: result },
+              payload: result,
               now,
             })
-          : [];
+          : { duplicate: false, bulkChangeIds: [] };
+        const matched = saved.bulkChangeIds;
         await auditRepository(tx).append([
           auditEntryForEvent(
             {
@@ -101,16 +103,16 @@ export const thingSpaceCallbackRoutes: FastifyPluginAsyncZod<{
             },
             {
               action: 'callback',
-              outcome: matched.length ? 'success' : 'unmatched',
+              outcome: saved.duplicate ? 'duplicate' : matched.length ? 'success' : 'stored',
               detail: redactBody(request.body),
             },
             now,
           ),
         ]);
-        for (const bulkChangeId of new Set(matched)) await enqueue(tx, advanceJob(bulkChangeId));
-        return matched;
+        for (const bulkChangeId of matched) await enqueue(tx, advanceJob(bulkChangeId));
+        return saved;
       });
-      return { received: true, matched: woken.length };
+      return { received: true, duplicate: woken.duplicate };
     },
   );
 };

@@ -178,8 +178,9 @@ const confirmStep = {
       }
       return statuses.get(requestId)!;
     };
+    const callbacks = await context.carrierResults(rows);
     return forEachRow(rows, context.account.limits.maxConcurrent, async (row): Promise<RowOutcome> => {
-      const callback = callbackSchema.safeParse(row.result?.callback);
+      const callback = callbackSchema.safeParse(callbacks.get(row.id));
       if (callback.success) {
         if (callback.data.status !== 'Success')
           return { kind: 'failed', error: faultToError(callback.data.faultResponse) };
@@ -196,6 +197,11 @@ const confirmStep = {
         const state = device?.status ?? status.status;
         if (state === 'Pending') return waitAgain(context);
         if (state !== 'Success') return { kind: 'failed', error: faultToError(device?.faultResponse) };
+        // The status can say done before the callback that carries the MSISDN and IP arrives: give it
+        // one more interval before reading the line back.
+        if (context.client.settings.callbackUrl && !row.result?.doneWithoutCallback) {
+          return waitAgain(context, { result: { ...row.result, doneWithoutCallback: true } });
+        }
         return confirmed(row, context);
       }
       const action = row.result?.action as AsyncAction;

@@ -20,10 +20,27 @@ export async function up(db: AnyDb): Promise<void> {
     .unique()
     .where(sql<boolean>`status in ('queued', 'in_progress', 'waiting')`)
     .execute();
+  // The engine looks for due rows of one step at a time.
+  await db.schema
+    .createIndex('device_changes_bulk_step')
+    .on('device_changes')
+    .columns(['bulk_change_id', 'status', 'step', 'next_check_at'])
+    .execute();
   // Carrier callbacks find their rows by the request id the carrier gave.
   await db.schema
     .createIndex('device_changes_carrier_request')
     .on('device_changes')
     .columns(['carrier_request_id', 'iccid'])
+    .execute();
+  // Asynchronous results as the carrier sent them (callbacks), kept apart from rows so that one arriving
+  // while its row is busy is never lost; a repeated one is the same row.
+  await db.schema
+    .createTable('carrier_results')
+    .addColumn('carrier_account_id', 'text', (c) => c.notNull().references('carrier_accounts.id'))
+    .addColumn('request_id', 'text', (c) => c.notNull())
+    .addColumn('iccid', 'text', (c) => c.notNull())
+    .addColumn('payload', 'text', (c) => c.notNull())
+    .addColumn('received_at', 'bigint', (c) => c.notNull())
+    .addPrimaryKeyConstraint('carrier_results_pk', ['carrier_account_id', 'request_id', 'iccid'])
     .execute();
 }

@@ -1,0 +1,119 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyPluginAsync } from 'fastify';
+import type { CarrierName } from '../carriers/carrier.ts';
+import { createJasperSimulator, jasperRatePlans } from '../carriers/jasper/simulator.ts';
+import { normaliseJasperStatus } from '../carriers/jasper/statuses.ts';
+import { createThingSpaceSimulator, thingSpaceServicePlans } from '../carriers/thingspace/simulator.ts';
+import { normaliseThingSpaceState } from '../carriers/thingspace/statuses.ts';
+import type { DeviceRow } from '../devices/devices-repository.ts';
+import { type DemoLine, demoJasperLines, demoThingSpaceLines } from './demo-data.ts';
+
+/** One demo carrier account and the simulator it talks to (DESIGN §9). */
+export interface DemoAccount {
+  /** Stable name: `settings.demoSimulator`, the simulator's path and its key in demo.json. */
+  key: string;
+  name: string;
+  carrier: CarrierName;
+  simulator: () => { plugin: FastifyPluginAsync };
+  credentials: () => Record<string, unknown>;
+  /** Settings that depend on where the demo runs are recomputed at every start. */
+  settings: (where: { baseUrl: string; accountId: string }) => Record<string, unknown>;
+  ratePlans: Array<{
+    code: string;
+    name: string;
+    dataMb: number | null;
+    communicationPlans: readonly string[];
+  }>;
+  lines: () => DemoLine[];
+  normalise: (carrierStatus: string) => ReturnType<typeof normaliseJasperStatus>;
+  /** The simulator's seed for an inventory line (the inventory is the truth at start). */
+  seedOf: (line: DeviceRow) => Record<string, unknown> | undefined;
+}
+
+export const simulatorPath = (key: string) => `/simulators/${key}`;
+
+const jasperPlanSizes: Record<string, number | null> = {
+  'IoT Basic 1MB': 1,
+  'IoT 10MB': 10,
+  'IoT 100MB': 100,
+  'IoT 1GB': 1024,
+  'IoT Unlimited': null,
+};
+
+const jasperAccount = (key: string, name: string, lines: number, prefix: string): DemoAccount => ({
+  key,
+  name,
+  carrier: 'jasper',
+  simulator: () => createJasperSimulator(),
+  credentials: () => ({ username: 'demo', apiKey: 'demo-api-key' }),
+  settings: () => ({ variant: key, demoSimulator: key }),
+  ratePlans: jasperRatePlans.map((plan) => ({
+    ...plan,
+    name: plan.code,
+    dataMb: jasperPlanSizes[plan.code] ?? null,
+  })),
+  lines: () => demoJasperLines({ lines, prefix }, jasperRatePlans),
+  normalise: normaliseJasperStatus,
+  seedOf: (line) => ({
+    iccid: line.iccid,
+    imei: line.imei,
+    msisdn: line.msisdn,
+    state: line.carrier_status ?? 'INVENTORY',
+    ratePlan: line.carrier_rate_plan,
+    communicationPlan: line.communication_plan,
+  }),
+});
+
+export const demoAccounts: DemoAccount[] = [
+  jasperAccount('jasper', 'Jasper (demo)', 2000, '8901170'),
+  jasperAccount('pod19', 'POD19 (demo)', 500, '8901171'),
+  jasperAccount('tmobile_jasper', 'T-Mobile Jasper (demo)', 500, '8901260'),
+  jasperAccount('rogers', 'Rogers (demo)', 500, '8930272'),
+  {
+    key: 'thingspace',
+    name: 'ThingSpace (demo)',
+    carrier: 'thingspace',
+    // Activation takes a few seconds here; on the real network it can take minutes to hours.
+    simulator: () =>
+      createThingSpaceSimulator({
+        activationDelayMs: 5_000,
+        actionDelayMs: 1_000,
+        callbackRetryDelaysMs: [5_000, 30_000],
+      }),
+    credentials: () => ({
+      clientId: 'demo-client-id',
+      clientSecret: 'demo-client-secret',
+      username: 'demo-user',
+      password: 'demo-password',
+      callbackPassword: randomBytes(18).toString('base64url'),
+    }),
+    settings: ({ baseUrl, accountId }) => ({
+      demoSimulator: 'thingspace',
+      accountName: '0000123456-00001',
+      defaultServicePlan: 'M2M4G1GB',
+      defaultMdnZipCode: '98801',
+      callbackUrl: `${baseUrl}/callbacks/thingspace/${accountId}`,
+      callbackUsername: 'bulkchange',
+      limits: { checkIntervalMs: 5_000 },
+    }),
+    ratePlans: thingSpaceServicePlans.map((plan) => ({
+      code: plan.code,
+      name: plan.name,
+      dataMb: plan.sizeKb ? Math.round(plan.sizeKb / 1024) : null,
+      communicationPlans: [],
+    })),
+    lines: () => demoThingSpaceLines({ lines: 5000, prefix: '8914800' }),
+    normalise: normaliseThingSpaceState,
+    // Lines not on the account yet exist only in the inventory.
+    seedOf: (line) =>
+      line.carrier_status
+        ? {
+            iccid: line.iccid,
+            imei: line.imei,
+            msisdn: line.msisdn,
+            state: line.carrier_status,
+            servicePlan: line.carrier_rate_plan,
+          }
+        : undefined,
+  },
+];

@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { testDialects } from '../support/databases.ts';
+import { type ChangeView, type E2eStack, insertInventory, startE2eStack } from '../support/e2e-stack.ts';
+import { listAll, simAdmin, startCli, waitForBulkChange, waitUntil } from '../support/processes.ts';
+import { testIccid } from '../support/service.ts';
+
+const LINES = 300;
+
+/**
+ * The real `bulkchange serve` and `bulkchange simulate thingspace` processes: activating lines must
+ * activate each exactly once, with MSISDN and IP on every row, whether the results come by callback or
+ * by polling, and when the worker is killed mid-run.
+ */
+for (const dialect of testDialects) {
+  describe(`ThingSpace activation end to end on ${dialect}`, () => {
+    let stack: E2eStack | undefined;
+    after(() => stack?.close());
+
+    async function thingSpaceAccount(prefix: string, callbacks: boolean) {
+      const simulator = startCli(['simulate', 'thingspace', '--port', '0']);
+      const [, simulatorUrl] = await simulator.waitForOutput(/listening at (http:\/\/\S+)/);
+      const sim = simAdmin(simulatorUrl);
+      await sim.setFaults({ callbacks });
+      const created = await stack!.api<{ id: string; settings: Record<string, unknown> }>(
+        'POST',
+        '/api/v1/carrier-accounts',
+        {
+          body: {
+            name: `thingspace e2e ${prefix}`,
+            carrier: 'thingspace',
+            baseUrl: simulatorUrl,
+            credentials: {
+              clientId: 'demo-client-id',
+              clientSecret: 'demo-client-secret',
+              username: 'demo-user',
+              password: 'demo-password',
+              callbackPassword: 'e2e-callback-secret',
+            },
+            writeEnabled: true,
+            settings: {
+              accountName: '0000123456-00001',
+              defaultServicePlan: 'M2M4G1GB',
+              defaultMdnZipCode: '98801',
+              callbackUsername: 'bulkchange',
+              // With callbacks the checks are a fallback and can be rare; without, they are how results come.
+              limits: {
+                requestsPerSecond: 20,
+                maxConcurrent: 2,
+                checkIntervalMs: callbacks ? 5_000 : 500,
+                maxWaitMs: 60_000,
+              },
+            },
+          },
+        },
+      );
+      assert.equal(created.status, 201, created.text);
+      const accountId = created.body.id;
+      await stack!.api('PATCH', `/api/v1/carrier-accounts/${accountId}`, {
+        body: {
+          settings: {
+            ...created.body.settings,
+            callbackUrl: `${stack!.url}/callbacks/thingspace/${accountId}`,
+          },
+        },
+      });
+      const iccids = Array.from({ length: LINES }, (_, index) => testIccid(index, prefix));
+      await sim.seed(iccids.map((iccid) => ({ iccid, state: 'pre-active' })));
+      await insertInventory(stack!.databaseLocation, {
+        tenant: 'acme',
+        accountId,
+        iccids,
+        state: 'pre-active',
+        status: 'inventory',
+      });
+      return { sim, accountId, iccids };
+    }
+
+    async function activate(accountId: string, iccids: string[]) {
+      const created = await stack!.api<{ id: string }>('POST', '/api/v1/bulk-changes', {
+        body: {
+          carrierAccountId: accountId,
+          changeType: 'status_update',
+          options: { targetStatus: 'active' },
+          changes: iccids.map((iccid) => ({ iccid })),
+        },
+      });
+      assert.equal(created.status, 201, created.text);
+      return created.body.id;
+    }
+
+    async function assertActivatedOnce(id: string, sim: ReturnType<typeof simAdmin>) {
+      const done = await waitForBulkChange(stack!.api, id, 60_000);
+      assert.equal(done.status, 'completed', JSON.stringify(done.counts));
+      const rows = await listAll<ChangeView & { result: { msisdn?: string; ipAddress?: string } | null }>(
+        stack!.api,
+        `/api/v1/bulk-changes/${id}/changes`,
+      );
+      assert.equal(rows.length, LINES);
+      assert.ok(
+        rows.every((row) => row.status === 'succeeded' && row.result?.msisdn && row.result.ipAddress),
+      );
+      const activations = (await sim.calls('activate')).filter((call) => call.status === 200);
+      const times = new Map<string, number>();
+      for (const call of activations)
+        for (const iccid of call.iccids) times.set(iccid, (times.get(iccid) ?? 0) + 1);
+      assert.equal(times.size, LINES);
+      assert.ok(
+        [...times.values()].every((count) => count === 1),
+        'each line activated exactly once',
+      );
+      return activations.length;
+    }
+
+    it('activates every line once, in one request, confirmed by callback', async () => {
+      stack = await startE2eStack({ dialect });
+      await stack.startServer();
+      const { sim, accountId, iccids } = await thingSpaceAccount('8914801', true);
+      const requests = await assertActivatedOnce(await activate(accountId, iccids), sim);
+      assert.equal(requests, 1, 'the fewest requests: 300 lines fit one');
+      const reads = await sim.calls('list_devices');
+      assert.equal(reads.length, 0, 'the callbacks carried MSISDN and IP: no line had to be read back');
+    });
+
+    it('activates every line once when callbacks are off (polling) and the worker is killed mid-run', async () => {
+      const { sim, accountId, iccids } = await thingSpaceAccount('8914802', false);
+      const id = await activate(accountId, iccids);
+      await waitUntil(
+        'the activation request',
+        async () => ((await sim.calls('activate')).length ? true : undefined),
+        20_000,
+        20,
+      );
+      assert.equal(await stack!.server!.kill('SIGKILL'), 'SIGKILL');
+      await stack!.startServer();
+      await assertActivatedOnce(id, sim);
+      // Polled: by request status, or (when the kill came before the request id was saved) by reading each line.
+      const polls = (await sim.calls('request_status')).length + (await sim.calls('list_devices')).length;
+      assert.ok(polls >= 1, 'the results were polled');
+    });
+  });
+}
