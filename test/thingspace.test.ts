@@ -251,6 +251,85 @@ for (const dialect of testDialects) {
         assert.equal((await lines.calls(action)).length, 1);
     });
 
+    it('changes service plans, confirmed asynchronously, and refuses suspended lines at intake', async () => {
+      const lines = await fixture({ count: 4, state: 'active' });
+      const id = await submit(
+        lines.accountId,
+        lines.iccids,
+        { carrierRatePlan: 'M2M4G5GB' },
+        'carrier_rate_plan_change',
+      );
+      assert.equal((await waitForFinish(test, id, 30_000)).status, 'completed');
+      const devices = (await (await fetch(`${lines.simulatorUrl}/_sim/devices`)).json()) as Array<{
+        servicePlan: string;
+      }>;
+      assert.ok(devices.every((device) => device.servicePlan === 'M2M4G5GB'));
+      const plans = await lines.calls('change_plan');
+      assert.equal(plans.length, 1, 'one request for the four lines');
+      const inventory = await test.api<{ items: Array<{ carrierRatePlan: string }> }>(
+        'GET',
+        `/api/v1/devices?carrierAccountId=${lines.accountId}`,
+      );
+      assert.ok(inventory.body.items.every((device) => device.carrierRatePlan === 'M2M4G5GB'));
+
+      const suspended = await fixture({ count: 1, state: 'suspend' });
+      const refused = await test.api<{ error: { details: Array<{ code: string }> } }>(
+        'POST',
+        '/api/v1/bulk-changes',
+        {
+          body: {
+            carrierAccountId: suspended.accountId,
+            changeType: 'carrier_rate_plan_change',
+            options: { carrierRatePlan: 'M2M4G5GB' },
+            changes: suspended.iccids.map((iccid) => ({ iccid })),
+          },
+        },
+      );
+      assert.equal(refused.status, 422);
+      assert.equal(refused.body.error.details[0].code, 'CARRIER_RULE');
+    });
+
+    it('swaps a SIM: the new ICCID is recorded only once the carrier confirms it', async () => {
+      const lines = await fixture({ count: 1, state: 'active' });
+      const newIccid = testIccid(777, String(prefix));
+      const created = await test.api<{ id: string }>('POST', '/api/v1/bulk-changes', {
+        body: {
+          carrierAccountId: lines.accountId,
+          changeType: 'identifier_change',
+          changes: [{ iccid: lines.iccids[0], newIccid }],
+        },
+      });
+      assert.equal(created.status, 201, created.text);
+      assert.equal((await waitForFinish(test, created.body.id, 30_000)).status, 'completed');
+      const inventory = await test.api<{ items: Array<{ iccid: string }> }>(
+        'GET',
+        `/api/v1/devices?carrierAccountId=${lines.accountId}`,
+      );
+      assert.deepEqual(
+        inventory.body.items.map((device) => device.iccid),
+        [newIccid],
+      );
+      const carrier = (await (
+        await fetch(`${lines.simulatorUrl}/_sim/devices?iccid=${newIccid}`)
+      ).json()) as unknown[];
+      assert.equal(carrier.length, 1, 'the carrier has the line under its new ICCID');
+      const bad = await test.api<{ error: { details: Array<{ field: string; code: string }> } }>(
+        'POST',
+        '/api/v1/bulk-changes',
+        {
+          body: {
+            carrierAccountId: lines.accountId,
+            changeType: 'identifier_change',
+            changes: [
+              { iccid: newIccid, newIccid: `${newIccid.slice(0, -1)}${(Number(newIccid.at(-1)) + 1) % 10}` },
+            ],
+          },
+        },
+      );
+      assert.equal(bad.status, 422);
+      assert.equal(bad.body.error.details[0].field, 'newIccid');
+    });
+
     it('ignores a repeated callback and refuses one with the wrong credentials', async () => {
       const lines = await fixture({ count: 1, state: 'active' });
       const id = await submit(lines.accountId, lines.iccids, { targetStatus: 'suspended' });
