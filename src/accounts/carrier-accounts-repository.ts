@@ -1,4 +1,6 @@
+import type { Selectable } from 'kysely';
 import type { Executor } from '../db/database.ts';
+import type { CarrierAccountTable } from '../db/schema.ts';
 
 export interface CarrierAccountRow {
   id: string;
@@ -30,20 +32,7 @@ const columns = [
   'inventory_sync_result',
 ] as const;
 
-type Selected = {
-  id: string;
-  tenant_id: string;
-  name: string;
-  carrier: string;
-  base_url: string;
-  credentials_encrypted: string;
-  write_enabled: number;
-  settings: string;
-  created_at: number;
-  updated_at: number;
-  inventory_synced_at: number | null;
-  inventory_sync_result: string | null;
-};
+type Selected = Selectable<CarrierAccountTable>;
 
 const toRow = (row: Selected): CarrierAccountRow => ({
   id: row.id,

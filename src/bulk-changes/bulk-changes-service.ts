@@ -8,6 +8,7 @@ import { isUniqueViolation } from '../db/unique-violation.ts';
 import { advanceJob, type Enqueue } from '../engine/jobs.ts';
 import { conflict, type ErrorDetail, notFound, validationFailed } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
+import { page } from '../shared/paging.ts';
 import {
   type BulkChangeFilter,
   type BulkChangeRow,
@@ -165,11 +166,13 @@ export class BulkChanges {
 
   async list(tenantId: string, filter: BulkChangeFilter) {
     const rows = await this.#repository().list(tenantId, { ...filter, limit: filter.limit + 1 });
-    const page = rows.slice(0, filter.limit);
-    return {
-      items: await Promise.all(page.map((row) => this.view(row))),
-      nextCursor: rows.length > filter.limit ? page[page.length - 1].id : null,
-    };
+    const listed = page(
+      rows,
+      filter.limit,
+      (row) => row,
+      (row) => row.id,
+    );
+    return { ...listed, items: await Promise.all(listed.items.map((row) => this.view(row))) };
   }
 
   async changes(tenantId: string, id: string, filter: { status?: string; cursor?: string; limit: number }) {
@@ -180,11 +183,7 @@ export class BulkChanges {
       afterRow,
       limit: filter.limit + 1,
     });
-    const page = rows.slice(0, filter.limit);
-    return {
-      items: page.map(deviceChangeView),
-      nextCursor: rows.length > filter.limit ? String(page[page.length - 1].row_number) : null,
-    };
+    return page(rows, filter.limit, deviceChangeView, (row) => row.row_number);
   }
 
   async log(tenantId: string, id: string, filter: { changeId?: string; cursor?: string; limit: number }) {
@@ -195,11 +194,7 @@ export class BulkChanges {
       afterId,
       limit: filter.limit + 1,
     });
-    const page = rows.slice(0, filter.limit);
-    return {
-      items: page.map(auditEntryView),
-      nextCursor: rows.length > filter.limit ? String(page[page.length - 1].id) : null,
-    };
+    return page(rows, filter.limit, auditEntryView, (row) => row.id);
   }
 
   /** Every row, in pages, for the results export. */

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Db } from '../db/database.ts';
 import { principalOf, requireRole } from '../http/auth.ts';
+import { page } from '../shared/paging.ts';
 import { toIso } from '../shared/time.ts';
 import { type DeviceRow, devicesRepository } from './devices-repository.ts';
 
@@ -48,11 +49,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db 
         ...filter,
         limit: limit + 1,
       });
-      const page = rows.slice(0, limit);
-      return {
-        items: page.map(deviceView),
-        nextCursor: rows.length > limit ? page[page.length - 1].id : null,
-      };
+      return page(rows, limit, deviceView, (row) => row.id);
     },
   );
 };
