@@ -7,6 +7,7 @@ import { createThingSpaceSimulator } from './carriers/thingspace/simulator.ts';
 import { openDatabase } from './db/database.ts';
 import { migrateToLatest } from './db/migrator.ts';
 import { configOrExit, serve } from './main.ts';
+import { listFailedJobs, retryFailedJob } from './queue/index.ts';
 
 const usage = `Usage: bulkchange <command> [options]
 
@@ -14,6 +15,8 @@ const usage = `Usage: bulkchange <command> [options]
   demo                                     run the service with the demo (seeded on first start)
   migrate                                  bring the database schema up to date
   simulate <carrier> [--port N] [--host H] run a carrier simulator on its own (carriers: jasper, thingspace)
+  jobs failed                              list the jobs that failed for good (with their last error)
+  jobs retry <id>                          run a failed job again
   keys create --tenant T --role R [--name N]
                                            create an API key (printed once; roles: ${roles.join(', ')})
 `;
@@ -88,6 +91,31 @@ async function main(argv: string[]): Promise<void> {
       const stop = () => simulator.close().then(() => process.exit(0));
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
+      return;
+    }
+    case 'jobs': {
+      const config = configOrExit();
+      const database = openDatabase({
+        databaseUrl: config.DATABASE_URL,
+        dataDir: config.BULKCHANGE_DATA_DIR,
+      });
+      try {
+        if (rest[0] === 'failed') {
+          for (const job of await listFailedJobs(database.db, { limit: 1000 })) {
+            process.stdout.write(
+              `${job.id}  ${job.task}  ${JSON.stringify(job.payload)}  attempts ${job.attempts}  ${job.lastError ?? ''}\n`,
+            );
+          }
+        } else if (rest[0] === 'retry' && rest[1]) {
+          const id = await retryFailedJob(database.db, rest[1]);
+          if (!id) fail(`No failed job ${rest[1]}`);
+          process.stdout.write(`Job ${id} will run again.\n`);
+        } else {
+          fail('Use "jobs failed" or "jobs retry <id>"');
+        }
+      } finally {
+        await database.close();
+      }
       return;
     }
     case 'keys': {

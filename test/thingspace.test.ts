@@ -174,6 +174,19 @@ for (const dialect of testDialects) {
       assert.ok(inventory.body.items.every((d) => d.status === 'active' && d.msisdn && d.ipAddress));
     });
 
+    it('keeps activate requests within 100 a minute, across bulk changes', async () => {
+      const lines = await fixture({ count: 3, state: 'pre-active' });
+      const ids = await Promise.all(
+        lines.iccids.map((iccid) => submit(lines.accountId, [iccid], { targetStatus: 'active' })),
+      );
+      for (const id of ids) assert.equal((await waitForFinish(test, id, 30_000)).status, 'completed');
+      const at = (await lines.calls('activate'))
+        .map((call) => Date.parse((call as Call & { at: string }).at))
+        .sort();
+      assert.equal(at.length, 3);
+      assert.ok(at[2] - at[0] >= 1_150, `three activate requests spaced 600 ms apart (${at[2] - at[0]} ms)`);
+    });
+
     it('falls back to polling when callbacks do not come', async () => {
       const lines = await fixture({
         count: 5,

@@ -39,6 +39,17 @@ describe('the bulkchange CLI', () => {
     assert.equal(result.stdout, '');
   });
 
+  it('jobs lists the failed jobs and refuses to retry one that does not exist', async () => {
+    const env = { BULKCHANGE_DATA_DIR: dataDir(), LOG_LEVEL: 'warn' };
+    assert.equal((await runCli(['migrate'], env)).code, 0);
+    const listed = await runCli(['jobs', 'failed'], env);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.equal(listed.stdout, '');
+    const retried = await runCli(['jobs', 'retry', 'no-such-job'], env);
+    assert.equal(retried.code, 2);
+    assert.match(retried.stderr, /No failed job no-such-job/);
+  });
+
   it('migrate applies the schema to a fresh data dir, then says it is up to date', async () => {
     const env = { BULKCHANGE_DATA_DIR: dataDir(), LOG_LEVEL: 'warn' };
     const first = await runCli(['migrate'], env);

@@ -3,7 +3,10 @@ import type { CarrierAccount } from '../carrier.ts';
 import { CarrierError, type CarrierErrorKind } from '../carrier-error.ts';
 import type { AuditRecord, CarrierCall, CarrierHttpClient } from '../http.ts';
 import type { CarrierHttpOptions } from '../http-factory.ts';
+import { type Limiter, limiterRegistry } from '../limiter.ts';
 import { ThingSpaceSession } from './session.ts';
+
+const ACTIVATE_REQUESTS_PER_MINUTE = 100;
 
 export const thingSpaceCredentialsSchema = z.object({
   clientId: z.string().min(1),
@@ -150,8 +153,15 @@ export class ThingSpaceClient {
   #callbackRegistered = false;
   readonly settings: ThingSpaceSettings;
 
+  /** ThingSpace takes at most 100 activate requests a minute (carrier-apis §1.9), across all work. */
+  readonly #activations: Limiter;
+
   constructor(account: CarrierAccount, http: CarrierHttpClient) {
     this.#http = http;
+    this.#activations = limiterRegistry.getLimiter(`${account.id}:activate`, {
+      requestsPerSecond: ACTIVATE_REQUESTS_PER_MINUTE / 60,
+      maxConcurrent: Number.POSITIVE_INFINITY,
+    });
     this.settings = thingSpaceSettingsSchema.parse(account.settings);
     const credentials = thingSpaceCredentialsSchema.parse(account.credentials);
     this.#callbackPassword = credentials.callbackPassword;
@@ -218,19 +228,23 @@ export class ThingSpaceClient {
     signal?: AbortSignal,
   ): Promise<string> {
     const { devices, ...rest } = request;
-    const response = await this.#m2m(
-      {
-        action: 'activate',
-        method: 'POST',
-        path: this.#path('/devices/actions/activate'),
-        body: {
-          accountName: this.settings.accountName,
-          devices: devices.map((deviceIds) => ({ deviceIds })),
-          ...rest,
-        },
-        responseSchema: requestIdSchema,
-      },
-      audit,
+    const response = await this.#activations.schedule(
+      () =>
+        this.#m2m(
+          {
+            action: 'activate',
+            method: 'POST',
+            path: this.#path('/devices/actions/activate'),
+            body: {
+              accountName: this.settings.accountName,
+              devices: devices.map((deviceIds) => ({ deviceIds })),
+              ...rest,
+            },
+            responseSchema: requestIdSchema,
+          },
+          audit,
+          signal,
+        ),
       signal,
     );
     return response.requestId;
