@@ -187,6 +187,40 @@ for (const dialect of testDialects) {
       assert.ok(at[2] - at[0] >= 1_150, `three activate requests spaced 600 ms apart (${at[2] - at[0]} ms)`);
     });
 
+    it('confirms lines found already pending activation once they become active', async () => {
+      const lines = await fixture({ count: 2, state: 'pending activation' });
+      const id = await submit(lines.accountId, lines.iccids, { targetStatus: 'active' });
+      // The carrier completes the earlier activation.
+      await fetch(
+        `${lines.simulatorUrl}/_sim/devices`,
+        json(lines.iccids.map((iccid) => ({ iccid, state: 'active' }))),
+      );
+      assert.equal((await waitForFinish(test, id, 30_000)).status, 'completed');
+      assert.equal(
+        (await lines.calls('activate')).length,
+        0,
+        'nothing sent: the activation was already under way',
+      );
+    });
+
+    it('confirms rows already with the carrier when writes are disabled meanwhile, and fails the rest', async () => {
+      const lines = await fixture({
+        count: 2,
+        state: 'active',
+        simulator: { faults: { callbacks: false } },
+        limits: { checkIntervalMs: 1_000 },
+      });
+      const id = await submit(lines.accountId, lines.iccids, { targetStatus: 'suspended' });
+      await waitForFinish(test, id, 1).catch(() => undefined);
+      for (let tries = 0; tries < 100 && (await lines.calls('suspend')).length === 0; tries++)
+        await new Promise((r) => setTimeout(r, 20));
+      await test.api('PATCH', `/api/v1/carrier-accounts/${lines.accountId}`, {
+        body: { writeEnabled: false },
+      });
+      const done = await waitForFinish(test, id, 30_000);
+      assert.equal(done.status, 'completed', 'the suspensions already sent were confirmed');
+    });
+
     it('falls back to polling when callbacks do not come', async () => {
       const lines = await fixture({
         count: 5,
@@ -341,6 +375,32 @@ for (const dialect of testDialects) {
       );
       assert.equal(bad.status, 422);
       assert.equal(bad.body.error.details[0].field, 'newIccid');
+      const taken = await fixture({ count: 1, state: 'active' });
+      const inUse = await test.api<{ error: { details: Array<{ code: string }> } }>(
+        'POST',
+        '/api/v1/bulk-changes',
+        {
+          body: {
+            carrierAccountId: lines.accountId,
+            changeType: 'identifier_change',
+            changes: [{ iccid: newIccid, newIccid: taken.iccids[0] }],
+          },
+        },
+      );
+      assert.equal(inUse.status, 201, 'another account’s ICCID is no conflict here');
+      const own = await test.api<{ error: { details: Array<{ code: string }> } }>(
+        'POST',
+        '/api/v1/bulk-changes',
+        {
+          body: {
+            carrierAccountId: taken.accountId,
+            changeType: 'identifier_change',
+            changes: [{ iccid: taken.iccids[0], newIccid: taken.iccids[0] }],
+          },
+        },
+      );
+      assert.equal(own.status, 422);
+      assert.equal(own.body.error.details[0].code, 'ICCID_IN_USE');
     });
 
     it('ignores a repeated callback and refuses one with the wrong credentials', async () => {

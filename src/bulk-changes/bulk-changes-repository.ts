@@ -320,7 +320,10 @@ export function bulkChangesRepository(db: Executor, dialect: Dialect) {
       }
     },
 
-    /** Ends every row not yet sent (queued or waiting) with the same error: writes disabled, credentials refused. */
+    /**
+     * Ends every row not yet sent with the same error: writes disabled, credentials refused. Rows
+     * waiting on the carrier are left to be confirmed: their change may already have happened.
+     */
     async failOpenRows(bulkChangeId: string, error: RowError, at: number): Promise<number> {
       const result = await db
         .updateTable('device_changes')
@@ -333,7 +336,7 @@ export function bulkChangesRepository(db: Executor, dialect: Dialect) {
           updated_at: at,
         })
         .where('bulk_change_id', '=', bulkChangeId)
-        .where('status', 'in', ['queued', 'waiting'])
+        .where('status', '=', 'queued')
         .executeTakeFirst();
       return Number(result.numUpdatedRows);
     },

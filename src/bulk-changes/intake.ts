@@ -111,6 +111,11 @@ export async function validateRows(options: {
     [...devices.values()].map((d) => d.id),
   );
   const catalog = await ratePlanCatalog(options.db, options.account.id, options.changeType);
+  const swappedTo = await iccidsInUse(
+    options.db,
+    options.account.id,
+    prepared.map((p) => p.request),
+  );
 
   const valid: ValidRow[] = [];
   for (const item of prepared) {
@@ -125,6 +130,7 @@ export async function validateRows(options: {
     }
     const problem =
       deviceProblem(device, busy.get(device.id)) ??
+      swappedTo(item.request as Record<string, unknown>) ??
       catalog?.(item.request as Record<string, unknown>) ??
       flow.checkRow?.(item.request, toDeviceRecord(device), options.account.settings);
     if (problem) {
@@ -199,6 +205,28 @@ function deviceProblem(device: DeviceRow, busyIn: string | undefined) {
     };
   }
   return undefined;
+}
+
+/** A SIM swap's new ICCID must not belong to another line of the account already. */
+async function iccidsInUse(db: Executor, carrierAccountId: string, requests: unknown[]) {
+  const wanted = (request: unknown) => {
+    const raw = (request as { newIccid?: unknown }).newIccid;
+    return typeof raw === 'string' ? (checkIccid(raw).value ?? raw) : undefined;
+  };
+  const iccids = requests.map(wanted).filter((iccid): iccid is string => iccid !== undefined);
+  const taken = iccids.length
+    ? await devicesRepository(db).findByIdentifiers(carrierAccountId, 'iccid', iccids)
+    : new Map();
+  return (request: Record<string, unknown>) => {
+    const iccid = wanted(request);
+    return iccid && taken.has(iccid)
+      ? {
+          field: 'newIccid',
+          code: 'ICCID_IN_USE',
+          message: `ICCID ${iccid} already belongs to another line of this account`,
+        }
+      : undefined;
+  };
 }
 
 /** Rate plans are checked against the account's catalog, when it has one. */

@@ -83,14 +83,25 @@ export class Engine {
     const client = this.#deps.registry.clientFor(account, version);
 
     if (await this.#reconcileStale(bulk, account, flow, client, signal)) return;
-    if (flow.writesToCarrier && !account.writeEnabled) {
+    const writable = !flow.writesToCarrier || account.writeEnabled;
+    if (!writable) {
       await this.#failOpenRows(bulk, {
         code: rowErrorCodes.writeDisabled,
         message: `Writes are disabled on carrier account "${account.name}"; enable them to send changes`,
       });
-      return;
     }
-    if (await this.#runDueChunk(bulk, account, flow, client, signal)) return;
+    // Rows already with the carrier are still confirmed (reads only) when writes are disabled.
+    if (
+      await this.#runDueChunk(
+        bulk,
+        account,
+        flow,
+        client,
+        signal,
+        writable ? ['waiting', 'queued'] : ['waiting'],
+      )
+    )
+      return;
     await this.#settle(bulk);
   }
 
@@ -129,9 +140,10 @@ export class Engine {
     flow: Flow<unknown, unknown>,
     client: unknown,
     signal: AbortSignal,
+    statuses: Array<'waiting' | 'queued'>,
   ): Promise<boolean> {
     const repository = bulkChangesRepository(this.#deps.db, this.#deps.dialect);
-    for (const status of ['waiting', 'queued'] as const) {
+    for (const status of statuses) {
       const now = Date.now();
       const name = await repository.firstDueStep(bulk.id, status, now, Object.keys(flow.steps));
       if (!name) continue;
@@ -307,7 +319,7 @@ export class Engine {
         if (outcome.kind === 'failed' && outcome.error.code === rowErrorCodes.authFailed)
           authFailure = outcome.error;
       }
-      if (authFailure) await this.#failAccountRows(tx, bulk, authFailure, now);
+      if (authFailure) await this.#failRows(tx, bulk, authFailure, now, 'auth');
     });
   }
 
@@ -318,14 +330,17 @@ export class Engine {
       .catch((error) => this.#deps.logger.error({ err: error, entries }, 'could not write audit entries'));
   }
 
-  /** Credentials refused: the rest of the bulk change would be refused too, so it fails now. */
-  async #failAccountRows(tx: Tx, bulk: BulkChangeRow, error: RowError, now: number): Promise<void> {
+  /**
+   * Fails the rows not yet sent, with an audit entry saying why: credentials refused (the rest would be
+   * refused too), writes disabled, or a change type the carrier no longer supports.
+   */
+  async #failRows(tx: Tx, bulk: BulkChangeRow, error: RowError, now: number, outcome: string): Promise<void> {
     const failed = await bulkChangesRepository(tx, this.#deps.dialect).failOpenRows(bulk.id, error, now);
     if (failed > 0) {
       await auditRepository(tx).append([
         auditEntryForEvent(
           this.#scope(bulk),
-          { action: 'fail_rows', outcome: 'auth', detail: { failed, error } },
+          { action: 'fail_rows', outcome, detail: { failed, error } },
           now,
         ),
       ]);
@@ -333,17 +348,7 @@ export class Engine {
   }
 
   async #failOpenRows(bulk: BulkChangeRow, error: RowError): Promise<void> {
-    const now = Date.now();
-    await inTransaction(this.#deps.db, async (tx) => {
-      const failed = await bulkChangesRepository(tx, this.#deps.dialect).failOpenRows(bulk.id, error, now);
-      await auditRepository(tx).append([
-        auditEntryForEvent(
-          this.#scope(bulk),
-          { action: 'fail_rows', outcome: 'rejected', detail: { failed, error } },
-          now,
-        ),
-      ]);
-    });
+    await inTransaction(this.#deps.db, (tx) => this.#failRows(tx, bulk, error, Date.now(), 'rejected'));
     await this.#settle(bulk);
   }
 

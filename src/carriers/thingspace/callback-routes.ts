@@ -103,7 +103,13 @@ export const thingSpaceCallbackRoutes: FastifyPluginAsyncZod<{
             },
             {
               action: 'callback',
-              outcome: saved.duplicate ? 'duplicate' : matched.length ? 'success' : 'stored',
+              outcome: !iccid
+                ? 'unmatched'
+                : saved.duplicate
+                  ? 'duplicate'
+                  : matched.length
+                    ? 'success'
+                    : 'stored',
               detail: redactBody(request.body),
             },
             now,

@@ -30,7 +30,12 @@ export const thingSpaceSettingsSchema = z
     callbackUrl: z.url().optional(),
     callbackUsername: z.string().min(1).optional(),
   })
-  .loose();
+  .loose()
+  .refine((settings) => !settings.callbackUrl || settings.callbackUsername, {
+    message:
+      'callbackUrl needs callbackUsername (and credentials.callbackPassword): callbacks are authenticated',
+    path: ['callbackUsername'],
+  });
 export type ThingSpaceSettings = z.infer<typeof thingSpaceSettingsSchema>;
 
 export const thingSpaceErrorSchema = z
@@ -292,6 +297,8 @@ export class ThingSpaceClient {
           servicePlan,
         },
         responseSchema: requestIdSchema,
+        // Not repeated in process after an unclear failure: the engine checks the line first.
+        idempotent: false,
       },
       audit,
       signal,
@@ -312,6 +319,7 @@ export class ThingSpaceClient {
         path: this.#path('/devices/actions/deviceidentifier'),
         body: { accountName: this.settings.accountName, deviceIds: from, deviceIdsTo: to },
         responseSchema: requestIdSchema,
+        idempotent: false,
       },
       audit,
       signal,

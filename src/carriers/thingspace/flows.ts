@@ -87,14 +87,37 @@ async function sendInBatches<T>(
 }
 
 /** After a crash: follow the saved request, or read the line to learn whether the action went out. */
-function reconcileAsync<T>(action: AsyncAction, sent: (state: string) => boolean) {
-  return (rows: WorkRow<T>[], context: Context) =>
+/**
+ * After a crash: follow the saved request; else watch the line, since an accepted request may not have
+ * been applied yet. A line that never moves is sent again after a grace (see the confirm step).
+ */
+function reconcileAsync(action: AsyncAction) {
+  return (rows: WorkRow<Request>[], context: Context) =>
     forEachRow(rows, context.account.limits.maxConcurrent, async (row): Promise<RowOutcome> => {
       if (row.carrierRequestId) return waitAgain(context, { result: { action } });
-      const line = await context.client.getDevice(row.iccid!, context.auditFor(row), context.signal);
-      return line && sent(line.state) ? waitAgain(context, { result: { action } }) : { kind: 'resend' };
+      if (await isApplied(row, action, context))
+        return confirmed({ ...row, result: { ...row.result, action } }, context);
+      return waitAgain(context, { result: { action, unsentSince: Date.now() } });
     });
 }
+
+/** Whether the carrier shows the action done: the line's state or plan, or the swapped identifier. */
+async function isApplied(row: WorkRow<Request>, action: AsyncAction, context: Context): Promise<boolean> {
+  const read = (iccid: string) => context.client.getDevice(iccid, context.auditFor(row), context.signal);
+  if (action === 'change_identifier') {
+    const newIccid = row.request.newIccid && checkIccid(row.request.newIccid).value;
+    if (newIccid) return (await read(newIccid)) !== undefined;
+    return (await read(row.iccid!))?.imei === row.request.newImei;
+  }
+  const line = await read(row.iccid!);
+  if (!line) return false;
+  return action === 'change_plan'
+    ? line.servicePlan === row.request.carrierRatePlan
+    : line.state === finalStateOf[action];
+}
+
+/** The action a waiting row follows; a line found already pending activation follows that activation. */
+const actionOf = (row: WorkRow<Request>) => (row.result?.action as AsyncAction | undefined) ?? 'activate';
 
 /** What a confirmed action did to the line, read back from the carrier where it assigned something. */
 async function confirmed(
@@ -102,13 +125,14 @@ async function confirmed(
   context: Context,
   reported?: { msisdn: string | null; ipAddress: string | null },
 ) {
-  const action = row.result?.action as AsyncAction;
+  const action = actionOf(row);
   if (action === 'change_plan') {
     const plan = row.request.carrierRatePlan!;
     return succeeded({ carrierRatePlan: plan }, { carrierRatePlan: plan });
   }
   if (action === 'change_identifier') {
-    const { newIccid, newImei } = row.request;
+    const newIccid = row.request.newIccid && checkIccid(row.request.newIccid).value;
+    const { newImei } = row.request;
     return succeeded(
       { ...(newIccid ? { iccid: newIccid } : {}), ...(newImei ? { imei: newImei } : {}) },
       { ...(newIccid ? { newIccid } : {}), ...(newImei ? { newImei } : {}) },
@@ -116,7 +140,9 @@ async function confirmed(
   }
   const final = finalStateOf[action];
   if (final !== 'active') {
-    return succeeded({ status: normaliseThingSpaceState(final), carrierStatus: final });
+    // Only active and suspended lines have a number and an address (carrier-apis §1.6).
+    const released = final === 'deactive' ? { msisdn: null, ipAddress: null } : {};
+    return succeeded({ status: normaliseThingSpaceState(final), carrierStatus: final, ...released });
   }
   const line =
     reported?.msisdn && reported.ipAddress
@@ -126,6 +152,7 @@ async function confirmed(
     {
       status: 'active',
       carrierStatus: 'active',
+      ...(action === 'activate' ? { carrierRatePlan: planOf(row, context) } : {}),
       msisdn: line?.msisdn ?? null,
       ipAddress: line?.ipAddress ?? null,
     },
@@ -204,10 +231,18 @@ const confirmStep = {
         }
         return confirmed(row, context);
       }
-      const action = row.result?.action as AsyncAction;
-      const line = await context.client.getDevice(row.iccid!, context.auditFor(row), context.signal);
-      const expected = action in finalStateOf ? finalStateOf[action as keyof typeof finalStateOf] : undefined;
-      return line && line.state === expected ? confirmed(row, context) : waitAgain(context);
+      const action = actionOf(row);
+      if (await isApplied(row, action, context)) return confirmed(row, context);
+      // Reconciled without a request id and the line has not moved: the request most likely never
+      // left, but the carrier may apply accepted requests late. Send again only after a grace.
+      const unsentSince = row.result?.unsentSince;
+      if (
+        typeof unsentSince === 'number' &&
+        Date.now() - unsentSince > 2 * context.account.limits.checkIntervalMs
+      ) {
+        return { kind: 'next', step: action };
+      }
+      return waitAgain(context);
     });
   },
 };
@@ -345,7 +380,7 @@ export const thingSpaceStatusUpdate: Flow<ThingSpaceClient, Request> = {
             : outcome,
         );
       },
-      reconcile: reconcileAsync('activate', (state) => state === 'pending activation' || state === 'active'),
+      reconcile: reconcileAsync('activate'),
     },
     restore: {
       chunkSize: (limits) => limits.batchSize,
@@ -355,7 +390,7 @@ export const thingSpaceStatusUpdate: Flow<ThingSpaceClient, Request> = {
           send: (batch) =>
             context.client.act('restore', batch.map(deviceIdsOf), {}, context.auditFor(null), context.signal),
         }),
-      reconcile: reconcileAsync('restore', (state) => state === 'active'),
+      reconcile: reconcileAsync('restore'),
     },
     suspend: {
       chunkSize: (limits) => limits.batchSize,
@@ -365,7 +400,7 @@ export const thingSpaceStatusUpdate: Flow<ThingSpaceClient, Request> = {
           send: (batch) =>
             context.client.act('suspend', batch.map(deviceIdsOf), {}, context.auditFor(null), context.signal),
         }),
-      reconcile: reconcileAsync('suspend', (state) => state === 'suspend'),
+      reconcile: reconcileAsync('suspend'),
     },
     deactivate: {
       chunkSize: (limits) => limits.batchSize,
@@ -382,7 +417,7 @@ export const thingSpaceStatusUpdate: Flow<ThingSpaceClient, Request> = {
               context.signal,
             ),
         }),
-      reconcile: reconcileAsync('deactivate', (state) => state === 'deactive'),
+      reconcile: reconcileAsync('deactivate'),
     },
     confirm: confirmStep,
   },
@@ -419,14 +454,7 @@ export const thingSpaceRatePlanChange: Flow<ThingSpaceClient, Request> = {
               context.signal,
             ),
         }),
-      reconcile: (rows, context) =>
-        forEachRow(rows, context.account.limits.maxConcurrent, async (row): Promise<RowOutcome> => {
-          if (row.carrierRequestId) return waitAgain(context, { result: { action: 'change_plan' } });
-          const line = await context.client.getDevice(row.iccid!, context.auditFor(row), context.signal);
-          return line && line.servicePlan === row.request.carrierRatePlan
-            ? succeeded({ carrierRatePlan: line.servicePlan }, { carrierRatePlan: line.servicePlan })
-            : { kind: 'resend' };
-        }),
+      reconcile: reconcileAsync('change_plan'),
     },
     confirm: confirmStep,
   },
@@ -473,14 +501,7 @@ export const thingSpaceIdentifierChange: Flow<ThingSpaceClient, Request> = {
           await context.recordRequest([row], requestId);
           return waitAgain(context, { carrierRequestId: requestId, result: { action: 'change_identifier' } });
         }),
-      reconcile: (rows, context) =>
-        forEachRow(rows, context.account.limits.maxConcurrent, async (row): Promise<RowOutcome> => {
-          if (row.carrierRequestId) return waitAgain(context, { result: { action: 'change_identifier' } });
-          const old = await context.client.getDevice(row.iccid!, context.auditFor(row), context.signal);
-          return old
-            ? { kind: 'resend' }
-            : confirmed({ ...row, result: { action: 'change_identifier' } }, context);
-        }),
+      reconcile: reconcileAsync('change_identifier'),
     },
     confirm: confirmStep,
   },
