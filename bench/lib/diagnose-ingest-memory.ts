@@ -1,0 +1,150 @@
+/**
+ * Where the ingest's memory goes: runs the intake's own stages in this process, on the same 1,000,000-row
+ * CSV and inventory, and reports the live heap (after a full GC) each stage keeps.
+ *
+ * `node --expose-gc bench/lib/diagnose-ingest-memory.ts [rows]` writes bench/results/profiles/ingest-memory.txt
+ * (a diagnostic for docs/performance.md, not part of `npm run bench`). Stages: the parsed CSV rows (csv-input.ts), the validated rows
+ * (intake.ts validateRows), the `device_changes` records built for the insert (as the service does),
+ * and the request hash input (JSON.stringify of every row).
+ */
+import { createReadStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureTenant } from '../../src/accounts/api-keys.ts';
+import type { CarrierAccountView } from '../../src/accounts/carrier-accounts.ts';
+import { readCsvRows } from '../../src/bulk-changes/csv-input.ts';
+import { validateRows } from '../../src/bulk-changes/intake.ts';
+import type { CarrierAdapter, Flow } from '../../src/carriers/carrier.ts';
+import { createCarrierHttpClient } from '../../src/carriers/http-factory.ts';
+import { jasperAdapter } from '../../src/carriers/jasper/adapter.ts';
+import { openSqliteFile } from '../../src/db/database.ts';
+import { migrateToLatest } from '../../src/db/migrator.ts';
+import { devicesRepository, newDevice } from '../../src/devices/devices-repository.ts';
+import { newId } from '../../src/shared/ids.ts';
+import { benchIccids, writeStatusCsv } from './stack.ts';
+
+const rows = Number(process.argv[2]) || 1_000_000;
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) throw new Error('run with node --expose-gc');
+const dir = mkdtempSync(path.join(tmpdir(), 'bulkchange-bench-memory-'));
+const stages: Array<{ stage: string; heapUsedMb: number; deltaMb: number; rssMb: number }> = [];
+let previous = 0;
+const measure = (stage: string) => {
+  gc();
+  gc();
+  const memory = process.memoryUsage();
+  const heapUsedMb = Math.round(memory.heapUsed / 2 ** 20);
+  stages.push({ stage, heapUsedMb, deltaMb: heapUsedMb - previous, rssMb: Math.round(memory.rss / 2 ** 20) });
+  previous = heapUsedMb;
+  process.stderr.write(`${stage}: heap ${heapUsedMb} MB\n`);
+};
+
+try {
+  const handle = openSqliteFile(path.join(dir, 'bulkchange.db'));
+  await migrateToLatest(handle.db, handle.dialect);
+  const tenantId = await ensureTenant(handle.db, 'acme');
+  const now = Date.now();
+  const accountId = newId(now);
+  await handle.db
+    .insertInto('carrier_accounts')
+    .values({
+      id: accountId,
+      tenant_id: tenantId,
+      name: 'bench',
+      carrier: 'jasper',
+      base_url: 'http://127.0.0.1:1',
+      credentials_encrypted: 'x',
+      write_enabled: 1,
+      settings: '{}',
+      created_at: now,
+      updated_at: now,
+    } as never)
+    .execute();
+  let iccids: string[] | undefined = benchIccids(rows, '8901777');
+  await handle.db.transaction().execute((tx) =>
+    devicesRepository(tx).insertMany(
+      iccids!.map((iccid) =>
+        newDevice({
+          id: newId(now),
+          tenant_id: tenantId,
+          carrier_account_id: accountId,
+          iccid,
+          status: 'activation_ready',
+          carrier_status: 'ACTIVATION_READY',
+          carrier_rate_plan: 'IoT Basic 1MB',
+          communication_plan: 'CP_Basic_ON',
+        }),
+      ),
+      now,
+    ),
+  );
+  const csv = path.join(dir, 'status-update.csv');
+  await writeStatusCsv(csv, iccids, 'active');
+  iccids = undefined;
+  measure('start (inventory in the database, nothing parsed)');
+
+  const parsed = await readCsvRows(createReadStream(csv), 'status_update');
+  measure(`parsed CSV rows (readCsvRows): ${parsed.rows.length} InputRow objects`);
+
+  const adapter = jasperAdapter(createCarrierHttpClient) as unknown as CarrierAdapter;
+  const flow = adapter.flows.status_update as Flow<unknown, unknown>;
+  const account = {
+    id: accountId,
+    name: 'bench',
+    carrier: 'jasper',
+    settings: {},
+  } as unknown as CarrierAccountView;
+  const checked = await validateRows({
+    db: handle.db,
+    dialect: 'sqlite',
+    account,
+    adapter,
+    flow,
+    changeType: 'status_update',
+    rows: parsed.rows,
+    defaults: {},
+  });
+  measure(`validated rows (validateRows): ${checked.valid.length} ValidRow objects, each with its DeviceRow`);
+
+  const records = checked.valid.map((row) => ({
+    id: newId(now),
+    tenant_id: tenantId,
+    bulk_change_id: accountId,
+    row_number: row.row,
+    device_id: row.device.id,
+    ...row.identifiers,
+    request: JSON.stringify(row.request),
+    status: 'queued',
+    step: 'update_status',
+    attempts: 0,
+    updated_at: now,
+  }));
+  measure(`device_changes records built for the insert: ${records.length}`);
+
+  const hashInput = JSON.stringify(parsed.rows);
+  measure(
+    `request hash input (JSON.stringify of the rows): ${Math.round(hashInput.length / 2 ** 20)} MB string`,
+  );
+
+  const text = [
+    `# ingest: live heap kept by each intake stage (node --expose-gc bench/lib/diagnose-ingest-memory.ts ${rows}), ${new Date().toISOString()}`,
+    '',
+    ...stages.map(
+      (s) =>
+        `  heap ${String(s.heapUsedMb).padStart(5)} MB  (+${String(s.deltaMb).padStart(5)} MB)  rss ${String(s.rssMb).padStart(5)} MB  ${s.stage}`,
+    ),
+  ].join('\n');
+  const out = path.resolve(
+    path.dirname(fileURLToPath(import.meta.url)),
+    '../results/profiles/ingest-memory.txt',
+  );
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, `${text}\n`);
+  process.stdout.write(`${text}\n`);
+  // Keep everything alive until measured.
+  if (records.length + hashInput.length + checked.valid.length < 0) process.stdout.write('');
+  await handle.close();
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

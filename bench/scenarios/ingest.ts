@@ -1,0 +1,169 @@
+/**
+ * 1. ingest: a 1,000,000-row status-update CSV posted to the API → time until `201`, rows/s and the
+ * server's peak RSS. Bound: the same rows inserted by a bare `node:sqlite` loop (bench/lib/bare-insert.ts),
+ * in a fresh process of the same run.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { runBenchChild } from '../lib/children.ts';
+import { codeRef } from '../lib/code-ref.ts';
+import { ProcessSampler } from '../lib/proc.ts';
+import {
+  atLeast,
+  below,
+  type Figure,
+  info,
+  log,
+  ratioOf,
+  round,
+  type ScenarioResult,
+} from '../lib/report.ts';
+import type { ScenarioContext } from '../lib/run-scenario.ts';
+import { benchScale, scaled, secondsFromEnv } from '../lib/scale.ts';
+import { createSeededAccount, onCleanup, postCsv, startBenchStack, writeStatusCsv } from '../lib/stack.ts';
+
+const RSS_LIMIT_MB = 400;
+
+export async function run(context: ScenarioContext): Promise<ScenarioResult> {
+  const started = performance.now();
+  const rows = scaled(1_000_000);
+  const capMs = secondsFromEnv('BENCH_INGEST_CAP_S', 300) * 1000;
+  const work = mkdtempSync(path.join(tmpdir(), 'bulkchange-bench-ingest-'));
+  onCleanup(async () => rmSync(work, { recursive: true, force: true }));
+  const notes: string[] = [];
+
+  log(`ingest: bare node:sqlite insert of ${rows} rows (fresh process)`);
+  const bare = await runBenchChild<{ rows: number; elapsedMs: number; rowsPerSecond: number; cpuMs: number }>(
+    'bare-insert.ts',
+    [work, String(rows)],
+    180_000,
+  );
+  rmSync(path.join(work, 'bare.db'), { force: true });
+  log(`ingest: bare insert ${bare.result.rowsPerSecond} rows/s`);
+
+  const stack = await startBenchStack({ dialect: 'sqlite', profileDir: context.profileDir });
+  const { accountId, iccids, seedMs } = await createSeededAccount(stack, {
+    limits: {},
+    count: rows,
+    prefix: '8901777',
+    simulatorLines: 0,
+  });
+  log(`ingest: ${rows} inventory lines inserted in ${seedMs} ms`);
+  await stack.startServer();
+  const csv = path.join(work, 'status-update.csv');
+  const csvBytes = await writeStatusCsv(csv, iccids, 'active');
+
+  const pid = stack.server!.process.pid!;
+  const sampler = new ProcessSampler(pid, 100);
+  const rssBeforeMb = sampler.samples.at(-1)?.rssMb ?? null;
+  log(`ingest: POST ${rows}-row CSV (${(csvBytes / 1e6).toFixed(1)} MB), cap ${capMs / 1000} s`);
+  // Scheduled a day ahead: the intake does the same work, and the engine stays off the 1,000,000 rows
+  // afterwards (this scenario measures the intake only).
+  const scheduledFor = new Date(Date.now() + 86_400_000).toISOString();
+  let post: Awaited<ReturnType<typeof postCsv>> | undefined;
+  let failure: string | undefined;
+  try {
+    post = await postCsv(
+      stack,
+      csv,
+      { carrierAccountId: accountId, changeType: 'status_update', scheduledFor },
+      capMs,
+    );
+  } catch (error) {
+    failure = (error as Error).message;
+  }
+  const serverCpuMs = sampler.cpuMsSinceStart();
+  const memory = sampler.stop();
+  const elapsedMs = post?.elapsedMs ?? performance.now() - started;
+  const created = post?.status === 201;
+  const total = created ? Number((post!.body.counts as Record<string, number>)?.total) : 0;
+  if (!created) {
+    notes.push(
+      failure
+        ? `no answer within the cap (${capMs / 1000} s): ${failure}`
+        : `answered ${post?.status}: ${JSON.stringify(post?.body).slice(0, 300)}`,
+    );
+  } else if (total !== rows) {
+    notes.push(`the bulk change holds ${total} rows, not ${rows}`);
+  }
+  log(
+    `ingest: ${post?.status ?? 'no answer'} after ${Math.round(elapsedMs)} ms, peak RSS ${memory.hwmMb} MB`,
+  );
+
+  const rowsPerSecond = created ? round((rows / elapsedMs) * 1000, 0) : null;
+  const coresBusy = round(serverCpuMs / elapsedMs, 2);
+  const rateLimitedBy =
+    `the server's one thread is busy for the whole request (${coresBusy} cores): the file is parsed into memory ` +
+    `(${codeRef('src/bulk-changes/csv-input.ts', 'rows.push(')}), every row is validated against the inventory ` +
+    `(${codeRef('src/bulk-changes/intake.ts', 'export async function validateRows')}), then ${rows.toLocaleString('en-US')} rows are inserted as ` +
+    `500-row multi-VALUES statements built by Kysely, each row with a fresh random id ` +
+    `(${codeRef('src/bulk-changes/bulk-changes-repository.ts', 'async insertDeviceChanges')}); ` +
+    'breakdown in bench/results/profiles/ingest-server.txt';
+  const rssLimitedBy =
+    `the intake keeps the whole file in memory until the insert ends: the parsed rows ` +
+    `(${codeRef('src/bulk-changes/csv-input.ts', 'rows.push(')}), every validated row with its full inventory record ` +
+    `(${codeRef('src/bulk-changes/intake.ts', 'valid.push(')}; the lookup selects every column, ` +
+    `${codeRef('src/devices/devices-repository.ts', 'async findByIdentifiers')}), the device_changes records ` +
+    `(${codeRef('src/bulk-changes/bulk-changes-service.ts', 'await repository.insertDeviceChanges(')}) and the request hash input ` +
+    `(${codeRef('src/bulk-changes/bulk-changes-service.ts', 'function hashRequest')}); ` +
+    'sizes per stage in bench/results/profiles/ingest-memory.txt';
+  const figures: Figure[] = [
+    info({ name: 'time to 201', value: created ? round(elapsedMs / 1000, 1) : null, unit: 's' }),
+    atLeast(
+      {
+        name: 'ingest rate',
+        value: rowsPerSecond,
+        unit: 'rows/s',
+        bound: { name: 'bare node:sqlite insert', value: bare.result.rowsPerSecond, unit: 'rows/s' },
+        ratio: ratioOf(rowsPerSecond, bare.result.rowsPerSecond),
+      },
+      0.5,
+      'ratio ≥ 0.50',
+    ),
+    below(
+      { name: 'peak server RSS', value: round(memory.hwmMb, 0), unit: 'MB' },
+      RSS_LIMIT_MB,
+      `< ${RSS_LIMIT_MB} MB`,
+    ),
+    info({
+      name: 'server CPU per row',
+      value: created ? round(serverCpuMs / rows, 3) : null,
+      unit: 'ms',
+    }),
+  ];
+  const [, rate, rss] = figures;
+  if (rate.verdict !== 'met') rate.limitedBy = created ? rateLimitedBy : notes[0];
+  if (rss.verdict !== 'met') rss.limitedBy = rssLimitedBy;
+  return {
+    scenario: 'ingest',
+    title: `${rows.toLocaleString('en-US')}-row status-update CSV → 201`,
+    status: created ? 'completed' : 'capped',
+    ranAt: new Date().toISOString(),
+    durationMs: Math.round(performance.now() - started),
+    figures,
+    details: {
+      rows,
+      scale: benchScale,
+      csvBytes,
+      inventorySeedMs: seedMs,
+      httpStatus: post?.status ?? null,
+      elapsedMs: Math.round(elapsedMs),
+      serverCpuMs: Math.round(serverCpuMs),
+      serverCoresBusy: coresBusy,
+      serverRssBeforeMb: rssBeforeMb === null ? null : round(rssBeforeMb, 0),
+      serverPeakRssMb: round(memory.hwmMb, 0),
+      rssTimelineMb: thin(sampler.samples),
+      bareInsert: bare.result,
+    },
+    notes,
+  };
+}
+
+/** About 40 points of the RSS timeline, enough to see its shape. */
+function thin(samples: Array<{ atMs: number; rssMb: number }>) {
+  const step = Math.max(1, Math.floor(samples.length / 40));
+  return samples
+    .filter((_, index) => index % step === 0)
+    .map((sample) => ({ atS: round(sample.atMs / 1000, 1), rssMb: round(sample.rssMb, 0) }));
+}
