@@ -65,6 +65,7 @@ const profileRoot = values.profile
   : undefined;
 
 const runStarted = performance.now();
+const loadAtStart = os.loadavg().map((value) => Math.round(value * 100) / 100);
 const work = mkdtempSync(path.join(os.tmpdir(), 'bulkchange-bench-run-'));
 const results: ScenarioResult[] = [];
 for (const name of selected) {
@@ -185,7 +186,7 @@ function machineInfo() {
     memoryGb: Math.round(os.totalmem() / 2 ** 30),
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     node: process.version,
-    loadAverageAtStart: os.loadavg().map((value) => Math.round(value * 100) / 100),
+    loadAverageAtStart: loadAtStart,
     sqlite: sqliteVersion(),
     postgres: process.env.DATABASE_URL ? 'see scenarios.postgres.details.serverVersion' : null,
   };

@@ -102,14 +102,20 @@ export function engineFigures(
     info({ name: 'rows/s after 201', value: engine.processingRowsPerSecond, unit: 'rows/s' }),
   ];
   const [vsCeiling, vsBaseline] = figures;
-  const serverBound =
-    `the server's one thread is the bottleneck (${engine.serverCoresBusy} cores busy, ${engine.serverCpuMsPerRow} ms CPU per row; ` +
-    `the simulator saw at most ${engine.simulator.maxObservedConcurrency} request(s) in flight although ${engine.concurrency} were allowed): ` +
+  const busy = (engine.serverCoresBusy ?? 0) >= 0.7;
+  const perRow =
     `per row one audit INSERT committed on its own (${codeRef('src/engine/engine.ts', '#appendAudit(entries')}), ` +
     `two UPDATEs in the chunk's commit (${codeRef('src/bulk-changes/bulk-changes-repository.ts', 'async transition(')}, ` +
-    `${codeRef('src/devices/devices-repository.ts', 'async applyPatch(')}) and the HTTP client's per-call work ` +
-    `(${codeRef('src/carriers/http.ts', 'async #attempt')}: redaction, audit record, abort signals); ` +
-    `breakdown in bench/results/profiles/${engine.dialect === 'sqlite' ? 'engine' : 'postgres-engine'}-server.txt`;
+    `${codeRef('src/devices/devices-repository.ts', 'async applyPatch(')})`;
+  const serverBound =
+    (busy
+      ? `the server's one thread is the bottleneck (${engine.serverCoresBusy} cores busy, ${engine.serverCpuMsPerRow} ms CPU per row; ` +
+        `the simulator saw at most ${engine.simulator.maxObservedConcurrency} request(s) in flight although ${engine.concurrency} were allowed): ` +
+        `${perRow} and the HTTP client's per-call work (${codeRef('src/carriers/http.ts', 'async #attempt')}: redaction, audit record, abort signals)`
+      : `the server mostly waits for the database (${engine.serverCoresBusy} cores busy for ${engine.serverCpuMsPerRow} ms of CPU per row; ` +
+        `the simulator saw at most ${engine.simulator.maxObservedConcurrency} request(s) in flight although ${engine.concurrency} were allowed): ` +
+        `${perRow}, each statement a round trip, and the audit INSERT a transaction (a WAL flush) per row`) +
+    `; breakdown in bench/results/profiles/${engine.dialect === 'sqlite' ? 'engine' : 'postgres-engine'}-server.txt`;
   if (vsCeiling.verdict === 'missed') vsCeiling.limitedBy = serverBound;
   if (vsBaseline.verdict === 'missed') {
     const needed = baseline.rowsPerSecond * 20;
