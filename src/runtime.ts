@@ -3,8 +3,11 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { CarrierAccounts } from './accounts/carrier-accounts.ts';
 import { loadSecretBox } from './accounts/secret-box.ts';
+import { BillingConnections } from './billing/billing-connections.ts';
 import { BulkChanges } from './bulk-changes/bulk-changes-service.ts';
+import { AccountHealth, observedHttpFactory } from './carriers/account-health.ts';
 import { closeSharedAgent } from './carriers/http.ts';
+import { createCarrierHttpClient } from './carriers/http-factory.ts';
 import { CarrierRegistry } from './carriers/registry.ts';
 import type { Config } from './config.ts';
 import { type DatabaseHandle, openDatabase } from './db/database.ts';
@@ -45,12 +48,14 @@ export async function startService(options: {
   await migrateToLatest(database.db, database.dialect);
   logger.info({ database: database.location, dialect: database.dialect }, 'database ready');
 
-  const registry = new CarrierRegistry();
-  const accounts = new CarrierAccounts(
-    database.db,
-    loadSecretBox({ keyHex: config.BULKCHANGE_ENCRYPTION_KEY, dataDir: config.BULKCHANGE_DATA_DIR }),
-    registry,
-  );
+  const accountHealth = new AccountHealth();
+  const registry = new CarrierRegistry(observedHttpFactory(accountHealth));
+  const secrets = loadSecretBox({
+    keyHex: config.BULKCHANGE_ENCRYPTION_KEY,
+    dataDir: config.BULKCHANGE_DATA_DIR,
+  });
+  const accounts = new CarrierAccounts(database.db, secrets, registry);
+  const billing = new BillingConnections(database.db, secrets, createCarrierHttpClient);
   const notifier = new QueueNotifier();
   const enqueue = createEnqueue(notifier);
   const metrics = createMetrics();
@@ -69,12 +74,15 @@ export async function startService(options: {
     app = await buildApp({
       db: database.db,
       accounts,
+      billing,
       bulkChanges,
       metrics,
       logger,
       maxUploadBytes: config.MAX_UPLOAD_BYTES,
       dialect: database.dialect,
       enqueue,
+      registry,
+      accountHealth,
       requestInventorySync: async (carrierAccountId) => {
         await enqueue(database.db, inventorySyncJob(carrierAccountId));
       },
@@ -95,6 +103,7 @@ export async function startService(options: {
       enqueue,
       logger: logger.child({ component: 'engine' }),
       rowLeaseMs: config.JOB_LEASE_MS,
+      billing,
       onCarrierCall: (record) =>
         metrics.carrierCalls.observe(
           { system: record.system, action: record.action, outcome: record.outcome },

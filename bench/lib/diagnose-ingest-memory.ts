@@ -98,6 +98,7 @@ try {
   const checked = await validateRows({
     db: handle.db,
     dialect: 'sqlite',
+    tenantId,
     account,
     adapter,
     flow,

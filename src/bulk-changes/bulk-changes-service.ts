@@ -5,6 +5,7 @@ import { auditRepository } from '../audit/audit-repository.ts';
 import type { CarrierRegistry } from '../carriers/registry.ts';
 import { type Db, type Dialect, inTransaction } from '../db/database.ts';
 import { isUniqueViolation } from '../db/unique-violation.ts';
+import { devicesRepository } from '../devices/devices-repository.ts';
 import { advanceJob, type Enqueue } from '../engine/jobs.ts';
 import { conflict, type ErrorDetail, notFound, validationFailed } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
@@ -111,6 +112,7 @@ export class BulkChanges {
     const checked = await validateRows({
       db: this.#db,
       dialect: this.#dialect,
+      tenantId: principal.tenantId,
       account,
       adapter,
       flow,
@@ -251,13 +253,15 @@ export class BulkChanges {
       parent.carrier_account_id,
       parent.change_type,
     );
+    const keyField = flow.newLines?.keyField ?? adapter.keyField;
     const rows: InputRow[] = failed.map((change) => ({
       row: change.row_number,
-      fields: { ...JSON.parse(change.request), [adapter.keyField]: change[adapter.keyField] },
+      fields: { ...JSON.parse(change.request), [keyField]: change[keyField] },
     }));
     const checked = await validateRows({
       db: this.#db,
       dialect: this.#dialect,
+      tenantId: principal.tenantId,
       account,
       adapter,
       flow,
@@ -328,6 +332,10 @@ export class BulkChanges {
         total_count: options.rows.length,
         updated_at: now,
       });
+      await devicesRepository(tx).insertMany(
+        options.rows.filter((row) => row.isNewLine).map((row) => row.device),
+        now,
+      );
       await repository.insertDeviceChanges(
         options.rows.map((row) => ({
           id: newId(now),
@@ -374,14 +382,23 @@ export class BulkChanges {
       input.carrierAccountId,
       rows.map((row) => row.device.id),
     );
+    const added = await devicesRepository(this.#db).findByIdentifiers(
+      input.carrierAccountId,
+      'iccid',
+      rows.filter((row) => row.isNewLine).map((row) => row.device.iccid!),
+    );
     throw validationFailed(
-      rows
-        .filter((row) => busy.has(row.device.id))
-        .map((row) => ({
-          row: row.row,
-          code: 'LINE_IN_RUNNING_CHANGE',
-          message: `The line was just put in bulk change ${busy.get(row.device.id)}; wait for it or cancel it`,
-        })),
+      rows.flatMap((row) => {
+        if (busy.has(row.device.id)) {
+          const message = `The line was just put in bulk change ${busy.get(row.device.id)}; wait for it or cancel it`;
+          return [{ row: row.row, code: 'LINE_IN_RUNNING_CHANGE', message }];
+        }
+        if (row.isNewLine && added.has(row.device.iccid!)) {
+          const message = `SIM ${row.device.iccid} was just added by another bulk change; wait for it or cancel it`;
+          return [{ row: row.row, field: 'iccid', code: 'SIM_IN_USE', message }];
+        }
+        return [];
+      }),
       'Some lines were put in another bulk change while this one was checked; nothing was created',
     );
   }

@@ -1,10 +1,16 @@
 import { z } from 'zod';
 import type { CarrierAccountView } from '../accounts/carrier-accounts.ts';
 import { carrierAccountsRepository } from '../accounts/carrier-accounts-repository.ts';
-import type { CarrierAdapter, Flow } from '../carriers/carrier.ts';
+import type { CarrierAdapter, Flow, RowIssue } from '../carriers/carrier.ts';
 import type { Dialect, Executor } from '../db/database.ts';
-import { type DeviceRow, devicesRepository, toDeviceRecord } from '../devices/devices-repository.ts';
+import {
+  type DeviceRow,
+  devicesRepository,
+  newDevice,
+  toDeviceRecord,
+} from '../devices/devices-repository.ts';
 import type { ErrorDetail } from '../shared/errors.ts';
+import { newId } from '../shared/ids.ts';
 import { bulkChangesRepository } from './bulk-changes-repository.ts';
 import type { InputRow } from './csv-input.ts';
 import { checkIccid, cleanIdentifier } from './identifiers.ts';
@@ -13,6 +19,8 @@ import { isRowField } from './row-fields.ts';
 export interface ValidRow {
   row: number;
   device: DeviceRow;
+  /** A line intake adds to the inventory with the bulk change (new service). */
+  isNewLine?: boolean;
   /** The flow step the row starts at. */
   step: string;
   identifiers: { iccid: string | null; imei: string | null; msisdn: string | null; eid: string | null };
@@ -49,6 +57,7 @@ const notUsed = (field: string, changeType: string) =>
 export async function validateRows(options: {
   db: Executor;
   dialect: Dialect;
+  tenantId: string;
   account: CarrierAccountView;
   adapter: CarrierAdapter;
   flow: Flow<unknown, unknown>;
@@ -58,7 +67,7 @@ export async function validateRows(options: {
 }): Promise<IntakeResult> {
   const { adapter, flow, rows } = options;
   const issues: ErrorDetail[] = [];
-  const keyField = adapter.keyField;
+  const keyField = flow.newLines?.keyField ?? adapter.keyField;
   const report = (row: number, issue: Omit<ErrorDetail, 'row'>) => issues.push({ row, ...issue });
 
   const prepared: Array<{ row: number; key: string; fields: Record<string, unknown>; request: unknown }> = [];
@@ -92,7 +101,7 @@ export async function validateRows(options: {
       for (const issue of parsed.error.issues) {
         report(input.row, {
           field: issue.path.join('.') || undefined,
-          code: 'INVALID_FIELD',
+          code: issueCode(issue),
           message: issue.message,
         });
       }
@@ -119,7 +128,15 @@ export async function validateRows(options: {
 
   const valid: ValidRow[] = [];
   for (const item of prepared) {
-    const device = devices.get(item.key);
+    const found = devices.get(item.key);
+    const inService = flow.newLines && found && lineInService(found);
+    if (inService) {
+      report(item.row, inService);
+      continue;
+    }
+    const device =
+      found ??
+      (flow.newLines ? newLine(options.tenantId, options.account.id, item.key, item.request) : undefined);
     if (!device) {
       report(item.row, {
         field: keyField,
@@ -141,6 +158,7 @@ export async function validateRows(options: {
     valid.push({
       row: item.row,
       device,
+      ...(found ? {} : { isNewLine: true }),
       step: typeof flow.firstStep === 'string' ? flow.firstStep : flow.firstStep(item.request, record),
       identifiers: {
         iccid: device.iccid,
@@ -194,6 +212,36 @@ function checkKey(keyField: 'iccid' | 'msisdn' | 'eid', value: unknown) {
   return { value: cleanIdentifier(value) };
 }
 
+/** A SIM to activate must not be on a line in service already. */
+function lineInService(device: DeviceRow): RowIssue | undefined {
+  if (device.status === 'inventory' || device.status === 'deactivated') return undefined;
+  return {
+    field: 'iccid',
+    code: 'SIM_IN_USE',
+    message: `SIM ${device.iccid} is already on line ${device.msisdn ?? device.id} (${device.status})`,
+  };
+}
+
+/** The inventory line a new service starts as: a SIM in stock, with the device it goes in. */
+function newLine(tenantId: string, carrierAccountId: string, iccid: string, request: unknown): DeviceRow {
+  const imei = (request as { imei?: unknown }).imei;
+  const now = Date.now();
+  return {
+    ...newDevice({
+      id: newId(now),
+      tenant_id: tenantId,
+      carrier_account_id: carrierAccountId,
+      status: 'inventory',
+      carrier_status: 'NEW',
+      iccid,
+      imei: typeof imei === 'string' ? imei : null,
+    }),
+    archived: 0,
+    created_at: now,
+    updated_at: now,
+  };
+}
+
 function deviceProblem(device: DeviceRow, busyIn: string | undefined) {
   if (device.archived) {
     return { code: 'DEVICE_ARCHIVED', message: 'The line is archived; restore it before changing it' };
@@ -229,19 +277,26 @@ async function iccidsInUse(db: Executor, carrierAccountId: string, requests: unk
   };
 }
 
+/** The field naming a carrier rate plan, per change type. */
+const catalogField: Record<string, string> = {
+  carrier_rate_plan_change: 'carrierRatePlan',
+  activate_new_service: 'ratePlan',
+};
+
 /** Rate plans are checked against the account's catalog, when it has one. */
 async function ratePlanCatalog(db: Executor, carrierAccountId: string, changeType: string) {
-  if (changeType !== 'carrier_rate_plan_change') return undefined;
+  const field = catalogField[changeType];
+  if (!field) return undefined;
   const plans = await carrierAccountsRepository(db).listRatePlans(carrierAccountId);
   if (plans.length === 0) return undefined;
   const byCode = new Map(plans.map((plan) => [plan.code, plan]));
   return (request: Record<string, unknown>) => {
-    const plan = byCode.get(String(request.carrierRatePlan));
+    const plan = byCode.get(String(request[field]));
     if (!plan) {
       return {
-        field: 'carrierRatePlan',
+        field,
         code: 'UNKNOWN_RATE_PLAN',
-        message: `Rate plan "${request.carrierRatePlan}" is not in this account's catalog`,
+        message: `Rate plan "${request[field]}" is not in this account's catalog`,
       };
     }
     const allowed = plan.communicationPlan?.split('|');
@@ -255,3 +310,9 @@ async function ratePlanCatalog(db: Executor, carrierAccountId: string, changeTyp
     return undefined;
   };
 }
+
+/** Identifier checks name their own code (INVALID_LUHN, SCIENTIFIC_NOTATION…); other field problems are INVALID_FIELD. */
+const issueCode = (issue: z.core.$ZodIssue): string => {
+  const params = 'params' in issue ? (issue.params as { code?: unknown } | undefined) : undefined;
+  return typeof params?.code === 'string' ? params.code : 'INVALID_FIELD';
+};

@@ -15,6 +15,10 @@ export const rowFields = [
   'zipCode',
   'firstName',
   'lastName',
+  'streetNumber',
+  'streetName',
+  'city',
+  'state',
   'addFeatureCodes',
   'removeFeatureCodes',
   'staticIp',
@@ -60,6 +64,16 @@ const aliases: Record<string, RowField> = {
   plan: 'carrierRatePlan',
   commplan: 'communicationPlan',
   reason: 'reasonCode',
+  // The original's activation spreadsheet (original §3.7).
+  ban: 'billingAccountNumber',
+  billingaccount: 'billingAccountNumber',
+  zip: 'zipCode',
+  postalcode: 'zipCode',
+  subscriberfirstname: 'firstName',
+  subscriberlastname: 'lastName',
+  addsoc: 'addFeatureCodes',
+  removesoc: 'removeFeatureCodes',
+  staticipprovision: 'staticIp',
 };
 
 /** Canonical form of a header: lower case, letters and digits only ("Rate Plan", "rate_plan" → "rateplan"). */

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { RevioClient } from '../billing/revio/client.ts';
 import type { AuditRecord } from './http.ts';
 
 export const carrierNames = ['jasper', 'thingspace', 'telegence', 'pond', 'teal'] as const;
@@ -71,6 +72,12 @@ export interface DeviceRecord {
   carrierStatus: string | null;
   carrierRatePlan: string | null;
   communicationPlan: string | null;
+  billingCustomerId: string | null;
+  billingServiceId: string | null;
+  customerRatePlanId: string | null;
+  customerPoolId: string | null;
+  /** Epoch ms of the line's last data use, when known. */
+  lastUsageAt: number | null;
 }
 
 /** What a successful carrier change does to the inventory record. */
@@ -84,6 +91,14 @@ export type DevicePatch = Partial<{
   imei: string | null;
   ipAddress: string | null;
   username: string | null;
+  costCenter1: string | null;
+  costCenter2: string | null;
+  costCenter3: string | null;
+  billingCustomerId: string | null;
+  customerRatePlanId: string | null;
+  customerPoolId: string | null;
+  billingServiceId: string | null;
+  archived: boolean;
 }>;
 
 export interface RowError {
@@ -113,7 +128,11 @@ export interface WorkRow<TRequest = Record<string, unknown>> {
 /** The outcome of one row in one step; the engine commits it with the audit entries. */
 export type RowOutcome =
   | { kind: 'succeeded'; result?: Record<string, unknown>; device?: DevicePatch }
-  | { kind: 'failed'; error: RowError }
+  /**
+   * The row failed; `result` and `device` record what did happen on the way (a line activated whose
+   * static IP could not be provisioned keeps its MSISDN).
+   */
+  | { kind: 'failed'; error: RowError; result?: Record<string, unknown>; device?: DevicePatch }
   /**
    * A transient failure: the row goes back to the queue (until its retry budget is spent). When the
    * call may have reached the carrier (`ambiguous`: a timeout, a dropped connection, a 5xx), the row
@@ -129,6 +148,8 @@ export type RowOutcome =
       waitUntil?: number;
       carrierRequestId?: string;
       result?: Record<string, unknown>;
+      /** The inventory learns what an earlier step achieved (an activated line's MSISDN) at once. */
+      device?: DevicePatch;
     };
 
 export interface StepContext<TClient> {
@@ -143,6 +164,8 @@ export interface StepContext<TClient> {
   recordRequest(rows: WorkRow<unknown>[], requestId: string): Promise<void>;
   /** Results the carrier has sent for these rows' requests (callbacks), by row id. */
   carrierResults(rows: WorkRow<unknown>[]): Promise<Map<string, Record<string, unknown>>>;
+  /** The tenant's billing system, when one is configured. */
+  billing: RevioClient | null;
   signal: AbortSignal;
 }
 
@@ -176,9 +199,22 @@ export interface Flow<TClient, TRequest> {
   checkRow?(request: TRequest, device: DeviceRecord, settings: Record<string, unknown>): RowIssue | undefined;
   /** Whether the flow touches the carrier (and so needs writes enabled on the account). */
   writesToCarrier: boolean;
+  /**
+   * Rows name lines the inventory does not hold yet (new service): intake keys them on this identifier
+   * instead of the carrier's, and adds them to the inventory as `inventory` lines for the flow to
+   * activate. A line already in service is refused.
+   */
+  newLines?: { keyField: 'iccid' };
   /** Where a row starts; it may depend on the line's state (add before activate, restore if suspended). */
   firstStep: string | ((request: TRequest, device: DeviceRecord) => string);
   steps: Record<string, Step<TClient, TRequest>>;
+  /** When a row may start, if later than now (a change scheduled for its effective date). */
+  startAt?(request: TRequest): number | undefined;
+  /**
+   * A bulk change that runs for this one's rows once it has finished (new service → customer
+   * assignment): the fields of each row's follow-up, or undefined for rows without one.
+   */
+  followUp?: { changeType: ChangeType; fields(request: TRequest): Record<string, unknown> | undefined };
 }
 
 export interface ClientContext {

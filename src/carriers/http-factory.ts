@@ -12,6 +12,11 @@ export interface CarrierHttpOptions {
     body: unknown,
     parsed: { code?: string; message?: string },
   ) => CarrierErrorKind | undefined;
+  retryAfterFromBody?: (
+    status: number,
+    body: unknown,
+    parsed: { code?: string; message?: string },
+  ) => number | undefined;
 }
 
 export type CarrierHttpClientFactory = (

@@ -129,6 +129,8 @@ export interface CarrierHttpClientOptions {
   parseError?: (status: number, body: unknown) => ParsedCarrierError | undefined;
   /** Carrier-specific classification of a non-2xx response; `undefined` keeps the default. */
   classify?: (status: number, body: unknown, parsed: ParsedCarrierError) => CarrierErrorKind | undefined;
+  /** A wait the carrier states in its body instead of `Retry-After` (Rev.io's "wait N seconds"), in ms. */
+  retryAfterFromBody?: (status: number, body: unknown, parsed: ParsedCarrierError) => number | undefined;
   /** Default: open after 5 consecutive transient / auth failures, half-open after 30 s. */
   breaker?: { consecutiveFailures: number; halfOpenAfterMs: number };
   /** Default: the process-wide keep-alive agent ({@link sharedAgent}). */
@@ -268,6 +270,7 @@ export class CarrierHttpClient {
   readonly #maxRetryWaitMs: number;
   readonly #parseError: CarrierHttpClientOptions['parseError'];
   readonly #classify: CarrierHttpClientOptions['classify'];
+  readonly #retryAfterFromBody: CarrierHttpClientOptions['retryAfterFromBody'];
   readonly #dispatcher: Dispatcher | undefined;
   readonly #halfOpenAfterMs: number;
   /** Errors the retry policy may retry (transient, safe to re-send, short enough wait). */
@@ -294,6 +297,7 @@ export class CarrierHttpClient {
     this.#maxRetryWaitMs = options.maxRetryWaitMs ?? DEFAULT_MAX_RETRY_WAIT_MS;
     this.#parseError = options.parseError;
     this.#classify = options.classify;
+    this.#retryAfterFromBody = options.retryAfterFromBody;
     this.#dispatcher = options.dispatcher;
     this.#halfOpenAfterMs = breaker.halfOpenAfterMs;
 
@@ -501,7 +505,9 @@ export class CarrierHttpClient {
     else kind = 'rejected';
     kind = this.#classify?.(status, body, parsed) ?? kind;
 
-    let retryAfterMs = parseRetryAfter(headerValue(headers, 'retry-after'));
+    let retryAfterMs =
+      parseRetryAfter(headerValue(headers, 'retry-after')) ??
+      this.#retryAfterFromBody?.(status, body, parsed);
     if (retryAfterMs === undefined && status === 429) retryAfterMs = DEFAULT_429_PAUSE_MS;
 
     let detail = parsed.message;

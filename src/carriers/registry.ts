@@ -1,6 +1,7 @@
 import type { CarrierAccount, CarrierAdapter, CarrierName } from './carrier.ts';
 import { type CarrierHttpClientFactory, createCarrierHttpClient } from './http-factory.ts';
 import { jasperAdapter } from './jasper/adapter.ts';
+import { telegenceAdapter } from './telegence/adapter.ts';
 import { thingSpaceAdapter } from './thingspace/adapter.ts';
 
 /** The carriers this build supports, and one client per carrier account (its limiter and circuit live there). */
@@ -9,7 +10,11 @@ export class CarrierRegistry {
   readonly #clients = new Map<string, { version: number; client: unknown }>();
 
   constructor(http: CarrierHttpClientFactory = createCarrierHttpClient) {
-    const adapters = [jasperAdapter(http), thingSpaceAdapter(http)] as CarrierAdapter[];
+    const adapters = [
+      jasperAdapter(http),
+      thingSpaceAdapter(http),
+      telegenceAdapter(http),
+    ] as CarrierAdapter[];
     this.#adapters = new Map(adapters.map((adapter) => [adapter.carrier, adapter]));
   }
 

@@ -3,6 +3,7 @@ import { type Migration, type MigrationResultSet, Migrator } from 'kysely/migrat
 import type { Dialect } from './database.ts';
 import * as initial from './migrations/2026_11_22_0001_initial.ts';
 import * as syncAndGuards from './migrations/2026_11_22_0002_sync_and_guards.ts';
+import * as billing from './migrations/2026_11_22_0003_billing.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run against untyped, historical schemas.
 type AnyDb = Kysely<any>;
@@ -16,6 +17,7 @@ interface DialectMigration {
 const migrations: Record<string, DialectMigration> = {
   '2026_11_22_0001_initial': initial,
   '2026_11_22_0002_sync_and_guards': syncAndGuards,
+  '2026_11_22_0003_billing': billing,
 };
 
 /**

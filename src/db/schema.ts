@@ -16,6 +16,30 @@ export interface Database {
   audit_entries: AuditEntryTable;
   jobs: JobTable;
   carrier_results: CarrierResultTable;
+  billing_connections: BillingConnectionTable;
+  billing_customers: CatalogTable;
+  customer_rate_plans: CatalogTable;
+  customer_pools: CatalogTable;
+}
+
+export interface BillingConnectionTable {
+  tenant_id: string;
+  system: string;
+  base_url: string;
+  credentials_encrypted: string;
+  write_enabled: number;
+  settings: string;
+  updated_at: number;
+}
+
+/** Billing customers, customer rate plans and customer pools share one shape. */
+export interface CatalogTable {
+  tenant_id: string;
+  id: string;
+  name: string;
+  status: string;
+  data_mb: number | null;
+  monthly_rate: number | null;
 }
 
 export interface CarrierResultTable {
@@ -79,6 +103,8 @@ export interface DeviceTable {
   cost_center1: string | null;
   cost_center2: string | null;
   cost_center3: string | null;
+  billing_service_id: string | null;
+  last_usage_at: number | null;
   archived: number;
   created_at: number;
   updated_at: number;

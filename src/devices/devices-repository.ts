@@ -27,6 +27,8 @@ export const newDevice = (
   cost_center1: null,
   cost_center2: null,
   cost_center3: null,
+  billing_service_id: null,
+  last_usage_at: null,
   ...fields,
 });
 
@@ -41,6 +43,11 @@ export const toDeviceRecord = (row: DeviceRow): DeviceRecord => ({
   carrierStatus: row.carrier_status,
   carrierRatePlan: row.carrier_rate_plan,
   communicationPlan: row.communication_plan,
+  billingCustomerId: row.billing_customer_id,
+  billingServiceId: row.billing_service_id,
+  customerRatePlanId: row.customer_rate_plan_id,
+  customerPoolId: row.customer_pool_id,
+  lastUsageAt: row.last_usage_at,
 });
 
 const patchColumns = (patch: DevicePatch) => {
@@ -54,6 +61,14 @@ const patchColumns = (patch: DevicePatch) => {
   if (patch.imei !== undefined) set.imei = patch.imei;
   if (patch.ipAddress !== undefined) set.ip_address = patch.ipAddress;
   if (patch.username !== undefined) set.username = patch.username;
+  if (patch.costCenter1 !== undefined) set.cost_center1 = patch.costCenter1;
+  if (patch.costCenter2 !== undefined) set.cost_center2 = patch.costCenter2;
+  if (patch.costCenter3 !== undefined) set.cost_center3 = patch.costCenter3;
+  if (patch.billingCustomerId !== undefined) set.billing_customer_id = patch.billingCustomerId;
+  if (patch.customerRatePlanId !== undefined) set.customer_rate_plan_id = patch.customerRatePlanId;
+  if (patch.customerPoolId !== undefined) set.customer_pool_id = patch.customerPoolId;
+  if (patch.archived !== undefined) set.archived = patch.archived ? 1 : 0;
+  if (patch.billingServiceId !== undefined) set.billing_service_id = patch.billingServiceId;
   return set;
 };
 

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { CarrierAccounts } from '../accounts/carrier-accounts.ts';
 import { type AuditScope, auditEntryForEvent, auditEntryFromCall } from '../audit/audit-entry.ts';
 import { auditRepository, type NewAuditEntry } from '../audit/audit-repository.ts';
+import type { BillingConnections } from '../billing/billing-connections.ts';
 import {
   type BulkChangeRow,
   bulkChangesRepository,
@@ -39,6 +40,7 @@ export interface EngineDeps {
   rowLeaseMs: number;
   /** Told of every carrier call (metrics). */
   onCarrierCall?: (record: AuditRecord) => void;
+  billing: BillingConnections;
 }
 
 type ClaimedStep = { name: string; step: Step<unknown, unknown> };
@@ -190,6 +192,7 @@ export class Engine {
       client,
       account,
       signal,
+      billing: await this.#deps.billing.client(bulk.tenant_id),
       carrierResults: async (resultRows) => {
         const pairs = resultRows
           .filter((row) => row.carrierRequestId && row.iccid)
@@ -313,9 +316,8 @@ export class Engine {
         if (mode.aborted && outcome.kind === 'retry') continue;
         const applied = await repository.transition(attemptId, transitionFor(row, outcome, context), now);
         if (!applied) continue;
-        if (outcome.kind === 'succeeded' && outcome.device && row.deviceId) {
-          await devices.applyPatch(row.deviceId, outcome.device, now);
-        }
+        const patch = 'device' in outcome ? outcome.device : undefined;
+        if (patch && row.deviceId) await devices.applyPatch(row.deviceId, patch, now);
         if (outcome.kind === 'failed' && outcome.error.code === rowErrorCodes.authFailed)
           authFailure = outcome.error;
       }

@@ -37,7 +37,13 @@ export function transitionFor(
         result: { ...row.result, ...outcome.result },
       };
     case 'failed':
-      return { id: row.id, status: 'failed', error: clean(outcome.error), nextCheckAt: null };
+      return {
+        id: row.id,
+        status: 'failed',
+        error: clean(outcome.error),
+        nextCheckAt: null,
+        ...(outcome.result ? { result: { ...row.result, ...outcome.result } } : {}),
+      };
     case 'resend':
       return { id: row.id, status: 'queued', nextCheckAt: null };
     case 'retry': {

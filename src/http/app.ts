@@ -11,12 +11,17 @@ import {
 import type { Logger } from 'pino';
 import type { CarrierAccounts } from '../accounts/carrier-accounts.ts';
 import { carrierAccountRoutes } from '../accounts/routes.ts';
+import type { BillingConnections } from '../billing/billing-connections.ts';
+import { billingRoutes } from '../billing/routes.ts';
 import type { BulkChanges } from '../bulk-changes/bulk-changes-service.ts';
 import { bulkChangeRoutes } from '../bulk-changes/routes.ts';
+import type { AccountHealth } from '../carriers/account-health.ts';
+import type { CarrierRegistry } from '../carriers/registry.ts';
 import { thingSpaceCallbackRoutes } from '../carriers/thingspace/callback-routes.ts';
 import type { Db, Dialect } from '../db/database.ts';
 import { deviceRoutes } from '../devices/routes.ts';
 import type { Enqueue } from '../engine/jobs.ts';
+import { portalPlugin } from '../portal/plugin.ts';
 import { installErrorHandler } from './errors.ts';
 import { healthRoutes } from './health-routes.ts';
 import type { Metrics } from './metrics.ts';
@@ -24,6 +29,7 @@ import type { Metrics } from './metrics.ts';
 export interface AppDeps {
   db: Db;
   accounts: CarrierAccounts;
+  billing: BillingConnections;
   bulkChanges: BulkChanges;
   metrics: Metrics;
   logger: Logger;
@@ -31,6 +37,10 @@ export interface AppDeps {
   requestInventorySync: (carrierAccountId: string) => Promise<void>;
   dialect: Dialect;
   enqueue: Enqueue;
+  /** The carriers of this build: the portal offers each account's change types from it. */
+  registry: CarrierRegistry;
+  /** Carrier calls and circuit states seen by this process, for the portal's health charts. */
+  accountHealth: AccountHealth;
 }
 
 /** The HTTP API of API.md, with its OpenAPI document. Simulators and the portal mount beside it. */
@@ -81,6 +91,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         requestInventorySync: deps.requestInventorySync,
       });
       await api.register(deviceRoutes, { db: deps.db });
+      await api.register(billingRoutes, { db: deps.db, billing: deps.billing });
       await api.register(bulkChangeRoutes, {
         db: deps.db,
         bulkChanges: deps.bulkChanges,
@@ -89,6 +100,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     { prefix: '/api/v1' },
   );
+  await app.register(portalPlugin, {
+    prefix: '/portal',
+    db: deps.db,
+    dialect: deps.dialect,
+    accounts: deps.accounts,
+    bulkChanges: deps.bulkChanges,
+    registry: deps.registry,
+    health: deps.accountHealth,
+    maxUploadBytes: deps.maxUploadBytes,
+  });
+  app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/portal/bulk-changes'));
   await app.register(thingSpaceCallbackRoutes, {
     prefix: '/callbacks',
     db: deps.db,

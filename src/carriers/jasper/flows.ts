@@ -1,16 +1,9 @@
 import { z } from 'zod';
 import { forEachRow } from '../../engine/outcomes.ts';
-import type { CarrierLimits, Flow, RowError, RowOutcome, StepContext, WorkRow } from '../carrier.ts';
+import type { Flow, RowError, RowOutcome, StepContext, WorkRow } from '../carrier.ts';
+import { lanes, perLineChunk } from '../per-line.ts';
 import type { JasperClient, JasperDevice } from './client.ts';
 import { canMoveJasperLine, jasperTargets, normaliseJasperStatus } from './statuses.ts';
-
-/** Jasper takes one line per request: a chunk is a few seconds of calls at the account's rate. */
-const perLineChunk = (limits: CarrierLimits) =>
-  limits.requestsPerSecond === null
-    ? 200
-    : Math.max(1, Math.min(200, Math.ceil(limits.requestsPerSecond * 3)));
-
-const lanes = (context: StepContext<JasperClient>) => context.account.limits.maxConcurrent;
 
 /** Control Center codes (and the simulator's, docs/carriers/jasper.md) that mean more than "rejected". */
 const jasperRejectionCodes: Record<string, string> = {

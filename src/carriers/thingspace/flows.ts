@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { checkIccid } from '../../bulk-changes/identifiers.ts';
 import { forEachRow, outcomeFromError } from '../../engine/outcomes.ts';
 import type { DevicePatch, Flow, RowError, RowOutcome, StepContext, WorkRow } from '../carrier.ts';
+import { perLineChunk } from '../per-line.ts';
 import {
   type DeviceId,
   isRuleCode,
@@ -483,7 +484,7 @@ export const thingSpaceIdentifierChange: Flow<ThingSpaceClient, Request> = {
   firstStep: 'change_identifier',
   steps: {
     change_identifier: {
-      chunkSize: (limits) => Math.max(1, Math.min(200, Math.ceil((limits.requestsPerSecond ?? 100) * 3))),
+      chunkSize: perLineChunk,
       // One line per request: the API swaps the identifiers of one device.
       run: (rows, context) =>
         forEachRow(rows, context.account.limits.maxConcurrent, async (row): Promise<RowOutcome> => {

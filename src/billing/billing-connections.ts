@@ -1,0 +1,128 @@
+import { z } from 'zod';
+import type { SecretBox } from '../accounts/secret-box.ts';
+import type { CarrierAccount } from '../carriers/carrier.ts';
+import type { CarrierHttpClientFactory } from '../carriers/http-factory.ts';
+import type { Executor } from '../db/database.ts';
+import { AppError } from '../shared/errors.ts';
+import { billingRepository } from './billing-repository.ts';
+import {
+  parseRevioError,
+  RevioClient,
+  revioCredentialsSchema,
+  revioRetryAfter,
+  revioSettingsSchema,
+} from './revio/client.ts';
+
+export const billingConnectionInput = z.object({
+  system: z.literal('revio'),
+  baseUrl: z.url(),
+  credentials: revioCredentialsSchema,
+  writeEnabled: z.boolean().default(true),
+  settings: revioSettingsSchema.default({ providerIds: {} }),
+});
+export type BillingConnectionInput = z.infer<typeof billingConnectionInput>;
+
+export interface BillingConnectionView {
+  system: 'revio';
+  baseUrl: string;
+  writeEnabled: boolean;
+  settings: Record<string, unknown>;
+  updatedAt: string;
+}
+
+/** Rev.io publishes no limits; this is gentle enough for its throttle and fast enough for bulk work. */
+const revioLimits = {
+  requestsPerSecond: 5,
+  maxConcurrent: 4,
+  batchSize: 1,
+  retryBudget: 8,
+  requestTimeoutMs: 30_000,
+  checkIntervalMs: 60_000,
+  maxWaitMs: 3_600_000,
+};
+
+/** A tenant's billing system (Rev.io): its connection, credentials encrypted, and one client per version. */
+export class BillingConnections {
+  readonly #db: Executor;
+  readonly #box: SecretBox;
+  readonly #http: CarrierHttpClientFactory;
+  readonly #clients = new Map<string, { version: number; client: RevioClient }>();
+
+  constructor(db: Executor, box: SecretBox, http: CarrierHttpClientFactory) {
+    this.#db = db;
+    this.#box = box;
+    this.#http = http;
+  }
+
+  async get(tenantId: string): Promise<BillingConnectionView | null> {
+    const row = await billingRepository(this.#db).connection(tenantId);
+    if (!row) return null;
+    return {
+      system: 'revio',
+      baseUrl: row.base_url,
+      writeEnabled: row.write_enabled === 1,
+      settings: JSON.parse(row.settings),
+      updatedAt: new Date(row.updated_at).toISOString(),
+    };
+  }
+
+  async save(tenantId: string, input: BillingConnectionInput): Promise<BillingConnectionView> {
+    await billingRepository(this.#db).saveConnection({
+      tenant_id: tenantId,
+      system: input.system,
+      base_url: input.baseUrl.replace(/\/$/, ''),
+      credentials_encrypted: this.#box.encrypt(JSON.stringify(input.credentials)),
+      write_enabled: input.writeEnabled ? 1 : 0,
+      settings: JSON.stringify(input.settings),
+      updated_at: Date.now(),
+    });
+    return (await this.get(tenantId))!;
+  }
+
+  /** The tenant's Rev.io client, or null when none is configured (or writes are off). */
+  async client(tenantId: string): Promise<RevioClient | null> {
+    const row = await billingRepository(this.#db).connection(tenantId);
+    if (!row || row.write_enabled !== 1) return null;
+    const cached = this.#clients.get(tenantId);
+    if (cached && cached.version === row.updated_at) return cached.client;
+    const credentials = revioCredentialsSchema.parse(
+      JSON.parse(this.#box.decrypt(row.credentials_encrypted)),
+    );
+    const basic = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64');
+    const account: CarrierAccount = {
+      id: `billing:${tenantId}`,
+      tenantId,
+      name: 'Rev.io',
+      carrier: 'jasper',
+      baseUrl: row.base_url,
+      credentials: {},
+      writeEnabled: true,
+      settings: {},
+      limits: revioLimits,
+    };
+    const client = new RevioClient(
+      this.#http(account, {
+        system: 'revio',
+        headers: () => ({ authorization: `Basic ${basic}` }),
+        parseError: parseRevioError,
+        retryAfterFromBody: revioRetryAfter,
+      }),
+      JSON.parse(row.settings),
+    );
+    this.#clients.set(tenantId, { version: row.updated_at, client });
+    return client;
+  }
+
+  /** For flows that need billing: a clear error when the tenant has none. */
+  async require(tenantId: string): Promise<RevioClient> {
+    const client = await this.client(tenantId);
+    if (!client) {
+      throw new AppError(
+        409,
+        'BILLING_NOT_CONFIGURED',
+        'No billing system is configured (PUT /api/v1/billing-connection)',
+      );
+    }
+    return client;
+  }
+}

@@ -1,0 +1,201 @@
+import { z } from 'zod';
+import type { AuditRecord, CarrierHttpClient } from '../../carriers/http.ts';
+
+export const revioCredentialsSchema = z.object({
+  /** `login@clientcode`, as Rev.io's Basic auth wants it. */
+  username: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'The Rev.io user is login@clientcode'),
+  password: z.string().min(1),
+});
+
+export const revioSettingsSchema = z
+  .object({
+    /** The Rev.io provider id each carrier's services are created under. */
+    providerIds: z.record(z.string(), z.number().int().positive()).default({}),
+    defaultProviderId: z.number().int().positive().optional(),
+  })
+  .loose();
+export type RevioSettings = z.infer<typeof revioSettingsSchema>;
+
+/** Rev.io answers errors as an array of `{ok, error, message}` (carrier-apis §6). */
+const errorItem = z.object({ error: z.string().nullish(), message: z.string().nullish() }).loose();
+export function parseRevioError(_status: number, body: unknown): { code?: string; message?: string } {
+  const first = z.array(errorItem).safeParse(body);
+  const item = first.success ? first.data[0] : errorItem.safeParse(body).data;
+  return item ? { code: item.error ?? undefined, message: item.message ?? undefined } : {};
+}
+
+/** Rev.io throttles with a sentence, not a header: "Please wait 3 seconds and try again." */
+export function revioRetryAfter(
+  status: number,
+  _body: unknown,
+  parsed: { message?: string },
+): number | undefined {
+  if (status !== 429) return undefined;
+  const seconds = /wait\s+(\d+)\s+second/i.exec(parsed.message ?? '')?.[1];
+  return seconds === undefined ? undefined : Number(seconds) * 1000;
+}
+
+const createdSchema = z.object({ id: z.coerce.number().int(), ok: z.boolean() }).loose();
+
+const serviceSchema = z
+  .object({
+    service_id: z.coerce.number().int(),
+    customer_id: z.coerce.number().int(),
+    number: z.string().nullish(),
+    number2: z.string().nullish(),
+    status: z.string(),
+  })
+  .loose();
+export type RevioService = z.infer<typeof serviceSchema>;
+
+const serviceProductSchema = z
+  .object({
+    service_product_id: z.coerce.number().int(),
+    product_id: z.coerce.number().int(),
+    status: z.string(),
+  })
+  .loose();
+
+const listOf = <T extends z.ZodType>(item: T) =>
+  z.object({ records: z.array(item), record_count: z.coerce.number().int() }).loose();
+
+const customerSchema = z
+  .object({ customer_id: z.coerce.number().int(), name: z.string(), status: z.string() })
+  .loose();
+export type RevioCustomer = z.infer<typeof customerSchema>;
+
+type CallOptions = { audit: (entry: AuditRecord) => void; signal?: AbortSignal };
+
+export interface NewRevioService {
+  customer_id: number;
+  provider_id: number;
+  service_type_id?: number;
+  package_id?: number;
+  number: string;
+  number2?: string;
+  effective_date?: string;
+  activated_date?: string;
+  description?: string;
+}
+
+/** The Rev.io calls billing needs: customers, services and their products (carrier-apis §6). */
+export class RevioClient {
+  readonly #http: CarrierHttpClient;
+  readonly settings: RevioSettings;
+
+  constructor(http: CarrierHttpClient, settings: Record<string, unknown>) {
+    this.#http = http;
+    this.settings = revioSettingsSchema.parse(settings);
+  }
+
+  async customers(page: number, options: CallOptions) {
+    const response = await this.#http.send(
+      {
+        action: 'list_customers',
+        method: 'GET',
+        path: '/v1/Customers',
+        query: { page, page_size: 500 },
+        responseSchema: listOf(customerSchema),
+      },
+      options,
+    );
+    return response.body;
+  }
+
+  async findServices(
+    search: { customerId?: number; number?: string; number2?: string; status?: string },
+    options: CallOptions,
+  ): Promise<RevioService[]> {
+    const query: Record<string, string | number> = {};
+    if (search.customerId !== undefined) query['search.customer_id'] = search.customerId;
+    if (search.number !== undefined) query['search.number'] = search.number;
+    if (search.number2 !== undefined) query['search.number2'] = search.number2;
+    if (search.status !== undefined) query['search.status'] = search.status;
+    const response = await this.#http.send(
+      {
+        action: 'list_services',
+        method: 'GET',
+        path: '/v1/Services',
+        query,
+        responseSchema: listOf(serviceSchema),
+      },
+      options,
+    );
+    return response.body.records;
+  }
+
+  /** Not re-sent in process after an unclear failure: the caller looks the service up first. */
+  async createService(service: NewRevioService, options: CallOptions): Promise<number> {
+    const response = await this.#http.send(
+      {
+        action: 'create_service',
+        method: 'POST',
+        path: '/v1/Services',
+        body: service,
+        responseSchema: createdSchema,
+        idempotent: false,
+      },
+      options,
+    );
+    return response.body.id;
+  }
+
+  async disconnectService(serviceId: number, options: CallOptions): Promise<void> {
+    await this.#http.send(
+      {
+        action: 'update_service',
+        method: 'PATCH',
+        path: `/v1/Services/${serviceId}`,
+        headers: { 'content-type': 'application/json-patch+json' },
+        body: [
+          { op: 'replace', path: '/status', value: 'DISCONNECTED' },
+          { op: 'replace', path: '/disconnected_date', value: new Date().toISOString() },
+        ],
+        responseSchema: createdSchema,
+        idempotent: true,
+      },
+      options,
+    );
+  }
+
+  async serviceProducts(serviceId: number, options: CallOptions) {
+    const response = await this.#http.send(
+      {
+        action: 'list_service_products',
+        method: 'GET',
+        path: '/v1/ServiceProduct',
+        query: { 'search.service_id': serviceId },
+        responseSchema: listOf(serviceProductSchema),
+      },
+      options,
+    );
+    return response.body.records;
+  }
+
+  async createServiceProduct(
+    product: {
+      service_id: number;
+      product_id: number;
+      customer_id: number;
+      rate?: number;
+      quantity: number;
+      status: 'ACTIVE';
+      effective_date?: string;
+      generate_proration?: boolean;
+    },
+    options: CallOptions,
+  ): Promise<number> {
+    const response = await this.#http.send(
+      {
+        action: 'create_service_product',
+        method: 'POST',
+        path: '/v1/ServiceProduct',
+        body: product,
+        responseSchema: createdSchema,
+        idempotent: false,
+      },
+      options,
+    );
+    return response.body.id;
+  }
+}

@@ -1,0 +1,327 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { luhnCheckDigit } from '../src/bulk-changes/identifiers.ts';
+import { createTelegenceSimulator } from '../src/carriers/telegence/simulator.ts';
+import { devicesRepository, newDevice } from '../src/devices/devices-repository.ts';
+import { newId } from '../src/shared/ids.ts';
+import { testDialects } from './support/databases.ts';
+import { startTestService, type TestService, testIccid, waitForFinish } from './support/service.ts';
+
+type Change = {
+  row: number;
+  status: string;
+  step: string;
+  error: { code: string; carrierCode?: string; message: string } | null;
+  result: { msisdn?: string; ipAddress?: string; activated?: boolean } | null;
+};
+type Call = { action: string; iccids: string[]; status: number };
+type SimLine = {
+  iccid: string;
+  msisdn: string;
+  state: string;
+  ratePlan: string;
+  imei: string;
+  features: string[];
+  ipAddress: string | null;
+  contactName: string | null;
+};
+
+const BAN = '287301234567';
+const imei = (index: number, tac = '35391108') => {
+  const payload = tac + String(index).padStart(6, '0');
+  return payload + luhnCheckDigit(payload);
+};
+const post = (body: unknown) => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
+
+for (const dialect of testDialects) {
+  describe(`Telegence on ${dialect}`, () => {
+    let test: TestService;
+    let prefix = 8901410;
+    before(async () => {
+      test = await startTestService(dialect);
+    });
+    after(() => test.stop());
+
+    async function fixture(
+      options: { faults?: Record<string, unknown>; limits?: Record<string, unknown> } = {},
+    ) {
+      const simulator = createTelegenceSimulator({
+        faults: {
+          rateLimitPerSecond: null,
+          maxConcurrent: null,
+          activationStepMs: 60,
+          ipProvisionMs: 60,
+          ...options.faults,
+        },
+      });
+      const simulatorUrl = await simulator.listen({ port: 0 });
+      test.closeWithService(() => simulator.close());
+      const created = await test.api<{ id: string }>('POST', '/api/v1/carrier-accounts', {
+        body: {
+          name: `telegence ${newId()}`,
+          carrier: 'telegence',
+          baseUrl: simulatorUrl,
+          credentials: { appId: 'demo-app', appSecret: 'demo-app-secret' },
+          writeEnabled: true,
+          settings: {
+            esimOnlyTacs: ['35299911'],
+            limits: {
+              requestsPerSecond: null,
+              maxConcurrent: 8,
+              checkIntervalMs: 150,
+              maxWaitMs: 30_000,
+              ...options.limits,
+            },
+          },
+        },
+      });
+      assert.equal(created.status, 201, created.text);
+      prefix += 1;
+      const sim = async <T>(path: string) => (await (await fetch(`${simulatorUrl}${path}`)).json()) as T;
+      return {
+        simulatorUrl,
+        accountId: created.body.id,
+        iccid: (index: number) => testIccid(index, String(prefix)),
+        calls: (action: string) => sim<Call[]>(`/_sim/calls?action=${action}`),
+        lines: () => sim<SimLine[]>('/_sim/devices'),
+      };
+    }
+
+    /** Active lines on both sides: the simulator and the inventory. */
+    async function seedLines(
+      fx: Awaited<ReturnType<typeof fixture>>,
+      count: number,
+      state: 'A' | 'S' | 'C' = 'A',
+      tac = '35391108',
+    ) {
+      const lines = Array.from({ length: count }, (_, index) => ({
+        iccid: fx.iccid(index),
+        imei: imei(index, tac),
+        msisdn: String(3125550000 + prefix * 100 + index).slice(-10),
+        state,
+        ratePlan: 'APX1G5M30',
+        ban: BAN,
+      }));
+      const seeded = await fetch(`${fx.simulatorUrl}/_sim/devices`, post(lines));
+      assert.ok(seeded.ok, await seeded.text());
+      const now = Date.now();
+      await devicesRepository(test.service.database.db).insertMany(
+        lines.map((line) =>
+          newDevice({
+            id: newId(now),
+            tenant_id: test.tenantId,
+            carrier_account_id: fx.accountId,
+            iccid: line.iccid,
+            imei: line.imei,
+            msisdn: line.msisdn,
+            status: { A: 'active', S: 'suspended', C: 'deactivated' }[state] as 'active',
+            carrier_status: state,
+            carrier_rate_plan: line.ratePlan,
+          }),
+        ),
+        now,
+      );
+      return lines;
+    }
+
+    const create = (accountId: string, changeType: string, changes: unknown[], options = {}) =>
+      test.api<{ id: string; error?: { details: Array<{ row: number; code: string }> } }>(
+        'POST',
+        '/api/v1/bulk-changes',
+        {
+          body: { carrierAccountId: accountId, changeType, changes, options },
+        },
+      );
+    const changesOf = async (id: string) =>
+      (await test.api<{ items: Change[] }>('GET', `/api/v1/bulk-changes/${id}/changes?limit=1000`)).body
+        .items;
+
+    it('activates in batches, polls each batch, removes features once and provisions static IPs; rejected and eSIM-only lines fail alone', async () => {
+      const fx = await fixture({ limits: { batchSize: 10 }, faults: { ipPoolSize: 6 } });
+      const rejected = fx.iccid(3);
+      await fetch(`${fx.simulatorUrl}/_sim/faults`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ rejectIccids: { [rejected]: 'SIM reported stolen' } }),
+      });
+      const rows = Array.from({ length: 24 }, (_, index) => ({
+        iccid: fx.iccid(index),
+        imei: index === 5 ? imei(index, '35299911') : imei(index),
+        billingAccountNumber: BAN,
+        ratePlan: 'APX1G5M30',
+        zipCode: '75001',
+        firstName: 'Ada',
+        lastName: `Line ${index}`,
+        ...(index % 2 === 0 ? { staticIp: true } : {}),
+        ...(index % 3 === 0 ? { addFeatureCodes: 'INTLROAM|HOTSPOT', removeFeatureCodes: 'HOTSPOT' } : {}),
+      }));
+      const created = await create(fx.accountId, 'activate_new_service', rows);
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const done = await waitForFinish(test, created.body.id, 60_000);
+      assert.equal(done.status, 'completed_with_errors');
+
+      const changes = await changesOf(created.body.id);
+      const byRow = new Map(changes.map((change) => [change.row, change]));
+      assert.equal(byRow.get(4)?.error?.code, 'ACTIVATION_REJECTED');
+      assert.equal(byRow.get(4)?.error?.carrierCode, 'REJECTED');
+      assert.equal(byRow.get(6)?.error?.code, 'ESIM_REQUIRED');
+      const staticRows = changes.filter(
+        (change) => rows[change.row - 1].staticIp && ![4, 6].includes(change.row),
+      );
+      const withIp = staticRows.filter((change) => change.status === 'succeeded');
+      // The pool holds 6 addresses: the other static rows fail with a clear code, their lines still active.
+      assert.equal(withIp.length, 6);
+      for (const change of withIp) assert.match(change.result?.ipAddress ?? '', /^10\.64\./);
+      for (const change of staticRows.filter((c) => c.status === 'failed')) {
+        assert.equal(change.error?.code, 'STATIC_IP_UNAVAILABLE');
+        assert.match(change.result?.msisdn ?? '', /^\d{10}$/);
+      }
+      const plain = changes.filter(
+        (change) => !rows[change.row - 1].staticIp && ![4, 6].includes(change.row),
+      );
+      for (const change of plain) {
+        assert.equal(change.status, 'succeeded', JSON.stringify(change));
+        assert.match(change.result?.msisdn ?? '', /^\d{10}$/);
+      }
+
+      // Each SIM posted exactly once, in batches of at most 10.
+      const posts = await fx.calls('activate');
+      assert.equal(posts.length, 3);
+      const posted = posts.flatMap((call) => call.iccids);
+      assert.equal(posted.length, 24);
+      assert.equal(new Set(posted).size, 24);
+      // Features: added at activation, the removed one gone, removed once per row that asked.
+      const lines = await fx.lines();
+      const line0 = lines.find((line) => line.iccid === fx.iccid(0))!;
+      assert.deepEqual(line0.features, ['INTLROAM']);
+      const removals = (await fx.calls('update_line')).length;
+      assert.equal(
+        removals,
+        rows.filter((row, index) => row.removeFeatureCodes && ![3, 5].includes(index)).length,
+      );
+      // The inventory holds the new lines with their MSISDN and IP.
+      const device = await test.api<{
+        items: Array<{ msisdn: string; status: string; ipAddress: string | null }>;
+      }>('GET', `/api/v1/devices?carrierAccountId=${fx.accountId}&iccid=${fx.iccid(0)}`);
+      assert.equal(device.body.items[0].status, 'active');
+      assert.equal(device.body.items[0].msisdn, line0.msisdn);
+      assert.equal(device.body.items[0].ipAddress, line0.ipAddress);
+    });
+
+    it('refuses at intake a SIM already in service, a bad IMEI and a missing ZIP, row by row', async () => {
+      const fx = await fixture();
+      const [line] = await seedLines(fx, 1);
+      const base = {
+        billingAccountNumber: BAN,
+        ratePlan: 'APX1G5M30',
+        zipCode: '75001',
+        firstName: 'A',
+        lastName: 'B',
+      };
+      const response = await create(fx.accountId, 'activate_new_service', [
+        { ...base, iccid: line.iccid, imei: imei(900) },
+        { ...base, iccid: fx.iccid(901), imei: '35391108000001' + '9' },
+        { ...base, iccid: fx.iccid(902), imei: imei(902), zipCode: undefined },
+      ]);
+      assert.equal(response.status, 422);
+      const codes = response.body.error?.details.map((detail) => [detail.row, detail.code]);
+      assert.deepEqual(codes, [
+        [2, 'INVALID_LUHN'],
+        [3, 'INVALID_FIELD'],
+        [1, 'SIM_IN_USE'],
+      ]);
+    });
+
+    it('suspends and restores with reason codes, refuses impossible transitions at intake', async () => {
+      const fx = await fixture();
+      const lines = await seedLines(fx, 4);
+      const suspend = await create(
+        fx.accountId,
+        'status_update',
+        lines.map((line) => ({ msisdn: line.msisdn })),
+        { targetStatus: 'suspended', reasonCode: 'CUST_REQ' },
+      );
+      assert.equal(suspend.status, 201, JSON.stringify(suspend.body));
+      assert.equal((await waitForFinish(test, suspend.body.id)).status, 'completed');
+      assert.ok((await fx.lines()).every((line) => line.state === 'S'));
+
+      const again = await create(fx.accountId, 'status_update', [{ msisdn: lines[0].msisdn }], {
+        targetStatus: 'suspended',
+        reasonCode: 'CUST_REQ',
+      });
+      assert.equal(again.status, 422);
+      assert.equal(again.body.error?.details[0].code, 'ALREADY_IN_STATUS');
+
+      const restore = await create(fx.accountId, 'status_update', [{ msisdn: lines[0].msisdn }], {
+        targetStatus: 'active',
+        reasonCode: 'NOT_A_CODE',
+      });
+      assert.equal(restore.status, 201);
+      assert.equal((await waitForFinish(test, restore.body.id)).status, 'failed');
+      const [row] = await changesOf(restore.body.id);
+      assert.equal(row.error?.code, 'CARRIER_REJECTED');
+      assert.match(row.error?.message ?? '', /reason code/i);
+    });
+
+    it('changes rate plans within the bill cycle, swaps equipment (eSIM rules) and sets usernames', async () => {
+      const fx = await fixture();
+      const lines = await seedLines(fx, 3);
+      const tooLate = new Date(Date.now() + 40 * 86_400_000).toISOString().slice(0, 10);
+      const plans = await create(
+        fx.accountId,
+        'carrier_rate_plan_change',
+        [
+          { msisdn: lines[0].msisdn, carrierRatePlan: 'APX5GM30' },
+          { msisdn: lines[1].msisdn, carrierRatePlan: 'APX5GM30', effectiveDate: tooLate },
+        ],
+        {},
+      );
+      assert.equal(plans.status, 422);
+      assert.equal(plans.body.error?.details[0].code, 'INVALID_EFFECTIVE_DATE');
+      const plan = await create(fx.accountId, 'carrier_rate_plan_change', [
+        { msisdn: lines[0].msisdn, carrierRatePlan: 'APX5GM30' },
+      ]);
+      assert.equal((await waitForFinish(test, plan.body.id)).status, 'completed');
+      assert.equal((await fx.lines()).find((line) => line.msisdn === lines[0].msisdn)?.ratePlan, 'APX5GM30');
+
+      const swap = await create(fx.accountId, 'identifier_change', [
+        { msisdn: lines[1].msisdn, newIccid: fx.iccid(500) },
+        { msisdn: lines[2].msisdn, newImei: imei(501) },
+      ]);
+      assert.equal(swap.status, 201, JSON.stringify(swap.body));
+      assert.equal((await waitForFinish(test, swap.body.id)).status, 'completed');
+      const swapped = await fx.lines();
+      assert.ok(swapped.some((line) => line.iccid === fx.iccid(500) && line.msisdn === lines[1].msisdn));
+
+      const user = await create(fx.accountId, 'username_cost_center_change', [
+        { msisdn: lines[0].msisdn, username: 'Truck 12', costCenter1: 'FLEET-EAST' },
+      ]);
+      assert.equal((await waitForFinish(test, user.body.id)).status, 'completed');
+      assert.equal(
+        (await fx.lines()).find((line) => line.msisdn === lines[0].msisdn)?.contactName,
+        'Truck 12',
+      );
+    });
+
+    it('answers an eSIM-only line asked for a physical SIM with ESIM_REQUIRED', async () => {
+      const fx = await fixture();
+      const [line] = await seedLines(fx, 1, 'A', '35299911');
+      const swap = await create(fx.accountId, 'identifier_change', [
+        { msisdn: line.msisdn, newIccid: fx.iccid(700) },
+      ]);
+      assert.equal(swap.status, 201, JSON.stringify(swap.body));
+      assert.equal((await waitForFinish(test, swap.body.id)).status, 'failed');
+      const [row] = await changesOf(swap.body.id);
+      assert.equal(row.error?.code, 'ESIM_REQUIRED');
+      const refused = await create(fx.accountId, 'identifier_change', [
+        { msisdn: line.msisdn, newImei: imei(701) },
+      ]);
+      assert.equal(refused.status, 422);
+      assert.equal(refused.body.error?.details[0].code, 'ESIM_REQUIRED');
+    });
+  });
+}
