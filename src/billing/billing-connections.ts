@@ -82,7 +82,7 @@ export class BillingConnections {
   /** The tenant's Rev.io client, or null when none is configured (or writes are off). */
   async client(tenantId: string): Promise<RevioClient | null> {
     const row = await billingRepository(this.#db).connection(tenantId);
-    if (!row || row.write_enabled !== 1) return null;
+    if (row?.write_enabled !== 1) return null;
     const cached = this.#clients.get(tenantId);
     if (cached && cached.version === row.updated_at) return cached.client;
     const credentials = revioCredentialsSchema.parse(

@@ -98,7 +98,7 @@ const reserveIpStep: Step<TelegenceClient, StaticIpRequest> = {
     const groups = Map.groupBy(rows, (row) => `${pdpOf(row, context)}|${row.request.billingAccountNumber}`);
     for (const group of groups.values()) {
       const results = await provisionGroup(group, context);
-      group.forEach((row, index) => outcomes.set(row.id, results[index]));
+      for (const [index, row] of group.entries()) outcomes.set(row.id, results[index]);
     }
     return rows.map((row) => outcomes.get(row.id)!);
   },
