@@ -212,6 +212,64 @@ for (const dialect of testDialects) {
       assert.equal(device.body.items[0].ipAddress, line0.ipAddress);
     });
 
+    it('runs the linked customer assignment for the activated lines only; failed activations fail there too', async () => {
+      const fx = await fixture();
+      await test.api('POST', '/api/v1/billing-customers', {
+        body: { items: [{ id: '1001', name: 'Acme' }] },
+      });
+      await test.api('POST', '/api/v1/customer-rate-plans', {
+        body: { items: [{ id: 'CRP-1', name: 'Fleet 1 GB' }] },
+      });
+      const rejected = fx.iccid(2);
+      await fetch(`${fx.simulatorUrl}/_sim/faults`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ rejectIccids: { [rejected]: 'SIM blocked' } }),
+      });
+      const rows = Array.from({ length: 4 }, (_, index) => ({
+        iccid: fx.iccid(index),
+        imei: imei(index),
+        billingAccountNumber: BAN,
+        ratePlan: 'APX1G5M30',
+        zipCode: '75001',
+        firstName: 'Ada',
+        lastName: `Line ${index}`,
+        ...(index < 3 ? { billingCustomerId: '1001', customerRatePlanId: 'CRP-1' } : {}),
+      }));
+      const created = await create(fx.accountId, 'activate_new_service', rows);
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const activation = await waitForFinish(test, created.body.id);
+      assert.equal(activation.status, 'completed_with_errors');
+      const linkedId = String(activation.linkedId);
+      const linked = await waitForFinish(test, linkedId);
+      assert.equal(linked.changeType, 'customer_assignment');
+      assert.equal(linked.linkedId, created.body.id);
+      assert.equal(linked.status, 'completed_with_errors');
+      const assignment = await changesOf(linkedId);
+      assert.deepEqual(
+        assignment.map((change) => [change.row, change.status, change.error?.code ?? null]),
+        [
+          [1, 'succeeded', null],
+          [2, 'succeeded', null],
+          [3, 'failed', 'PARENT_CHANGE_FAILED'],
+        ],
+      );
+      const devices = await test.api<{
+        items: Array<{
+          iccid: string;
+          billingCustomerId: string | null;
+          customerRatePlanId: string | null;
+          msisdn: string | null;
+        }>;
+      }>('GET', `/api/v1/devices?carrierAccountId=${fx.accountId}&limit=10`);
+      const byIccid = new Map(devices.body.items.map((device) => [device.iccid, device]));
+      assert.equal(byIccid.get(fx.iccid(0))?.billingCustomerId, '1001');
+      assert.equal(byIccid.get(fx.iccid(0))?.customerRatePlanId, 'CRP-1');
+      assert.equal(byIccid.get(rejected)?.billingCustomerId, null);
+      assert.equal(byIccid.get(rejected)?.msisdn, null);
+      assert.equal(byIccid.get(fx.iccid(3))?.billingCustomerId, null);
+    });
+
     it('refuses at intake a SIM already in service, a bad IMEI and a missing ZIP, row by row', async () => {
       const fx = await fixture();
       const [line] = await seedLines(fx, 1);

@@ -462,6 +462,16 @@ export function bulkChangesRepository(db: Executor, dialect: Dialect) {
       return Number(result.numUpdatedRows) === 1;
     },
 
+    /** Every row of a bulk change, in row order. */
+    async allRows(bulkChangeId: string): Promise<DeviceChangeRow[]> {
+      return db
+        .selectFrom('device_changes')
+        .selectAll()
+        .where('bulk_change_id', '=', bulkChangeId)
+        .orderBy('row_number')
+        .execute();
+    },
+
     async failedRows(bulkChangeId: string): Promise<DeviceChangeRow[]> {
       return db
         .selectFrom('device_changes')

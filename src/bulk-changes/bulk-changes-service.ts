@@ -98,7 +98,7 @@ export class BulkChanges {
       input.carrierAccountId,
       input.changeType,
     );
-    const scheduledFor = parseSchedule(input.scheduledFor);
+    const requestedFor = parseSchedule(input.scheduledFor);
     if (input.rows.length === 0)
       throw validationFailed([{ code: 'NO_ROWS', message: 'The request has no rows' }]);
 
@@ -132,6 +132,8 @@ export class BulkChanges {
       );
     }
 
+    // Rows scheduled for their effective date: the bulk change waits for the first of them.
+    const scheduledFor = requestedFor ?? firstStart(checked.valid);
     let id: string;
     try {
       id = await this.#insert({
@@ -347,6 +349,7 @@ export class BulkChanges {
           request: JSON.stringify(row.request),
           status: 'queued',
           step: row.step,
+          next_check_at: row.notBefore ?? null,
           attempts: 0,
           updated_at: now,
         })),
@@ -422,6 +425,16 @@ export class BulkChanges {
     }
     return { account, adapter, flow };
   }
+}
+
+/** When every row waits for its effective date, the bulk change is scheduled for the first of them. */
+function firstStart(rows: ValidRow[]): number | null {
+  let first = Number.POSITIVE_INFINITY;
+  for (const row of rows) {
+    if (row.notBefore === undefined) return null;
+    first = Math.min(first, row.notBefore);
+  }
+  return Number.isFinite(first) ? first : null;
 }
 
 function parseSchedule(value: string | undefined): number | null {

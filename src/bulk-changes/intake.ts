@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { CarrierAccountView } from '../accounts/carrier-accounts.ts';
 import { carrierAccountsRepository } from '../accounts/carrier-accounts-repository.ts';
+import { billingRepository, type CatalogRow } from '../billing/billing-repository.ts';
 import type { CarrierAdapter, Flow, RowIssue } from '../carriers/carrier.ts';
 import type { Dialect, Executor } from '../db/database.ts';
 import {
@@ -23,6 +24,8 @@ export interface ValidRow {
   isNewLine?: boolean;
   /** The flow step the row starts at. */
   step: string;
+  /** The row waits in the queue until then (a change scheduled for its effective date). */
+  notBefore?: number;
   identifiers: { iccid: string | null; imei: string | null; msisdn: string | null; eid: string | null };
   request: Record<string, unknown>;
 }
@@ -120,6 +123,11 @@ export async function validateRows(options: {
     [...devices.values()].map((d) => d.id),
   );
   const catalog = await ratePlanCatalog(options.db, options.account.id, options.changeType);
+  const billingCatalog = await billingCatalogs(
+    options.db,
+    options.tenantId,
+    prepared.map((p) => p.request as Record<string, unknown>),
+  );
   const swappedTo = await iccidsInUse(
     options.db,
     options.account.id,
@@ -149,13 +157,16 @@ export async function validateRows(options: {
       deviceProblem(device, busy.get(device.id)) ??
       swappedTo(item.request as Record<string, unknown>) ??
       catalog?.(item.request as Record<string, unknown>) ??
+      billingCatalog(item.request as Record<string, unknown>) ??
       flow.checkRow?.(item.request, toDeviceRecord(device), options.account.settings);
     if (problem) {
       report(item.row, problem);
       continue;
     }
     const record = toDeviceRecord(device);
+    const startAt = flow.startAt?.(item.request);
     valid.push({
+      ...(startAt !== undefined && startAt > Date.now() ? { notBefore: startAt } : {}),
       row: item.row,
       device,
       ...(found ? {} : { isNewLine: true }),
@@ -274,6 +285,54 @@ async function iccidsInUse(db: Executor, carrierAccountId: string, requests: unk
           message: `ICCID ${iccid} already belongs to another line of this account`,
         }
       : undefined;
+  };
+}
+
+/** Row fields that name an entry of one of the tenant's catalogs (API §2). */
+const catalogFields = [
+  {
+    field: 'billingCustomerId',
+    table: 'billing_customers',
+    what: 'billing customer',
+    code: 'UNKNOWN_BILLING_CUSTOMER',
+  },
+  {
+    field: 'customerRatePlanId',
+    table: 'customer_rate_plans',
+    what: 'customer rate plan',
+    code: 'UNKNOWN_CUSTOMER_RATE_PLAN',
+  },
+  { field: 'customerPoolId', table: 'customer_pools', what: 'customer pool', code: 'UNKNOWN_CUSTOMER_POOL' },
+] as const;
+
+/** Billing customers, customer plans and pools must exist in the tenant's catalogs, and be open. */
+async function billingCatalogs(db: Executor, tenantId: string, requests: Record<string, unknown>[]) {
+  const known = new Map<string, Map<string, CatalogRow>>();
+  for (const { field, table } of catalogFields) {
+    const ids = [
+      ...new Set(requests.map((request) => request[field]).filter((id) => typeof id === 'string')),
+    ];
+    known.set(
+      field,
+      ids.length ? await billingRepository(db).catalogEntries(table, tenantId, ids as string[]) : new Map(),
+    );
+  }
+  return (request: Record<string, unknown>): RowIssue | undefined => {
+    for (const { field, what, code } of catalogFields) {
+      const id = request[field];
+      if (typeof id !== 'string') continue;
+      const entry = known.get(field)?.get(id);
+      if (!entry)
+        return { field, code, message: `${id} is not a ${what} of this tenant (see the catalog in the API)` };
+      if (entry.status !== 'active') {
+        return {
+          field,
+          code: 'CATALOG_ENTRY_CLOSED',
+          message: `The ${what} ${id} (${entry.name}) is closed`,
+        };
+      }
+    }
+    return undefined;
   };
 }
 

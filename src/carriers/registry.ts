@@ -1,6 +1,9 @@
+import { withSharedFlows } from '../billing/shared-flows.ts';
 import type { CarrierAccount, CarrierAdapter, CarrierName } from './carrier.ts';
 import { type CarrierHttpClientFactory, createCarrierHttpClient } from './http-factory.ts';
 import { jasperAdapter } from './jasper/adapter.ts';
+import { pondAdapter } from './pond/adapter.ts';
+import { tealAdapter } from './teal/adapter.ts';
 import { telegenceAdapter } from './telegence/adapter.ts';
 import { thingSpaceAdapter } from './thingspace/adapter.ts';
 
@@ -14,8 +17,10 @@ export class CarrierRegistry {
       jasperAdapter(http),
       thingSpaceAdapter(http),
       telegenceAdapter(http),
+      pondAdapter(http),
+      tealAdapter(http),
     ] as CarrierAdapter[];
-    this.#adapters = new Map(adapters.map((adapter) => [adapter.carrier, adapter]));
+    this.#adapters = new Map(adapters.map((adapter) => [adapter.carrier, withSharedFlows(adapter)]));
   }
 
   adapter(carrier: string): CarrierAdapter | undefined {

@@ -12,6 +12,7 @@ import {
 } from '../bulk-changes/bulk-changes-repository.ts';
 import type {
   CarrierAccount,
+  CarrierAdapter,
   Flow,
   RowError,
   RowOutcome,
@@ -25,6 +26,7 @@ import { type Db, type Dialect, inTransaction, type Tx } from '../db/database.ts
 import { devicesRepository } from '../devices/devices-repository.ts';
 import { newId } from '../shared/ids.ts';
 import { finalStatus } from './final-status.ts';
+import { createFollowUp } from './follow-up.ts';
 import { advanceJob, type Enqueue } from './jobs.ts';
 import { outcomeFromError, rowErrorCodes } from './outcomes.ts';
 import { transitionFor } from './transitions.ts';
@@ -104,7 +106,7 @@ export class Engine {
       )
     )
       return;
-    await this.#settle(bulk);
+    await this.#settle(bulk, { flow, adapter: adapter! });
   }
 
   async #reconcileStale(
@@ -365,7 +367,10 @@ export class Engine {
   }
 
   /** Nothing due now: finish the bulk change if no row is open, else wake up when the next one is due. */
-  async #settle(bulk: BulkChangeRow): Promise<void> {
+  async #settle(
+    bulk: BulkChangeRow,
+    followUp?: { flow: Flow<unknown, unknown>; adapter: CarrierAdapter },
+  ): Promise<void> {
     const { db, dialect } = this.#deps;
     await inTransaction(db, async (tx) => {
       const repository = bulkChangesRepository(tx, dialect);
@@ -379,6 +384,9 @@ export class Engine {
       const counts = await repository.counts(bulk.id);
       const current = await repository.findById(bulk.id);
       if (!current || terminalBulkStatuses.includes(current.status as never)) return;
+      if (followUp && current.cancel_requested_at === null) {
+        await createFollowUp(tx, dialect, this.#deps.enqueue, current, followUp.flow, followUp.adapter);
+      }
       const now = Date.now();
       await repository.finish(bulk.id, {
         status: finalStatus(counts, current.cancel_requested_at !== null),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { catalogId, codeList, numberList, yesNo } from '../../bulk-changes/field-types.ts';
 import { checkImei, identifierField } from '../../bulk-changes/identifiers.ts';
 import { forEachRow, outcomeFromError, rowErrorCodes } from '../../engine/outcomes.ts';
 import type { CarrierLimits, DevicePatch, Flow, RowOutcome, Step, StepContext, WorkRow } from '../carrier.ts';
@@ -13,25 +14,6 @@ import {
 } from './client.ts';
 import { mapTelegenceRejection } from './line-flows.ts';
 import { staticIpSteps } from './static-ip-steps.ts';
-
-/** "A|B", "A;B", "A, B" or a JSON list: feature codes as operators write them. */
-const codeList = z
-  .union([z.array(z.string()), z.string()])
-  .transform((value) => (Array.isArray(value) ? value : value.split(/[|;,\s]+/)).map((code) => code.trim()))
-  .transform((codes) => codes.filter((code) => code !== ''))
-  .pipe(
-    z.array(z.string().regex(/^[A-Z0-9_]{2,20}$/, 'A feature code is 2–20 capital letters, digits or _')),
-  );
-
-/** CSV cells say yes in many ways; JSON says true. */
-const yes = z.union([z.boolean(), z.string()]).transform((value, ctx) => {
-  if (typeof value === 'boolean') return value;
-  const text = value.trim().toLowerCase();
-  if (['true', 'yes', 'y', '1'].includes(text)) return true;
-  if (['false', 'no', 'n', '0', ''].includes(text)) return false;
-  ctx.addIssue({ code: 'custom', message: `"${value}" is not yes or no` });
-  return z.NEVER;
-});
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 
@@ -58,13 +40,19 @@ const activationRequest = z.object({
     .optional(),
   addFeatureCodes: codeList.optional(),
   removeFeatureCodes: codeList.optional(),
-  staticIp: yes.optional(),
+  staticIp: yesNo.optional(),
   pdpName: text(40).optional(),
   apn: text(80).optional(),
   dataGroup: text(20).optional(),
   ratePool: text(40).optional(),
-  customerRatePlanId: text(40).optional(),
-  billingCustomerId: text(40).optional(),
+  // The linked customer assignment, for the lines that get activated (original §3.7's second sheet).
+  billingCustomerId: catalogId.optional(),
+  customerRatePlanId: catalogId.optional(),
+  customerPoolId: catalogId.optional(),
+  createBillingService: yesNo.optional(),
+  serviceTypeId: z.coerce.number().int().positive().optional(),
+  productIds: numberList.optional(),
+  rates: numberList.optional(),
 });
 export type ActivationRequest = z.infer<typeof activationRequest>;
 
@@ -341,6 +329,30 @@ export const telegenceActivation: Flow<TelegenceClient, ActivationRequest> = {
   writesToCarrier: true,
   newLines: { keyField: 'iccid' },
   firstStep: 'activate',
+  followUp: {
+    changeType: 'customer_assignment',
+    fields: (request) => {
+      if (!request.billingCustomerId) return undefined;
+      const {
+        billingCustomerId,
+        customerRatePlanId,
+        customerPoolId,
+        createBillingService,
+        serviceTypeId,
+        productIds,
+        rates,
+      } = request;
+      return {
+        billingCustomerId,
+        customerRatePlanId,
+        customerPoolId,
+        createBillingService,
+        serviceTypeId,
+        productIds,
+        rates,
+      };
+    },
+  },
   steps: {
     activate: activateStep,
     confirm_activation: confirmActivationStep,

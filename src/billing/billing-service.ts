@@ -1,0 +1,159 @@
+import { z } from 'zod';
+import { catalogId, numberList, yesNo } from '../bulk-changes/field-types.ts';
+import type { CarrierName, RowOutcome, Step, StepContext, WorkRow } from '../carriers/carrier.ts';
+import { forEachRow } from '../engine/outcomes.ts';
+import type { RevioClient } from './revio/client.ts';
+
+/** The fields of a billing service (API §3 `billing_service_creation` and `customer_assignment`). */
+export const billingServiceFields = {
+  billingCustomerId: catalogId,
+  serviceTypeId: z.coerce.number().int().positive().optional(),
+  packageId: z.coerce.number().int().positive().optional(),
+  productIds: numberList.optional(),
+  rates: numberList.optional(),
+  prorate: yesNo.optional(),
+  effectiveDate: z.iso.date().optional(),
+};
+export interface BillingServiceRequest {
+  billingCustomerId: string;
+  serviceTypeId?: number;
+  packageId?: number;
+  productIds?: number[];
+  rates?: number[];
+  prorate?: boolean;
+  effectiveDate?: string;
+}
+
+type Context = StepContext<unknown>;
+type Row = WorkRow<BillingServiceRequest>;
+
+const failed = (code: string, message: string): RowOutcome => ({ kind: 'failed', error: { code, message } });
+
+/** The line's number in billing: its MSISDN, else the identifier the carrier keys on. */
+const numberOf = (row: Row) => row.msisdn ?? row.iccid ?? row.eid ?? row.id;
+
+/**
+ * The line's billing service for the customer, created only when billing has none: a retry, or a
+ * crash between the create and its commit, finds the first one instead of billing the line twice
+ * (the original created duplicates, original §7). Products missing from it are added the same way.
+ */
+async function ensureService(
+  revio: RevioClient,
+  row: Row,
+  carrier: CarrierName,
+  audit: Parameters<RevioClient['findServices']>[1],
+): Promise<RowOutcome> {
+  const request = row.request;
+  const customerId = Number(request.billingCustomerId);
+  const search = row.iccid ? { number2: row.iccid } : { number: numberOf(row) };
+  const active = await revio.findServices({ ...search, status: 'ACTIVE' }, audit);
+  const otherCustomer = active.find((service) => service.customer_id !== customerId);
+  if (otherCustomer) {
+    return failed(
+      'BILLING_SERVICE_OTHER_CUSTOMER',
+      `The line is billed to customer ${otherCustomer.customer_id} (service ${otherCustomer.service_id}); disconnect that service first`,
+    );
+  }
+  let serviceId = active[0]?.service_id;
+  if (serviceId === undefined) {
+    const providerId = revio.settings.providerIds[carrier] ?? revio.settings.defaultProviderId;
+    if (providerId === undefined) {
+      return failed(
+        'BILLING_PROVIDER_UNKNOWN',
+        `No Rev.io provider id is set for ${carrier} (billing settings.providerIds)`,
+      );
+    }
+    const today = new Date().toISOString().slice(0, 10);
+    serviceId = await revio.createService(
+      {
+        customer_id: customerId,
+        provider_id: providerId,
+        ...(request.serviceTypeId ? { service_type_id: request.serviceTypeId } : {}),
+        ...(request.packageId ? { package_id: request.packageId } : {}),
+        number: numberOf(row),
+        ...(row.iccid ? { number2: row.iccid } : {}),
+        activated_date: `${today}Z`,
+        ...(request.prorate && request.effectiveDate ? { effective_date: `${request.effectiveDate}Z` } : {}),
+      },
+      audit,
+    );
+  }
+  if (!request.packageId && request.productIds?.length) {
+    const existing = new Set(
+      (await revio.serviceProducts(serviceId, audit)).map((product) => product.product_id),
+    );
+    for (const [index, productId] of request.productIds.entries()) {
+      if (existing.has(productId)) continue;
+      await revio.createServiceProduct(
+        {
+          service_id: serviceId,
+          product_id: productId,
+          customer_id: customerId,
+          ...(request.rates?.[index] !== undefined ? { rate: request.rates[index] } : {}),
+          quantity: 1,
+          status: 'ACTIVE',
+          ...(request.effectiveDate ? { effective_date: `${request.effectiveDate}Z` } : {}),
+          generate_proration: request.prorate ?? false,
+        },
+        audit,
+      );
+    }
+  }
+  const billingServiceId = String(serviceId);
+  return {
+    kind: 'succeeded',
+    result: { billingServiceId },
+    device: { billingServiceId, billingCustomerId: request.billingCustomerId },
+  };
+}
+
+const noBilling = failed('BILLING_NOT_CONFIGURED', 'No billing system is configured for this tenant');
+
+/**
+ * A step that ensures each row's billing service. Safe to run again after a crash (it looks before it
+ * creates), so reconciliation simply runs it again. `then` names the next step, if any.
+ */
+export function billingServiceStep<TRequest extends BillingServiceRequest>(options: {
+  then?: string;
+  describeFailure?: (message: string) => string;
+}): Step<unknown, TRequest> {
+  const run = (rows: WorkRow<TRequest>[], context: Context) =>
+    forEachRow(rows, context.account.limits.maxConcurrent, async (row): Promise<RowOutcome> => {
+      const revio = context.billing;
+      if (!revio) return noBilling;
+      const outcome = await ensureService(revio, row, context.account.carrier, {
+        audit: context.auditFor(row),
+        signal: context.signal,
+      });
+      if (outcome.kind === 'failed' && options.describeFailure) {
+        return {
+          ...outcome,
+          error: { ...outcome.error, message: options.describeFailure(outcome.error.message) },
+        };
+      }
+      if (outcome.kind === 'succeeded' && options.then) {
+        return { kind: 'next', step: options.then, result: outcome.result, device: outcome.device };
+      }
+      return outcome;
+    });
+  return { chunkSize: () => 100, run, reconcile: run };
+}
+
+/** Disconnects the line's active billing services (a deactivated line stops being billed). */
+export function disconnectStep(): Step<unknown, unknown> {
+  const run = (rows: WorkRow<unknown>[], context: Context) =>
+    forEachRow(rows, context.account.limits.maxConcurrent, async (row): Promise<RowOutcome> => {
+      const revio = context.billing;
+      if (!revio) return noBilling;
+      const audit = { audit: context.auditFor(row), signal: context.signal };
+      const search = row.iccid ? { number2: row.iccid } : { number: numberOf(row as Row) };
+      const active = await revio.findServices({ ...search, status: 'ACTIVE' }, audit);
+      for (const service of active) await revio.disconnectService(service.service_id, audit);
+      return {
+        kind: 'succeeded',
+        result: { billingServicesDisconnected: active.map((service) => String(service.service_id)) },
+        device: { billingServiceId: null },
+      };
+    });
+  return { chunkSize: () => 100, run, reconcile: run };
+}

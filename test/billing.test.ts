@@ -1,0 +1,310 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createRevioSimulator } from '../src/billing/revio/simulator.ts';
+import { testDialects } from './support/databases.ts';
+import { jasperFixture, startTestService, type TestService, waitForFinish } from './support/service.ts';
+
+type Change = {
+  row: number;
+  status: string;
+  error: { code: string; message: string } | null;
+  result: Record<string, unknown> | null;
+};
+type Service = {
+  id: number;
+  customerId: number;
+  number2: string;
+  status: string;
+  products: Array<{ productId: number }>;
+};
+type Device = {
+  iccid: string;
+  billingCustomerId: string | null;
+  customerRatePlanId: string | null;
+  archived: boolean;
+};
+
+const post = (body: unknown) => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
+
+for (const dialect of testDialects) {
+  describe(`Billing and inventory change types on ${dialect}`, () => {
+    let test: TestService;
+    let revioUrl: string;
+    let prefix = 8901600;
+    before(async () => {
+      test = await startTestService(dialect);
+      const revio = createRevioSimulator({ faults: { rateLimitPerSecond: null, maxConcurrent: null } });
+      revioUrl = await revio.listen({ port: 0 });
+      test.closeWithService(() => revio.close());
+      const connected = await test.api('PUT', '/api/v1/billing-connection', {
+        body: {
+          system: 'revio',
+          baseUrl: revioUrl,
+          credentials: { username: 'demo@bulkchange', password: 'demo-rev-password' },
+          settings: { providerIds: { jasper: 3 } },
+        },
+      });
+      assert.equal(connected.status, 200, connected.text);
+      const synced = await test.api<{ imported: number }>('POST', '/api/v1/billing-customers/sync');
+      assert.equal(synced.status, 200, synced.text);
+      assert.ok(synced.body.imported >= 4);
+      for (const [path, items] of [
+        [
+          'customer-rate-plans',
+          [
+            { id: 'CRP-1', name: 'Fleet 1 GB' },
+            { id: 'CRP-2', name: 'Fleet 5 GB' },
+          ],
+        ],
+        ['customer-pools', [{ id: 'POOL-A', name: 'Shared pool A', dataMb: 10_240 }]],
+      ] as const) {
+        const saved = await test.api('POST', `/api/v1/${path}`, { body: { items } });
+        assert.equal(saved.status, 200, saved.text);
+      }
+    });
+    after(() => test.stop());
+
+    const fixture = async (count: number, state = 'ACTIVATED') => {
+      prefix += 1;
+      return jasperFixture(test, { count, state, prefix: String(prefix) });
+    };
+    const create = (
+      accountId: string,
+      changeType: string,
+      changes: unknown[],
+      options: Record<string, unknown> = {},
+      extra = {},
+    ) =>
+      test.api<{
+        id: string;
+        status: string;
+        scheduledFor: string | null;
+        error?: { details: Array<{ row: number; code: string }> };
+      }>('POST', '/api/v1/bulk-changes', {
+        body: { carrierAccountId: accountId, changeType, changes, options, ...extra },
+      });
+    const changesOf = async (id: string) =>
+      (await test.api<{ items: Change[] }>('GET', `/api/v1/bulk-changes/${id}/changes?limit=1000`)).body
+        .items;
+    const services = async () => (await (await fetch(`${revioUrl}/_sim/devices`)).json()) as Service[];
+    const device = async (accountId: string, iccid: string) =>
+      (
+        await test.api<{ items: Device[] }>(
+          'GET',
+          `/api/v1/devices?carrierAccountId=${accountId}&iccid=${iccid}`,
+        )
+      ).body.items[0];
+
+    it('assigns lines to a customer with one billing service each, even when a service already exists from an earlier attempt', async () => {
+      const fx = await fixture(5);
+      // As if an earlier attempt had created the first line's service and then crashed before recording it.
+      await fetch(
+        `${revioUrl}/_sim/devices`,
+        post([{ customerId: 1001, providerId: 3, number: fx.iccids[0], number2: fx.iccids[0] }]),
+      );
+      const created = await create(
+        fx.accountId,
+        'customer_assignment',
+        fx.iccids.map((iccid) => ({ iccid })),
+        {
+          billingCustomerId: '1001',
+          createBillingService: true,
+          serviceTypeId: 10,
+          productIds: '501|502',
+          rates: '2.5|5',
+          customerRatePlanId: 'CRP-1',
+        },
+      );
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      assert.equal((await waitForFinish(test, created.body.id)).status, 'completed');
+      const mine = (await services()).filter((service) => fx.iccids.includes(service.number2));
+      assert.equal(mine.length, 5, 'one service per line');
+      for (const service of mine) {
+        assert.equal(service.customerId, 1001);
+        assert.deepEqual(service.products.map((product) => product.productId).sort(), [501, 502]);
+      }
+      const line = await device(fx.accountId, fx.iccids[2]);
+      assert.equal(line.billingCustomerId, '1001');
+      assert.equal(line.customerRatePlanId, 'CRP-1');
+
+      // The same lines to another customer: refused at intake, they are billed to 1001.
+      const moved = await create(fx.accountId, 'customer_assignment', [{ iccid: fx.iccids[0] }], {
+        billingCustomerId: '1002',
+      });
+      assert.equal(moved.status, 422);
+      assert.equal(moved.body.error?.details[0].code, 'BILLING_SERVICE_OTHER_CUSTOMER');
+    });
+
+    it('rides out Rev.io throttling ("wait N seconds" in the body) without duplicates', async () => {
+      const fx = await fixture(6);
+      await fetch(`${revioUrl}/_sim/faults`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ rateLimitPerSecond: 2 }),
+      });
+      try {
+        const created = await create(
+          fx.accountId,
+          'billing_service_creation',
+          fx.iccids.map((iccid) => ({ iccid })),
+          {
+            billingCustomerId: '1002',
+            serviceTypeId: 10,
+          },
+        );
+        assert.equal(created.status, 201, JSON.stringify(created.body));
+        assert.equal((await waitForFinish(test, created.body.id)).status, 'completed');
+        const calls = (await (await fetch(`${revioUrl}/_sim/calls`)).json()) as Array<{
+          status: number;
+          iccids: string[];
+        }>;
+        const mine = calls.filter((call) => call.iccids.some((iccid) => fx.iccids.includes(iccid)));
+        assert.ok(
+          mine.some((call) => call.status === 429),
+          'Rev.io throttled some calls',
+        );
+        assert.equal((await services()).filter((service) => fx.iccids.includes(service.number2)).length, 6);
+      } finally {
+        await fetch(`${revioUrl}/_sim/faults`, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ rateLimitPerSecond: null }),
+        });
+      }
+    });
+
+    it('fails a line billed to another customer in Rev.io, and refuses unknown catalog entries at intake', async () => {
+      const fx = await fixture(2);
+      await fetch(
+        `${revioUrl}/_sim/devices`,
+        post([{ customerId: 1003, providerId: 3, number: fx.iccids[1], number2: fx.iccids[1] }]),
+      );
+      const created = await create(
+        fx.accountId,
+        'billing_service_creation',
+        fx.iccids.map((iccid) => ({ iccid })),
+        {
+          billingCustomerId: '1001',
+          serviceTypeId: 10,
+        },
+      );
+      assert.equal((await waitForFinish(test, created.body.id)).status, 'completed_with_errors');
+      const rows = await changesOf(created.body.id);
+      assert.equal(rows[1].error?.code, 'BILLING_SERVICE_OTHER_CUSTOMER');
+      const unknown = await create(fx.accountId, 'customer_rate_plan_change', [
+        { iccid: fx.iccids[0], customerRatePlanId: 'NOPE' },
+        { iccid: fx.iccids[1], customerPoolId: 'POOL-A' },
+      ]);
+      assert.equal(unknown.status, 422);
+      assert.deepEqual(
+        unknown.body.error?.details.map((detail) => [detail.row, detail.code]),
+        [[1, 'UNKNOWN_CUSTOMER_RATE_PLAN']],
+      );
+      const closed = await create(fx.accountId, 'customer_assignment', [{ iccid: fx.iccids[0] }], {
+        billingCustomerId: '1009',
+      });
+      assert.equal(closed.body.error?.details[0].code, 'CATALOG_ENTRY_CLOSED');
+    });
+
+    it('runs a scheduled customer plan change of 1,000 lines in full at its time, and not before', async () => {
+      const fx = await fixture(1000);
+      const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+      const later = await create(fx.accountId, 'customer_rate_plan_change', [{ iccid: fx.iccids[0] }], {
+        customerRatePlanId: 'CRP-2',
+        effectiveDate: tomorrow,
+      });
+      assert.equal(later.status, 201, JSON.stringify(later.body));
+      assert.equal(later.body.status, 'scheduled');
+      assert.equal(later.body.scheduledFor, `${tomorrow}T00:00:00.000Z`);
+      await test.api('POST', `/api/v1/bulk-changes/${later.body.id}/cancel`);
+
+      const at = Date.now() + 2_500;
+      const created = await create(
+        fx.accountId,
+        'customer_rate_plan_change',
+        fx.iccids.map((iccid) => ({ iccid })),
+        { customerRatePlanId: 'CRP-2' },
+        { scheduledFor: new Date(at).toISOString() },
+      );
+      assert.equal(created.body.status, 'scheduled');
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      assert.equal((await device(fx.accountId, fx.iccids[999])).customerRatePlanId, null);
+      const done = await waitForFinish(test, created.body.id);
+      assert.equal(done.status, 'completed');
+      assert.equal((done.counts as { succeeded: number }).succeeded, 1000);
+      assert.ok(Date.parse(String(done.startedAt)) >= at - 50);
+      assert.equal((await device(fx.accountId, fx.iccids[999])).customerRatePlanId, 'CRP-2');
+    });
+
+    it('archives lines, refusing those still billed or used in the last 30 days unless override', async () => {
+      const fx = await fixture(3);
+      const assigned = await create(fx.accountId, 'billing_service_creation', [{ iccid: fx.iccids[0] }], {
+        billingCustomerId: '1001',
+        serviceTypeId: 10,
+      });
+      await waitForFinish(test, assigned.body.id);
+      await test.service.database.db
+        .updateTable('devices')
+        .set({ last_usage_at: Date.now() - 86_400_000 })
+        .where('iccid', '=', fx.iccids[1])
+        .execute();
+      const refused = await create(
+        fx.accountId,
+        'archival',
+        fx.iccids.map((iccid) => ({ iccid })),
+      );
+      assert.equal(refused.status, 422);
+      assert.deepEqual(
+        refused.body.error?.details.map((detail) => [detail.row, detail.code]),
+        [
+          [1, 'ACTIVE_BILLING_SERVICE'],
+          [2, 'RECENT_USAGE'],
+        ],
+      );
+      const forced = await create(
+        fx.accountId,
+        'archival',
+        fx.iccids.map((iccid) => ({ iccid })),
+        { override: true },
+      );
+      assert.equal((await waitForFinish(test, forced.body.id)).status, 'completed');
+      assert.equal((await device(fx.accountId, fx.iccids[1])).archived, true);
+    });
+
+    it('creates the billing service after a successful activation that names a customer, and disconnects on deactivation', async () => {
+      const fx = await fixture(2, 'ACTIVATION_READY');
+      const activate = await create(
+        fx.accountId,
+        'status_update',
+        fx.iccids.map((iccid) => ({ iccid })),
+        {
+          targetStatus: 'active',
+          billingCustomerId: '1003',
+          serviceTypeId: 10,
+        },
+      );
+      assert.equal(activate.status, 201, JSON.stringify(activate.body));
+      assert.equal((await waitForFinish(test, activate.body.id)).status, 'completed');
+      let mine = (await services()).filter((service) => fx.iccids.includes(service.number2));
+      assert.deepEqual(
+        mine.map((service) => [service.customerId, service.status]),
+        [
+          [1003, 'ACTIVE'],
+          [1003, 'ACTIVE'],
+        ],
+      );
+
+      const deactivate = await create(fx.accountId, 'status_update', [{ iccid: fx.iccids[0] }], {
+        targetStatus: 'deactivated',
+        billingCustomerId: '1003',
+      });
+      assert.equal((await waitForFinish(test, deactivate.body.id)).status, 'completed');
+      mine = (await services()).filter((service) => service.number2 === fx.iccids[0]);
+      assert.equal(mine[0].status, 'DISCONNECTED');
+    });
+  });
+}
