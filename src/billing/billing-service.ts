@@ -111,10 +111,10 @@ const noBilling = failed('BILLING_NOT_CONFIGURED', 'No billing system is configu
 
 /**
  * A step that ensures each row's billing service. Safe to run again after a crash (it looks before it
- * creates), so reconciliation simply runs it again. `then` names the next step, if any.
+ * creates), so reconciliation simply runs it again. `nextStep` names the step that follows, if any.
  */
 export function billingServiceStep<TRequest extends BillingServiceRequest>(options: {
-  then?: string;
+  nextStep?: string;
   describeFailure?: (message: string) => string;
 }): Step<unknown, TRequest> {
   const run = (rows: WorkRow<TRequest>[], context: Context) =>
@@ -131,8 +131,8 @@ export function billingServiceStep<TRequest extends BillingServiceRequest>(optio
           error: { ...outcome.error, message: options.describeFailure(outcome.error.message) },
         };
       }
-      if (outcome.kind === 'succeeded' && options.then) {
-        return { kind: 'next', step: options.then, result: outcome.result, device: outcome.device };
+      if (outcome.kind === 'succeeded' && options.nextStep) {
+        return { kind: 'next', step: options.nextStep, result: outcome.result, device: outcome.device };
       }
       return outcome;
     });

@@ -99,7 +99,7 @@ export const customerAssignment: Flow<unknown, AssignmentRequest> = {
   },
   firstStep: (request) => (request.createBillingService ? 'billing_service' : 'assign_customer'),
   steps: {
-    billing_service: billingServiceStep<AssignmentRequest>({ then: 'assign_customer' }),
+    billing_service: billingServiceStep<AssignmentRequest>({ nextStep: 'assign_customer' }),
     assign_customer: inventoryStep(assignPatch),
   },
 };
