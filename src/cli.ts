@@ -2,8 +2,13 @@
 import { parseArgs } from 'node:util';
 import { createApiKey, ensureTenant } from './accounts/api-keys.ts';
 import { roles } from './accounts/roles.ts';
+import { createRevioSimulator } from './billing/revio/simulator.ts';
 import { createJasperSimulator } from './carriers/jasper/simulator.ts';
+import { createPondSimulator } from './carriers/pond/simulator.ts';
+import { createTealSimulator } from './carriers/teal/simulator.ts';
+import { createTelegenceSimulator } from './carriers/telegence/simulator.ts';
 import { createThingSpaceSimulator } from './carriers/thingspace/simulator.ts';
+import { submit } from './cli/submit.ts';
 import { openDatabase } from './db/database.ts';
 import { migrateToLatest } from './db/migrator.ts';
 import { configOrExit, serve } from './main.ts';
@@ -14,14 +19,25 @@ const usage = `Usage: bulkchange <command> [options]
   serve [--role api|worker|all] [--demo]   run the service (npm start = serve --demo)
   demo                                     run the service with the demo (seeded on first start)
   migrate                                  bring the database schema up to date
-  simulate <carrier> [--port N] [--host H] run a carrier simulator on its own (carriers: jasper, thingspace)
+  simulate <carrier> [--port N] [--host H] run a simulator on its own (jasper, thingspace, telegence, pond, teal, revio)
   jobs failed                              list the jobs that failed for good (with their last error)
   jobs retry <id>                          run a failed job again
   keys create --tenant T --role R [--name N]
                                            create an API key (printed once; roles: ${roles.join(', ')})
+  submit <file.csv> --account ID|NAME --type TYPE [--dry-run] [--wait] [--url U --key K] [...]
+                                           upload a CSV as a bulk change (all options: submit --help);
+                                           exits 0 done, 1 refused / would fail, 2 usage or server
+                                           unreachable, 3 rows failed (--wait)
 `;
 
-const simulators = { jasper: createJasperSimulator, thingspace: createThingSpaceSimulator } as const;
+const simulators = {
+  jasper: createJasperSimulator,
+  thingspace: createThingSpaceSimulator,
+  telegence: createTelegenceSimulator,
+  pond: createPondSimulator,
+  teal: createTealSimulator,
+  revio: createRevioSimulator,
+} as const;
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n\n${usage}`);
@@ -49,6 +65,11 @@ function parseArguments(argv: string[]) {
 }
 
 async function main(argv: string[]): Promise<void> {
+  // submit has options of its own, parsed by it.
+  if (argv[0] === 'submit') {
+    process.exitCode = await submit(argv.slice(1));
+    return;
+  }
   const { values, positionals } = parseArguments(argv);
   const [command, ...rest] = positionals;
   if (values.help || !command) {

@@ -87,7 +87,7 @@ export async function startService(options: {
         await enqueue(database.db, inventorySyncJob(carrierAccountId));
       },
     });
-    const demo = options.demo ? await startDemo({ app, database, accounts, config, logger }) : null;
+    const demo = options.demo ? await startDemo({ app, database, accounts, billing, config, logger }) : null;
     const address = await app.listen({ port: config.PORT, host: config.HOST });
     url = config.BULKCHANGE_PUBLIC_URL ?? address.replace('[::1]', 'localhost');
     demoInfo = (await demo?.ready(url)) ?? null;

@@ -30,9 +30,12 @@ export interface BillingConnectionView {
   updatedAt: string;
 }
 
-/** Rev.io publishes no limits; this is gentle enough for its throttle and fast enough for bulk work. */
+/**
+ * Rev.io publishes no limits; this is what our simulator allows. Its throttle answers say how long to
+ * wait, and the client honours that.
+ */
 const revioLimits = {
-  requestsPerSecond: 5,
+  requestsPerSecond: 8,
   maxConcurrent: 4,
   batchSize: 1,
   retryBudget: 8,
@@ -88,6 +91,7 @@ export class BillingConnections {
     const credentials = revioCredentialsSchema.parse(
       JSON.parse(this.#box.decrypt(row.credentials_encrypted)),
     );
+    const settings = revioSettingsSchema.parse(JSON.parse(row.settings));
     const basic = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64');
     const account: CarrierAccount = {
       id: `billing:${tenantId}`,
@@ -98,7 +102,7 @@ export class BillingConnections {
       credentials: {},
       writeEnabled: true,
       settings: {},
-      limits: revioLimits,
+      limits: { ...revioLimits, ...settings.limits },
     };
     const client = new RevioClient(
       this.#http(account, {
@@ -107,7 +111,7 @@ export class BillingConnections {
         parseError: parseRevioError,
         retryAfterFromBody: revioRetryAfter,
       }),
-      JSON.parse(row.settings),
+      settings,
     );
     this.#clients.set(tenantId, { version: row.updated_at, client });
     return client;

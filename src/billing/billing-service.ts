@@ -55,6 +55,7 @@ async function ensureService(
     );
   }
   let serviceId = active[0]?.service_id;
+  const isNew = serviceId === undefined;
   if (serviceId === undefined) {
     const providerId = revio.settings.providerIds[carrier] ?? revio.settings.defaultProviderId;
     if (providerId === undefined) {
@@ -79,8 +80,9 @@ async function ensureService(
     );
   }
   if (!request.packageId && request.productIds?.length) {
+    // A service created just now has no products yet: no need to ask.
     const existing = new Set(
-      (await revio.serviceProducts(serviceId, audit)).map((product) => product.product_id),
+      isNew ? [] : (await revio.serviceProducts(serviceId, audit)).map((product) => product.product_id),
     );
     for (const [index, productId] of request.productIds.entries()) {
       if (existing.has(productId)) continue;
@@ -107,6 +109,9 @@ async function ensureService(
   };
 }
 
+/** Calls to billing in flight per chunk; the billing client's own limiter paces them. */
+const BILLING_LANES = 8;
+
 const noBilling = failed('BILLING_NOT_CONFIGURED', 'No billing system is configured for this tenant');
 
 /**
@@ -118,7 +123,7 @@ export function billingServiceStep<TRequest extends BillingServiceRequest>(optio
   describeFailure?: (message: string) => string;
 }): Step<unknown, TRequest> {
   const run = (rows: WorkRow<TRequest>[], context: Context) =>
-    forEachRow(rows, context.account.limits.maxConcurrent, async (row): Promise<RowOutcome> => {
+    forEachRow(rows, BILLING_LANES, async (row): Promise<RowOutcome> => {
       const revio = context.billing;
       if (!revio) return noBilling;
       const outcome = await ensureService(revio, row, context.account.carrier, {
@@ -142,7 +147,7 @@ export function billingServiceStep<TRequest extends BillingServiceRequest>(optio
 /** Disconnects the line's active billing services (a deactivated line stops being billed). */
 export function disconnectStep(): Step<unknown, unknown> {
   const run = (rows: WorkRow<unknown>[], context: Context) =>
-    forEachRow(rows, context.account.limits.maxConcurrent, async (row): Promise<RowOutcome> => {
+    forEachRow(rows, BILLING_LANES, async (row): Promise<RowOutcome> => {
       const revio = context.billing;
       if (!revio) return noBilling;
       const audit = { audit: context.auditFor(row), signal: context.signal };

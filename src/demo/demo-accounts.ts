@@ -3,10 +3,25 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { CarrierName } from '../carriers/carrier.ts';
 import { createJasperSimulator, jasperRatePlans } from '../carriers/jasper/simulator.ts';
 import { normaliseJasperStatus } from '../carriers/jasper/statuses.ts';
+import { createPondSimulator, pondPackageTypes } from '../carriers/pond/simulator.ts';
+import { normalisePondStatus } from '../carriers/pond/statuses.ts';
+import { createTealSimulator, tealPlans } from '../carriers/teal/simulator.ts';
+import { normaliseTealState } from '../carriers/teal/statuses.ts';
+import { createTelegenceSimulator, telegenceRatePlans } from '../carriers/telegence/simulator.ts';
+import { normaliseTelegenceStatus } from '../carriers/telegence/statuses.ts';
 import { createThingSpaceSimulator, thingSpaceServicePlans } from '../carriers/thingspace/simulator.ts';
 import { normaliseThingSpaceState } from '../carriers/thingspace/statuses.ts';
 import type { DeviceRow } from '../devices/devices-repository.ts';
-import { type DemoLine, demoJasperLines, demoThingSpaceLines } from './demo-data.ts';
+import {
+  DEMO_TELEGENCE_BAN,
+  type DemoLine,
+  demoJasperLines,
+  demoPondLines,
+  demoRejectedSims,
+  demoTealLines,
+  demoTelegenceLines,
+  demoThingSpaceLines,
+} from './demo-data.ts';
 
 /** One demo carrier account and the simulator it talks to (DESIGN §9). */
 export interface DemoAccount {
@@ -31,6 +46,8 @@ export interface DemoAccount {
 }
 
 export const simulatorPath = (key: string) => `/simulators/${key}`;
+
+const telegenceDemoLines = () => demoTelegenceLines({ inService: 1000, inStock: 600, prefix: '8901410' });
 
 const jasperPlanSizes: Record<string, number | null> = {
   'IoT Basic 1MB': 1,
@@ -113,6 +130,100 @@ export const demoAccounts: DemoAccount[] = [
             msisdn: line.msisdn,
             state: line.carrier_status,
             servicePlan: line.carrier_rate_plan,
+          }
+        : undefined,
+  },
+  {
+    key: 'telegence',
+    name: 'AT&T Telegence (demo)',
+    carrier: 'telegence',
+    // Each activation stage takes 2 s here; AT&T takes minutes.
+    simulator: () =>
+      createTelegenceSimulator({
+        faults: {
+          activationStepMs: 2_000,
+          ipProvisionMs: 2_000,
+          rejectIccids: demoRejectedSims(telegenceDemoLines()),
+        },
+      }),
+    credentials: () => ({ appId: 'demo-app', appSecret: 'demo-app-secret' }),
+    settings: () => ({
+      demoSimulator: 'telegence',
+      esimOnlyTacs: ['35299911'],
+      limits: { checkIntervalMs: 3_000 },
+    }),
+    ratePlans: telegenceRatePlans.map((plan) => ({ ...plan, communicationPlans: [] })),
+    lines: () => telegenceDemoLines(),
+    normalise: normaliseTelegenceStatus,
+    // SIMs in stock are not on AT&T yet.
+    seedOf: (line) =>
+      line.carrier_status && line.carrier_status !== 'NEW' && line.msisdn
+        ? {
+            iccid: line.iccid,
+            imei: line.imei,
+            msisdn: line.msisdn,
+            state: line.carrier_status,
+            ratePlan: line.carrier_rate_plan,
+            ban: DEMO_TELEGENCE_BAN,
+            ...(line.ip_address ? { ipAddress: line.ip_address } : {}),
+            ...(line.username ? { contactName: line.username } : {}),
+          }
+        : undefined,
+  },
+  {
+    key: 'pond',
+    name: 'POND (demo)',
+    carrier: 'pond',
+    simulator: () => createPondSimulator(),
+    credentials: () => ({ apiKey: 'demo-pond-key' }),
+    settings: () => ({ demoSimulator: 'pond', distributorId: 'demo-distributor' }),
+    ratePlans: pondPackageTypes.map((type) => ({
+      code: type.packageTypeId,
+      name: type.name,
+      dataMb: type.dataMb,
+      communicationPlans: [],
+    })),
+    lines: () =>
+      demoPondLines(
+        { lines: 500, prefix: '8944500' },
+        pondPackageTypes.map((type) => type.packageTypeId),
+      ),
+    normalise: normalisePondStatus,
+    seedOf: (line) => ({
+      iccid: line.iccid,
+      imei: line.imei,
+      msisdn: line.msisdn,
+      state: line.carrier_status ?? 'DISABLED',
+      ...(line.carrier_rate_plan ? { packageTypeId: line.carrier_rate_plan } : {}),
+    }),
+  },
+  {
+    key: 'teal',
+    name: 'Teal (demo)',
+    carrier: 'teal',
+    // Operations finish after 2 s here.
+    simulator: () => createTealSimulator({ faults: { operationMs: 2_000 } }),
+    credentials: () => ({ apiKey: 'demo-teal-key', apiSecret: 'demo-teal-secret' }),
+    settings: () => ({ demoSimulator: 'teal', limits: { checkIntervalMs: 2_000 } }),
+    ratePlans: tealPlans.map((plan) => ({
+      code: plan.uuid,
+      name: plan.name,
+      dataMb: plan.dataMb,
+      communicationPlans: [],
+    })),
+    lines: () =>
+      demoTealLines(
+        { lines: 300, prefix: '8988247' },
+        tealPlans.map((plan) => plan.uuid),
+      ),
+    normalise: normaliseTealState,
+    seedOf: (line) =>
+      line.eid
+        ? {
+            eid: line.eid,
+            iccid: line.iccid,
+            state: line.carrier_status ?? 'waiting',
+            ...(line.carrier_rate_plan ? { planUuid: line.carrier_rate_plan } : {}),
           }
         : undefined,
   },

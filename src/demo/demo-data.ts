@@ -1,4 +1,4 @@
-import { luhnCheckDigit } from '../bulk-changes/identifiers.ts';
+import { eidWithCheckDigits, luhnCheckDigit } from '../bulk-changes/identifiers.ts';
 
 /** A demo line as the carrier has it; `state` null is a line the carrier account does not have yet. */
 export interface DemoLine {
@@ -8,6 +8,7 @@ export interface DemoLine {
   state: string | null;
   ratePlan: string | null;
   communicationPlan: string | null;
+  eid?: string;
 }
 
 export const demoIccid = (prefix: string, index: number) => {
@@ -72,4 +73,91 @@ export function demoThingSpaceLines(account: { lines: number; prefix: string }):
       communicationPlan: null,
     };
   });
+}
+
+/** The demo's AT&T billing account (BAN), known to the Telegence simulator. */
+export const DEMO_TELEGENCE_BAN = '287301234567';
+const ESIM_ONLY_TAC = '35299911';
+
+/**
+ * Telegence lines: 1,000 in service (active, suspended, a few cancelled), then SIMs in stock for new
+ * service (`NEW`: not on AT&T yet), every 30th of them in an eSIM-only device.
+ */
+export function demoTelegenceLines(account: {
+  inService: number;
+  inStock: number;
+  prefix: string;
+}): DemoLine[] {
+  const plans = ['APX1G5M30', 'APX5GM30', 'APX250M30'];
+  return Array.from({ length: account.inService + account.inStock }, (_, index) => {
+    const iccid = demoIccid(account.prefix, index);
+    if (index >= account.inService) {
+      const esimOnly = index % 30 === 0;
+      const payload = esimOnly ? `${ESIM_ONLY_TAC}${String(index).padStart(6, '0')}` : null;
+      return {
+        iccid,
+        imei: payload ? payload + luhnCheckDigit(payload) : demoImei(account.prefix, index),
+        msisdn: null,
+        state: 'NEW',
+        ratePlan: null,
+        communicationPlan: null,
+      };
+    }
+    const state = stateAt(index, [
+      [16, 'A'],
+      [19, 'S'],
+      [20, 'C'],
+    ])!;
+    return {
+      iccid,
+      imei: demoImei(account.prefix, index),
+      msisdn: `214${String(7_000_000 + index)}`,
+      state,
+      ratePlan: plans[index % plans.length],
+      communicationPlan: null,
+    };
+  });
+}
+
+/** Stock SIMs the demo's AT&T refuses to activate ("reported lost"), so activations show rejections. */
+export const demoRejectedSims = (lines: DemoLine[]): Record<string, string> =>
+  Object.fromEntries(
+    lines
+      .filter((line, index) => line.state === 'NEW' && index % 40 === 13)
+      .map((line) => [line.iccid, 'SIM reported lost']),
+  );
+
+/** POND lines: services enabled on most, each with one active package. */
+export function demoPondLines(
+  account: { lines: number; prefix: string },
+  packageTypes: string[],
+): DemoLine[] {
+  return Array.from({ length: account.lines }, (_, index) => ({
+    iccid: demoIccid(account.prefix, index),
+    imei: demoImei(account.prefix, index),
+    msisdn: `44${String(7_700_000_000 + index)}`,
+    state: stateAt(index, [
+      [15, 'ENABLED'],
+      [20, 'DISABLED'],
+    ])!,
+    ratePlan: packageTypes[index % packageTypes.length],
+    communicationPlan: null,
+  }));
+}
+
+/** Teal eSIMs, keyed by EID: online, waiting for their first enable, or stopped. */
+export function demoTealLines(account: { lines: number; prefix: string }, plans: string[]): DemoLine[] {
+  return Array.from({ length: account.lines }, (_, index) => ({
+    iccid: demoIccid(account.prefix, index),
+    imei: demoImei(account.prefix, index),
+    eid: eidWithCheckDigits(`890490320030${account.prefix.slice(-6)}${String(index).padStart(12, '0')}`),
+    msisdn: null,
+    state: stateAt(index, [
+      [12, 'online'],
+      [16, 'waiting'],
+      [20, 'stopped'],
+    ])!,
+    ratePlan: plans[index % plans.length],
+    communicationPlan: null,
+  }));
 }

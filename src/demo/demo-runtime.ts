@@ -6,10 +6,12 @@ import { accountsRepository } from '../accounts/accounts-repository.ts';
 import { createApiKey } from '../accounts/api-keys.ts';
 import type { CarrierAccounts } from '../accounts/carrier-accounts.ts';
 import { carrierAccountsRepository } from '../accounts/carrier-accounts-repository.ts';
+import type { BillingConnections } from '../billing/billing-connections.ts';
 import type { Config } from '../config.ts';
 import type { DatabaseHandle } from '../db/database.ts';
 import { devicesRepository } from '../devices/devices-repository.ts';
 import { demoAccounts, simulatorPath } from './demo-accounts.ts';
+import { connectDemoBilling, mountDemoBilling, seedDemoBilling } from './demo-billing.ts';
 import { DEMO_TENANT, seedDemo, writeDemoFile } from './seed.ts';
 
 /**
@@ -21,13 +23,15 @@ export async function startDemo(options: {
   app: FastifyInstance;
   database: DatabaseHandle;
   accounts: CarrierAccounts;
+  billing: BillingConnections;
   config: Config;
   logger: Logger;
 }) {
-  const { app, database, accounts, config, logger } = options;
+  const { app, database, accounts, billing, config, logger } = options;
   for (const demo of demoAccounts) {
     await app.register(demo.simulator().plugin, { prefix: simulatorPath(demo.key) });
   }
+  await mountDemoBilling(app);
 
   return {
     /** Runs once the API listens: the simulators' URLs depend on the address. */
@@ -38,6 +42,7 @@ export async function startDemo(options: {
       let tenantId: string;
       if (!tenant) {
         ({ apiKey, tenantId } = await seedDemo({ db: database.db, accounts, baseUrl }));
+        await seedDemoBilling(database.db, tenantId);
         logger.info('demo data seeded');
       } else {
         tenantId = tenant.id;
@@ -46,6 +51,7 @@ export async function startDemo(options: {
           (await createApiKey(database.db, { tenantId, role: 'admin', name: 'demo admin' })).key;
       }
       await connectSimulators(app, database, tenantId, baseUrl);
+      await connectDemoBilling({ app, db: database.db, billing, tenantId, baseUrl });
       const file = await writeDemoFile({
         db: database.db,
         dataDir: config.BULKCHANGE_DATA_DIR,

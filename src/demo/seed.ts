@@ -6,7 +6,8 @@ import { carrierAccountsRepository } from '../accounts/carrier-accounts-reposito
 import { type Db, inTransaction } from '../db/database.ts';
 import { devicesRepository, newDevice } from '../devices/devices-repository.ts';
 import { newId } from '../shared/ids.ts';
-import { demoAccounts } from './demo-accounts.ts';
+import { demoAccounts, simulatorPath } from './demo-accounts.ts';
+import { DEMO_BILLING_KEY } from './demo-billing.ts';
 import { demoExamples } from './examples.ts';
 
 export const DEMO_TENANT = 'demo';
@@ -57,6 +58,7 @@ export async function seedDemo(options: {
             iccid: line.iccid,
             imei: line.imei,
             msisdn: line.msisdn,
+            eid: line.eid ?? null,
             status: line.state ? demo.normalise(line.state) : 'inventory',
             carrier_status: line.state,
             carrier_rate_plan: line.ratePlan,
@@ -93,7 +95,10 @@ export async function writeDemoFile(options: {
       carrier: account.carrier,
     })),
     simulators: Object.fromEntries(
-      demoAccounts.map((demo) => [demo.key, `${options.baseUrl}/simulators/${demo.key}`]),
+      [...demoAccounts.map((demo) => demo.key), DEMO_BILLING_KEY].map((key) => [
+        key,
+        `${options.baseUrl}${simulatorPath(key)}`,
+      ]),
     ),
     examples: demoExamples.map((example) => ({
       file: example.file,

@@ -126,6 +126,17 @@ export function devicesRepository(db: Executor) {
         .execute();
     },
 
+    /** Lines with a billing service, for reloading a billing simulator. */
+    async listBilled(tenantId: string): Promise<DeviceRow[]> {
+      return db
+        .selectFrom('devices')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('billing_service_id', 'is not', null)
+        .where('billing_customer_id', 'is not', null)
+        .execute();
+    },
+
     async countByAccount(carrierAccountId: string): Promise<number> {
       const row = await db
         .selectFrom('devices')

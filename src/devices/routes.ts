@@ -20,8 +20,11 @@ const deviceView = (row: DeviceRow) => ({
   customerRatePlanId: row.customer_rate_plan_id,
   customerPoolId: row.customer_pool_id,
   billingCustomerId: row.billing_customer_id,
+  billingServiceId: row.billing_service_id,
   ipAddress: row.ip_address,
   username: row.username,
+  costCenters: [row.cost_center1, row.cost_center2, row.cost_center3],
+  lastUsageAt: row.last_usage_at === null ? null : toIso(row.last_usage_at),
   archived: Boolean(row.archived),
   updatedAt: toIso(row.updated_at),
 });

@@ -12,6 +12,8 @@ export const errorBody = (code: string, message: string, details: unknown[] = []
  */
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
+    // The rest of an oversized upload is never read: the connection cannot carry another request.
+    if (error.statusCode === 413) reply.header('connection', 'close');
     if (error instanceof AppError) {
       return reply.status(error.statusCode).send(errorBody(error.code, error.message, error.details));
     }

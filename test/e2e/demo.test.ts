@@ -87,7 +87,7 @@ describe('the demo (serve --demo on an empty data dir)', () => {
     assert.match(demo.baseUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.ok(demo.apiKey.length >= 20);
     assert.equal(demo.tenant, 'demo');
-    assert.equal(demo.carrierAccounts.length, 5);
+    assert.equal(demo.carrierAccounts.length, 8);
     for (const account of demo.carrierAccounts) {
       assert.equal(typeof account.id, 'string');
       assert.equal(typeof account.name, 'string');
@@ -97,9 +97,12 @@ describe('the demo (serve --demo on an empty data dir)', () => {
       'jasper',
       'jasper',
       'jasper',
+      'pond',
+      'teal',
+      'telegence',
       'thingspace',
     ]);
-    assert.ok(Object.keys(demo.simulators).length >= 5);
+    assert.ok(Object.keys(demo.simulators).length >= 8);
     for (const url of Object.values(demo.simulators)) assert.ok(url.startsWith(demo.baseUrl));
     assert.ok(demo.examples.length >= 1);
     const ids = new Set(demo.carrierAccounts.map((account) => account.id));
@@ -111,13 +114,15 @@ describe('the demo (serve --demo on an empty data dir)', () => {
     api = apiClient(demo.baseUrl, demo.apiKey);
   });
 
-  it('lists the four Jasper-family accounts and the ThingSpace one', async () => {
+  it('lists an account per carrier: four Jasper-family ones, ThingSpace, Telegence, POND and Teal', async () => {
     const all = await api<{
       items: Array<{ id: string; name: string; carrier: string; settings: { variant?: string } }>;
     }>('GET', '/api/v1/carrier-accounts');
     assert.equal(all.status, 200, all.text);
-    assert.equal(all.body.items.length, 5);
-    assert.equal(all.body.items.filter((account) => account.carrier === 'thingspace').length, 1);
+    assert.equal(all.body.items.length, 8);
+    for (const carrier of ['thingspace', 'telegence', 'pond', 'teal']) {
+      assert.equal(all.body.items.filter((account) => account.carrier === carrier).length, 1, carrier);
+    }
     assert.doesNotMatch(all.text, /demo-password|demo-client-secret/, 'no credentials');
     const accounts = { body: { items: all.body.items.filter((account) => account.carrier === 'jasper') } };
     assert.deepEqual(accounts.body.items.map((account) => account.settings.variant).sort(), [
@@ -219,7 +224,7 @@ describe('the demo (serve --demo on an empty data dir)', () => {
     api = apiClient(demo.baseUrl, demo.apiKey);
     const accounts = await api<{ items: unknown[] }>('GET', '/api/v1/carrier-accounts');
     assert.equal(accounts.status, 200, 'the key of demo.json works');
-    assert.equal(accounts.body.items.length, 5, 'no second set of accounts');
+    assert.equal(accounts.body.items.length, 8, 'no second set of accounts');
     const lines = await listAll<Device>(api, `/api/v1/devices?carrierAccountId=${jasperAccountId}`);
     assert.equal(lines.length, 2000, 'no second set of lines');
     const agreed = await assertAgree(changed.accountId, new Set(changed.iccids), demo.simulators.pod19);

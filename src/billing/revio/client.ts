@@ -12,6 +12,13 @@ export const revioSettingsSchema = z
     /** The Rev.io provider id each carrier's services are created under. */
     providerIds: z.record(z.string(), z.number().int().positive()).default({}),
     defaultProviderId: z.number().int().positive().optional(),
+    /** Over the defaults: Rev.io publishes no limits, a tenant's contract may. */
+    limits: z
+      .object({
+        requestsPerSecond: z.number().positive().max(1000).optional(),
+        maxConcurrent: z.number().int().min(1).max(64).optional(),
+      })
+      .optional(),
   })
   .loose();
 export type RevioSettings = z.infer<typeof revioSettingsSchema>;

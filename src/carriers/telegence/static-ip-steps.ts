@@ -1,5 +1,6 @@
 import { outcomeFromError } from '../../engine/outcomes.ts';
 import type { RowOutcome, Step, StepContext, WorkRow } from '../carrier.ts';
+import { isCarrierError } from '../carrier-error.ts';
 import type { TelegenceClient, TelegenceIpStatus } from './client.ts';
 import { mapTelegenceRejection } from './line-flows.ts';
 
@@ -123,7 +124,9 @@ const reserveIpStep: Step<TelegenceClient, StaticIpRequest> = {
             : { kind: 'resend' },
         );
       } catch (error) {
-        outcomes.push(ipCallOutcome(error, false));
+        // AT&T knows no provisioning for the line: it was never submitted.
+        const neverSubmitted = isCarrierError(error) && error.httpStatus === 404;
+        outcomes.push(neverSubmitted ? { kind: 'resend' } : ipCallOutcome(error, false));
       }
     }
     return outcomes;

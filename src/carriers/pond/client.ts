@@ -1,0 +1,184 @@
+import { z } from 'zod';
+import type { CarrierAccount } from '../carrier.ts';
+import type { CallContext, CarrierHttpClient } from '../http.ts';
+
+export const pondCredentialsSchema = z.object({ apiKey: z.string().min(1) });
+
+/**
+ * POND publishes no API documentation (carrier-apis §4): what AMOP's code does not show (the API key
+ * header's name, PUT or POST for package status) is a setting, defaulting to what our simulator serves.
+ */
+export const pondSettingsSchema = z
+  .object({
+    /** Every path starts with the distributor id. */
+    distributorId: z.string().trim().min(1),
+    /** Its name must look secret (`key`, `token`, `auth`), so that the audit log redacts the key. */
+    apiKeyHeader: z
+      .string()
+      .regex(/^[A-Za-z0-9-]+$/, 'a header name')
+      .regex(/key|token|auth/i, 'a header name containing key, token or auth')
+      .default('x-api-key'),
+    /** AMOP sends POST; the real API may want PUT. */
+    packageStatusMethod: z.enum(['POST', 'PUT']).default('POST'),
+  })
+  .loose();
+export type PondSettings = z.infer<typeof pondSettingsSchema>;
+
+/** POND's error envelope as the simulator answers it; the real one is unconfirmed. */
+export const pondErrorSchema = z.object({
+  error: z.object({ code: z.string().optional(), message: z.string().optional() }).loose(),
+});
+
+export const pondPackageStatuses = ['PENDING', 'ACTIVE', 'TERMINATED'] as const;
+
+const packageSchema = z
+  .object({
+    packageId: z.string().min(1),
+    packageTypeId: z.string().min(1),
+    status: z.enum(pondPackageStatuses),
+    createdAt: z.string().nullish(),
+  })
+  .loose();
+export type PondPackage = z.infer<typeof packageSchema>;
+
+/** The line's ACTIVE packages, oldest first (POND lists packages oldest first). */
+export const activePackages = (packages: PondPackage[]): PondPackage[] =>
+  packages.filter((candidate) => candidate.status === 'ACTIVE');
+
+const packageListSchema = z.object({ items: z.array(packageSchema) }).loose();
+
+const deviceStatusSchema = z.object({ iccid: z.string(), status: z.string() }).loose();
+export type PondDeviceStatus = z.infer<typeof deviceStatusSchema>;
+
+const devicePageSchema = z
+  .object({
+    total: z.number().int().min(0),
+    items: z.array(
+      z
+        .object({
+          iccid: z.string(),
+          status: z.string(),
+          imei: z.string().nullish(),
+          msisdn: z.string().nullish(),
+        })
+        .loose(),
+    ),
+  })
+  .loose();
+export type PondDevicePage = z.infer<typeof devicePageSchema>;
+
+/** POND lists take `?offset=&count=`; 100 is the largest page the simulator serves (10 by default). */
+export const POND_PAGE_SIZE = 100;
+
+/** POND IoT (Pod Group): carrier-apis §4. Every path is under `/{distributorId}`. */
+export class PondClient {
+  readonly #http: CarrierHttpClient;
+  readonly settings: PondSettings;
+  readonly #root: string;
+
+  constructor(account: CarrierAccount, http: CarrierHttpClient) {
+    this.#http = http;
+    this.settings = pondSettingsSchema.parse(account.settings);
+    this.#root = `/${encodeURIComponent(this.settings.distributorId)}`;
+  }
+
+  async listDevices(offset: number, context: CallContext): Promise<PondDevicePage> {
+    const response = await this.#http.send(
+      {
+        action: 'list_devices',
+        method: 'GET',
+        path: `${this.#root}/devices`,
+        query: { offset, count: POND_PAGE_SIZE },
+        responseSchema: devicePageSchema,
+      },
+      context,
+    );
+    return response.body;
+  }
+
+  async getDeviceStatus(iccid: string, context: CallContext): Promise<PondDeviceStatus> {
+    const response = await this.#http.send(
+      {
+        action: 'get_device_status',
+        method: 'GET',
+        path: this.#devicePath(iccid, '/status'),
+        responseSchema: deviceStatusSchema,
+      },
+      context,
+    );
+    return response.body;
+  }
+
+  /** Enables or disables all of the line's services; setting the state it has changes nothing. */
+  async setDeviceStatus(iccid: string, enabled: boolean, context: CallContext): Promise<PondDeviceStatus> {
+    const response = await this.#http.send(
+      {
+        action: 'set_device_status',
+        method: 'POST',
+        path: this.#devicePath(iccid, '/status'),
+        body: { enabled },
+        responseSchema: deviceStatusSchema,
+        idempotent: true,
+      },
+      context,
+    );
+    return response.body;
+  }
+
+  /** Every package of the line, whatever its status, oldest first. */
+  async listPackages(iccid: string, context: CallContext): Promise<PondPackage[]> {
+    const response = await this.#http.send(
+      {
+        action: 'list_packages',
+        method: 'GET',
+        path: this.#devicePath(iccid, '/packages'),
+        responseSchema: packageListSchema,
+      },
+      context,
+    );
+    return response.body.items;
+  }
+
+  /**
+   * Adds a PENDING package. Sending it twice adds two packages, so it is not repeated in process after
+   * an unclear failure: the flow looks for the package first (ADR 0003).
+   */
+  async addPackage(iccid: string, packageTypeId: string, context: CallContext): Promise<PondPackage> {
+    const response = await this.#http.send(
+      {
+        action: 'add_package',
+        method: 'POST',
+        path: this.#devicePath(iccid, '/packages'),
+        body: { packageTypeId },
+        responseSchema: packageSchema,
+        idempotent: false,
+      },
+      context,
+    );
+    return response.body;
+  }
+
+  /** Moving a package to the status it has changes nothing, so a repeat is harmless. */
+  async setPackageStatus(
+    packageId: string,
+    packageStatus: 'ACTIVE' | 'TERMINATED',
+    context: CallContext,
+  ): Promise<PondPackage> {
+    const response = await this.#http.send(
+      {
+        action: 'set_package_status',
+        method: this.settings.packageStatusMethod,
+        path: `${this.#root}/packages/${encodeURIComponent(packageId)}/status`,
+        body: { packageStatus },
+        responseSchema: packageSchema,
+        idempotent: true,
+      },
+      context,
+    );
+    return response.body;
+  }
+
+  #devicePath(iccid: string, rest: string): string {
+    return `${this.#root}/devices/${encodeURIComponent(iccid)}${rest}`;
+  }
+}

@@ -1,0 +1,163 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { CarrierAccount } from '../carrier.ts';
+import { CarrierError } from '../carrier-error.ts';
+import type { CallContext, CarrierHttpClient } from '../http.ts';
+
+export const tealCredentialsSchema = z.object({
+  apiKey: z.string().min(1),
+  apiSecret: z.string().min(1),
+});
+
+/**
+ * AMOP keeps the write paths in environment variables whose values are not public (carrier-apis §5):
+ * each is a setting, defaulting to the path our simulator serves.
+ */
+export const tealSettingsSchema = z
+  .object({
+    esimsPath: z.string().startsWith('/').default('/api/v1/esims'),
+    enablePath: z.string().startsWith('/').default('/api/v1/esims/enable'),
+    disablePath: z.string().startsWith('/').default('/api/v1/esims/disable'),
+    assignPlanPath: z.string().startsWith('/').default('/api/v1/esims/assign-plan'),
+  })
+  .loose();
+export type TealSettings = z.infer<typeof tealSettingsSchema>;
+
+/** Teal's error body: `{success: false, errorMessage}`. */
+export const tealErrorSchema = z.object({ errorMessage: z.string().optional() }).loose();
+
+/** List calls take at most 100 (carrier-apis §5); writes are held to the same bound. */
+export const TEAL_MAX_ENTRIES = 100;
+
+const esimSchema = z
+  .object({
+    eid: z.string(),
+    iccid: z.string(),
+    msisdn: z.string().nullish(),
+    state: z.string(),
+    planUuid: z.string().nullish(),
+  })
+  .loose();
+const esimPageSchema = z.object({ entries: z.array(esimSchema), total: z.number().int().min(0) }).loose();
+export type TealEsimPage = z.infer<typeof esimPageSchema>;
+
+const acceptedSchema = z
+  .object({
+    success: z.literal(true),
+    link: z.object({ operationResultLink: z.object({ href: z.string().min(1) }) }),
+  })
+  .loose();
+
+const operationSchema = z
+  .object({
+    status: z.string().optional(),
+    entries: z
+      .array(
+        z
+          .object({
+            eid: z.string().optional(),
+            success: z.boolean(),
+            errorMessage: z.string().nullish(),
+          })
+          .loose(),
+      )
+      .default([]),
+  })
+  .loose();
+export type TealOperationResult = z.infer<typeof operationSchema>;
+
+/**
+ * Whether an operation has its results. The simulator says `IN_PROGRESS` until `DONE`; AMOP reads the
+ * entries without a status, so an answer without one is final once it has entries.
+ */
+export const isOperationFinished = (operation: TealOperationResult): boolean =>
+  operation.status === undefined
+    ? operation.entries.length > 0
+    : operation.status.toUpperCase() !== 'IN_PROGRESS';
+
+export type TealWrite =
+  | { action: 'enable' | 'disable'; entries: string[] }
+  | { action: 'assign_plan'; entries: Array<{ eid: string; planUuid: string }> };
+
+/** Teal's integration API (carrier-apis §5): eSIMs keyed by EID, a client `requestId` on every call. */
+export class TealClient {
+  readonly #http: CarrierHttpClient;
+  readonly #base: URL;
+  readonly settings: TealSettings;
+
+  constructor(account: CarrierAccount, http: CarrierHttpClient) {
+    this.#http = http;
+    this.#base = new URL(account.baseUrl);
+    this.settings = tealSettingsSchema.parse(account.settings);
+  }
+
+  async listEsims(offset: number, context: CallContext): Promise<TealEsimPage> {
+    const response = await this.#http.send(
+      {
+        action: 'list_esims',
+        method: 'GET',
+        path: this.settings.esimsPath,
+        query: { offset, limit: TEAL_MAX_ENTRIES, requestId: randomUUID() },
+        responseSchema: esimPageSchema,
+      },
+      context,
+    );
+    return response.body;
+  }
+
+  /**
+   * Starts an asynchronous write of at most 100 entries and returns the link to its result. Teal
+   * answers a repeated `requestId` with the operation it started the first time (and the change sets a
+   * state, harmless to ask twice), so the HTTP client may repeat it after a timeout or a 5xx.
+   */
+  async write(write: TealWrite, requestId: string, context: CallContext): Promise<string> {
+    const response = await this.#http.send(
+      {
+        action: write.action,
+        method: 'POST',
+        path: this.#writePath(write.action),
+        query: { requestId },
+        body: { entries: write.entries },
+        responseSchema: acceptedSchema,
+        idempotent: true,
+      },
+      context,
+    );
+    return this.#operationUrl(response.body.link.operationResultLink.href);
+  }
+
+  async operation(url: string, context: CallContext): Promise<TealOperationResult> {
+    const response = await this.#http.send(
+      {
+        action: 'operation_result',
+        method: 'GET',
+        path: url,
+        query: { requestId: randomUUID() },
+        responseSchema: operationSchema,
+      },
+      context,
+    );
+    return response.body;
+  }
+
+  #writePath(action: TealWrite['action']): string {
+    const { enablePath, disablePath, assignPlanPath } = this.settings;
+    return { enable: enablePath, disable: disablePath, assign_plan: assignPlanPath }[action];
+  }
+
+  /**
+   * The operation link on the account's own scheme (AMOP rewrites Teal's `http` links to `https`).
+   * The credentials go with every call, so a link to another host is refused rather than followed.
+   */
+  #operationUrl(href: string): string {
+    const link = new URL(href, this.#base);
+    if (link.host !== this.#base.host) {
+      throw new CarrierError({
+        kind: 'rejected',
+        carrierCode: 'FOREIGN_OPERATION_LINK',
+        message: `Teal accepted the change, but its result link ${link.origin}${link.pathname} is not on ${this.#base.host}; check the lines at Teal`,
+      });
+    }
+    return `${this.#base.origin}${link.pathname}${link.search}`;
+  }
+}

@@ -1,0 +1,77 @@
+import { z } from 'zod';
+
+/**
+ * The parts of the API's answers (API §1–2) that the CLI reads. Checked like any other input: an
+ * answer that does not match is reported instead of printed half-understood.
+ */
+export const errorDetailSchema = z.object({
+  row: z.number().int().optional(),
+  field: z.string().optional(),
+  code: z.string(),
+  message: z.string(),
+});
+export type ErrorDetailAnswer = z.infer<typeof errorDetailSchema>;
+
+export const errorAnswerSchema = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    details: z.array(errorDetailSchema).default([]),
+  }),
+});
+export type ErrorAnswer = z.infer<typeof errorAnswerSchema>['error'];
+
+export const countsSchema = z.object({
+  total: z.number(),
+  queued: z.number(),
+  inProgress: z.number(),
+  waiting: z.number(),
+  succeeded: z.number(),
+  failed: z.number(),
+  cancelled: z.number(),
+});
+export type Counts = z.infer<typeof countsSchema>;
+
+/** What the `progress` and `done` events carry, and the part of a bulk change the CLI shows. */
+export const progressSchema = z.object({ status: z.string(), counts: countsSchema });
+export type Progress = z.infer<typeof progressSchema>;
+
+export const bulkChangeSchema = progressSchema.extend({
+  id: z.string(),
+  changeType: z.string(),
+  scheduledFor: z.string().nullable(),
+  rejectedRows: z.array(errorDetailSchema).default([]),
+});
+export type BulkChangeAnswer = z.infer<typeof bulkChangeSchema>;
+
+export const dryRunSchema = z.object({
+  dryRun: z.literal(true),
+  summary: z.object({ total: z.number(), wouldSucceed: z.number(), wouldFail: z.number() }),
+  fileIssues: z.array(errorDetailSchema).default([]),
+  rows: z.array(
+    z.object({
+      row: z.number(),
+      iccid: z.string().nullable(),
+      outcome: z.enum(['would_succeed', 'would_fail']),
+      code: z.string().optional(),
+      message: z.string().optional(),
+      field: z.string().optional(),
+    }),
+  ),
+});
+export type DryRunAnswer = z.infer<typeof dryRunSchema>;
+
+export const changeSchema = z.object({
+  row: z.number(),
+  iccid: z.string().nullable(),
+  msisdn: z.string().nullable(),
+  eid: z.string().nullable(),
+  status: z.string(),
+  error: z.object({ code: z.string(), message: z.string(), carrierCode: z.string().optional() }).nullable(),
+});
+export type ChangeAnswer = z.infer<typeof changeSchema>;
+
+export const pageSchema = <T extends z.ZodType>(item: T) =>
+  z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+
+export const carrierAccountSchema = z.object({ id: z.string(), name: z.string(), carrier: z.string() });

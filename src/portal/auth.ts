@@ -1,0 +1,79 @@
+import type { FastifyRequest } from 'fastify';
+import { accountsRepository } from '../accounts/accounts-repository.ts';
+import { type Principal, type Role, roleAllows } from '../accounts/roles.ts';
+import type { Db } from '../db/database.ts';
+import { AppError } from '../shared/errors.ts';
+import { csrfMatches, type PortalSession, readCookie, SESSION_COOKIE, type SessionStore } from './session.ts';
+
+/** Who is using the portal: the API key's principal, re-read on every request, and the session. */
+export interface PortalUser {
+  principal: Principal;
+  session: PortalSession;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    portalUser?: PortalUser;
+  }
+  interface FastifyContextConfig {
+    /** Served without a session (sign-in, assets). */
+    portalPublic?: boolean;
+    /** A multipart form: its handler checks the CSRF token once the parts are read. */
+    csrfInBody?: boolean;
+  }
+}
+
+/**
+ * The session's user, when the cookie names a live session whose API key still exists and is not
+ * revoked. A revoked key ends its sessions at their next request; a changed role applies at once.
+ */
+export async function resolveUser(
+  request: FastifyRequest,
+  deps: { db: Db; sessions: SessionStore },
+): Promise<PortalUser | undefined> {
+  const session = deps.sessions.find(readCookie(request.headers.cookie, SESSION_COOKIE));
+  if (!session) return undefined;
+  const key = await accountsRepository(deps.db).findApiKeyByHash(session.keyHash);
+  if (!key || key.revokedAt !== null) {
+    deps.sessions.end(session.id);
+    return undefined;
+  }
+  return {
+    session,
+    principal: {
+      tenantId: key.tenantId,
+      tenantName: key.tenantName,
+      keyId: key.id,
+      keyName: key.name,
+      role: key.role,
+    },
+  };
+}
+
+export const signInRequired = () => new AppError(401, 'UNAUTHENTICATED', 'Sign in to use the portal');
+
+export function userOf(request: FastifyRequest): PortalUser {
+  if (!request.portalUser) throw signInRequired();
+  return request.portalUser;
+}
+
+/** The page's or action's role, enforced on the server whatever the page showed. */
+export function requirePortalRole(request: FastifyRequest, role: Role): PortalUser {
+  const user = userOf(request);
+  if (!roleAllows(user.principal.role, role)) {
+    throw new AppError(
+      403,
+      'FORBIDDEN',
+      `This needs the ${role} role; you are signed in as ${user.principal.role}`,
+    );
+  }
+  return user;
+}
+
+export function requireCsrf(user: PortalUser, sent: unknown): void {
+  if (!csrfMatches(user.session, sent)) {
+    throw new AppError(403, 'CSRF_TOKEN_INVALID', 'The form has expired; reload the page and try again');
+  }
+}
+
+export const can = (user: PortalUser, role: Role) => roleAllows(user.principal.role, role);

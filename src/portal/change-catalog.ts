@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import type { CarrierAdapter, CarrierLimits } from '../carriers/carrier.ts';
+import type { CarrierRegistry } from '../carriers/registry.ts';
+import { label } from './components/format.ts';
+
+/** A field the operator may set once for every row (API §3: a field given in `options`). */
+export interface FieldInput {
+  name: string;
+  label: string;
+  required: boolean;
+  kind: 'select' | 'checkbox' | 'date' | 'text';
+  /** The choices of a select. */
+  options: string[];
+}
+
+const identifierFields = new Set(['iccid', 'imei', 'msisdn', 'eid']);
+
+/**
+ * What the portal offers is read from the carrier adapters, never listed here: a carrier or change type
+ * added to the registry appears in the portal as it is. A change type's fields are its flow's request
+ * fields; `targetStatus` offers the carrier's reachable statuses.
+ */
+export class ChangeCatalog {
+  readonly #registry: CarrierRegistry;
+
+  constructor(registry: CarrierRegistry) {
+    this.#registry = registry;
+  }
+
+  #adapter(carrier: string): CarrierAdapter | undefined {
+    return this.#registry.adapter(carrier);
+  }
+
+  title(carrier: string): string {
+    return this.#adapter(carrier)?.title ?? carrier;
+  }
+
+  /** The carrier's documented limits, which an account's `settings.limits` may override. */
+  defaultLimits(carrier: string): Partial<CarrierLimits> {
+    return this.#adapter(carrier)?.defaultLimits ?? {};
+  }
+
+  keyField(carrier: string): 'iccid' | 'msisdn' | 'eid' {
+    return this.#adapter(carrier)?.keyField ?? 'iccid';
+  }
+
+  changeTypes(carrier: string): string[] {
+    return Object.keys(this.#adapter(carrier)?.flows ?? {});
+  }
+
+  /** Every change type some carrier of this build supports, for filters. */
+  allChangeTypes(): string[] {
+    return [...new Set(this.#registry.adapters().flatMap((adapter) => Object.keys(adapter.flows)))];
+  }
+
+  fields(carrier: string, changeType: string): FieldInput[] {
+    const adapter = this.#adapter(carrier);
+    const flow = adapter?.flows[changeType as keyof typeof adapter.flows];
+    if (!adapter || !flow || !(flow.requestSchema instanceof z.ZodObject)) return [];
+    const shape = flow.requestSchema.shape as Record<string, z.ZodType>;
+    return Object.entries(shape)
+      .filter(([name]) => !identifierFields.has(name))
+      .map(([name, schema]) => fieldInput(name, schema, adapter));
+  }
+}
+
+function fieldInput(name: string, schema: z.ZodType, adapter: CarrierAdapter): FieldInput {
+  const inner = schema instanceof z.ZodOptional ? (schema.unwrap() as z.ZodType) : schema;
+  const base = { name, label: label(name), required: !schema.safeParse(undefined).success, options: [] };
+  if (name === 'targetStatus') return { ...base, kind: 'select', options: [...adapter.targetStatuses] };
+  if (inner instanceof z.ZodEnum) return { ...base, kind: 'select', options: inner.options.map(String) };
+  if (inner instanceof z.ZodBoolean) return { ...base, kind: 'checkbox' };
+  if (name.endsWith('Date')) return { ...base, kind: 'date' };
+  return { ...base, kind: 'text' };
+}

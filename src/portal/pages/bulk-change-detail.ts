@@ -1,0 +1,276 @@
+import { z } from 'zod';
+import {
+  type Counts,
+  rowStatuses,
+  terminalBulkStatuses,
+} from '../../bulk-changes/bulk-changes-repository.ts';
+import { streamProgress } from '../../bulk-changes/progress-events.ts';
+import { type BulkChangeView, deviceChangeView } from '../../bulk-changes/views.ts';
+import { can, type PortalUser, requirePortalRole } from '../auth.ts';
+import { statusBadge } from '../components/badges.ts';
+import { count, duration, label, time } from '../components/format.ts';
+import { actionButton } from '../components/forms.ts';
+import { pager } from '../components/pager.ts';
+import { finishedRows, progressBar } from '../components/progress-bar.ts';
+import { table } from '../components/table.ts';
+import type { PortalApp, PortalDeps } from '../deps.ts';
+import { href, html, type SafeHtml } from '../html.ts';
+import { page, sendHtml } from '../layout.ts';
+import { resultsCsv } from '../results-csv.ts';
+
+const ROWS_PER_PAGE = 50;
+
+const idParams = z.object({ id: z.string().min(1).max(100) });
+const detailQuery = z.object({
+  status: z
+    .enum(rowStatuses)
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  q: z.string().trim().max(100).optional(),
+  cursor: z.string().regex(/^\d+$/).optional(),
+});
+type DetailQuery = z.infer<typeof detailQuery>;
+type ChangeRow = ReturnType<typeof deviceChangeView>;
+
+const isFinished = (view: BulkChangeView) => terminalBulkStatuses.includes(view.status as never);
+
+const countKeys: Array<[keyof Counts, string]> = [
+  ['total', 'Total'],
+  ['queued', 'Queued'],
+  ['inProgress', 'In progress'],
+  ['waiting', 'Waiting for the carrier'],
+  ['succeeded', 'Succeeded'],
+  ['failed', 'Failed'],
+  ['cancelled', 'Cancelled'],
+];
+
+const countOfStatus: Record<(typeof rowStatuses)[number], keyof Counts> = {
+  queued: 'queued',
+  in_progress: 'inProgress',
+  waiting: 'waiting',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  cancelled: 'cancelled',
+};
+
+/** Rows finished per second since the change started, and the time left at that pace. portal.js does the same live. */
+function pace(view: BulkChangeView, now = Date.now()) {
+  const finished = finishedRows(view.counts);
+  if (!view.startedAt || finished === 0) return { throughput: '—', eta: isFinished(view) ? 'done' : '—' };
+  const end = view.completedAt ? Date.parse(view.completedAt) : now;
+  const perSecond = finished / Math.max(1, (end - Date.parse(view.startedAt)) / 1000);
+  const remaining = view.counts.total - finished;
+  return {
+    throughput: `${perSecond.toFixed(1)} rows/s`,
+    eta: isFinished(view) || remaining === 0 ? 'done' : `about ${duration((remaining / perSecond) * 1000)}`,
+  };
+}
+
+const link = (id: string | null) => id && html`<a href="/portal/bulk-changes/${id}">${id}</a>`;
+
+function facts(view: BulkChangeView, accountName: string): SafeHtml {
+  return html`<dl class="facts" id="facts" data-live-region>
+  <div><dt>Status</dt><dd data-bulk-status>${statusBadge(view.status)}</dd></div>
+  <div><dt>Carrier account</dt><dd>${accountName}</dd></div>
+  <div><dt>Created</dt><dd>${time(view.createdAt)} by ${view.createdBy}</dd></div>
+  ${view.scheduledFor && html`<div><dt>Scheduled for</dt><dd>${time(view.scheduledFor)}</dd></div>`}
+  <div><dt>Started</dt><dd>${time(view.startedAt)}</dd></div>
+  <div><dt>Completed</dt><dd>${time(view.completedAt)}</dd></div>
+  ${Object.keys(view.options).length > 0 && html`<div><dt>Set for every row</dt><dd>${Object.entries(view.options).map(([name, value], index) => html`${index > 0 && ', '}${label(name)} = <code>${String(value)}</code>`)}</dd></div>`}
+  ${view.parentId && html`<div><dt>Retry of</dt><dd>${link(view.parentId)}</dd></div>`}
+  ${view.linkedId && html`<div><dt>Linked change</dt><dd>${link(view.linkedId)}</dd></div>`}
+  ${view.retriedAsId && html`<div><dt>Failed rows retried in</dt><dd>${link(view.retriedAsId)}</dd></div>`}
+</dl>`;
+}
+
+function live(view: BulkChangeView): SafeHtml {
+  const { throughput, eta } = pace(view);
+  const source = isFinished(view)
+    ? ''
+    : html` data-progress-source="/portal/bulk-changes/${view.id}/events" data-started-at="${view.startedAt ?? ''}"`;
+  return html`<section class="live" id="live" data-live-region aria-labelledby="progress-title"${source}>
+  <h2 id="progress-title">Progress</h2>
+  ${progressBar(view)}
+  <dl class="counters">
+    ${countKeys.map(([key, text]) => html`<div class="counter counter-${key}"><dt>${text}</dt><dd data-count="${key}">${count(view.counts[key])}</dd></div>`)}
+    <div class="counter"><dt>Throughput</dt><dd data-throughput>${throughput}</dd></div>
+    <div class="counter"><dt>Time left</dt><dd data-eta>${eta}</dd></div>
+  </dl>
+</section>`;
+}
+
+function actions(user: PortalUser, view: BulkChangeView): SafeHtml {
+  const operator = can(user, 'operator');
+  const canRetry = operator && isFinished(view) && view.counts.failed > 0 && !view.retriedAsId;
+  return html`<div class="actions" id="actions" data-live-region>
+  <a class="button" href="/portal/bulk-changes/${view.id}/results.csv" download>Download results CSV</a>
+  ${
+    operator &&
+    !isFinished(view) &&
+    actionButton({
+      user,
+      action: `/portal/bulk-changes/${view.id}/cancel`,
+      label: 'Cancel',
+      variant: 'danger',
+      confirm: 'Cancel this bulk change? Rows not yet sent to the carrier will be cancelled.',
+    })
+  }
+  ${
+    canRetry &&
+    actionButton({
+      user,
+      action: `/portal/bulk-changes/${view.id}/retry`,
+      label: `Retry ${count(view.counts.failed)} failed rows`,
+      variant: 'primary',
+    })
+  }
+</div>`;
+}
+
+function statusTabs(view: BulkChangeView, query: DetailQuery): SafeHtml {
+  const tabs: Array<[string | undefined, string, keyof Counts]> = [
+    [undefined, 'All', 'total'],
+    ...rowStatuses.map((status): [string, string, keyof Counts] => [
+      status,
+      label(status),
+      countOfStatus[status],
+    ]),
+  ];
+  return html`<nav class="tabs" aria-label="Rows by status"><ul>${tabs.map(
+    ([status, text, key]) =>
+      html`<li><a href="${href(`/portal/bulk-changes/${view.id}`, { status, q: query.q })}"${status === query.status ? html` aria-current="true"` : ''}>${text} <span class="tab-count" data-count="${key}">${count(view.counts[key])}</span></a></li>`,
+  )}</ul></nav>`;
+}
+
+function rowsSection(view: BulkChangeView, query: DetailQuery, rows: ChangeRow[], nextCursor: string | null) {
+  const base = `/portal/bulk-changes/${view.id}`;
+  return html`<section id="rows" data-live-region aria-labelledby="rows-title">
+  <h2 id="rows-title">Rows</h2>
+  ${statusTabs(view, query)}
+  <form method="get" action="${base}" class="filters" role="search">
+    ${query.status && html`<input type="hidden" name="status" value="${query.status}">`}
+    <div class="field"><label for="row-search">Find a line (ICCID, MSISDN, EID or IMEI)</label>
+    <input id="row-search" name="q" type="search" value="${query.q ?? ''}" spellcheck="false"></div>
+    <button type="submit" class="button">Find</button>
+    ${query.q && html`<a href="${href(base, { status: query.status })}">Clear</a>`}
+  </form>
+  ${table({
+    caption: 'Rows of this bulk change',
+    rows,
+    empty: query.q ? 'No row of this bulk change is for that line.' : 'No rows with this status.',
+    columns: [
+      { header: 'Row', cell: (row) => row.row, className: 'num' },
+      { header: 'Line', cell: (row) => html`<code>${row.iccid ?? row.msisdn ?? row.eid}</code>` },
+      { header: 'Status', cell: (row) => statusBadge(row.status) },
+      { header: 'Step', cell: (row) => row.step },
+      { header: 'Attempts', cell: (row) => row.attempts, className: 'num' },
+      {
+        header: 'Problem',
+        cell: (row) => row.error && html`<strong>${row.error.code}</strong> ${row.error.message}`,
+      },
+      { header: 'Updated', cell: (row) => time(row.updatedAt) },
+      {
+        header: 'Timeline',
+        cell: (row) =>
+          html`<a href="${base}/rows/${row.id}" aria-label="Timeline of row ${row.row}">Timeline</a>`,
+      },
+    ],
+  })}
+  ${pager({
+    firstHref: query.cursor ? href(base, { status: query.status }) : null,
+    nextHref: nextCursor ? href(base, { status: query.status, cursor: nextCursor }) : null,
+  })}
+</section>`;
+}
+
+function detailPage(options: {
+  user: PortalUser;
+  view: BulkChangeView;
+  accountName: string;
+  query: DetailQuery;
+  rows: ChangeRow[];
+  nextCursor: string | null;
+}) {
+  const { view } = options;
+  return page({
+    title: `${label(view.changeType)} ${view.id}`,
+    user: options.user,
+    section: 'bulk-changes',
+    body: html`<div class="page-head">
+  <h1>${label(view.changeType)} <span class="muted id">${view.id}</span></h1>
+</div>
+${facts(view, options.accountName)}
+${actions(options.user, view)}
+${live(view)}
+${rowsSection(view, options.query, options.rows, options.nextCursor)}`,
+  });
+}
+
+export function bulkChangeDetailRoutes(app: PortalApp, deps: PortalDeps): void {
+  app.get(
+    '/bulk-changes/:id',
+    { schema: { hide: true, params: idParams, querystring: detailQuery } },
+    async (request, reply) => {
+      const user = requirePortalRole(request, 'viewer');
+      const { tenantId } = user.principal;
+      const { id } = request.params;
+      const query = request.query;
+      const view = await deps.bulkChanges.get(tenantId, id);
+      const account = await deps.accounts.get(tenantId, view.carrierAccountId);
+      let rows: ChangeRow[];
+      let nextCursor: string | null = null;
+      if (query.q) {
+        const found = await deps.queries.changesForIdentifier(tenantId, id, query.q);
+        rows = found.filter((row) => !query.status || row.status === query.status).map(deviceChangeView);
+      } else {
+        const listed = await deps.bulkChanges.changes(tenantId, id, { ...query, limit: ROWS_PER_PAGE });
+        rows = listed.items;
+        nextCursor = listed.nextCursor;
+      }
+      return sendHtml(reply, detailPage({ user, view, accountName: account.name, query, rows, nextCursor }));
+    },
+  );
+
+  app.get(
+    '/bulk-changes/:id/events',
+    { schema: { hide: true, params: idParams } },
+    async (request, reply) => {
+      const { tenantId } = requirePortalRole(request, 'viewer').principal;
+      await deps.bulkChanges.find(tenantId, request.params.id);
+      return streamProgress(reply, () => deps.bulkChanges.get(tenantId, request.params.id));
+    },
+  );
+
+  app.get(
+    '/bulk-changes/:id/results.csv',
+    { schema: { hide: true, params: idParams } },
+    async (request, reply) => {
+      const { tenantId } = requirePortalRole(request, 'viewer').principal;
+      await deps.bulkChanges.find(tenantId, request.params.id);
+      return reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="bulk-change-${request.params.id}.csv"`)
+        .send(resultsCsv(deps.bulkChanges, tenantId, request.params.id));
+    },
+  );
+
+  app.post(
+    '/bulk-changes/:id/cancel',
+    { schema: { hide: true, params: idParams } },
+    async (request, reply) => {
+      const { tenantId } = requirePortalRole(request, 'operator').principal;
+      await deps.bulkChanges.cancel(tenantId, request.params.id);
+      return reply.redirect(`/portal/bulk-changes/${request.params.id}`, 303);
+    },
+  );
+
+  app.post(
+    '/bulk-changes/:id/retry',
+    { schema: { hide: true, params: idParams } },
+    async (request, reply) => {
+      const { principal } = requirePortalRole(request, 'operator');
+      const { created } = await deps.bulkChanges.retry(principal, request.params.id);
+      return reply.redirect(`/portal/bulk-changes/${created.id}`, 303);
+    },
+  );
+}

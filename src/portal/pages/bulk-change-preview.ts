@@ -1,0 +1,190 @@
+import { z } from 'zod';
+import type { DryRunReport } from '../../bulk-changes/bulk-changes-service.ts';
+import { AppError, type ErrorDetail } from '../../shared/errors.ts';
+import { type PortalUser, requirePortalRole } from '../auth.ts';
+import { count, csvColumn, label, time } from '../components/format.ts';
+import { csrfField, problemList } from '../components/forms.ts';
+import { type Column, table } from '../components/table.ts';
+import type { PortalApp, PortalDeps } from '../deps.ts';
+import { typedConfirmation } from '../destructive.ts';
+import { href, html, type SafeHtml } from '../html.ts';
+import { page, sendHtml } from '../layout.ts';
+import type { PendingPreview } from '../preview-stash.ts';
+
+/** Rows listed per outcome; the counts cover the whole file. */
+const FAILING_SHOWN = 200;
+const SUCCEEDING_SHOWN = 100;
+
+type ReportRow = DryRunReport['rows'][number];
+
+const tokenParams = z.object({ token: z.string().regex(/^[0-9a-f]{32}$/) });
+
+const fieldsOfRow = (preview: PendingPreview, row: number): Record<string, unknown> => {
+  const rows = preview.input.rows;
+  return (rows[row - 1]?.row === row ? rows[row - 1] : rows.find((input) => input.row === row))?.fields ?? {};
+};
+
+/** The phrase to type, when the change is destructive and large enough to need one. */
+function confirmationFor(preview: PendingPreview): string | undefined {
+  const targets = new Set<string>();
+  for (const row of preview.report.rows) {
+    if (row.outcome !== 'would_succeed') continue;
+    const target = fieldsOfRow(preview, row.row).targetStatus ?? preview.input.options.targetStatus;
+    if (typeof target === 'string') targets.add(target);
+  }
+  return typedConfirmation(preview.input.changeType, targets, preview.report.summary.wouldSucceed);
+}
+
+function rowsTable(preview: PendingPreview, rows: ReportRow[], caption: string, failing: boolean): SafeHtml {
+  const cellColumns: Column<ReportRow>[] = preview.columns.map((field) => ({
+    header: csvColumn(field),
+    key: field,
+    cell: (row) => {
+      const value = fieldsOfRow(preview, row.row)[field];
+      const text = value === undefined ? '' : String(value);
+      return row.field === field ? html`<mark>${text || '(empty)'}</mark>` : text;
+    },
+  }));
+  const problem: Column<ReportRow> = {
+    header: 'Why it will fail',
+    cell: (row) => html`<strong>${row.code}</strong> ${row.message}`,
+  };
+  return table({
+    caption,
+    rows,
+    empty: failing ? 'No row will fail.' : 'No row will succeed.',
+    columns: [
+      { header: 'Row', cell: (row) => row.row, className: 'num' },
+      ...cellColumns,
+      ...(failing ? [problem] : []),
+    ],
+    // The cell the problem is about is marked for sight (colour and <mark>) and for assistive technology.
+    cellAttributes: (row, column) =>
+      failing && row.field !== undefined && column.key === row.field
+        ? html` class="cell-invalid" aria-invalid="true"`
+        : null,
+  });
+}
+
+function confirmForm(user: PortalUser, preview: PendingPreview, phrase: string | undefined): SafeHtml {
+  const { summary, fileIssues } = preview.report;
+  if (fileIssues.length > 0 || summary.wouldSucceed === 0) {
+    return html`<p><a class="button" href="${href('/portal/bulk-changes/new', { carrierAccountId: preview.input.carrierAccountId, changeType: preview.input.changeType })}">Fix the file and start over</a></p>`;
+  }
+  const rowsWord = `${count(summary.wouldSucceed)} ${summary.wouldSucceed === 1 ? 'row' : 'rows'}`;
+  return html`<form method="post" action="/portal/bulk-changes/preview/${preview.token}" class="stack confirm">
+  ${csrfField(user)}
+  ${summary.wouldFail > 0 && html`<p>The ${count(summary.wouldFail)} failing rows are left out; only the ${rowsWord} that pass are created.</p>`}
+  ${
+    phrase &&
+    html`<div class="field">
+    <label for="confirmation">This takes lines out of service. Type <strong><code>${phrase}</code></strong> to confirm.</label>
+    <input id="confirmation" name="confirmation" type="text" autocomplete="off" spellcheck="false" required data-confirm-phrase="${phrase}">
+  </div>`
+  }
+  <div>
+    <button type="submit" class="button button-${phrase ? 'danger' : 'primary'}" data-confirm-submit>${preview.input.scheduledFor ? 'Schedule' : 'Submit'} ${rowsWord}</button>
+    <a href="${href('/portal/bulk-changes/new', { carrierAccountId: preview.input.carrierAccountId, changeType: preview.input.changeType })}">Start over</a>
+  </div>
+</form>`;
+}
+
+function previewPage(
+  user: PortalUser,
+  preview: PendingPreview,
+  problems?: { message: string; details: ErrorDetail[] },
+) {
+  const { report, input } = preview;
+  const failing = report.rows.filter((row) => row.outcome === 'would_fail');
+  const succeeding = report.rows.filter((row) => row.outcome === 'would_succeed');
+  const options = Object.entries(input.options);
+  return page({
+    title: 'Preview',
+    user,
+    section: 'new',
+    body: html`<h1>Preview: ${label(input.changeType)} on ${preview.accountName}</h1>
+${problems && problemList(problems.message, problems.details)}
+<dl class="facts">
+  <div><dt>Lines from</dt><dd>${preview.source}</dd></div>
+  <div><dt>Set for every row</dt><dd>${options.length === 0 ? 'nothing' : options.map(([name, value], index) => html`${index > 0 && ', '}${label(name)} = <code>${String(value)}</code>`)}</dd></div>
+  <div><dt>Runs</dt><dd>${input.scheduledFor ? time(input.scheduledFor) : 'as soon as it is submitted'}</dd></div>
+</dl>
+<p class="summary" data-preview-summary>
+  <span class="ok"><strong>${count(report.summary.wouldSucceed)}</strong> will succeed</span>
+  <span class="bad"><strong>${count(report.summary.wouldFail)}</strong> will fail</span>
+  <span>of ${count(report.summary.total)} rows</span>
+</p>
+${report.fileIssues.length > 0 && problemList('The file has problems; nothing can be submitted until they are fixed.', report.fileIssues)}
+<section aria-labelledby="failing"><h2 id="failing">Rows that will fail (${count(failing.length)})</h2>
+${rowsTable(preview, failing.slice(0, FAILING_SHOWN), 'Rows that will fail, with the invalid cell marked', true)}
+${failing.length > FAILING_SHOWN && html`<p class="muted">The first ${FAILING_SHOWN} are shown.</p>`}
+</section>
+<section aria-labelledby="succeeding"><h2 id="succeeding">Rows that will succeed (${count(succeeding.length)})</h2>
+<details${failing.length === 0 ? html` open` : ''}><summary>Show them</summary>
+${rowsTable(preview, succeeding.slice(0, SUCCEEDING_SHOWN), 'Rows that will succeed', false)}
+${succeeding.length > SUCCEEDING_SHOWN && html`<p class="muted">The first ${SUCCEEDING_SHOWN} are shown.</p>`}
+</details>
+</section>
+<section aria-labelledby="confirm"><h2 id="confirm">Confirm</h2>
+${confirmForm(user, preview, confirmationFor(preview))}
+</section>`,
+  });
+}
+
+const expired = () =>
+  new AppError(
+    404,
+    'PREVIEW_EXPIRED',
+    'This preview has expired or was replaced by a newer one; upload the file again',
+  );
+
+export function bulkChangePreviewRoutes(app: PortalApp, deps: PortalDeps): void {
+  app.get(
+    '/bulk-changes/preview/:token',
+    { schema: { hide: true, params: tokenParams } },
+    async (request, reply) => {
+      const user = requirePortalRole(request, 'operator');
+      const preview = deps.previews.get(user.session.id, request.params.token);
+      if (!preview) throw expired();
+      return sendHtml(reply, previewPage(user, preview));
+    },
+  );
+
+  app.post(
+    '/bulk-changes/preview/:token',
+    {
+      schema: {
+        hide: true,
+        params: tokenParams,
+        body: z.object({ _csrf: z.string(), confirmation: z.string().max(200).optional() }),
+      },
+    },
+    async (request, reply) => {
+      const user = requirePortalRole(request, 'operator');
+      const preview = deps.previews.get(user.session.id, request.params.token);
+      if (!preview) throw expired();
+      const phrase = confirmationFor(preview);
+      if (phrase && request.body.confirmation?.trim() !== phrase) {
+        const problems = { message: `Type "${phrase}" exactly to confirm this change.`, details: [] };
+        return sendHtml(reply, previewPage(user, preview, problems), 422);
+      }
+      try {
+        const outcome = await deps.bulkChanges.create(user.principal, {
+          ...preview.input,
+          dryRun: false,
+          acceptValidRows: preview.report.summary.wouldFail > 0,
+          // A double submit, or a submit after a lost response, answers with the same bulk change.
+          idempotencyKey: `portal-preview-${preview.token}`,
+        });
+        if ('dryRun' in outcome) throw new Error('A submission was answered as a dry run');
+        deps.previews.drop(user.session.id);
+        return reply.redirect(`/portal/bulk-changes/${outcome.created.id}`, 303);
+      } catch (error) {
+        if (!(error instanceof AppError) || (error.statusCode !== 422 && error.statusCode !== 409))
+          throw error;
+        const problems = { message: error.message, details: error.details };
+        return sendHtml(reply, previewPage(user, preview, problems), error.statusCode);
+      }
+    },
+  );
+}

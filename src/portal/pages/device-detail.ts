@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import type { DeviceRow } from '../../devices/devices-repository.ts';
+import { notFound } from '../../shared/errors.ts';
+import { toIso } from '../../shared/time.ts';
+import { type PortalUser, requirePortalRole } from '../auth.ts';
+import { statusBadge } from '../components/badges.ts';
+import { label, time } from '../components/format.ts';
+import { table } from '../components/table.ts';
+import type { PortalApp, PortalDeps } from '../deps.ts';
+import { html } from '../html.ts';
+import { page, sendHtml } from '../layout.ts';
+import type { PortalQueries } from '../queries.ts';
+
+type HistoryRow = Awaited<ReturnType<PortalQueries['deviceHistory']>>[number];
+
+const shownFields: Array<[keyof DeviceRow, string]> = [
+  ['iccid', 'ICCID'],
+  ['msisdn', 'MSISDN'],
+  ['imei', 'IMEI'],
+  ['eid', 'EID'],
+  ['carrier_status', 'Carrier status'],
+  ['carrier_rate_plan', 'Carrier rate plan'],
+  ['communication_plan', 'Communication plan'],
+  ['customer_rate_plan_id', 'Customer rate plan'],
+  ['customer_pool_id', 'Customer pool'],
+  ['billing_customer_id', 'Billing customer'],
+  ['ip_address', 'IP address'],
+  ['username', 'Username'],
+];
+
+function devicePage(user: PortalUser, device: DeviceRow, accountName: string, history: HistoryRow[]) {
+  return page({
+    title: `Line ${device.iccid ?? device.msisdn ?? device.id}`,
+    user,
+    section: 'devices',
+    body: html`<p><a href="/portal/devices">← Devices</a></p>
+<h1>Line <code>${device.iccid ?? device.msisdn ?? device.eid}</code></h1>
+<dl class="facts">
+  <div><dt>Status</dt><dd>${statusBadge(device.status)}${device.archived ? ' (archived)' : ''}</dd></div>
+  <div><dt>Carrier account</dt><dd>${accountName}</dd></div>
+  ${shownFields
+    .filter(([key]) => device[key] !== null)
+    .map(([key, text]) => html`<div><dt>${text}</dt><dd><code>${String(device[key])}</code></dd></div>`)}
+  <div><dt>Updated</dt><dd>${time(toIso(device.updated_at))}</dd></div>
+</dl>
+<h2>Bulk changes that touched this line</h2>
+${table({
+  caption: 'Bulk changes that touched this line, newest first',
+  rows: history,
+  empty: 'No bulk change has touched this line.',
+  columns: [
+    {
+      header: 'Created',
+      cell: (item) =>
+        html`<a href="/portal/bulk-changes/${item.bulkChangeId}">${time(toIso(item.createdAt))}</a>`,
+    },
+    { header: 'Type', cell: (item) => label(item.changeType) },
+    { header: 'Bulk change', cell: (item) => statusBadge(item.bulkStatus) },
+    { header: 'This line', cell: (item) => statusBadge(item.status) },
+    {
+      header: 'Problem',
+      cell: (item) => item.errorCode && html`<strong>${item.errorCode}</strong> ${item.errorMessage}`,
+    },
+    { header: 'By', cell: (item) => item.createdBy },
+    {
+      header: 'Timeline',
+      cell: (item) =>
+        html`<a href="/portal/bulk-changes/${item.bulkChangeId}/rows/${item.changeId}" aria-label="Timeline of row ${item.row}">Row ${item.row}</a>`,
+    },
+  ],
+})}`,
+  });
+}
+
+export function deviceDetailRoutes(app: PortalApp, deps: PortalDeps): void {
+  app.get(
+    '/devices/:id',
+    { schema: { hide: true, params: z.object({ id: z.string().max(100) }) } },
+    async (request, reply) => {
+      const user = requirePortalRole(request, 'viewer');
+      const { tenantId } = user.principal;
+      const device = await deps.queries.device(tenantId, request.params.id);
+      if (!device) throw notFound('Line');
+      const [account, history] = await Promise.all([
+        deps.accounts.get(tenantId, device.carrier_account_id),
+        deps.queries.deviceHistory(tenantId, device.id),
+      ]);
+      return sendHtml(reply, devicePage(user, device, account.name, history));
+    },
+  );
+}

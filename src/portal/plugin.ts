@@ -1,0 +1,110 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { CarrierAccounts } from '../accounts/carrier-accounts.ts';
+import type { BulkChanges } from '../bulk-changes/bulk-changes-service.ts';
+import type { AccountHealth } from '../carriers/account-health.ts';
+import type { CarrierRegistry } from '../carriers/registry.ts';
+import type { Db, Dialect } from '../db/database.ts';
+import { assetRoutes } from './assets.ts';
+import { requireCsrf, resolveUser, signInRequired, userOf } from './auth.ts';
+import { ChangeCatalog } from './change-catalog.ts';
+import type { PortalDeps } from './deps.ts';
+import { installPortalErrorHandler } from './errors.ts';
+import { bulkChangeDetailRoutes } from './pages/bulk-change-detail.ts';
+import { bulkChangePreviewRoutes } from './pages/bulk-change-preview.ts';
+import { bulkChangesListRoutes } from './pages/bulk-changes-list.ts';
+import { carrierAccountsRoutes } from './pages/carrier-accounts.ts';
+import { deviceDetailRoutes } from './pages/device-detail.ts';
+import { devicesRoutes } from './pages/devices.ts';
+import { newBulkChangeRoutes } from './pages/new-bulk-change.ts';
+import { rowTimelineRoutes } from './pages/row-timeline.ts';
+import { signInRoutes } from './pages/sign-in.ts';
+import { PreviewStash } from './preview-stash.ts';
+import { portalQueries } from './queries.ts';
+import { SessionStore } from './session.ts';
+
+export interface PortalOptions {
+  db: Db;
+  dialect: Dialect;
+  accounts: CarrierAccounts;
+  bulkChanges: BulkChanges;
+  registry: CarrierRegistry;
+  health: AccountHealth;
+  maxUploadBytes: number;
+}
+
+/** Forms are small; uploads go through multipart, which has its own limit. */
+const FORM_BODY_LIMIT = 1024 * 1024;
+
+/** No inline script or style anywhere in the portal, so the policy can forbid them. */
+const contentSecurityPolicy = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+].join('; ');
+
+async function securityHeaders(_request: FastifyRequest, reply: FastifyReply, payload: unknown) {
+  reply.header('x-content-type-options', 'nosniff');
+  reply.header('referrer-policy', 'same-origin');
+  if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) {
+    reply.header('content-security-policy', contentSecurityPolicy);
+    // Pages carry the session's CSRF token and live data: never cached.
+    reply.header('cache-control', 'no-store');
+  }
+  return payload;
+}
+
+/**
+ * The operator portal (ADR 0007): server-rendered pages over the API's service layer, signed in with
+ * an API key exchanged for a session cookie. Mounted under `/portal`.
+ */
+export const portalPlugin: FastifyPluginAsyncZod<PortalOptions> = async (app, options) => {
+  const previews = new PreviewStash();
+  const deps: PortalDeps = {
+    db: options.db,
+    dialect: options.dialect,
+    accounts: options.accounts,
+    bulkChanges: options.bulkChanges,
+    catalog: new ChangeCatalog(options.registry),
+    health: options.health,
+    maxUploadBytes: options.maxUploadBytes,
+    previews,
+    sessions: new SessionStore((sessionId) => previews.drop(sessionId)),
+    queries: portalQueries(options.db),
+  };
+
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT },
+    (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
+  );
+  app.addHook('onRequest', async (request) => {
+    request.portalUser = await resolveUser(request, deps);
+    if (!request.portalUser && !request.routeOptions.config.portalPublic) throw signInRequired();
+  });
+  // SameSite=Strict keeps the cookie off cross-site requests; the token covers what it does not.
+  app.addHook('preHandler', async (request) => {
+    const { config } = request.routeOptions;
+    if (request.method !== 'POST' || config.portalPublic || config.csrfInBody) return;
+    const body = request.body as Record<string, unknown> | undefined;
+    requireCsrf(userOf(request), body?._csrf ?? request.headers['x-csrf-token']);
+  });
+  app.addHook('onSend', securityHeaders);
+  installPortalErrorHandler(app);
+
+  assetRoutes(app);
+  signInRoutes(app, deps);
+  bulkChangesListRoutes(app, deps);
+  newBulkChangeRoutes(app, deps);
+  bulkChangePreviewRoutes(app, deps);
+  bulkChangeDetailRoutes(app, deps);
+  rowTimelineRoutes(app, deps);
+  devicesRoutes(app, deps);
+  deviceDetailRoutes(app, deps);
+  carrierAccountsRoutes(app, deps);
+};

@@ -1,0 +1,45 @@
+import { randomBytes } from 'node:crypto';
+import type { CreateBulkChangeInput, DryRunReport } from '../bulk-changes/bulk-changes-service.ts';
+
+/** A preview can be confirmed for this long; after that the file is uploaded again. */
+const TTL_MS = 30 * 60 * 1000;
+
+export type PreviewInput = Omit<CreateBulkChangeInput, 'dryRun' | 'acceptValidRows' | 'idempotencyKey'>;
+
+/** A dry run waiting for confirmation: the exact input it checked, so the submission is what was shown. */
+export interface PendingPreview {
+  token: string;
+  createdAt: number;
+  input: PreviewInput;
+  report: DryRunReport;
+  accountName: string;
+  /** The file's name, or that identifiers were pasted. */
+  source: string;
+  /** The row fields shown as the preview's columns. */
+  columns: string[];
+}
+
+/** One pending preview per session, in memory: a new upload replaces the previous one. */
+export class PreviewStash {
+  readonly #bySession = new Map<string, PendingPreview>();
+
+  put(sessionId: string, preview: Omit<PendingPreview, 'token' | 'createdAt'>): PendingPreview {
+    const pending = { ...preview, token: randomBytes(16).toString('hex'), createdAt: Date.now() };
+    this.#bySession.set(sessionId, pending);
+    return pending;
+  }
+
+  get(sessionId: string, token: string, now = Date.now()): PendingPreview | undefined {
+    const pending = this.#bySession.get(sessionId);
+    if (!pending || pending.token !== token) return undefined;
+    if (now - pending.createdAt > TTL_MS) {
+      this.drop(sessionId);
+      return undefined;
+    }
+    return pending;
+  }
+
+  drop(sessionId: string): void {
+    this.#bySession.delete(sessionId);
+  }
+}

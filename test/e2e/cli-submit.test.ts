@@ -1,0 +1,287 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type E2eStack, startE2eStack } from '../support/e2e-stack.ts';
+import {
+  type BulkChangeView,
+  freePort,
+  listAll,
+  runCli,
+  startCli,
+  tempDir,
+  waitUntil,
+} from '../support/processes.ts';
+
+interface Change {
+  row: number;
+  iccid: string;
+  status: string;
+  error: { code: string } | null;
+}
+
+/** The real `bulkchange submit` against a real `serve` and `simulate jasper` (processes of their own). */
+describe('bulkchange submit', () => {
+  let stack: E2eStack;
+  const files = tempDir('bulkchange-submit-');
+  const limits = { requestsPerSecond: 10, maxConcurrent: 2 };
+
+  before(async () => {
+    stack = await startE2eStack({ dialect: 'sqlite' });
+    await stack.startServer();
+  });
+  after(async () => {
+    await stack?.close();
+    files.remove();
+  });
+
+  /** Writes a CSV into the test's folder and returns its path. */
+  const csvFile = (name: string, lines: string[]) => {
+    const file = path.join(files.dir, name);
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    return file;
+  };
+  const submit = (args: string[], env: Record<string, string> = {}) =>
+    runCli(['submit', ...args], { LOG_LEVEL: 'warn', ...env }, 60_000);
+  const withServer = () => ['--url', stack.url, '--key', stack.adminKey];
+  const badLuhn = (iccid: string) => iccid.slice(0, -1) + String((Number(iccid.at(-1)) + 1) % 10);
+  const bulkChangesOf = (accountId: string) =>
+    listAll<BulkChangeView>(stack.api, `/api/v1/bulk-changes?carrierAccountId=${accountId}`);
+
+  it('a dry run lists the rows that would fail, exits 1 and creates nothing', async () => {
+    const { accountId, iccids } = await stack.createJasperAccount({ limits, count: 3, prefix: '8901401' });
+    const file = csvFile('dry-run.csv', [
+      'iccid,target_status',
+      `${iccids[0]},active`,
+      `${badLuhn(iccids[1])},active`,
+      `${iccids[2]},active`,
+    ]);
+    const result = await submit([
+      file,
+      '--account',
+      accountId,
+      '--type',
+      'status_update',
+      '--dry-run',
+      ...withServer(),
+    ]);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stdout, /Dry run: 3 rows; 2 would succeed, 1 would fail/);
+    assert.match(result.stdout, new RegExp(`^row 2\\s+${badLuhn(iccids[1])}\\s+INVALID_LUHN\\s+\\S`, 'm'));
+    assert.doesNotMatch(result.stdout, new RegExp(iccids[0]), 'rows that would succeed are not listed');
+    assert.deepEqual(await bulkChangesOf(accountId), []);
+  });
+
+  it('a refused file (422) prints every problem as an aligned table, capped, and exits 1', async () => {
+    const { accountId, iccids } = await stack.createJasperAccount({ limits, count: 2, prefix: '8901402' });
+    const bad = Array.from(
+      { length: 55 },
+      (_, index) => `${badLuhn(iccids[0]).slice(0, -3)}${String(index).padStart(3, '0')},active`,
+    );
+    const file = csvFile('refused.csv', [
+      'iccid,target_status',
+      `${iccids[0]},active`,
+      `${iccids[1]},bogus`,
+      ...bad,
+    ]);
+    const result = await submit([file, '--account', accountId, '--type', 'status_update', ...withServer()]);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stdout, /^Refused \(422 VALIDATION_FAILED\): /);
+    const lines = result.stdout.split('\n');
+    const row2 = lines.find((line) => line.startsWith('row 2 '));
+    assert.match(row2 ?? '', /^row 2 {3}targetStatus {2}INVALID_FIELD {2}\S/, 'columns are two spaces apart');
+    const row10 = lines.find((line) => line.startsWith('row 10 '));
+    assert.equal(row10?.indexOf('iccid'), row2?.indexOf('targetStatus'), 'the field column is aligned');
+    assert.equal(
+      lines.filter((line) => line.startsWith('row ')).length,
+      50,
+      'at most 50 problems are listed',
+    );
+    assert.match(result.stdout, /… and \d+ more/);
+    assert.deepEqual(await bulkChangesOf(accountId), []);
+  });
+
+  it('--wait shows the progress and ends with exit 0 when every row succeeded; --option fills a field', async () => {
+    const { accountId, iccids } = await stack.createJasperAccount({ limits, count: 20, prefix: '8901403' });
+    const file = csvFile('activate.csv', ['iccid', ...iccids]);
+    const args = [
+      file,
+      '--account',
+      accountId,
+      '--type',
+      'status_update',
+      '--option',
+      'target_status=active',
+    ];
+    const result = await submit([...args, '--wait', '--idempotency-key', 'activate-20', ...withServer()]);
+    assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
+    const [, id] = result.stdout.match(/^Bulk change (\S+): queued, 20 rows/m) ?? [];
+    assert.ok(id, result.stdout);
+    assert.match(result.stderr, /\[#{30}\] +100% {2}20\/20 {2}succeeded 20 {2}failed 0 {2}\(completed\)/);
+    assert.match(
+      result.stdout,
+      new RegExp(`Bulk change ${id} completed: 20 succeeded, 0 failed, 0 cancelled of 20`),
+    );
+    assert.doesNotMatch(result.stdout, /Failed rows/);
+    const lines = await stack.sim.devices();
+    assert.equal(
+      lines.filter((line) => iccids.includes(line.iccid) && line.state === 'ACTIVATED').length,
+      20,
+    );
+
+    const again = await submit([...args, '--idempotency-key', 'activate-20', ...withServer()]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(
+      again.stdout,
+      new RegExp(`^Bulk change ${id}: completed.*Idempotency-Key was used before`, 'm'),
+    );
+    assert.equal((await bulkChangesOf(accountId)).length, 1);
+  });
+
+  it('--wait exits 3 and lists the rows the carrier refused', async () => {
+    const { accountId, iccids } = await stack.createJasperAccount({ limits, count: 8, prefix: '8901404' });
+    // The inventory still says ACTIVATION_READY, so intake lets them through; Control Center refuses.
+    const retired = [iccids[2], iccids[5]];
+    await stack.sim.seed(retired.map((iccid) => ({ iccid, state: 'RETIRED' })));
+    const file = csvFile('partly.csv', ['iccid,target_status', ...iccids.map((iccid) => `${iccid},active`)]);
+    const result = await submit([
+      file,
+      '--account',
+      accountId,
+      '--type',
+      'status_update',
+      '--wait',
+      ...withServer(),
+    ]);
+    assert.equal(result.code, 3, `${result.stdout}\n${result.stderr}`);
+    assert.match(result.stdout, /completed_with_errors: 6 succeeded, 2 failed, 0 cancelled of 8/);
+    assert.match(result.stdout, /^Failed rows \(2\):\nrow {2}iccid {16}code {16}message$/m);
+    assert.match(
+      result.stdout,
+      new RegExp(`^3 {4}${retired[0]}  INVALID_TRANSITION  .*20000017.*from RETIRED to ACTIVATED$`, 'm'),
+    );
+    assert.match(result.stdout, new RegExp(`^6 {4}${retired[1]}  INVALID_TRANSITION  `, 'm'));
+    const [bulkChange] = await bulkChangesOf(accountId);
+    const failed = await listAll<Change>(
+      stack.api,
+      `/api/v1/bulk-changes/${bulkChange.id}/changes?status=failed`,
+    );
+    assert.deepEqual(failed.map((change) => change.iccid).sort(), [...retired].sort());
+  });
+
+  it('--wait keeps following across a server restart and still ends with the outcome', async () => {
+    // One line at a time, 5 a second: the run outlives the restart.
+    const slow = { requestsPerSecond: 5, maxConcurrent: 1 };
+    const { accountId, iccids } = await stack.createJasperAccount({
+      limits: slow,
+      count: 30,
+      prefix: '8901407',
+    });
+    const file = csvFile('restart.csv', ['iccid,target_status', ...iccids.map((iccid) => `${iccid},active`)]);
+    const child = startCli(
+      ['submit', file, '--account', accountId, '--type', 'status_update', '--wait', ...withServer()],
+      { LOG_LEVEL: 'warn' },
+    );
+    await waitUntil('the first progress line', async () =>
+      /\(processing\)/.test(child.stderr) ? true : undefined,
+    );
+    assert.equal(await stack.server!.kill('SIGKILL'), 'SIGKILL');
+    await stack.startServer();
+    const deadline = setTimeout(() => child.process.kill('SIGKILL'), 60_000);
+    const code = await child.exited;
+    clearTimeout(deadline);
+    assert.equal(code, 0, `${child.stdout}\n${child.stderr}`);
+    assert.match(child.stdout, /completed: 30 succeeded, 0 failed, 0 cancelled of 30/);
+  });
+
+  it('--account takes the account name; an unknown one exits 2 and lists the accounts', async () => {
+    const { iccids } = await stack.createJasperAccount({ limits, count: 2, prefix: '8901405' });
+    const file = csvFile('by-name.csv', ['iccid,target_status', ...iccids.map((iccid) => `${iccid},active`)]);
+    const byName = await submit([
+      file,
+      '--account',
+      'jasper e2e 8901405',
+      '--type',
+      'status_update',
+      '--dry-run',
+      ...withServer(),
+    ]);
+    assert.equal(byName.code, 0, `${byName.stdout}\n${byName.stderr}`);
+    assert.match(byName.stdout, /Dry run: 2 rows; 2 would succeed, 0 would fail/);
+
+    const unknown = await submit([
+      file,
+      '--account',
+      'no such account',
+      '--type',
+      'status_update',
+      ...withServer(),
+    ]);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /No carrier account with the id or name "no such account"/);
+    assert.match(unknown.stderr, /jasper e2e 8901405 \(/);
+  });
+
+  it('without --url and --key it uses the demo file of BULKCHANGE_DATA_DIR, and says so when there is none', async () => {
+    const { accountId, iccids } = await stack.createJasperAccount({ limits, count: 1, prefix: '8901406' });
+    const file = csvFile('demo.csv', ['iccid,target_status', `${iccids[0]},active`]);
+    const demoDir = tempDir('bulkchange-submit-demo-');
+    try {
+      writeFileSync(
+        path.join(demoDir.dir, 'demo.json'),
+        JSON.stringify({ baseUrl: stack.url, apiKey: stack.adminKey, tenant: 'acme', carrierAccounts: [] }),
+      );
+      const result = await submit([file, '--account', accountId, '--type', 'status_update', '--dry-run'], {
+        BULKCHANGE_DATA_DIR: demoDir.dir,
+      });
+      assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
+      assert.match(result.stdout, /1 would succeed, 0 would fail/);
+    } finally {
+      demoDir.remove();
+    }
+    const empty = tempDir('bulkchange-submit-nodemo-');
+    try {
+      const result = await submit([file, '--account', accountId, '--type', 'status_update'], {
+        BULKCHANGE_DATA_DIR: empty.dir,
+      });
+      assert.equal(result.code, 2);
+      assert.match(result.stderr, /Give --url and --key, or start the demo/);
+    } finally {
+      empty.remove();
+    }
+  });
+
+  it('usage errors and an unreachable server exit 2 with a clear message', async () => {
+    const file = csvFile('any.csv', ['iccid,target_status']);
+    const noType = await submit([file, '--account', 'x', ...withServer()]);
+    assert.equal(noType.code, 2);
+    assert.match(noType.stderr, /--type must be one of status_update/);
+    const missing = await submit([
+      path.join(files.dir, 'missing.csv'),
+      '--account',
+      'x',
+      '--type',
+      'status_update',
+      ...withServer(),
+    ]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /Cannot read .*missing\.csv/);
+    const port = await freePort();
+    const down = await submit([
+      file,
+      '--account',
+      'x',
+      '--type',
+      'status_update',
+      '--url',
+      `http://127.0.0.1:${port}`,
+      '--key',
+      'k',
+    ]);
+    assert.equal(down.code, 2);
+    assert.match(
+      down.stderr,
+      new RegExp(`Cannot reach the bulkchange API at http://127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`),
+    );
+  });
+});
