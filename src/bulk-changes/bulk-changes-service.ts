@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import type { CarrierAccounts } from '../accounts/carrier-accounts.ts';
 import type { Principal } from '../accounts/roles.ts';
 import { auditRepository } from '../audit/audit-repository.ts';
 import type { CarrierRegistry } from '../carriers/registry.ts';
-import { type Db, type Dialect, inTransaction } from '../db/database.ts';
+import { type Db, type Dialect, inTransaction, type Tx } from '../db/database.ts';
 import { isUniqueViolation } from '../db/unique-violation.ts';
 import { devicesRepository } from '../devices/devices-repository.ts';
 import { advanceJob, type Enqueue } from '../engine/jobs.ts';
@@ -16,8 +15,9 @@ import {
   bulkChangesRepository,
   terminalBulkStatuses,
 } from './bulk-changes-repository.ts';
-import type { InputRow } from './csv-input.ts';
+import type { InputRow, RowBatch } from './csv-input.ts';
 import { checkFileFields, rowDefaults, type ValidRow, validateRows } from './intake.ts';
+import { type DryRunRow, IntakeRun } from './intake-run.ts';
 import { auditEntryView, type BulkChangeView, bulkChangeView, deviceChangeView } from './views.ts';
 
 export interface CreateBulkChangeInput {
@@ -27,7 +27,8 @@ export interface CreateBulkChangeInput {
   scheduledFor?: string;
   dryRun: boolean;
   acceptValidRows: boolean;
-  rows: InputRow[];
+  /** The rows, a batch at a time (a CSV is read while it arrives). */
+  rows: AsyncIterable<RowBatch>;
   /** The fields of a CSV's columns, checked once against the change type. */
   csvColumns?: string[];
   /** Problems found before the rows (CSV header), reported with the rows'. */
@@ -40,18 +41,8 @@ export interface DryRunReport {
   summary: { total: number; wouldSucceed: number; wouldFail: number };
   /** Problems of the whole request (columns, options): the real submission would be refused for them. */
   fileIssues: ErrorDetail[];
-  rows: Array<{
-    row: number;
-    iccid: string | null;
-    outcome: 'would_succeed' | 'would_fail';
-    code?: string;
-    message?: string;
-    field?: string;
-  }>;
+  rows: DryRunRow[];
 }
-
-/** Details listed in one 422; the message says how many more there were. */
-const MAX_DETAILS = 1000;
 
 export class BulkChanges {
   readonly #db: Db;
@@ -82,75 +73,91 @@ export class BulkChanges {
     principal: Principal,
     input: CreateBulkChangeInput,
   ): Promise<{ created: BulkChangeView; rejected: ErrorDetail[]; replayed: boolean } | DryRunReport> {
-    const requestHash = hashRequest(input);
-    if (input.idempotencyKey && !input.dryRun) {
-      const earlier = await this.#repository().findByIdempotencyKey(principal.tenantId, input.idempotencyKey);
-      if (earlier) {
-        if (earlier.request_hash !== requestHash) {
-          throw conflict('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request');
-        }
-        return { created: await this.view(earlier), rejected: [], replayed: true };
-      }
-    }
-
     const { account, adapter, flow } = await this.#flowFor(
       principal.tenantId,
       input.carrierAccountId,
       input.changeType,
     );
     const requestedFor = parseSchedule(input.scheduledFor);
-    if (input.rows.length === 0)
-      throw validationFailed([{ code: 'NO_ROWS', message: 'The request has no rows' }]);
-
+    const defaults = rowDefaults(input.options);
     const fileFields = checkFileFields({
       flow,
       changeType: input.changeType,
-      optionFields: Object.keys(rowDefaults(input.options)),
+      optionFields: Object.keys(defaults),
       csvColumns: input.csvColumns,
-      rows: input.rows,
     });
-    const checked = await validateRows({
-      db: this.#db,
-      dialect: this.#dialect,
-      tenantId: principal.tenantId,
-      account,
-      adapter,
-      flow,
-      changeType: input.changeType,
-      rows: fileFields.rows,
-      defaults: rowDefaults(input.options),
-    });
-    const issues = [...input.inputIssues, ...fileFields.issues, ...checked.issues];
-    if (input.dryRun) return dryRunReport(input.rows, checked.valid, issues);
-    const fileLevel = issues.filter((issue) => issue.row === undefined);
-    if (issues.length > 0 && (!input.acceptValidRows || fileLevel.length > 0 || checked.valid.length === 0)) {
-      const shown = issues.slice(0, MAX_DETAILS);
-      const more = issues.length - shown.length;
-      throw validationFailed(
-        shown,
-        `${checked.rejectedRows.size} of ${input.rows.length} rows have problems${fileLevel.length ? ' and the file has problems' : ''}; nothing was created${more > 0 ? ` (${more} more problems not listed)` : ''}`,
-      );
+    const run = new IntakeRun(
+      {
+        db: this.#db,
+        dialect: this.#dialect,
+        tenantId: principal.tenantId,
+        account,
+        adapter,
+        flow,
+        changeType: input.changeType,
+        defaults,
+        badColumns: fileFields.badColumns,
+      },
+      {
+        requestFields: [
+          input.carrierAccountId,
+          input.changeType,
+          input.options,
+          input.scheduledFor ?? null,
+          input.acceptValidRows,
+        ],
+        requestIssues: [...input.inputIssues, ...fileFields.issues],
+        keepDryRun: input.dryRun,
+      },
+    );
+    // One iterator for the whole request: after a race it goes on where it stopped.
+    const batches = input.rows[Symbol.asyncIterator]();
+    if (input.dryRun) {
+      for (let next = await batches.next(); !next.done; next = await batches.next())
+        await run.check(next.value);
+      if (run.total === 0) throw noRows();
+      return dryRunReport(run);
+    }
+    if (input.idempotencyKey) {
+      const earlier = await this.#repository().findByIdempotencyKey(principal.tenantId, input.idempotencyKey);
+      if (earlier) return this.#replay(earlier, run, batches);
     }
 
-    // Rows scheduled for their effective date: the bulk change waits for the first of them.
-    const scheduledFor = requestedFor ?? firstStart(checked.valid);
     let id: string;
     try {
-      id = await this.#insert({
-        principal,
-        carrierAccountId: account.id,
-        changeType: input.changeType,
-        options: input.options,
-        scheduledFor,
-        idempotencyKey: input.idempotencyKey ?? null,
-        requestHash,
-        rows: checked.valid,
+      id = await inTransaction(this.#db, async (tx) => {
+        const bulkId = await this.#begin(tx, {
+          principal,
+          carrierAccountId: account.id,
+          changeType: input.changeType,
+          options: input.options,
+          idempotencyKey: input.idempotencyKey ?? null,
+        });
+        for (let next = await batches.next(); !next.done; next = await batches.next()) {
+          await this.#addRows(tx, principal, bulkId, await run.check(next.value, tx));
+        }
+        refuseUnlessAccepted(run, input.acceptValidRows);
+        await this.#end(tx, bulkId, {
+          total: run.valid,
+          scheduledFor: requestedFor ?? run.scheduledStart,
+          requestHash: run.requestHash,
+        });
+        return bulkId;
       });
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
-      return this.#afterRace(principal, input, requestHash, checked.valid);
+      return this.#afterRace(principal, input.idempotencyKey, run, batches);
     }
-    return { created: await this.get(principal.tenantId, id), rejected: issues, replayed: false };
+    return { created: await this.get(principal.tenantId, id), rejected: run.issues, replayed: false };
+  }
+
+  /** The same Idempotency-Key again: the same request gets the original answer, another one a 409. */
+  async #replay(earlier: BulkChangeRow, run: IntakeRun, batches: AsyncIterator<RowBatch>) {
+    for (let next = await batches.next(); !next.done; next = await batches.next()) run.hashOnly(next.value);
+    if (earlier.request_hash !== run.requestHash) {
+      throw conflict('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request');
+    }
+    return { created: await this.view(earlier), rejected: [], replayed: true };
   }
 
   async view(row: BulkChangeRow): Promise<BulkChangeView> {
@@ -278,16 +285,18 @@ export class BulkChanges {
       );
     }
     try {
-      const retryId = await this.#insert({
-        principal,
-        carrierAccountId: account.id,
-        changeType: parent.change_type,
-        options: JSON.parse(parent.options),
-        scheduledFor: null,
-        idempotencyKey: null,
-        requestHash: null,
-        parentId: parent.id,
-        rows: checked.valid,
+      const retryId = await inTransaction(this.#db, async (tx) => {
+        const bulkId = await this.#begin(tx, {
+          principal,
+          carrierAccountId: account.id,
+          changeType: parent.change_type,
+          options: JSON.parse(parent.options),
+          idempotencyKey: null,
+          parentId: parent.id,
+        });
+        await this.#addRows(tx, principal, bulkId, checked.valid);
+        await this.#end(tx, bulkId, { total: checked.valid.length, scheduledFor: null, requestHash: null });
+        return bulkId;
       });
       return { created: await this.get(principal.tenantId, retryId), rejected: checked.issues };
     } catch (error) {
@@ -300,108 +309,108 @@ export class BulkChanges {
   }
 
   /**
-   * The bulk change, its rows and its first job, in one transaction (DESIGN §2.2). A retry also marks
-   * its parent, and fails when the parent was retried meanwhile.
+   * A bulk change is written in one transaction (DESIGN §2.2): `#begin` (its row), `#addRows` (a batch
+   * of rows at a time, as intake checks them), `#end` (its total, schedule and first job). A retry also
+   * marks its parent, and fails when the parent was retried meanwhile.
    */
-  async #insert(options: {
-    principal: Principal;
-    carrierAccountId: string;
-    changeType: string;
-    options: Record<string, unknown>;
-    scheduledFor: number | null;
-    idempotencyKey: string | null;
-    requestHash: string | null;
-    parentId?: string;
-    rows: ValidRow[];
-  }): Promise<string> {
+  async #begin(
+    tx: Tx,
+    options: {
+      principal: Principal;
+      carrierAccountId: string;
+      changeType: string;
+      options: Record<string, unknown>;
+      idempotencyKey: string | null;
+      parentId?: string;
+    },
+  ): Promise<string> {
     const now = Date.now();
     const id = newId(now);
-    await inTransaction(this.#db, async (tx) => {
-      const repository = bulkChangesRepository(tx, this.#dialect);
-      await repository.insertBulkChange({
-        id,
-        tenant_id: options.principal.tenantId,
-        carrier_account_id: options.carrierAccountId,
-        change_type: options.changeType,
-        status: options.scheduledFor ? 'scheduled' : 'queued',
-        options: JSON.stringify(options.options),
-        created_by: options.principal.keyName,
-        created_at: now,
-        scheduled_for: options.scheduledFor,
-        parent_id: options.parentId ?? null,
-        idempotency_key: options.idempotencyKey,
-        request_hash: options.requestHash,
-        total_count: options.rows.length,
-        updated_at: now,
-      });
-      await devicesRepository(tx).insertMany(
-        options.rows.filter((row) => row.isNewLine).map((row) => row.device),
-        now,
-      );
-      await repository.insertDeviceChanges(
-        options.rows.map((row) => ({
-          id: newId(now),
-          tenant_id: options.principal.tenantId,
-          bulk_change_id: id,
-          row_number: row.row,
-          device_id: row.device.id,
-          ...row.identifiers,
-          request: JSON.stringify(row.request),
-          status: 'queued',
-          step: row.step,
-          next_check_at: row.notBefore ?? null,
-          attempts: 0,
-          updated_at: now,
-        })),
-      );
-      if (options.parentId && !(await repository.markRetried(options.parentId, id))) {
-        throw conflict('ALREADY_RETRIED', 'The failed rows were retried meanwhile');
-      }
-      await this.#enqueue(tx, advanceJob(id, options.scheduledFor ?? undefined));
+    await bulkChangesRepository(tx, this.#dialect).insertBulkChange({
+      id,
+      tenant_id: options.principal.tenantId,
+      carrier_account_id: options.carrierAccountId,
+      change_type: options.changeType,
+      status: 'queued',
+      options: JSON.stringify(options.options),
+      created_by: options.principal.keyName,
+      created_at: now,
+      scheduled_for: null,
+      parent_id: options.parentId ?? null,
+      idempotency_key: options.idempotencyKey,
+      request_hash: null,
+      total_count: 0,
+      updated_at: now,
     });
+    if (
+      options.parentId &&
+      !(await bulkChangesRepository(tx, this.#dialect).markRetried(options.parentId, id))
+    ) {
+      throw conflict('ALREADY_RETRIED', 'The failed rows were retried meanwhile');
+    }
     return id;
   }
 
+  async #addRows(tx: Tx, principal: Principal, bulkChangeId: string, rows: ValidRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const now = Date.now();
+    await devicesRepository(tx).insertMany(
+      rows.filter((row) => row.isNewLine).map((row) => row.device),
+      now,
+    );
+    await bulkChangesRepository(tx, this.#dialect).insertDeviceChanges(
+      rows.map((row) => ({
+        id: newId(now),
+        tenant_id: principal.tenantId,
+        bulk_change_id: bulkChangeId,
+        row_number: row.row,
+        device_id: row.device.id,
+        ...row.identifiers,
+        request: JSON.stringify(row.request),
+        status: 'queued',
+        step: row.step,
+        next_check_at: row.notBefore ?? null,
+        attempts: 0,
+        updated_at: now,
+      })),
+    );
+  }
+
+  async #end(
+    tx: Tx,
+    bulkChangeId: string,
+    options: { total: number; scheduledFor: number | null; requestHash: string | null },
+  ): Promise<void> {
+    await bulkChangesRepository(tx, this.#dialect).update(bulkChangeId, {
+      total_count: options.total,
+      request_hash: options.requestHash,
+      ...(options.scheduledFor ? { status: 'scheduled', scheduled_for: options.scheduledFor } : {}),
+    });
+    await this.#enqueue(tx, advanceJob(bulkChangeId, options.scheduledFor ?? undefined));
+  }
+
   /**
-   * Another request won a race with this one: the same Idempotency-Key (answer with its bulk change),
-   * or some of the same lines (report them, as intake would have).
+   * Another request won a race with this one: the same Idempotency-Key (answer as a replay, once the
+   * rest of this request is hashed), or some of the same lines (intake will report them now).
    */
   async #afterRace(
     principal: Principal,
-    input: CreateBulkChangeInput,
-    requestHash: string,
-    rows: ValidRow[],
+    idempotencyKey: string | undefined,
+    run: IntakeRun,
+    batches: AsyncIterator<RowBatch>,
   ) {
-    if (input.idempotencyKey) {
-      const winner = await this.#repository().findByIdempotencyKey(principal.tenantId, input.idempotencyKey);
-      if (winner) {
-        if (winner.request_hash !== requestHash) {
-          throw conflict('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request');
-        }
-        return { created: await this.view(winner), rejected: [], replayed: true };
-      }
-    }
-    const busy = await this.#repository().linesInRunningChanges(
-      input.carrierAccountId,
-      rows.map((row) => row.device.id),
-    );
-    const added = await devicesRepository(this.#db).findByIdentifiers(
-      input.carrierAccountId,
-      'iccid',
-      rows.filter((row) => row.isNewLine).map((row) => row.device.iccid!),
-    );
+    const winner = idempotencyKey
+      ? await this.#repository().findByIdempotencyKey(principal.tenantId, idempotencyKey)
+      : undefined;
+    if (winner) return this.#replay(winner, run, batches);
     throw validationFailed(
-      rows.flatMap((row) => {
-        if (busy.has(row.device.id)) {
-          const message = `The line was just put in bulk change ${busy.get(row.device.id)}; wait for it or cancel it`;
-          return [{ row: row.row, code: 'LINE_IN_RUNNING_CHANGE', message }];
-        }
-        if (row.isNewLine && added.has(row.device.iccid!)) {
-          const message = `SIM ${row.device.iccid} was just added by another bulk change; wait for it or cancel it`;
-          return [{ row: row.row, field: 'iccid', code: 'SIM_IN_USE', message }];
-        }
-        return [];
-      }),
+      [
+        {
+          code: 'LINE_IN_RUNNING_CHANGE',
+          message:
+            'Some lines were put in another bulk change while this one was checked; send it again to see which',
+        },
+      ],
       'Some lines were put in another bulk change while this one was checked; nothing was created',
     );
   }
@@ -427,16 +436,6 @@ export class BulkChanges {
   }
 }
 
-/** When every row waits for its effective date, the bulk change is scheduled for the first of them. */
-function firstStart(rows: ValidRow[]): number | null {
-  let first = Number.POSITIVE_INFINITY;
-  for (const row of rows) {
-    if (row.notBefore === undefined) return null;
-    first = Math.min(first, row.notBefore);
-  }
-  return Number.isFinite(first) ? first : null;
-}
-
 function parseSchedule(value: string | undefined): number | null {
   if (!value) return null;
   const at = Date.parse(value);
@@ -448,45 +447,28 @@ function parseSchedule(value: string | undefined): number | null {
   return at > Date.now() ? at : null;
 }
 
-function hashRequest(input: CreateBulkChangeInput): string {
-  return createHash('sha256')
-    .update(
-      JSON.stringify([
-        input.carrierAccountId,
-        input.changeType,
-        input.options,
-        input.scheduledFor ?? null,
-        input.acceptValidRows,
-      ]),
-    )
-    .update(JSON.stringify(input.rows))
-    .digest('hex');
+function noRows() {
+  return validationFailed([{ code: 'NO_ROWS', message: 'The request has no rows' }]);
 }
 
-function dryRunReport(rows: InputRow[], valid: ValidRow[], issues: ErrorDetail[]): DryRunReport {
-  const firstIssue = new Map<number, ErrorDetail>();
-  for (const issue of issues)
-    if (issue.row !== undefined && !firstIssue.has(issue.row)) firstIssue.set(issue.row, issue);
-  const validRows = new Set(valid.map((v) => v.row));
-  const report = rows.map((input) => {
-    const issue = firstIssue.get(input.row);
-    const iccid = typeof input.fields.iccid === 'string' ? input.fields.iccid : null;
-    return validRows.has(input.row) && !issue
-      ? { row: input.row, iccid, outcome: 'would_succeed' as const }
-      : {
-          row: input.row,
-          iccid,
-          outcome: 'would_fail' as const,
-          code: issue?.code ?? 'INVALID_ROW',
-          message: issue?.message ?? 'The file has problems',
-          ...(issue?.field ? { field: issue.field } : {}),
-        };
-  });
-  const wouldSucceed = report.filter((r) => r.outcome === 'would_succeed').length;
+/** Refuses the request, unless its valid rows may go ahead alone (`acceptValidRows`, no file problem). */
+function refuseUnlessAccepted(run: IntakeRun, acceptValidRows: boolean): void {
+  if (run.total === 0) throw noRows();
+  const problems = run.issues.length > 0;
+  const fileLevel = run.fileIssues.length > 0;
+  if (!problems || (acceptValidRows && !fileLevel && run.valid > 0)) return;
+  throw validationFailed(
+    run.issues,
+    `${run.rejectedRows} of ${run.total} rows have problems${fileLevel ? ' and the file has problems' : ''}; nothing was created${run.moreIssues > 0 ? ` (${run.moreIssues} more problems not listed)` : ''}`,
+  );
+}
+
+function dryRunReport(run: IntakeRun): DryRunReport {
+  const wouldSucceed = run.dryRunRows.filter((row) => row.outcome === 'would_succeed').length;
   return {
     dryRun: true,
-    summary: { total: rows.length, wouldSucceed, wouldFail: rows.length - wouldSucceed },
-    fileIssues: issues.filter((issue) => issue.row === undefined),
-    rows: report,
+    summary: { total: run.total, wouldSucceed, wouldFail: run.total - wouldSucceed },
+    fileIssues: run.fileIssues,
+    rows: run.dryRunRows,
   };
 }

@@ -9,14 +9,29 @@ export interface InputRow {
   fields: Record<string, unknown>;
 }
 
+/** Rows as intake takes them, a batch at a time, with the problems the reader found in them. */
+export interface RowBatch {
+  rows: InputRow[];
+  issues: ErrorDetail[];
+}
+
+/** Rows per batch: enough to make each database round trip worth it, few enough to keep memory flat. */
+export const ROW_BATCH_SIZE = 2000;
+
+/** An opened CSV: its header is read, its rows come as they are parsed. */
+export interface CsvRows {
+  columns: RowField[];
+  /** Problems of the header (unknown or repeated columns), reported once for the whole file. */
+  headerIssues: ErrorDetail[];
+  batches: AsyncIterable<RowBatch>;
+}
+
 /**
- * Parses a CSV upload (UTF-8 with or without BOM, `,` or `;`, quoted fields, CRLF) into rows keyed by
- * field name. Header problems are reported once, for the whole file.
+ * Opens a CSV upload (UTF-8 with or without BOM, `,` or `;`, quoted fields, CRLF): reads the header,
+ * then yields the rows in batches while the upload is still arriving. Nothing holds more than a batch:
+ * the parser waits while a batch is being checked and written (backpressure to the client).
  */
-export async function readCsvRows(
-  input: Readable,
-  changeType: string,
-): Promise<{ rows: InputRow[]; issues: ErrorDetail[]; columns: RowField[] }> {
+export async function openCsvRows(input: Readable, changeType: string): Promise<CsvRows> {
   const parser = parse({
     bom: true,
     delimiter: [',', ';'],
@@ -26,37 +41,85 @@ export async function readCsvRows(
   });
   // pipeline, not pipe: an error upstream (the size limit, a dropped upload) must end the parse too.
   pipeline(input, parser, () => {});
-  const rows: InputRow[] = [];
-  const issues: ErrorDetail[] = [];
-  let columns: Array<RowField | undefined> | undefined;
-  try {
-    for await (const record of parser as AsyncIterable<string[]>) {
-      if (!columns) {
-        columns = mapHeader(record, changeType, issues);
-        continue;
-      }
-      if (record.every((cell) => cell === '')) continue;
-      const row = rows.length + 1;
-      if (record.length > columns.length) {
-        issues.push({
-          row,
-          code: 'TOO_MANY_CELLS',
-          message: `Row has ${record.length} cells; the header has ${columns.length}`,
-        });
-      }
-      const fields: Record<string, unknown> = {};
-      columns.forEach((field, index) => {
-        const cell = record[index];
-        if (field && cell !== undefined && cell !== '') fields[field] = cell;
+  const records = (parser as AsyncIterable<string[]>)[Symbol.asyncIterator]();
+  const first = await nextRecord(records);
+  if (first.done) throw validationFailed([{ code: 'EMPTY_FILE', message: 'The file has no header row' }]);
+  const headerIssues: ErrorDetail[] = [];
+  const mapped = mapHeader(first.value, changeType, headerIssues);
+  return {
+    columns: mapped.filter((column): column is RowField => column !== undefined),
+    headerIssues,
+    batches: readBatches(records, mapped),
+  };
+}
+
+async function* readBatches(
+  records: AsyncIterator<string[]>,
+  columns: Array<RowField | undefined>,
+): AsyncGenerator<RowBatch> {
+  let batch: RowBatch = { rows: [], issues: [] };
+  let row = 0;
+  for (let next = await nextRecord(records); !next.done; next = await nextRecord(records)) {
+    const record = next.value;
+    if (record.every((cell) => cell === '')) continue;
+    row += 1;
+    if (record.length > columns.length) {
+      batch.issues.push({
+        row,
+        code: 'TOO_MANY_CELLS',
+        message: `Row has ${record.length} cells; the header has ${columns.length}`,
       });
-      rows.push({ row, fields });
     }
+    const fields: Record<string, unknown> = {};
+    for (const [index, field] of columns.entries()) {
+      const cell = record[index];
+      if (field && cell !== undefined && cell !== '') fields[field] = cell;
+    }
+    batch.rows.push({ row, fields });
+    if (batch.rows.length === ROW_BATCH_SIZE) {
+      yield batch;
+      batch = { rows: [], issues: [] };
+    }
+  }
+  if (batch.rows.length > 0) yield batch;
+}
+
+/** A parse error is the caller's (422); the size limit keeps its own status (413). */
+async function nextRecord(records: AsyncIterator<string[]>): Promise<IteratorResult<string[]>> {
+  try {
+    return await records.next();
   } catch (error) {
     if (error instanceof AppError) throw error;
     throw new AppError(422, 'INVALID_CSV', `The file is not valid CSV: ${(error as Error).message}`);
   }
-  if (!columns) throw validationFailed([{ code: 'EMPTY_FILE', message: 'The file has no header row' }]);
-  return { rows, issues, columns: columns.filter((column): column is RowField => column !== undefined) };
+}
+
+/** The rows of a CSV in memory (the portal keeps them for its preview); intake streams instead. */
+export async function readCsvRows(
+  input: Readable,
+  changeType: string,
+): Promise<{ rows: InputRow[]; issues: ErrorDetail[]; columns: RowField[] }> {
+  const csv = await openCsvRows(input, changeType);
+  const rows: InputRow[] = [];
+  const issues = [...csv.headerIssues];
+  for await (const batch of csv.batches) {
+    rows.push(...batch.rows);
+    issues.push(...batch.issues);
+  }
+  return { rows, issues, columns: csv.columns };
+}
+
+/** Rows already in memory (JSON, the portal's preview), as intake's batches, each with its rows' issues. */
+export async function* inBatches(rows: InputRow[], rowIssues: ErrorDetail[] = []): AsyncGenerator<RowBatch> {
+  for (let start = 0; start < rows.length; start += ROW_BATCH_SIZE) {
+    const slice = rows.slice(start, start + ROW_BATCH_SIZE);
+    const first = slice[0].row;
+    const last = slice[slice.length - 1].row;
+    yield {
+      rows: slice,
+      issues: rowIssues.filter((issue) => issue.row !== undefined && issue.row >= first && issue.row <= last),
+    };
+  }
 }
 
 function mapHeader(header: string[], changeType: string, issues: ErrorDetail[]): Array<RowField | undefined> {

@@ -50,7 +50,12 @@ export function checkIccid(raw: unknown, field = 'iccid'): Checked {
     };
   }
   if (value.length < 19 || value.length > 20) {
-    const hint = value.length === 18 && !value.startsWith('89') ? ' (a leading 89 may have been lost)' : '';
+    const restored = `89${value}`;
+    const lostPrefix =
+      !value.startsWith('89') && restored.length >= 19 && restored.length <= 20 && luhnValid(restored);
+    const hint = lostPrefix
+      ? ` (its leading 89 seems lost: ${restored} would be valid; format the column as text)`
+      : '';
     return {
       issue: {
         field,
@@ -83,6 +88,15 @@ export function checkImei(raw: unknown, field = 'imei', complete = true): Checke
   if (!/^\d+$/.test(value)) {
     return {
       issue: { field, code: 'INVALID_IMEI', message: `"${value}" is not an IMEI: it must be digits only` },
+    };
+  }
+  if (value.length === 14 && luhnValid(`0${value}`)) {
+    return {
+      issue: {
+        field,
+        code: 'LEADING_ZERO_LOST',
+        message: `IMEI ${value} has 14 digits and 0${value} is a valid IMEI: a spreadsheet dropped its leading zero; format the column as text and export again`,
+      },
     };
   }
   if (value.length === 14 && complete) return { value: value + luhnCheckDigit(value) };

@@ -14,7 +14,7 @@ import type { ErrorDetail } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
 import { bulkChangesRepository } from './bulk-changes-repository.ts';
 import type { InputRow } from './csv-input.ts';
-import { checkIccid, cleanIdentifier } from './identifiers.ts';
+import { checkEid, checkIccid, checkImei, checkMsisdn, cleanIdentifier } from './identifiers.ts';
 import { isRowField } from './row-fields.ts';
 
 export interface ValidRow {
@@ -67,6 +67,8 @@ export async function validateRows(options: {
   changeType: string;
   rows: InputRow[];
   defaults: Record<string, unknown>;
+  /** Keys of earlier batches of the same request, for duplicates across batches. */
+  seen?: Map<string, number>;
 }): Promise<IntakeResult> {
   const { adapter, flow, rows } = options;
   const issues: ErrorDetail[] = [];
@@ -74,7 +76,7 @@ export async function validateRows(options: {
   const report = (row: number, issue: Omit<ErrorDetail, 'row'>) => issues.push({ row, ...issue });
 
   const prepared: Array<{ row: number; key: string; fields: Record<string, unknown>; request: unknown }> = [];
-  const firstRowForKey = new Map<string, number>();
+  const firstRowForKey = options.seen ?? new Map<string, number>();
   const allowed = flowFields(flow);
   for (const input of rows) {
     const unused = Object.keys(input.fields).filter((field) => !allowed.has(field));
@@ -99,6 +101,11 @@ export async function validateRows(options: {
       continue;
     }
     firstRowForKey.set(key.value, input.row);
+    const identifierIssue = otherIdentifierIssue(fields, keyField);
+    if (identifierIssue) {
+      report(input.row, identifierIssue);
+      continue;
+    }
     const parsed = flow.requestSchema.safeParse(fields);
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
@@ -189,16 +196,15 @@ export async function validateRows(options: {
 
 /**
  * Options and CSV columns that the flow does not use are file-level problems: a misplaced field would
- * otherwise be ignored while the operator believes it applies. Returns the issues and the rows without
- * those columns (already reported once).
+ * otherwise be ignored while the operator believes it applies. Returns the issues and the columns to
+ * drop from the rows (reported once, not per row).
  */
 export function checkFileFields(options: {
   flow: Flow<unknown, unknown>;
   changeType: string;
   optionFields: string[];
   csvColumns?: string[];
-  rows: InputRow[];
-}): { issues: ErrorDetail[]; rows: InputRow[] } {
+}): { issues: ErrorDetail[]; badColumns: string[] } {
   const allowed = flowFields(options.flow);
   const issues: ErrorDetail[] = options.optionFields
     .filter((field) => !allowed.has(field))
@@ -207,20 +213,56 @@ export function checkFileFields(options: {
   for (const column of badColumns) {
     issues.push({ field: column, code: 'UNKNOWN_COLUMN', message: notUsed(column, options.changeType) });
   }
-  if (badColumns.length === 0) return { issues, rows: options.rows };
-  const rows = options.rows.map((row) => ({
+  // A CSV without a column the change type needs (and no option for it) is told once, not per row.
+  if (options.csvColumns) {
+    const given = new Set([...options.csvColumns, ...options.optionFields]);
+    for (const field of requiredFields(options.flow)) {
+      if (given.has(field)) continue;
+      issues.push({
+        field,
+        code: 'MISSING_COLUMN',
+        message: `${options.changeType} needs ${field}: add a column for it, or give it once as an option`,
+      });
+    }
+  }
+  return { issues, badColumns };
+}
+
+/** The request fields a flow cannot do without. */
+function requiredFields(flow: Flow<unknown, unknown>): string[] {
+  if (!(flow.requestSchema instanceof z.ZodObject)) return [];
+  return Object.entries(flow.requestSchema.shape as Record<string, z.ZodType>)
+    .filter(([, schema]) => !schema.safeParse(undefined).success)
+    .map(([field]) => field);
+}
+
+/** The rows without the given columns. */
+export function withoutColumns(rows: InputRow[], columns: string[]): InputRow[] {
+  if (columns.length === 0) return rows;
+  return rows.map((row) => ({
     row: row.row,
-    fields: Object.fromEntries(Object.entries(row.fields).filter(([field]) => !badColumns.includes(field))),
+    fields: Object.fromEntries(Object.entries(row.fields).filter(([field]) => !columns.includes(field))),
   }));
-  return { issues, rows };
+}
+
+/** How each identifier is checked, wherever it appears (key or not). */
+const identifierChecks = { iccid: checkIccid, imei: checkImei, msisdn: checkMsisdn, eid: checkEid } as const;
+
+/** Identifiers a row carries besides its key are checked too: a wrong IMEI is reported, not stored. */
+function otherIdentifierIssue(fields: Record<string, unknown>, keyField: string): RowIssue | undefined {
+  for (const [field, check] of Object.entries(identifierChecks)) {
+    if (field === keyField || fields[field] === undefined) continue;
+    const checked = check(fields[field], field);
+    if (checked.issue) return checked.issue;
+  }
+  return undefined;
 }
 
 function checkKey(keyField: 'iccid' | 'msisdn' | 'eid', value: unknown) {
   if (value === undefined || value === null || cleanIdentifier(value) === '') {
     return { issue: { field: keyField, code: 'REQUIRED', message: `${keyField} is required` } };
   }
-  if (keyField === 'iccid') return checkIccid(value);
-  return { value: cleanIdentifier(value) };
+  return identifierChecks[keyField](value, keyField);
 }
 
 /** A SIM to activate must not be on a line in service already. */

@@ -9,7 +9,7 @@ import { principalOf, requireRole } from '../http/auth.ts';
 import { AppError, type ErrorDetail, validationFailed } from '../shared/errors.ts';
 import { bulkStatuses, rowStatuses } from './bulk-changes-repository.ts';
 import type { BulkChanges, CreateBulkChangeInput } from './bulk-changes-service.ts';
-import { type InputRow, readCsvRows } from './csv-input.ts';
+import { type InputRow, inBatches, openCsvRows } from './csv-input.ts';
 import { streamProgress } from './progress-events.ts';
 import { escapeFormula } from './results-csv.ts';
 import { isRowField } from './row-fields.ts';
@@ -256,7 +256,7 @@ function parseOrFail<T>(schema: z.ZodType<T>, value: unknown): T {
 
 function fromJson(body: unknown): CreateRequest {
   const { changes, ...fields } = body as z.infer<typeof createJson>;
-  const rows: InputRow[] = changes.map((change, index) => ({ row: index + 1, fields: change }));
+  const rows = inBatches(changes.map((change, index): InputRow => ({ row: index + 1, fields: change })));
   const inputIssues: ErrorDetail[] = Object.keys(fields.options)
     .filter((key) => !isRowField(key))
     .map((key) => ({
@@ -286,41 +286,42 @@ async function fromCsv(
   const { inputIssues, ...fields } = splitFields(query);
   const limited = byteLimit(maxUploadBytes);
   pipeline(body, limited, () => {});
-  const { rows, issues, columns } = await readCsvRows(limited, fields.changeType);
-  return { ...fields, rows, csvColumns: columns, inputIssues: [...inputIssues, ...issues] };
-}
-
-async function fromMultipart(request: FastifyRequest, maxUploadBytes: number): Promise<CreateRequest> {
-  const formFields: Record<string, unknown> = {};
-  let parsed: Awaited<ReturnType<typeof readCsvRows>> | undefined;
-  for await (const part of request.parts({ limits: { fileSize: maxUploadBytes, files: 1 } })) {
-    if (part.type === 'file') {
-      if (part.fieldname !== 'file')
-        throw validationFailed([
-          { field: part.fieldname, code: 'UNKNOWN_FIELD', message: 'The CSV goes in the "file" part' },
-        ]);
-      const changeType = String(formFields.changeType ?? '');
-      if (!changeType) {
-        throw validationFailed([
-          { field: 'changeType', code: 'REQUIRED', message: 'Send the changeType part before the file part' },
-        ]);
-      }
-      parsed = await readCsvRows(part.file, changeType);
-      if (part.file.truncated)
-        throw new AppError(413, 'PAYLOAD_TOO_LARGE', 'The file is larger than this server accepts');
-    } else {
-      formFields[part.fieldname] = part.value;
-    }
-  }
-  if (!parsed)
-    throw validationFailed([{ field: 'file', code: 'REQUIRED', message: 'A CSV "file" part is required' }]);
-  const { inputIssues, ...fields } = splitFields(formFields);
+  const csv = await openCsvRows(limited, fields.changeType);
   return {
     ...fields,
-    rows: parsed.rows,
-    csvColumns: parsed.columns,
-    inputIssues: [...inputIssues, ...parsed.issues],
+    rows: csv.batches,
+    csvColumns: csv.columns,
+    inputIssues: [...inputIssues, ...csv.headerIssues],
   };
+}
+
+/**
+ * Multipart: the fields come first, then the `file` part, streamed like a CSV body. Parts after the
+ * file are not read (the rows are being written by then).
+ */
+async function fromMultipart(request: FastifyRequest, maxUploadBytes: number): Promise<CreateRequest> {
+  const formFields: Record<string, unknown> = {};
+  for await (const part of request.parts({ limits: { fileSize: maxUploadBytes, files: 1 } })) {
+    if (part.type !== 'file') {
+      formFields[part.fieldname] = part.value;
+      continue;
+    }
+    if (part.fieldname !== 'file')
+      throw validationFailed([
+        { field: part.fieldname, code: 'UNKNOWN_FIELD', message: 'The CSV goes in the "file" part' },
+      ]);
+    const { inputIssues, ...fields } = splitFields(formFields);
+    const limited = byteLimit(maxUploadBytes);
+    pipeline(part.file, limited, () => {});
+    const csv = await openCsvRows(limited, fields.changeType);
+    return {
+      ...fields,
+      rows: csv.batches,
+      csvColumns: csv.columns,
+      inputIssues: [...inputIssues, ...csv.headerIssues],
+    };
+  }
+  throw validationFailed([{ field: 'file', code: 'REQUIRED', message: 'A CSV "file" part is required' }]);
 }
 
 /** Ends a streamed upload with a 413 once it passes the configured size. */

@@ -1,10 +1,26 @@
 import { randomBytes } from 'node:crypto';
 import type { CreateBulkChangeInput, DryRunReport } from '../bulk-changes/bulk-changes-service.ts';
+import { type InputRow, inBatches } from '../bulk-changes/csv-input.ts';
+import type { ErrorDetail } from '../shared/errors.ts';
 
 /** A preview can be confirmed for this long; after that the file is uploaded again. */
 const TTL_MS = 30 * 60 * 1000;
 
-export type PreviewInput = Omit<CreateBulkChangeInput, 'dryRun' | 'acceptValidRows' | 'idempotencyKey'>;
+/** A preview's input, held in memory (its rows as an array) so that the submission is what was checked. */
+export type PreviewInput = Omit<
+  CreateBulkChangeInput,
+  'dryRun' | 'acceptValidRows' | 'idempotencyKey' | 'rows'
+> & {
+  rows: InputRow[];
+  /** Problems of single rows the CSV reader found (request-level ones are in `inputIssues`). */
+  rowIssues: ErrorDetail[];
+};
+
+/** The preview's input as the service takes it. */
+export const serviceInput = ({ rows, rowIssues, ...input }: PreviewInput) => ({
+  ...input,
+  rows: inBatches(rows, rowIssues),
+});
 
 /** A dry run waiting for confirmation: the exact input it checked, so the submission is what was shown. */
 export interface PendingPreview {

@@ -9,7 +9,7 @@ import type { PortalApp, PortalDeps } from '../deps.ts';
 import { typedConfirmation } from '../destructive.ts';
 import { href, html, type SafeHtml } from '../html.ts';
 import { page, sendHtml } from '../layout.ts';
-import type { PendingPreview } from '../preview-stash.ts';
+import { type PendingPreview, serviceInput } from '../preview-stash.ts';
 
 /** Rows listed per outcome; the counts cover the whole file. */
 const FAILING_SHOWN = 200;
@@ -170,7 +170,7 @@ export function bulkChangePreviewRoutes(app: PortalApp, deps: PortalDeps): void 
       }
       try {
         const outcome = await deps.bulkChanges.create(user.principal, {
-          ...preview.input,
+          ...serviceInput(preview.input),
           dryRun: false,
           acceptValidRows: preview.report.summary.wouldFail > 0,
           // A double submit, or a submit after a lost response, answers with the same bulk change.

@@ -12,7 +12,7 @@ import { csrfField, problemList } from '../components/forms.ts';
 import type { PortalApp, PortalDeps } from '../deps.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { page, sendHtml } from '../layout.ts';
-import type { PreviewInput } from '../preview-stash.ts';
+import { type PreviewInput, serviceInput } from '../preview-stash.ts';
 
 const OPTION_PREFIX = 'option.';
 
@@ -251,8 +251,14 @@ function previewInput(form: PreviewFields, csv: PreviewForm['csv'], state: FormS
     scheduledFor: scheduleFrom(form),
   };
   return csv
-    ? { ...base, rows: csv.rows, csvColumns: csv.columns, inputIssues: csv.issues }
-    : { ...base, rows: pastedRows(pasted, state.keyField), inputIssues: [] };
+    ? {
+        ...base,
+        rows: csv.rows,
+        csvColumns: csv.columns,
+        inputIssues: csv.issues.filter((issue) => issue.row === undefined),
+        rowIssues: csv.issues.filter((issue) => issue.row !== undefined),
+      }
+    : { ...base, rows: pastedRows(pasted, state.keyField), inputIssues: [], rowIssues: [] };
 }
 
 export function newBulkChangeRoutes(app: PortalApp, deps: PortalDeps): void {
@@ -282,7 +288,7 @@ export function newBulkChangeRoutes(app: PortalApp, deps: PortalDeps): void {
       try {
         const input = previewInput(form, csv, state);
         const report = await deps.bulkChanges.create(user.principal, {
-          ...input,
+          ...serviceInput(input),
           dryRun: true,
           acceptValidRows: false,
         });

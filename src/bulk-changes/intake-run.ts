@@ -1,0 +1,150 @@
+import { createHash, type Hash } from 'node:crypto';
+import type { CarrierAccountView } from '../accounts/carrier-accounts.ts';
+import type { CarrierAdapter, Flow } from '../carriers/carrier.ts';
+import type { Dialect, Executor } from '../db/database.ts';
+import type { ErrorDetail } from '../shared/errors.ts';
+import type { RowBatch } from './csv-input.ts';
+import { type ValidRow, validateRows, withoutColumns } from './intake.ts';
+
+/** Details listed in one answer; the message says how many more there were. */
+export const MAX_DETAILS = 1000;
+
+export type DryRunRow = {
+  row: number;
+  iccid: string | null;
+  outcome: 'would_succeed' | 'would_fail';
+  code?: string;
+  message?: string;
+  field?: string;
+};
+
+/** What intake checks a request's rows against. */
+export interface IntakeContext {
+  db: Executor;
+  dialect: Dialect;
+  tenantId: string;
+  account: CarrierAccountView;
+  adapter: CarrierAdapter;
+  flow: Flow<unknown, unknown>;
+  changeType: string;
+  /** Row fields given once for every row. */
+  defaults: Record<string, unknown>;
+  /** CSV columns already reported as not used by the change type, left out of the rows. */
+  badColumns: string[];
+}
+
+/**
+ * One request's rows going through intake a batch at a time (DESIGN §7): it keeps what must span the
+ * whole file — the keys seen (duplicates), the first problems, the counts, the request's hash — and
+ * nothing else, so memory stays flat however long the file.
+ */
+export class IntakeRun {
+  readonly #context: IntakeContext;
+  readonly #keepDryRun: boolean;
+  readonly #seen = new Map<string, number>();
+  readonly #hash: Hash;
+  readonly issues: ErrorDetail[] = [];
+  /** Problems beyond the first {@link MAX_DETAILS}. */
+  moreIssues = 0;
+  total = 0;
+  valid = 0;
+  rejectedRows = 0;
+  /** The earliest row start, when every valid row waits for one (a change scheduled for its date). */
+  firstStart: number | null = null;
+  #everyRowWaits = true;
+  readonly dryRunRows: DryRunRow[] = [];
+
+  constructor(
+    context: IntakeContext,
+    options: { requestFields: unknown; requestIssues: ErrorDetail[]; keepDryRun: boolean },
+  ) {
+    this.#context = context;
+    this.#hash = createHash('sha256').update(JSON.stringify(options.requestFields));
+    this.#keepDryRun = options.keepDryRun;
+    this.#missing = new Set(
+      options.requestIssues.filter((issue) => issue.code === 'MISSING_COLUMN').map((issue) => issue.field!),
+    );
+    for (const issue of options.requestIssues) this.#note(issue);
+  }
+
+  /** Fields a CSV has no column for: said once for the file, not again for every row. */
+  readonly #missing: Set<string>;
+
+  /** Request-level problems (columns, options): the file cannot be accepted as it is. */
+  get fileIssues(): ErrorDetail[] {
+    return this.issues.filter((issue) => issue.row === undefined);
+  }
+
+  /** Feeds the request's hash only (an idempotent replay compares it). */
+  hashOnly(batch: RowBatch): void {
+    this.total += batch.rows.length;
+    this.#hash.update(JSON.stringify(batch.rows));
+  }
+
+  get requestHash(): string {
+    return this.#hash.copy().digest('hex');
+  }
+
+  /** Checks one batch; returns its valid rows (to write). */
+  async check(batch: RowBatch, db: Executor = this.#context.db): Promise<ValidRow[]> {
+    this.hashOnly(batch);
+    const rejected = new Set<number>();
+    for (const issue of batch.issues) {
+      this.#note(issue);
+      if (issue.row !== undefined) rejected.add(issue.row);
+    }
+    const checked = await validateRows({
+      ...this.#context,
+      db,
+      rows: withoutColumns(
+        batch.rows.filter((row) => !rejected.has(row.row)),
+        this.#context.badColumns,
+      ),
+      seen: this.#seen,
+    });
+    for (const issue of checked.issues) this.#note(issue);
+    for (const row of checked.rejectedRows) rejected.add(row);
+    this.rejectedRows += rejected.size;
+    this.valid += checked.valid.length;
+    for (const row of checked.valid) {
+      if (row.notBefore === undefined) this.#everyRowWaits = false;
+      else this.firstStart = Math.min(this.firstStart ?? row.notBefore, row.notBefore);
+    }
+    if (this.#keepDryRun) this.#report(batch, checked.valid, [...batch.issues, ...checked.issues]);
+    return checked.valid;
+  }
+
+  /** When every valid row waits for its own start, the bulk change waits for the first of them. */
+  get scheduledStart(): number | null {
+    return this.#everyRowWaits ? this.firstStart : null;
+  }
+
+  #note(issue: ErrorDetail): void {
+    if (issue.row !== undefined && issue.field !== undefined && this.#missing.has(issue.field)) return;
+    if (this.issues.length < MAX_DETAILS) this.issues.push(issue);
+    else this.moreIssues += 1;
+  }
+
+  #report(batch: RowBatch, valid: ValidRow[], issues: ErrorDetail[]): void {
+    const firstIssue = new Map<number, ErrorDetail>();
+    for (const issue of issues)
+      if (issue.row !== undefined && !firstIssue.has(issue.row)) firstIssue.set(issue.row, issue);
+    const validRows = new Set(valid.map((row) => row.row));
+    for (const input of batch.rows) {
+      const issue = firstIssue.get(input.row);
+      const iccid = typeof input.fields.iccid === 'string' ? input.fields.iccid : null;
+      this.dryRunRows.push(
+        validRows.has(input.row) && !issue
+          ? { row: input.row, iccid, outcome: 'would_succeed' }
+          : {
+              row: input.row,
+              iccid,
+              outcome: 'would_fail',
+              code: issue?.code ?? 'INVALID_ROW',
+              message: issue?.message ?? 'The file has problems',
+              ...(issue?.field ? { field: issue.field } : {}),
+            },
+      );
+    }
+  }
+}
