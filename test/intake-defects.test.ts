@@ -131,6 +131,32 @@ for (const dialect of testDialects) {
       assert.equal((await waitForFinish(test, accepted.body.id!)).status, 'completed');
     });
 
+    it('finds a line repeated far apart in a long file (in another batch), written or dry-run', async () => {
+      const [line, other] = ready.iccids.slice(10, 12);
+      const filler = Array.from({ length: 600 }, (_, index) =>
+        withLuhn(`89013109${String(index).padStart(11, '0')}`),
+      );
+      const csv = [
+        'iccid,target_status',
+        `${line},active`,
+        ...filler.map((iccid) => `${iccid},active`),
+        `${other},active`,
+        `${line},active`,
+      ].join('\n');
+      const duplicateRow = filler.length + 3;
+      for (const query of ['&dryRun=true', '&acceptValidRows=true']) {
+        const answer = await post(csv, query);
+        const details =
+          answer.body.error?.details ??
+          answer.body.rejectedRows ??
+          (answer.body as { rows?: Detail[] }).rows ??
+          [];
+        const duplicate = details.find((detail) => detail.row === duplicateRow);
+        assert.equal(duplicate?.code, 'DUPLICATE_ROW', `${query}: ${JSON.stringify(duplicate)}`);
+        assert.match(duplicate?.message ?? '', /already in row 1\b/);
+      }
+    });
+
     it('tells file-level problems once: a missing column, an unknown one; acceptValidRows does not override them', async () => {
       const csv = ['iccid,colour', ...ready.iccids.slice(0, 5).map((iccid) => `${iccid},blue`)].join('\n');
       for (const query of ['', '&acceptValidRows=true']) {

@@ -212,6 +212,40 @@ for (const dialect of testDialects) {
       assert.equal(device.body.items[0].ipAddress, line0.ipAddress);
     });
 
+    it('fails rows of an unknown or cancelled billing account without posting them, and a failed feature removal alone', async () => {
+      const fx = await fixture();
+      const base = { ratePlan: 'APX1G5M30', zipCode: '75001', firstName: 'Ada', lastName: 'Lovelace' };
+      const rows = [
+        { ...base, iccid: fx.iccid(0), imei: imei(0), billingAccountNumber: '287309999999' },
+        { ...base, iccid: fx.iccid(1), imei: imei(1), billingAccountNumber: '287300000001' },
+        {
+          ...base,
+          iccid: fx.iccid(2),
+          imei: imei(2),
+          billingAccountNumber: BAN,
+          removeFeatureCodes: 'NOSUCHSOC',
+        },
+        { ...base, iccid: fx.iccid(3), imei: imei(3), billingAccountNumber: BAN },
+      ];
+      const created = await create(fx.accountId, 'activate_new_service', rows);
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      assert.equal((await waitForFinish(test, created.body.id)).status, 'completed_with_errors');
+      const changes = await changesOf(created.body.id);
+      assert.deepEqual(
+        changes.map((change) => [change.row, change.status, change.error?.code ?? null]),
+        [
+          [1, 'failed', 'BILLING_ACCOUNT_INACTIVE'],
+          [2, 'failed', 'BILLING_ACCOUNT_NOT_FOUND'],
+          [3, 'failed', 'FEATURE_REMOVAL_FAILED'],
+          [4, 'succeeded', null],
+        ],
+      );
+      // The line whose feature removal failed is active, with its number; the refused SIMs were never posted.
+      assert.match(changes[2].result?.msisdn ?? '', /^\d{10}$/);
+      const posted = (await fx.calls('activate')).flatMap((call) => call.iccids);
+      assert.deepEqual(posted.sort(), [fx.iccid(2), fx.iccid(3)].sort());
+    });
+
     it('runs the linked customer assignment for the activated lines only; failed activations fail there too', async () => {
       const fx = await fixture();
       await test.api('POST', '/api/v1/billing-customers', {

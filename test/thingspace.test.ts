@@ -298,6 +298,33 @@ for (const dialect of testDialects) {
         assert.equal((await lines.calls(action)).length, 1);
     });
 
+    it('refuses at intake a line that used up its provisioning actions for the day, as ThingSpace would', async () => {
+      const lines = await fixture({ count: 2, state: 'active' });
+      for (const targetStatus of ['suspended', 'active', 'suspended', 'active', 'suspended']) {
+        const id = await submit(lines.accountId, [lines.iccids[0]], { targetStatus });
+        assert.equal((await waitForFinish(test, id, 30_000)).status, 'completed', targetStatus);
+      }
+      const sixth = await test.api<{
+        error: { details: Array<{ row: number; code: string; message: string }> };
+      }>('POST', '/api/v1/bulk-changes', {
+        body: {
+          carrierAccountId: lines.accountId,
+          changeType: 'status_update',
+          options: { targetStatus: 'active' },
+          changes: lines.iccids.map((iccid) => ({ iccid })),
+        },
+      });
+      assert.equal(sixth.status, 422);
+      assert.deepEqual(
+        sixth.body.error.details.map((detail) => [detail.row, detail.code]),
+        [[1, 'CARRIER_RULE']],
+      );
+      assert.match(
+        sixth.body.error.details[0].message,
+        /5 provisioning actions per line a day; this line has had 5/,
+      );
+    });
+
     it('changes service plans, confirmed asynchronously, and refuses suspended lines at intake', async () => {
       const lines = await fixture({ count: 4, state: 'active' });
       const id = await submit(

@@ -1,11 +1,9 @@
 /**
- * Where the ingest's memory goes: runs the intake's own stages in this process, on the same 1,000,000-row
- * CSV and inventory, and reports the live heap (after a full GC) each stage keeps.
+ * Where the ingest's memory goes: runs the streaming intake in this process, on the same 1,000,000-row
+ * CSV and inventory, and reports the live heap (after a full GC) as the rows go through.
  *
  * `node --expose-gc bench/lib/diagnose-ingest-memory.ts [rows]` writes bench/results/profiles/ingest-memory.txt
- * (a diagnostic for docs/performance.md, not part of `npm run bench`). Stages: the parsed CSV rows (csv-input.ts), the validated rows
- * (intake.ts validateRows), the `device_changes` records built for the insert (as the service does),
- * and the request hash input (JSON.stringify of every row).
+ * (a diagnostic for docs/performance.md, not part of `npm run bench`).
  */
 import { createReadStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,8 +11,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureTenant } from '../../src/accounts/api-keys.ts';
 import type { CarrierAccountView } from '../../src/accounts/carrier-accounts.ts';
-import { readCsvRows } from '../../src/bulk-changes/csv-input.ts';
-import { validateRows } from '../../src/bulk-changes/intake.ts';
+import { bulkChangesRepository } from '../../src/bulk-changes/bulk-changes-repository.ts';
+import { openCsvRows } from '../../src/bulk-changes/csv-input.ts';
+import { IntakeRun } from '../../src/bulk-changes/intake-run.ts';
 import type { CarrierAdapter, Flow } from '../../src/carriers/carrier.ts';
 import { createCarrierHttpClient } from '../../src/carriers/http-factory.ts';
 import { jasperAdapter } from '../../src/carriers/jasper/adapter.ts';
@@ -84,9 +83,8 @@ try {
   iccids = undefined;
   measure('start (inventory in the database, nothing parsed)');
 
-  const parsed = await readCsvRows(createReadStream(csv), 'status_update');
-  measure(`parsed CSV rows (readCsvRows): ${parsed.rows.length} InputRow objects`);
-
+  // The intake as the service runs it: the CSV streamed in batches through IntakeRun, written in one
+  // transaction. The live heap is sampled (after a full GC) every 50 batches.
   const adapter = jasperAdapter(createCarrierHttpClient) as unknown as CarrierAdapter;
   const flow = adapter.flows.status_update as Flow<unknown, unknown>;
   const account = {
@@ -95,38 +93,57 @@ try {
     carrier: 'jasper',
     settings: {},
   } as unknown as CarrierAccountView;
-  const checked = await validateRows({
-    db: handle.db,
-    dialect: 'sqlite',
-    tenantId,
-    account,
-    adapter,
-    flow,
-    changeType: 'status_update',
-    rows: parsed.rows,
-    defaults: {},
-  });
-  measure(`validated rows (validateRows): ${checked.valid.length} ValidRow objects, each with its DeviceRow`);
-
-  const records = checked.valid.map((row) => ({
-    id: newId(now),
-    tenant_id: tenantId,
-    bulk_change_id: accountId,
-    row_number: row.row,
-    device_id: row.device.id,
-    ...row.identifiers,
-    request: JSON.stringify(row.request),
-    status: 'queued',
-    step: 'update_status',
-    attempts: 0,
-    updated_at: now,
-  }));
-  measure(`device_changes records built for the insert: ${records.length}`);
-
-  const hashInput = JSON.stringify(parsed.rows);
-  measure(
-    `request hash input (JSON.stringify of the rows): ${Math.round(hashInput.length / 2 ** 20)} MB string`,
+  const csvRows = await openCsvRows(createReadStream(csv), 'status_update');
+  const run = new IntakeRun(
+    {
+      db: handle.db,
+      dialect: 'sqlite',
+      tenantId,
+      account,
+      adapter,
+      flow,
+      changeType: 'status_update',
+      defaults: {},
+      badColumns: [],
+    },
+    { requestFields: [], requestIssues: [], keepDryRun: false },
   );
+  let batches = 0;
+  await bulkChangesRepository(handle.db, 'sqlite').insertBulkChange({
+    id: accountId,
+    tenant_id: tenantId,
+    carrier_account_id: accountId,
+    change_type: 'status_update',
+    status: 'queued',
+    options: '{}',
+    created_by: 'bench',
+    created_at: now,
+    total_count: 0,
+    updated_at: now,
+  });
+  await handle.db.transaction().execute(async (tx) => {
+    for await (const batch of csvRows.batches) {
+      const valid = await run.check(batch, { db: tx, bulkChangeId: accountId });
+      await bulkChangesRepository(tx, 'sqlite').insertDeviceChanges(
+        valid.map((row) => ({
+          id: newId(now),
+          tenant_id: tenantId,
+          bulk_change_id: accountId,
+          row_number: row.row,
+          device_id: row.device.id,
+          ...row.identifiers,
+          request: JSON.stringify(row.request),
+          status: 'queued',
+          step: row.step,
+          attempts: 0,
+          updated_at: now,
+        })),
+      );
+      batches += 1;
+      if (batches % 50 === 0) measure(`after ${run.total} rows (${batches} batches) in the open transaction`);
+    }
+  });
+  measure(`committed: ${run.valid} rows written, ${run.issues.length} problems`);
 
   const text = [
     `# ingest: live heap kept by each intake stage (node --expose-gc bench/lib/diagnose-ingest-memory.ts ${rows}), ${new Date().toISOString()}`,
@@ -143,8 +160,6 @@ try {
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, `${text}\n`);
   process.stdout.write(`${text}\n`);
-  // Keep everything alive until measured.
-  if (records.length + hashInput.length + checked.valid.length < 0) process.stdout.write('');
   await handle.close();
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -482,8 +482,58 @@ export function bulkChangesRepository(db: Executor, dialect: Dialect) {
         .execute();
     },
 
+    /** The rows a bulk change already holds for these lines (by device), with their row numbers. */
+    async rowsForDevices(bulkChangeId: string, deviceIds: string[]): Promise<Map<string, number>> {
+      const rows = new Map<string, number>();
+      for (let start = 0; start < deviceIds.length; start += 500) {
+        // By device only (its index): a filter on the bulk change lets SQLite scan the change's rows.
+        const found = await db
+          .selectFrom('device_changes')
+          .select(['device_id', 'row_number', 'bulk_change_id'])
+          .where('device_id', 'in', deviceIds.slice(start, start + 500))
+          .execute();
+        for (const row of found) {
+          if (row.device_id && row.bulk_change_id === bulkChangeId) rows.set(row.device_id, row.row_number);
+        }
+      }
+      return rows;
+    },
+
+    /**
+     * How many changes of these types each line has had (done or under way) since a time, across the
+     * account's bulk changes: what a carrier's per-line quota counts.
+     */
+    async changesSince(options: {
+      carrierAccountId: string;
+      deviceIds: string[];
+      changeTypes: readonly string[];
+      since: number;
+    }): Promise<Map<string, number>> {
+      const counts = new Map<string, number>();
+      for (let start = 0; start < options.deviceIds.length; start += 500) {
+        const rows = await db
+          .selectFrom('device_changes')
+          .innerJoin('bulk_changes', 'bulk_changes.id', 'device_changes.bulk_change_id')
+          .select(['device_changes.device_id', (eb) => eb.fn.countAll<number>().as('count')])
+          .where('bulk_changes.carrier_account_id', '=', options.carrierAccountId)
+          .where('bulk_changes.change_type', 'in', [...options.changeTypes])
+          .where('device_changes.device_id', 'in', options.deviceIds.slice(start, start + 500))
+          .where('device_changes.status', 'in', ['succeeded', 'queued', 'in_progress', 'waiting'])
+          .where('device_changes.updated_at', '>=', options.since)
+          .groupBy('device_changes.device_id')
+          .execute();
+        for (const row of rows) if (row.device_id) counts.set(row.device_id, Number(row.count));
+      }
+      return counts;
+    },
+
     /** Lines of the account that another unfinished bulk change is working on. */
-    async linesInRunningChanges(carrierAccountId: string, deviceIds: string[]): Promise<Map<string, string>> {
+    async linesInRunningChanges(
+      carrierAccountId: string,
+      deviceIds: string[],
+      /** The bulk change being written, whose own rows do not count. */
+      except?: string,
+    ): Promise<Map<string, string>> {
       const busy = new Map<string, string>();
       for (let start = 0; start < deviceIds.length; start += 500) {
         const rows = await db
@@ -494,7 +544,9 @@ export function bulkChangesRepository(db: Executor, dialect: Dialect) {
           .where('device_changes.device_id', 'in', deviceIds.slice(start, start + 500))
           .where('device_changes.status', 'in', ['queued', 'in_progress', 'waiting'])
           .execute();
-        for (const row of rows) if (row.device_id) busy.set(row.device_id, row.bulk_change_id);
+        for (const row of rows) {
+          if (row.device_id && row.bulk_change_id !== except) busy.set(row.device_id, row.bulk_change_id);
+        }
       }
       return busy;
     },

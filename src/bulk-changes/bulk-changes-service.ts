@@ -134,7 +134,8 @@ export class BulkChanges {
           idempotencyKey: input.idempotencyKey ?? null,
         });
         for (let next = await batches.next(); !next.done; next = await batches.next()) {
-          await this.#addRows(tx, principal, bulkId, await run.check(next.value, tx));
+          const valid = await run.check(next.value, { db: tx, bulkChangeId: bulkId });
+          await this.#addRows(tx, principal, bulkId, valid);
         }
         refuseUnlessAccepted(run, input.acceptValidRows);
         await this.#end(tx, bulkId, {

@@ -16,7 +16,7 @@ export interface RowBatch {
 }
 
 /** Rows per batch: enough to make each database round trip worth it, few enough to keep memory flat. */
-export const ROW_BATCH_SIZE = 2000;
+export const ROW_BATCH_SIZE = 250;
 
 /** An opened CSV: its header is read, its rows come as they are parsed. */
 export interface CsvRows {

@@ -3,8 +3,9 @@ import type { CarrierAccountView } from '../accounts/carrier-accounts.ts';
 import type { CarrierAdapter, Flow } from '../carriers/carrier.ts';
 import type { Dialect, Executor } from '../db/database.ts';
 import type { ErrorDetail } from '../shared/errors.ts';
+import { bulkChangesRepository } from './bulk-changes-repository.ts';
 import type { RowBatch } from './csv-input.ts';
-import { type ValidRow, validateRows, withoutColumns } from './intake.ts';
+import { type IntakeResult, type ValidRow, validateRows, withoutColumns } from './intake.ts';
 
 /** Details listed in one answer; the message says how many more there were. */
 export const MAX_DETAILS = 1000;
@@ -85,8 +86,13 @@ export class IntakeRun {
     return this.#hash.copy().digest('hex');
   }
 
-  /** Checks one batch; returns its valid rows (to write). */
-  async check(batch: RowBatch, db: Executor = this.#context.db): Promise<ValidRow[]> {
+  /**
+   * Checks one batch; returns its valid rows (to write). With `into` (the bulk change being written), a
+   * line repeated from an earlier batch is found among the rows already written; without (a dry run),
+   * in the keys kept in memory.
+   */
+  async check(batch: RowBatch, into?: { db: Executor; bulkChangeId: string }): Promise<ValidRow[]> {
+    const db = into?.db ?? this.#context.db;
     this.hashOnly(batch);
     const rejected = new Set<number>();
     for (const issue of batch.issues) {
@@ -100,18 +106,45 @@ export class IntakeRun {
         batch.rows.filter((row) => !rejected.has(row.row)),
         this.#context.badColumns,
       ),
-      seen: this.#seen,
+      ...(into ? { bulkChangeId: into.bulkChangeId } : { seen: this.#seen }),
     });
+    const valid = into ? await this.#withoutRepeats(checked, into) : checked.valid;
     for (const issue of checked.issues) this.#note(issue);
     for (const row of checked.rejectedRows) rejected.add(row);
     this.rejectedRows += rejected.size;
-    this.valid += checked.valid.length;
-    for (const row of checked.valid) {
+    this.valid += valid.length;
+    for (const row of valid) {
       if (row.notBefore === undefined) this.#everyRowWaits = false;
       else this.firstStart = Math.min(this.firstStart ?? row.notBefore, row.notBefore);
     }
-    if (this.#keepDryRun) this.#report(batch, checked.valid, [...batch.issues, ...checked.issues]);
-    return checked.valid;
+    if (this.#keepDryRun) this.#report(batch, valid, [...batch.issues, ...checked.issues]);
+    return valid;
+  }
+
+  /** Rows whose line an earlier batch already has: duplicates, moved from valid to issues. */
+  async #withoutRepeats(
+    checked: IntakeResult,
+    into: { db: Executor; bulkChangeId: string },
+  ): Promise<ValidRow[]> {
+    const earlier = await bulkChangesRepository(into.db, this.#context.dialect).rowsForDevices(
+      into.bulkChangeId,
+      checked.valid.map((row) => row.device.id),
+    );
+    if (earlier.size === 0) return checked.valid;
+    const keyField = this.#context.flow.newLines?.keyField ?? this.#context.adapter.keyField;
+    return checked.valid.filter((row) => {
+      const first = earlier.get(row.device.id);
+      if (first === undefined) return true;
+      const key = row.identifiers[keyField];
+      checked.issues.push({
+        row: row.row,
+        field: keyField,
+        code: 'DUPLICATE_ROW',
+        message: `${keyField} ${key} is already in row ${first}`,
+      });
+      checked.rejectedRows.add(row.row);
+      return false;
+    });
   }
 
   /** When every valid row waits for its own start, the bulk change waits for the first of them. */

@@ -69,6 +69,8 @@ export async function validateRows(options: {
   defaults: Record<string, unknown>;
   /** Keys of earlier batches of the same request, for duplicates across batches. */
   seen?: Map<string, number>;
+  /** The bulk change these rows are being written into: its own rows do not make a line busy. */
+  bulkChangeId?: string;
 }): Promise<IntakeResult> {
   const { adapter, flow, rows } = options;
   const issues: ErrorDetail[] = [];
@@ -128,6 +130,11 @@ export async function validateRows(options: {
   const busy = await bulkChangesRepository(options.db, options.dialect).linesInRunningChanges(
     options.account.id,
     [...devices.values()].map((d) => d.id),
+    options.bulkChangeId,
+  );
+  const quotas = await lineQuotas(
+    options,
+    [...devices.values()].map((d) => d.id),
   );
   const catalog = await ratePlanCatalog(options.db, options.account.id, options.changeType);
   const billingCatalog = await billingCatalogs(
@@ -162,6 +169,7 @@ export async function validateRows(options: {
     }
     const problem =
       deviceProblem(device, busy.get(device.id)) ??
+      quotas(device.id) ??
       swappedTo(item.request as Record<string, unknown>) ??
       catalog?.(item.request as Record<string, unknown>) ??
       billingCatalog(item.request as Record<string, unknown>) ??
@@ -327,6 +335,50 @@ async function iccidsInUse(db: Executor, carrierAccountId: string, requests: unk
           message: `ICCID ${iccid} already belongs to another line of this account`,
         }
       : undefined;
+  };
+}
+
+const periodStart = (period: 'day' | 'month', now = new Date()) =>
+  period === 'day'
+    ? Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate())
+    : Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
+
+/** The carrier's per-line quotas (ThingSpace's daily provisioning, monthly plan changes), from our history. */
+async function lineQuotas(
+  options: {
+    db: Executor;
+    dialect: Dialect;
+    account: CarrierAccountView;
+    adapter: CarrierAdapter;
+    changeType: string;
+  },
+  deviceIds: string[],
+): Promise<(deviceId: string) => RowIssue | undefined> {
+  const applicable = (options.adapter.lineQuotas ?? []).filter((quota) =>
+    (quota.changeTypes as readonly string[]).includes(options.changeType),
+  );
+  const counted = await Promise.all(
+    applicable.map(async (quota) => ({
+      quota,
+      counts: await bulkChangesRepository(options.db, options.dialect).changesSince({
+        carrierAccountId: options.account.id,
+        deviceIds,
+        changeTypes: quota.changeTypes,
+        since: periodStart(quota.period),
+      }),
+    })),
+  );
+  return (deviceId) => {
+    for (const { quota, counts } of counted) {
+      const done = counts.get(deviceId) ?? 0;
+      if (done >= quota.max) {
+        return {
+          code: 'CARRIER_RULE',
+          message: `${quota.rule}; this line has had ${done} this ${quota.period} (UTC). Submit it again ${quota.period === 'day' ? 'tomorrow' : 'next month'}`,
+        };
+      }
+    }
+    return undefined;
   };
 }
 

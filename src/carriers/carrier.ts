@@ -240,6 +240,19 @@ export interface InventorySource<TClient> {
   ): AsyncIterable<LineSnapshot[]>;
 }
 
+/**
+ * How often the carrier lets a line change (ThingSpace: 5 provisioning actions a day, 4 plan changes a
+ * month). Intake counts the line's changes in our own history and refuses a row that would pass it.
+ */
+export interface LineQuota {
+  changeTypes: readonly ChangeType[];
+  max: number;
+  /** The carrier counts per UTC calendar day or month. */
+  period: 'day' | 'month';
+  /** What the carrier allows, for the operator: "ThingSpace allows 4 plan changes per line a month". */
+  rule: string;
+}
+
 /** What every carrier implements (DESIGN §6). */
 export interface CarrierAdapter<TClient = unknown> {
   carrier: CarrierName;
@@ -257,4 +270,5 @@ export interface CarrierAdapter<TClient = unknown> {
   createClient(context: ClientContext): TClient;
   /** Where the carrier can list an account's lines, the inventory sync reads them. */
   inventory?: InventorySource<TClient>;
+  lineQuotas?: readonly LineQuota[];
 }

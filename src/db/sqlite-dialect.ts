@@ -49,6 +49,6 @@ export function openSqlite(file: string): DatabaseSync {
   database.exec('PRAGMA synchronous = NORMAL');
   database.exec('PRAGMA busy_timeout = 5000');
   database.exec('PRAGMA foreign_keys = ON');
-  database.exec('PRAGMA cache_size = -65536');
+  database.exec('PRAGMA cache_size = -32768');
   return database;
 }

@@ -29,6 +29,21 @@ export function thingSpaceAdapter(http: CarrierHttpClientFactory): CarrierAdapte
       maxWaitMs: 24 * 3_600_000,
     },
     targetStatuses: thingSpaceTargets,
+    // Documented (carrier-apis §1.9); the carrier refuses what passes them, intake says so first.
+    lineQuotas: [
+      {
+        changeTypes: ['status_update'],
+        max: 5,
+        period: 'day',
+        rule: 'ThingSpace allows 5 provisioning actions per line a day',
+      },
+      {
+        changeTypes: ['carrier_rate_plan_change'],
+        max: 4,
+        period: 'month',
+        rule: 'ThingSpace allows 4 plan changes per line a month',
+      },
+    ],
     normaliseStatus: normaliseThingSpaceState,
     flows: {
       status_update: thingSpaceStatusUpdate,
