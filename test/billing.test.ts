@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { createRevioSimulator } from '../src/billing/revio/simulator.ts';
+import { byIccid, changesOf, createBulkChange } from './support/bulk-changes.ts';
 import { testDialects } from './support/databases.ts';
-import { jasperFixture, startTestService, type TestService, waitForFinish } from './support/service.ts';
+import { simAdmin } from './support/processes.ts';
+import { jasperFixture, serviceForSuite, waitForFinish } from './support/service.ts';
 
 type Change = {
   row: number;
@@ -24,22 +26,16 @@ type Device = {
   archived: boolean;
 };
 
-const post = (body: unknown) => ({
-  method: 'POST',
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify(body),
-});
-
 for (const dialect of testDialects) {
   describe(`Billing and inventory change types on ${dialect}`, () => {
-    let test: TestService;
-    let revioUrl: string;
+    const test = serviceForSuite(dialect);
+    let revio: ReturnType<typeof simAdmin>;
     let prefix = 8901600;
     before(async () => {
-      test = await startTestService(dialect);
-      const revio = createRevioSimulator({ faults: { rateLimitPerSecond: null, maxConcurrent: null } });
-      revioUrl = await revio.listen({ port: 0 });
-      test.closeWithService(() => revio.close());
+      const revioUrl = await test.serveSimulator(
+        createRevioSimulator({ faults: { rateLimitPerSecond: null, maxConcurrent: null } }),
+      );
+      revio = simAdmin(revioUrl);
       const connected = await test.api('PUT', '/api/v1/billing-connection', {
         body: {
           system: 'revio',
@@ -66,31 +62,17 @@ for (const dialect of testDialects) {
         assert.equal(saved.status, 200, saved.text);
       }
     });
-    after(() => test.stop());
 
     const fixture = async (count: number, state = 'ACTIVATED') => {
       prefix += 1;
       return jasperFixture(test, { count, state, prefix: String(prefix) });
     };
-    const create = (
-      accountId: string,
-      changeType: string,
-      changes: unknown[],
-      options: Record<string, unknown> = {},
-      extra = {},
-    ) =>
-      test.api<{
-        id: string;
-        status: string;
-        scheduledFor: string | null;
-        error?: { details: Array<{ row: number; code: string }> };
-      }>('POST', '/api/v1/bulk-changes', {
-        body: { carrierAccountId: accountId, changeType, changes, options, ...extra },
-      });
-    const changesOf = async (id: string) =>
-      (await test.api<{ items: Change[] }>('GET', `/api/v1/bulk-changes/${id}/changes?limit=1000`)).body
-        .items;
-    const services = async () => (await (await fetch(`${revioUrl}/_sim/devices`)).json()) as Service[];
+    const create = (accountId: string, changeType: string, changes: unknown[], options = {}, extra = {}) =>
+      createBulkChange(test, { carrierAccountId: accountId, changeType, changes, options, ...extra });
+    const services = () => revio.devices<Service>();
+    /** A Rev.io service of the customer for the line, made outside this bulk change (an earlier attempt, say). */
+    const billedAlready = (customerId: number, iccid: string) =>
+      revio.seed([{ customerId, providerId: 3, number: iccid, number2: iccid }]);
     const device = async (accountId: string, iccid: string) =>
       (
         await test.api<{ items: Device[] }>(
@@ -102,23 +84,15 @@ for (const dialect of testDialects) {
     it('assigns lines to a customer with one billing service each, even when a service already exists from an earlier attempt', async () => {
       const fx = await fixture(5);
       // As if an earlier attempt had created the first line's service and then crashed before recording it.
-      await fetch(
-        `${revioUrl}/_sim/devices`,
-        post([{ customerId: 1001, providerId: 3, number: fx.iccids[0], number2: fx.iccids[0] }]),
-      );
-      const created = await create(
-        fx.accountId,
-        'customer_assignment',
-        fx.iccids.map((iccid) => ({ iccid })),
-        {
-          billingCustomerId: '1001',
-          createBillingService: true,
-          serviceTypeId: 10,
-          productIds: '501|502',
-          rates: '2.5|5',
-          customerRatePlanId: 'CRP-1',
-        },
-      );
+      await billedAlready(1001, fx.iccids[0]);
+      const created = await create(fx.accountId, 'customer_assignment', byIccid(fx.iccids), {
+        billingCustomerId: '1001',
+        createBillingService: true,
+        serviceTypeId: 10,
+        productIds: '501|502',
+        rates: '2.5|5',
+        customerRatePlanId: 'CRP-1',
+      });
       assert.equal(created.status, 201, JSON.stringify(created.body));
       assert.equal((await waitForFinish(test, created.body.id)).status, 'completed');
       const mine = (await services()).filter((service) => fx.iccids.includes(service.number2));
@@ -141,27 +115,15 @@ for (const dialect of testDialects) {
 
     it('rides out Rev.io throttling ("wait N seconds" in the body) without duplicates', async () => {
       const fx = await fixture(6);
-      await fetch(`${revioUrl}/_sim/faults`, {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ rateLimitPerSecond: 2 }),
-      });
+      await revio.setFaults({ rateLimitPerSecond: 2 });
       try {
-        const created = await create(
-          fx.accountId,
-          'billing_service_creation',
-          fx.iccids.map((iccid) => ({ iccid })),
-          {
-            billingCustomerId: '1002',
-            serviceTypeId: 10,
-          },
-        );
+        const created = await create(fx.accountId, 'billing_service_creation', byIccid(fx.iccids), {
+          billingCustomerId: '1002',
+          serviceTypeId: 10,
+        });
         assert.equal(created.status, 201, JSON.stringify(created.body));
         assert.equal((await waitForFinish(test, created.body.id)).status, 'completed');
-        const calls = (await (await fetch(`${revioUrl}/_sim/calls`)).json()) as Array<{
-          status: number;
-          iccids: string[];
-        }>;
+        const calls = await revio.calls();
         const mine = calls.filter((call) => call.iccids.some((iccid) => fx.iccids.includes(iccid)));
         assert.ok(
           mine.some((call) => call.status === 429),
@@ -169,31 +131,19 @@ for (const dialect of testDialects) {
         );
         assert.equal((await services()).filter((service) => fx.iccids.includes(service.number2)).length, 6);
       } finally {
-        await fetch(`${revioUrl}/_sim/faults`, {
-          method: 'PUT',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ rateLimitPerSecond: null }),
-        });
+        await revio.setFaults({ rateLimitPerSecond: null });
       }
     });
 
     it('fails a line billed to another customer in Rev.io, and refuses unknown catalog entries at intake', async () => {
       const fx = await fixture(2);
-      await fetch(
-        `${revioUrl}/_sim/devices`,
-        post([{ customerId: 1003, providerId: 3, number: fx.iccids[1], number2: fx.iccids[1] }]),
-      );
-      const created = await create(
-        fx.accountId,
-        'billing_service_creation',
-        fx.iccids.map((iccid) => ({ iccid })),
-        {
-          billingCustomerId: '1001',
-          serviceTypeId: 10,
-        },
-      );
+      await billedAlready(1003, fx.iccids[1]);
+      const created = await create(fx.accountId, 'billing_service_creation', byIccid(fx.iccids), {
+        billingCustomerId: '1001',
+        serviceTypeId: 10,
+      });
       assert.equal((await waitForFinish(test, created.body.id)).status, 'completed_with_errors');
-      const rows = await changesOf(created.body.id);
+      const rows = await changesOf<Change>(test, created.body.id);
       assert.equal(rows[1].error?.code, 'BILLING_SERVICE_OTHER_CUSTOMER');
       const unknown = await create(fx.accountId, 'customer_rate_plan_change', [
         { iccid: fx.iccids[0], customerRatePlanId: 'NOPE' },
@@ -226,7 +176,7 @@ for (const dialect of testDialects) {
       const created = await create(
         fx.accountId,
         'customer_rate_plan_change',
-        fx.iccids.map((iccid) => ({ iccid })),
+        byIccid(fx.iccids),
         { customerRatePlanId: 'CRP-2' },
         { scheduledFor: new Date(at).toISOString() },
       );
@@ -252,11 +202,7 @@ for (const dialect of testDialects) {
         .set({ last_usage_at: Date.now() - 86_400_000 })
         .where('iccid', '=', fx.iccids[1])
         .execute();
-      const refused = await create(
-        fx.accountId,
-        'archival',
-        fx.iccids.map((iccid) => ({ iccid })),
-      );
+      const refused = await create(fx.accountId, 'archival', byIccid(fx.iccids));
       assert.equal(refused.status, 422);
       assert.deepEqual(
         refused.body.error?.details.map((detail) => [detail.row, detail.code]),
@@ -265,28 +211,18 @@ for (const dialect of testDialects) {
           [2, 'RECENT_USAGE'],
         ],
       );
-      const forced = await create(
-        fx.accountId,
-        'archival',
-        fx.iccids.map((iccid) => ({ iccid })),
-        { override: true },
-      );
+      const forced = await create(fx.accountId, 'archival', byIccid(fx.iccids), { override: true });
       assert.equal((await waitForFinish(test, forced.body.id)).status, 'completed');
       assert.equal((await device(fx.accountId, fx.iccids[1])).archived, true);
     });
 
     it('creates the billing service after a successful activation that names a customer, and disconnects on deactivation', async () => {
       const fx = await fixture(2, 'ACTIVATION_READY');
-      const activate = await create(
-        fx.accountId,
-        'status_update',
-        fx.iccids.map((iccid) => ({ iccid })),
-        {
-          targetStatus: 'active',
-          billingCustomerId: '1003',
-          serviceTypeId: 10,
-        },
-      );
+      const activate = await create(fx.accountId, 'status_update', byIccid(fx.iccids), {
+        targetStatus: 'active',
+        billingCustomerId: '1003',
+        serviceTypeId: 10,
+      });
       assert.equal(activate.status, 201, JSON.stringify(activate.body));
       assert.equal((await waitForFinish(test, activate.body.id)).status, 'completed');
       let mine = (await services()).filter((service) => fx.iccids.includes(service.number2));

@@ -1,14 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
+import { byIccid, changesOf, createBulkChange } from './support/bulk-changes.ts';
 import { testDialects } from './support/databases.ts';
-import {
-  jasperFixture,
-  seedJasperLines,
-  startTestService,
-  type TestService,
-  testIccid,
-  waitForFinish,
-} from './support/service.ts';
+import { simAdmin } from './support/processes.ts';
+import { jasperFixture, serviceForSuite, waitForFinish } from './support/service.ts';
 
 type Change = {
   id: string;
@@ -16,35 +11,22 @@ type Change = {
   status: string;
   error: { code: string; carrierCode?: string } | null;
 };
-const simCalls = async (url: string, query = '') =>
-  (await (await fetch(`${url}/_sim/calls${query}`)).json()) as Array<{
-    action: string;
-    iccids: string[];
-    status: number;
-  }>;
 
 for (const dialect of testDialects) {
   describe(`bulk change lifecycle on ${dialect}`, () => {
-    let test: TestService;
-    before(async () => {
-      test = await startTestService(dialect);
-    });
-    after(() => test.stop());
+    const test = serviceForSuite(dialect);
 
     const create = (accountId: string, iccids: string[], targetStatus = 'active', key?: string) =>
-      test.api<{ id: string; status: string }>('POST', '/api/v1/bulk-changes', {
-        key,
-        body: {
+      createBulkChange(
+        test,
+        {
           carrierAccountId: accountId,
           changeType: 'status_update',
           options: { targetStatus },
-          changes: iccids.map((iccid) => ({ iccid })),
+          changes: byIccid(iccids),
         },
-      });
-
-    const changesOf = async (id: string) =>
-      (await test.api<{ items: Change[] }>('GET', `/api/v1/bulk-changes/${id}/changes?limit=1000`)).body
-        .items;
+        key,
+      );
 
     it('fails every row with WRITE_DISABLED when the account does not allow writes, and calls nobody', async () => {
       const fixture = await jasperFixture(test, { count: 6, writeEnabled: false, prefix: '8901101' });
@@ -53,8 +35,10 @@ for (const dialect of testDialects) {
       const done = await waitForFinish(test, created.body.id);
       assert.equal(done.status, 'failed');
       assert.equal(done.counts.failed, 6);
-      assert.ok((await changesOf(created.body.id)).every((c) => c.error?.code === 'WRITE_DISABLED'));
-      assert.equal((await simCalls(fixture.simulatorUrl)).length, 0);
+      assert.ok(
+        (await changesOf<Change>(test, created.body.id)).every((c) => c.error?.code === 'WRITE_DISABLED'),
+      );
+      assert.equal((await simAdmin(fixture.simulatorUrl).calls()).length, 0);
     });
 
     it('rejects a transition the carrier does not allow at intake, with the row and nothing created', async () => {
@@ -83,15 +67,11 @@ for (const dialect of testDialects) {
     it('fails a row whose transition the carrier refuses at run time, with the carrier code, and keeps its neighbours', async () => {
       const fixture = await jasperFixture(test, { count: 4, prefix: '8901103' });
       // The carrier has moved one line on since the inventory last looked.
-      await fetch(`${fixture.simulatorUrl}/_sim/devices`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify([{ iccid: fixture.iccids[1], state: 'RETIRED' }]),
-      });
+      await simAdmin(fixture.simulatorUrl).seed([{ iccid: fixture.iccids[1], state: 'RETIRED' }]);
       const created = await create(fixture.accountId, fixture.iccids);
       const done = await waitForFinish(test, created.body.id);
       assert.equal(done.status, 'completed_with_errors');
-      const changes = await changesOf(created.body.id);
+      const changes = await changesOf<Change>(test, created.body.id);
       assert.deepEqual(
         changes.map((c) => c.status),
         ['succeeded', 'failed', 'succeeded', 'succeeded'],
@@ -120,9 +100,9 @@ for (const dialect of testDialects) {
       assert.ok(done.counts.succeeded > 0, 'rows already sent finished');
       assert.equal(done.counts.succeeded + done.counts.cancelled, 30);
       const sent = new Set(
-        (await simCalls(fixture.simulatorUrl, '?action=put_device')).flatMap((c) => c.iccids),
+        (await simAdmin(fixture.simulatorUrl).calls('put_device')).flatMap((c) => c.iccids),
       );
-      const changes = await changesOf(created.body.id);
+      const changes = await changesOf<Change>(test, created.body.id);
       for (const change of changes.filter((c) => c.status === 'cancelled')) {
         assert.ok(!sent.has(fixture.iccids[change.row - 1]), `row ${change.row} was cancelled but sent`);
       }
@@ -131,24 +111,21 @@ for (const dialect of testDialects) {
     });
 
     it('retries failed rows into a new bulk change linked to the first', async () => {
-      const fixture = await jasperFixture(test, { count: 6, prefix: '8901105' });
-      const absent = [testIccid(900, '8901105'), testIccid(901, '8901105')];
-      // In the inventory but unknown to the carrier (e.g. not yet provisioned there).
-      await seedJasperLines(test, fixture.accountId, null, absent, 'ACTIVATION_READY');
+      // Two lines in the inventory but unknown to the carrier (e.g. not yet provisioned there).
+      const fixture = await jasperFixture(test, { count: 6, prefix: '8901105', unknownToCarrier: 2 });
+      const absent = fixture.unknownToCarrier;
       const created = await create(fixture.accountId, [...fixture.iccids, ...absent]);
       const first = await waitForFinish(test, created.body.id);
       assert.equal(first.status, 'completed_with_errors');
       assert.equal(first.counts.failed, 2);
-      const failedCodes = (await changesOf(created.body.id))
+      const failedCodes = (await changesOf<Change>(test, created.body.id))
         .filter((c) => c.status === 'failed')
         .map((c) => c.error?.code);
       assert.deepEqual(failedCodes, ['DEVICE_NOT_FOUND', 'DEVICE_NOT_FOUND']);
 
-      await fetch(`${fixture.simulatorUrl}/_sim/devices`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(absent.map((iccid) => ({ iccid, state: 'ACTIVATION_READY' }))),
-      });
+      await simAdmin(fixture.simulatorUrl).seed(
+        absent.map((iccid) => ({ iccid, state: 'ACTIVATION_READY' })),
+      );
       const retry = await test.api<{ id: string; parentId: string; counts: { total: number } }>(
         'POST',
         `/api/v1/bulk-changes/${created.body.id}/retry`,
@@ -168,7 +145,7 @@ for (const dialect of testDialects) {
       );
       assert.equal(again.status, 409, 'a bulk change is retried once');
       assert.equal(again.body.error.code, 'ALREADY_RETRIED');
-      const puts = await simCalls(fixture.simulatorUrl, '?action=put_device&status=200');
+      const puts = (await simAdmin(fixture.simulatorUrl).calls('put_device')).filter((c) => c.status === 200);
       assert.equal(puts.length, 8, 'each of the 8 lines was changed once');
     });
 
@@ -284,7 +261,11 @@ for (const dialect of testDialects) {
       assert.equal(created.body.status, 'scheduled');
       assert.equal(created.body.scheduledFor, scheduledFor);
       await new Promise((resolve) => setTimeout(resolve, 500));
-      assert.equal((await simCalls(fixture.simulatorUrl)).length, 0, 'nothing is sent before its time');
+      assert.equal(
+        (await simAdmin(fixture.simulatorUrl).calls()).length,
+        0,
+        'nothing is sent before its time',
+      );
       const done = await waitForFinish(test, created.body.id);
       assert.equal(done.status, 'completed');
       assert.ok(Date.parse(String(done.startedAt)) >= Date.parse(scheduledFor));
@@ -306,7 +287,7 @@ for (const dialect of testDialects) {
       const done = await waitForFinish(test, created.body.id, 10_000);
       assert.equal(done.status, 'cancelled');
       assert.equal(done.counts.cancelled, 2);
-      assert.equal((await simCalls(fixture.simulatorUrl)).length, 0);
+      assert.equal((await simAdmin(fixture.simulatorUrl).calls()).length, 0);
     });
 
     it('streams progress as Server-Sent Events and ends with done', async () => {

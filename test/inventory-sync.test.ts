@@ -1,48 +1,41 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { createJasperSimulator } from '../src/carriers/jasper/simulator.ts';
+import { byIccid, submitChange } from './support/bulk-changes.ts';
+import { carrierAccountFixture } from './support/carrier-accounts.ts';
 import { testDialects } from './support/databases.ts';
-import { startTestService, type TestService, testIccid, waitForFinish } from './support/service.ts';
+import { simAdmin } from './support/processes.ts';
+import { serviceForSuite, testIccid, testIccids, waitForFinish } from './support/service.ts';
 
 type AccountView = { id: string; inventorySync: { at: string; result: Record<string, unknown> } | null };
 type Device = { iccid: string; status: string; carrierStatus: string; carrierRatePlan: string };
 
 for (const dialect of testDialects) {
   describe(`inventory sync from the carrier on ${dialect}`, () => {
-    let test: TestService;
-    let simulatorUrl: string;
+    const test = serviceForSuite(dialect);
+    let sim: ReturnType<typeof simAdmin>;
     let accountId: string;
-    const iccids = Array.from({ length: 120 }, (_, index) => testIccid(index, '8901401'));
+    const iccids = testIccids(120, '8901401');
 
     before(async () => {
-      test = await startTestService(dialect);
-      const simulator = createJasperSimulator({ faults: { rateLimitPerSecond: null, maxConcurrent: null } });
-      simulatorUrl = await simulator.listen({ port: 0 });
-      test.closeWithService(() => simulator.close());
-      await fetch(`${simulatorUrl}/_sim/devices`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(
-          iccids.map((iccid, index) => ({
-            iccid,
-            state: index % 2 ? 'ACTIVATED' : 'INVENTORY',
-            ratePlan: 'IoT 10MB',
-          })),
-        ),
+      const simulatorUrl = await test.serveSimulator(
+        createJasperSimulator({ faults: { rateLimitPerSecond: null, maxConcurrent: null } }),
+      );
+      sim = simAdmin(simulatorUrl);
+      await sim.seed(
+        iccids.map((iccid, index) => ({
+          iccid,
+          state: index % 2 ? 'ACTIVATED' : 'INVENTORY',
+          ratePlan: 'IoT 10MB',
+        })),
+      );
+      accountId = await carrierAccountFixture(test, {
+        carrier: 'jasper',
+        baseUrl: simulatorUrl,
+        credentials: { username: 'demo', apiKey: 'demo-api-key' },
+        limits: { requestsPerSecond: null, maxConcurrent: 2 },
       });
-      const created = await test.api<{ id: string }>('POST', '/api/v1/carrier-accounts', {
-        body: {
-          name: 'real-ish',
-          carrier: 'jasper',
-          baseUrl: simulatorUrl,
-          credentials: { username: 'demo', apiKey: 'demo-api-key' },
-          writeEnabled: true,
-          settings: { limits: { requestsPerSecond: null, maxConcurrent: 2 } },
-        },
-      });
-      accountId = created.body.id;
     });
-    after(() => test.stop());
 
     const syncAndWait = async (previous: string | null) => {
       const started = await test.api('POST', `/api/v1/carrier-accounts/${accountId}/inventory-sync`);
@@ -70,33 +63,20 @@ for (const dialect of testDialects) {
         [first.status, first.carrierStatus, first.carrierRatePlan],
         ['active', 'ACTIVATED', 'IoT 10MB'],
       );
-      const searches = (await (
-        await fetch(`${simulatorUrl}/_sim/calls?action=search_devices`)
-      ).json()) as unknown[];
-      assert.equal(searches.length, 3, '120 lines are 3 pages of 50');
+      assert.equal((await sim.calls('search_devices')).length, 3, '120 lines are 3 pages of 50');
 
-      const change = await test.api<{ id: string }>('POST', '/api/v1/bulk-changes', {
-        body: {
-          carrierAccountId: accountId,
-          changeType: 'status_update',
-          options: { targetStatus: 'test_ready' },
-          changes: [{ iccid: iccids[0] }, { iccid: iccids[2] }],
-        },
+      const change = await submitChange(test, accountId, byIccid([iccids[0], iccids[2]]), 'status_update', {
+        targetStatus: 'test_ready',
       });
-      assert.equal(change.status, 201, change.text);
-      assert.equal((await waitForFinish(test, change.body.id)).status, 'completed');
+      assert.equal((await waitForFinish(test, change)).status, 'completed');
     });
 
     it('refreshes known lines on the next sync without duplicating them', async () => {
       const before = await test.api<AccountView>('GET', `/api/v1/carrier-accounts/${accountId}`);
-      await fetch(`${simulatorUrl}/_sim/devices`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify([
-          { iccid: iccids[5], state: 'DEACTIVATED' },
-          { iccid: testIccid(999, '8901401'), state: 'INVENTORY' },
-        ]),
-      });
+      await sim.seed([
+        { iccid: iccids[5], state: 'DEACTIVATED' },
+        { iccid: testIccid(999, '8901401'), state: 'INVENTORY' },
+      ]);
       const sync = await syncAndWait(before.body.inventorySync!.at);
       assert.deepEqual(sync.result, { lines: 121, created: 1, updated: 120 });
       const lines = await devices();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import {
   createPondSimulator,
   type PondFaults,
@@ -8,10 +8,14 @@ import {
 } from '../src/carriers/pond/simulator.ts';
 import { normalisePondStatus } from '../src/carriers/pond/statuses.ts';
 import type { Faults } from '../src/carriers/simulator-kit/faults.ts';
-import { devicesRepository, newDevice } from '../src/devices/devices-repository.ts';
 import { newId } from '../src/shared/ids.ts';
+import { byIccid, changesOf, submitChange } from './support/bulk-changes.ts';
+import { carrierAccountFixture } from './support/carrier-accounts.ts';
 import { testDialects } from './support/databases.ts';
-import { startTestService, type TestService, testIccid, waitForFinish } from './support/service.ts';
+import { insertLines } from './support/inventory.ts';
+import { postJson } from './support/post-json.ts';
+import { simAdmin } from './support/processes.ts';
+import { serviceForSuite, testIccids, waitForFinish } from './support/service.ts';
 
 type Change = {
   row: number;
@@ -20,23 +24,15 @@ type Change = {
   error: { code: string; carrierCode?: string; message: string } | null;
   result: { activePackageId?: string | null; rolledBack?: boolean; unchanged?: boolean } | null;
 };
-type Call = { action: string; iccids: string[]; status: number };
+
+type Options = Record<string, unknown>;
 
 const [distributorId, apiKey] = Object.entries(pondDefaultDistributors)[0];
-const json = (body: unknown, method = 'POST') => ({
-  method,
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify(body),
-});
 
 for (const dialect of testDialects) {
   describe(`POND on ${dialect}`, () => {
-    let test: TestService;
+    const test = serviceForSuite(dialect);
     let prefix = 8901700;
-    before(async () => {
-      test = await startTestService(dialect);
-    });
-    after(() => test.stop());
 
     /** A simulator, an account on it, and lines (ENABLED, on `plan` when given) in both. */
     async function fixture(options: {
@@ -44,74 +40,46 @@ for (const dialect of testDialects) {
       plan?: string | null;
       faults?: Partial<Faults & PondFaults>;
     }) {
-      const simulator = createPondSimulator({
-        faults: { rateLimitPerSecond: null, maxConcurrent: null, ...options.faults },
+      const simulatorUrl = await test.serveSimulator(
+        createPondSimulator({ faults: { rateLimitPerSecond: null, maxConcurrent: null, ...options.faults } }),
+      );
+      const accountId = await carrierAccountFixture(test, {
+        carrier: 'pond',
+        baseUrl: simulatorUrl,
+        credentials: { apiKey },
+        settings: { distributorId },
+        limits: { requestsPerSecond: null, maxConcurrent: 4 },
       });
-      const simulatorUrl = await simulator.listen({ port: 0 });
-      test.closeWithService(() => simulator.close());
-      const created = await test.api<{ id: string }>('POST', '/api/v1/carrier-accounts', {
-        body: {
-          name: `pond ${newId()}`,
-          carrier: 'pond',
-          baseUrl: simulatorUrl,
-          credentials: { apiKey },
-          writeEnabled: true,
-          settings: { distributorId, limits: { requestsPerSecond: null, maxConcurrent: 4 } },
-        },
-      });
-      assert.equal(created.status, 201, created.text);
       prefix += 1;
-      const iccids = Array.from({ length: options.count }, (_, index) => testIccid(index, String(prefix)));
+      const iccids = testIccids(options.count, String(prefix));
       const plan = options.plan === undefined ? 'PT-1GB' : options.plan;
-      const seeded = await fetch(
-        `${simulatorUrl}/_sim/devices`,
-        json(iccids.map((iccid) => ({ iccid, state: 'ENABLED', ...(plan ? { packageTypeId: plan } : {}) }))),
+      const sim = simAdmin(simulatorUrl);
+      await sim.seed(
+        iccids.map((iccid) => ({ iccid, state: 'ENABLED', ...(plan ? { packageTypeId: plan } : {}) })),
       );
-      assert.ok(seeded.ok, await seeded.text());
-      const now = Date.now();
-      await devicesRepository(test.service.database.db).insertMany(
-        iccids.map((iccid) =>
-          newDevice({
-            id: newId(now),
-            tenant_id: test.tenantId,
-            carrier_account_id: created.body.id,
-            iccid,
-            status: normalisePondStatus('ENABLED'),
-            carrier_status: 'ENABLED',
-            carrier_rate_plan: plan,
-          }),
-        ),
-        now,
+      const status = normalisePondStatus('ENABLED');
+      await insertLines(
+        test,
+        accountId,
+        iccids.map((iccid) => ({ iccid, status, carrier_status: 'ENABLED', carrier_rate_plan: plan })),
       );
-      const lines = async () => (await (await fetch(`${simulatorUrl}/_sim/devices`)).json()) as PondSimLine[];
+      const lines = () => sim.devices<PondSimLine>();
       const lineOf = async (iccid: string) => (await lines()).find((line) => line.iccid === iccid)!;
-      const calls = async (action: string) =>
-        (await (await fetch(`${simulatorUrl}/_sim/calls?action=${action}`)).json()) as Call[];
-      return { simulatorUrl, accountId: created.body.id, iccids, lines, lineOf, calls };
+      /** Changes every line: its plan, unless another change type is given. */
+      const submit = (options: Options, changeType = 'carrier_rate_plan_change', extra: Options = {}) =>
+        submitChange(test, accountId, byIccid(iccids), changeType, options, extra);
+      return {
+        simulatorUrl,
+        accountId,
+        iccids,
+        lines,
+        lineOf,
+        submit,
+        calls: sim.calls,
+        setFaults: sim.setFaults,
+      };
     }
 
-    const submit = async (
-      accountId: string,
-      iccids: string[],
-      options: Record<string, unknown>,
-      changeType = 'carrier_rate_plan_change',
-      extra: Record<string, unknown> = {},
-    ) => {
-      const created = await test.api<{ id: string }>('POST', '/api/v1/bulk-changes', {
-        body: {
-          carrierAccountId: accountId,
-          changeType,
-          options,
-          changes: iccids.map((iccid) => ({ iccid })),
-          ...extra,
-        },
-      });
-      assert.equal(created.status, 201, created.text);
-      return created.body.id;
-    };
-    const changesOf = async (id: string) =>
-      (await test.api<{ items: Change[] }>('GET', `/api/v1/bulk-changes/${id}/changes?limit=1000`)).body
-        .items;
     const inventoryPlans = async (accountId: string) =>
       (
         await test.api<{ items: Array<{ iccid: string; carrierRatePlan: string | null }> }>(
@@ -120,15 +88,17 @@ for (const dialect of testDialects) {
         )
       ).body.items;
     const active = (line: PondSimLine) => line.packages.filter((found) => found.status === 'ACTIVE');
+    const activeIds = (line: PondSimLine) => active(line).map((found) => found.packageId);
+    /** Each package of the line, as [plan, status]. */
+    const packageStates = (line: PondSimLine) =>
+      line.packages.map((found) => [found.packageTypeId, found.status]);
 
     it('changes plans: the new package active, the old one terminated, the inventory on the new plan', async () => {
       const lines = await fixture({ count: 2 });
       const already = await fixture({ count: 1, plan: 'PT-5GB' });
       const bare = await fixture({ count: 1, plan: null });
       const ids = await Promise.all(
-        [lines, already, bare].map((fixed) =>
-          submit(fixed.accountId, fixed.iccids, { carrierRatePlan: 'PT-5GB' }),
-        ),
+        [lines, already, bare].map((fixed) => fixed.submit({ carrierRatePlan: 'PT-5GB' })),
       );
       for (const id of ids) assert.equal((await waitForFinish(test, id, 30_000)).status, 'completed');
 
@@ -140,19 +110,20 @@ for (const dialect of testDialects) {
         );
       }
       for (const line of await lines.lines()) {
-        assert.deepEqual(
-          line.packages.map((found) => [found.packageTypeId, found.status]),
-          [
-            ['PT-1GB', 'TERMINATED'],
-            ['PT-5GB', 'ACTIVE'],
-          ],
-        );
+        assert.deepEqual(packageStates(line), [
+          ['PT-1GB', 'TERMINATED'],
+          ['PT-5GB', 'ACTIVE'],
+        ]);
       }
-      const [change] = await changesOf(ids[0]);
+      const [change] = await changesOf<Change>(test, ids[0]);
       assert.equal(change.result?.activePackageId, active(await lines.lineOf(change.iccid))[0].packageId);
       assert.equal(change.result?.rolledBack, false);
       assert.equal((await lines.calls('add_package')).length, 2, 'one add per line');
-      assert.equal((await changesOf(ids[1]))[0].result?.unchanged, true, 'a line on the plan already');
+      assert.equal(
+        (await changesOf<Change>(test, ids[1]))[0].result?.unchanged,
+        true,
+        'a line on the plan already',
+      );
       assert.equal((await already.calls('add_package')).length, 0);
       // A line without any package gets its plan too (the original updated it only sometimes, B26).
       for (const fixed of [lines, already, bare])
@@ -163,32 +134,24 @@ for (const dialect of testDialects) {
     it('keeps the old package when the new one cannot be activated, and says so on the row', async () => {
       const lines = await fixture({ count: 2 });
       const [failing, fine] = lines.iccids;
-      await fetch(
-        `${lines.simulatorUrl}/_sim/faults`,
-        json(
-          { failOperations: [{ action: 'set_package_status', iccid: failing, packageStatus: 'ACTIVE' }] },
-          'PUT',
-        ),
-      );
+      await lines.setFaults({
+        failOperations: [{ action: 'set_package_status', iccid: failing, packageStatus: 'ACTIVE' }],
+      });
       const before = active(await lines.lineOf(failing))[0];
-      const id = await submit(lines.accountId, lines.iccids, { carrierRatePlan: 'PT-10GB' });
+      const id = await lines.submit({ carrierRatePlan: 'PT-10GB' });
       assert.equal((await waitForFinish(test, id, 30_000)).status, 'completed_with_errors');
 
       const line = await lines.lineOf(failing);
+      assert.deepEqual(activeIds(line), [before.packageId], 'the old package is still the only active one');
       assert.deepEqual(
-        active(line).map((found) => found.packageId),
-        [before.packageId],
-        'the old package is still the only active one',
-      );
-      assert.deepEqual(
-        line.packages.map((found) => [found.packageTypeId, found.status]),
+        packageStates(line),
         [
           ['PT-1GB', 'ACTIVE'],
           ['PT-10GB', 'TERMINATED'],
         ],
         'the new package was not left pending',
       );
-      const [failed, succeeded] = await changesOf(id);
+      const [failed, succeeded] = await changesOf<Change>(test, id);
       assert.equal(failed.status, 'failed');
       assert.equal(failed.error?.code, 'PACKAGE_CHANGE_ROLLED_BACK');
       assert.equal(failed.error?.carrierCode, 'INTERNAL_ERROR');
@@ -210,32 +173,20 @@ for (const dialect of testDialects) {
       const [iccid] = lines.iccids;
       // Every attempt at terminating the old package fails (the HTTP client tries three times);
       // the rollback's termination of the new one then goes through.
-      await fetch(
-        `${lines.simulatorUrl}/_sim/faults`,
-        json(
-          {
-            failOperations: [{ action: 'set_package_status', iccid, packageStatus: 'TERMINATED', times: 3 }],
-          },
-          'PUT',
-        ),
-      );
+      await lines.setFaults({
+        failOperations: [{ action: 'set_package_status', iccid, packageStatus: 'TERMINATED', times: 3 }],
+      });
       const old = active(await lines.lineOf(iccid))[0];
-      const id = await submit(lines.accountId, lines.iccids, { carrierRatePlan: 'PT-100MB' });
+      const id = await lines.submit({ carrierRatePlan: 'PT-100MB' });
       assert.equal((await waitForFinish(test, id, 30_000)).status, 'failed');
 
       const line = await lines.lineOf(iccid);
-      assert.deepEqual(
-        active(line).map((found) => found.packageId),
-        [old.packageId],
-      );
-      assert.deepEqual(
-        line.packages.map((found) => [found.packageTypeId, found.status]),
-        [
-          ['PT-1GB', 'ACTIVE'],
-          ['PT-100MB', 'TERMINATED'],
-        ],
-      );
-      const [change] = await changesOf(id);
+      assert.deepEqual(activeIds(line), [old.packageId]);
+      assert.deepEqual(packageStates(line), [
+        ['PT-1GB', 'ACTIVE'],
+        ['PT-100MB', 'TERMINATED'],
+      ]);
+      const [change] = await changesOf<Change>(test, id);
       assert.equal(change.error?.code, 'PACKAGE_CHANGE_ROLLED_BACK');
       assert.match(change.error!.message, /Terminating the previous package .* failed/);
       assert.equal(change.result?.activePackageId, old.packageId);
@@ -251,7 +202,7 @@ for (const dialect of testDialects) {
         count: 1,
         faults: { failOperations: [{ action: 'add_package', times: 1 }] },
       });
-      const first = await submit(refused.accountId, refused.iccids, { carrierRatePlan: 'PT-5GB' });
+      const first = await refused.submit({ carrierRatePlan: 'PT-5GB' });
       assert.equal((await waitForFinish(test, first, 30_000)).status, 'completed');
       assert.deepEqual(
         (await refused.calls('add_package')).map((call) => call.status),
@@ -263,7 +214,7 @@ for (const dialect of testDialects) {
       // and the package it added is used, not added again.
       const crashed = await fixture({ count: 1 });
       const [iccid] = crashed.iccids;
-      const id = await submit(crashed.accountId, crashed.iccids, { carrierRatePlan: 'PT-5GB' }, undefined, {
+      const id = await crashed.submit({ carrierRatePlan: 'PT-5GB' }, undefined, {
         scheduledFor: new Date(Date.now() + 1_500).toISOString(),
       });
       await test.service.database.db
@@ -271,20 +222,18 @@ for (const dialect of testDialects) {
         .set({ status: 'in_progress', attempt_id: newId(), lease_until: Date.now() - 1, attempts: 1 })
         .where('bulk_change_id', '=', id)
         .execute();
-      const added = await fetch(`${crashed.simulatorUrl}/${distributorId}/devices/${iccid}/packages`, {
-        ...json({ packageTypeId: 'PT-5GB' }),
-        headers: { 'content-type': 'application/json', 'x-api-key': apiKey },
-      });
+      const added = await postJson(
+        `${crashed.simulatorUrl}/${distributorId}/devices/${iccid}/packages`,
+        { packageTypeId: 'PT-5GB' },
+        { 'x-api-key': apiKey },
+      );
       const { packageId } = (await added.json()) as { packageId: string };
       assert.equal((await waitForFinish(test, id, 30_000)).status, 'completed');
       const line = await crashed.lineOf(iccid);
       assert.equal(line.packages.length, 2, 'no second package');
-      assert.deepEqual(
-        active(line).map((found) => found.packageId),
-        [packageId],
-      );
+      assert.deepEqual(activeIds(line), [packageId]);
       assert.equal((await crashed.calls('add_package')).length, 1, 'only the dead worker’s add');
-      assert.equal((await changesOf(id))[0].result?.activePackageId, packageId);
+      assert.equal((await changesOf<Change>(test, id))[0].result?.activePackageId, packageId);
     });
 
     it('suspends and restores lines by disabling and enabling their services', async () => {
@@ -293,7 +242,7 @@ for (const dialect of testDialects) {
         ['suspended', 'DISABLED'],
         ['active', 'ENABLED'],
       ]) {
-        const id = await submit(lines.accountId, lines.iccids, { targetStatus: target }, 'status_update');
+        const id = await lines.submit({ targetStatus: target }, 'status_update');
         assert.equal((await waitForFinish(test, id, 30_000)).status, 'completed', target);
         assert.ok(
           (await lines.lines()).every((line) => line.state === state),

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { eidWithCheckDigits } from '../src/bulk-changes/identifiers.ts';
 import type { Faults } from '../src/carriers/simulator-kit/faults.ts';
 import {
@@ -11,10 +11,14 @@ import {
   tealPlans,
 } from '../src/carriers/teal/simulator.ts';
 import { normaliseTealState } from '../src/carriers/teal/statuses.ts';
-import { devicesRepository, newDevice } from '../src/devices/devices-repository.ts';
 import { newId } from '../src/shared/ids.ts';
+import { changesOf, postChange, submitChange } from './support/bulk-changes.ts';
+import { carrierAccountFixture } from './support/carrier-accounts.ts';
 import { testDialects } from './support/databases.ts';
-import { startTestService, type TestService, testIccid, waitForFinish } from './support/service.ts';
+import { insertLines } from './support/inventory.ts';
+import { postJson } from './support/post-json.ts';
+import { type SimCall, simAdmin } from './support/processes.ts';
+import { serviceForSuite, testIccid, waitForFinish } from './support/service.ts';
 
 type Change = {
   id: string;
@@ -25,24 +29,16 @@ type Change = {
   error: { code: string; message: string } | null;
   result: Record<string, unknown> | null;
 };
-type Call = { action: string; path: string; iccids: string[]; status: number };
+
+type Options = Record<string, unknown>;
 
 const [apiKey, apiSecret] = Object.entries(tealDefaultApps)[0];
-const json = (body: unknown, method = 'POST') => ({
-  method,
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify(body),
-});
-const requestIdOf = (call: Call) => new URL(call.path, 'http://x').searchParams.get('requestId');
+const requestIdOf = (call: SimCall) => new URL(call.path, 'http://x').searchParams.get('requestId');
 
 for (const dialect of testDialects) {
   describe(`Teal on ${dialect}`, () => {
-    let test: TestService;
+    const test = serviceForSuite(dialect);
     let prefix = 8901800;
-    before(async () => {
-      test = await startTestService(dialect);
-    });
-    after(() => test.stop());
 
     /** A simulator, an account on it, and eSIMs in `state` on the first plan, in both. */
     async function fixture(options: {
@@ -51,89 +47,56 @@ for (const dialect of testDialects) {
       faults?: Partial<Faults & TealFaults>;
       limits?: Record<string, unknown>;
     }) {
-      const simulator = createTealSimulator({
-        faults: { rateLimitPerSecond: null, maxConcurrent: null, operationMs: 50, ...options.faults },
+      const simulatorUrl = await test.serveSimulator(
+        createTealSimulator({
+          faults: { rateLimitPerSecond: null, maxConcurrent: null, operationMs: 50, ...options.faults },
+        }),
+      );
+      const accountId = await carrierAccountFixture(test, {
+        carrier: 'teal',
+        baseUrl: simulatorUrl,
+        credentials: { apiKey, apiSecret },
+        limits: { requestsPerSecond: null, checkIntervalMs: 200, maxWaitMs: 20_000, ...options.limits },
       });
-      const simulatorUrl = await simulator.listen({ port: 0 });
-      test.closeWithService(() => simulator.close());
-      const created = await test.api<{ id: string }>('POST', '/api/v1/carrier-accounts', {
-        body: {
-          name: `teal ${newId()}`,
-          carrier: 'teal',
-          baseUrl: simulatorUrl,
-          credentials: { apiKey, apiSecret },
-          writeEnabled: true,
-          settings: {
-            limits: { requestsPerSecond: null, checkIntervalMs: 200, maxWaitMs: 20_000, ...options.limits },
-          },
-        },
-      });
-      assert.equal(created.status, 201, created.text);
       prefix += 1;
       const lines = Array.from({ length: options.count }, (_, index) => ({
         iccid: testIccid(index, String(prefix)),
         eid: eidWithCheckDigits(`${prefix}${String(index).padStart(23, '0')}`),
       }));
-      const seeded = await fetch(
-        `${simulatorUrl}/_sim/devices`,
-        json(lines.map((line) => ({ ...line, state: options.state, planUuid: tealPlans[0].uuid }))),
+      const plan = tealPlans[0].uuid;
+      const sim = simAdmin(simulatorUrl);
+      await sim.seed(lines.map((line) => ({ ...line, state: options.state, planUuid: plan })));
+      const status = normaliseTealState(options.state);
+      await insertLines(
+        test,
+        accountId,
+        lines.map((line) => ({ ...line, status, carrier_status: options.state, carrier_rate_plan: plan })),
       );
-      assert.ok(seeded.ok, await seeded.text());
-      const now = Date.now();
-      await devicesRepository(test.service.database.db).insertMany(
-        lines.map((line) =>
-          newDevice({
-            id: newId(now),
-            tenant_id: test.tenantId,
-            carrier_account_id: created.body.id,
-            ...line,
-            status: normaliseTealState(options.state),
-            carrier_status: options.state,
-            carrier_rate_plan: tealPlans[0].uuid,
-          }),
-        ),
-        now,
-      );
-      const esims = async () => (await (await fetch(`${simulatorUrl}/_sim/devices`)).json()) as TealSimEsim[];
       const operations = async () =>
         (await (await fetch(`${simulatorUrl}/_sim/operations`)).json()) as TealOperation[];
-      const calls = async (action: string) =>
-        (await (await fetch(`${simulatorUrl}/_sim/calls?action=${action}`)).json()) as Call[];
-      const setFaults = (faults: Partial<TealFaults>) =>
-        fetch(`${simulatorUrl}/_sim/faults`, json(faults, 'PUT'));
+      const eids = lines.map((line) => line.eid);
+      /** Changes every eSIM: its status, unless another change type is given. */
+      const submit = (options: Options, changeType = 'status_update', extra: Options = {}) =>
+        submitChange(
+          test,
+          accountId,
+          eids.map((eid) => ({ eid })),
+          changeType,
+          options,
+          extra,
+        );
       return {
         simulatorUrl,
-        accountId: created.body.id,
-        eids: lines.map((line) => line.eid),
-        esims,
+        accountId,
+        eids,
+        submit,
+        esims: () => sim.devices<TealSimEsim>(),
         operations,
-        calls,
-        setFaults,
+        calls: sim.calls,
+        setFaults: (faults: Partial<TealFaults>) => sim.setFaults(faults),
       };
     }
 
-    const submit = async (
-      accountId: string,
-      eids: string[],
-      options: Record<string, unknown>,
-      changeType = 'status_update',
-      extra: Record<string, unknown> = {},
-    ) => {
-      const created = await test.api<{ id: string }>('POST', '/api/v1/bulk-changes', {
-        body: {
-          carrierAccountId: accountId,
-          changeType,
-          options,
-          changes: eids.map((eid) => ({ eid })),
-          ...extra,
-        },
-      });
-      assert.equal(created.status, 201, created.text);
-      return created.body.id;
-    };
-    const changesOf = async (id: string) =>
-      (await test.api<{ items: Change[] }>('GET', `/api/v1/bulk-changes/${id}/changes?limit=1000`)).body
-        .items;
     const inventory = async (accountId: string) =>
       (
         await test.api<{
@@ -149,7 +112,7 @@ for (const dialect of testDialects) {
         ['active', 'enable', 'online'],
       ]) {
         const before = (await lines.calls(endpoint)).length;
-        const id = await submit(lines.accountId, lines.eids, { targetStatus: target });
+        const id = await lines.submit({ targetStatus: target });
         assert.equal((await waitForFinish(test, id, 30_000)).status, 'completed', target);
         const sent = (await lines.calls(endpoint)).slice(before);
         assert.equal(sent.length, 1, `one ${endpoint} request for the three eSIMs`);
@@ -179,45 +142,21 @@ for (const dialect of testDialects) {
         .set({ carrier_status: 'deleted' })
         .where('carrier_account_id', '=', lines.accountId)
         .execute();
-      const refused = await test.api<{ error: { details: Array<{ field: string; code: string }> } }>(
-        'POST',
-        '/api/v1/bulk-changes',
-        {
-          body: {
-            carrierAccountId: lines.accountId,
-            changeType: 'status_update',
-            options: { targetStatus: 'active' },
-            changes: [{ eid: lines.eids[0] }],
-          },
-        },
-      );
+      /** A bulk change for the one eSIM, as it comes back. */
+      const attempt = (changeType: string, options: Options) =>
+        postChange(test, lines.accountId, [{ eid: lines.eids[0] }], changeType, options);
+      const refused = await attempt('status_update', { targetStatus: 'active' });
       assert.equal(refused.status, 422);
-      assert.equal(refused.body.error.details[0].code, 'INVALID_TRANSITION');
-      const badPlan = await test.api<{ error: { details: Array<{ field: string }> } }>(
-        'POST',
-        '/api/v1/bulk-changes',
-        {
-          body: {
-            carrierAccountId: lines.accountId,
-            changeType: 'carrier_rate_plan_change',
-            options: { carrierRatePlan: 'Teal Global 5 GB' },
-            changes: [{ eid: lines.eids[0] }],
-          },
-        },
-      );
+      assert.equal(refused.body.error?.details[0].code, 'INVALID_TRANSITION');
+      const badPlan = await attempt('carrier_rate_plan_change', { carrierRatePlan: 'Teal Global 5 GB' });
       assert.equal(badPlan.status, 422, 'a plan is named by its UUID');
-      assert.equal(badPlan.body.error.details[0].field, 'carrierRatePlan');
+      assert.equal(badPlan.body.error?.details[0].field, 'carrierRatePlan');
     });
 
     it('assigns a plan to 120 eSIMs in two requests of at most 100, confirmed from the operations', async () => {
       const lines = await fixture({ count: 120, state: 'online' });
       const plan = tealPlans[2].uuid;
-      const id = await submit(
-        lines.accountId,
-        lines.eids,
-        { carrierRatePlan: plan },
-        'carrier_rate_plan_change',
-      );
+      const id = await lines.submit({ carrierRatePlan: plan }, 'carrier_rate_plan_change');
       assert.equal((await waitForFinish(test, id, 30_000)).status, 'completed');
       assert.deepEqual(
         (await lines.calls('assign_plan')).map((call) => call.iccids.length).sort((a, b) => a - b),
@@ -225,12 +164,14 @@ for (const dialect of testDialects) {
       );
       assert.ok((await lines.esims()).every((esim) => esim.planUuid === plan));
       assert.ok((await inventory(lines.accountId)).every((device) => device.carrierRatePlan === plan));
-      assert.ok((await changesOf(id)).every((change) => change.result?.carrierRatePlan === plan));
+      assert.ok(
+        (await changesOf<Change>(test, id)).every((change) => change.result?.carrierRatePlan === plan),
+      );
     });
 
     it('waits for an operation that finishes late, reading it until it is done', async () => {
       const lines = await fixture({ count: 2, state: 'online', faults: { operationMs: 1_200 } });
-      const id = await submit(lines.accountId, lines.eids, { targetStatus: 'suspended' });
+      const id = await lines.submit({ targetStatus: 'suspended' });
       assert.equal((await waitForFinish(test, id, 30_000)).status, 'completed');
       const polls = await lines.calls('operation_result');
       assert.ok(polls.length >= 3, `read ${polls.length} times before it was done`);
@@ -241,9 +182,9 @@ for (const dialect of testDialects) {
     it('fails only the eSIM whose entry failed, with Teal’s message', async () => {
       const lines = await fixture({ count: 3, state: 'stopped' });
       await lines.setFaults({ failEids: { [lines.eids[1]]: 'eSIM profile is locked by the operator' } });
-      const id = await submit(lines.accountId, lines.eids, { targetStatus: 'active' });
+      const id = await lines.submit({ targetStatus: 'active' });
       assert.equal((await waitForFinish(test, id, 30_000)).status, 'completed_with_errors');
-      const changes = await changesOf(id);
+      const changes = await changesOf<Change>(test, id);
       assert.deepEqual(
         changes.map((change) => change.status),
         ['succeeded', 'failed', 'succeeded'],
@@ -264,9 +205,9 @@ for (const dialect of testDialects) {
         faults: { lostOperations: true },
         limits: { maxWaitMs: 1_000 },
       });
-      const id = await submit(lines.accountId, lines.eids, { targetStatus: 'suspended' });
+      const id = await lines.submit({ targetStatus: 'suspended' });
       assert.equal((await waitForFinish(test, id, 30_000)).status, 'failed');
-      assert.ok((await changesOf(id)).every((change) => change.error?.code === 'WAIT_TIMEOUT'));
+      assert.ok((await changesOf<Change>(test, id)).every((change) => change.error?.code === 'WAIT_TIMEOUT'));
       assert.ok((await lines.calls('operation_result')).length >= 2, 'the operation was read meanwhile');
       assert.equal((await lines.calls('disable')).length, 1, 'and never sent again');
     });
@@ -275,9 +216,9 @@ for (const dialect of testDialects) {
       // Three 500s use up the HTTP client's attempts: the rows are then reconciled, by sending the
       // batch again under the requestId saved before the first attempt.
       const lines = await fixture({ count: 3, state: 'waiting', faults: { errorBurst: 3 } });
-      const id = await submit(lines.accountId, lines.eids, { targetStatus: 'active' });
+      const id = await lines.submit({ targetStatus: 'active' });
       const done = await waitForFinish(test, id, 30_000);
-      assert.equal(done.status, 'completed', JSON.stringify(await changesOf(id)));
+      assert.equal(done.status, 'completed', JSON.stringify(await changesOf<Change>(test, id)));
       const enables = await lines.calls('enable');
       assert.deepEqual(
         enables.map((call) => [call.status, call.iccids.length]),
@@ -291,7 +232,7 @@ for (const dialect of testDialects) {
       assert.equal(new Set(enables.map(requestIdOf)).size, 1, 'the same requestId every time');
       assert.equal((await lines.operations()).length, 1);
       assert.ok(
-        (await changesOf(id)).every((change) => change.attempts === 2),
+        (await changesOf<Change>(test, id)).every((change) => change.attempts === 2),
         'sent, then reconciled once',
       );
     });
@@ -328,10 +269,10 @@ for (const dialect of testDialects) {
      * saving the answer; each row's lease runs out `leaseEnds[i]` ms from now.
      */
     async function crashedWorker(lines: Awaited<ReturnType<typeof fixture>>, leaseEnds: number[]) {
-      const id = await submit(lines.accountId, lines.eids, { targetStatus: 'active' }, 'status_update', {
+      const id = await lines.submit({ targetStatus: 'active' }, 'status_update', {
         scheduledFor: new Date(Date.now() + 1_500).toISOString(),
       });
-      for (const [index, change] of (await changesOf(id)).entries()) {
+      for (const [index, change] of (await changesOf<Change>(test, id)).entries()) {
         await test.service.database.db
           .updateTable('device_changes')
           .set({
@@ -344,10 +285,11 @@ for (const dialect of testDialects) {
           .where('id', '=', change.id)
           .execute();
       }
-      const sent = await fetch(`${lines.simulatorUrl}/api/v1/esims/enable?requestId=${requestId}`, {
-        ...json({ entries: lines.eids }),
-        headers: { 'content-type': 'application/json', ApiKey: apiKey, ApiSecret: apiSecret },
-      });
+      const sent = await postJson(
+        `${lines.simulatorUrl}/api/v1/esims/enable?requestId=${requestId}`,
+        { entries: lines.eids },
+        { ApiKey: apiKey, ApiSecret: apiSecret },
+      );
       assert.equal(sent.status, 202, await sent.text());
       return id;
     }

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { luhnCheckDigit } from '../src/bulk-changes/identifiers.ts';
 import { createTelegenceSimulator } from '../src/carriers/telegence/simulator.ts';
-import { devicesRepository, newDevice } from '../src/devices/devices-repository.ts';
-import { newId } from '../src/shared/ids.ts';
+import { changesOf, createBulkChange } from './support/bulk-changes.ts';
+import { carrierAccountFixture } from './support/carrier-accounts.ts';
 import { testDialects } from './support/databases.ts';
-import { startTestService, type TestService, testIccid, waitForFinish } from './support/service.ts';
+import { insertLines } from './support/inventory.ts';
+import { simAdmin, waitUntil } from './support/processes.ts';
+import { serviceForSuite, testIccid, waitForFinish } from './support/service.ts';
 
 type Change = {
   row: number;
@@ -14,7 +16,6 @@ type Change = {
   error: { code: string; carrierCode?: string; message: string } | null;
   result: { msisdn?: string; ipAddress?: string; activated?: boolean } | null;
 };
-type Call = { action: string; iccids: string[]; status: number };
 type SimLine = {
   iccid: string;
   msisdn: string;
@@ -31,73 +32,55 @@ const imei = (index: number, tac = '35391108') => {
   const payload = tac + String(index).padStart(6, '0');
   return payload + luhnCheckDigit(payload);
 };
-const post = (body: unknown) => ({
-  method: 'POST',
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify(body),
-});
 
 for (const dialect of testDialects) {
   describe(`Telegence on ${dialect}`, () => {
-    let test: TestService;
+    const test = serviceForSuite(dialect);
     let prefix = 8901410;
-    before(async () => {
-      test = await startTestService(dialect);
-    });
-    after(() => test.stop());
 
     async function fixture(
       options: { faults?: Record<string, unknown>; limits?: Record<string, unknown> } = {},
     ) {
-      const simulator = createTelegenceSimulator({
-        faults: {
-          rateLimitPerSecond: null,
-          maxConcurrent: null,
-          activationStepMs: 60,
-          ipProvisionMs: 60,
-          ...options.faults,
-        },
-      });
-      const simulatorUrl = await simulator.listen({ port: 0 });
-      test.closeWithService(() => simulator.close());
-      const created = await test.api<{ id: string }>('POST', '/api/v1/carrier-accounts', {
-        body: {
-          name: `telegence ${newId()}`,
-          carrier: 'telegence',
-          baseUrl: simulatorUrl,
-          credentials: { appId: 'demo-app', appSecret: 'demo-app-secret' },
-          writeEnabled: true,
-          settings: {
-            esimOnlyTacs: ['35299911'],
-            limits: {
-              requestsPerSecond: null,
-              maxConcurrent: 8,
-              checkIntervalMs: 150,
-              maxWaitMs: 30_000,
-              ...options.limits,
-            },
+      const simulatorUrl = await test.serveSimulator(
+        createTelegenceSimulator({
+          faults: {
+            rateLimitPerSecond: null,
+            maxConcurrent: null,
+            activationStepMs: 60,
+            ipProvisionMs: 60,
+            ...options.faults,
           },
+        }),
+      );
+      const accountId = await carrierAccountFixture(test, {
+        carrier: 'telegence',
+        baseUrl: simulatorUrl,
+        credentials: { appId: 'demo-app', appSecret: 'demo-app-secret' },
+        settings: { esimOnlyTacs: ['35299911'] },
+        limits: {
+          requestsPerSecond: null,
+          maxConcurrent: 8,
+          checkIntervalMs: 150,
+          maxWaitMs: 30_000,
+          ...options.limits,
         },
       });
-      assert.equal(created.status, 201, created.text);
       prefix += 1;
-      const sim = async <T>(path: string) => (await (await fetch(`${simulatorUrl}${path}`)).json()) as T;
+      const sim = simAdmin(simulatorUrl);
       return {
-        simulatorUrl,
-        accountId: created.body.id,
+        accountId,
+        url: simulatorUrl,
         iccid: (index: number) => testIccid(index, String(prefix)),
-        calls: (action: string) => sim<Call[]>(`/_sim/calls?action=${action}`),
-        lines: () => sim<SimLine[]>('/_sim/devices'),
+        calls: sim.calls,
+        lines: () => sim.devices<SimLine>(),
+        seed: sim.seed,
+        setFaults: sim.setFaults,
       };
     }
+    type Fixture = Awaited<ReturnType<typeof fixture>>;
 
     /** Active lines on both sides: the simulator and the inventory. */
-    async function seedLines(
-      fx: Awaited<ReturnType<typeof fixture>>,
-      count: number,
-      state: 'A' | 'S' | 'C' = 'A',
-      tac = '35391108',
-    ) {
+    async function seedLines(fx: Fixture, count: number, state: 'A' | 'S' | 'C' = 'A', tac = '35391108') {
       const lines = Array.from({ length: count }, (_, index) => ({
         iccid: fx.iccid(index),
         imei: imei(index, tac),
@@ -106,56 +89,43 @@ for (const dialect of testDialects) {
         ratePlan: 'APX1G5M30',
         ban: BAN,
       }));
-      const seeded = await fetch(`${fx.simulatorUrl}/_sim/devices`, post(lines));
-      assert.ok(seeded.ok, await seeded.text());
-      const now = Date.now();
-      await devicesRepository(test.service.database.db).insertMany(
-        lines.map((line) =>
-          newDevice({
-            id: newId(now),
-            tenant_id: test.tenantId,
-            carrier_account_id: fx.accountId,
-            iccid: line.iccid,
-            imei: line.imei,
-            msisdn: line.msisdn,
-            status: { A: 'active', S: 'suspended', C: 'deactivated' }[state] as 'active',
-            carrier_status: state,
-            carrier_rate_plan: line.ratePlan,
-          }),
-        ),
-        now,
+      await fx.seed(lines);
+      const status = ({ A: 'active', S: 'suspended', C: 'deactivated' } as const)[state];
+      await insertLines(
+        test,
+        fx.accountId,
+        lines.map((line) => ({
+          iccid: line.iccid,
+          imei: line.imei,
+          msisdn: line.msisdn,
+          status,
+          carrier_status: state,
+          carrier_rate_plan: line.ratePlan,
+        })),
       );
       return lines;
     }
 
+    /** A row of a new service activation for SIM `index` of the fixture, with its IMEI and a subscriber. */
+    const activationRow = (fx: Fixture, index: number) => ({
+      iccid: fx.iccid(index),
+      imei: imei(index),
+      billingAccountNumber: BAN,
+      ratePlan: 'APX1G5M30',
+      zipCode: '75001',
+      firstName: 'Ada',
+      lastName: `Line ${index}`,
+    });
     const create = (accountId: string, changeType: string, changes: unknown[], options = {}) =>
-      test.api<{ id: string; error?: { details: Array<{ row: number; code: string }> } }>(
-        'POST',
-        '/api/v1/bulk-changes',
-        {
-          body: { carrierAccountId: accountId, changeType, changes, options },
-        },
-      );
-    const changesOf = async (id: string) =>
-      (await test.api<{ items: Change[] }>('GET', `/api/v1/bulk-changes/${id}/changes?limit=1000`)).body
-        .items;
+      createBulkChange(test, { carrierAccountId: accountId, changeType, changes, options });
 
     it('activates in batches, polls each batch, removes features once and provisions static IPs; rejected and eSIM-only lines fail alone', async () => {
       const fx = await fixture({ limits: { batchSize: 10 }, faults: { ipPoolSize: 6 } });
       const rejected = fx.iccid(3);
-      await fetch(`${fx.simulatorUrl}/_sim/faults`, {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ rejectIccids: { [rejected]: 'SIM reported stolen' } }),
-      });
+      await fx.setFaults({ rejectIccids: { [rejected]: 'SIM reported stolen' } });
       const rows = Array.from({ length: 24 }, (_, index) => ({
-        iccid: fx.iccid(index),
-        imei: index === 5 ? imei(index, '35299911') : imei(index),
-        billingAccountNumber: BAN,
-        ratePlan: 'APX1G5M30',
-        zipCode: '75001',
-        firstName: 'Ada',
-        lastName: `Line ${index}`,
+        ...activationRow(fx, index),
+        ...(index === 5 ? { imei: imei(index, '35299911') } : {}),
         ...(index % 2 === 0 ? { staticIp: true } : {}),
         ...(index % 3 === 0 ? { addFeatureCodes: 'INTLROAM|HOTSPOT', removeFeatureCodes: 'HOTSPOT' } : {}),
       }));
@@ -164,7 +134,7 @@ for (const dialect of testDialects) {
       const done = await waitForFinish(test, created.body.id, 60_000);
       assert.equal(done.status, 'completed_with_errors');
 
-      const changes = await changesOf(created.body.id);
+      const changes = await changesOf<Change>(test, created.body.id);
       const byRow = new Map(changes.map((change) => [change.row, change]));
       assert.equal(byRow.get(4)?.error?.code, 'ACTIVATION_REJECTED');
       assert.equal(byRow.get(4)?.error?.carrierCode, 'REJECTED');
@@ -230,7 +200,7 @@ for (const dialect of testDialects) {
       const created = await create(fx.accountId, 'activate_new_service', rows);
       assert.equal(created.status, 201, JSON.stringify(created.body));
       assert.equal((await waitForFinish(test, created.body.id)).status, 'completed_with_errors');
-      const changes = await changesOf(created.body.id);
+      const changes = await changesOf<Change>(test, created.body.id);
       assert.deepEqual(
         changes.map((change) => [change.row, change.status, change.error?.code ?? null]),
         [
@@ -246,6 +216,50 @@ for (const dialect of testDialects) {
       assert.deepEqual(posted.sort(), [fx.iccid(2), fx.iccid(3)].sort());
     });
 
+    it('fails a static IP that AT&T refuses with STATIC_IP_FAILED, riding out failed status polls', async () => {
+      const fx = await fixture({ faults: { ipProvisionMs: 1_500 } });
+      const created = await create(fx.accountId, 'activate_new_service', [
+        { ...activationRow(fx, 0), staticIp: true },
+        { ...activationRow(fx, 1), staticIp: true },
+      ]);
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      await waitUntil(
+        'the IP provisioning',
+        async () => ((await fx.calls('provision_ips')).length ? true : undefined),
+        20_000,
+        20,
+      );
+      // The first line is cancelled before AT&T provisions its address; meanwhile two status polls fail.
+      const line = (await fx.lines()).find((candidate) => candidate.iccid === fx.iccid(0))!;
+      const cancelled = await fetch(`${fx.url}/sp/mobility/lineconfig/api/v1/service/${line.msisdn}`, {
+        method: 'PATCH',
+        headers: {
+          'content-type': 'application/json',
+          'app-id': 'demo-app',
+          'app-secret': 'demo-app-secret',
+        },
+        body: JSON.stringify({
+          serviceCharacteristic: [
+            { name: 'subscriberStatus', value: 'C' },
+            { name: 'reasonCode', value: 'CUST_REQ' },
+          ],
+        }),
+      });
+      assert.equal(cancelled.status, 200, await cancelled.text());
+      await fx.setFaults({ errorBurst: 2 });
+      assert.equal((await waitForFinish(test, created.body.id)).status, 'completed_with_errors');
+      const changes = await changesOf<Change>(test, created.body.id);
+      assert.equal(changes[0].error?.code, 'STATIC_IP_FAILED');
+      assert.match(changes[0].error?.message ?? '', /cancelled/);
+      assert.equal(changes[1].status, 'succeeded');
+      assert.match(changes[1].result?.ipAddress ?? '', /^10\.64\./);
+      const polls = await fx.calls('ip_status');
+      assert.ok(
+        polls.some((call) => call.status === 500),
+        'some status polls failed and were retried',
+      );
+    });
+
     it('runs the linked customer assignment for the activated lines only; failed activations fail there too', async () => {
       const fx = await fixture();
       await test.api('POST', '/api/v1/billing-customers', {
@@ -255,19 +269,9 @@ for (const dialect of testDialects) {
         body: { items: [{ id: 'CRP-1', name: 'Fleet 1 GB' }] },
       });
       const rejected = fx.iccid(2);
-      await fetch(`${fx.simulatorUrl}/_sim/faults`, {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ rejectIccids: { [rejected]: 'SIM blocked' } }),
-      });
+      await fx.setFaults({ rejectIccids: { [rejected]: 'SIM blocked' } });
       const rows = Array.from({ length: 4 }, (_, index) => ({
-        iccid: fx.iccid(index),
-        imei: imei(index),
-        billingAccountNumber: BAN,
-        ratePlan: 'APX1G5M30',
-        zipCode: '75001',
-        firstName: 'Ada',
-        lastName: `Line ${index}`,
+        ...activationRow(fx, index),
         ...(index < 3 ? { billingCustomerId: '1001', customerRatePlanId: 'CRP-1' } : {}),
       }));
       const created = await create(fx.accountId, 'activate_new_service', rows);
@@ -279,7 +283,7 @@ for (const dialect of testDialects) {
       assert.equal(linked.changeType, 'customer_assignment');
       assert.equal(linked.linkedId, created.body.id);
       assert.equal(linked.status, 'completed_with_errors');
-      const assignment = await changesOf(linkedId);
+      const assignment = await changesOf<Change>(test, linkedId);
       assert.deepEqual(
         assignment.map((change) => [change.row, change.status, change.error?.code ?? null]),
         [
@@ -354,7 +358,7 @@ for (const dialect of testDialects) {
       });
       assert.equal(restore.status, 201);
       assert.equal((await waitForFinish(test, restore.body.id)).status, 'failed');
-      const [row] = await changesOf(restore.body.id);
+      const [row] = await changesOf<Change>(test, restore.body.id);
       assert.equal(row.error?.code, 'CARRIER_REJECTED');
       assert.match(row.error?.message ?? '', /reason code/i);
     });
@@ -407,7 +411,7 @@ for (const dialect of testDialects) {
       ]);
       assert.equal(swap.status, 201, JSON.stringify(swap.body));
       assert.equal((await waitForFinish(test, swap.body.id)).status, 'failed');
-      const [row] = await changesOf(swap.body.id);
+      const [row] = await changesOf<Change>(test, swap.body.id);
       assert.equal(row.error?.code, 'ESIM_REQUIRED');
       const refused = await create(fx.accountId, 'identifier_change', [
         { msisdn: line.msisdn, newImei: imei(701) },

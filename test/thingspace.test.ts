@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { createThingSpaceSimulator } from '../src/carriers/thingspace/simulator.ts';
 import { normaliseThingSpaceState } from '../src/carriers/thingspace/statuses.ts';
-import { devicesRepository, newDevice } from '../src/devices/devices-repository.ts';
-import { newId } from '../src/shared/ids.ts';
+import { byIccid, changesOf, createBulkChange, postChange, submitChange } from './support/bulk-changes.ts';
+import { thingSpaceAccountFixture } from './support/carrier-accounts.ts';
 import { testDialects } from './support/databases.ts';
-import { startTestService, type TestService, testIccid, waitForFinish } from './support/service.ts';
+import { insertLines } from './support/inventory.ts';
+import { postJson } from './support/post-json.ts';
+import { simAdmin } from './support/processes.ts';
+import { serviceForSuite, testIccid, testIccids, waitForFinish } from './support/service.ts';
 
 type Change = {
   row: number;
@@ -13,22 +16,11 @@ type Change = {
   error: { code: string; carrierCode?: string; message: string } | null;
   result: { msisdn?: string; ipAddress?: string } | null;
 };
-type Call = { action: string; iccids: string[]; status: number };
-
-const json = (body: unknown) => ({
-  method: 'POST',
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify(body),
-});
 
 for (const dialect of testDialects) {
   describe(`ThingSpace on ${dialect}`, () => {
-    let test: TestService;
+    const test = serviceForSuite(dialect);
     let prefix = 8901500;
-    before(async () => {
-      test = await startTestService(dialect);
-    });
-    after(() => test.stop());
 
     /** A simulator, an account wired to it (callbacks to this service) and lines in `state` in both. */
     async function fixture(options: {
@@ -42,109 +34,54 @@ for (const dialect of testDialects) {
         actionDelayMs: 100,
         ...options.simulator,
       });
-      const simulatorUrl = await simulator.listen({ port: 0 });
-      test.closeWithService(() => simulator.close());
-      const created = await test.api<{ id: string }>('POST', '/api/v1/carrier-accounts', {
-        body: {
-          name: `thingspace ${newId()}`,
-          carrier: 'thingspace',
-          baseUrl: simulatorUrl,
-          credentials: {
-            clientId: 'demo-client-id',
-            clientSecret: 'demo-client-secret',
-            username: 'demo-user',
-            password: 'demo-password',
-            callbackPassword: 'callback-secret-1',
-          },
-          writeEnabled: true,
-          settings: {
-            accountName: simulator.accountName,
-            defaultServicePlan: 'M2M4G1GB',
-            defaultMdnZipCode: '98801',
-            callbackUsername: 'bulkchange',
-            limits: {
-              requestsPerSecond: null,
-              maxConcurrent: 4,
-              checkIntervalMs: 250,
-              maxWaitMs: 20_000,
-              ...options.limits,
-            },
-          },
-        },
-      });
-      assert.equal(created.status, 201, created.text);
-      const accountId = created.body.id;
-      const account = await test.api<{ settings: Record<string, unknown> }>(
-        'GET',
-        `/api/v1/carrier-accounts/${accountId}`,
-      );
-      await test.api('PATCH', `/api/v1/carrier-accounts/${accountId}`, {
-        body: {
-          settings: {
-            ...account.body.settings,
-            callbackUrl: `${test.url}/callbacks/thingspace/${accountId}`,
-          },
+      const simulatorUrl = await test.serveSimulator(simulator);
+      const accountId = await thingSpaceAccountFixture(test, {
+        baseUrl: simulatorUrl,
+        accountName: simulator.accountName,
+        callbackPassword: 'callback-secret-1',
+        limits: {
+          requestsPerSecond: null,
+          maxConcurrent: 4,
+          checkIntervalMs: 250,
+          maxWaitMs: 20_000,
+          ...options.limits,
         },
       });
       prefix += 1;
-      const iccids = Array.from({ length: options.count }, (_, index) => testIccid(index, String(prefix)));
-      if (options.state) {
-        const seeded = await fetch(
-          `${simulatorUrl}/_sim/devices`,
-          json(iccids.map((iccid) => ({ iccid, state: options.state }))),
-        );
-        assert.ok(seeded.ok, await seeded.text());
-      }
-      const now = Date.now();
-      await devicesRepository(test.service.database.db).insertMany(
-        iccids.map((iccid) =>
-          newDevice({
-            id: newId(now),
-            tenant_id: test.tenantId,
-            carrier_account_id: accountId,
-            iccid,
-            status: options.state ? normaliseThingSpaceState(options.state) : 'inventory',
-            carrier_status: options.state,
-          }),
-        ),
-        now,
+      const iccids = testIccids(options.count, String(prefix));
+      const { state } = options;
+      const sim = simAdmin(simulatorUrl);
+      if (state) await sim.seed(iccids.map((iccid) => ({ iccid, state })));
+      await insertLines(
+        test,
+        accountId,
+        iccids.map((iccid) => ({
+          iccid,
+          status: state ? normaliseThingSpaceState(state) : 'inventory',
+          carrier_status: state,
+        })),
       );
-      const calls = async (action?: string) =>
-        (await (
-          await fetch(`${simulatorUrl}/_sim/calls${action ? `?action=${action}` : ''}`)
-        ).json()) as Call[];
-      return { simulator, simulatorUrl, accountId, iccids, calls };
+      return { simulator, simulatorUrl, accountId, iccids, ...sim };
     }
 
-    const submit = async (
+    /** Changes the lines: their status, unless another change type is given. */
+    const submit = (
       accountId: string,
       iccids: string[],
       options: Record<string, unknown>,
-      changeType = 'status_update',
-    ) => {
-      const created = await test.api<{ id: string }>('POST', '/api/v1/bulk-changes', {
-        body: {
-          carrierAccountId: accountId,
-          changeType,
-          options,
-          changes: iccids.map((iccid) => ({ iccid })),
-        },
-      });
-      assert.equal(created.status, 201, created.text);
-      return created.body.id;
-    };
-    const changesOf = async (id: string) =>
-      (await test.api<{ items: Change[] }>('GET', `/api/v1/bulk-changes/${id}/changes?limit=1000`)).body
-        .items;
+      type = 'status_update',
+    ) => submitChange(test, accountId, byIccid(iccids), type, options);
+    /** The callbacks the simulator has delivered to this service. */
+    const delivered = async (simulatorUrl: string) =>
+      (await (await fetch(`${simulatorUrl}/_sim/callbacks?delivered=true`)).json()) as Array<{
+        body: Record<string, unknown>;
+      }>;
 
     it('activates lines in two requests (add, activate), confirmed by callback, with MSISDN and IP on every row', async () => {
       const lines = await fixture({ count: 30, state: null });
       // Every other line is already on the account (pre-active): it needs no add, but shares the activation.
       const onAccount = lines.iccids.filter((_, index) => index % 2 === 0);
-      await fetch(
-        `${lines.simulatorUrl}/_sim/devices`,
-        json(onAccount.map((iccid) => ({ iccid, state: 'pre-active' }))),
-      );
+      await lines.seed(onAccount.map((iccid) => ({ iccid, state: 'pre-active' })));
       await test.service.database.db
         .updateTable('devices')
         .set({ carrier_status: 'pre-active' })
@@ -153,7 +90,7 @@ for (const dialect of testDialects) {
       const id = await submit(lines.accountId, lines.iccids, { targetStatus: 'active' });
       const done = await waitForFinish(test, id, 30_000);
       assert.equal(done.status, 'completed', JSON.stringify(done.counts));
-      const changes = await changesOf(id);
+      const changes = await changesOf<Change>(test, id);
       assert.ok(
         changes.every((c) => c.result?.msisdn && c.result.ipAddress),
         'MSISDN and IP on every row',
@@ -164,10 +101,7 @@ for (const dialect of testDialects) {
       const activations = await lines.calls('activate');
       assert.equal(activations.length, 1, 'one activate request for 30 lines');
       assert.equal(activations[0].iccids.length, 30);
-      const delivered = (await (
-        await fetch(`${lines.simulatorUrl}/_sim/callbacks?delivered=true`)
-      ).json()) as unknown[];
-      assert.ok(delivered.length >= 30, 'the results came by callback');
+      assert.ok((await delivered(lines.simulatorUrl)).length >= 30, 'the results came by callback');
       const inventory = await test.api<{
         items: Array<{ status: string; msisdn: string; ipAddress: string }>;
       }>('GET', `/api/v1/devices?carrierAccountId=${lines.accountId}`);
@@ -180,9 +114,7 @@ for (const dialect of testDialects) {
         lines.iccids.map((iccid) => submit(lines.accountId, [iccid], { targetStatus: 'active' })),
       );
       for (const id of ids) assert.equal((await waitForFinish(test, id, 30_000)).status, 'completed');
-      const at = (await lines.calls('activate'))
-        .map((call) => Date.parse((call as Call & { at: string }).at))
-        .sort();
+      const at = (await lines.calls('activate')).map((call) => Date.parse(call.at)).sort();
       assert.equal(at.length, 3);
       assert.ok(at[2] - at[0] >= 1_150, `three activate requests spaced 600 ms apart (${at[2] - at[0]} ms)`);
     });
@@ -191,10 +123,7 @@ for (const dialect of testDialects) {
       const lines = await fixture({ count: 2, state: 'pending activation' });
       const id = await submit(lines.accountId, lines.iccids, { targetStatus: 'active' });
       // The carrier completes the earlier activation.
-      await fetch(
-        `${lines.simulatorUrl}/_sim/devices`,
-        json(lines.iccids.map((iccid) => ({ iccid, state: 'active' }))),
-      );
+      await lines.seed(lines.iccids.map((iccid) => ({ iccid, state: 'active' })));
       assert.equal((await waitForFinish(test, id, 30_000)).status, 'completed');
       assert.equal(
         (await lines.calls('activate')).length,
@@ -229,7 +158,7 @@ for (const dialect of testDialects) {
       });
       const id = await submit(lines.accountId, lines.iccids, { targetStatus: 'active' });
       assert.equal((await waitForFinish(test, id, 30_000)).status, 'completed');
-      assert.ok((await changesOf(id)).every((c) => c.result?.msisdn && c.result.ipAddress));
+      assert.ok((await changesOf<Change>(test, id)).every((c) => c.result?.msisdn && c.result.ipAddress));
       assert.ok((await lines.calls('request_status')).length >= 1, 'the request status was polled');
       assert.equal((await lines.calls('activate')).length, 1);
     });
@@ -238,7 +167,7 @@ for (const dialect of testDialects) {
       const lines = await fixture({ count: 4, state: 'active' });
       const first = await submit(lines.accountId, lines.iccids.slice(0, 2), { targetStatus: 'suspended' });
       assert.equal((await waitForFinish(test, first, 30_000)).status, 'completed');
-      await fetch(`${lines.simulatorUrl}/_sim/faults`, { ...json({ expireTokens: true }), method: 'PUT' });
+      await lines.setFaults({ expireTokens: true });
       const second = await submit(lines.accountId, lines.iccids.slice(2), { targetStatus: 'suspended' });
       assert.equal((await waitForFinish(test, second, 30_000)).status, 'completed');
       assert.equal((await lines.calls('login')).length, 2, 'one login, then one more after the expiry');
@@ -251,7 +180,7 @@ for (const dialect of testDialects) {
       const restore = await submit(lines.accountId, lines.iccids, { targetStatus: 'active' });
       const done = await waitForFinish(test, restore, 30_000);
       assert.equal(done.status, 'failed');
-      const changes = await changesOf(restore);
+      const changes = await changesOf<Change>(test, restore);
       assert.ok(
         changes.every(
           (c) =>
@@ -269,7 +198,7 @@ for (const dialect of testDialects) {
       });
       const id = await submit(lines.accountId, lines.iccids, { targetStatus: 'active' });
       assert.equal((await waitForFinish(test, id, 30_000)).status, 'failed');
-      assert.ok((await changesOf(id)).every((c) => c.error?.code === 'WAIT_TIMEOUT'));
+      assert.ok((await changesOf<Change>(test, id)).every((c) => c.error?.code === 'WAIT_TIMEOUT'));
     });
 
     it('suspends, restores and deactivates lines, the inventory following each confirmed change', async () => {
@@ -281,9 +210,7 @@ for (const dialect of testDialects) {
       ]) {
         const id = await submit(lines.accountId, lines.iccids, { targetStatus: target });
         assert.equal((await waitForFinish(test, id, 30_000)).status, 'completed', target);
-        const devices = (await (await fetch(`${lines.simulatorUrl}/_sim/devices`)).json()) as Array<{
-          state: string;
-        }>;
+        const devices = await lines.devices();
         assert.ok(
           devices.every((device) => device.state === carrierState),
           `carrier shows ${carrierState}`,
@@ -304,23 +231,16 @@ for (const dialect of testDialects) {
         const id = await submit(lines.accountId, [lines.iccids[0]], { targetStatus });
         assert.equal((await waitForFinish(test, id, 30_000)).status, 'completed', targetStatus);
       }
-      const sixth = await test.api<{
-        error: { details: Array<{ row: number; code: string; message: string }> };
-      }>('POST', '/api/v1/bulk-changes', {
-        body: {
-          carrierAccountId: lines.accountId,
-          changeType: 'status_update',
-          options: { targetStatus: 'active' },
-          changes: lines.iccids.map((iccid) => ({ iccid })),
-        },
+      const sixth = await postChange(test, lines.accountId, byIccid(lines.iccids), 'status_update', {
+        targetStatus: 'active',
       });
       assert.equal(sixth.status, 422);
       assert.deepEqual(
-        sixth.body.error.details.map((detail) => [detail.row, detail.code]),
+        sixth.body.error?.details.map((detail) => [detail.row, detail.code]),
         [[1, 'CARRIER_RULE']],
       );
       assert.match(
-        sixth.body.error.details[0].message,
+        sixth.body.error?.details[0].message ?? '',
         /5 provisioning actions per line a day; this line has had 5/,
       );
     });
@@ -334,9 +254,7 @@ for (const dialect of testDialects) {
         'carrier_rate_plan_change',
       );
       assert.equal((await waitForFinish(test, id, 30_000)).status, 'completed');
-      const devices = (await (await fetch(`${lines.simulatorUrl}/_sim/devices`)).json()) as Array<{
-        servicePlan: string;
-      }>;
+      const devices = await lines.devices<{ servicePlan: string }>();
       assert.ok(devices.every((device) => device.servicePlan === 'M2M4G5GB'));
       const plans = await lines.calls('change_plan');
       assert.equal(plans.length, 1, 'one request for the four lines');
@@ -347,32 +265,26 @@ for (const dialect of testDialects) {
       assert.ok(inventory.body.items.every((device) => device.carrierRatePlan === 'M2M4G5GB'));
 
       const suspended = await fixture({ count: 1, state: 'suspend' });
-      const refused = await test.api<{ error: { details: Array<{ code: string }> } }>(
-        'POST',
-        '/api/v1/bulk-changes',
+      const refused = await postChange(
+        test,
+        suspended.accountId,
+        byIccid(suspended.iccids),
+        'carrier_rate_plan_change',
         {
-          body: {
-            carrierAccountId: suspended.accountId,
-            changeType: 'carrier_rate_plan_change',
-            options: { carrierRatePlan: 'M2M4G5GB' },
-            changes: suspended.iccids.map((iccid) => ({ iccid })),
-          },
+          carrierRatePlan: 'M2M4G5GB',
         },
       );
       assert.equal(refused.status, 422);
-      assert.equal(refused.body.error.details[0].code, 'CARRIER_RULE');
+      assert.equal(refused.body.error?.details[0].code, 'CARRIER_RULE');
     });
 
     it('swaps a SIM: the new ICCID is recorded only once the carrier confirms it', async () => {
       const lines = await fixture({ count: 1, state: 'active' });
       const newIccid = testIccid(777, String(prefix));
-      const created = await test.api<{ id: string }>('POST', '/api/v1/bulk-changes', {
-        body: {
-          carrierAccountId: lines.accountId,
-          changeType: 'identifier_change',
-          changes: [{ iccid: lines.iccids[0], newIccid }],
-        },
-      });
+      /** A SIM swap of each line in `changes` ({ iccid, newIccid }), as it comes back. */
+      const swap = (accountId: string, changes: Array<{ iccid: string; newIccid: string }>) =>
+        createBulkChange(test, { carrierAccountId: accountId, changeType: 'identifier_change', changes });
+      const created = await swap(lines.accountId, [{ iccid: lines.iccids[0], newIccid }]);
       assert.equal(created.status, 201, created.text);
       assert.equal((await waitForFinish(test, created.body.id, 30_000)).status, 'completed');
       const inventory = await test.api<{ items: Array<{ iccid: string }> }>(
@@ -387,70 +299,32 @@ for (const dialect of testDialects) {
         await fetch(`${lines.simulatorUrl}/_sim/devices?iccid=${newIccid}`)
       ).json()) as unknown[];
       assert.equal(carrier.length, 1, 'the carrier has the line under its new ICCID');
-      const bad = await test.api<{ error: { details: Array<{ field: string; code: string }> } }>(
-        'POST',
-        '/api/v1/bulk-changes',
-        {
-          body: {
-            carrierAccountId: lines.accountId,
-            changeType: 'identifier_change',
-            changes: [
-              { iccid: newIccid, newIccid: `${newIccid.slice(0, -1)}${(Number(newIccid.at(-1)) + 1) % 10}` },
-            ],
-          },
-        },
-      );
+      const badLuhn = `${newIccid.slice(0, -1)}${(Number(newIccid.at(-1)) + 1) % 10}`;
+      const bad = await swap(lines.accountId, [{ iccid: newIccid, newIccid: badLuhn }]);
       assert.equal(bad.status, 422);
-      assert.equal(bad.body.error.details[0].field, 'newIccid');
+      assert.equal(bad.body.error?.details[0].field, 'newIccid');
       const taken = await fixture({ count: 1, state: 'active' });
-      const inUse = await test.api<{ error: { details: Array<{ code: string }> } }>(
-        'POST',
-        '/api/v1/bulk-changes',
-        {
-          body: {
-            carrierAccountId: lines.accountId,
-            changeType: 'identifier_change',
-            changes: [{ iccid: newIccid, newIccid: taken.iccids[0] }],
-          },
-        },
-      );
+      const inUse = await swap(lines.accountId, [{ iccid: newIccid, newIccid: taken.iccids[0] }]);
       assert.equal(inUse.status, 201, 'another account’s ICCID is no conflict here');
-      const own = await test.api<{ error: { details: Array<{ code: string }> } }>(
-        'POST',
-        '/api/v1/bulk-changes',
-        {
-          body: {
-            carrierAccountId: taken.accountId,
-            changeType: 'identifier_change',
-            changes: [{ iccid: taken.iccids[0], newIccid: taken.iccids[0] }],
-          },
-        },
-      );
+      const own = await swap(taken.accountId, [{ iccid: taken.iccids[0], newIccid: taken.iccids[0] }]);
       assert.equal(own.status, 422);
-      assert.equal(own.body.error.details[0].code, 'ICCID_IN_USE');
+      assert.equal(own.body.error?.details[0].code, 'ICCID_IN_USE');
     });
 
     it('ignores a repeated callback and refuses one with the wrong credentials', async () => {
       const lines = await fixture({ count: 1, state: 'active' });
       const id = await submit(lines.accountId, lines.iccids, { targetStatus: 'suspended' });
       assert.equal((await waitForFinish(test, id, 30_000)).status, 'completed');
-      const delivered = (await (
-        await fetch(`${lines.simulatorUrl}/_sim/callbacks?delivered=true`)
-      ).json()) as Array<{
-        body: Record<string, unknown>;
-      }>;
-      const replay = await fetch(
-        `${test.url}/callbacks/thingspace/${lines.accountId}`,
-        json(delivered[0].body),
-      );
+      const [callback] = await delivered(lines.simulatorUrl);
+      const replay = await postJson(`${test.url}/callbacks/thingspace/${lines.accountId}`, callback.body);
       assert.equal(replay.status, 200);
       assert.deepEqual(await replay.json(), { received: true, duplicate: true });
-      const forged = await fetch(
-        `${test.url}/callbacks/thingspace/${lines.accountId}`,
-        json({ ...delivered[0].body, password: 'guess' }),
-      );
+      const forged = await postJson(`${test.url}/callbacks/thingspace/${lines.accountId}`, {
+        ...callback.body,
+        password: 'guess',
+      });
       assert.equal(forged.status, 401);
-      assert.equal((await changesOf(id))[0].status, 'succeeded');
+      assert.equal((await changesOf<Change>(test, id))[0].status, 'succeeded');
     });
   });
 }

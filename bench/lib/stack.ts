@@ -17,6 +17,16 @@ export const benchServerEnv: Record<string, string> = {
   SHUTDOWN_GRACE_MS: '2000',
 };
 
+/** `bulkchange simulate <carrier>` on a free port, killed by the cleanup. */
+export async function startSimulatorProcess(carrier: string) {
+  const simulator = startCli(['simulate', carrier, '--port', '0']);
+  onCleanup(async () => {
+    await simulator.kill('SIGKILL');
+  });
+  const [, url] = await simulator.waitForOutput(/listening at (http:\/\/\S+)/);
+  return { simulator, url, sim: simAdmin(url) };
+}
+
 export interface BenchStackOptions {
   dialect: 'sqlite' | 'postgres';
   simulatorFaults?: Record<string, unknown>;

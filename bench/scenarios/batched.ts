@@ -3,6 +3,8 @@
  * minimum the batch limits allow (ThingSpace ≤10,000 devices per request, Telegence ≤200 activations per
  * request). A carrier this build does not have is reported "not available: carrier not in this build yet".
  *
+ * Telegence: bench/lib/telegence-case.ts.
+ *
  * ThingSpace: the real server and `bulkchange simulate thingspace` (its default faults: results by
  * callback, activation completing after 2 s), the account at the adapter's default limits; 20,000
  * pre-active lines in the simulator and the inventory; one status-update CSV to `active`.
@@ -12,7 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CarrierRegistry } from '../../src/carriers/registry.ts';
 import { insertInventory } from '../../test/support/e2e-stack.ts';
-import { type SimCall, simAdmin, startCli } from '../../test/support/processes.ts';
+import type { SimCall } from '../../test/support/processes.ts';
 import { ProcessSampler } from '../lib/proc.ts';
 import { exactly, type Figure, info, log, round, type ScenarioResult } from '../lib/report.ts';
 import type { ScenarioContext } from '../lib/run-scenario.ts';
@@ -24,9 +26,11 @@ import {
   postCsv,
   simStats,
   startBenchStack,
+  startSimulatorProcess,
   waitForFinal,
   writeStatusCsv,
 } from '../lib/stack.ts';
+import { telegenceActivation } from '../lib/telegence-case.ts';
 
 const THINGSPACE_BATCH = 10_000;
 const TELEGENCE_BATCH = 200;
@@ -75,17 +79,30 @@ export async function run(context: ScenarioContext): Promise<ScenarioResult> {
     figures.push(notAvailable(`ThingSpace activation of ${rows} lines`, 'carrier not in this build yet'));
   }
 
-  figures.push(
-    registry.adapter('telegence')
-      ? notAvailable(
-          `Telegence activation of ${rows} lines`,
-          'Telegence exists in this build but this scenario has no Telegence case yet (bench/scenarios/batched.ts)',
-        )
-      : notAvailable(
-          `Telegence activation of ${rows} lines (minimum ${Math.ceil(rows / TELEGENCE_BATCH)} requests)`,
-          'carrier not in this build yet',
-        ),
-  );
+  if (registry.adapter('telegence')) {
+    const dir = mkdtempSync(path.join(tmpdir(), 'bulkchange-bench-telegence-'));
+    onCleanup(async () => rmSync(dir, { recursive: true, force: true }));
+    const result = await telegenceActivation(rows, context, dir);
+    details.telegence = result;
+    const minimum = Math.ceil(rows / TELEGENCE_BATCH);
+    const ratio = round(result.activateRequests / minimum, 2);
+    figures.push(
+      info({ name: 'Telegence activation rows/s end to end', value: result.rowsPerSecond, unit: 'rows/s' }),
+      exactly(
+        { name: `Telegence activation requests ÷ minimum (${minimum})`, value: ratio, unit: '', ratio },
+        1,
+        '= 1 (the minimum)',
+      ),
+    );
+    if (!result.final) notes.push(`Telegence: not final at the cap: ${JSON.stringify(result.counts)}`);
+  } else {
+    figures.push(
+      notAvailable(
+        `Telegence activation of ${rows} lines (minimum ${Math.ceil(rows / TELEGENCE_BATCH)} requests)`,
+        'carrier not in this build yet',
+      ),
+    );
+  }
   const ran = figures.some((figure) => figure.verdict !== 'not_available');
   return {
     scenario: 'batched',
@@ -110,12 +127,7 @@ const notAvailable = (name: string, why: string): Figure => ({
 
 async function thingSpaceActivation(rows: number, context: ScenarioContext) {
   const stack = await startBenchStack({ dialect: 'sqlite', profileDir: context.profileDir });
-  const simulator = startCli(['simulate', 'thingspace', '--port', '0']);
-  onCleanup(async () => {
-    await simulator.kill('SIGKILL');
-  });
-  const [, simulatorUrl] = await simulator.waitForOutput(/listening at (http:\/\/\S+)/);
-  const sim = simAdmin(simulatorUrl);
+  const { simulator, url: simulatorUrl, sim } = await startSimulatorProcess('thingspace');
   const accountId = await createThingSpaceAccount(stack, simulatorUrl);
   await stack.server!.kill('SIGTERM');
   const iccids = benchIccids(rows, '8914811');

@@ -482,6 +482,28 @@ export function bulkChangesRepository(db: Executor, dialect: Dialect) {
         .execute();
     },
 
+    /** Waiting rows among these whose carrier result has already arrived (a callback) are due now. */
+    async wakeRowsWithResults(carrierAccountId: string, rowIds: string[], now: number): Promise<void> {
+      for (let start = 0; start < rowIds.length; start += 500) {
+        await db
+          .updateTable('device_changes')
+          .set({ next_check_at: now })
+          .where('id', 'in', rowIds.slice(start, start + 500))
+          .where('status', '=', 'waiting')
+          .where('next_check_at', '>', now)
+          .where(({ exists, selectFrom }) =>
+            exists(
+              selectFrom('carrier_results')
+                .select('carrier_results.request_id')
+                .where('carrier_results.carrier_account_id', '=', carrierAccountId)
+                .whereRef('carrier_results.request_id', '=', 'device_changes.carrier_request_id')
+                .whereRef('carrier_results.iccid', '=', 'device_changes.iccid'),
+            ),
+          )
+          .execute();
+      }
+    },
+
     /** The rows a bulk change already holds for these lines (by device), with their row numbers. */
     async rowsForDevices(bulkChangeId: string, deviceIds: string[]): Promise<Map<string, number>> {
       const rows = new Map<string, number>();

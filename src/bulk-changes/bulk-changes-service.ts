@@ -16,7 +16,7 @@ import {
   terminalBulkStatuses,
 } from './bulk-changes-repository.ts';
 import type { InputRow, RowBatch } from './csv-input.ts';
-import { checkFileFields, rowDefaults, type ValidRow, validateRows } from './intake.ts';
+import { checkFileFields, type IntakeContext, rowDefaults, type ValidRow, validateRows } from './intake.ts';
 import { type DryRunRow, IntakeRun } from './intake-run.ts';
 import { auditEntryView, type BulkChangeView, bulkChangeView, deviceChangeView } from './views.ts';
 
@@ -88,14 +88,7 @@ export class BulkChanges {
     });
     const run = new IntakeRun(
       {
-        db: this.#db,
-        dialect: this.#dialect,
-        tenantId: principal.tenantId,
-        account,
-        adapter,
-        flow,
-        changeType: input.changeType,
-        defaults,
+        ...this.#intakeContext(principal, { account, adapter, flow }, input.changeType, defaults),
         badColumns: fileFields.badColumns,
       },
       {
@@ -269,15 +262,8 @@ export class BulkChanges {
       fields: { ...JSON.parse(change.request), [keyField]: change[keyField] },
     }));
     const checked = await validateRows({
-      db: this.#db,
-      dialect: this.#dialect,
-      tenantId: principal.tenantId,
-      account,
-      adapter,
-      flow,
-      changeType: parent.change_type,
+      ...this.#intakeContext(principal, { account, adapter, flow }, parent.change_type, {}),
       rows,
-      defaults: {},
     });
     if (checked.valid.length === 0) {
       throw validationFailed(
@@ -414,6 +400,22 @@ export class BulkChanges {
       ],
       'Some lines were put in another bulk change while this one was checked; nothing was created',
     );
+  }
+
+  #intakeContext(
+    principal: Principal,
+    target: Pick<IntakeContext, 'account' | 'adapter' | 'flow'>,
+    changeType: string,
+    defaults: Record<string, unknown>,
+  ): IntakeContext {
+    return {
+      db: this.#db,
+      dialect: this.#dialect,
+      tenantId: principal.tenantId,
+      ...target,
+      changeType,
+      defaults,
+    };
   }
 
   async #flowFor(tenantId: string, carrierAccountId: string, changeType: string) {

@@ -1,11 +1,15 @@
 import { createHash, type Hash } from 'node:crypto';
-import type { CarrierAccountView } from '../accounts/carrier-accounts.ts';
-import type { CarrierAdapter, Flow } from '../carriers/carrier.ts';
-import type { Dialect, Executor } from '../db/database.ts';
+import type { Executor } from '../db/database.ts';
 import type { ErrorDetail } from '../shared/errors.ts';
 import { bulkChangesRepository } from './bulk-changes-repository.ts';
 import type { RowBatch } from './csv-input.ts';
-import { type IntakeResult, type ValidRow, validateRows, withoutColumns } from './intake.ts';
+import {
+  type IntakeContext,
+  type IntakeResult,
+  type ValidRow,
+  validateRows,
+  withoutColumns,
+} from './intake.ts';
 
 /** Details listed in one answer; the message says how many more there were. */
 export const MAX_DETAILS = 1000;
@@ -19,17 +23,7 @@ export type DryRunRow = {
   field?: string;
 };
 
-/** What intake checks a request's rows against. */
-export interface IntakeContext {
-  db: Executor;
-  dialect: Dialect;
-  tenantId: string;
-  account: CarrierAccountView;
-  adapter: CarrierAdapter;
-  flow: Flow<unknown, unknown>;
-  changeType: string;
-  /** Row fields given once for every row. */
-  defaults: Record<string, unknown>;
+export interface IntakeRunContext extends IntakeContext {
   /** CSV columns already reported as not used by the change type, left out of the rows. */
   badColumns: string[];
 }
@@ -40,7 +34,7 @@ export interface IntakeContext {
  * nothing else, so memory stays flat however long the file.
  */
 export class IntakeRun {
-  readonly #context: IntakeContext;
+  readonly #context: IntakeRunContext;
   readonly #keepDryRun: boolean;
   readonly #seen = new Map<string, number>();
   readonly #hash: Hash;
@@ -56,7 +50,7 @@ export class IntakeRun {
   readonly dryRunRows: DryRunRow[] = [];
 
   constructor(
-    context: IntakeContext,
+    context: IntakeRunContext,
     options: { requestFields: unknown; requestIssues: ErrorDetail[]; keepDryRun: boolean },
   ) {
     this.#context = context;

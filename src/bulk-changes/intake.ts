@@ -57,7 +57,8 @@ const notUsed = (field: string, changeType: string) =>
  * Checks every row before anything is created: identifiers, the flow's fields, the inventory, the
  * carrier's transition rules, duplicates and lines busy in another change. Every problem is reported.
  */
-export async function validateRows(options: {
+/** What intake checks a request's rows against. */
+export interface IntakeContext {
   db: Executor;
   dialect: Dialect;
   tenantId: string;
@@ -65,13 +66,19 @@ export async function validateRows(options: {
   adapter: CarrierAdapter;
   flow: Flow<unknown, unknown>;
   changeType: string;
-  rows: InputRow[];
+  /** Row fields given once for every row. */
   defaults: Record<string, unknown>;
-  /** Keys of earlier batches of the same request, for duplicates across batches. */
-  seen?: Map<string, number>;
-  /** The bulk change these rows are being written into: its own rows do not make a line busy. */
-  bulkChangeId?: string;
-}): Promise<IntakeResult> {
+}
+
+export async function validateRows(
+  options: IntakeContext & {
+    rows: InputRow[];
+    /** Keys of earlier batches of the same request, for duplicates across batches. */
+    seen?: Map<string, number>;
+    /** The bulk change these rows are being written into: its own rows do not make a line busy. */
+    bulkChangeId?: string;
+  },
+): Promise<IntakeResult> {
   const { adapter, flow, rows } = options;
   const issues: ErrorDetail[] = [];
   const keyField = flow.newLines?.keyField ?? adapter.keyField;

@@ -1,4 +1,5 @@
 import type { FastifyReply } from 'fastify';
+import { pollingStream } from '../http/event-stream.ts';
 import type { BulkChangeView } from './views.ts';
 
 const POLL_MS = 1000;
@@ -6,36 +7,23 @@ const terminal = new Set(['completed', 'completed_with_errors', 'failed', 'cance
 
 /**
  * Server-Sent Events for one bulk change: `progress` whenever its counts or status change, `done`
- * when it has finished. Progress is read from the database, so any API process can serve it.
+ * when it has finished.
  */
-export async function streamProgress(
-  reply: FastifyReply,
-  read: () => Promise<BulkChangeView>,
-): Promise<void> {
-  reply.hijack();
-  const response = reply.raw;
-  response.writeHead(200, {
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache',
-    connection: 'keep-alive',
-  });
-  let closed = false;
-  response.on('close', () => {
-    closed = true;
-  });
+export function streamProgress(reply: FastifyReply, read: () => Promise<BulkChangeView>): Promise<void> {
   let last = '';
-  while (!closed) {
-    const view = await read();
-    const payload = JSON.stringify({ status: view.status, counts: view.counts });
-    if (payload !== last) {
-      response.write(`event: progress\ndata: ${payload}\n\n`);
-      last = payload;
-    }
-    if (terminal.has(view.status)) {
-      response.write(`event: done\ndata: ${payload}\n\n`);
-      break;
-    }
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
-  response.end();
+  return pollingStream(reply, {
+    intervalMs: POLL_MS,
+    poll: async (send) => {
+      const view = await read();
+      const progress = { status: view.status, counts: view.counts };
+      const text = JSON.stringify(progress);
+      if (text !== last) {
+        send('progress', progress);
+        last = text;
+      }
+      if (!terminal.has(view.status)) return true;
+      send('done', progress);
+      return false;
+    },
+  });
 }

@@ -1,5 +1,4 @@
 import { pipeline, type Readable, Transform } from 'node:stream';
-import { stringify } from 'csv-stringify';
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -11,7 +10,7 @@ import { bulkStatuses, rowStatuses } from './bulk-changes-repository.ts';
 import type { BulkChanges, CreateBulkChangeInput } from './bulk-changes-service.ts';
 import { type InputRow, inBatches, openCsvRows } from './csv-input.ts';
 import { streamProgress } from './progress-events.ts';
-import { escapeFormula } from './results-csv.ts';
+import { resultsCsv } from './results-csv.ts';
 import { isRowField } from './row-fields.ts';
 
 const idParams = z.object({ id: z.string().min(1) });
@@ -155,45 +154,7 @@ export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = 
     async (request, reply) => {
       const { tenantId } = principalOf(request);
       await bulkChanges.find(tenantId, request.params.id);
-      const rows = bulkChanges.allChanges(tenantId, request.params.id);
-      const csv = stringify({
-        header: true,
-        columns: [
-          'row',
-          'iccid',
-          'imei',
-          'msisdn',
-          'eid',
-          'status',
-          'error_code',
-          'error_message',
-          'carrier_code',
-          'result',
-        ],
-        cast: { string: escapeFormula },
-      });
-      (async () => {
-        try {
-          for await (const change of rows) {
-            const line = [
-              change.row,
-              change.iccid,
-              change.imei,
-              change.msisdn,
-              change.eid,
-              change.status,
-              change.error?.code,
-              change.error?.message,
-              change.error?.carrierCode,
-              change.result ? JSON.stringify(change.result) : '',
-            ];
-            if (!csv.write(line)) await new Promise((resolve) => csv.once('drain', resolve));
-          }
-          csv.end();
-        } catch (error) {
-          csv.destroy(error as Error);
-        }
-      })();
+      const csv = resultsCsv(bulkChanges, tenantId, request.params.id);
       return reply
         .header('content-type', 'text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="bulk-change-${request.params.id}.csv"`)
@@ -237,7 +198,7 @@ async function readCreateRequest(request: FastifyRequest, maxUploadBytes: number
   }
   if (type === 'multipart/form-data') return fromMultipart(request, maxUploadBytes);
   if (['text/csv', 'application/csv', 'application/vnd.ms-excel'].includes(type)) {
-    return fromCsv(request.query as Record<string, unknown>, request.body as Readable, maxUploadBytes);
+    return csvRequest(request.query as Record<string, unknown>, request.body as Readable, maxUploadBytes);
   }
   throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send application/json, text/csv or multipart/form-data');
 }
@@ -278,14 +239,15 @@ function splitFields(raw: Record<string, unknown>) {
   return { carrierAccountId, changeType, scheduledFor, dryRun, acceptValidRows, options, inputIssues };
 }
 
-async function fromCsv(
-  query: Record<string, unknown>,
-  body: Readable,
+/** The request's fields (query or form) and its CSV, read as it arrives, within the size limit. */
+async function csvRequest(
+  rawFields: Record<string, unknown>,
+  file: Readable,
   maxUploadBytes: number,
 ): Promise<CreateRequest> {
-  const { inputIssues, ...fields } = splitFields(query);
+  const { inputIssues, ...fields } = splitFields(rawFields);
   const limited = byteLimit(maxUploadBytes);
-  pipeline(body, limited, () => {});
+  pipeline(file, limited, () => {});
   const csv = await openCsvRows(limited, fields.changeType);
   return {
     ...fields,
@@ -310,16 +272,7 @@ async function fromMultipart(request: FastifyRequest, maxUploadBytes: number): P
       throw validationFailed([
         { field: part.fieldname, code: 'UNKNOWN_FIELD', message: 'The CSV goes in the "file" part' },
       ]);
-    const { inputIssues, ...fields } = splitFields(formFields);
-    const limited = byteLimit(maxUploadBytes);
-    pipeline(part.file, limited, () => {});
-    const csv = await openCsvRows(limited, fields.changeType);
-    return {
-      ...fields,
-      rows: csv.batches,
-      csvColumns: csv.columns,
-      inputIssues: [...inputIssues, ...csv.headerIssues],
-    };
+    return csvRequest(formFields, part.file, maxUploadBytes);
   }
   throw validationFailed([{ field: 'file', code: 'REQUIRED', message: 'A CSV "file" part is required' }]);
 }

@@ -1,4 +1,6 @@
-import type { CarrierLimits, StepContext } from './carrier.ts';
+import { forEachRow } from '../engine/outcomes.ts';
+import type { CarrierLimits, RowError, RowOutcome, Step, StepContext, WorkRow } from './carrier.ts';
+import type { CallContext } from './http.ts';
 
 /**
  * For carriers that take one line per request: a chunk is a few seconds of calls at the account's
@@ -11,3 +13,38 @@ export const perLineChunk = (limits: CarrierLimits): number =>
 
 /** Calls in flight at once: the account's concurrency (the limiter paces them). */
 export const lanes = (context: StepContext<unknown>): number => context.account.limits.maxConcurrent;
+
+/** A row's carrier calls: audited against the row, cancelled with the job. */
+export const callContext = (row: WorkRow<unknown> | null, context: StepContext<unknown>): CallContext => ({
+  audit: context.auditFor(row),
+  signal: context.signal,
+});
+
+/** When a waiting row is checked again: the account's check interval from now. */
+export const nextCheck = (context: StepContext<unknown>): number =>
+  Date.now() + context.account.limits.checkIntervalMs;
+
+/**
+ * A step of one carrier call per line. `send` makes the change. After a crash or an unclear answer the
+ * engine reconciles instead of sending again: `read` gets the line and `applied` returns the row's
+ * outcome when the change is already there (else it is sent again).
+ */
+export function perLineStep<TClient, TRequest, TLine>(spec: {
+  send: (row: WorkRow<TRequest>, context: StepContext<TClient>) => Promise<RowOutcome>;
+  read: (row: WorkRow<TRequest>, context: StepContext<TClient>) => Promise<TLine>;
+  applied: (row: WorkRow<TRequest>, line: TLine) => RowOutcome | undefined;
+  mapRejection?: (error: RowError) => RowError;
+}): Step<TClient, TRequest> {
+  return {
+    chunkSize: perLineChunk,
+    run: (rows, context) =>
+      forEachRow(rows, lanes(context), (row) => spec.send(row, context), spec.mapRejection),
+    reconcile: (rows, context) =>
+      forEachRow(
+        rows,
+        lanes(context),
+        async (row) => spec.applied(row, await spec.read(row, context)) ?? { kind: 'resend' },
+        spec.mapRejection,
+      ),
+  };
+}

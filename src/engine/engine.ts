@@ -324,6 +324,9 @@ export class Engine {
           authFailure = outcome.error;
       }
       if (authFailure) await this.#failRows(tx, bulk, authFailure, now, 'auth');
+      // A result that came by callback while its row was busy is waiting already: check it now.
+      const waiting = rows.filter((_, index) => outcomes[index].kind === 'next').map((row) => row.id);
+      if (waiting.length > 0) await repository.wakeRowsWithResults(account.id, waiting, now);
     });
   }
 

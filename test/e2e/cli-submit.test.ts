@@ -44,6 +44,14 @@ describe('bulkchange submit', () => {
   const submit = (args: string[], env: Record<string, string> = {}) =>
     runCli(['submit', ...args], { LOG_LEVEL: 'warn', ...env }, 60_000);
   const withServer = () => ['--url', stack.url, '--key', stack.adminKey];
+  /** The arguments of a status update from `file` on `account` (its id or its name). */
+  const statusUpdate = (file: string, account: string) => [
+    file,
+    '--account',
+    account,
+    '--type',
+    'status_update',
+  ];
   const badLuhn = (iccid: string) => iccid.slice(0, -1) + String((Number(iccid.at(-1)) + 1) % 10);
   const bulkChangesOf = (accountId: string) =>
     listAll<BulkChangeView>(stack.api, `/api/v1/bulk-changes?carrierAccountId=${accountId}`);
@@ -56,15 +64,7 @@ describe('bulkchange submit', () => {
       `${badLuhn(iccids[1])},active`,
       `${iccids[2]},active`,
     ]);
-    const result = await submit([
-      file,
-      '--account',
-      accountId,
-      '--type',
-      'status_update',
-      '--dry-run',
-      ...withServer(),
-    ]);
+    const result = await submit([...statusUpdate(file, accountId), '--dry-run', ...withServer()]);
     assert.equal(result.code, 1, result.stderr);
     assert.match(result.stdout, /Dry run: 3 rows; 2 would succeed, 1 would fail/);
     assert.match(result.stdout, new RegExp(`^row 2\\s+${badLuhn(iccids[1])}\\s+INVALID_LUHN\\s+\\S`, 'm'));
@@ -84,7 +84,7 @@ describe('bulkchange submit', () => {
       `${iccids[1]},bogus`,
       ...bad,
     ]);
-    const result = await submit([file, '--account', accountId, '--type', 'status_update', ...withServer()]);
+    const result = await submit([...statusUpdate(file, accountId), ...withServer()]);
     assert.equal(result.code, 1, result.stderr);
     assert.match(result.stdout, /^Refused \(422 VALIDATION_FAILED\): /);
     const lines = result.stdout.split('\n');
@@ -104,15 +104,7 @@ describe('bulkchange submit', () => {
   it('--wait shows the progress and ends with exit 0 when every row succeeded; --option fills a field', async () => {
     const { accountId, iccids } = await stack.createJasperAccount({ limits, count: 20, prefix: '8901403' });
     const file = csvFile('activate.csv', ['iccid', ...iccids]);
-    const args = [
-      file,
-      '--account',
-      accountId,
-      '--type',
-      'status_update',
-      '--option',
-      'target_status=active',
-    ];
+    const args = [...statusUpdate(file, accountId), '--option', 'target_status=active'];
     const result = await submit([...args, '--wait', '--idempotency-key', 'activate-20', ...withServer()]);
     assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
     const [, id] = result.stdout.match(/^Bulk change (\S+): queued, 20 rows/m) ?? [];
@@ -144,15 +136,7 @@ describe('bulkchange submit', () => {
     const retired = [iccids[2], iccids[5]];
     await stack.sim.seed(retired.map((iccid) => ({ iccid, state: 'RETIRED' })));
     const file = csvFile('partly.csv', ['iccid,target_status', ...iccids.map((iccid) => `${iccid},active`)]);
-    const result = await submit([
-      file,
-      '--account',
-      accountId,
-      '--type',
-      'status_update',
-      '--wait',
-      ...withServer(),
-    ]);
+    const result = await submit([...statusUpdate(file, accountId), '--wait', ...withServer()]);
     assert.equal(result.code, 3, `${result.stdout}\n${result.stderr}`);
     assert.match(result.stdout, /completed_with_errors: 6 succeeded, 2 failed, 0 cancelled of 8/);
     assert.match(result.stdout, /^Failed rows \(2\):\nrow {2}iccid {16}code {16}message$/m);
@@ -178,10 +162,9 @@ describe('bulkchange submit', () => {
       prefix: '8901407',
     });
     const file = csvFile('restart.csv', ['iccid,target_status', ...iccids.map((iccid) => `${iccid},active`)]);
-    const child = startCli(
-      ['submit', file, '--account', accountId, '--type', 'status_update', '--wait', ...withServer()],
-      { LOG_LEVEL: 'warn' },
-    );
+    const child = startCli(['submit', ...statusUpdate(file, accountId), '--wait', ...withServer()], {
+      LOG_LEVEL: 'warn',
+    });
     await waitUntil('the first progress line', async () =>
       /\(processing\)/.test(child.stderr) ? true : undefined,
     );
@@ -197,26 +180,11 @@ describe('bulkchange submit', () => {
   it('--account takes the account name; an unknown one exits 2 and lists the accounts', async () => {
     const { iccids } = await stack.createJasperAccount({ limits, count: 2, prefix: '8901405' });
     const file = csvFile('by-name.csv', ['iccid,target_status', ...iccids.map((iccid) => `${iccid},active`)]);
-    const byName = await submit([
-      file,
-      '--account',
-      'jasper e2e 8901405',
-      '--type',
-      'status_update',
-      '--dry-run',
-      ...withServer(),
-    ]);
+    const byName = await submit([...statusUpdate(file, 'jasper e2e 8901405'), '--dry-run', ...withServer()]);
     assert.equal(byName.code, 0, `${byName.stdout}\n${byName.stderr}`);
     assert.match(byName.stdout, /Dry run: 2 rows; 2 would succeed, 0 would fail/);
 
-    const unknown = await submit([
-      file,
-      '--account',
-      'no such account',
-      '--type',
-      'status_update',
-      ...withServer(),
-    ]);
+    const unknown = await submit([...statusUpdate(file, 'no such account'), ...withServer()]);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /No carrier account with the id or name "no such account"/);
     assert.match(unknown.stderr, /jasper e2e 8901405 \(/);
@@ -231,7 +199,7 @@ describe('bulkchange submit', () => {
         path.join(demoDir.dir, 'demo.json'),
         JSON.stringify({ baseUrl: stack.url, apiKey: stack.adminKey, tenant: 'acme', carrierAccounts: [] }),
       );
-      const result = await submit([file, '--account', accountId, '--type', 'status_update', '--dry-run'], {
+      const result = await submit([...statusUpdate(file, accountId), '--dry-run'], {
         BULKCHANGE_DATA_DIR: demoDir.dir,
       });
       assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
@@ -241,7 +209,7 @@ describe('bulkchange submit', () => {
     }
     const empty = tempDir('bulkchange-submit-nodemo-');
     try {
-      const result = await submit([file, '--account', accountId, '--type', 'status_update'], {
+      const result = await submit(statusUpdate(file, accountId), {
         BULKCHANGE_DATA_DIR: empty.dir,
       });
       assert.equal(result.code, 2);
@@ -257,22 +225,14 @@ describe('bulkchange submit', () => {
     assert.equal(noType.code, 2);
     assert.match(noType.stderr, /--type must be one of status_update/);
     const missing = await submit([
-      path.join(files.dir, 'missing.csv'),
-      '--account',
-      'x',
-      '--type',
-      'status_update',
+      ...statusUpdate(path.join(files.dir, 'missing.csv'), 'x'),
       ...withServer(),
     ]);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /Cannot read .*missing\.csv/);
     const port = await freePort();
     const down = await submit([
-      file,
-      '--account',
-      'x',
-      '--type',
-      'status_update',
+      ...statusUpdate(file, 'x'),
       '--url',
       `http://127.0.0.1:${port}`,
       '--key',

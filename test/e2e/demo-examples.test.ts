@@ -1,25 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
-import {
-  type Api,
-  apiClient,
-  killAllChildren,
-  listAll,
-  repoRoot,
-  simAdmin,
-  startCli,
-  tempDir,
-  waitForBulkChange,
-} from '../support/processes.ts';
+import { describe, it } from 'node:test';
+import { type DemoFile, demoServer } from '../support/demo-server.ts';
+import { type Api, listAll, repoRoot, simAdmin, waitForBulkChange } from '../support/processes.ts';
 
-interface DemoFile {
-  baseUrl: string;
-  apiKey: string;
-  simulators: Record<string, string>;
-  examples: Array<{ file: string; carrierAccountId: string; changeType: string }>;
-}
 interface Device {
   iccid: string;
   eid: string | null;
@@ -66,13 +51,9 @@ const slow = new Set([
  * inventory, the carrier simulators and billing agree.
  */
 describe('the demo examples, all at once', () => {
-  const data = tempDir('bulkchange-examples-');
+  const serveDemo = demoServer('bulkchange-examples-');
   let demo: DemoFile;
   let api: Api;
-  after(async () => {
-    await killAllChildren();
-    data.remove();
-  });
 
   const devicesOf = async (file: string) => {
     const example = demo.examples.find((candidate) => candidate.file === file)!;
@@ -88,15 +69,7 @@ describe('the demo examples, all at once', () => {
     );
 
   it('completes every example; inventory, simulators and billing agree', async () => {
-    const server = startCli(['serve', '--demo'], {
-      PORT: '0',
-      BULKCHANGE_DATA_DIR: data.dir,
-      WORKER_POLL_INTERVAL_MS: '50',
-      LOG_LEVEL: 'warn',
-    });
-    await server.waitForOutput(/demo is running at (http:\/\/\S+)/, 30_000);
-    demo = JSON.parse(readFileSync(path.join(data.dir, 'demo.json'), 'utf8')) as DemoFile;
-    api = apiClient(demo.baseUrl, demo.apiKey);
+    ({ demo, api } = await serveDemo.start());
 
     const submitted = new Map<string, string>();
     for (const example of demo.examples.filter((candidate) => !slow.has(candidate.file))) {

@@ -1,29 +1,18 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
+import { type DemoFile, demoServer } from '../support/demo-server.ts';
 import type { ChangeView } from '../support/e2e-stack.ts';
 import {
   type Api,
   apiClient,
   type Child,
-  killAllChildren,
   listAll,
   repoRoot,
   simAdmin,
-  startCli,
-  tempDir,
   waitForBulkChange,
 } from '../support/processes.ts';
-
-interface DemoFile {
-  baseUrl: string;
-  apiKey: string;
-  tenant: string;
-  carrierAccounts: Array<{ id: string; name: string; carrier: string }>;
-  simulators: Record<string, string>;
-  examples: Array<{ file: string; carrierAccountId: string | null; changeType: string; description: string }>;
-}
 
 interface Device {
   id: string;
@@ -35,33 +24,19 @@ interface Device {
 const POD19_EXAMPLE = 'examples/pod19-test-ready.csv';
 
 describe('the demo (serve --demo on an empty data dir)', () => {
-  const data = tempDir('bulkchange-demo-');
-  const env = {
-    PORT: '0',
-    HOST: '127.0.0.1',
-    BULKCHANGE_DATA_DIR: data.dir,
-    JOB_LEASE_MS: '2000',
-    WORKER_POLL_INTERVAL_MS: '50',
-    LOG_LEVEL: 'warn',
-  };
+  const serveDemo = demoServer('bulkchange-demo-', { HOST: '127.0.0.1', JOB_LEASE_MS: '2000' });
   let server: Child;
   let demo: DemoFile;
   let api: Api;
   let jasperAccountId: string;
   let changed: { accountId: string; iccids: string[] };
-  after(async () => {
-    await killAllChildren();
-    data.remove();
-  });
 
   const start = async () => {
-    server = startCli(['serve', '--demo'], env);
-    const [, url] = await server.waitForOutput(/demo is running at (http:\/\/\S+)/, 30_000);
-    const [, key] = await server.waitForOutput(/API key:\s+(\S+)/);
-    const file = JSON.parse(readFileSync(path.join(data.dir, 'demo.json'), 'utf8')) as DemoFile;
-    assert.equal(file.baseUrl, url, 'demo.json names the URL the banner prints');
-    assert.equal(file.apiKey, key, 'demo.json holds the key the banner prints');
-    return file;
+    const started = await serveDemo.start();
+    server = started.server;
+    assert.equal(started.demo.baseUrl, started.banner.url, 'demo.json names the URL the banner prints');
+    assert.equal(started.demo.apiKey, started.banner.key, 'demo.json holds the key the banner prints');
+    return started.demo;
   };
 
   /** Inventory and carrier agree on the given lines (carrierStatus = the simulator's state). */

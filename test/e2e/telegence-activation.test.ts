@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { luhnCheckDigit } from '../../src/bulk-changes/identifiers.ts';
+import { carrierAccountFixture } from '../support/carrier-accounts.ts';
 import { testDialects } from '../support/databases.ts';
 import { type ChangeView, countBy, type E2eStack, startE2eStack } from '../support/e2e-stack.ts';
 import { listAll, simAdmin, startCli, waitForBulkChange, waitUntil } from '../support/processes.ts';
-import { testIccid } from '../support/service.ts';
+import { testIccids } from '../support/service.ts';
 
 const LINES = 450;
 const BAN = '287301234567';
@@ -36,7 +37,7 @@ for (const dialect of testDialects) {
       const simulator = startCli(['simulate', 'telegence', '--port', '0']);
       const [, simulatorUrl] = await simulator.waitForOutput(/listening at (http:\/\/\S+)/);
       const sim = simAdmin(simulatorUrl);
-      const iccids = Array.from({ length: LINES }, (_, index) => testIccid(index, '8901419'));
+      const iccids = testIccids(LINES, '8901419');
       await sim.setFaults({
         activationStepMs: 1_500,
         ipProvisionMs: 1_500,
@@ -44,19 +45,13 @@ for (const dialect of testDialects) {
           iccids.flatMap((iccid, index) => (rejected(index) ? [[iccid, 'SIM reported lost']] : [])),
         ),
       });
-      const account = await stack.api<{ id: string }>('POST', '/api/v1/carrier-accounts', {
-        body: {
-          name: 'telegence e2e',
-          carrier: 'telegence',
-          baseUrl: simulatorUrl,
-          credentials: { appId: 'demo-app', appSecret: 'demo-app-secret' },
-          writeEnabled: true,
-          settings: {
-            limits: { requestsPerSecond: 50, maxConcurrent: 8, checkIntervalMs: 700, maxWaitMs: 120_000 },
-          },
-        },
+      const accountId = await carrierAccountFixture(stack, {
+        name: 'telegence e2e',
+        carrier: 'telegence',
+        baseUrl: simulatorUrl,
+        credentials: { appId: 'demo-app', appSecret: 'demo-app-secret' },
+        limits: { requestsPerSecond: 50, maxConcurrent: 8, checkIntervalMs: 700, maxWaitMs: 120_000 },
       });
-      assert.equal(account.status, 201, account.text);
       await stack.api('POST', '/api/v1/billing-customers', {
         body: { items: [{ id: '1001', name: 'Acme' }] },
       });
@@ -80,7 +75,7 @@ for (const dialect of testDialects) {
       ].join('\r\n');
       const created = await stack.api<{ id: string }>(
         'POST',
-        `/api/v1/bulk-changes?carrierAccountId=${account.body.id}&changeType=activate_new_service`,
+        `/api/v1/bulk-changes?carrierAccountId=${accountId}&changeType=activate_new_service`,
         { body: csv, contentType: 'text/csv' },
       );
       assert.equal(created.status, 201, created.text);

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { thingSpaceAccountFixture } from '../support/carrier-accounts.ts';
 import { testDialects } from '../support/databases.ts';
 import { type ChangeView, type E2eStack, insertInventory, startE2eStack } from '../support/e2e-stack.ts';
 import { listAll, simAdmin, startCli, waitForBulkChange, waitUntil } from '../support/processes.ts';
-import { testIccid } from '../support/service.ts';
+import { testIccids } from '../support/service.ts';
 
 const LINES = 300;
 
@@ -22,49 +23,20 @@ for (const dialect of testDialects) {
       const [, simulatorUrl] = await simulator.waitForOutput(/listening at (http:\/\/\S+)/);
       const sim = simAdmin(simulatorUrl);
       await sim.setFaults({ callbacks });
-      const created = await stack!.api<{ id: string; settings: Record<string, unknown> }>(
-        'POST',
-        '/api/v1/carrier-accounts',
-        {
-          body: {
-            name: `thingspace e2e ${prefix}`,
-            carrier: 'thingspace',
-            baseUrl: simulatorUrl,
-            credentials: {
-              clientId: 'demo-client-id',
-              clientSecret: 'demo-client-secret',
-              username: 'demo-user',
-              password: 'demo-password',
-              callbackPassword: 'e2e-callback-secret',
-            },
-            writeEnabled: true,
-            settings: {
-              accountName: '0000123456-00001',
-              defaultServicePlan: 'M2M4G1GB',
-              defaultMdnZipCode: '98801',
-              callbackUsername: 'bulkchange',
-              // With callbacks the checks are a fallback and can be rare; without, they are how results come.
-              limits: {
-                requestsPerSecond: 20,
-                maxConcurrent: 2,
-                checkIntervalMs: callbacks ? 5_000 : 500,
-                maxWaitMs: 60_000,
-              },
-            },
-          },
-        },
-      );
-      assert.equal(created.status, 201, created.text);
-      const accountId = created.body.id;
-      await stack!.api('PATCH', `/api/v1/carrier-accounts/${accountId}`, {
-        body: {
-          settings: {
-            ...created.body.settings,
-            callbackUrl: `${stack!.url}/callbacks/thingspace/${accountId}`,
-          },
+      const accountId = await thingSpaceAccountFixture(stack!, {
+        name: `thingspace e2e ${prefix}`,
+        baseUrl: simulatorUrl,
+        accountName: '0000123456-00001',
+        callbackPassword: 'e2e-callback-secret',
+        // With callbacks the checks are a fallback and can be rare; without, they are how results come.
+        limits: {
+          requestsPerSecond: 20,
+          maxConcurrent: 2,
+          checkIntervalMs: callbacks ? 5_000 : 500,
+          maxWaitMs: 60_000,
         },
       });
-      const iccids = Array.from({ length: LINES }, (_, index) => testIccid(index, prefix));
+      const iccids = testIccids(LINES, prefix);
       await sim.seed(iccids.map((iccid) => ({ iccid, state: 'pre-active' })));
       await insertInventory(stack!.databaseLocation, {
         tenant: 'acme',

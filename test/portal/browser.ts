@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
+import { after, before } from 'node:test';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { serviceForSuite, type TestService } from '../support/service.ts';
 
 /** Debian's Chromium, installed by `.ci/run`; without it the browser tests are skipped, not failed. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -21,6 +23,21 @@ export const launchBrowser = (): Promise<Browser> =>
       '--disable-sync',
     ],
   });
+
+export interface PortalSuite {
+  test: TestService;
+  browser: Browser;
+}
+
+/** The service (SQLite) and a browser of a portal suite: started before its tests, stopped after them. */
+export function portalSuite(): PortalSuite {
+  const suite = { test: serviceForSuite('sqlite') } as PortalSuite;
+  before(async () => {
+    suite.browser = await launchBrowser();
+  });
+  after(() => suite.browser?.close());
+  return suite;
+}
 
 export interface PortalPage {
   page: Page;

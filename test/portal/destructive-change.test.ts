@@ -1,25 +1,17 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { jasperFixture, startTestService, type TestService } from '../support/service.ts';
-import { launchBrowser, noChromium, openPortal, signIn, waitForBulkStatus } from './browser.ts';
+import { describe, it } from 'node:test';
+import { simAdmin } from '../support/processes.ts';
+import { jasperFixture } from '../support/service.ts';
+import { noChromium, openPortal, portalSuite, signIn, waitForBulkStatus } from './browser.ts';
 
 /** `datetime-local` value for a UTC time an hour from now. */
 const inAnHour = () => new Date(Date.now() + 3_600_000).toISOString().slice(0, 16);
 
 describe('the portal: a destructive change', { skip: noChromium }, () => {
-  let test: TestService;
-  let browser: Browser;
-  before(async () => {
-    test = await startTestService('sqlite');
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await test?.stop();
-  });
+  const suite = portalSuite();
 
   it('is typed to be confirmed above 10 lines, can be scheduled from pasted identifiers, and cancelled', async () => {
+    const { test, browser } = suite;
     const fixture = await jasperFixture(test, { count: 12, state: 'ACTIVATED', prefix: '8901502' });
     const { page, errors } = await openPortal(browser, test.url);
     await signIn(page, test.adminKey);
@@ -66,7 +58,7 @@ describe('the portal: a destructive change', { skip: noChromium }, () => {
       'a finished change cannot be cancelled',
     );
 
-    const calls = (await (await fetch(`${fixture.simulatorUrl}/_sim/calls`)).json()) as unknown[];
+    const calls = await simAdmin(fixture.simulatorUrl).calls();
     assert.equal(calls.length, 0, 'the carrier was never called');
     // The deliberate 422 above is the only failed load.
     assert.deepEqual(

@@ -1,15 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
-import {
-  jasperFixture,
-  seedJasperLines,
-  startTestService,
-  type TestService,
-  testIccid,
-} from '../support/service.ts';
-import { launchBrowser, noChromium, openPortal, signIn, waitForBulkStatus } from './browser.ts';
+import { describe, it } from 'node:test';
+import { simAdmin } from '../support/processes.ts';
+import { jasperFixture, testIccid } from '../support/service.ts';
+import { noChromium, openPortal, portalSuite, signIn, waitForBulkStatus } from './browser.ts';
 
 const PREFIX = '8901501';
 const line = (index: number) => testIccid(index, PREFIX);
@@ -27,18 +21,10 @@ const WATCH_PROGRESS = `(() => {
 describe('the portal: upload → preview → confirm → progress → timeline → retry → results', {
   skip: noChromium,
 }, () => {
-  let test: TestService;
-  let browser: Browser;
-  before(async () => {
-    test = await startTestService('sqlite');
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await test?.stop();
-  });
+  const suite = portalSuite();
 
   it('walks the main story in a browser, live and without console errors', async () => {
+    const { test, browser } = suite;
     // Lines 0–27 are known to the inventory and the carrier; 28–30 only to the inventory, so the carrier
     // refuses them. The carrier's documented 5 calls a second keeps the run long enough to watch.
     const fixture = await jasperFixture(test, {
@@ -46,9 +32,9 @@ describe('the portal: upload → preview → confirm → progress → timeline �
       prefix: PREFIX,
       limits: { requestsPerSecond: 5, maxConcurrent: 1 },
       faults: { rateLimitPerSecond: 5, maxConcurrent: 1 },
+      unknownToCarrier: 3,
     });
-    const unknownToCarrier = [28, 29, 30].map(line);
-    await seedJasperLines(test, fixture.accountId, null, unknownToCarrier, 'ACTIVATION_READY');
+    const { unknownToCarrier } = fixture;
     const badLuhn = `${line(40).slice(0, -1)}${(Number(line(40).slice(-1)) + 1) % 10}`;
     const csv = [
       'ICCID,Target Status',
@@ -123,12 +109,9 @@ describe('the portal: upload → preview → confirm → progress → timeline �
     assert.match(await page.locator('.facts').innerText(), /DEVICE_NOT_FOUND/);
 
     // The carrier learns the lines; the failed rows are retried in a new bulk change.
-    const seeded = await fetch(`${fixture.simulatorUrl}/_sim/devices`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(unknownToCarrier.map((iccid) => ({ iccid, state: 'ACTIVATION_READY' }))),
-    });
-    assert.ok(seeded.ok);
+    await simAdmin(fixture.simulatorUrl).seed(
+      unknownToCarrier.map((iccid) => ({ iccid, state: 'ACTIVATION_READY' })),
+    );
     await page.goto(bulkChangeUrl);
     await page.getByRole('button', { name: 'Retry 3 failed rows' }).click();
     await page.waitForURL(

@@ -1,15 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
-import {
-  jasperFixture,
-  seedJasperLines,
-  startTestService,
-  type TestService,
-  testIccid,
-  waitForFinish,
-} from '../support/service.ts';
-import { csrfToken, launchBrowser, noChromium, openPortal, signIn } from './browser.ts';
+import { before, describe, it } from 'node:test';
+import { byIccid, submitChange } from '../support/bulk-changes.ts';
+import { jasperFixture, waitForFinish } from '../support/service.ts';
+import { csrfToken, noChromium, openPortal, portalSuite, signIn } from './browser.ts';
 
 /** The elements that stick out on the right, to say what makes a page too wide. */
 const TOO_WIDE = `[...document.querySelectorAll('body *')]
@@ -19,34 +12,21 @@ const TOO_WIDE = `[...document.querySelectorAll('body *')]
   .join(', ')`;
 
 describe('the portal: sign-in and roles', { skip: noChromium }, () => {
-  let test: TestService;
-  let browser: Browser;
+  const suite = portalSuite();
   /** A finished bulk change with one failed row: something to retry. */
   let finishedId: string;
   before(async () => {
-    test = await startTestService('sqlite');
-    browser = await launchBrowser();
-    const fixture = await jasperFixture(test, { count: 3, prefix: '8901503' });
-    const missing = testIccid(3, '8901503');
-    await seedJasperLines(test, fixture.accountId, null, [missing], 'ACTIVATION_READY');
-    const created = await test.api<{ id: string }>('POST', '/api/v1/bulk-changes', {
-      body: {
-        carrierAccountId: fixture.accountId,
-        changeType: 'status_update',
-        options: { targetStatus: 'active' },
-        changes: [...fixture.iccids, missing].map((iccid) => ({ iccid })),
-      },
+    const { test } = suite;
+    const fixture = await jasperFixture(test, { count: 3, prefix: '8901503', unknownToCarrier: 1 });
+    const lines = [...fixture.iccids, ...fixture.unknownToCarrier];
+    finishedId = await submitChange(test, fixture.accountId, byIccid(lines), 'status_update', {
+      targetStatus: 'active',
     });
-    assert.equal(created.status, 201, created.text);
-    finishedId = created.body.id;
     assert.equal((await waitForFinish(test, finishedId)).status, 'completed_with_errors');
-  });
-  after(async () => {
-    await browser?.close();
-    await test?.stop();
   });
 
   it('shows a viewer no button it would be refused, and refuses the POST it makes anyway', async () => {
+    const { test, browser } = suite;
     const { page, context } = await openPortal(browser, test.url);
     await signIn(page, await test.keyFor('acme', 'viewer'));
     const nav = page.getByRole('navigation', { name: 'Main' });
@@ -76,6 +56,7 @@ describe('the portal: sign-in and roles', { skip: noChromium }, () => {
   });
 
   it('gives an operator the actions, but only with the session CSRF token', async () => {
+    const { test, browser } = suite;
     const { page, context } = await openPortal(browser, test.url);
     await signIn(page, await test.keyFor('acme', 'operator'));
     const nav = page.getByRole('navigation', { name: 'Main' });
@@ -101,6 +82,7 @@ describe('the portal: sign-in and roles', { skip: noChromium }, () => {
   });
 
   it('keeps the key out of the browser, signs out, and refuses a bad key or another tenant', async () => {
+    const { test, browser } = suite;
     const { page, context } = await openPortal(browser, test.url);
     const key = await test.keyFor('acme', 'viewer');
     await signIn(page, key);
@@ -126,6 +108,7 @@ describe('the portal: sign-in and roles', { skip: noChromium }, () => {
   });
 
   it('is usable with the keyboard alone and fits a phone screen', async () => {
+    const { test, browser } = suite;
     const { page, errors } = await openPortal(browser, test.url);
     await page.goto('/portal/sign-in');
     // The key field has the focus; typing and Enter sign in.

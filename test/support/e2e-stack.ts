@@ -5,6 +5,7 @@ import { normaliseJasperStatus } from '../../src/carriers/jasper/statuses.ts';
 import { openPostgres, openSqliteFile } from '../../src/db/database.ts';
 import { devicesRepository, newDevice } from '../../src/devices/devices-repository.ts';
 import { newId } from '../../src/shared/ids.ts';
+import { carrierAccountFixture } from './carrier-accounts.ts';
 import { createPostgresUrl } from './databases.ts';
 import {
   type Api,
@@ -18,7 +19,7 @@ import {
   tempDir,
   waitForHealthy,
 } from './processes.ts';
-import { testIccid } from './service.ts';
+import { testIccids } from './service.ts';
 
 /**
  * The real processes of a deployment: a Jasper simulator (`bulkchange simulate jasper`), and a
@@ -122,18 +123,14 @@ export async function startE2eStack(options: {
         seedSimulator = true,
         simulatorBatch = count,
       }) {
-        const account = await api<{ id: string }>('POST', '/api/v1/carrier-accounts', {
-          body: {
-            name: `jasper e2e ${prefix}`,
-            carrier: 'jasper',
-            baseUrl: simulatorUrl,
-            credentials: { username: 'demo', apiKey: 'demo-api-key' },
-            writeEnabled: true,
-            settings: { limits },
-          },
+        const accountId = await carrierAccountFixture(stack, {
+          name: `jasper e2e ${prefix}`,
+          carrier: 'jasper',
+          baseUrl: simulatorUrl,
+          credentials: { username: 'demo', apiKey: 'demo-api-key' },
+          limits,
         });
-        if (account.status !== 201) throw new Error(`carrier account: ${account.status} ${account.text}`);
-        const iccids = Array.from({ length: count }, (_, index) => testIccid(index, prefix));
+        const iccids = testIccids(count, prefix);
         for (let start = 0; seedSimulator && start < count; start += Math.max(1, simulatorBatch)) {
           await sim.seed(
             iccids.slice(start, start + Math.max(1, simulatorBatch)).map((iccid) => ({
@@ -144,13 +141,8 @@ export async function startE2eStack(options: {
             })),
           );
         }
-        await insertInventory(databaseLocation, {
-          tenant: 'acme',
-          accountId: account.body.id,
-          iccids,
-          state,
-        });
-        return { accountId: account.body.id, iccids };
+        await insertInventory(databaseLocation, { tenant: 'acme', accountId, iccids, state });
+        return { accountId, iccids };
       },
       close,
     };

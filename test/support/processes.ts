@@ -306,7 +306,8 @@ export function simAdmin(url: string) {
   };
   return {
     calls: (action?: string) => call<SimCall[]>('GET', `/_sim/calls${action ? `?action=${action}` : ''}`),
-    devices: () => call<SimLine[]>('GET', '/_sim/devices'),
+    /** The simulator's lines, as `SimLine` unless the carrier's own shape is given. */
+    devices: <Line = SimLine>() => call<Line[]>('GET', '/_sim/devices'),
     seed: (lines: object[]) => call<{ created: number }>('POST', '/_sim/devices', lines),
     faults: () => call<Record<string, unknown>>('GET', '/_sim/faults'),
     setFaults: (faults: Record<string, unknown>) => call('PUT', '/_sim/faults', faults),

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import { pino } from 'pino';
 import { createApiKey, ensureTenant } from '../../src/accounts/api-keys.ts';
 import type { Role } from '../../src/accounts/roles.ts';
@@ -8,10 +9,11 @@ import { luhnCheckDigit } from '../../src/bulk-changes/identifiers.ts';
 import { createJasperSimulator } from '../../src/carriers/jasper/simulator.ts';
 import { normaliseJasperStatus } from '../../src/carriers/jasper/statuses.ts';
 import { loadConfig } from '../../src/config.ts';
-import { devicesRepository, newDevice } from '../../src/devices/devices-repository.ts';
 import { type Service, startService } from '../../src/runtime.ts';
-import { newId } from '../../src/shared/ids.ts';
+import { carrierAccountFixture } from './carrier-accounts.ts';
 import { createPostgresUrl } from './databases.ts';
+import { insertLines } from './inventory.ts';
+import { simAdmin } from './processes.ts';
 
 export interface ApiResponse<T = Record<string, unknown>> {
   status: number;
@@ -31,9 +33,15 @@ export interface TestService {
     options?: { body?: unknown; key?: string | null; contentType?: string; headers?: Record<string, string> },
   ): Promise<ApiResponse<T>>;
   keyFor(tenant: string, role: Role): Promise<string>;
-  /** Closed with the service. */
-  closeWithService(close: () => Promise<void>): void;
+  /** Starts a simulator on a free port, to be closed with the service; resolves with its URL. */
+  serveSimulator(simulator: Listening): Promise<string>;
   stop(): Promise<void>;
+}
+
+/** A simulator (carrier or billing) not yet listening. */
+interface Listening {
+  listen(options: { port: number }): Promise<string>;
+  close(): Promise<void>;
 }
 
 /** The whole service in this process (API + worker), on a fresh database of the given dialect. */
@@ -84,8 +92,10 @@ export async function startTestService(
       const id = await ensureTenant(service.database.db, tenant);
       return (await createApiKey(service.database.db, { tenantId: id, role })).key;
     },
-    closeWithService(close) {
-      closers.push(close);
+    async serveSimulator(simulator) {
+      const url = await simulator.listen({ port: 0 });
+      closers.push(() => simulator.close());
+      return url;
     },
     async stop() {
       await service.stop();
@@ -96,21 +106,40 @@ export async function startTestService(
   };
 }
 
+/**
+ * The service of a `describe` block, on `dialect`: started before its tests and stopped after them. The
+ * object is filled in when it starts, so read it only inside tests and hooks.
+ */
+export function serviceForSuite(dialect: 'sqlite' | 'postgres'): TestService {
+  const test = {} as TestService;
+  before(async () => {
+    Object.assign(test, await startTestService(dialect));
+  });
+  after(() => test.stop?.());
+  return test;
+}
+
 export const testIccid = (index: number, prefix = '8901999') => {
   const payload = prefix + String(index).padStart(11, '0');
   return payload + luhnCheckDigit(payload);
 };
+
+/** `count` test ICCIDs under one prefix, from index 0. */
+export const testIccids = (count: number, prefix?: string) =>
+  Array.from({ length: count }, (_, index) => testIccid(index, prefix));
 
 export interface JasperFixture {
   simulator: ReturnType<typeof createJasperSimulator>;
   simulatorUrl: string;
   accountId: string;
   iccids: string[];
+  /** Lines in the inventory that the carrier does not know (it refuses changes to them). */
+  unknownToCarrier: string[];
 }
 
 /**
  * A Jasper simulator on its own port, an account pointing at it and `count` lines in the inventory and
- * the simulator, in `state`.
+ * the simulator, in `state`; then `unknownToCarrier` more lines in `state` in the inventory only.
  */
 export async function jasperFixture(
   test: TestService,
@@ -121,68 +150,37 @@ export async function jasperFixture(
     faults?: Record<string, unknown>;
     writeEnabled?: boolean;
     prefix?: string;
+    unknownToCarrier?: number;
   },
 ): Promise<JasperFixture> {
   const simulator = createJasperSimulator({
     faults: { rateLimitPerSecond: null, maxConcurrent: null, ...options.faults },
   });
-  const simulatorUrl = await simulator.listen({ port: 0, host: '127.0.0.1' });
-  test.closeWithService(() => simulator.close());
-  const created = await test.api<{ id: string }>('POST', '/api/v1/carrier-accounts', {
-    body: {
-      name: `jasper ${newId()}`,
-      carrier: 'jasper',
-      baseUrl: simulatorUrl,
-      credentials: { username: 'demo', apiKey: 'demo-api-key' },
-      writeEnabled: options.writeEnabled ?? true,
-      settings: { limits: { requestsPerSecond: null, maxConcurrent: 4, ...options.limits } },
-    },
+  const simulatorUrl = await test.serveSimulator(simulator);
+  const accountId = await carrierAccountFixture(test, {
+    carrier: 'jasper',
+    baseUrl: simulatorUrl,
+    credentials: { username: 'demo', apiKey: 'demo-api-key' },
+    writeEnabled: options.writeEnabled,
+    limits: { requestsPerSecond: null, maxConcurrent: 4, ...options.limits },
   });
-  if (created.status !== 201) throw new Error(`account: ${created.text}`);
   const state = options.state ?? 'ACTIVATION_READY';
-  const iccids = Array.from({ length: options.count }, (_, index) => testIccid(index, options.prefix));
-  await seedJasperLines(test, created.body.id, simulatorUrl, iccids, state);
-  return { simulator, simulatorUrl, accountId: created.body.id, iccids };
-}
-
-export async function seedJasperLines(
-  test: TestService,
-  accountId: string,
-  simulatorUrl: string | null,
-  iccids: string[],
-  state: string,
-): Promise<void> {
-  const now = Date.now();
-  await devicesRepository(test.service.database.db).insertMany(
-    iccids.map((iccid) =>
-      newDevice({
-        id: newId(now),
-        tenant_id: test.tenantId,
-        carrier_account_id: accountId,
-        iccid,
-        status: normaliseJasperStatus(state),
-        carrier_status: state,
-        carrier_rate_plan: 'IoT Basic 1MB',
-        communication_plan: 'CP_Basic_ON',
-      }),
-    ),
-    now,
+  const lines = testIccids(options.count + (options.unknownToCarrier ?? 0), options.prefix);
+  const plans = { ratePlan: 'IoT Basic 1MB', communicationPlan: 'CP_Basic_ON' };
+  await insertLines(
+    test,
+    accountId,
+    lines.map((iccid) => ({
+      iccid,
+      status: normaliseJasperStatus(state),
+      carrier_status: state,
+      carrier_rate_plan: plans.ratePlan,
+      communication_plan: plans.communicationPlan,
+    })),
   );
-  if (simulatorUrl) {
-    const response = await fetch(`${simulatorUrl}/_sim/devices`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(
-        iccids.map((iccid) => ({
-          iccid,
-          state,
-          ratePlan: 'IoT Basic 1MB',
-          communicationPlan: 'CP_Basic_ON',
-        })),
-      ),
-    });
-    if (!response.ok) throw new Error(`seed simulator: ${await response.text()}`);
-  }
+  const iccids = lines.slice(0, options.count);
+  await simAdmin(simulatorUrl).seed(iccids.map((iccid) => ({ iccid, state, ...plans })));
+  return { simulator, simulatorUrl, accountId, iccids, unknownToCarrier: lines.slice(options.count) };
 }
 
 /** Polls a bulk change until it has finished (or the time runs out). */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { AdminRoute, SimResponse } from '../../carriers/simulator-kit/definition.ts';
+import { adminValidationError } from '../../carriers/simulator-kit/admin-errors.ts';
+import type { AdminRoute } from '../../carriers/simulator-kit/definition.ts';
 import {
   type RevioBook,
   type RevioSimService,
@@ -145,19 +146,3 @@ export const revioAdminRoutes = (book: RevioBook): AdminRoute[] => [
     },
   },
 ];
-
-/** The kit's admin error shape (API.md §5), for the routes this simulator adds. */
-const adminValidationError = (error: z.ZodError): SimResponse => ({
-  status: 400,
-  body: {
-    error: {
-      code: 'VALIDATION_FAILED',
-      message: 'The request has invalid fields',
-      details: error.issues.map((issue) => ({
-        field: issue.path.join('.'),
-        code: issue.code,
-        message: issue.message,
-      })),
-    },
-  },
-});

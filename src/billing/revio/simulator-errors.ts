@@ -39,17 +39,12 @@ export const schemaRefusal = (error: z.ZodError): SimResponse => {
 export const throttleMessage = (waitSeconds: number) =>
   `Too many requests. Please wait ${waitSeconds} seconds and try again.`;
 
-/**
- * What the kit's own refusals look like. `waitSeconds` is how long a throttled client must wait for the
- * limit to let the next request through.
- */
-export const revioFailureEnvelope = (failure: SimFailure, waitSeconds: () => number): unknown => {
+/** What the kit's own refusals look like; a throttled client is told the kit's wait in the message. */
+export const revioFailureEnvelope = (failure: SimFailure): unknown => {
   switch (failure.kind) {
     case 'rate_limited':
-      return revioErrorBody(revioErrorCodes.tooManyRequests, throttleMessage(waitSeconds()));
     case 'too_many_concurrent':
-      // A concurrency slot frees as soon as a request in flight is answered.
-      return revioErrorBody(revioErrorCodes.tooManyRequests, throttleMessage(1));
+      return revioErrorBody(revioErrorCodes.tooManyRequests, throttleMessage(failure.retryAfterSeconds));
     case 'outage':
       return revioErrorBody(revioErrorCodes.serviceUnavailable, failure.message);
     case 'not_found':

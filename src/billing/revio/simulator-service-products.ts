@@ -10,7 +10,7 @@ import { parseJsonPatch } from './simulator-json-patch.ts';
 import {
   created,
   idText,
-  pageOf,
+  pagedList,
   pagingSchema,
   revioDate,
   revioId,
@@ -65,12 +65,10 @@ export const createServiceProduct = (book: RevioBook, request: SimRequest): SimR
   return created(product.id);
 };
 
-export const listServiceProducts = (book: RevioBook, request: SimRequest): SimResponse => {
-  const query = searchSchema.safeParse(Object.fromEntries(request.query));
-  if (!query.success) return schemaRefusal(query.error);
-  const products = book.serviceProducts(query.data['search.service_id']);
-  return { status: 200, body: pageOf(products.map(serviceProductJson), query.data) };
-};
+export const listServiceProducts = (book: RevioBook, request: SimRequest): SimResponse =>
+  pagedList(request, searchSchema, (search) =>
+    book.serviceProducts(search['search.service_id']).map(serviceProductJson),
+  );
 
 /** JSON-Patch `replace` of status, rate or quantity. */
 export const updateServiceProduct = (book: RevioBook, request: SimRequest): SimResponse => {

@@ -6,7 +6,7 @@ import { parseJsonPatch } from './simulator-json-patch.ts';
 import {
   created,
   idText,
-  pageOf,
+  pagedList,
   pagingSchema,
   revioDate,
   revioId,
@@ -59,21 +59,20 @@ export const getService = (book: RevioBook, request: SimRequest): SimResponse =>
 };
 
 /** Filters are AND-ed; Rev.io does not deduplicate, so a number may have several services. */
-export const listServices = (book: RevioBook, request: SimRequest): SimResponse => {
-  const query = searchSchema.safeParse(Object.fromEntries(request.query));
-  if (!query.success) return schemaRefusal(query.error);
-  const search = query.data;
-  const matching = book
-    .services()
-    .filter(
-      (service) =>
-        (search['search.customer_id'] === undefined || service.customerId === search['search.customer_id']) &&
-        (search['search.number'] === undefined || service.number === search['search.number']) &&
-        (search['search.number2'] === undefined || service.number2 === search['search.number2']) &&
-        (search['search.status'] === undefined || service.status === search['search.status']),
-    );
-  return { status: 200, body: pageOf(matching.map(serviceJson), search) };
-};
+export const listServices = (book: RevioBook, request: SimRequest): SimResponse =>
+  pagedList(request, searchSchema, (search) =>
+    book
+      .services()
+      .filter(
+        (service) =>
+          (search['search.customer_id'] === undefined ||
+            service.customerId === search['search.customer_id']) &&
+          (search['search.number'] === undefined || service.number === search['search.number']) &&
+          (search['search.number2'] === undefined || service.number2 === search['search.number2']) &&
+          (search['search.status'] === undefined || service.status === search['search.status']),
+      )
+      .map(serviceJson),
+  );
 
 /** No duplicate check: the real API creates a second service for the same line (original-system §5.7.2). */
 export const createService = (book: RevioBook, request: SimRequest): SimResponse => {

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import type { SimRequest, SimResponse } from '../../carriers/simulator-kit/definition.ts';
 import type { RevioSimService, RevioSimServiceProduct } from './simulator-book.ts';
+import { schemaRefusal } from './simulator-errors.ts';
 
 /** Rev.io ids are positive integers. */
 export const revioId = z.number().int().positive();
@@ -29,6 +31,17 @@ export const pageOf = <T>(records: T[], { page, page_size }: Paging) => ({
   records: records.slice((page - 1) * page_size, page * page_size),
   record_count: records.length,
 });
+
+/** A list endpoint: `search` reads the query (paging and the resource's filters), `find` the matches. */
+export const pagedList = <S extends Paging>(
+  request: SimRequest,
+  search: z.ZodType<S>,
+  find: (search: S) => unknown[],
+): SimResponse => {
+  const query = search.safeParse(Object.fromEntries(request.query));
+  if (!query.success) return schemaRefusal(query.error);
+  return { status: 200, body: pageOf(find(query.data), query.data) };
+};
 
 export const serviceJson = (service: RevioSimService) => ({
   service_id: service.id,

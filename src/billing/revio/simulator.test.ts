@@ -351,17 +351,15 @@ describe('Rev.io simulator: service products', () => {
     });
     assert.equal(lineFee.status, 201);
     const lineFeeId = (lineFee.body as { id: number }).id;
-    const staticIp = await rev('/ServiceProduct', {
-      method: 'POST',
-      body: {
-        service_id: serviceId,
-        product_id: 502,
-        customer_id: 1001,
-        rate: 4.25,
-        quantity: 2,
-        status: 'PENDING',
-      },
-    });
+    const staticIpBody = {
+      service_id: serviceId,
+      product_id: 502,
+      customer_id: 1001,
+      rate: 4.25,
+      quantity: 2,
+      status: 'PENDING',
+    };
+    const staticIp = await rev('/ServiceProduct', { method: 'POST', body: staticIpBody });
     const staticIpId = (staticIp.body as { id: number }).id;
     await rev('/ServiceProduct', {
       method: 'POST',
@@ -380,15 +378,7 @@ describe('Rev.io simulator: service products', () => {
           quantity: 1,
           status: 'ACTIVE',
         },
-        {
-          service_product_id: staticIpId,
-          service_id: serviceId,
-          product_id: 502,
-          customer_id: 1001,
-          rate: 4.25,
-          quantity: 2,
-          status: 'PENDING',
-        },
+        { service_product_id: staticIpId, ...staticIpBody },
       ],
       record_count: 2,
     });
@@ -567,45 +557,32 @@ describe('Rev.io simulator: call log, seeding and reset', () => {
 
   it('seeds services through /_sim/devices and lists them in the admin shape', async () => {
     await start();
+    const firstSeed = {
+      id: 30001,
+      customerId: 1002,
+      number: '5550001',
+      number2: iccidA,
+      serviceTypeId: 10,
+      providerId: 2,
+    };
     const seeded = await admin('/devices', {
       method: 'POST',
       body: [
-        {
-          id: 30001,
-          customerId: 1002,
-          number: '5550001',
-          number2: iccidA,
-          serviceTypeId: 10,
-          providerId: 2,
-          products: [{ productId: 503 }],
-        },
+        { ...firstSeed, products: [{ productId: 503 }] },
         { customerId: 1009, number2: iccidB, providerId: 1, status: 'DISCONNECTED' },
       ],
     });
     assert.deepEqual(seeded.body, { created: 2, updated: 0 });
     const listed = (await admin('/devices')).body as RevioSimService[];
     const [first, second] = listed.sort((a, b) => a.id - b.id);
+    for (const [field, value] of Object.entries(firstSeed)) {
+      assert.equal(first[field as keyof RevioSimService], value, field);
+    }
+    assert.equal(first.status, 'ACTIVE', 'the default status');
     assert.deepEqual(
-      {
-        id: first.id,
-        customerId: first.customerId,
-        number: first.number,
-        number2: first.number2,
-        serviceTypeId: first.serviceTypeId,
-        providerId: first.providerId,
-        status: first.status,
-        products: first.products.map(({ productId, rate, customerId }) => ({ productId, rate, customerId })),
-      },
-      {
-        id: 30001,
-        customerId: 1002,
-        number: '5550001',
-        number2: iccidA,
-        serviceTypeId: 10,
-        providerId: 2,
-        status: 'ACTIVE',
-        products: [{ productId: 503, rate: 8, customerId: 1002 }],
-      },
+      first.products.map(({ productId, rate, customerId }) => ({ productId, rate, customerId })),
+      [{ productId: 503, rate: 8, customerId: 1002 }],
+      "the catalog rate, for the service's customer",
     );
     assert.ok(!Number.isNaN(Date.parse(first.activatedDate ?? '')));
     assert.equal(second.id, 30002, 'new ids continue after a seeded one');

@@ -22,19 +22,13 @@ import {
   revioServiceTypes,
 } from './simulator-catalog.ts';
 import { getCustomer, listCustomers } from './simulator-customers.ts';
-import {
-  badRequestError,
-  revioErrorBody,
-  revioErrorCodes,
-  revioFailureEnvelope,
-} from './simulator-errors.ts';
+import { badRequestError, revioFailureEnvelope } from './simulator-errors.ts';
 import {
   createServiceProduct,
   listServiceProducts,
   updateServiceProduct,
 } from './simulator-service-products.ts';
 import { createService, getService, listServices, updateService } from './simulator-services.ts';
-import { withoutRetryAfter } from './simulator-standalone.ts';
 
 export type { RevioSimService, RevioSimServiceProduct } from './simulator-book.ts';
 export * from './simulator-catalog.ts';
@@ -126,24 +120,20 @@ export const createRevioSimulator = (
     route('GET', '/v1/Providers', 'list_providers', catalogList(book.catalog.providers)),
   ];
 
-  const kit: SimulatorServer<RevioSimService> = createSimulatorServer({
+  return createSimulatorServer({
     store: book.store,
     routes,
     defaultFaults: { ...revioDefaultFaults, ...options.faults },
     seedSchema: createServiceSeedSchema(book),
     fromSeed: (seed: RevioServiceSeed, existing) => seededService(book, seed, existing),
-    errorEnvelope: (failure) =>
-      revioFailureEnvelope(failure, () => secondsPerRequest(kit.faults.get().rateLimitPerSecond)),
+    errorEnvelope: revioFailureEnvelope,
+    // Rev.io tells a throttled client how long to wait only in the message text.
+    retryAfterHeader: false,
     adminRoutes: revioAdminRoutes(book),
     contentTypeParsers: { 'application/json-patch+json': parseJson },
     onReset: () => book.reset(),
   });
-  return withoutRetryAfter(kit, revioErrorBody(revioErrorCodes.notFound, 'Resource not found'));
 };
-
-/** A rate of r requests per second frees the next request within 1/r seconds (whole seconds, at least 1). */
-const secondsPerRequest = (ratePerSecond: number | null) =>
-  ratePerSecond === null ? 1 : Math.max(1, Math.ceil(1 / ratePerSecond));
 
 /** A malformed JSON-Patch body is the client's fault (400), not the simulator's. */
 const parseJson = (text: string): unknown => {

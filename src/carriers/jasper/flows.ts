@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { forEachRow } from '../../engine/outcomes.ts';
 import type { Flow, RowError, RowOutcome, StepContext, WorkRow } from '../carrier.ts';
-import { lanes, perLineChunk } from '../per-line.ts';
+import { perLineStep } from '../per-line.ts';
 import type { JasperClient, JasperDevice } from './client.ts';
 import { canMoveJasperLine, jasperTargets, normaliseJasperStatus } from './statuses.ts';
 
@@ -26,20 +25,18 @@ const effectiveDate = z.iso
   })
   .optional();
 
-async function reconcileEach<TRequest>(
-  rows: WorkRow<TRequest>[],
-  context: StepContext<JasperClient>,
-  applied: (row: WorkRow<TRequest>, device: JasperDevice) => boolean,
-): Promise<RowOutcome[]> {
-  return forEachRow(
-    rows,
-    lanes(context),
-    async (row) => {
-      const device = await context.client.getDevice(row.iccid!, context.auditFor(row), context.signal);
-      return applied(row, device) ? { kind: 'succeeded', device: devicePatch(device) } : { kind: 'resend' };
-    },
+/** One PUT per line; after a crash or an unclear answer, the line is read and compared. */
+function jasperStep<TRequest>(spec: {
+  send: (row: WorkRow<TRequest>, context: StepContext<JasperClient>) => Promise<RowOutcome>;
+  applied: (row: WorkRow<TRequest>, device: JasperDevice) => boolean;
+}) {
+  return perLineStep<JasperClient, TRequest, JasperDevice>({
+    send: spec.send,
+    read: (row, context) => context.client.getDevice(row.iccid!, context.auditFor(row), context.signal),
+    applied: (row, device) =>
+      spec.applied(row, device) ? { kind: 'succeeded', device: devicePatch(device) } : undefined,
     mapRejection,
-  );
+  });
 }
 
 const devicePatch = (device: JasperDevice) => ({
@@ -71,29 +68,17 @@ export const jasperStatusUpdate: Flow<JasperClient, StatusRequest> = {
   },
   firstStep: 'update_status',
   steps: {
-    update_status: {
-      chunkSize: perLineChunk,
-      run: (rows, context) =>
-        forEachRow(
-          rows,
-          lanes(context),
-          async (row) => {
-            const status = jasperTargets[row.request.targetStatus];
-            await context.client.editDevice(row.iccid!, { status }, context.auditFor(row), context.signal);
-            return {
-              kind: 'succeeded',
-              device: { status: normaliseJasperStatus(status), carrierStatus: status },
-            };
-          },
-          mapRejection,
-        ),
-      reconcile: (rows, context) =>
-        reconcileEach(
-          rows,
-          context,
-          (row, device) => device.status === jasperTargets[row.request.targetStatus],
-        ),
-    },
+    update_status: jasperStep<StatusRequest>({
+      send: async (row, context) => {
+        const status = jasperTargets[row.request.targetStatus];
+        await context.client.editDevice(row.iccid!, { status }, context.auditFor(row), context.signal);
+        return {
+          kind: 'succeeded',
+          device: { status: normaliseJasperStatus(status), carrierStatus: status },
+        };
+      },
+      applied: (row, device) => device.status === jasperTargets[row.request.targetStatus],
+    }),
   },
 };
 
@@ -109,39 +94,22 @@ export const jasperRatePlanChange: Flow<JasperClient, RatePlanRequest> = {
   writesToCarrier: true,
   firstStep: 'update_rate_plan',
   steps: {
-    update_rate_plan: {
-      chunkSize: perLineChunk,
-      run: (rows, context) =>
-        forEachRow(
-          rows,
-          lanes(context),
-          async (row) => {
-            const { carrierRatePlan, communicationPlan, effectiveDate } = row.request;
-            await context.client.editDevice(
-              row.iccid!,
-              { ratePlan: carrierRatePlan, communicationPlan, effectiveDate },
-              context.auditFor(row),
-              context.signal,
-            );
-            return {
-              kind: 'succeeded',
-              result: { carrierRatePlan, ...(communicationPlan ? { communicationPlan } : {}) },
-              device: {
-                carrierRatePlan,
-                ...(communicationPlan ? { communicationPlan } : {}),
-              },
-            };
-          },
-          mapRejection,
-        ),
-      reconcile: (rows, context) =>
-        reconcileEach(rows, context, (row, device) => {
-          const { carrierRatePlan, communicationPlan } = row.request;
-          return (
-            device.ratePlan === carrierRatePlan &&
-            (communicationPlan === undefined || device.communicationPlan === communicationPlan)
-          );
-        }),
-    },
+    update_rate_plan: jasperStep<RatePlanRequest>({
+      send: async (row, context) => {
+        const { carrierRatePlan, communicationPlan, effectiveDate } = row.request;
+        await context.client.editDevice(
+          row.iccid!,
+          { ratePlan: carrierRatePlan, communicationPlan, effectiveDate },
+          context.auditFor(row),
+          context.signal,
+        );
+        const plans = { carrierRatePlan, ...(communicationPlan ? { communicationPlan } : {}) };
+        return { kind: 'succeeded', result: plans, device: plans };
+      },
+      applied: (row, device) =>
+        device.ratePlan === row.request.carrierRatePlan &&
+        (row.request.communicationPlan === undefined ||
+          device.communicationPlan === row.request.communicationPlan),
+    }),
   },
 };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import type { CallEntry } from '../simulator-kit/call-log.ts';
 import type { SimulatorServer } from '../simulator-kit/simulator.ts';
-import { httpJson, type TestRequest } from '../simulator-kit/test-client.ts';
+import { httpJson, seedLines, type TestRequest } from '../simulator-kit/test-client.ts';
 import {
   createJasperSimulator,
   type JasperSimLine,
@@ -24,14 +24,10 @@ let base: string;
 const start = async (options: JasperSimulatorOptions = unlimited) => {
   sim = createJasperSimulator(options);
   base = await sim.listen();
-  const seeded = await admin('/devices', {
-    method: 'POST',
-    body: [
-      { iccid: iccidA, imei: '354826091234563', ratePlan: 'IoT 10MB', communicationPlan: 'CP_Data_Only' },
-      { iccid: iccidB, status: 'ACTIVATED', ratePlan: 'IoT 1GB' },
-    ],
-  });
-  assert.equal(seeded.status, 200);
+  await seedLines(base, [
+    { iccid: iccidA, imei: '354826091234563', ratePlan: 'IoT 10MB', communicationPlan: 'CP_Data_Only' },
+    { iccid: iccidB, status: 'ACTIVATED', ratePlan: 'IoT 1GB' },
+  ]);
 };
 const jasper = (path: string, request: TestRequest = {}) =>
   httpJson(`${base}/rws/api/v1${path}`, { ...request, headers: { ...demoAuth, ...request.headers } });

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { forEachRow, outcomeFromError, rowErrorCodes } from '../../engine/outcomes.ts';
 import type { Flow, RowError, RowOutcome, Step, StepContext, WorkRow } from '../carrier.ts';
-import type { CallContext } from '../http.ts';
-import { lanes, perLineChunk } from '../per-line.ts';
+import { callContext, lanes, perLineChunk, perLineStep } from '../per-line.ts';
 import { activePackages, type PondClient, type PondPackage } from './client.ts';
 import { normalisePondStatus, pondStateFor, pondTargets } from './statuses.ts';
 
@@ -20,11 +19,6 @@ const mapRejection = (error: RowError): RowError => ({
   code: (error.carrierCode && pondRejectionCodes[error.carrierCode]) || error.code,
 });
 
-const callFor = (row: WorkRow<unknown>, context: Context): CallContext => ({
-  audit: context.auditFor(row),
-  signal: context.signal,
-});
-
 const statePatch = (state: string) => ({ status: normalisePondStatus(state), carrierStatus: state });
 
 const statusRequest = z.object({
@@ -38,33 +32,19 @@ export const pondStatusUpdate: Flow<PondClient, StatusRequest> = {
   writesToCarrier: true,
   firstStep: 'update_status',
   steps: {
-    update_status: {
-      chunkSize: perLineChunk,
-      run: (rows, context) =>
-        forEachRow(
-          rows,
-          lanes(context),
-          async (row) => {
-            const enabled = pondTargets[row.request.targetStatus];
-            const answer = await context.client.setDeviceStatus(row.iccid!, enabled, callFor(row, context));
-            return { kind: 'succeeded', device: statePatch(answer.status) };
-          },
-          mapRejection,
-        ),
-      reconcile: (rows, context) =>
-        forEachRow(
-          rows,
-          lanes(context),
-          async (row) => {
-            const line = await context.client.getDeviceStatus(row.iccid!, callFor(row, context));
-            const wanted = pondStateFor(pondTargets[row.request.targetStatus]);
-            return line.status.toUpperCase() === wanted
-              ? { kind: 'succeeded', device: statePatch(line.status) }
-              : { kind: 'resend' };
-          },
-          mapRejection,
-        ),
-    },
+    update_status: perLineStep<PondClient, StatusRequest, { status: string }>({
+      send: async (row, context) => {
+        const enabled = pondTargets[row.request.targetStatus];
+        const answer = await context.client.setDeviceStatus(row.iccid!, enabled, callContext(row, context));
+        return { kind: 'succeeded', device: statePatch(answer.status) };
+      },
+      read: (row, context) => context.client.getDeviceStatus(row.iccid!, callContext(row, context)),
+      applied: (row, line) =>
+        line.status.toUpperCase() === pondStateFor(pondTargets[row.request.targetStatus])
+          ? { kind: 'succeeded', device: statePatch(line.status) }
+          : undefined,
+      mapRejection,
+    }),
   },
 };
 
@@ -143,7 +123,7 @@ const completed = (added: PondPackage, terminatedPackageIds: string[]): RowOutco
 const addPackage: PlanStep = {
   chunkSize: perLineChunk,
   run: perLine(async (row, context) => {
-    const call = callFor(row, context);
+    const call = callContext(row, context);
     const plan = row.request.carrierRatePlan;
     const active = activePackages(await context.client.listPackages(row.iccid!, call));
     if (active.length === 1 && active[0].packageTypeId === plan) {
@@ -164,7 +144,7 @@ const addPackage: PlanStep = {
    */
   reconcile: perLine(async (row, context) => {
     if (row.carrierRequestId) return toActivate(row.carrierRequestId);
-    const packages = await context.client.listPackages(row.iccid!, callFor(row, context));
+    const packages = await context.client.listPackages(row.iccid!, callContext(row, context));
     const pending = packages.findLast(
       (found) => found.status === 'PENDING' && found.packageTypeId === row.request.carrierRatePlan,
     );
@@ -178,7 +158,7 @@ const activatePackage: PlanStep = {
   run: perLine(async (row, context) => {
     const { packageId } = progressOf(row);
     try {
-      await context.client.setPackageStatus(packageId, 'ACTIVE', callFor(row, context));
+      await context.client.setPackageStatus(packageId, 'ACTIVE', callContext(row, context));
     } catch (error) {
       return rollBackAfter(error, `Activating package ${packageId}`, context);
     }
@@ -191,7 +171,7 @@ const terminateOld: PlanStep = {
   chunkSize: perLineChunk,
   run: perLine(async (row, context) => {
     const { packageId } = progressOf(row);
-    const call = callFor(row, context);
+    const call = callContext(row, context);
     const packages = await context.client.listPackages(row.iccid!, call);
     const added = packages.find((found) => found.packageId === packageId);
     if (added?.status !== 'ACTIVE') {
@@ -230,7 +210,7 @@ const rollback: PlanStep = {
   chunkSize: perLineChunk,
   run: perLine(async (row, context) => {
     const { packageId, failure } = progressSchema.required().parse(row.result);
-    const call = callFor(row, context);
+    const call = callContext(row, context);
     const packages = await context.client.listPackages(row.iccid!, call);
     const added = packages.find((found) => found.packageId === packageId);
     const others = activePackages(packages).filter((found) => found.packageId !== packageId);

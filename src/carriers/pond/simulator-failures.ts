@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CarrierFaults } from '../simulator-kit/carrier-faults.ts';
 import type { FaultsExtension } from '../simulator-kit/definition.ts';
 
 export const pondFailingActions = ['add_package', 'set_package_status', 'set_device_status'] as const;
@@ -31,40 +32,30 @@ export interface PondWrite {
  * rate plan change into its rollback. A rule with `times` is used up after that many matches.
  */
 export class OperationFailures {
-  readonly #defaults: PondFailRule[];
-  #rules: PondFailRule[];
+  readonly #faults: CarrierFaults<PondFaults>;
 
   constructor(defaults: PondFailRule[]) {
-    this.#defaults = defaults;
-    this.#rules = structuredClone(defaults);
+    this.#faults = new CarrierFaults<PondFaults>({ failOperations: defaults }, patchSchema);
   }
 
   /** Whether this write must fail; counts the matching rule down. */
   take(write: PondWrite): boolean {
-    const index = this.#rules.findIndex(
+    const rules = this.#faults.get().failOperations;
+    const index = rules.findIndex(
       (rule) =>
         rule.action === write.action &&
         (rule.iccid === undefined || rule.iccid === write.iccid) &&
         (rule.packageStatus === undefined || rule.packageStatus === write.packageStatus),
     );
     if (index < 0) return false;
-    const rule = this.#rules[index];
-    if (rule.times === 1) this.#rules.splice(index, 1);
-    else if (rule.times !== undefined) this.#rules[index] = { ...rule, times: rule.times - 1 };
+    const rule = rules[index];
+    if (rule.times === 1) rules.splice(index, 1);
+    else if (rule.times !== undefined) rules[index] = { ...rule, times: rule.times - 1 };
+    this.#faults.update({ failOperations: rules });
     return true;
   }
 
   extension(): FaultsExtension {
-    return {
-      patchSchema,
-      get: () => ({ failOperations: structuredClone(this.#rules) }),
-      update: (patch) => {
-        const { failOperations } = patchSchema.parse(patch);
-        if (failOperations !== undefined) this.#rules = failOperations;
-      },
-      reset: () => {
-        this.#rules = structuredClone(this.#defaults);
-      },
-    };
+    return this.#faults.extension();
   }
 }

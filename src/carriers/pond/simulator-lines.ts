@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { DeviceStore, type SimDevice } from '../simulator-kit/device-store.ts';
+import type { SimDevice } from '../simulator-kit/device-store.ts';
+import { IndexedDeviceStore } from '../simulator-kit/indexed-device-store.ts';
 
 export const pondLineStates = ['ENABLED', 'DISABLED'] as const;
 export type PondLineState = (typeof pondLineStates)[number];
@@ -28,33 +29,15 @@ export interface PondSimLine extends SimDevice {
 }
 
 /** Lines by ICCID, plus the index POND's `/packages/:packageId` routes need. */
-export class PondLineStore extends DeviceStore<PondSimLine> {
-  readonly #lineOfPackage = new Map<string, string>();
-
-  override put(line: PondSimLine): boolean {
-    this.#unindex(line.iccid);
-    for (const { packageId } of line.packages) this.#lineOfPackage.set(packageId, line.iccid);
-    return super.put(line);
-  }
-
-  override delete(iccid: string): boolean {
-    this.#unindex(iccid);
-    return super.delete(iccid);
-  }
-
-  override clear(): void {
-    this.#lineOfPackage.clear();
-    super.clear();
+export class PondLineStore extends IndexedDeviceStore<PondSimLine> {
+  constructor() {
+    super((line) => line.packages.map(({ packageId }) => packageId));
   }
 
   findPackage(packageId: string): { line: PondSimLine; found: PondPackage } | undefined {
-    const line = this.get(this.#lineOfPackage.get(packageId) ?? '');
+    const line = this.byKey(packageId);
     const found = line?.packages.find((candidate) => candidate.packageId === packageId);
     return line === undefined || found === undefined ? undefined : { line, found };
-  }
-
-  #unindex(iccid: string): void {
-    for (const { packageId } of this.get(iccid)?.packages ?? []) this.#lineOfPackage.delete(packageId);
   }
 }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { sleep } from '../../shared/time.ts';
 import type { SimulatorServer } from '../simulator-kit/simulator.ts';
-import { httpJson, type TestRequest } from '../simulator-kit/test-client.ts';
+import { httpJson, seedLines, type TestRequest } from '../simulator-kit/test-client.ts';
 import {
   createPondSimulator,
   type PondPackage,
@@ -25,14 +25,10 @@ let base: string;
 const start = async (options: PondSimulatorOptions = unlimited) => {
   sim = createPondSimulator(options);
   base = await sim.listen();
-  const seeded = await admin('/devices', {
-    method: 'POST',
-    body: [
-      { iccid: iccidA, imei: '356938035643809', msisdn: '447700900123', packageTypeId: 'PT-1GB' },
-      { iccid: iccidB, state: 'ENABLED' },
-    ],
-  });
-  assert.deepEqual(seeded.body, { created: 2, updated: 0 });
+  await seedLines(base, [
+    { iccid: iccidA, imei: '356938035643809', msisdn: '447700900123', packageTypeId: 'PT-1GB' },
+    { iccid: iccidB, state: 'ENABLED' },
+  ]);
 };
 const pond = (path: string, request: TestRequest = {}, distributor = 'demo-distributor') =>
   httpJson(`${base}/${distributor}${path}`, { ...request, headers: { ...demoKey, ...request.headers } });

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
+import { adminError, adminValidationError } from './admin-errors.ts';
 import type { CallLog } from './call-log.ts';
-import { toSimRequest } from './carrier-routes.ts';
+import { answer, toSimRequest } from './carrier-routes.ts';
 import type { AdminRoute, FaultsExtension } from './definition.ts';
 import type { DeviceStore, SimDevice } from './device-store.ts';
 import { clientErrorStatus, errorMessage } from './fastify-errors.ts';
@@ -35,9 +36,9 @@ export const registerAdminRoutes = <D extends SimDevice, Seed extends { iccid: s
 ): void => {
   app.setErrorHandler((error, _request, reply) => {
     const status = clientErrorStatus(error);
-    if (status < 500) return adminError(reply, status, 'BAD_REQUEST', errorMessage(error));
+    if (status < 500) return answer(reply, adminError(status, 'BAD_REQUEST', errorMessage(error)));
     reply.log.error({ err: error }, 'simulator admin route failed');
-    return adminError(reply, 500, 'INTERNAL', 'Internal server error');
+    return answer(reply, adminError(500, 'INTERNAL', 'Internal server error'));
   });
 
   app.get('/devices', async (request, reply) => {
@@ -92,30 +93,9 @@ export const registerAdminRoutes = <D extends SimDevice, Seed extends { iccid: s
     app.route({
       method: route.method,
       url: route.url,
-      handler: async (request, reply) => {
-        const response = await route.handle(toSimRequest(request));
-        return reply
-          .code(response.status)
-          .headers(response.headers ?? {})
-          .send(response.body);
-      },
+      handler: async (request, reply) => answer(reply, await route.handle(toSimRequest(request))),
     });
   }
 };
 
-const invalid = (reply: FastifyReply, error: z.ZodError) =>
-  adminError(
-    reply,
-    400,
-    'VALIDATION_FAILED',
-    'The request has invalid fields',
-    error.issues.map((issue) => ({ field: issue.path.join('.'), code: issue.code, message: issue.message })),
-  );
-
-const adminError = (
-  reply: FastifyReply,
-  status: number,
-  code: string,
-  message: string,
-  details: object[] = [],
-) => reply.code(status).send({ error: { code, message, details } });
+const invalid = (reply: FastifyReply, error: z.ZodError) => answer(reply, adminValidationError(error));

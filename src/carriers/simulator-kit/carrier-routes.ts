@@ -10,6 +10,7 @@ import type { TrafficStats } from './traffic-stats.ts';
 export interface CarrierScope {
   routes: CarrierRoute[];
   errorEnvelope: (failure: SimFailure) => unknown;
+  retryAfterHeader: boolean;
   faults: FaultSet;
   limiter: Limiter;
   stats: TrafficStats;
@@ -43,8 +44,9 @@ export const registerCarrierRoutes = (app: FastifyInstance, scope: CarrierScope)
 };
 
 /**
- * Applies the faults in the order a real gateway would meet them: outage (503), limits (429 +
- * Retry-After; refused requests hold no slot), latency (holding the concurrency slot), injected 500s.
+ * Applies the faults in the order a real gateway would meet them: outage (503), limits (429, with
+ * Retry-After unless the carrier sends none; refused requests hold no slot), latency (holding the
+ * concurrency slot), injected 500s.
  */
 const gate = async (scope: CarrierScope, reply: FastifyReply): Promise<FastifyReply | undefined> => {
   const faults = scope.faults.get();
@@ -57,8 +59,9 @@ const gate = async (scope: CarrierScope, reply: FastifyReply): Promise<FastifyRe
     scope.stats.rateLimited();
     const message =
       admission.reason === 'rate_limited' ? 'Request rate limit exceeded' : 'Too many concurrent requests';
-    reply.header('retry-after', String(admission.retryAfterSeconds));
-    return refuse(scope, reply, { kind: admission.reason, status: 429, message });
+    const { retryAfterSeconds } = admission;
+    if (scope.retryAfterHeader) reply.header('retry-after', String(retryAfterSeconds));
+    return refuse(scope, reply, { kind: admission.reason, status: 429, message, retryAfterSeconds });
   }
   // 'close' also fires when the client gives up, so an abandoned request frees its slot.
   reply.raw.once('close', admission.release);
@@ -74,7 +77,8 @@ const gate = async (scope: CarrierScope, reply: FastifyReply): Promise<FastifyRe
 const refuse = (scope: CarrierScope, reply: FastifyReply, failure: SimFailure) =>
   reply.code(failure.status).send(scope.errorEnvelope(failure));
 
-const answer = (reply: FastifyReply, response: SimResponse) =>
+/** Sends what a simulator's handler answered: status, headers and body. */
+export const answer = (reply: FastifyReply, response: SimResponse) =>
   reply
     .code(response.status)
     .headers(response.headers ?? {})

@@ -30,12 +30,21 @@ export type SimFailureKind =
   | 'not_found'
   | 'internal';
 
-export interface SimFailure {
-  kind: SimFailureKind;
+type ThrottleKind = 'rate_limited' | 'too_many_concurrent';
+
+interface FailureAnswer {
   status: number;
   /** A human sentence the carrier may use or replace. */
   message: string;
 }
+
+export type SimFailure =
+  | (FailureAnswer & {
+      kind: ThrottleKind;
+      /** How long until the limit lets a request through: whole seconds, at least 1 (as in Retry-After). */
+      retryAfterSeconds: number;
+    })
+  | (FailureAnswer & { kind: Exclude<SimFailureKind, ThrottleKind> });
 
 export interface CarrierRoute {
   method: HTTPMethods;
@@ -63,7 +72,8 @@ export interface AdminRoute {
 export interface FaultsExtension {
   /** The carrier's fault fields, each optional; merged into the kit's strict patch schema. */
   patchSchema: z.ZodObject;
-  get: () => Record<string, unknown>;
+  /** The carrier's fault fields, shown beside the kit's. */
+  get: () => object;
   /** Receives only the carrier's fields, already validated by `patchSchema`. */
   update: (patch: Record<string, unknown>) => void;
   reset: () => void;
@@ -79,6 +89,11 @@ export interface SimulatorDefinition<D extends SimDevice, Seed extends { iccid: 
   /** Upsert: `existing` is the line already stored under the seed's ICCID, if any. */
   fromSeed: (seed: Seed, existing: D | undefined) => D;
   errorEnvelope: (failure: SimFailure) => unknown;
+  /**
+   * `false`: 429s carry no `Retry-After` header, for a carrier that tells the wait only in its envelope
+   * (from `SimFailure.retryAfterSeconds`). Default: the header is sent.
+   */
+  retryAfterHeader?: false;
   /** Ring size of the call log; default 1,000,000. */
   callLogCapacity?: number;
   /** Extra admin routes under `/_sim`, e.g. a log of the callbacks a carrier sent. */
@@ -87,6 +102,11 @@ export interface SimulatorDefinition<D extends SimDevice, Seed extends { iccid: 
   extraFaults?: FaultsExtension;
   /** Called by every reset, after the kit's own state is cleared: drop carrier state and pending work. */
   onReset?: () => void;
+  /**
+   * Called when the simulator closes, standalone or with the app it is mounted in: stop background work.
+   * May be called twice (a standalone close runs the app's close hooks too).
+   */
+  onClose?: () => void;
   /**
    * Body parsers beside JSON, by content type, e.g. `application/x-www-form-urlencoded` for an OAuth
    * token endpoint. The raw body arrives as a string.

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
+import Fastify from 'fastify';
 import { z } from 'zod';
+import { CarrierFaults } from './carrier-faults.ts';
 import { DeviceStore } from './device-store.ts';
 import { createSimulatorServer, type SimulatorServer } from './simulator.ts';
 import { httpJson } from './test-client.ts';
@@ -13,8 +15,12 @@ interface Line {
 /** A carrier using every optional extension of the definition. */
 const createCarrier = () => {
   const store = new DeviceStore<Line>();
-  let webhooks = true;
+  const carrierFaults = new CarrierFaults(
+    { webhooks: true },
+    z.strictObject({ webhooks: z.boolean().optional() }),
+  );
   let resets = 0;
+  let closes = 0;
   const sim = createSimulatorServer({
     store,
     routes: [
@@ -29,32 +35,33 @@ const createCarrier = () => {
     defaultFaults: {},
     seedSchema: z.object({ iccid: z.string(), state: z.string().default('new') }),
     fromSeed: (seed) => seed,
-    errorEnvelope: (failure) => ({ fault: failure.kind }),
+    errorEnvelope: (failure) => ({
+      fault: failure.kind,
+      waitSeconds: failure.kind === 'rate_limited' ? failure.retryAfterSeconds : null,
+    }),
+    retryAfterHeader: false,
     adminRoutes: [
       {
         method: 'GET',
         url: '/webhooks/:name',
-        handle: (request) => ({ status: 200, body: { name: request.params.name, on: webhooks } }),
+        handle: (request) => ({
+          status: 200,
+          body: { name: request.params.name, on: carrierFaults.get().webhooks },
+        }),
       },
     ],
-    extraFaults: {
-      patchSchema: z.strictObject({ webhooks: z.boolean().optional() }),
-      get: () => ({ webhooks }),
-      update: (patch) => {
-        if (typeof patch.webhooks === 'boolean') webhooks = patch.webhooks;
-      },
-      reset: () => {
-        webhooks = true;
-      },
-    },
+    extraFaults: carrierFaults.extension(),
     onReset: () => {
       resets += 1;
+    },
+    onClose: () => {
+      closes += 1;
     },
     contentTypeParsers: {
       'application/x-www-form-urlencoded': (body) => Object.fromEntries(new URLSearchParams(body)),
     },
   });
-  return { sim, resets: () => resets };
+  return { sim, resets: () => resets, closes: () => closes };
 };
 
 describe('simulator kit extensions', () => {
@@ -92,6 +99,40 @@ describe('simulator kit extensions', () => {
     assert.equal(((await httpJson(`${base}/_sim/faults`)).body as { webhooks: boolean }).webhooks, true);
     sim.reset();
     assert.equal(carrier.resets(), 2, 'the server reset calls it too');
+  });
+
+  it('tells the wait of a 429 only in the envelope when the carrier sends no Retry-After', async () => {
+    sim = createCarrier().sim;
+    const base = await sim.listen();
+    const token = () => httpJson(`${base}/oauth/token`, { method: 'POST', body: {} });
+    for (const [rateLimitPerSecond, waitSeconds] of [
+      [1, 1],
+      [0.25, 4],
+    ]) {
+      await httpJson(`${base}/_sim/faults`, { method: 'PUT', body: { rateLimitPerSecond } });
+      assert.equal((await token()).status, 200);
+      const throttled = await token();
+      assert.deepEqual([throttled.status, throttled.body], [429, { fault: 'rate_limited', waitSeconds }]);
+      assert.equal(throttled.headers.get('retry-after'), null);
+    }
+  });
+
+  it('tells the carrier when it closes, standalone or with the app it is mounted in', async () => {
+    const standalone = createCarrier();
+    sim = standalone.sim;
+    await sim.listen();
+    assert.equal(standalone.closes(), 0);
+    await sim.close();
+    assert.ok(standalone.closes() > 0, 'a standalone close');
+
+    const mounted = createCarrier();
+    sim = mounted.sim;
+    const parent = Fastify();
+    await parent.register(sim.plugin, { prefix: '/simulators/carrier' });
+    await parent.ready();
+    assert.equal(mounted.closes(), 0);
+    await parent.close();
+    assert.ok(mounted.closes() > 0, "the mounting app's close");
   });
 
   it('deletes a line from the store', () => {

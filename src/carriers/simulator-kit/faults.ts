@@ -73,6 +73,6 @@ export class FaultSet {
   }
 }
 
-// A caller passing `{latencyMs: undefined}` means "unchanged", not "erase".
-const withoutUndefined = <T extends object>(value: T): Partial<T> =>
+/** A patch's `{latencyMs: undefined}` means "unchanged", not "erase". */
+export const withoutUndefined = <T extends object>(value: T): Partial<T> =>
   Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;

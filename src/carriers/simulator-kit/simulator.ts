@@ -49,10 +49,13 @@ export const createSimulatorServer = <D extends SimDevice, Seed extends { iccid:
 
   const plugin: FastifyPluginAsync = async (app) => {
     isolateFromParent(app, definition.contentTypeParsers ?? {});
+    const { onClose } = definition;
+    if (onClose !== undefined) app.addHook('onClose', async () => onClose());
     app.register(async (carrier) =>
       registerCarrierRoutes(carrier, {
         routes: definition.routes,
         errorEnvelope,
+        retryAfterHeader: definition.retryAfterHeader ?? true,
         faults,
         limiter,
         stats,
@@ -98,6 +101,8 @@ export const createSimulatorServer = <D extends SimDevice, Seed extends { iccid:
       return app.listen({ port, host });
     },
     async close() {
+      // First, so that no background work runs while the server drains.
+      definition.onClose?.();
       await standalone?.close();
       standalone = undefined;
     },

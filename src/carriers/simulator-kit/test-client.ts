@@ -1,3 +1,5 @@
+import assert from 'node:assert/strict';
+
 /** A small JSON-over-HTTP client for simulator tests: real requests, parsed answers. */
 export interface TestResponse {
   status: number;
@@ -29,4 +31,10 @@ export const httpJson = async (url: string, request: TestRequest = {}): Promise<
     headers: response.headers,
     body: text === '' ? undefined : JSON.parse(text),
   };
+};
+
+/** Seeds lines through `POST /_sim/devices` of the simulator at `base`; fails unless it takes them. */
+export const seedLines = async (base: string, lines: object[]): Promise<void> => {
+  const seeded = await httpJson(`${base}/_sim/devices`, { method: 'POST', body: lines });
+  assert.equal(seeded.status, 200, JSON.stringify(seeded.body));
 };

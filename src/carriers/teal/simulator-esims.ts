@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { DeviceStore, type SimDevice } from '../simulator-kit/device-store.ts';
+import type { SimDevice } from '../simulator-kit/device-store.ts';
+import { IndexedDeviceStore } from '../simulator-kit/indexed-device-store.ts';
 
 export const tealStates = ['online', 'waiting', 'stopped'] as const;
 export type TealState = (typeof tealStates)[number];
@@ -17,38 +18,18 @@ export interface TealSimEsim extends SimDevice {
 }
 
 /** eSIMs by ICCID (the kit's key) and by EID (Teal's). */
-export class TealEsimStore extends DeviceStore<TealSimEsim> {
-  readonly #iccidOfEid = new Map<string, string>();
-
-  override put(esim: TealSimEsim): boolean {
-    this.#unindex(esim.iccid);
-    this.#iccidOfEid.set(esim.eid, esim.iccid);
-    return super.put(esim);
-  }
-
-  override delete(iccid: string): boolean {
-    this.#unindex(iccid);
-    return super.delete(iccid);
-  }
-
-  override clear(): void {
-    this.#iccidOfEid.clear();
-    super.clear();
+export class TealEsimStore extends IndexedDeviceStore<TealSimEsim> {
+  constructor() {
+    super((esim) => [esim.eid]);
   }
 
   byEid(eid: string): TealSimEsim | undefined {
-    const iccid = this.#iccidOfEid.get(eid);
-    return iccid === undefined ? undefined : this.get(iccid);
+    return this.byKey(eid);
   }
 
   /** The ICCIDs of the EIDs this simulator knows, for the call log. */
   iccidsOf(eids: string[]): string[] {
     return eids.flatMap((eid) => this.byEid(eid)?.iccid ?? []);
-  }
-
-  #unindex(iccid: string): void {
-    const eid = this.get(iccid)?.eid;
-    if (eid !== undefined) this.#iccidOfEid.delete(eid);
   }
 }
 

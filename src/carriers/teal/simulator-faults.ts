@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { FaultsExtension } from '../simulator-kit/definition.ts';
 
 /** Teal's own faults, beside the kit's; `PUT /_sim/faults` takes them too. */
 export interface TealFaults {
@@ -17,37 +16,9 @@ export const tealDefaultOperationFaults: TealFaults = {
   lostOperations: false,
 };
 
-const patchSchema = z.strictObject({
+/** `PUT /_sim/faults`: Teal's fields, each optional. */
+export const tealFaultsPatchSchema = z.strictObject({
   operationMs: z.number().int().min(0).max(600_000).optional(),
   failEids: z.record(z.string(), z.string().min(1)).optional(),
   lostOperations: z.boolean().optional(),
 });
-
-/** The current Teal faults and the defaults a reset restores. */
-export class TealFaultSet {
-  readonly #defaults: TealFaults;
-  #current: TealFaults;
-
-  constructor(defaults: TealFaults) {
-    this.#defaults = defaults;
-    this.#current = structuredClone(defaults);
-  }
-
-  get(): TealFaults {
-    return structuredClone(this.#current);
-  }
-
-  extension(): FaultsExtension {
-    return {
-      patchSchema,
-      get: () => ({ ...this.get() }),
-      update: (patch) => {
-        const given = Object.entries(patchSchema.parse(patch)).filter(([, value]) => value !== undefined);
-        this.#current = { ...this.#current, ...Object.fromEntries(given) };
-      },
-      reset: () => {
-        this.#current = structuredClone(this.#defaults);
-      },
-    };
-  }
-}

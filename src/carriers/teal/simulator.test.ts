@@ -3,7 +3,7 @@ import { afterEach, describe, it } from 'node:test';
 import Fastify from 'fastify';
 import { sleep } from '../../shared/time.ts';
 import type { SimulatorServer } from '../simulator-kit/simulator.ts';
-import { httpJson, type TestRequest } from '../simulator-kit/test-client.ts';
+import { httpJson, seedLines, type TestRequest } from '../simulator-kit/test-client.ts';
 import {
   createTealSimulator,
   type TealEntryResult,
@@ -32,15 +32,11 @@ let requestCounter = 0;
 const start = async (options: TealSimulatorOptions = fast) => {
   sim = createTealSimulator(options);
   base = await sim.listen();
-  const seeded = await admin('/devices', {
-    method: 'POST',
-    body: [
-      { eid: eidA, iccid: iccidA, msisdn: '12025550101' },
-      { eid: eidB, iccid: iccidB, state: 'online', planUuid: planLarge.uuid },
-      { eid: eidC, iccid: iccidC, state: 'stopped' },
-    ],
-  });
-  assert.deepEqual(seeded.body, { created: 3, updated: 0 });
+  await seedLines(base, [
+    { eid: eidA, iccid: iccidA, msisdn: '12025550101' },
+    { eid: eidB, iccid: iccidB, state: 'online', planUuid: planLarge.uuid },
+    { eid: eidC, iccid: iccidC, state: 'stopped' },
+  ]);
 };
 const newRequestId = () => {
   requestCounter += 1;

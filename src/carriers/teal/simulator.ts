@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
+import { CarrierFaults } from '../simulator-kit/carrier-faults.ts';
 import type { AdminRoute, CarrierRoute, SimRequest, SimResponse } from '../simulator-kit/definition.ts';
 import type { Faults } from '../simulator-kit/faults.ts';
 import { createSimulatorServer, type SimulatorServer } from '../simulator-kit/simulator.ts';
@@ -11,7 +12,7 @@ import {
   type TealSeed,
   type TealSimEsim,
 } from './simulator-esims.ts';
-import { TealFaultSet, type TealFaults, tealDefaultOperationFaults } from './simulator-faults.ts';
+import { type TealFaults, tealDefaultOperationFaults, tealFaultsPatchSchema } from './simulator-faults.ts';
 import { RequestIdLedger } from './simulator-idempotency.ts';
 import { OperationEngine, type TealAction, type TealOperationEntry } from './simulator-operations.ts';
 
@@ -87,7 +88,10 @@ export const createTealSimulator = (options: TealSimulatorOptions = {}): Simulat
     ...tealDefaultOperationFaults,
     ...options.faults,
   };
-  const faults = new TealFaultSet({ operationMs, failEids, lostOperations });
+  const faults = new CarrierFaults<TealFaults>(
+    { operationMs, failEids, lostOperations },
+    tealFaultsPatchSchema,
+  );
   const store = new TealEsimStore();
   const engine = new OperationEngine({ store, planUuids, faults: () => faults.get() });
   const ledger = new RequestIdLedger();
@@ -199,24 +203,15 @@ export const createTealSimulator = (options: TealSimulatorOptions = {}): Simulat
       engine.reset();
       ledger.clear();
     },
+    onClose: () => engine.reset(),
   });
 
   const plugin: FastifyPluginAsync = async (app, pluginOptions) => {
     // Operation links must lead back through the same mount, e.g. `/simulators/teal`.
     mountPrefix = app.prefix;
-    // Mounted in another app: its close stops the pending operations.
-    app.addHook('onClose', async () => engine.reset());
     await kit.plugin(app, pluginOptions);
   };
-
-  return {
-    ...kit,
-    plugin,
-    async close() {
-      engine.reset();
-      await kit.close();
-    },
-  };
+  return { ...kit, plugin };
 };
 
 const tealError = (status: number, errorMessage: string): SimResponse => ({

@@ -4,7 +4,7 @@ import { checkImei, identifierField } from '../../bulk-changes/identifiers.ts';
 import { forEachRow, outcomeFromError, rowErrorCodes } from '../../engine/outcomes.ts';
 import type { CarrierLimits, DevicePatch, Flow, RowOutcome, Step, StepContext, WorkRow } from '../carrier.ts';
 import { isCarrierError } from '../carrier-error.ts';
-import { lanes, perLineChunk } from '../per-line.ts';
+import { callContext, lanes, nextCheck, perLineChunk } from '../per-line.ts';
 import {
   type Characteristic,
   characteristicValue,
@@ -57,15 +57,21 @@ const activationRequest = z.object({
 export type ActivationRequest = z.infer<typeof activationRequest>;
 
 type Row = WorkRow<ActivationRequest>;
+
+/** The fields of an activation row that its linked customer assignment takes. */
+const assignmentFields = [
+  'billingCustomerId',
+  'customerRatePlanId',
+  'customerPoolId',
+  'createBillingService',
+  'serviceTypeId',
+  'productIds',
+  'rates',
+] as const satisfies ReadonlyArray<keyof ActivationRequest>;
 type Context = StepContext<TelegenceClient>;
 
 /** AT&T takes at most 200 activations per request (carrier-apis §3.3). */
 export const TELEGENCE_MAX_ACTIVATIONS = 200;
-
-const callOptions = (context: Context, row: Row | null) => ({
-  audit: context.auditFor(row),
-  signal: context.signal,
-});
 
 function activationBody(row: Row): TelegenceActivationRequest {
   const request = row.request;
@@ -105,7 +111,7 @@ async function billingAccountProblems(rows: Row[], context: Context): Promise<Ma
   for (const ban of bans) {
     let outcome: RowOutcome | undefined;
     try {
-      const account = await context.client.billingAccount(ban, callOptions(context, null));
+      const account = await context.client.billingAccount(ban, callContext(null, context));
       if (account.status.toLowerCase() !== 'active') {
         outcome = {
           kind: 'failed',
@@ -134,8 +140,6 @@ async function billingAccountProblems(rows: Row[], context: Context): Promise<Ma
   return problems;
 }
 
-const waitForCarrier = (context: Context) => Date.now() + context.account.limits.checkIntervalMs;
-
 const activateStep: Step<TelegenceClient, ActivationRequest> = {
   chunkSize: (limits: CarrierLimits) => Math.max(1, Math.min(TELEGENCE_MAX_ACTIVATIONS, limits.batchSize)),
   async run(rows, context) {
@@ -147,14 +151,14 @@ const activateStep: Step<TelegenceClient, ActivationRequest> = {
       try {
         const activationId = await context.client.activate(
           sendable.map(activationBody),
-          callOptions(context, null),
+          callContext(null, context),
         );
         // Kept on the rows before anything else: after a crash, the rows follow this request.
         await context.recordRequest(sendable, activationId);
         sent = {
           kind: 'next',
           step: 'confirm_activation',
-          waitUntil: waitForCarrier(context),
+          waitUntil: nextCheck(context),
           carrierRequestId: activationId,
           result: { activationId },
         };
@@ -253,7 +257,7 @@ function activationOutcome(
     const next = afterActivation(row, 'confirm_activation');
     return next ? { kind: 'next', step: next, result, device } : { kind: 'succeeded', result, device };
   }
-  return { kind: 'next', step: 'confirm_activation', waitUntil: waitForCarrier(context) };
+  return { kind: 'next', step: 'confirm_activation', waitUntil: nextCheck(context) };
 }
 
 /** One status GET per activation request in the chunk; every row is matched to its SIM's element. */
@@ -264,7 +268,7 @@ const confirmActivationStep: Step<TelegenceClient, ActivationRequest> = {
     const byRequest = Map.groupBy(rows, (row) => row.carrierRequestId ?? '');
     for (const [activationId, requestRows] of byRequest) {
       try {
-        const elements = await context.client.activationStatus(activationId, callOptions(context, null));
+        const elements = await context.client.activationStatus(activationId, callContext(null, context));
         const bySim = new Map(
           elements.map((element) => [
             characteristicValue(element.service.serviceCharacteristic, 'sim'),
@@ -298,7 +302,7 @@ const removeFeaturesStep: Step<TelegenceClient, ActivationRequest> = {
               value: code,
             })),
           },
-          callOptions(context, row),
+          callContext(row, context),
         );
       } catch (error) {
         const outcome = outcomeFromError(error, mapTelegenceRejection);
@@ -331,27 +335,10 @@ export const telegenceActivation: Flow<TelegenceClient, ActivationRequest> = {
   firstStep: 'activate',
   followUp: {
     changeType: 'customer_assignment',
-    fields: (request) => {
-      if (!request.billingCustomerId) return undefined;
-      const {
-        billingCustomerId,
-        customerRatePlanId,
-        customerPoolId,
-        createBillingService,
-        serviceTypeId,
-        productIds,
-        rates,
-      } = request;
-      return {
-        billingCustomerId,
-        customerRatePlanId,
-        customerPoolId,
-        createBillingService,
-        serviceTypeId,
-        productIds,
-        rates,
-      };
-    },
+    fields: (request) =>
+      request.billingCustomerId
+        ? Object.fromEntries(assignmentFields.map((field) => [field, request[field]]))
+        : undefined,
   },
   steps: {
     activate: activateStep,

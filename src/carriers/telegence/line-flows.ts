@@ -1,17 +1,7 @@
 import { z } from 'zod';
 import { checkIccid, checkImei, identifierField } from '../../bulk-changes/identifiers.ts';
-import { forEachRow } from '../../engine/outcomes.ts';
-import type {
-  DevicePatch,
-  DeviceRecord,
-  Flow,
-  RowError,
-  RowIssue,
-  RowOutcome,
-  StepContext,
-  WorkRow,
-} from '../carrier.ts';
-import { lanes, perLineChunk } from '../per-line.ts';
+import type { DevicePatch, DeviceRecord, Flow, RowError, RowIssue, RowOutcome, WorkRow } from '../carrier.ts';
+import { callContext, perLineStep } from '../per-line.ts';
 import {
   type Characteristic,
   characteristicValue,
@@ -92,35 +82,16 @@ function patchStep<TRequest>(spec: {
   applied: (row: WorkRow<TRequest>, line: TelegenceLineDetail) => boolean;
   success: (row: WorkRow<TRequest>, line: TelegenceLineDetail) => RowOutcome;
 }) {
-  return {
-    chunkSize: perLineChunk,
-    run: (rows: WorkRow<TRequest>[], context: StepContext<TelegenceClient>) =>
-      forEachRow(
-        rows,
-        lanes(context),
-        async (row) => {
-          const line = await context.client.updateLine(row.msisdn!, spec.body(row), {
-            audit: context.auditFor(row),
-            signal: context.signal,
-          });
-          return spec.success(row, line);
-        },
-        mapTelegenceRejection,
+  return perLineStep<TelegenceClient, TRequest, TelegenceLineDetail>({
+    send: async (row, context) =>
+      spec.success(
+        row,
+        await context.client.updateLine(row.msisdn!, spec.body(row), callContext(row, context)),
       ),
-    reconcile: (rows: WorkRow<TRequest>[], context: StepContext<TelegenceClient>) =>
-      forEachRow(
-        rows,
-        lanes(context),
-        async (row): Promise<RowOutcome> => {
-          const line = await context.client.getLine(row.msisdn!, {
-            audit: context.auditFor(row),
-            signal: context.signal,
-          });
-          return spec.applied(row, line) ? spec.success(row, line) : { kind: 'resend' };
-        },
-        mapTelegenceRejection,
-      ),
-  };
+    read: (row, context) => context.client.getLine(row.msisdn!, callContext(row, context)),
+    applied: (row, line) => (spec.applied(row, line) ? spec.success(row, line) : undefined),
+    mapRejection: mapTelegenceRejection,
+  });
 }
 
 /** The inventory's view of a line after a change, read from AT&T's answer. */

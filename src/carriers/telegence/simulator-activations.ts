@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { SimResponse } from '../simulator-kit/definition.ts';
-import type { Scheduler } from '../thingspace/simulator-scheduler.ts';
+import type { Scheduler } from '../simulator-kit/scheduler.ts';
 import type { TelegenceCatalog } from './simulator-catalog.ts';
 import { firstIssue, telegenceError } from './simulator-errors.ts';
 import type { TelegenceFaults } from './simulator-faults.ts';

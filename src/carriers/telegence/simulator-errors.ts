@@ -25,19 +25,3 @@ export const firstIssue = (error: z.ZodError): string => {
   const issue = error.issues[0];
   return issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message;
 };
-
-/** The admin API's validation envelope (API.md §5), for the carrier's own admin routes. */
-export const adminValidationError = (error: z.ZodError): SimResponse => ({
-  status: 400,
-  body: {
-    error: {
-      code: 'VALIDATION_FAILED',
-      message: 'The request has invalid fields',
-      details: error.issues.map((issue) => ({
-        field: issue.path.join('.'),
-        code: issue.code,
-        message: issue.message,
-      })),
-    },
-  },
-});

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { FaultsExtension } from '../simulator-kit/definition.ts';
 import type { Faults } from '../simulator-kit/faults.ts';
 import { telegenceEsimOnlyTacs } from './simulator-catalog.ts';
 
@@ -32,42 +31,11 @@ export const telegenceDefaultCarrierFaults: TelegenceFaults = {
 const maxIpPoolSize = 64_000;
 
 const delayMs = z.number().int().min(0).max(600_000);
-const telegenceFaultsPatchSchema = z.strictObject({
+/** `PUT /_sim/faults`: Telegence's fields, each optional. */
+export const telegenceFaultsPatchSchema = z.strictObject({
   activationStepMs: delayMs.optional(),
   ipProvisionMs: delayMs.optional(),
   ipPoolSize: z.number().int().min(0).max(maxIpPoolSize).optional(),
   esimOnlyTacs: z.array(z.string().regex(/^\d{8}$/, 'a TAC is 8 digits')).optional(),
   rejectIccids: z.record(z.string(), z.string()).optional(),
 });
-
-/** The live Telegence faults, with the defaults a reset restores. */
-export class TelegenceFaultSet {
-  readonly #defaults: TelegenceFaults;
-  #current: TelegenceFaults;
-
-  constructor(defaults: TelegenceFaults) {
-    this.#defaults = defaults;
-    this.#current = { ...defaults };
-  }
-
-  get(): TelegenceFaults {
-    return { ...this.#current };
-  }
-
-  /** What the kit merges into `GET/PUT /_sim/faults` and resets with its own faults. */
-  extension(): FaultsExtension {
-    return {
-      patchSchema: telegenceFaultsPatchSchema,
-      // Spread: an object literal type fits the kit's Record, an interface does not.
-      get: () => ({ ...this.get() }),
-      update: (patch) => {
-        const given = telegenceFaultsPatchSchema.parse(patch);
-        const defined = Object.entries(given).filter(([, value]) => value !== undefined);
-        this.#current = { ...this.#current, ...Object.fromEntries(defined) };
-      },
-      reset: () => {
-        this.#current = { ...this.#defaults };
-      },
-    };
-  }
-}

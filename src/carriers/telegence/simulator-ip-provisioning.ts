@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { z } from 'zod';
 import type { SimResponse } from '../simulator-kit/definition.ts';
-import type { Scheduler } from '../thingspace/simulator-scheduler.ts';
+import type { Scheduler } from '../simulator-kit/scheduler.ts';
 import { ipError } from './simulator-errors.ts';
 import type { TelegenceFaults } from './simulator-faults.ts';
 import type { IpPool } from './simulator-ip-pool.ts';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { DeviceStore, type SimDevice } from '../simulator-kit/device-store.ts';
+import type { SimDevice } from '../simulator-kit/device-store.ts';
+import { IndexedDeviceStore } from '../simulator-kit/indexed-device-store.ts';
 import { billCycleDayOf, type TelegenceCatalog } from './simulator-catalog.ts';
 import { billCycle, isoDate } from './simulator-dates.ts';
 
@@ -38,35 +39,13 @@ const msisdnSchema = z.string().regex(/^\d{10}$/, 'a subscriber number is 10 dig
 export const characteristicSchema = z.object({ name: z.string(), value: z.string() });
 
 /** Lines by ICCID (the kit's store) and by subscriber number, the key of every line-config call. */
-export class TelegenceLineStore extends DeviceStore<TelegenceSimLine> {
-  readonly #iccidByNumber = new Map<string, string>();
+export class TelegenceLineStore extends IndexedDeviceStore<TelegenceSimLine> {
+  constructor() {
+    super((line) => [line.msisdn]);
+  }
 
   byNumber(msisdn: string): TelegenceSimLine | undefined {
-    const iccid = this.#iccidByNumber.get(msisdn);
-    return iccid === undefined ? undefined : this.get(iccid);
-  }
-
-  override put(line: TelegenceSimLine): boolean {
-    const replaced = this.get(line.iccid);
-    if (replaced !== undefined) this.#unindex(replaced);
-    this.#iccidByNumber.set(line.msisdn, line.iccid);
-    return super.put(line);
-  }
-
-  override delete(iccid: string): boolean {
-    const line = this.get(iccid);
-    if (line !== undefined) this.#unindex(line);
-    return super.delete(iccid);
-  }
-
-  override clear(): void {
-    this.#iccidByNumber.clear();
-    super.clear();
-  }
-
-  /** Only while the number still points at this line: a newer line may have taken it. */
-  #unindex(line: TelegenceSimLine): void {
-    if (this.#iccidByNumber.get(line.msisdn) === line.iccid) this.#iccidByNumber.delete(line.msisdn);
+    return this.byKey(msisdn);
   }
 }
 

@@ -3,7 +3,7 @@ import { afterEach, describe, it } from 'node:test';
 import { sleep } from '../../shared/time.ts';
 import type { CallEntry } from '../simulator-kit/call-log.ts';
 import type { SimulatorServer } from '../simulator-kit/simulator.ts';
-import { httpJson, type TestRequest, type TestResponse } from '../simulator-kit/test-client.ts';
+import { httpJson, seedLines, type TestRequest, type TestResponse } from '../simulator-kit/test-client.ts';
 import {
   createTelegenceSimulator,
   type TelegenceSimLine,
@@ -30,8 +30,7 @@ const start = async (options: TelegenceSimulatorOptions = {}) => {
 const telegence = (path: string, request: TestRequest = {}) =>
   httpJson(`${base}${path}`, { ...request, headers: { ...appHeaders, ...request.headers } });
 const admin = (path: string, request?: TestRequest) => httpJson(`${base}/_sim${path}`, request);
-const seed = async (lines: object[]) =>
-  assert.equal((await admin('/devices', { method: 'POST', body: lines })).status, 200);
+const seed = (lines: object[]) => seedLines(base, lines);
 const setFaults = async (faults: object) =>
   assert.equal((await admin('/faults', { method: 'PUT', body: faults })).status, 200);
 const statusAndBody = ({ status, body }: TestResponse) => ({ status, body });
@@ -115,6 +114,12 @@ const patch = (msisdn: string, entries: [string, string][], effectiveDate?: stri
     method: 'PATCH',
     body: { effectiveDate, serviceCharacteristic: entries.map(([name, value]) => ({ name, value })) },
   });
+/** A status change, with the reason code the status needs. */
+const setStatus = (msisdn: string, subscriberStatus: string, reasonCode?: string) => {
+  const entries: [string, string][] = [['subscriberStatus', subscriberStatus]];
+  if (reasonCode !== undefined) entries.push(['reasonCode', reasonCode]);
+  return patch(msisdn, entries);
+};
 const refusal = (errorDescription: string) => ({ status: 400, body: { errorDescription } });
 const storedLine = (iccid: string) => {
   const line = sim.store.get(iccid);
@@ -404,85 +409,38 @@ describe('Telegence simulator: line config', () => {
     await seedTwoLines();
     const status = async () => (await getLine(msisdnA)).subscriberStatus;
     assert.deepEqual(
-      statusAndBody(await patch(msisdnA, [['subscriberStatus', 'S']])),
+      statusAndBody(await setStatus(msisdnA, 'S')),
       refusal('Invalid reason code (none) for subscriber status S'),
     );
     assert.deepEqual(
-      statusAndBody(
-        await patch(msisdnA, [
-          ['subscriberStatus', 'S'],
-          ['reasonCode', 'FOUND'],
-        ]),
-      ),
+      statusAndBody(await setStatus(msisdnA, 'S', 'FOUND')),
       refusal('Invalid reason code FOUND for subscriber status S'),
     );
     assert.deepEqual(
-      statusAndBody(
-        await patch(msisdnA, [
-          ['subscriberStatus', 'A'],
-          ['reasonCode', 'FOUND'],
-        ]),
-      ),
+      statusAndBody(await setStatus(msisdnA, 'A', 'FOUND')),
       refusal('Invalid status transition from A to A'),
     );
-    const suspended = await patch(msisdnA, [
-      ['subscriberStatus', 'S'],
-      ['reasonCode', 'LOST_STOLEN'],
-    ]);
+    const suspended = await setStatus(msisdnA, 'S', 'LOST_STOLEN');
     assert.equal(suspended.status, 200);
     assert.equal(characteristics(suspended.body).subscriberStatus, 'S');
     assert.equal(await status(), 'S');
     assert.deepEqual(
-      statusAndBody(
-        await patch(msisdnA, [
-          ['subscriberStatus', 'A'],
-          ['reasonCode', 'NONPAY'],
-        ]),
-      ),
+      statusAndBody(await setStatus(msisdnA, 'A', 'NONPAY')),
       refusal('Invalid reason code NONPAY for subscriber status A'),
     );
-    assert.equal(
-      (
-        await patch(msisdnA, [
-          ['subscriberStatus', 'A'],
-          ['reasonCode', 'FOUND'],
-        ])
-      ).status,
-      200,
-    );
+    assert.equal((await setStatus(msisdnA, 'A', 'FOUND')).status, 200);
     assert.equal(await status(), 'A');
-    assert.equal(
-      (
-        await patch(msisdnA, [
-          ['subscriberStatus', 'C'],
-          ['reasonCode', 'FRAUD'],
-        ])
-      ).status,
-      200,
-    );
+    assert.equal((await setStatus(msisdnA, 'C', 'FRAUD')).status, 200);
     assert.equal(await status(), 'C');
     assert.deepEqual(
-      statusAndBody(
-        await patch(msisdnA, [
-          ['subscriberStatus', 'A'],
-          ['reasonCode', 'FOUND'],
-        ]),
-      ),
+      statusAndBody(await setStatus(msisdnA, 'A', 'FOUND')),
       refusal('Invalid status transition from C to A'),
     );
     assert.deepEqual(
       statusAndBody(await patch(msisdnA, [['contactName', 'Pump 9']])),
       refusal(`Subscriber ${msisdnA} is cancelled`),
     );
-    assert.equal(
-      (
-        await patch(msisdnB, [
-          ['subscriberStatus', 'C'],
-          ['reasonCode', 'PORT_OUT'],
-        ])
-      ).status,
-      200,
-    );
+    assert.equal((await setStatus(msisdnB, 'C', 'PORT_OUT')).status, 200);
     assert.equal(storedLine(iccid(2)).state, 'C', 'a suspended line can be cancelled');
     assert.equal(
       sim.calls.count({ iccid: iccid(1), action: 'update_line' }),

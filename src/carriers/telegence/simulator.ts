@@ -1,9 +1,10 @@
-import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
+import { adminValidationError } from '../simulator-kit/admin-errors.ts';
+import { CarrierFaults } from '../simulator-kit/carrier-faults.ts';
 import type { AdminRoute, CarrierRoute, SimRequest, SimResponse } from '../simulator-kit/definition.ts';
 import type { Faults } from '../simulator-kit/faults.ts';
+import { Scheduler } from '../simulator-kit/scheduler.ts';
 import { createSimulatorServer, type SimulatorServer } from '../simulator-kit/simulator.ts';
-import { Scheduler } from '../thingspace/simulator-scheduler.ts';
 import { ActivationEngine, activationSims } from './simulator-activations.ts';
 import { appRefusal } from './simulator-auth.ts';
 import {
@@ -16,12 +17,12 @@ import {
   telegenceFeatureCodes,
   telegenceRatePlans,
 } from './simulator-catalog.ts';
-import { adminValidationError, telegenceError, telegenceFailureEnvelope } from './simulator-errors.ts';
+import { telegenceError, telegenceFailureEnvelope } from './simulator-errors.ts';
 import {
-  TelegenceFaultSet,
   type TelegenceFaults,
   telegenceDefaultCarrierFaults,
   telegenceDefaultFaults,
+  telegenceFaultsPatchSchema,
 } from './simulator-faults.ts';
 import { IpPool } from './simulator-ip-pool.ts';
 import { IpProvisioning } from './simulator-ip-provisioning.ts';
@@ -93,13 +94,10 @@ export const createTelegenceSimulator = (
     ...telegenceDefaultCarrierFaults,
     ...options.faults,
   };
-  const carrierFaults = new TelegenceFaultSet({
-    activationStepMs,
-    ipProvisionMs,
-    ipPoolSize,
-    esimOnlyTacs,
-    rejectIccids,
-  });
+  const carrierFaults = new CarrierFaults<TelegenceFaults>(
+    { activationStepMs, ipProvisionMs, ipPoolSize, esimOnlyTacs, rejectIccids },
+    telegenceFaultsPatchSchema,
+  );
   const faults = () => carrierFaults.get();
   const catalog: TelegenceCatalog = {
     ratePlans: new Map((options.ratePlans ?? telegenceRatePlans).map((plan) => [plan.code, plan])),
@@ -244,7 +242,7 @@ export const createTelegenceSimulator = (
     { method: 'GET', url: '/ip-pool', handle: () => ({ status: 200, body: pool.summary() }) },
   ];
 
-  const kit = createSimulatorServer({
+  return createSimulatorServer({
     store,
     routes,
     defaultFaults: kitFaults,
@@ -260,19 +258,6 @@ export const createTelegenceSimulator = (
       pool.reset();
       catalog.accounts.reset();
     },
+    onClose: () => scheduler.clear(),
   });
-
-  const plugin: FastifyPluginAsync = async (app, pluginOptions) => {
-    // Mounted in another app: its close stops the background work.
-    app.addHook('onClose', async () => scheduler.clear());
-    await kit.plugin(app, pluginOptions);
-  };
-  return {
-    ...kit,
-    plugin,
-    async close() {
-      scheduler.clear();
-      await kit.close();
-    },
-  };
 };

@@ -1,6 +1,7 @@
 import { outcomeFromError } from '../../engine/outcomes.ts';
 import type { RowOutcome, Step, StepContext, WorkRow } from '../carrier.ts';
 import { isCarrierError } from '../carrier-error.ts';
+import { callContext, nextCheck } from '../per-line.ts';
 import type { TelegenceClient, TelegenceIpStatus } from './client.ts';
 import { mapTelegenceRejection } from './line-flows.ts';
 
@@ -16,13 +17,8 @@ type Context = StepContext<TelegenceClient>;
 /** AT&T provisions at most 10 lines per request (carrier-apis §3.4). */
 export const TELEGENCE_MAX_IP_PROVISIONS = 10;
 
-const callOptions = (context: Context, row: Row | null) => ({
-  audit: context.auditFor(row),
-  signal: context.signal,
-});
 const msisdnOf = (row: Row) => String(row.result?.msisdn ?? row.msisdn);
 const pdpOf = (row: Row, context: Context) => row.request.pdpName ?? context.client.settings.defaultPdpName;
-const waitForCarrier = (context: Context) => Date.now() + context.account.limits.checkIntervalMs;
 
 const ipFailure = (code: string, message: string): RowOutcome => ({
   kind: 'failed',
@@ -44,7 +40,7 @@ async function provisionGroup(rows: Row[], context: Context): Promise<RowOutcome
   const pdpName = pdpOf(rows[0], context);
   let addresses: string[];
   try {
-    addresses = await context.client.reserveIps(pdpName, rows.length, callOptions(context, null));
+    addresses = await context.client.reserveIps(pdpName, rows.length, callContext(null, context));
   } catch (error) {
     // A reservation sent twice only holds spare addresses; it is never ambiguous for the line.
     return rows.map(() => ipCallOutcome(error, false));
@@ -71,13 +67,13 @@ async function provisionGroup(rows: Row[], context: Context): Promise<RowOutcome
           effectiveDate,
         })),
       },
-      callOptions(context, null),
+      callContext(null, context),
     );
     await context.recordRequest(served, batchId);
     sent = {
       kind: 'next',
       step: 'confirm_ip',
-      waitUntil: waitForCarrier(context),
+      waitUntil: nextCheck(context),
       carrierRequestId: batchId,
     };
   } catch (error) {
@@ -115,7 +111,7 @@ const reserveIpStep: Step<TelegenceClient, StaticIpRequest> = {
       try {
         const entries = await context.client.ipStatus(
           { subscriberNumber: msisdnOf(row) },
-          callOptions(context, row),
+          callContext(row, context),
         );
         const found = entries.find((entry) => entry.batchId)?.batchId;
         outcomes.push(
@@ -151,7 +147,7 @@ function ipOutcome(row: Row, entry: TelegenceIpStatus | undefined, context: Cont
     return { kind: 'succeeded', result: { ipAddress }, device: { ipAddress } };
   }
   if (refused(entry)) return ipFailure('STATIC_IP_FAILED', entry.message ?? 'AT&T refused the provisioning');
-  return { kind: 'next', step: 'confirm_ip', waitUntil: waitForCarrier(context) };
+  return { kind: 'next', step: 'confirm_ip', waitUntil: nextCheck(context) };
 }
 
 /** One status GET per batch (by the `batch-id` header); rows are matched by subscriber number. */
@@ -161,7 +157,7 @@ const confirmIpStep: Step<TelegenceClient, StaticIpRequest> = {
     const outcomes = new Map<string, RowOutcome>();
     for (const [batchId, batchRows] of Map.groupBy(rows, (row) => row.carrierRequestId ?? '')) {
       try {
-        const entries = await context.client.ipStatus({ batchId }, callOptions(context, null));
+        const entries = await context.client.ipStatus({ batchId }, callContext(null, context));
         const bySubscriber = new Map(entries.map((entry) => [entry.subscriberNumber, entry]));
         for (const row of batchRows)
           outcomes.set(row.id, ipOutcome(row, bySubscriber.get(msisdnOf(row)), context));

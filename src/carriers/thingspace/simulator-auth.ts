@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { z } from 'zod';
 import type { SimResponse } from '../simulator-kit/definition.ts';
+import type { WallClock } from '../simulator-kit/scheduler.ts';
 import { gatewayFault, m2mError, thingSpaceErrorCodes, thingSpaceGatewayCodes } from './simulator-errors.ts';
-import type { WallClock } from './simulator-scheduler.ts';
 
 export interface ThingSpaceAuthOptions {
   /** OAuth client id → secret (HTTP Basic on the token endpoint). */

@@ -1,4 +1,4 @@
-import type { Scheduler } from './simulator-scheduler.ts';
+import type { Scheduler } from '../simulator-kit/scheduler.ts';
 
 /** `POST /callbacks/{accountName}` (carrier-apis §1.8); one registration per service name. */
 export interface CallbackRegistration {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DeviceStore } from '../simulator-kit/device-store.ts';
+import type { Scheduler } from '../simulator-kit/scheduler.ts';
 import type { CallbackDispatcher } from './simulator-callbacks.ts';
 import { type Fault, thingSpaceErrorCodes } from './simulator-errors.ts';
 import {
@@ -13,7 +14,6 @@ import {
   withService,
 } from './simulator-lines.ts';
 import { type ProvisioningAction, type RuleBook, transitionRefusal } from './simulator-rules.ts';
-import type { Scheduler } from './simulator-scheduler.ts';
 
 /** The asynchronous operations; also their `action` in the call log and the callback log. */
 export type ThingSpaceAction = ProvisioningAction | 'change_plan' | 'change_identifier';

@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { afterEach, describe, it } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { CallEntry } from '../simulator-kit/call-log.ts';
-import { httpJson, type TestRequest, type TestResponse } from '../simulator-kit/test-client.ts';
+import { httpJson, seedLines, type TestRequest, type TestResponse } from '../simulator-kit/test-client.ts';
 import {
   type CallbackDelivery,
   createThingSpaceSimulator,
@@ -46,8 +46,7 @@ const manualClock = (options: ThingSpaceSimulatorOptions = {}) => {
 };
 
 const admin = (path: string, request?: TestRequest) => httpJson(`${base}/_sim${path}`, request);
-const seed = async (lines: object[]) =>
-  assert.equal((await admin('/devices', { method: 'POST', body: lines })).status, 200);
+const seed = (lines: object[]) => seedLines(base, lines);
 const line = (iccid: string): ThingSpaceSimLine => {
   const found = sim.store.get(iccid);
   assert.ok(found, `line ${iccid} exists`);

@@ -1,15 +1,11 @@
-import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { sleep } from '../../shared/time.ts';
-import type {
-  AdminRoute,
-  CarrierRoute,
-  FaultsExtension,
-  SimRequest,
-  SimResponse,
-} from '../simulator-kit/definition.ts';
+import { adminError, adminValidationError } from '../simulator-kit/admin-errors.ts';
+import { CarrierFaults } from '../simulator-kit/carrier-faults.ts';
+import type { AdminRoute, CarrierRoute, SimRequest, SimResponse } from '../simulator-kit/definition.ts';
 import { DeviceStore } from '../simulator-kit/device-store.ts';
 import type { Faults } from '../simulator-kit/faults.ts';
+import { Scheduler, type WallClock } from '../simulator-kit/scheduler.ts';
 import { createSimulatorServer, type SimulatorServer } from '../simulator-kit/simulator.ts';
 import { ThingSpaceAuth } from './simulator-auth.ts';
 import { type CallbackDelivery, CallbackDispatcher, type CallbackFilter } from './simulator-callbacks.ts';
@@ -33,7 +29,6 @@ import {
 } from './simulator-lines.ts';
 import { type ActionParams, RequestEngine } from './simulator-requests.ts';
 import { ActivateWindow, RuleBook } from './simulator-rules.ts';
-import { Scheduler, type WallClock } from './simulator-scheduler.ts';
 
 export type { CallbackDelivery, CallbackFilter } from './simulator-callbacks.ts';
 export { thingSpaceErrorCodes, thingSpaceGatewayCodes } from './simulator-errors.ts';
@@ -262,7 +257,10 @@ export const createThingSpaceSimulator = (options: ThingSpaceSimulatorOptions = 
     ...thingSpaceDefaultFaults,
     ...options.faults,
   };
-  const carrierFaults = new CarrierFaults({ callbacks, activateRequestsPerMinute });
+  const carrierFaults = new CarrierFaults<ThingSpaceFaults>(
+    { callbacks, activateRequestsPerMinute },
+    thingSpaceFaultsPatchSchema,
+  );
 
   const store = new DeviceStore<ThingSpaceSimLine>();
   const scheduler = new Scheduler(clock, autoRun);
@@ -633,7 +631,7 @@ export const createThingSpaceSimulator = (options: ThingSpaceSimulatorOptions = 
       url: '/callbacks',
       handle: (request) => {
         const query = callbacksQuerySchema.safeParse(Object.fromEntries(request.query));
-        if (!query.success) return adminError(query.error);
+        if (!query.success) return adminValidationError(query.error);
         const { delivered, ...filter } = query.data;
         return {
           status: 200,
@@ -650,7 +648,7 @@ export const createThingSpaceSimulator = (options: ThingSpaceSimulatorOptions = 
       handle: (request) => {
         const status = engine.status(request.params.requestId);
         return status === undefined
-          ? { status: 404, body: { error: { code: 'NOT_FOUND', message: 'No such request', details: [] } } }
+          ? adminError(404, 'NOT_FOUND', 'No such request')
           : { status: 200, body: status };
       },
     },
@@ -659,18 +657,12 @@ export const createThingSpaceSimulator = (options: ThingSpaceSimulatorOptions = 
       url: '/unlock',
       handle: (request) => {
         const body = unlockSchema.safeParse(request.body);
-        if (!body.success) return adminError(body.error);
+        if (!body.success) return adminValidationError(body.error);
         return { status: 200, body: { unlocked: auth.unlock(body.data?.username) } };
       },
     },
   ];
 
-  const extraFaults: FaultsExtension = {
-    patchSchema: thingSpaceFaultsPatchSchema,
-    get: () => ({ ...carrierFaults.get() }),
-    update: (patch) => carrierFaults.update(thingSpaceFaultsPatchSchema.parse(patch)),
-    reset: () => carrierFaults.reset(),
-  };
   const halt = () => {
     scheduler.clear();
     dispatcher.reset();
@@ -689,7 +681,7 @@ export const createThingSpaceSimulator = (options: ThingSpaceSimulatorOptions = 
       }),
     errorEnvelope: thingSpaceFailureEnvelope,
     adminRoutes,
-    extraFaults,
+    extraFaults: carrierFaults.extension(),
     contentTypeParsers: {
       'application/x-www-form-urlencoded': (body) => Object.fromEntries(new URLSearchParams(body)),
     },
@@ -700,6 +692,7 @@ export const createThingSpaceSimulator = (options: ThingSpaceSimulatorOptions = 
       activateWindow.clear();
       engine.reset();
     },
+    onClose: halt,
   });
   server = kit;
 
@@ -710,20 +703,9 @@ export const createThingSpaceSimulator = (options: ThingSpaceSimulatorOptions = 
       if (ran === 0 && sent === 0) return;
     }
   };
-  const plugin: FastifyPluginAsync = async (app, pluginOptions) => {
-    // Mounted in another app: its close stops the background work.
-    app.addHook('onClose', async () => halt());
-    await kit.plugin(app, pluginOptions);
-  };
-
   return {
     ...kit,
-    plugin,
     accountName,
-    async close() {
-      halt();
-      await kit.close();
-    },
     tick,
     async settled(timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
@@ -735,58 +717,15 @@ export const createThingSpaceSimulator = (options: ThingSpaceSimulatorOptions = 
       }
     },
     callbackDeliveries: (filter) => dispatcher.deliveries(filter),
-    thingSpaceFaults: {
-      get: () => carrierFaults.get(),
-      update: (patch) => carrierFaults.update(patch),
-    },
+    thingSpaceFaults: carrierFaults,
   };
 };
-
-/** The current ThingSpace faults and the defaults a reset restores. */
-class CarrierFaults {
-  readonly #defaults: ThingSpaceFaults;
-  #current: ThingSpaceFaults;
-
-  constructor(defaults: ThingSpaceFaults) {
-    this.#defaults = defaults;
-    this.#current = { ...defaults };
-  }
-
-  get(): ThingSpaceFaults {
-    return { ...this.#current };
-  }
-
-  update(patch: Partial<ThingSpaceFaults>): ThingSpaceFaults {
-    const given = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined));
-    this.#current = { ...this.#current, ...given };
-    return this.get();
-  }
-
-  reset(): void {
-    this.#current = { ...this.#defaults };
-  }
-}
 
 const schemaRefusal = (error: z.ZodError): SimResponse => {
   const issue = error.issues[0];
   const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
   return m2mError(thingSpaceErrorCodes.unexpectedError, `${where}${issue.message}`);
 };
-
-const adminError = (error: z.ZodError): SimResponse => ({
-  status: 400,
-  body: {
-    error: {
-      code: 'VALIDATION_FAILED',
-      message: 'The request has invalid fields',
-      details: error.issues.map((issue) => ({
-        field: issue.path.join('.'),
-        code: issue.code,
-        message: issue.message,
-      })),
-    },
-  },
-});
 
 const idList = (value: unknown): DeviceId[] => {
   const parsed = z.array(deviceIdSchema).safeParse(value);

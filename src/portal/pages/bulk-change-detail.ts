@@ -5,6 +5,7 @@ import {
   terminalBulkStatuses,
 } from '../../bulk-changes/bulk-changes-repository.ts';
 import { streamProgress } from '../../bulk-changes/progress-events.ts';
+import { resultsCsv } from '../../bulk-changes/results-csv.ts';
 import { type BulkChangeView, deviceChangeView } from '../../bulk-changes/views.ts';
 import { can, type PortalUser, requirePortalRole } from '../auth.ts';
 import { statusBadge } from '../components/badges.ts';
@@ -16,7 +17,6 @@ import { table } from '../components/table.ts';
 import type { PortalApp, PortalDeps } from '../deps.ts';
 import { href, html, type SafeHtml } from '../html.ts';
 import { page, sendHtml } from '../layout.ts';
-import { resultsCsv } from '../results-csv.ts';
 
 const ROWS_PER_PAGE = 50;
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { bulkStatuses, terminalBulkStatuses } from '../../bulk-changes/bulk-changes-repository.ts';
 import type { BulkChangeView } from '../../bulk-changes/views.ts';
 import { changeTypes } from '../../carriers/carrier.ts';
+import { pollingStream } from '../../http/event-stream.ts';
 import { AppError } from '../../shared/errors.ts';
 import { can, type PortalUser, requirePortalRole } from '../auth.ts';
 import { statusBadge } from '../components/badges.ts';
@@ -12,7 +13,6 @@ import { table } from '../components/table.ts';
 import type { PortalApp, PortalDeps } from '../deps.ts';
 import { href, html, type SafeHtml } from '../html.ts';
 import { page, sendHtml } from '../layout.ts';
-import { pollingStream } from '../sse.ts';
 
 const PAGE_SIZE = 25;
 const POLL_MS = 1000;

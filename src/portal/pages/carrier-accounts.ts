@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { type CarrierAccountView, limitsOverrideSchema } from '../../accounts/carrier-accounts.ts';
 import type { AccountHealthSnapshot } from '../../carriers/account-health.ts';
 import type { CarrierLimits } from '../../carriers/carrier.ts';
+import { pollingStream } from '../../http/event-stream.ts';
 import { AppError } from '../../shared/errors.ts';
 import { type PortalUser, requirePortalRole } from '../auth.ts';
 import { count, label, percent } from '../components/format.ts';
@@ -10,7 +11,6 @@ import { barChart } from '../components/health-chart.ts';
 import type { PortalApp, PortalDeps } from '../deps.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { page, sendHtml } from '../layout.ts';
-import { pollingStream } from '../sse.ts';
 
 const HEALTH_POLL_MS = 2000;
 const limitNames = Object.keys(limitsOverrideSchema.shape) as Array<keyof typeof limitsOverrideSchema.shape>;

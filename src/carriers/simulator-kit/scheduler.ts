@@ -11,7 +11,7 @@ interface Task {
 const maxTimerMs = 2_147_483_647;
 
 /**
- * The simulator's background work (device completions, callback deliveries), due at clock times.
+ * A simulator's background work (device results, activation steps, callback deliveries), due at clock times.
  * With `autoRun` a single unref'd timer runs each task when it falls due; without it (a test's manual
  * clock) nothing runs until `runDue()`. Tasks due at the same time run in the order they were scheduled.
  */

@@ -4,9 +4,8 @@ import { sleep } from '../shared/time.ts';
 export type SendEvent = (event: string, data: unknown) => void;
 
 /**
- * A Server-Sent Events stream that polls: `poll` sends what changed and says whether to go on. For the
- * portal's many-item streams (the list's progress bars, the accounts' health); one bulk change's
- * progress uses the API's `streamProgress`.
+ * A Server-Sent Events stream that polls: `poll` sends what changed and says whether to go on. State is
+ * read from the database each time, so any API process can serve a stream.
  */
 export async function pollingStream(
   reply: FastifyReply,
@@ -30,7 +29,7 @@ export async function pollingStream(
     }
   } catch (error) {
     // The response has started: the error can only be logged, and the browser reconnects.
-    reply.log.error({ err: error }, 'portal event stream failed');
+    reply.log.error({ err: error }, 'event stream failed');
   } finally {
     response.end();
   }
