@@ -32,7 +32,8 @@ export type Counts = Record<
   number
 >;
 
-const countKey: Record<RowStatus, keyof Counts> = {
+/** Where each row status is counted in a bulk change's `counts`. */
+export const countKey: Record<RowStatus, keyof Counts> = {
   queued: 'queued',
   in_progress: 'inProgress',
   waiting: 'waiting',

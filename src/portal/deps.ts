@@ -4,8 +4,8 @@ import type { BulkChanges } from '../bulk-changes/bulk-changes-service.ts';
 import type { AccountHealth } from '../carriers/account-health.ts';
 import type { Db, Dialect } from '../db/database.ts';
 import type { ChangeCatalog } from './change-catalog.ts';
+import type { PortalRepository } from './portal-repository.ts';
 import type { PreviewStash } from './preview-stash.ts';
-import type { PortalQueries } from './queries.ts';
 import type { SessionStore } from './session.ts';
 
 /** The Fastify instance pages register on: zod schemas type their params, queries and bodies. */
@@ -22,5 +22,5 @@ export interface PortalDeps {
   maxUploadBytes: number;
   sessions: SessionStore;
   previews: PreviewStash;
-  queries: PortalQueries;
+  queries: PortalRepository;
 }

@@ -19,8 +19,8 @@ import { devicesRoutes } from './pages/devices.ts';
 import { newBulkChangeRoutes } from './pages/new-bulk-change.ts';
 import { rowTimelineRoutes } from './pages/row-timeline.ts';
 import { signInRoutes } from './pages/sign-in.ts';
+import { portalRepository } from './portal-repository.ts';
 import { PreviewStash } from './preview-stash.ts';
-import { portalQueries } from './queries.ts';
 import { SessionStore } from './session.ts';
 
 export interface PortalOptions {
@@ -75,7 +75,7 @@ export const portalPlugin: FastifyPluginAsyncZod<PortalOptions> = async (app, op
     maxUploadBytes: options.maxUploadBytes,
     previews,
     sessions: new SessionStore((sessionId) => previews.drop(sessionId)),
-    queries: portalQueries(options.db),
+    queries: portalRepository(options.db),
   };
 
   app.addContentTypeParser(

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   type Counts,
+  countKey,
   rowStatuses,
   terminalBulkStatuses,
 } from '../../bulk-changes/bulk-changes-repository.ts';
@@ -43,15 +44,6 @@ const countKeys: Array<[keyof Counts, string]> = [
   ['failed', 'Failed'],
   ['cancelled', 'Cancelled'],
 ];
-
-const countOfStatus: Record<(typeof rowStatuses)[number], keyof Counts> = {
-  queued: 'queued',
-  in_progress: 'inProgress',
-  waiting: 'waiting',
-  succeeded: 'succeeded',
-  failed: 'failed',
-  cancelled: 'cancelled',
-};
 
 /** Rows finished per second since the change started, and the time left at that pace. portal.js does the same live. */
 function pace(view: BulkChangeView, now = Date.now()) {
@@ -130,11 +122,7 @@ function actions(user: PortalUser, view: BulkChangeView): SafeHtml {
 function statusTabs(view: BulkChangeView, query: DetailQuery): SafeHtml {
   const tabs: Array<[string | undefined, string, keyof Counts]> = [
     [undefined, 'All', 'total'],
-    ...rowStatuses.map((status): [string, string, keyof Counts] => [
-      status,
-      label(status),
-      countOfStatus[status],
-    ]),
+    ...rowStatuses.map((status): [string, string, keyof Counts] => [status, label(status), countKey[status]]),
   ];
   return html`<nav class="tabs" aria-label="Rows by status"><ul>${tabs.map(
     ([status, text, key]) =>

@@ -9,9 +9,9 @@ import { table } from '../components/table.ts';
 import type { PortalApp, PortalDeps } from '../deps.ts';
 import { html } from '../html.ts';
 import { page, sendHtml } from '../layout.ts';
-import type { PortalQueries } from '../queries.ts';
+import type { PortalRepository } from '../portal-repository.ts';
 
-type HistoryRow = Awaited<ReturnType<PortalQueries['deviceHistory']>>[number];
+type HistoryRow = Awaited<ReturnType<PortalRepository['deviceHistory']>>[number];
 
 const shownFields: Array<[keyof DeviceRow, string]> = [
   ['iccid', 'ICCID'],

@@ -12,7 +12,7 @@ const searchColumns = (identifier: string) =>
  * Reads the portal needs and the API does not offer (yet): finding lines by any identifier, a line's
  * history, and a bulk change's rows for one line. All scoped by tenant.
  */
-export function portalQueries(db: Db) {
+export function portalRepository(db: Db) {
   const tenantAccounts = (tenantId: string) =>
     db.selectFrom('carrier_accounts').select('id').where('tenant_id', '=', tenantId);
 
@@ -92,4 +92,4 @@ export function portalQueries(db: Db) {
     },
   };
 }
-export type PortalQueries = ReturnType<typeof portalQueries>;
+export type PortalRepository = ReturnType<typeof portalRepository>;
