@@ -216,6 +216,25 @@ for (const dialect of testDialects) {
       assert.deepEqual(posted.sort(), [fx.iccid(2), fx.iccid(3)].sort());
     });
 
+    it('builds the linked assignment of a large activation page by page, one row per parent row', async () => {
+      const fx = await fixture({ limits: { batchSize: 200 } });
+      await test.api('POST', '/api/v1/billing-customers', {
+        body: { items: [{ id: '1001', name: 'Acme' }] },
+      });
+      const rows = Array.from({ length: 1_050 }, (_, index) => ({
+        ...activationRow(fx, index),
+        billingCustomerId: '1001',
+      }));
+      const created = await create(fx.accountId, 'activate_new_service', rows);
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const activation = await waitForFinish(test, created.body.id, 120_000);
+      assert.equal(activation.status, 'completed');
+      const linked = await waitForFinish(test, String(activation.linkedId), 120_000);
+      assert.equal(linked.status, 'completed');
+      assert.equal((linked.counts as { total: number; succeeded: number }).total, 1_050);
+      assert.equal((linked.counts as { total: number; succeeded: number }).succeeded, 1_050);
+    });
+
     it('fails a static IP that AT&T refuses with STATIC_IP_FAILED, riding out failed status polls', async () => {
       const fx = await fixture({ faults: { ipProvisionMs: 1_500 } });
       const created = await create(fx.accountId, 'activate_new_service', [

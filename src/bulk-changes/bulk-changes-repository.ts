@@ -463,13 +463,15 @@ export function bulkChangesRepository(db: Executor, dialect: Dialect) {
       return Number(result.numUpdatedRows) === 1;
     },
 
-    /** Every row of a bulk change, in row order. */
-    async allRows(bulkChangeId: string): Promise<DeviceChangeRow[]> {
+    /** A page of a bulk change's rows, in row order, after a row number. */
+    async rowsAfter(bulkChangeId: string, afterRow: number, limit: number): Promise<DeviceChangeRow[]> {
       return db
         .selectFrom('device_changes')
         .selectAll()
         .where('bulk_change_id', '=', bulkChangeId)
+        .where('row_number', '>', afterRow)
         .orderBy('row_number')
+        .limit(limit)
         .execute();
     },
 
