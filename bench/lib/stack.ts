@@ -151,6 +151,33 @@ export interface WaitResult {
  * Polls a bulk change until it is final, or returns the last view at the deadline, or as soon as the
  * server process (when given) has ended.
  */
+/** Posts a CSV bulk change (a 201 is required) and follows it to its end or the cap, logging progress. */
+export async function submitAndFollow(
+  stack: BenchStack,
+  file: string,
+  query: Record<string, string>,
+  capMs: number,
+  label: string,
+) {
+  const post = await postCsv(stack, file, query, capMs);
+  if (post.status !== 201) throw new Error(`POST answered ${post.status}: ${JSON.stringify(post.body)}`);
+  const wait = await waitForFinal(
+    stack.api,
+    String(post.body.id),
+    capMs,
+    (view) => log(`${label}: ${JSON.stringify(view.counts)}`),
+    stack.server,
+  );
+  return { post, wait };
+}
+
+/** How many lines the successful calls named exactly once. */
+export function linesCalledOnce(calls: Array<{ iccids: string[] }>): number {
+  const times = new Map<string, number>();
+  for (const call of calls) for (const iccid of call.iccids) times.set(iccid, (times.get(iccid) ?? 0) + 1);
+  return [...times.values()].filter((count) => count === 1).length;
+}
+
 export async function waitForFinal(
   api: Api,
   id: string,

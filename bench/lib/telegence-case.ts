@@ -5,7 +5,13 @@ import type { SimCall } from '../../test/support/processes.ts';
 import { log, round } from './report.ts';
 import type { ScenarioContext } from './run-scenario.ts';
 import { secondsFromEnv } from './scale.ts';
-import { benchIccids, postCsv, startBenchStack, startSimulatorProcess, waitForFinal } from './stack.ts';
+import {
+  benchIccids,
+  linesCalledOnce,
+  startBenchStack,
+  startSimulatorProcess,
+  submitAndFollow,
+} from './stack.ts';
 
 /**
  * A Telegence new service of `rows` SIMs against `bulkchange simulate telegence` (activation stages of
@@ -38,28 +44,18 @@ export async function telegenceActivation(rows: number, context: ScenarioContext
 
   const submittedAt = Date.now();
   const capMs = secondsFromEnv('BENCH_BATCHED_CAP_S', 120) * 1000;
-  const post = await postCsv(
+  const { post, wait } = await submitAndFollow(
     stack,
     csv,
     { carrierAccountId: created.body.id, changeType: 'activate_new_service' },
     capMs,
-  );
-  if (post.status !== 201) throw new Error(`POST answered ${post.status}: ${JSON.stringify(post.body)}`);
-  const wait = await waitForFinal(
-    stack.api,
-    String(post.body.id),
-    capMs,
-    (view) => log(`batched: ${JSON.stringify(view.counts)}`),
-    stack.server,
+    'batched',
   );
   const activations = (await sim.calls('activate')).filter((call: SimCall) => call.status === 201);
   const polls = (await sim.calls('activation_status')).length;
   await stack.shutdown();
   await simulator.kill('SIGKILL');
 
-  const perLine = new Map<string, number>();
-  for (const call of activations)
-    for (const iccid of call.iccids) perLine.set(iccid, (perLine.get(iccid) ?? 0) + 1);
   const completedAt = wait.view?.completedAt ? Date.parse(wait.view.completedAt) : null;
   const endToEndMs = wait.final && completedAt !== null ? completedAt - submittedAt : null;
   const result = {
@@ -70,7 +66,7 @@ export async function telegenceActivation(rows: number, context: ScenarioContext
     endToEndMs,
     rowsPerSecond: endToEndMs ? round((rows / endToEndMs) * 1000, 0) : null,
     activateRequests: activations.length,
-    linesPostedOnce: [...perLine.values()].filter((count) => count === 1).length,
+    linesPostedOnce: linesCalledOnce(activations),
     statusPolls: polls,
   };
   log(`batched: ${JSON.stringify(result)}`);

@@ -22,12 +22,12 @@ import { benchScale, scaled, secondsFromEnv } from '../lib/scale.ts';
 import {
   type BenchStack,
   benchIccids,
+  linesCalledOnce,
   onCleanup,
-  postCsv,
   simStats,
   startBenchStack,
   startSimulatorProcess,
-  waitForFinal,
+  submitAndFollow,
   writeStatusCsv,
 } from '../lib/stack.ts';
 import { telegenceActivation } from '../lib/telegence-case.ts';
@@ -152,14 +152,12 @@ async function thingSpaceActivation(rows: number, context: ScenarioContext) {
   const submittedAt = Date.now();
   const submitted = performance.now();
   const capMs = secondsFromEnv('BENCH_BATCHED_CAP_S', 120) * 1000;
-  const post = await postCsv(stack, csv, { carrierAccountId: accountId, changeType: 'status_update' }, capMs);
-  if (post.status !== 201) throw new Error(`POST answered ${post.status}: ${JSON.stringify(post.body)}`);
-  const wait = await waitForFinal(
-    stack.api,
-    String(post.body.id),
+  const { post, wait } = await submitAndFollow(
+    stack,
+    csv,
+    { carrierAccountId: accountId, changeType: 'status_update' },
     capMs,
-    (view) => log(`batched: ${JSON.stringify(view.counts)}`),
-    stack.server,
+    'batched',
   );
   const serverCoresBusy = round(server.cpuMsSinceStart() / (performance.now() - submitted), 2);
   server.stop();
@@ -176,9 +174,6 @@ async function thingSpaceActivation(rows: number, context: ScenarioContext) {
   const completedAt = wait.view?.completedAt ? Date.parse(wait.view.completedAt) : null;
   const endToEndMs = wait.final && completedAt !== null ? completedAt - submittedAt : null;
   const done = (wait.view?.counts.succeeded ?? 0) + (wait.view?.counts.failed ?? 0);
-  const perLine = new Map<string, number>();
-  for (const call of activations.filter((c: SimCall) => c.status === 200))
-    for (const iccid of call.iccids) perLine.set(iccid, (perLine.get(iccid) ?? 0) + 1);
   const result = {
     final: wait.final,
     status: wait.view?.status ?? null,
@@ -193,7 +188,7 @@ async function thingSpaceActivation(rows: number, context: ScenarioContext) {
     activateRequests: activations.length,
     activateBatchSizes: activations.map((call: SimCall) => call.iccids.length),
     activateStatuses: activations.map((call: SimCall) => call.status),
-    linesActivatedOnce: [...perLine.values()].filter((count) => count === 1).length,
+    linesActivatedOnce: linesCalledOnce(activations.filter((c: SimCall) => c.status === 200)),
     callbackDeliveries: callbacks,
     /** Request-status polls: rows whose result did not arrive by callback in time. */
     statusPolls,
