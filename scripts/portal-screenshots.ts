@@ -11,8 +11,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
-import { luhnCheckDigit } from '../src/bulk-changes/identifiers.ts';
 import { loadConfig } from '../src/config.ts';
+import { luhnCheckDigit } from '../src/core/identifiers.ts';
 import { startService } from '../src/runtime.ts';
 import { launchBrowser, openPortal, signIn, waitForBulkStatus } from '../test/portal/browser.ts';
 

@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { createApiKey, ensureTenant } from './accounts/api-keys.ts';
-import { roles } from './accounts/roles.ts';
-import { createRevioSimulator } from './billing/revio/simulator.ts';
-import { createJasperSimulator } from './carriers/jasper/simulator.ts';
-import { createPondSimulator } from './carriers/pond/simulator.ts';
-import { createTealSimulator } from './carriers/teal/simulator.ts';
-import { createTelegenceSimulator } from './carriers/telegence/simulator.ts';
-import { createThingSpaceSimulator } from './carriers/thingspace/simulator.ts';
+import { createRevioSimulator } from './billing/revio/simulator/simulator.ts';
+import { createJasperSimulator } from './carriers/jasper/simulator/simulator.ts';
+import { createPondSimulator } from './carriers/pond/simulator/simulator.ts';
+import { createTealSimulator } from './carriers/teal/simulator/simulator.ts';
+import { createTelegenceSimulator } from './carriers/telegence/simulator/simulator.ts';
+import { createThingSpaceSimulator } from './carriers/thingspace/simulator/simulator.ts';
 import { submit } from './cli/submit.ts';
+import { roles } from './core/roles.ts';
 import { openDatabase } from './db/database.ts';
 import { migrateToLatest } from './db/migrator.ts';
 import { configOrExit, serve } from './main.ts';
@@ -93,7 +93,7 @@ async function main(argv: string[]): Promise<void> {
         databaseUrl: config.DATABASE_URL,
         dataDir: config.BULKCHANGE_DATA_DIR,
       });
-      const applied = await migrateToLatest(database.db, database.dialect);
+      const applied = await migrateToLatest(database.db, database.capabilities);
       await database.close();
       process.stdout.write(
         applied.length ? `Applied: ${applied.join(', ')}\n` : 'The schema is up to date.\n',
@@ -148,7 +148,7 @@ async function main(argv: string[]): Promise<void> {
         databaseUrl: config.DATABASE_URL,
         dataDir: config.BULKCHANGE_DATA_DIR,
       });
-      await migrateToLatest(database.db, database.dialect);
+      await migrateToLatest(database.db, database.capabilities);
       const tenantId = await ensureTenant(database.db, values.tenant);
       const { key } = await createApiKey(database.db, { tenantId, role, name: values.name });
       await database.close();

@@ -1,29 +1,34 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { z } from 'zod';
+import { ApiKeys } from './accounts/api-keys.ts';
 import { CarrierAccounts } from './accounts/carrier-accounts.ts';
 import { loadSecretBox } from './accounts/secret-box.ts';
+import { BillingCatalogs } from './billing/billing-catalogs.ts';
 import { BillingConnections } from './billing/billing-connections.ts';
+import { withSharedFlows } from './billing/shared-flows.ts';
 import { BulkChanges } from './bulk-changes/bulk-changes-service.ts';
+import { advanceBulkChange, createEnqueue } from './bulk-changes/jobs.ts';
+import { CallbackIngress } from './callbacks/callback-ingress.ts';
 import { AccountHealth, observedHttpFactory } from './carriers/account-health.ts';
-import { closeSharedAgent } from './carriers/http.ts';
-import { createCarrierHttpClient } from './carriers/http-factory.ts';
-import { CarrierRegistry } from './carriers/registry.ts';
+import { closeSharedAgent } from './carriers/http/agent.ts';
+import { carrierHttpClients } from './carriers/http/factory.ts';
+import { LimiterRegistry } from './carriers/limits/limiter.ts';
+import { CarrierRegistry, carrierAdapters } from './carriers/registry.ts';
 import type { Config } from './config.ts';
 import { type DatabaseHandle, openDatabase } from './db/database.ts';
 import { migrateToLatest } from './db/migrator.ts';
 import { startDemo } from './demo/demo-runtime.ts';
-import { INVENTORY_SYNC_TASK, InventorySync, inventorySyncJob } from './devices/inventory-sync.ts';
+import { Devices } from './devices/devices-service.ts';
+import { InventorySync, inventorySyncTask } from './devices/inventory-sync.ts';
 import { Engine } from './engine/engine.ts';
-import { ADVANCE_TASK, createEnqueue } from './engine/jobs.ts';
 import { buildApp } from './http/app.ts';
 import { createMetrics } from './http/metrics.ts';
-import { createWorker, NonRetryableError, QueueNotifier, type Worker } from './queue/index.ts';
-
-const advancePayload = z.object({ bulkChangeId: z.string().min(1) });
-const inventorySyncPayload = z.object({ carrierAccountId: z.string().min(1) });
+import { createWorker, handleTask, QueueNotifier, taskHandlers, type Worker } from './queue/index.ts';
 
 export type Role = 'api' | 'worker' | 'all';
+
+/** Every task this build defines; the worker refuses to start without a handler for each. */
+const definedTasks = [advanceBulkChange, inventorySyncTask];
 
 export interface Service {
   /** The API's base URL, when this process serves it. */
@@ -45,17 +50,23 @@ export async function startService(options: {
 }): Promise<Service> {
   const { config, role, logger } = options;
   const database = openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.BULKCHANGE_DATA_DIR });
-  await migrateToLatest(database.db, database.dialect);
-  logger.info({ database: database.location, dialect: database.dialect }, 'database ready');
+  const { db, capabilities } = database;
+  await migrateToLatest(db, capabilities);
+  logger.info({ database: database.location }, 'database ready');
 
   const accountHealth = new AccountHealth();
-  const registry = new CarrierRegistry(observedHttpFactory(accountHealth));
+  // Every per-account limit of this process lives in this one registry (DESIGN §2.6).
+  const limiters = new LimiterRegistry();
+  const http = observedHttpFactory(accountHealth, carrierHttpClients(limiters));
   const secrets = loadSecretBox({
     keyHex: config.BULKCHANGE_ENCRYPTION_KEY,
     dataDir: config.BULKCHANGE_DATA_DIR,
   });
-  const accounts = new CarrierAccounts(database.db, secrets, registry);
-  const billing = new BillingConnections(database.db, secrets, createCarrierHttpClient);
+  const billing = new BillingConnections(db, secrets, http);
+  const registry = new CarrierRegistry(
+    carrierAdapters({ http, limiters }).map((adapter) => withSharedFlows(adapter, billing)),
+  );
+  const accounts = new CarrierAccounts(db, secrets, registry);
   const notifier = new QueueNotifier();
   const enqueue = createEnqueue(notifier);
   const metrics = createMetrics();
@@ -64,27 +75,22 @@ export async function startService(options: {
   let url: string | null = null;
   let demoInfo: Service['demo'] = null;
   if (role !== 'worker') {
-    const bulkChanges = new BulkChanges({
-      db: database.db,
-      dialect: database.dialect,
-      accounts,
-      registry,
-      enqueue,
-    });
     app = await buildApp({
-      db: database.db,
-      accounts,
-      billing,
-      bulkChanges,
+      db,
       metrics,
       logger,
       maxUploadBytes: config.MAX_UPLOAD_BYTES,
-      dialect: database.dialect,
-      enqueue,
+      apiKeys: new ApiKeys(db),
+      accounts,
+      billing,
+      catalogs: new BillingCatalogs(db, billing),
+      bulkChanges: new BulkChanges({ db, accounts, registry, enqueue }),
+      devices: new Devices(db),
+      callbacks: new CallbackIngress({ db, accounts, registry, enqueue }),
       registry,
       accountHealth,
       requestInventorySync: async (carrierAccountId) => {
-        await enqueue(database.db, inventorySyncJob(carrierAccountId));
+        await enqueue(db, inventorySyncTask.job({ carrierAccountId }));
       },
     });
     const demo = options.demo ? await startDemo({ app, database, accounts, billing, config, logger }) : null;
@@ -96,14 +102,13 @@ export async function startService(options: {
   let worker: Worker | null = null;
   if (role !== 'api') {
     const engine = new Engine({
-      db: database.db,
-      dialect: database.dialect,
+      db,
+      capabilities,
       accounts,
       registry,
       enqueue,
       logger: logger.child({ component: 'engine' }),
       rowLeaseMs: config.JOB_LEASE_MS,
-      billing,
       onCarrierCall: (record) =>
         metrics.carrierCalls.observe(
           { system: record.system, action: record.action, outcome: record.outcome },
@@ -111,32 +116,27 @@ export async function startService(options: {
         ),
     });
     const inventorySync = new InventorySync({
-      db: database.db,
+      db,
       accounts,
       registry,
       logger: logger.child({ component: 'inventory-sync' }),
     });
     worker = createWorker({
-      db: database.db,
-      dialect: database.dialect,
+      db,
+      capabilities,
       concurrency: config.WORKER_CONCURRENCY,
       pollIntervalMs: config.WORKER_POLL_INTERVAL_MS,
       leaseMs: config.JOB_LEASE_MS,
       notifier,
       logger: logger.child({ component: 'worker' }),
-      tasks: {
-        [ADVANCE_TASK]: async (payload, context) => {
-          const parsed = advancePayload.safeParse(payload);
-          if (!parsed.success) throw new NonRetryableError(`Invalid payload: ${parsed.error.message}`);
-          const { bulkChangeId } = parsed.data;
-          await engine.advance(bulkChangeId, context.signal);
-        },
-        [INVENTORY_SYNC_TASK]: async (payload, context) => {
-          const parsed = inventorySyncPayload.safeParse(payload);
-          if (!parsed.success) throw new NonRetryableError(`Invalid payload: ${parsed.error.message}`);
-          await inventorySync.run(parsed.data.carrierAccountId, context.signal);
-        },
-      },
+      tasks: taskHandlers(definedTasks, [
+        handleTask(advanceBulkChange, ({ bulkChangeId }, context) =>
+          engine.advance(bulkChangeId, context.signal),
+        ),
+        handleTask(inventorySyncTask, ({ carrierAccountId }, context) =>
+          inventorySync.run(carrierAccountId, context.signal),
+        ),
+      ]),
     });
     worker.start();
   }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { createRevioSimulator } from '../src/billing/revio/simulator.ts';
+import { createRevioSimulator } from '../src/billing/revio/simulator/simulator.ts';
 import { byIccid, changesOf, createBulkChange } from './support/bulk-changes.ts';
 import { testDialects } from './support/databases.ts';
 import { simAdmin } from './support/processes.ts';

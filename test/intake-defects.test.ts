@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { luhnCheckDigit } from '../src/bulk-changes/identifiers.ts';
+import { luhnCheckDigit } from '../src/core/identifiers.ts';
 import { testDialects } from './support/databases.ts';
 import { jasperFixture, startTestService, type TestService, waitForFinish } from './support/service.ts';
 

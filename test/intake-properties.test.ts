@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { Client, request } from 'undici';
 import { z } from 'zod';
 import { rowFields } from '../src/bulk-changes/row-fields.ts';
-import { changeTypes } from '../src/carriers/carrier.ts';
+import { changeTypes } from '../src/core/change-types.ts';
 import { jasperFixture, startTestService, type TestService } from './support/service.ts';
 
 /**

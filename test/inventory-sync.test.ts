@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { createJasperSimulator } from '../src/carriers/jasper/simulator.ts';
+import { createJasperSimulator } from '../src/carriers/jasper/simulator/simulator.ts';
 import { byIccid, submitChange } from './support/bulk-changes.ts';
 import { carrierAccountFixture } from './support/carrier-accounts.ts';
 import { testDialects } from './support/databases.ts';

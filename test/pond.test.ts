@@ -5,7 +5,7 @@ import {
   type PondFaults,
   type PondSimLine,
   pondDefaultDistributors,
-} from '../src/carriers/pond/simulator.ts';
+} from '../src/carriers/pond/simulator/simulator.ts';
 import { normalisePondStatus } from '../src/carriers/pond/statuses.ts';
 import type { Faults } from '../src/carriers/simulator-kit/faults.ts';
 import { newId } from '../src/shared/ids.ts';
@@ -61,7 +61,7 @@ for (const dialect of testDialects) {
       await insertLines(
         test,
         accountId,
-        iccids.map((iccid) => ({ iccid, status, carrier_status: 'ENABLED', carrier_rate_plan: plan })),
+        iccids.map((iccid) => ({ iccid, status, carrierStatus: 'ENABLED', carrierRatePlan: plan })),
       );
       const lines = () => sim.devices<PondSimLine>();
       const lineOf = async (iccid: string) => (await lines()).find((line) => line.iccid === iccid)!;

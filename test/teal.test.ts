@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { eidWithCheckDigits } from '../src/bulk-changes/identifiers.ts';
 import type { Faults } from '../src/carriers/simulator-kit/faults.ts';
 import {
   createTealSimulator,
@@ -9,8 +8,9 @@ import {
   type TealSimEsim,
   tealDefaultApps,
   tealPlans,
-} from '../src/carriers/teal/simulator.ts';
+} from '../src/carriers/teal/simulator/simulator.ts';
 import { normaliseTealState } from '../src/carriers/teal/statuses.ts';
+import { eidWithCheckDigits } from '../src/core/identifiers.ts';
 import { newId } from '../src/shared/ids.ts';
 import { changesOf, postChange, submitChange } from './support/bulk-changes.ts';
 import { carrierAccountFixture } from './support/carrier-accounts.ts';
@@ -70,7 +70,7 @@ for (const dialect of testDialects) {
       await insertLines(
         test,
         accountId,
-        lines.map((line) => ({ ...line, status, carrier_status: options.state, carrier_rate_plan: plan })),
+        lines.map((line) => ({ ...line, status, carrierStatus: options.state, carrierRatePlan: plan })),
       );
       const operations = async () =>
         (await (await fetch(`${simulatorUrl}/_sim/operations`)).json()) as TealOperation[];

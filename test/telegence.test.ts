@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { luhnCheckDigit } from '../src/bulk-changes/identifiers.ts';
-import { createTelegenceSimulator } from '../src/carriers/telegence/simulator.ts';
+import { createTelegenceSimulator } from '../src/carriers/telegence/simulator/simulator.ts';
+import { luhnCheckDigit } from '../src/core/identifiers.ts';
 import { changesOf, createBulkChange } from './support/bulk-changes.ts';
 import { carrierAccountFixture } from './support/carrier-accounts.ts';
 import { testDialects } from './support/databases.ts';
@@ -99,8 +99,8 @@ for (const dialect of testDialects) {
           imei: line.imei,
           msisdn: line.msisdn,
           status,
-          carrier_status: state,
-          carrier_rate_plan: line.ratePlan,
+          carrierStatus: state,
+          carrierRatePlan: line.ratePlan,
         })),
       );
       return lines;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createThingSpaceSimulator } from '../src/carriers/thingspace/simulator.ts';
+import { createThingSpaceSimulator } from '../src/carriers/thingspace/simulator/simulator.ts';
 import { normaliseThingSpaceState } from '../src/carriers/thingspace/statuses.ts';
 import { byIccid, changesOf, createBulkChange, postChange, submitChange } from './support/bulk-changes.ts';
 import { thingSpaceAccountFixture } from './support/carrier-accounts.ts';
@@ -58,7 +58,7 @@ for (const dialect of testDialects) {
         iccids.map((iccid) => ({
           iccid,
           status: state ? normaliseThingSpaceState(state) : 'inventory',
-          carrier_status: state,
+          carrierStatus: state,
         })),
       );
       return { simulator, simulatorUrl, accountId, iccids, ...sim };

@@ -18,7 +18,7 @@ const file = path.join(dir, 'bare.db');
 
 // The schema comes from the real migrations, so the indexes maintained are the same.
 const handle = openSqliteFile(file);
-await migrateToLatest(handle.db, handle.dialect);
+await migrateToLatest(handle.db, handle.capabilities);
 await handle.close();
 
 const database = openSqlite(file);

@@ -5,6 +5,7 @@
  * `node --expose-gc bench/lib/diagnose-ingest-memory.ts [rows]` writes bench/results/profiles/ingest-memory.txt
  * (a diagnostic for docs/performance.md, not part of `npm run bench`).
  */
+
 import { createReadStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,12 +15,14 @@ import type { CarrierAccountView } from '../../src/accounts/carrier-accounts.ts'
 import { bulkChangesRepository } from '../../src/bulk-changes/bulk-changes-repository.ts';
 import { openCsvRows } from '../../src/bulk-changes/csv-input.ts';
 import { IntakeRun } from '../../src/bulk-changes/intake-run.ts';
-import type { CarrierAdapter, Flow } from '../../src/carriers/carrier.ts';
-import { createCarrierHttpClient } from '../../src/carriers/http-factory.ts';
+import type { CarrierAdapter } from '../../src/carriers/carrier.ts';
+import { carrierHttpClients } from '../../src/carriers/http/factory.ts';
 import { jasperAdapter } from '../../src/carriers/jasper/adapter.ts';
+import { LimiterRegistry } from '../../src/carriers/limits/limiter.ts';
+import type { Flow } from '../../src/core/flow.ts';
 import { openSqliteFile } from '../../src/db/database.ts';
 import { migrateToLatest } from '../../src/db/migrator.ts';
-import { devicesRepository, newDevice } from '../../src/devices/devices-repository.ts';
+import { devicesRepository } from '../../src/devices/devices-repository.ts';
 import { newId } from '../../src/shared/ids.ts';
 import { benchIccids, writeStatusCsv } from './stack.ts';
 
@@ -41,7 +44,7 @@ const measure = (stage: string) => {
 
 try {
   const handle = openSqliteFile(path.join(dir, 'bulkchange.db'));
-  await migrateToLatest(handle.db, handle.dialect);
+  await migrateToLatest(handle.db, handle.capabilities);
   const tenantId = await ensureTenant(handle.db, 'acme');
   const now = Date.now();
   const accountId = newId(now);
@@ -63,18 +66,16 @@ try {
   let iccids: string[] | undefined = benchIccids(rows, '8901777');
   await handle.db.transaction().execute((tx) =>
     devicesRepository(tx).insertMany(
-      iccids!.map((iccid) =>
-        newDevice({
-          id: newId(now),
-          tenant_id: tenantId,
-          carrier_account_id: accountId,
-          iccid,
-          status: 'activation_ready',
-          carrier_status: 'ACTIVATION_READY',
-          carrier_rate_plan: 'IoT Basic 1MB',
-          communication_plan: 'CP_Basic_ON',
-        }),
-      ),
+      iccids!.map((iccid) => ({
+        id: newId(now),
+        tenantId: tenantId,
+        carrierAccountId: accountId,
+        iccid,
+        status: 'activation_ready',
+        carrierStatus: 'ACTIVATION_READY',
+        carrierRatePlan: 'IoT Basic 1MB',
+        communicationPlan: 'CP_Basic_ON',
+      })),
       now,
     ),
   );
@@ -85,8 +86,9 @@ try {
 
   // The intake as the service runs it: the CSV streamed in batches through IntakeRun, written in one
   // transaction. The live heap is sampled (after a full GC) every 50 batches.
-  const adapter = jasperAdapter(createCarrierHttpClient) as unknown as CarrierAdapter;
-  const flow = adapter.flows.status_update as Flow<unknown, unknown>;
+  const limiters = new LimiterRegistry();
+  const adapter = jasperAdapter({ http: carrierHttpClients(limiters), limiters }) as CarrierAdapter;
+  const flow = adapter.flows.status_update as Flow<unknown, unknown, string>;
   const account = {
     id: accountId,
     name: 'bench',
@@ -97,7 +99,6 @@ try {
   const run = new IntakeRun(
     {
       db: handle.db,
-      dialect: 'sqlite',
       tenantId,
       account,
       adapter,
@@ -109,35 +110,34 @@ try {
     { requestFields: [], requestIssues: [], keepDryRun: false },
   );
   let batches = 0;
-  await bulkChangesRepository(handle.db, 'sqlite').insertBulkChange({
+  await bulkChangesRepository(handle.db).insertBulkChange({
     id: accountId,
-    tenant_id: tenantId,
-    carrier_account_id: accountId,
-    change_type: 'status_update',
-    status: 'queued',
-    options: '{}',
-    created_by: 'bench',
-    created_at: now,
-    total_count: 0,
-    updated_at: now,
+    tenantId,
+    carrierAccountId: accountId,
+    changeType: 'status_update',
+    options: {},
+    createdBy: 'bench',
+    createdAt: now,
+    idempotencyKey: null,
+    parentId: null,
+    linkedId: null,
   });
   await handle.db.transaction().execute(async (tx) => {
     for await (const batch of csvRows.batches) {
       const valid = await run.check(batch, { db: tx, bulkChangeId: accountId });
-      await bulkChangesRepository(tx, 'sqlite').insertDeviceChanges(
+      await bulkChangesRepository(tx).insertDeviceChanges(
         valid.map((row) => ({
           id: newId(now),
-          tenant_id: tenantId,
-          bulk_change_id: accountId,
-          row_number: row.row,
-          device_id: row.device.id,
+          tenantId,
+          bulkChangeId: accountId,
+          rowNumber: row.row,
+          deviceId: row.device.id,
           ...row.identifiers,
-          request: JSON.stringify(row.request),
-          status: 'queued',
+          request: row.request,
+          status: 'queued' as const,
           step: row.step,
-          attempts: 0,
-          updated_at: now,
         })),
+        now,
       );
       batches += 1;
       if (batches % 50 === 0) measure(`after ${run.total} rows (${batches} batches) in the open transaction`);

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { luhnCheckDigit } from '../../src/bulk-changes/identifiers.ts';
+import { luhnCheckDigit } from '../../src/core/identifiers.ts';
 import type { SimCall } from '../../test/support/processes.ts';
 import { log, round } from './report.ts';
 import type { ScenarioContext } from './run-scenario.ts';

@@ -105,13 +105,13 @@ export function engineFigures(
   const busy = (engine.serverCoresBusy ?? 0) >= 0.7;
   const perRow =
     `per row one audit INSERT committed on its own (${codeRef('src/engine/engine.ts', '#appendAudit(entries')}), ` +
-    `two UPDATEs in the chunk's commit (${codeRef('src/bulk-changes/bulk-changes-repository.ts', 'async transition(')}, ` +
+    `two UPDATEs in the chunk's commit (${codeRef('src/engine/rows-repository.ts', 'async transition(')}, ` +
     `${codeRef('src/devices/devices-repository.ts', 'async applyPatch(')})`;
   const serverBound =
     (busy
       ? `the server's one thread is the bottleneck (${engine.serverCoresBusy} cores busy, ${engine.serverCpuMsPerRow} ms CPU per row; ` +
         `the simulator saw at most ${engine.simulator.maxObservedConcurrency} request(s) in flight although ${engine.concurrency} were allowed): ` +
-        `${perRow} and the HTTP client's per-call work (${codeRef('src/carriers/http.ts', 'async #attempt')}: redaction, audit record, abort signals)`
+        `${perRow} and the HTTP client's per-call work (${codeRef('src/carriers/http/client.ts', 'async #attempt')}: redaction, audit record, abort signals)`
       : `the server mostly waits for the database (${engine.serverCoresBusy} cores busy for ${engine.serverCpuMsPerRow} ms of CPU per row; ` +
         `the simulator saw at most ${engine.simulator.maxObservedConcurrency} request(s) in flight although ${engine.concurrency} were allowed): ` +
         `${perRow}, each statement a round trip, and the audit INSERT a transaction (a WAL flush) per row`) +

@@ -56,7 +56,7 @@ export function limitsFigures(limits: LimitsResult): Figure[] {
   const [rate, tooMany] = figures;
   if (rate.verdict === 'missed') rate.limitedBy = rateLimitedBy(limits);
   if (tooMany.verdict === 'missed') {
-    tooMany.limitedBy = `the server sent more than the simulator allows (maxObservedRequestsPerSecond ${limits.simulator.maxObservedRequestsPerSecond}); see ${codeRef('src/carriers/limiter.ts', '#pump(): void')}`;
+    tooMany.limitedBy = `the server sent more than the simulator allows (maxObservedRequestsPerSecond ${limits.simulator.maxObservedRequestsPerSecond}); see ${codeRef('src/carriers/limits/limiter.ts', '#pump(): void')}`;
   }
   return figures;
 }
@@ -68,13 +68,13 @@ function rateLimitedBy(limits: LimitsResult): string {
   const pauses =
     limits.pauses.count > 0
       ? `${limits.pauses.count} pauses between chunks (median ${limits.pauses.medianMs} ms; ${limits.lostMs.inPauses} ms lost in all): ` +
-        `a chunk is ${chunk} rows (3 s of calls, ${codeRef('src/carriers/jasper/flows.ts', 'const perLineChunk')}) and the next one is claimed only after ` +
+        `a chunk is ${chunk} rows (3 s of calls, ${codeRef('src/carriers/per-line.ts', 'export const perLineChunk')}) and the next one is claimed only after ` +
         `the last call of the previous one returned (${limits.latencyMs} ms latency) and its rows were committed (${codeRef('src/engine/engine.ts', 'async #runDueChunk')}); and `
       : '';
   return (
     `${pauses}${limits.lostMs.elsewhere} ms (${perRequest.toFixed(2)} ms per request) of spacing beyond the limiter's ${limits.intervalMs} ms target: ` +
-    `the timer delay is rounded up to whole ms (${codeRef('src/carriers/limiter.ts', 'const delay = Math.ceil(wait)')}) and the next start is spaced ` +
-    `from the actual, late start (${codeRef('src/carriers/limiter.ts', 'this.#lastStartAt = performance.now()')}), so timer lateness adds up, ` +
-    `on top of the 2% safety margin (${codeRef('src/carriers/limiter.ts', 'const DEFAULT_SAFETY_MARGIN')}; at best 0.98 of the limit)`
+    `the timer delay is rounded up to whole ms (${codeRef('src/carriers/limits/limiter.ts', 'const delay = Math.ceil(wait)')}) and the next start is spaced ` +
+    `from the actual, late start (${codeRef('src/carriers/limits/limiter.ts', 'this.#lastStartAt = performance.now()')}), so timer lateness adds up, ` +
+    `on top of the 2% safety margin (${codeRef('src/carriers/limits/limiter.ts', 'const DEFAULT_SAFETY_MARGIN')}; at best 0.98 of the limit)`
   );
 }

@@ -12,9 +12,9 @@ import { DatabaseSync } from 'node:sqlite';
 import { Pool } from 'undici';
 import { accountsRepository } from '../../src/accounts/accounts-repository.ts';
 import { bulkChangesRepository } from '../../src/bulk-changes/bulk-changes-repository.ts';
+import { advanceBulkChange } from '../../src/bulk-changes/jobs.ts';
 import { openSqliteFile } from '../../src/db/database.ts';
 import { openSqlite } from '../../src/db/sqlite-dialect.ts';
-import { advanceJob } from '../../src/engine/jobs.ts';
 import { enqueue } from '../../src/queue/index.ts';
 import { newId } from '../../src/shared/ids.ts';
 import { codeRef } from '../lib/code-ref.ts';
@@ -98,7 +98,7 @@ export async function run(context: ScenarioContext): Promise<ScenarioResult> {
   const bulk = summary(bulkTimes);
   const changes = summary(changesTimes);
   const countsRef = codeRef('src/bulk-changes/bulk-changes-repository.ts', 'async counts(');
-  const viewRef = codeRef('src/bulk-changes/bulk-changes-service.ts', '.counts(row.id)');
+  const viewRef = codeRef('src/bulk-changes/bulk-changes-service.ts', '.counts(change.id)');
   const figures: Figure[] = [
     info({ name: 'GET /bulk-changes/{id} p50', value: bulk.p50Ms, unit: 'ms' }),
     {
@@ -175,20 +175,20 @@ async function insertBulkChange(
     const deviceOf = new Map(devices.map((device) => [device.iccid, device.id]));
     const now = Date.now();
     const id = newId(now);
-    await bulkChangesRepository(handle.db, 'sqlite').insertBulkChange({
+    const bulkChanges = bulkChangesRepository(handle.db);
+    await bulkChanges.insertBulkChange({
       id,
-      tenant_id: tenant!.id,
-      carrier_account_id: accountId,
-      change_type: 'status_update',
-      status: 'processing',
-      options: '{}',
-      created_by: 'bench',
-      created_at: now,
-      started_at: now,
-      request_hash: null,
-      total_count: iccids.length,
-      updated_at: now,
+      tenantId: tenant!.id,
+      carrierAccountId: accountId,
+      changeType: 'status_update',
+      options: {},
+      createdBy: 'bench',
+      createdAt: now,
+      idempotencyKey: null,
+      parentId: null,
+      linkedId: null,
     });
+    await bulkChanges.update(id, { status: 'processing', startedAt: now, totalCount: iccids.length }, now);
     const database = openSqlite(location);
     try {
       const insert = database.prepare(
@@ -216,7 +216,7 @@ async function insertBulkChange(
     } finally {
       database.close();
     }
-    await enqueue(handle.db, advanceJob(id));
+    await enqueue(handle.db, advanceBulkChange.job({ bulkChangeId: id }));
     return id;
   } finally {
     await handle.close();

@@ -1,5 +1,5 @@
+import type { Role } from '../core/roles.ts';
 import type { Executor } from '../db/database.ts';
-import type { Role } from './roles.ts';
 
 export interface TenantRow {
   id: string;

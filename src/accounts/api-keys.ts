@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { Principal, Role } from '../core/roles.ts';
 import type { Executor } from '../db/database.ts';
 import { newId } from '../shared/ids.ts';
 import { accountsRepository } from './accounts-repository.ts';
-import type { Principal, Role } from './roles.ts';
 
 const KEY_PREFIX = 'bck_';
 
@@ -37,15 +37,29 @@ export async function createApiKey(
   return { id, key };
 }
 
-export async function authenticateApiKey(db: Executor, key: string): Promise<Principal | undefined> {
-  if (!key.startsWith(KEY_PREFIX)) return undefined;
-  const record = await accountsRepository(db).findApiKeyByHash(hashApiKey(key));
-  if (!record || record.revokedAt !== null) return undefined;
-  return {
-    tenantId: record.tenantId,
-    tenantName: record.tenantName,
-    keyId: record.id,
-    keyName: record.name,
-    role: record.role,
-  };
+/** Who holds an API key: the API resolves it on every request, the portal on every page. */
+export class ApiKeys {
+  readonly #db: Executor;
+
+  constructor(db: Executor) {
+    this.#db = db;
+  }
+
+  /** The key's principal, or undefined for an unknown or revoked key. */
+  async authenticate(key: string): Promise<Principal | undefined> {
+    return key.startsWith(KEY_PREFIX) ? this.principalFor(hashApiKey(key)) : undefined;
+  }
+
+  /** The same, from the key's hash (a portal session keeps only that). */
+  async principalFor(keyHash: string): Promise<Principal | undefined> {
+    const record = await accountsRepository(this.#db).findApiKeyByHash(keyHash);
+    if (!record || record.revokedAt !== null) return undefined;
+    return {
+      tenantId: record.tenantId,
+      tenantName: record.tenantName,
+      keyId: record.id,
+      keyName: record.name,
+      role: record.role,
+    };
+  }
 }

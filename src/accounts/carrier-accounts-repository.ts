@@ -1,12 +1,12 @@
-import type { Selectable } from 'kysely';
+import type { CarrierName } from '../core/change-types.ts';
 import type { Executor } from '../db/database.ts';
-import type { CarrierAccountTable } from '../db/schema.ts';
+import type { CarrierAccountTableRow } from '../db/schema.ts';
 
 export interface CarrierAccountRow {
   id: string;
   tenantId: string;
   name: string;
-  carrier: string;
+  carrier: CarrierName;
   baseUrl: string;
   credentialsEncrypted: string;
   writeEnabled: boolean;
@@ -32,9 +32,7 @@ const columns = [
   'inventory_sync_result',
 ] as const;
 
-type Selected = Selectable<CarrierAccountTable>;
-
-const toRow = (row: Selected): CarrierAccountRow => ({
+const toRow = (row: CarrierAccountTableRow): CarrierAccountRow => ({
   id: row.id,
   tenantId: row.tenant_id,
   name: row.name,

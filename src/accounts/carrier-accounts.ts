@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import type { CarrierAccount, CarrierLimits, CarrierName } from '../carriers/carrier.ts';
 import type { CarrierRegistry } from '../carriers/registry.ts';
+import type { CarrierName } from '../core/change-types.ts';
+import { AppError, conflict, type ErrorDetail, notFound } from '../core/errors.ts';
+import type { CarrierAccount, CarrierLimits } from '../core/flow.ts';
 import type { Executor } from '../db/database.ts';
-import { isUniqueViolation } from '../db/unique-violation.ts';
-import { AppError, conflict, notFound } from '../shared/errors.ts';
+import { isUniqueViolation } from '../db/database.ts';
 import { newId } from '../shared/ids.ts';
 import { type CarrierAccountRow, carrierAccountsRepository } from './carrier-accounts-repository.ts';
 import type { SecretBox } from './secret-box.ts';
@@ -27,7 +28,7 @@ export const limitsOverrideSchema = z
 export interface CarrierAccountView {
   id: string;
   name: string;
-  carrier: string;
+  carrier: CarrierName;
   baseUrl: string;
   writeEnabled: boolean;
   settings: Record<string, unknown>;
@@ -38,9 +39,17 @@ export interface CarrierAccountView {
   updatedAt: string;
 }
 
+/** A rate plan of the carrier account's catalog. */
+export interface CarrierRatePlan {
+  code: string;
+  name: string;
+  dataMb: number | null;
+  communicationPlans: string[];
+}
+
 export interface CarrierAccountInput {
   name: string;
-  carrier: string;
+  carrier: CarrierName;
   baseUrl: string;
   credentials: Record<string, unknown>;
   writeEnabled: boolean;
@@ -59,11 +68,11 @@ export class CarrierAccounts {
     this.#registry = registry;
   }
 
-  #adapterFor(carrier: string) {
+  #adapterFor(carrier: CarrierName) {
     const adapter = this.#registry.adapter(carrier);
     if (!adapter) {
       const supported = this.#registry.adapters().map((a) => a.carrier);
-      throw new AppError(422, 'VALIDATION_FAILED', `Carrier ${carrier} is not supported by this build`, [
+      throw new AppError('VALIDATION_FAILED', `Carrier ${carrier} is not supported by this build`, [
         { field: 'carrier', code: 'UNSUPPORTED_CARRIER', message: `Supported: ${supported.join(', ')}` },
       ]);
     }
@@ -94,29 +103,28 @@ export class CarrierAccounts {
   }
 
   /** Validates the carrier's own credential and settings shapes; every problem is reported at once. */
-  #validate(carrier: string, credentials: unknown, settings: unknown): void {
+  #validate(carrier: CarrierName, credentials: unknown, settings: unknown): void {
     const adapter = this.#adapterFor(carrier);
-    const details = [
+    const details: ErrorDetail[] = [
       ...(adapter.credentialsSchema.safeParse(credentials).error?.issues.map((i) => ({
         field: ['credentials', ...i.path].join('.'),
-        code: 'INVALID_CREDENTIALS_SHAPE',
+        code: 'INVALID_CREDENTIALS_SHAPE' as const,
         message: i.message,
       })) ?? []),
       ...(adapter.settingsSchema.safeParse(settings).error?.issues.map((i) => ({
         field: ['settings', ...i.path].join('.'),
-        code: 'INVALID_SETTINGS',
+        code: 'INVALID_SETTINGS' as const,
         message: i.message,
       })) ?? []),
       ...(limitsOverrideSchema
         .safeParse((settings as { limits?: unknown })?.limits ?? {})
         .error?.issues.map((i) => ({
           field: ['settings', 'limits', ...i.path].join('.'),
-          code: 'INVALID_LIMITS',
+          code: 'INVALID_LIMITS' as const,
           message: i.message,
         })) ?? []),
     ];
-    if (details.length)
-      throw new AppError(422, 'VALIDATION_FAILED', 'The carrier account is invalid', details);
+    if (details.length) throw new AppError('VALIDATION_FAILED', 'The carrier account is invalid', details);
   }
 
   async list(tenantId: string): Promise<CarrierAccountView[]> {
@@ -182,6 +190,18 @@ export class CarrierAccounts {
     return this.view(await this.get(tenantId, id));
   }
 
+  /** The account's carrier rate plans (its catalog), for pickers and intake. */
+  async ratePlans(tenantId: string, id: string): Promise<CarrierRatePlan[]> {
+    const account = await this.get(tenantId, id);
+    const plans = await carrierAccountsRepository(this.#db).listRatePlans(account.id);
+    return plans.map((plan) => ({
+      code: plan.code,
+      name: plan.name,
+      dataMb: plan.dataMb,
+      communicationPlans: plan.communicationPlan ? plan.communicationPlan.split('|') : [],
+    }));
+  }
+
   /** The account as the engine needs it: credentials decrypted, limits resolved. */
   async load(id: string): Promise<{ account: CarrierAccount; version: number } | undefined> {
     const row = await carrierAccountsRepository(this.#db).findById(id);
@@ -192,7 +212,7 @@ export class CarrierAccounts {
         id: row.id,
         tenantId: row.tenantId,
         name: row.name,
-        carrier: row.carrier as CarrierName,
+        carrier: row.carrier,
         baseUrl: row.baseUrl,
         credentials: JSON.parse(this.#box.decrypt(row.credentialsEncrypted)),
         writeEnabled: row.writeEnabled,

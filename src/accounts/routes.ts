@@ -1,10 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { carrierNames } from '../carriers/carrier.ts';
-import type { Db } from '../db/database.ts';
-import { principalOf, requireRole } from '../http/auth.ts';
+import { carrierNames } from '../core/change-types.ts';
+import type { ApiKeys } from './api-keys.ts';
+import { principalOf, requireRole } from './auth.ts';
 import type { CarrierAccounts } from './carrier-accounts.ts';
-import { carrierAccountsRepository } from './carrier-accounts-repository.ts';
 
 const idParams = z.object({ id: z.string().min(1) });
 
@@ -28,7 +27,7 @@ const accountInput = z.object({
 const accountPatch = z.object(accountFields).partial();
 
 export interface CarrierAccountRoutesOptions {
-  db: Db;
+  apiKeys: ApiKeys;
   accounts: CarrierAccounts;
   /** Queues a read of the account's lines from its carrier. */
   requestInventorySync: (carrierAccountId: string) => Promise<void>;
@@ -36,11 +35,11 @@ export interface CarrierAccountRoutesOptions {
 
 export const carrierAccountRoutes: FastifyPluginAsyncZod<CarrierAccountRoutesOptions> = async (
   app,
-  { db, accounts, requestInventorySync },
+  { apiKeys, accounts, requestInventorySync },
 ) => {
-  const viewer = requireRole(db, 'viewer');
-  const operator = requireRole(db, 'operator');
-  const admin = requireRole(db, 'admin');
+  const viewer = requireRole(apiKeys, 'viewer');
+  const operator = requireRole(apiKeys, 'operator');
+  const admin = requireRole(apiKeys, 'admin');
   const tags = ['carrier accounts'];
 
   app.get('/carrier-accounts', { onRequest: viewer, schema: { tags } }, async (request) => ({
@@ -91,15 +90,9 @@ export const carrierAccountRoutes: FastifyPluginAsyncZod<CarrierAccountRoutesOpt
     '/carrier-accounts/:id/rate-plans',
     { onRequest: viewer, schema: { tags, params: idParams } },
     async (request) => {
-      const account = await accounts.get(principalOf(request).tenantId, request.params.id);
-      const plans = await carrierAccountsRepository(db).listRatePlans(account.id);
+      const plans = await accounts.ratePlans(principalOf(request).tenantId, request.params.id);
       return {
-        items: plans.map((plan) => ({
-          code: plan.code,
-          name: plan.name,
-          ...(plan.dataMb !== null ? { dataMb: plan.dataMb } : {}),
-          communicationPlans: plan.communicationPlan ? plan.communicationPlan.split('|') : [],
-        })),
+        items: plans.map(({ dataMb, ...plan }) => ({ ...plan, ...(dataMb !== null ? { dataMb } : {}) })),
         nextCursor: null,
       };
     },

@@ -1,4 +1,4 @@
-import type { AuditRecord } from '../carriers/http.ts';
+import type { AuditRecord } from '../core/audit-record.ts';
 import type { NewAuditEntry } from './audit-repository.ts';
 
 export interface AuditScope {

@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import type { SecretBox } from '../accounts/secret-box.ts';
-import type { CarrierAccount } from '../carriers/carrier.ts';
-import type { CarrierHttpClientFactory } from '../carriers/http-factory.ts';
+import type { CarrierHttpClientFactory } from '../carriers/http/factory.ts';
+import { AppError } from '../core/errors.ts';
 import type { Executor } from '../db/database.ts';
-import { AppError } from '../shared/errors.ts';
 import { billingRepository } from './billing-repository.ts';
 import {
   parseRevioError,
@@ -93,19 +92,13 @@ export class BillingConnections {
     );
     const settings = revioSettingsSchema.parse(JSON.parse(row.settings));
     const basic = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64');
-    const account: CarrierAccount = {
+    const endpoint = {
       id: `billing:${tenantId}`,
-      tenantId,
-      name: 'Rev.io',
-      carrier: 'jasper',
       baseUrl: row.base_url,
-      credentials: {},
-      writeEnabled: true,
-      settings: {},
       limits: { ...revioLimits, ...settings.limits },
     };
     const client = new RevioClient(
-      this.#http(account, {
+      this.#http(endpoint, {
         system: 'revio',
         headers: () => ({ authorization: `Basic ${basic}` }),
         parseError: parseRevioError,
@@ -122,7 +115,6 @@ export class BillingConnections {
     const client = await this.client(tenantId);
     if (!client) {
       throw new AppError(
-        409,
         'BILLING_NOT_CONFIGURED',
         'No billing system is configured (PUT /api/v1/billing-connection)',
       );

@@ -1,7 +1,10 @@
 import { z } from 'zod';
-import { catalogId, numberList, yesNo } from '../bulk-changes/field-types.ts';
-import type { CarrierName, RowOutcome, Step, StepContext, WorkRow } from '../carriers/carrier.ts';
-import { forEachRow } from '../engine/outcomes.ts';
+import { callContext } from '../carriers/per-line.ts';
+import type { CarrierName } from '../core/change-types.ts';
+import type { ErrorCode } from '../core/errors.ts';
+import { catalogId, numberList, yesNo } from '../core/field-types.ts';
+import type { RowOutcome, Step, StepContext, WorkRow } from '../core/flow.ts';
+import { forEachRow } from '../core/outcomes.ts';
 import type { RevioClient } from './revio/client.ts';
 
 /** The fields of a billing service (API §3 `billing_service_creation` and `customer_assignment`). */
@@ -25,9 +28,17 @@ export interface BillingServiceRequest {
 }
 
 type Context = StepContext<unknown>;
+
+/** Where billing steps find a tenant's billing system: null when it has none (or its writes are off). */
+export interface BillingClients {
+  client(tenantId: string): Promise<RevioClient | null>;
+}
 type Row = WorkRow<BillingServiceRequest>;
 
-const failed = (code: string, message: string): RowOutcome => ({ kind: 'failed', error: { code, message } });
+const failed = (code: ErrorCode, message: string): RowOutcome<never> => ({
+  kind: 'failed',
+  error: { code, message },
+});
 
 /** The line's number in billing: its MSISDN, else the identifier the carrier keys on. */
 const numberOf = (row: Row) => row.msisdn ?? row.iccid ?? row.eid ?? row.id;
@@ -42,7 +53,7 @@ async function ensureService(
   row: Row,
   carrier: CarrierName,
   audit: Parameters<RevioClient['findServices']>[1],
-): Promise<RowOutcome> {
+): Promise<RowOutcome<never>> {
   const request = row.request;
   const customerId = Number(request.billingCustomerId);
   const search = row.iccid ? { number2: row.iccid } : { number: numberOf(row) };
@@ -112,21 +123,31 @@ async function ensureService(
 /** Calls to billing in flight per chunk; the billing client's own limiter paces them. */
 const BILLING_LANES = 8;
 
+const noCustomer = failed('REQUIRED', 'A billing service needs billingCustomerId');
+
 const noBilling = failed('BILLING_NOT_CONFIGURED', 'No billing system is configured for this tenant');
 
 /**
  * A step that ensures each row's billing service. Safe to run again after a crash (it looks before it
  * creates), so reconciliation simply runs it again. `nextStep` names the step that follows, if any.
  */
-export function billingServiceStep<TRequest extends BillingServiceRequest>(options: {
-  nextStep?: string;
+export function billingServiceStep<
+  TRequest extends Partial<BillingServiceRequest>,
+  TStep extends string = never,
+>(options: {
+  billing: BillingClients;
+  nextStep?: TStep;
   describeFailure?: (message: string) => string;
-}): Step<unknown, TRequest> {
-  const run = (rows: WorkRow<TRequest>[], context: Context) =>
-    forEachRow(rows, BILLING_LANES, async (row): Promise<RowOutcome> => {
-      const revio = context.billing;
+}): Step<unknown, TRequest, TStep> {
+  const run = async (rows: WorkRow<TRequest>[], context: Context) => {
+    const revio = await options.billing.client(context.account.tenantId);
+    return forEachRow(rows, BILLING_LANES, async (row): Promise<RowOutcome<TStep>> => {
       if (!revio) return noBilling;
-      const outcome = await ensureService(revio, row, context.account.carrier, {
+      const { billingCustomerId } = row.request;
+      // A status update's billing post-step runs only for rows that name a customer.
+      if (!billingCustomerId) return noCustomer;
+      const billed = { ...row, request: { ...row.request, billingCustomerId } };
+      const outcome = await ensureService(revio, billed, context.account.carrier, {
         audit: context.auditFor(row),
         signal: context.signal,
       });
@@ -141,16 +162,17 @@ export function billingServiceStep<TRequest extends BillingServiceRequest>(optio
       }
       return outcome;
     });
+  };
   return { chunkSize: () => 100, run, reconcile: run };
 }
 
 /** Disconnects the line's active billing services (a deactivated line stops being billed). */
-export function disconnectStep(): Step<unknown, unknown> {
-  const run = (rows: WorkRow<unknown>[], context: Context) =>
-    forEachRow(rows, BILLING_LANES, async (row): Promise<RowOutcome> => {
-      const revio = context.billing;
+export function disconnectStep(billing: BillingClients): Step<unknown, unknown, never> {
+  const run = async (rows: WorkRow<unknown>[], context: Context) => {
+    const revio = await billing.client(context.account.tenantId);
+    return forEachRow(rows, BILLING_LANES, async (row): Promise<RowOutcome<never>> => {
       if (!revio) return noBilling;
-      const audit = { audit: context.auditFor(row), signal: context.signal };
+      const audit = callContext(row, context);
       const search = row.iccid ? { number2: row.iccid } : { number: numberOf(row as Row) };
       const active = await revio.findServices({ ...search, status: 'ACTIVE' }, audit);
       for (const service of active) await revio.disconnectService(service.service_id, audit);
@@ -160,5 +182,6 @@ export function disconnectStep(): Step<unknown, unknown> {
         device: { billingServiceId: null },
       };
     });
+  };
   return { chunkSize: () => 100, run, reconcile: run };
 }

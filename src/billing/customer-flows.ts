@@ -1,7 +1,12 @@
 import { z } from 'zod';
-import { catalogId, yesNo } from '../bulk-changes/field-types.ts';
-import type { DevicePatch, Flow, RowOutcome, Step, WorkRow } from '../carriers/carrier.ts';
-import { type BillingServiceRequest, billingServiceFields, billingServiceStep } from './billing-service.ts';
+import { catalogId, yesNo } from '../core/field-types.ts';
+import type { DevicePatch, Flow, RowOutcome, Step, WorkRow } from '../core/flow.ts';
+import {
+  type BillingClients,
+  type BillingServiceRequest,
+  billingServiceFields,
+  billingServiceStep,
+} from './billing-service.ts';
 
 /**
  * The change types that act on our inventory and billing rather than on a carrier (original §5.3–§5.5,
@@ -9,11 +14,11 @@ import { type BillingServiceRequest, billingServiceFields, billingServiceStep } 
  */
 
 /** A step that only updates the inventory: every row succeeds with its patch, in one commit. */
-function inventoryStep<TRequest>(patch: (request: TRequest) => DevicePatch): Step<unknown, TRequest> {
+function inventoryStep<TRequest>(patch: (request: TRequest) => DevicePatch): Step<unknown, TRequest, never> {
   return {
     chunkSize: () => 1000,
     run: async (rows: WorkRow<TRequest>[]) =>
-      rows.map((row): RowOutcome => {
+      rows.map((row): RowOutcome<never> => {
         const device = patch(row.request);
         return { kind: 'succeeded', result: { ...device }, device };
       }),
@@ -49,8 +54,8 @@ type CustomerRatePlanRequest = z.infer<typeof customerRatePlanRequest>;
  * Now, or on its effective date: rows wait in the queue until then and all run at that time (the
  * original queued only the first 100 of a scheduled change, original §7).
  */
-export const customerRatePlanChange: Flow<unknown, CustomerRatePlanRequest> = {
-  requestSchema: customerRatePlanRequest as unknown as z.ZodType<CustomerRatePlanRequest>,
+export const customerRatePlanChange: Flow<unknown, CustomerRatePlanRequest, 'assign_plan'> = {
+  requestSchema: customerRatePlanRequest,
   writesToCarrier: false,
   firstStep: 'assign_plan',
   startAt: (request) => (request.effectiveDate ? startOfDay(request.effectiveDate) : undefined),
@@ -73,7 +78,9 @@ const assignPatch = (request: AssignmentRequest): DevicePatch => ({
  * Assigns lines to a billing customer: the billing service and its products first when asked, then
  * the customer and its plan or pool in the inventory. A line billed to another customer is refused.
  */
-export const customerAssignment: Flow<unknown, AssignmentRequest> = {
+export const customerAssignment = (
+  billing: BillingClients,
+): Flow<unknown, AssignmentRequest, 'billing_service' | 'assign_customer'> => ({
   requestSchema: assignmentRequest,
   writesToCarrier: false,
   checkRow(request, device) {
@@ -99,29 +106,31 @@ export const customerAssignment: Flow<unknown, AssignmentRequest> = {
   },
   firstStep: (request) => (request.createBillingService ? 'billing_service' : 'assign_customer'),
   steps: {
-    billing_service: billingServiceStep<AssignmentRequest>({ nextStep: 'assign_customer' }),
+    billing_service: billingServiceStep({ billing, nextStep: 'assign_customer' }),
     assign_customer: inventoryStep(assignPatch),
   },
-};
+});
 
 const billingServiceRequest = z.object({
   ...billingServiceFields,
   serviceTypeId: billingServiceFields.serviceTypeId.unwrap(),
 });
 
-export const billingServiceCreation: Flow<unknown, BillingServiceRequest> = {
+export const billingServiceCreation = (
+  billing: BillingClients,
+): Flow<unknown, BillingServiceRequest, 'billing_service'> => ({
   requestSchema: billingServiceRequest,
   writesToCarrier: false,
   firstStep: 'billing_service',
-  steps: { billing_service: billingServiceStep<BillingServiceRequest>({}) },
-};
+  steps: { billing_service: billingServiceStep({ billing }) },
+});
 
 const archivalRequest = z.object({ override: yesNo.optional() });
 type ArchivalRequest = z.infer<typeof archivalRequest>;
 const RECENT_USAGE_MS = 30 * 86_400_000;
 
 /** Archives lines in the inventory; lines still billed or in use are refused unless `override`. */
-export const archival: Flow<unknown, ArchivalRequest> = {
+export const archival: Flow<unknown, ArchivalRequest, 'archive'> = {
   requestSchema: archivalRequest,
   writesToCarrier: false,
   checkRow(request, device) {

@@ -1,6 +1,13 @@
-import { z } from 'zod';
-import type { CarrierAdapter, Flow, RowOutcome, Step, WorkRow } from '../carriers/carrier.ts';
-import { billingServiceFields, billingServiceStep, disconnectStep } from './billing-service.ts';
+import type { CarrierAdapter } from '../carriers/carrier.ts';
+import { withFields } from '../core/field-types.ts';
+import type { Flow, RowOutcome, Step, WorkRow } from '../core/flow.ts';
+import {
+  type BillingClients,
+  type BillingServiceRequest,
+  billingServiceFields,
+  billingServiceStep,
+  disconnectStep,
+} from './billing-service.ts';
 import {
   archival,
   billingServiceCreation,
@@ -8,10 +15,11 @@ import {
   customerRatePlanChange,
 } from './customer-flows.ts';
 
-type StatusRequest = { targetStatus: string; billingCustomerId?: string };
+type StatusRequest = { targetStatus: string } & Partial<BillingServiceRequest>;
+type BillingPostStep = 'billing_service' | 'billing_disconnect';
 
 /** What billing does after a line's status change, when the row names a billing customer. */
-const postStep = (request: StatusRequest): string | undefined => {
+const postStep = (request: StatusRequest): BillingPostStep | undefined => {
   if (!request.billingCustomerId) return undefined;
   if (request.targetStatus === 'active') return 'billing_service';
   if (request.targetStatus === 'deactivated' || request.targetStatus === 'retired')
@@ -23,9 +31,11 @@ const lineChangedBut = (message: string) =>
   `The line's status changed at the carrier, but billing failed: ${message}`;
 
 /** Sends rows the carrier step finished on to their billing post-step instead. */
-function routeToBilling<TClient>(step: Step<TClient, StatusRequest>): Step<TClient, StatusRequest> {
-  const reroute = (rows: WorkRow<StatusRequest>[], outcomes: RowOutcome[]) =>
-    outcomes.map((outcome, index): RowOutcome => {
+function routeToBilling<TClient, TStep extends string>(
+  step: Step<TClient, StatusRequest, TStep>,
+): Step<TClient, StatusRequest, TStep | BillingPostStep> {
+  const reroute = (rows: WorkRow<StatusRequest>[], outcomes: RowOutcome<TStep>[]) =>
+    outcomes.map((outcome, index): RowOutcome<TStep | BillingPostStep> => {
       const next = postStep(rows[index].request);
       return outcome.kind === 'succeeded' && next
         ? { kind: 'next', step: next, result: outcome.result, device: outcome.device }
@@ -33,7 +43,7 @@ function routeToBilling<TClient>(step: Step<TClient, StatusRequest>): Step<TClie
     });
   const reconcile = step.reconcile;
   return {
-    ...step,
+    chunkSize: step.chunkSize,
     run: async (rows, context) => reroute(rows, await step.run(rows, context)),
     ...(reconcile
       ? { reconcile: async (rows, context) => reroute(rows, await reconcile(rows, context)) }
@@ -45,43 +55,52 @@ function routeToBilling<TClient>(step: Step<TClient, StatusRequest>): Step<TClie
  * `status_update` with the billing post-step (original §5.7): a line activated for a billing customer
  * gets its billing service (never twice), a deactivated one has its services disconnected.
  */
-export function withBillingPostStep<TClient>(
-  flow: Flow<TClient, StatusRequest>,
-): Flow<TClient, StatusRequest> {
-  if (!(flow.requestSchema instanceof z.ZodObject)) return flow;
+export function withBillingPostStep<TClient, TStep extends string>(
+  flow: Flow<TClient, StatusRequest, TStep>,
+  billing: BillingClients,
+): Flow<TClient, StatusRequest, TStep | BillingPostStep> {
   // The carrier's own effectiveDate means the status change's; billing then uses today.
   const { billingCustomerId, serviceTypeId, packageId, productIds, rates } = billingServiceFields;
+  const carrierSteps = Object.fromEntries(
+    Object.entries<Step<TClient, StatusRequest, TStep>>(flow.steps).map(([name, step]) => [
+      name,
+      routeToBilling(step),
+    ]),
+  ) as Record<TStep, Step<TClient, StatusRequest, TStep | BillingPostStep>>;
   return {
     ...flow,
-    requestSchema: flow.requestSchema.extend({
+    requestSchema: withFields(flow.requestSchema, {
       billingCustomerId: billingCustomerId.optional(),
       serviceTypeId,
       packageId,
       productIds,
       rates,
-    }) as unknown as z.ZodType<StatusRequest>,
+    }),
     steps: {
-      ...Object.fromEntries(Object.entries(flow.steps).map(([name, step]) => [name, routeToBilling(step)])),
-      billing_service: billingServiceStep({ describeFailure: lineChangedBut }) as Step<
-        TClient,
-        StatusRequest
-      >,
-      billing_disconnect: disconnectStep() as Step<TClient, StatusRequest>,
+      ...carrierSteps,
+      billing_service: billingServiceStep({ billing, describeFailure: lineChangedBut }),
+      billing_disconnect: disconnectStep(billing),
     },
   };
 }
 
-/** Every carrier account also takes the change types that act on the inventory and billing alone. */
-export function withSharedFlows<TClient>(adapter: CarrierAdapter<TClient>): CarrierAdapter<TClient> {
+/**
+ * Every carrier account also takes the change types that act on the inventory and billing alone, and
+ * a status update can bill or unbill the line it changed.
+ */
+export function withSharedFlows<TClient>(
+  adapter: CarrierAdapter<TClient>,
+  billing: BillingClients,
+): CarrierAdapter<TClient> {
   const statusUpdate = adapter.flows.status_update;
   return {
     ...adapter,
     flows: {
       ...adapter.flows,
-      ...(statusUpdate ? { status_update: withBillingPostStep(statusUpdate) } : {}),
+      ...(statusUpdate ? { status_update: withBillingPostStep(statusUpdate, billing) } : {}),
       customer_rate_plan_change: customerRatePlanChange,
-      customer_assignment: customerAssignment,
-      billing_service_creation: billingServiceCreation,
+      customer_assignment: customerAssignment(billing),
+      billing_service_creation: billingServiceCreation(billing),
       archival,
     },
   };

@@ -1,28 +1,26 @@
 import type { CarrierAccounts } from '../accounts/carrier-accounts.ts';
-import type { Principal } from '../accounts/roles.ts';
 import { auditRepository } from '../audit/audit-repository.ts';
 import type { CarrierRegistry } from '../carriers/registry.ts';
-import { type Db, type Dialect, inTransaction, type Tx } from '../db/database.ts';
-import { isUniqueViolation } from '../db/unique-violation.ts';
+import type { BulkChange, NewDeviceChange } from '../core/bulk-change.ts';
+import type { ChangeType } from '../core/change-types.ts';
+import { conflict, type ErrorDetail, notFound, validationFailed } from '../core/errors.ts';
+import type { Principal } from '../core/roles.ts';
+import { isTerminalBulkStatus, type RowStatus } from '../core/statuses.ts';
+import { type Db, inTransaction, isUniqueViolation, type Tx } from '../db/database.ts';
 import { devicesRepository } from '../devices/devices-repository.ts';
-import { advanceJob, type Enqueue } from '../engine/jobs.ts';
-import { conflict, type ErrorDetail, notFound, validationFailed } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
 import { page } from '../shared/paging.ts';
-import {
-  type BulkChangeFilter,
-  type BulkChangeRow,
-  bulkChangesRepository,
-  terminalBulkStatuses,
-} from './bulk-changes-repository.ts';
+import { bulkChangeWriter } from './bulk-change-writer.ts';
+import { type BulkChangeFilter, bulkChangesRepository } from './bulk-changes-repository.ts';
 import type { InputRow, RowBatch } from './csv-input.ts';
 import { checkFileFields, type IntakeContext, rowDefaults, type ValidRow, validateRows } from './intake.ts';
 import { type DryRunRow, IntakeRun } from './intake-run.ts';
+import { advanceBulkChange, type Enqueue } from './jobs.ts';
 import { auditEntryView, type BulkChangeView, bulkChangeView, deviceChangeView } from './views.ts';
 
 export interface CreateBulkChangeInput {
   carrierAccountId: string;
-  changeType: string;
+  changeType: ChangeType;
   options: Record<string, unknown>;
   scheduledFor?: string;
   dryRun: boolean;
@@ -46,27 +44,19 @@ export interface DryRunReport {
 
 export class BulkChanges {
   readonly #db: Db;
-  readonly #dialect: Dialect;
   readonly #accounts: CarrierAccounts;
   readonly #registry: CarrierRegistry;
   readonly #enqueue: Enqueue;
 
-  constructor(deps: {
-    db: Db;
-    dialect: Dialect;
-    accounts: CarrierAccounts;
-    registry: CarrierRegistry;
-    enqueue: Enqueue;
-  }) {
+  constructor(deps: { db: Db; accounts: CarrierAccounts; registry: CarrierRegistry; enqueue: Enqueue }) {
     this.#db = deps.db;
-    this.#dialect = deps.dialect;
     this.#accounts = deps.accounts;
     this.#registry = deps.registry;
     this.#enqueue = deps.enqueue;
   }
 
   #repository(db: Db = this.#db) {
-    return bulkChangesRepository(db, this.#dialect);
+    return bulkChangesRepository(db);
   }
 
   async create(
@@ -131,7 +121,7 @@ export class BulkChanges {
           await this.#addRows(tx, principal, bulkId, valid);
         }
         refuseUnlessAccepted(run, input.acceptValidRows);
-        await this.#end(tx, bulkId, {
+        await bulkChangeWriter(tx, this.#enqueue).end(bulkId, {
           total: run.valid,
           scheduledFor: requestedFor ?? run.scheduledStart,
           requestHash: run.requestHash,
@@ -146,20 +136,20 @@ export class BulkChanges {
   }
 
   /** The same Idempotency-Key again: the same request gets the original answer, another one a 409. */
-  async #replay(earlier: BulkChangeRow, run: IntakeRun, batches: AsyncIterator<RowBatch>) {
+  async #replay(earlier: BulkChange, run: IntakeRun, batches: AsyncIterator<RowBatch>) {
     for (let next = await batches.next(); !next.done; next = await batches.next()) run.hashOnly(next.value);
-    if (earlier.request_hash !== run.requestHash) {
+    if (earlier.requestHash !== run.requestHash) {
       throw conflict('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request');
     }
     return { created: await this.view(earlier), rejected: [], replayed: true };
   }
 
-  async view(row: BulkChangeRow): Promise<BulkChangeView> {
-    const account = await this.#accounts.get(row.tenant_id, row.carrier_account_id);
-    return bulkChangeView(row, await this.#repository().counts(row.id), account.carrier);
+  async view(change: BulkChange): Promise<BulkChangeView> {
+    const account = await this.#accounts.get(change.tenantId, change.carrierAccountId);
+    return bulkChangeView(change, await this.#repository().counts(change.id), account.carrier);
   }
 
-  async find(tenantId: string, id: string): Promise<BulkChangeRow> {
+  async find(tenantId: string, id: string): Promise<BulkChange> {
     const row = await this.#repository().find(tenantId, id);
     if (!row) throw notFound('Bulk change');
     return row;
@@ -180,7 +170,11 @@ export class BulkChanges {
     return { ...listed, items: await Promise.all(listed.items.map((row) => this.view(row))) };
   }
 
-  async changes(tenantId: string, id: string, filter: { status?: string; cursor?: string; limit: number }) {
+  async changes(
+    tenantId: string,
+    id: string,
+    filter: { status?: RowStatus; cursor?: string; limit: number },
+  ) {
     await this.find(tenantId, id);
     const afterRow = filter.cursor === undefined ? undefined : Number(filter.cursor);
     const rows = await this.#repository().listChanges(id, {
@@ -188,7 +182,21 @@ export class BulkChanges {
       afterRow,
       limit: filter.limit + 1,
     });
-    return page(rows, filter.limit, deviceChangeView, (row) => row.row_number);
+    return page(rows, filter.limit, deviceChangeView, (row) => row.rowNumber);
+  }
+
+  /** One row of the bulk change. */
+  async change(tenantId: string, id: string, changeId: string) {
+    await this.find(tenantId, id);
+    const change = await this.#repository().findChange(id, changeId);
+    if (!change) throw notFound('Row');
+    return deviceChangeView(change);
+  }
+
+  /** The bulk change's rows for these lines, in row order. */
+  async changesForDevices(tenantId: string, id: string, deviceIds: string[]) {
+    await this.find(tenantId, id);
+    return (await this.#repository().changesForDevices(id, deviceIds)).map(deviceChangeView);
   }
 
   async log(tenantId: string, id: string, filter: { changeId?: string; cursor?: string; limit: number }) {
@@ -210,22 +218,22 @@ export class BulkChanges {
       const rows = await this.#repository().listChanges(id, { afterRow, limit: 1000 });
       if (rows.length === 0) return;
       yield* rows.map(deviceChangeView);
-      afterRow = rows[rows.length - 1].row_number;
+      afterRow = rows[rows.length - 1].rowNumber;
     }
   }
 
   /** Rows not yet sent are cancelled now; rows already with the carrier finish (DESIGN §5). */
   async cancel(tenantId: string, id: string): Promise<BulkChangeView> {
-    const row = await this.find(tenantId, id);
-    if (terminalBulkStatuses.includes(row.status as never)) {
-      throw conflict('BULK_CHANGE_FINISHED', `The bulk change is already ${row.status}`);
+    const change = await this.find(tenantId, id);
+    if (isTerminalBulkStatus(change.status)) {
+      throw conflict('BULK_CHANGE_FINISHED', `The bulk change is already ${change.status}`);
     }
     const now = Date.now();
     await inTransaction(this.#db, async (tx) => {
-      const repository = bulkChangesRepository(tx, this.#dialect);
-      await repository.update(id, { cancel_requested_at: row.cancel_requested_at ?? now });
+      const repository = bulkChangesRepository(tx);
+      await repository.update(id, { cancelRequestedAt: change.cancelRequestedAt ?? now }, now);
       await repository.cancelQueuedRows(id, now);
-      await this.#enqueue(tx, advanceJob(id));
+      await this.#enqueue(tx, advanceBulkChange.job({ bulkChangeId: id }));
     });
     return this.get(tenantId, id);
   }
@@ -240,29 +248,29 @@ export class BulkChanges {
     id: string,
   ): Promise<{ created: BulkChangeView; rejected: ErrorDetail[] }> {
     const parent = await this.find(principal.tenantId, id);
-    if (!terminalBulkStatuses.includes(parent.status as never)) {
+    if (!isTerminalBulkStatus(parent.status)) {
       throw conflict('BULK_CHANGE_RUNNING', 'Retry failed rows once the bulk change has finished');
     }
-    if (parent.retried_as_id) {
+    if (parent.retriedAsId) {
       throw conflict(
         'ALREADY_RETRIED',
-        `The failed rows were already retried in bulk change ${parent.retried_as_id}`,
+        `The failed rows were already retried in bulk change ${parent.retriedAsId}`,
       );
     }
     const failed = await this.#repository().failedRows(id);
     if (failed.length === 0) throw conflict('NOTHING_TO_RETRY', 'The bulk change has no failed rows');
     const { account, adapter, flow } = await this.#flowFor(
       principal.tenantId,
-      parent.carrier_account_id,
-      parent.change_type,
+      parent.carrierAccountId,
+      parent.changeType,
     );
     const keyField = flow.newLines?.keyField ?? adapter.keyField;
     const rows: InputRow[] = failed.map((change) => ({
-      row: change.row_number,
-      fields: { ...JSON.parse(change.request), [keyField]: change[keyField] },
+      row: change.rowNumber,
+      fields: { ...change.request, [keyField]: change[keyField] },
     }));
     const checked = await validateRows({
-      ...this.#intakeContext(principal, { account, adapter, flow }, parent.change_type, {}),
+      ...this.#intakeContext(principal, { account, adapter, flow }, parent.changeType, {}),
       rows,
     });
     if (checked.valid.length === 0) {
@@ -276,13 +284,13 @@ export class BulkChanges {
         const bulkId = await this.#begin(tx, {
           principal,
           carrierAccountId: account.id,
-          changeType: parent.change_type,
-          options: JSON.parse(parent.options),
+          changeType: parent.changeType,
+          options: parent.options,
           idempotencyKey: null,
           parentId: parent.id,
         });
         await this.#addRows(tx, principal, bulkId, checked.valid);
-        await this.#end(tx, bulkId, { total: checked.valid.length, scheduledFor: null, requestHash: null });
+        await bulkChangeWriter(tx, this.#enqueue).end(bulkId, { total: checked.valid.length });
         return bulkId;
       });
       return { created: await this.get(principal.tenantId, retryId), rejected: checked.issues };
@@ -295,17 +303,13 @@ export class BulkChanges {
     }
   }
 
-  /**
-   * A bulk change is written in one transaction (DESIGN §2.2): `#begin` (its row), `#addRows` (a batch
-   * of rows at a time, as intake checks them), `#end` (its total, schedule and first job). A retry also
-   * marks its parent, and fails when the parent was retried meanwhile.
-   */
+  /** A new bulk change's row; a retry also marks its parent, and fails when it was retried meanwhile. */
   async #begin(
     tx: Tx,
     options: {
       principal: Principal;
       carrierAccountId: string;
-      changeType: string;
+      changeType: ChangeType;
       options: Record<string, unknown>;
       idempotencyKey: string | null;
       parentId?: string;
@@ -313,31 +317,25 @@ export class BulkChanges {
   ): Promise<string> {
     const now = Date.now();
     const id = newId(now);
-    await bulkChangesRepository(tx, this.#dialect).insertBulkChange({
+    await bulkChangeWriter(tx, this.#enqueue).begin({
       id,
-      tenant_id: options.principal.tenantId,
-      carrier_account_id: options.carrierAccountId,
-      change_type: options.changeType,
-      status: 'queued',
-      options: JSON.stringify(options.options),
-      created_by: options.principal.keyName,
-      created_at: now,
-      scheduled_for: null,
-      parent_id: options.parentId ?? null,
-      idempotency_key: options.idempotencyKey,
-      request_hash: null,
-      total_count: 0,
-      updated_at: now,
+      tenantId: options.principal.tenantId,
+      carrierAccountId: options.carrierAccountId,
+      changeType: options.changeType,
+      options: options.options,
+      createdBy: options.principal.keyName,
+      createdAt: now,
+      idempotencyKey: options.idempotencyKey,
+      parentId: options.parentId ?? null,
+      linkedId: null,
     });
-    if (
-      options.parentId &&
-      !(await bulkChangesRepository(tx, this.#dialect).markRetried(options.parentId, id))
-    ) {
+    if (options.parentId && !(await bulkChangesRepository(tx).markRetried(options.parentId, id))) {
       throw conflict('ALREADY_RETRIED', 'The failed rows were retried meanwhile');
     }
     return id;
   }
 
+  /** A batch of checked rows: lines new to the inventory first (new service), then the rows. */
   async #addRows(tx: Tx, principal: Principal, bulkChangeId: string, rows: ValidRow[]): Promise<void> {
     if (rows.length === 0) return;
     const now = Date.now();
@@ -345,35 +343,23 @@ export class BulkChanges {
       rows.filter((row) => row.isNewLine).map((row) => row.device),
       now,
     );
-    await bulkChangesRepository(tx, this.#dialect).insertDeviceChanges(
-      rows.map((row) => ({
-        id: newId(now),
-        tenant_id: principal.tenantId,
-        bulk_change_id: bulkChangeId,
-        row_number: row.row,
-        device_id: row.device.id,
-        ...row.identifiers,
-        request: JSON.stringify(row.request),
-        status: 'queued',
-        step: row.step,
-        next_check_at: row.notBefore ?? null,
-        attempts: 0,
-        updated_at: now,
-      })),
+    await bulkChangeWriter(tx, this.#enqueue).addRows(
+      rows.map(
+        (row): NewDeviceChange => ({
+          id: newId(now),
+          tenantId: principal.tenantId,
+          bulkChangeId,
+          rowNumber: row.row,
+          deviceId: row.device.id,
+          ...row.identifiers,
+          request: row.request,
+          status: 'queued',
+          step: row.step,
+          nextCheckAt: row.notBefore ?? null,
+        }),
+      ),
+      now,
     );
-  }
-
-  async #end(
-    tx: Tx,
-    bulkChangeId: string,
-    options: { total: number; scheduledFor: number | null; requestHash: string | null },
-  ): Promise<void> {
-    await bulkChangesRepository(tx, this.#dialect).update(bulkChangeId, {
-      total_count: options.total,
-      request_hash: options.requestHash,
-      ...(options.scheduledFor ? { status: 'scheduled', scheduled_for: options.scheduledFor } : {}),
-    });
-    await this.#enqueue(tx, advanceJob(bulkChangeId, options.scheduledFor ?? undefined));
   }
 
   /**
@@ -405,12 +391,11 @@ export class BulkChanges {
   #intakeContext(
     principal: Principal,
     target: Pick<IntakeContext, 'account' | 'adapter' | 'flow'>,
-    changeType: string,
+    changeType: ChangeType,
     defaults: Record<string, unknown>,
   ): IntakeContext {
     return {
       db: this.#db,
-      dialect: this.#dialect,
       tenantId: principal.tenantId,
       ...target,
       changeType,
@@ -418,10 +403,10 @@ export class BulkChanges {
     };
   }
 
-  async #flowFor(tenantId: string, carrierAccountId: string, changeType: string) {
+  async #flowFor(tenantId: string, carrierAccountId: string, changeType: ChangeType) {
     const account = this.#accounts.view(await this.#accounts.get(tenantId, carrierAccountId));
     const adapter = this.#registry.adapter(account.carrier);
-    const flow = adapter?.flows[changeType as keyof typeof adapter.flows];
+    const flow = this.#registry.flowFor(account.carrier, changeType);
     if (!adapter || !flow) {
       const supported = Object.keys(adapter?.flows ?? {}).join(', ');
       throw validationFailed(

@@ -1,6 +1,7 @@
 import { pipeline, type Readable } from 'node:stream';
 import { parse } from 'csv-parse';
-import { AppError, type ErrorDetail, validationFailed } from '../shared/errors.ts';
+import type { ChangeType } from '../core/change-types.ts';
+import { AppError, type ErrorDetail, validationFailed } from '../core/errors.ts';
 import { fieldForHeader, type RowField } from './row-fields.ts';
 
 export interface InputRow {
@@ -31,7 +32,7 @@ export interface CsvRows {
  * then yields the rows in batches while the upload is still arriving. Nothing holds more than a batch:
  * the parser waits while a batch is being checked and written (backpressure to the client).
  */
-export async function openCsvRows(input: Readable, changeType: string): Promise<CsvRows> {
+export async function openCsvRows(input: Readable, changeType: ChangeType): Promise<CsvRows> {
   const parser = parse({
     bom: true,
     delimiter: [',', ';'],
@@ -90,14 +91,14 @@ async function nextRecord(records: AsyncIterator<string[]>): Promise<IteratorRes
     return await records.next();
   } catch (error) {
     if (error instanceof AppError) throw error;
-    throw new AppError(422, 'INVALID_CSV', `The file is not valid CSV: ${(error as Error).message}`);
+    throw new AppError('INVALID_CSV', `The file is not valid CSV: ${(error as Error).message}`);
   }
 }
 
 /** The rows of a CSV in memory (the portal keeps them for its preview); intake streams instead. */
 export async function readCsvRows(
   input: Readable,
-  changeType: string,
+  changeType: ChangeType,
 ): Promise<{ rows: InputRow[]; issues: ErrorDetail[]; columns: RowField[] }> {
   const csv = await openCsvRows(input, changeType);
   const rows: InputRow[] = [];
@@ -122,7 +123,11 @@ export async function* inBatches(rows: InputRow[], rowIssues: ErrorDetail[] = []
   }
 }
 
-function mapHeader(header: string[], changeType: string, issues: ErrorDetail[]): Array<RowField | undefined> {
+function mapHeader(
+  header: string[],
+  changeType: ChangeType,
+  issues: ErrorDetail[],
+): Array<RowField | undefined> {
   const seen = new Set<RowField>();
   return header.map((name) => {
     const field = fieldForHeader(name, changeType);

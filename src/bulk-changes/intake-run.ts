@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
+import type { ErrorDetail } from '../core/errors.ts';
 import type { Executor } from '../db/database.ts';
-import type { ErrorDetail } from '../shared/errors.ts';
 import { bulkChangesRepository } from './bulk-changes-repository.ts';
 import type { RowBatch } from './csv-input.ts';
 import {
@@ -120,7 +120,7 @@ export class IntakeRun {
     checked: IntakeResult,
     into: { db: Executor; bulkChangeId: string },
   ): Promise<ValidRow[]> {
-    const earlier = await bulkChangesRepository(into.db, this.#context.dialect).rowsForDevices(
+    const earlier = await bulkChangesRepository(into.db).rowsForDevices(
       into.bulkChangeId,
       checked.valid.map((row) => row.device.id),
     );

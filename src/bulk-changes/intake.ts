@@ -2,24 +2,28 @@ import { z } from 'zod';
 import type { CarrierAccountView } from '../accounts/carrier-accounts.ts';
 import { carrierAccountsRepository } from '../accounts/carrier-accounts-repository.ts';
 import { billingRepository, type CatalogRow } from '../billing/billing-repository.ts';
-import type { CarrierAdapter, Flow, RowIssue } from '../carriers/carrier.ts';
-import type { Dialect, Executor } from '../db/database.ts';
+import type { CarrierAdapter } from '../carriers/carrier.ts';
+import type { ChangeType } from '../core/change-types.ts';
+import { type ErrorCode, type ErrorDetail, isErrorCode } from '../core/errors.ts';
+import type { Flow, RowIssue } from '../core/flow.ts';
 import {
-  type DeviceRow,
-  devicesRepository,
-  newDevice,
-  toDeviceRecord,
-} from '../devices/devices-repository.ts';
-import type { ErrorDetail } from '../shared/errors.ts';
+  type Checked,
+  checkEid,
+  checkIccid,
+  checkImei,
+  checkMsisdn,
+  cleanIdentifier,
+} from '../core/identifiers.ts';
+import type { Executor } from '../db/database.ts';
+import { type Device, devicesRepository } from '../devices/devices-repository.ts';
 import { newId } from '../shared/ids.ts';
 import { bulkChangesRepository } from './bulk-changes-repository.ts';
 import type { InputRow } from './csv-input.ts';
-import { checkEid, checkIccid, checkImei, checkMsisdn, cleanIdentifier } from './identifiers.ts';
 import { isRowField } from './row-fields.ts';
 
 export interface ValidRow {
   row: number;
-  device: DeviceRow;
+  device: Device;
   /** A line intake adds to the inventory with the bulk change (new service). */
   isNewLine?: boolean;
   /** The flow step the row starts at. */
@@ -45,12 +49,12 @@ export function rowDefaults(options: Record<string, unknown>): Record<string, un
 const identifierFields = ['iccid', 'imei', 'msisdn', 'eid'];
 
 /** The fields a flow reads: identifiers and its request's fields. Any other field would be dropped unseen. */
-export function flowFields(flow: Flow<unknown, unknown>): Set<string> {
+export function flowFields(flow: Flow<unknown, unknown, string>): Set<string> {
   const shape = flow.requestSchema instanceof z.ZodObject ? Object.keys(flow.requestSchema.shape) : [];
   return new Set([...identifierFields, ...shape]);
 }
 
-const notUsed = (field: string, changeType: string) =>
+const notUsed = (field: string, changeType: ChangeType) =>
   `${field} is not used by ${changeType} on this carrier; remove it, or use the change type it belongs to`;
 
 /**
@@ -60,12 +64,11 @@ const notUsed = (field: string, changeType: string) =>
 /** What intake checks a request's rows against. */
 export interface IntakeContext {
   db: Executor;
-  dialect: Dialect;
   tenantId: string;
   account: CarrierAccountView;
   adapter: CarrierAdapter;
-  flow: Flow<unknown, unknown>;
-  changeType: string;
+  flow: Flow<unknown, unknown, string>;
+  changeType: ChangeType;
   /** Row fields given once for every row. */
   defaults: Record<string, unknown>;
 }
@@ -134,7 +137,7 @@ export async function validateRows(
     keyField,
     prepared.map((p) => p.key),
   );
-  const busy = await bulkChangesRepository(options.db, options.dialect).linesInRunningChanges(
+  const busy = await bulkChangesRepository(options.db).linesInRunningChanges(
     options.account.id,
     [...devices.values()].map((d) => d.id),
     options.bulkChangeId,
@@ -180,19 +183,18 @@ export async function validateRows(
       swappedTo(item.request as Record<string, unknown>) ??
       catalog?.(item.request as Record<string, unknown>) ??
       billingCatalog(item.request as Record<string, unknown>) ??
-      flow.checkRow?.(item.request, toDeviceRecord(device), options.account.settings);
+      flow.checkRow?.(item.request, device, options.account.settings);
     if (problem) {
       report(item.row, problem);
       continue;
     }
-    const record = toDeviceRecord(device);
     const startAt = flow.startAt?.(item.request);
     valid.push({
       ...(startAt !== undefined && startAt > Date.now() ? { notBefore: startAt } : {}),
       row: item.row,
       device,
       ...(found ? {} : { isNewLine: true }),
-      step: typeof flow.firstStep === 'string' ? flow.firstStep : flow.firstStep(item.request, record),
+      step: typeof flow.firstStep === 'string' ? flow.firstStep : flow.firstStep(item.request, device),
       identifiers: {
         iccid: device.iccid,
         imei: device.imei,
@@ -215,8 +217,8 @@ export async function validateRows(
  * drop from the rows (reported once, not per row).
  */
 export function checkFileFields(options: {
-  flow: Flow<unknown, unknown>;
-  changeType: string;
+  flow: Flow<unknown, unknown, string>;
+  changeType: ChangeType;
   optionFields: string[];
   csvColumns?: string[];
 }): { issues: ErrorDetail[]; badColumns: string[] } {
@@ -244,7 +246,7 @@ export function checkFileFields(options: {
 }
 
 /** The request fields a flow cannot do without. */
-function requiredFields(flow: Flow<unknown, unknown>): string[] {
+function requiredFields(flow: Flow<unknown, unknown, string>): string[] {
   if (!(flow.requestSchema instanceof z.ZodObject)) return [];
   return Object.entries(flow.requestSchema.shape as Record<string, z.ZodType>)
     .filter(([, schema]) => !schema.safeParse(undefined).success)
@@ -273,7 +275,7 @@ function otherIdentifierIssue(fields: Record<string, unknown>, keyField: string)
   return undefined;
 }
 
-function checkKey(keyField: 'iccid' | 'msisdn' | 'eid', value: unknown) {
+function checkKey(keyField: 'iccid' | 'msisdn' | 'eid', value: unknown): Checked {
   if (value === undefined || value === null || cleanIdentifier(value) === '') {
     return { issue: { field: keyField, code: 'REQUIRED', message: `${keyField} is required` } };
   }
@@ -281,7 +283,7 @@ function checkKey(keyField: 'iccid' | 'msisdn' | 'eid', value: unknown) {
 }
 
 /** A SIM to activate must not be on a line in service already. */
-function lineInService(device: DeviceRow): RowIssue | undefined {
+function lineInService(device: Device): RowIssue | undefined {
   if (device.status === 'inventory' || device.status === 'deactivated') return undefined;
   return {
     field: 'iccid',
@@ -291,26 +293,38 @@ function lineInService(device: DeviceRow): RowIssue | undefined {
 }
 
 /** The inventory line a new service starts as: a SIM in stock, with the device it goes in. */
-function newLine(tenantId: string, carrierAccountId: string, iccid: string, request: unknown): DeviceRow {
+function newLine(tenantId: string, carrierAccountId: string, iccid: string, request: unknown): Device {
   const imei = (request as { imei?: unknown }).imei;
   const now = Date.now();
   return {
-    ...newDevice({
-      id: newId(now),
-      tenant_id: tenantId,
-      carrier_account_id: carrierAccountId,
-      status: 'inventory',
-      carrier_status: 'NEW',
-      iccid,
-      imei: typeof imei === 'string' ? imei : null,
-    }),
-    archived: 0,
-    created_at: now,
-    updated_at: now,
+    id: newId(now),
+    tenantId,
+    carrierAccountId,
+    iccid,
+    imei: typeof imei === 'string' ? imei : null,
+    msisdn: null,
+    eid: null,
+    status: 'inventory',
+    carrierStatus: 'NEW',
+    carrierRatePlan: null,
+    communicationPlan: null,
+    customerRatePlanId: null,
+    customerPoolId: null,
+    billingCustomerId: null,
+    billingServiceId: null,
+    ipAddress: null,
+    username: null,
+    costCenter1: null,
+    costCenter2: null,
+    costCenter3: null,
+    lastUsageAt: null,
+    archived: false,
+    createdAt: now,
+    updatedAt: now,
   };
 }
 
-function deviceProblem(device: DeviceRow, busyIn: string | undefined) {
+function deviceProblem(device: Device, busyIn: string | undefined): RowIssue | undefined {
   if (device.archived) {
     return { code: 'DEVICE_ARCHIVED', message: 'The line is archived; restore it before changing it' };
   }
@@ -333,7 +347,7 @@ async function iccidsInUse(db: Executor, carrierAccountId: string, requests: unk
   const taken = iccids.length
     ? await devicesRepository(db).findByIdentifiers(carrierAccountId, 'iccid', iccids)
     : new Map();
-  return (request: Record<string, unknown>) => {
+  return (request: Record<string, unknown>): RowIssue | undefined => {
     const iccid = wanted(request);
     return iccid && taken.has(iccid)
       ? {
@@ -354,20 +368,19 @@ const periodStart = (period: 'day' | 'month', now = new Date()) =>
 async function lineQuotas(
   options: {
     db: Executor;
-    dialect: Dialect;
     account: CarrierAccountView;
     adapter: CarrierAdapter;
-    changeType: string;
+    changeType: ChangeType;
   },
   deviceIds: string[],
 ): Promise<(deviceId: string) => RowIssue | undefined> {
   const applicable = (options.adapter.lineQuotas ?? []).filter((quota) =>
-    (quota.changeTypes as readonly string[]).includes(options.changeType),
+    quota.changeTypes.includes(options.changeType),
   );
   const counted = await Promise.all(
     applicable.map(async (quota) => ({
       quota,
-      counts: await bulkChangesRepository(options.db, options.dialect).changesSince({
+      counts: await bulkChangesRepository(options.db).changesSince({
         carrierAccountId: options.account.id,
         deviceIds,
         changeTypes: quota.changeTypes,
@@ -438,19 +451,19 @@ async function billingCatalogs(db: Executor, tenantId: string, requests: Record<
 }
 
 /** The field naming a carrier rate plan, per change type. */
-const catalogField: Record<string, string> = {
+const catalogField: Partial<Record<ChangeType, string>> = {
   carrier_rate_plan_change: 'carrierRatePlan',
   activate_new_service: 'ratePlan',
 };
 
 /** Rate plans are checked against the account's catalog, when it has one. */
-async function ratePlanCatalog(db: Executor, carrierAccountId: string, changeType: string) {
+async function ratePlanCatalog(db: Executor, carrierAccountId: string, changeType: ChangeType) {
   const field = catalogField[changeType];
   if (!field) return undefined;
   const plans = await carrierAccountsRepository(db).listRatePlans(carrierAccountId);
   if (plans.length === 0) return undefined;
   const byCode = new Map(plans.map((plan) => [plan.code, plan]));
-  return (request: Record<string, unknown>) => {
+  return (request: Record<string, unknown>): RowIssue | undefined => {
     const plan = byCode.get(String(request[field]));
     if (!plan) {
       return {
@@ -472,7 +485,7 @@ async function ratePlanCatalog(db: Executor, carrierAccountId: string, changeTyp
 }
 
 /** Identifier checks name their own code (INVALID_LUHN, SCIENTIFIC_NOTATION…); other field problems are INVALID_FIELD. */
-const issueCode = (issue: z.core.$ZodIssue): string => {
+const issueCode = (issue: z.core.$ZodIssue): ErrorCode => {
   const params = 'params' in issue ? (issue.params as { code?: unknown } | undefined) : undefined;
-  return typeof params?.code === 'string' ? params.code : 'INVALID_FIELD';
+  return typeof params?.code === 'string' && isErrorCode(params.code) ? params.code : 'INVALID_FIELD';
 };

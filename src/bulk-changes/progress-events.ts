@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify';
-import { pollingStream } from '../http/event-stream.ts';
+import { pollingStream } from '../shared/event-stream.ts';
 import type { BulkChangeView } from './views.ts';
 
 const POLL_MS = 1000;

@@ -2,11 +2,11 @@ import { pipeline, type Readable, Transform } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { changeTypes } from '../carriers/carrier.ts';
-import type { Db } from '../db/database.ts';
-import { principalOf, requireRole } from '../http/auth.ts';
-import { AppError, type ErrorDetail, validationFailed } from '../shared/errors.ts';
-import { bulkStatuses, rowStatuses } from './bulk-changes-repository.ts';
+import type { ApiKeys } from '../accounts/api-keys.ts';
+import { principalOf, requireRole } from '../accounts/auth.ts';
+import { changeTypes } from '../core/change-types.ts';
+import { AppError, type ErrorDetail, validationFailed } from '../core/errors.ts';
+import { bulkStatuses, rowStatuses } from '../core/statuses.ts';
 import type { BulkChanges, CreateBulkChangeInput } from './bulk-changes-service.ts';
 import { type InputRow, inBatches, openCsvRows } from './csv-input.ts';
 import { streamProgress } from './progress-events.ts';
@@ -41,17 +41,17 @@ const createFields = z
   .loose();
 
 export interface BulkChangeRoutesOptions {
-  db: Db;
+  apiKeys: ApiKeys;
   bulkChanges: BulkChanges;
   maxUploadBytes: number;
 }
 
 export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = async (
   app,
-  { db, bulkChanges, maxUploadBytes },
+  { apiKeys, bulkChanges, maxUploadBytes },
 ) => {
-  const viewer = requireRole(db, 'viewer');
-  const operator = requireRole(db, 'operator');
+  const viewer = requireRole(apiKeys, 'viewer');
+  const operator = requireRole(apiKeys, 'operator');
 
   // CSV arrives as a stream; it is parsed row by row rather than buffered by Fastify.
   app.addContentTypeParser(
@@ -200,7 +200,7 @@ async function readCreateRequest(request: FastifyRequest, maxUploadBytes: number
   if (['text/csv', 'application/csv', 'application/vnd.ms-excel'].includes(type)) {
     return csvRequest(request.query as Record<string, unknown>, request.body as Readable, maxUploadBytes);
   }
-  throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send application/json, text/csv or multipart/form-data');
+  throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send application/json, text/csv or multipart/form-data');
 }
 
 function parseOrFail<T>(schema: z.ZodType<T>, value: unknown): T {
@@ -284,7 +284,7 @@ function byteLimit(maxBytes: number): Transform {
     transform(chunk: Buffer, _encoding, callback) {
       seen += chunk.length;
       if (seen > maxBytes)
-        callback(new AppError(413, 'PAYLOAD_TOO_LARGE', `The upload is larger than ${maxBytes} bytes`));
+        callback(new AppError('PAYLOAD_TOO_LARGE', `The upload is larger than ${maxBytes} bytes`));
       else callback(null, chunk);
     },
   });

@@ -1,3 +1,4 @@
+import type { ChangeType } from '../core/change-types.ts';
 /** Every row field of API §3, in its JSON (camelCase) spelling. */
 export const rowFields = [
   'iccid',
@@ -88,7 +89,7 @@ const byCanonical = new Map<string, RowField>([
  * Maps a header to its row field. `ratePlan` is the Telegence activation's field, but a CSV column
  * named "Rate Plan" for any other change means the carrier rate plan.
  */
-export function fieldForHeader(header: string, changeType: string): RowField | undefined {
+export function fieldForHeader(header: string, changeType: ChangeType): RowField | undefined {
   const key = canonical(header.replace(/^\uFEFF/, ''));
   if (key === 'rateplan' && changeType === 'activate_new_service') return 'ratePlan';
   return byCanonical.get(key);

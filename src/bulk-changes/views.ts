@@ -1,71 +1,58 @@
-import type { AuditEntryRow } from '../audit/audit-repository.ts';
+import type { AuditEntry } from '../audit/audit-repository.ts';
+import type { BulkChange, DeviceChange } from '../core/bulk-change.ts';
+import type { CarrierName } from '../core/change-types.ts';
+import type { Counts } from '../core/statuses.ts';
 import { toIso } from '../shared/time.ts';
-import type { BulkChangeRow, Counts, DeviceChangeRow } from './bulk-changes-repository.ts';
 
-/** The API shapes of API §2, built from rows. */
-export const bulkChangeView = (row: BulkChangeRow, counts: Counts, carrier: string) => ({
-  id: row.id,
-  carrierAccountId: row.carrier_account_id,
+/** The API shapes of API §2. */
+export const bulkChangeView = (change: BulkChange, counts: Counts, carrier: CarrierName) => ({
+  id: change.id,
+  carrierAccountId: change.carrierAccountId,
   carrier,
-  changeType: row.change_type,
-  status: row.status,
-  options: JSON.parse(row.options) as Record<string, unknown>,
-  createdAt: toIso(row.created_at),
-  createdBy: row.created_by,
-  scheduledFor: toIso(row.scheduled_for),
-  startedAt: toIso(row.started_at),
-  completedAt: toIso(row.completed_at),
-  cancelRequestedAt: toIso(row.cancel_requested_at),
-  parentId: row.parent_id,
-  linkedId: row.linked_id,
+  changeType: change.changeType,
+  status: change.status,
+  options: change.options,
+  createdAt: toIso(change.createdAt),
+  createdBy: change.createdBy,
+  scheduledFor: toIso(change.scheduledFor),
+  startedAt: toIso(change.startedAt),
+  completedAt: toIso(change.completedAt),
+  cancelRequestedAt: toIso(change.cancelRequestedAt),
+  parentId: change.parentId,
+  linkedId: change.linkedId,
   /** The bulk change that retried this one's failed rows. */
-  retriedAsId: row.retried_as_id,
+  retriedAsId: change.retriedAsId,
   counts,
 });
 export type BulkChangeView = ReturnType<typeof bulkChangeView>;
 
-export const deviceChangeView = (row: DeviceChangeRow) => ({
-  id: row.id,
-  row: row.row_number,
-  iccid: row.iccid,
-  imei: row.imei,
-  msisdn: row.msisdn,
-  eid: row.eid,
-  status: row.status,
-  step: row.step,
-  attempts: row.attempts,
-  request: JSON.parse(row.request) as Record<string, unknown>,
-  error: row.error_code
-    ? {
-        code: row.error_code,
-        message: row.error_message ?? '',
-        ...(row.error_carrier_code ? { carrierCode: row.error_carrier_code } : {}),
-      }
-    : null,
-  result: row.result ? (JSON.parse(row.result) as Record<string, unknown>) : null,
-  nextCheckAt: toIso(row.next_check_at),
-  updatedAt: toIso(row.updated_at),
+export const deviceChangeView = (change: DeviceChange) => ({
+  id: change.id,
+  row: change.rowNumber,
+  iccid: change.iccid,
+  imei: change.imei,
+  msisdn: change.msisdn,
+  eid: change.eid,
+  status: change.status,
+  step: change.step,
+  attempts: change.attempts,
+  request: change.request,
+  error: change.error,
+  result: change.result,
+  nextCheckAt: toIso(change.nextCheckAt),
+  updatedAt: toIso(change.updatedAt),
 });
 
-const parseJson = (text: string | null): unknown => {
-  if (text === null) return null;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-};
-
-export const auditEntryView = (row: AuditEntryRow) => ({
-  id: String(row.id),
-  at: toIso(row.at),
-  changeId: row.device_change_id,
-  action: row.action,
-  system: row.system,
-  actor: row.actor,
-  outcome: row.outcome,
-  httpStatus: row.http_status,
-  durationMs: row.duration_ms,
-  request: parseJson(row.request),
-  response: parseJson(row.response),
+export const auditEntryView = (entry: AuditEntry) => ({
+  id: String(entry.id),
+  at: toIso(entry.at),
+  changeId: entry.deviceChangeId,
+  action: entry.action,
+  system: entry.system,
+  actor: entry.actor,
+  outcome: entry.outcome,
+  httpStatus: entry.httpStatus,
+  durationMs: entry.durationMs,
+  request: entry.request,
+  response: entry.response,
 });

@@ -1,6 +1,6 @@
-import type { CarrierAccount } from './carrier.ts';
-import type { AuditRecord, BreakerState, CarrierHttpClient } from './http.ts';
-import { type CarrierHttpClientFactory, createCarrierHttpClient } from './http-factory.ts';
+import type { AuditRecord } from '../core/audit-record.ts';
+import type { BreakerState, CarrierHttpClient } from './http/client.ts';
+import type { CarrierHttpClientFactory } from './http/factory.ts';
 
 /** Seconds of history kept per account: enough for a minute-long chart, small enough to keep forever. */
 export const HEALTH_WINDOW_SECONDS = 60;
@@ -95,9 +95,9 @@ const sum = (values: number[]) => values.reduce((total, value) => total + value,
  */
 export function observedHttpFactory(
   health: AccountHealth,
-  base: CarrierHttpClientFactory = createCarrierHttpClient,
+  base: CarrierHttpClientFactory,
 ): CarrierHttpClientFactory {
-  return (account: CarrierAccount, options) => {
+  return (account, options) => {
     const client = base(account, options);
     health.watch(account.id, client);
     const send = client.send.bind(client);

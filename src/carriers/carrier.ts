@@ -1,221 +1,10 @@
 import type { z } from 'zod';
-import type { RevioClient } from '../billing/revio/client.ts';
-import type { AuditRecord } from './http.ts';
-
-export const carrierNames = ['jasper', 'thingspace', 'telegence', 'pond', 'teal'] as const;
-export type CarrierName = (typeof carrierNames)[number];
-
-export const changeTypes = [
-  'status_update',
-  'activate_new_service',
-  'carrier_rate_plan_change',
-  'identifier_change',
-  'customer_rate_plan_change',
-  'customer_assignment',
-  'billing_service_creation',
-  'username_cost_center_change',
-  'archival',
-] as const;
-export type ChangeType = (typeof changeTypes)[number];
-
-/** The status vocabulary of DESIGN §4.3; each carrier maps its own values onto it. */
-export const normalisedStatuses = [
-  'active',
-  'pending_activation',
-  'inventory',
-  'suspended',
-  'deactivated',
-  'activation_ready',
-  'test_ready',
-  'retired',
-  'unknown',
-] as const;
-export type NormalisedStatus = (typeof normalisedStatuses)[number];
-
-/** Per-account limits (DESIGN §2.6): defaults come from the carrier, an account may override each. */
-export interface CarrierLimits {
-  /** null = no limit */
-  requestsPerSecond: number | null;
-  maxConcurrent: number;
-  /** Lines per carrier request, where the carrier takes several. */
-  batchSize: number;
-  /** Attempts a row may make before it fails with RETRIES_EXHAUSTED. */
-  retryBudget: number;
-  requestTimeoutMs: number;
-  /** How often a waiting row is re-checked, and how long it may wait in total. */
-  checkIntervalMs: number;
-  maxWaitMs: number;
-}
-
-/** A carrier account as the engine sees it: credentials decrypted, settings parsed. */
-export interface CarrierAccount {
-  id: string;
-  tenantId: string;
-  name: string;
-  carrier: CarrierName;
-  baseUrl: string;
-  credentials: Record<string, unknown>;
-  writeEnabled: boolean;
-  settings: Record<string, unknown>;
-  limits: CarrierLimits;
-}
-
-/** The inventory's view of a line, as flows need it. */
-export interface DeviceRecord {
-  id: string;
-  carrierAccountId: string;
-  iccid: string | null;
-  imei: string | null;
-  msisdn: string | null;
-  eid: string | null;
-  status: NormalisedStatus;
-  carrierStatus: string | null;
-  carrierRatePlan: string | null;
-  communicationPlan: string | null;
-  billingCustomerId: string | null;
-  billingServiceId: string | null;
-  customerRatePlanId: string | null;
-  customerPoolId: string | null;
-  /** Epoch ms of the line's last data use, when known. */
-  lastUsageAt: number | null;
-}
-
-/** What a successful carrier change does to the inventory record. */
-export type DevicePatch = Partial<{
-  status: NormalisedStatus;
-  carrierStatus: string;
-  carrierRatePlan: string | null;
-  communicationPlan: string | null;
-  msisdn: string | null;
-  iccid: string | null;
-  imei: string | null;
-  ipAddress: string | null;
-  username: string | null;
-  costCenter1: string | null;
-  costCenter2: string | null;
-  costCenter3: string | null;
-  billingCustomerId: string | null;
-  customerRatePlanId: string | null;
-  customerPoolId: string | null;
-  billingServiceId: string | null;
-  archived: boolean;
-}>;
-
-export interface RowError {
-  code: string;
-  message: string;
-  carrierCode?: string;
-}
-
-/** A row as a step processes it. */
-export interface WorkRow<TRequest = Record<string, unknown>> {
-  id: string;
-  rowNumber: number;
-  deviceId: string | null;
-  iccid: string | null;
-  imei: string | null;
-  msisdn: string | null;
-  eid: string | null;
-  request: TRequest;
-  step: string;
-  attempts: number;
-  carrierRequestId: string | null;
-  /** When the row started waiting for the carrier's asynchronous result. */
-  waitingSince: number | null;
-  result: Record<string, unknown> | null;
-}
-
-/** The outcome of one row in one step; the engine commits it with the audit entries. */
-export type RowOutcome =
-  | { kind: 'succeeded'; result?: Record<string, unknown>; device?: DevicePatch }
-  /**
-   * The row failed; `result` and `device` record what did happen on the way (a line activated whose
-   * static IP could not be provisioned keeps its MSISDN).
-   */
-  | { kind: 'failed'; error: RowError; result?: Record<string, unknown>; device?: DevicePatch }
-  /**
-   * A transient failure: the row goes back to the queue (until its retry budget is spent). When the
-   * call may have reached the carrier (`ambiguous`: a timeout, a dropped connection, a 5xx), the row
-   * is reconciled before anything is sent again.
-   */
-  | { kind: 'retry'; error: RowError; retryAfterMs?: number; ambiguous?: boolean }
-  /** Reconciliation found the change was not applied: send it again. */
-  | { kind: 'resend' }
-  /** Go on to another step, now or (waiting) at `nextCheckAt`. */
-  | {
-      kind: 'next';
-      step: string;
-      waitUntil?: number;
-      carrierRequestId?: string;
-      result?: Record<string, unknown>;
-      /** The inventory learns what an earlier step achieved (an activated line's MSISDN) at once. */
-      device?: DevicePatch;
-    };
-
-export interface StepContext<TClient> {
-  client: TClient;
-  account: CarrierAccount;
-  /** Collects the audit entries of a row's carrier calls (or the chunk's, with no row). */
-  auditFor(row: WorkRow<unknown> | null): (entry: AuditRecord) => void;
-  /**
-   * Saves the carrier's request id on rows at once, before the step returns: if the worker dies now,
-   * reconciliation follows that request instead of guessing from the line's state.
-   */
-  recordRequest(rows: WorkRow<unknown>[], requestId: string): Promise<void>;
-  /** Results the carrier has sent for these rows' requests (callbacks), by row id. */
-  carrierResults(rows: WorkRow<unknown>[]): Promise<Map<string, Record<string, unknown>>>;
-  /** The tenant's billing system, when one is configured. */
-  billing: RevioClient | null;
-  signal: AbortSignal;
-}
-
-export interface Step<TClient, TRequest> {
-  /** Rows handed to `run` at once (a carrier batch, or a few seconds of per-line calls). */
-  chunkSize(limits: CarrierLimits): number;
-  /** Returns one outcome per row, in the same order. */
-  run(rows: WorkRow<TRequest>[], context: StepContext<TClient>): Promise<RowOutcome[]>;
-  /**
-   * For rows found `in_progress` after a crash: read the carrier's state and decide, never re-send
-   * blindly (DESIGN §2.3). Steps whose call is safe to repeat may omit it.
-   */
-  reconcile?(rows: WorkRow<TRequest>[], context: StepContext<TClient>): Promise<RowOutcome[]>;
-}
-
-/** A problem with one input row found at intake, before anything is sent. */
-export interface RowIssue {
-  field?: string;
-  code: string;
-  message: string;
-}
-
-/** The handling of one change type on one carrier (DESIGN §5). */
-export interface Flow<TClient, TRequest> {
-  /** The row fields this flow reads, validated at intake (after options are merged in). */
-  requestSchema: z.ZodType<TRequest>;
-  /**
-   * Checks a row against the inventory before anything is sent; the device is the inventory's line,
-   * the settings the carrier account's.
-   */
-  checkRow?(request: TRequest, device: DeviceRecord, settings: Record<string, unknown>): RowIssue | undefined;
-  /** Whether the flow touches the carrier (and so needs writes enabled on the account). */
-  writesToCarrier: boolean;
-  /**
-   * Rows name lines the inventory does not hold yet (new service): intake keys them on this identifier
-   * instead of the carrier's, and adds them to the inventory as `inventory` lines for the flow to
-   * activate. A line already in service is refused.
-   */
-  newLines?: { keyField: 'iccid' };
-  /** Where a row starts; it may depend on the line's state (add before activate, restore if suspended). */
-  firstStep: string | ((request: TRequest, device: DeviceRecord) => string);
-  steps: Record<string, Step<TClient, TRequest>>;
-  /** When a row may start, if later than now (a change scheduled for its effective date). */
-  startAt?(request: TRequest): number | undefined;
-  /**
-   * A bulk change that runs for this one's rows once it has finished (new service → customer
-   * assignment): the fields of each row's follow-up, or undefined for rows without one.
-   */
-  followUp?: { changeType: ChangeType; fields(request: TRequest): Record<string, unknown> | undefined };
-}
+import type { CarrierName, ChangeType } from '../core/change-types.ts';
+import type { CarrierAccount, CarrierLimits, Flow } from '../core/flow.ts';
+import type { NormalisedStatus } from '../core/statuses.ts';
+import type { CallContext } from './http/call.ts';
+import type { CarrierHttpClientFactory } from './http/factory.ts';
+import type { LimiterRegistry } from './limits/limiter.ts';
 
 export interface ClientContext {
   account: CarrierAccount;
@@ -234,10 +23,7 @@ export interface LineSnapshot {
 
 /** Reads every line of an account from the carrier, a page at a time. */
 export interface InventorySource<TClient> {
-  pages(
-    client: TClient,
-    context: { audit: (entry: AuditRecord) => void; signal: AbortSignal },
-  ): AsyncIterable<LineSnapshot[]>;
+  pages(client: TClient, context: CallContext): AsyncIterable<LineSnapshot[]>;
 }
 
 /**
@@ -265,10 +51,46 @@ export interface CarrierAdapter<TClient = unknown> {
   /** The normalised target statuses `status_update` can reach on this carrier. */
   targetStatuses: readonly NormalisedStatus[];
   normaliseStatus(carrierStatus: string): NormalisedStatus;
-  // biome-ignore lint/suspicious/noExplicitAny: each flow has its own request type; the engine treats them alike.
-  flows: Partial<Record<ChangeType, Flow<TClient, any>>>;
+  // biome-ignore lint/suspicious/noExplicitAny: each flow has its own request and steps; the engine treats them alike.
+  flows: Partial<Record<ChangeType, Flow<TClient, any, any>>>;
   createClient(context: ClientContext): TClient;
   /** Where the carrier can list an account's lines, the inventory sync reads them. */
   inventory?: InventorySource<TClient>;
   lineQuotas?: readonly LineQuota[];
+  /** Where the carrier posts asynchronous results to us (`POST /callbacks/{carrier}/{accountId}`). */
+  callbacks?: CallbackReceiver;
+}
+
+/** A request the carrier sent us, as a callback receiver sees it. */
+export interface InboundCallback {
+  headers: Record<string, string | string[] | undefined>;
+  body: unknown;
+}
+
+/** One asynchronous result a callback carries: for which request and line, and what the carrier said. */
+export interface CallbackResult {
+  requestId: string;
+  /** The line, when the carrier named it; a result for no line is audited, not stored. */
+  iccid: string | null;
+  /** What the flow's confirm step reads (secrets removed). */
+  payload: Record<string, unknown>;
+  /** The whole callback for the audit log, redacted. */
+  audit: unknown;
+}
+
+/**
+ * What a carrier supplies for its callbacks (DESIGN §4.1 `callbacks/`): who may post them and what
+ * they say. Storing, auditing and waking the waiting rows are the same for every carrier.
+ */
+export interface CallbackReceiver {
+  /** Whether the callback presents the credentials registered for the account (constant time). */
+  authenticate(account: CarrierAccount, callback: InboundCallback): boolean;
+  /** The callback's result, or undefined when it is not one this carrier sends. */
+  parse(body: unknown): CallbackResult | undefined;
+}
+
+/** What carrier adapters build their clients with: HTTP clients and the per-account limiters. */
+export interface CarrierKit {
+  http: CarrierHttpClientFactory;
+  limiters: LimiterRegistry;
 }

@@ -1,6 +1,6 @@
-import { forEachRow } from '../engine/outcomes.ts';
-import type { CarrierLimits, RowError, RowOutcome, Step, StepContext, WorkRow } from './carrier.ts';
-import type { CallContext } from './http.ts';
+import type { CarrierLimits, RowError, RowOutcome, Step, StepContext, WorkRow } from '../core/flow.ts';
+import { forEachRow } from '../core/outcomes.ts';
+import type { CallContext } from './http/call.ts';
 
 /**
  * For carriers that take one line per request: a chunk is a few seconds of calls at the account's
@@ -29,12 +29,12 @@ export const nextCheck = (context: StepContext<unknown>): number =>
  * engine reconciles instead of sending again: `read` gets the line and `applied` returns the row's
  * outcome when the change is already there (else it is sent again).
  */
-export function perLineStep<TClient, TRequest, TLine>(spec: {
-  send: (row: WorkRow<TRequest>, context: StepContext<TClient>) => Promise<RowOutcome>;
+export function perLineStep<TClient, TRequest, TLine, TStep extends string = never>(spec: {
+  send: (row: WorkRow<TRequest>, context: StepContext<TClient>) => Promise<RowOutcome<TStep>>;
   read: (row: WorkRow<TRequest>, context: StepContext<TClient>) => Promise<TLine>;
-  applied: (row: WorkRow<TRequest>, line: TLine) => RowOutcome | undefined;
+  applied: (row: WorkRow<TRequest>, line: TLine) => RowOutcome<TStep> | undefined;
   mapRejection?: (error: RowError) => RowError;
-}): Step<TClient, TRequest> {
+}): Step<TClient, TRequest, TStep> {
   return {
     chunkSize: perLineChunk,
     run: (rows, context) =>

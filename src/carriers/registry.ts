@@ -1,34 +1,42 @@
-import { withSharedFlows } from '../billing/shared-flows.ts';
-import type { CarrierAccount, CarrierAdapter, CarrierName } from './carrier.ts';
-import { type CarrierHttpClientFactory, createCarrierHttpClient } from './http-factory.ts';
+import type { CarrierName, ChangeType } from '../core/change-types.ts';
+import type { CarrierAccount, Flow } from '../core/flow.ts';
+import type { CarrierAdapter, CarrierKit } from './carrier.ts';
 import { jasperAdapter } from './jasper/adapter.ts';
 import { pondAdapter } from './pond/adapter.ts';
 import { tealAdapter } from './teal/adapter.ts';
 import { telegenceAdapter } from './telegence/adapter.ts';
 import { thingSpaceAdapter } from './thingspace/adapter.ts';
 
-/** The carriers this build supports, and one client per carrier account (its limiter and circuit live there). */
+/** Every carrier this build speaks to, each sending through clients made by `http`. */
+export const carrierAdapters = (kit: CarrierKit): CarrierAdapter[] =>
+  [
+    jasperAdapter(kit),
+    thingSpaceAdapter(kit),
+    telegenceAdapter(kit),
+    pondAdapter(kit),
+    tealAdapter(kit),
+  ] as CarrierAdapter[];
+
+/** The carriers of this build, and one client per carrier account (its limiter and circuit live there). */
 export class CarrierRegistry {
   readonly #adapters: Map<CarrierName, CarrierAdapter>;
   readonly #clients = new Map<string, { version: number; client: unknown }>();
 
-  constructor(http: CarrierHttpClientFactory = createCarrierHttpClient) {
-    const adapters = [
-      jasperAdapter(http),
-      thingSpaceAdapter(http),
-      telegenceAdapter(http),
-      pondAdapter(http),
-      tealAdapter(http),
-    ] as CarrierAdapter[];
-    this.#adapters = new Map(adapters.map((adapter) => [adapter.carrier, withSharedFlows(adapter)]));
+  constructor(adapters: readonly CarrierAdapter[]) {
+    this.#adapters = new Map(adapters.map((adapter) => [adapter.carrier, adapter]));
   }
 
-  adapter(carrier: string): CarrierAdapter | undefined {
-    return this.#adapters.get(carrier as CarrierName);
+  adapter(carrier: CarrierName): CarrierAdapter | undefined {
+    return this.#adapters.get(carrier);
   }
 
   adapters(): CarrierAdapter[] {
     return [...this.#adapters.values()];
+  }
+
+  /** The one place a change type's handling on a carrier is looked up (DESIGN §5). */
+  flowFor(carrier: CarrierName, changeType: ChangeType): Flow<unknown, unknown, string> | undefined {
+    return this.#adapters.get(carrier)?.flows[changeType];
   }
 
   /** A cached client, rebuilt when the account changed (new credentials, URL or limits). */

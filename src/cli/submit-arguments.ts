@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { changeTypes } from '../carriers/carrier.ts';
+import { changeTypes } from '../core/change-types.ts';
 import { CliError } from './cli-error.ts';
 
 export const submitUsage = `Usage: bulkchange submit <file.csv> --account ID|NAME --type TYPE [options]

@@ -1,19 +1,35 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { Kysely, PostgresDialect, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.ts';
 import { createNodeSqliteDialect, openSqlite } from './sqlite-dialect.ts';
 
-export type Dialect = 'sqlite' | 'postgres';
 export type Db = Kysely<Database>;
 export type Tx = Transaction<Database>;
 /** Anything a repository can run a query on: the database or a transaction in progress. */
 export type Executor = Kysely<Database>;
 
+/**
+ * What the database underneath can do, for the few places that differ. Code asks for a capability,
+ * never for a product name.
+ */
+export interface Capabilities {
+  /**
+   * `SELECT … FOR UPDATE [SKIP LOCKED]`: several processes claim rows at once (PostgreSQL). SQLite has
+   * a single writer, so a claiming statement is atomic there and needs no lock (nor accepts the clause).
+   */
+  rowLocks: boolean;
+  /** Auto-increment ids are a `bigserial` column (PostgreSQL) rather than `INTEGER … AUTOINCREMENT`. */
+  serialColumns: boolean;
+}
+
+const postgresCapabilities: Capabilities = { rowLocks: true, serialColumns: true };
+const sqliteCapabilities: Capabilities = { rowLocks: false, serialColumns: false };
+
 export interface DatabaseHandle {
   db: Db;
-  dialect: Dialect;
+  capabilities: Capabilities;
   /** Where the data lives, for logs and `/readyz` (the password is never included). */
   location: string;
   close(): Promise<void>;
@@ -26,7 +42,7 @@ const pgTypes = {
   getTypeParser: ((oid: number, format?: string) =>
     oid === INT8_OID
       ? (value: string) => Number(value)
-      : pg.types.getTypeParser(oid, format as 'text')) as never,
+      : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 };
 
 export function openPostgres(connectionString: string, maxConnections = 10): DatabaseHandle {
@@ -38,7 +54,7 @@ export function openPostgres(connectionString: string, maxConnections = 10): Dat
   const url = new URL(connectionString);
   return {
     db,
-    dialect: 'postgres',
+    capabilities: postgresCapabilities,
     location: `postgres://${url.host}${url.pathname}`,
     close: () => db.destroy(),
   };
@@ -47,7 +63,7 @@ export function openPostgres(connectionString: string, maxConnections = 10): Dat
 export function openSqliteFile(file: string): DatabaseHandle {
   if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
   const db = new Kysely<Database>({ dialect: createNodeSqliteDialect(openSqlite(file)) });
-  return { db, dialect: 'sqlite', location: file, close: () => db.destroy() };
+  return { db, capabilities: sqliteCapabilities, location: file, close: () => db.destroy() };
 }
 
 export function openDatabase(options: { databaseUrl?: string; dataDir: string }): DatabaseHandle {
@@ -59,4 +75,25 @@ export function openDatabase(options: { databaseUrl?: string; dataDir: string })
 /** Runs `work` in a transaction, or inside the caller's when it already is one. */
 export function inTransaction<T>(db: Executor, work: (tx: Tx) => Promise<T>): Promise<T> {
   return db.isTransaction ? work(db as Tx) : db.transaction().execute(work);
+}
+
+/** Whether a database error is a unique-constraint violation, on either database. */
+export function isUniqueViolation(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, errcode, message } = error as { code?: unknown; errcode?: unknown; message?: unknown };
+  return (
+    code === '23505' || // PostgreSQL unique_violation
+    errcode === 2067 || // SQLITE_CONSTRAINT_UNIQUE
+    (typeof message === 'string' && message.includes('UNIQUE constraint failed'))
+  );
+}
+
+/** Whether the database answers (readiness). */
+export async function ping(db: Executor): Promise<boolean> {
+  try {
+    await sql`select 1`.execute(db);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -9,7 +9,7 @@ for (const dialect of testDialects) {
     it('creates every table and is idempotent', async () => {
       const handle = await createTestDatabase(dialect);
       try {
-        const again = await createMigrator(handle.db, dialect).migrateToLatest();
+        const again = await createMigrator(handle.db, handle.capabilities).migrateToLatest();
         assert.equal(again.error, undefined);
         assert.deepEqual(again.results, []);
         const tables = (await handle.db.introspection.getTables()).map((t) => t.name).sort();
@@ -39,7 +39,7 @@ for (const dialect of testDialects) {
             await sql`this is not sql`.execute(db);
           },
         };
-        const result = await createMigrator(handle.db, dialect, {
+        const result = await createMigrator(handle.db, handle.capabilities, {
           '2099_01_01_0000_broken': broken,
         }).migrateToLatest();
         assert.ok(result.error, 'the broken migration reports an error');

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { type Migration, type MigrationResultSet, Migrator } from 'kysely/migration';
-import type { Dialect } from './database.ts';
+import type { Capabilities } from './database.ts';
 import * as initial from './migrations/2026_11_22_0001_initial.ts';
 import * as syncAndGuards from './migrations/2026_11_22_0002_sync_and_guards.ts';
 import * as billing from './migrations/2026_11_22_0003_billing.ts';
@@ -8,13 +8,13 @@ import * as billing from './migrations/2026_11_22_0003_billing.ts';
 // biome-ignore lint/suspicious/noExplicitAny: migrations run against untyped, historical schemas.
 type AnyDb = Kysely<any>;
 
-interface DialectMigration {
-  up(db: AnyDb, dialect: Dialect): Promise<void>;
-  down?(db: AnyDb, dialect: Dialect): Promise<void>;
+interface VersionedMigration {
+  up(db: AnyDb, capabilities: Capabilities): Promise<void>;
+  down?(db: AnyDb, capabilities: Capabilities): Promise<void>;
 }
 
 /** Every migration, in order. Names never change once released. */
-const migrations: Record<string, DialectMigration> = {
+const migrations: Record<string, VersionedMigration> = {
   '2026_11_22_0001_initial': initial,
   '2026_11_22_0002_sync_and_guards': syncAndGuards,
   '2026_11_22_0003_billing': billing,
@@ -24,19 +24,19 @@ const migrations: Record<string, DialectMigration> = {
  * Kysely wraps a migration in a transaction only where DDL is transactional by its own account, which
  * it says SQLite's is not. SQLite DDL is transactional, so every migration runs inside one on both.
  */
-function atomic(migration: DialectMigration, dialect: Dialect): Migration {
+function atomic(migration: VersionedMigration, capabilities: Capabilities): Migration {
   const inTransaction = (db: AnyDb, step: (tx: AnyDb) => Promise<void>) =>
     db.isTransaction ? step(db) : db.transaction().execute(step);
   return {
-    up: (db) => inTransaction(db, (tx) => migration.up(tx, dialect)),
-    down: migration.down ? (db) => inTransaction(db, (tx) => migration.down!(tx, dialect)) : undefined,
+    up: (db) => inTransaction(db, (tx) => migration.up(tx, capabilities)),
+    down: migration.down ? (db) => inTransaction(db, (tx) => migration.down!(tx, capabilities)) : undefined,
   };
 }
 
 export function createMigrator(
   db: AnyDb,
-  dialect: Dialect,
-  extra: Record<string, DialectMigration> = {},
+  capabilities: Capabilities,
+  extra: Record<string, VersionedMigration> = {},
 ): Migrator {
   const all = { ...migrations, ...extra };
   return new Migrator({
@@ -44,7 +44,7 @@ export function createMigrator(
     provider: {
       getMigrations: async () =>
         Object.fromEntries(
-          Object.entries(all).map(([name, migration]) => [name, atomic(migration, dialect)]),
+          Object.entries(all).map(([name, migration]) => [name, atomic(migration, capabilities)]),
         ),
     },
   });
@@ -59,8 +59,8 @@ function assertSucceeded(result: MigrationResultSet): void {
   }
 }
 
-export async function migrateToLatest(db: AnyDb, dialect: Dialect): Promise<string[]> {
-  const result = await createMigrator(db, dialect).migrateToLatest();
+export async function migrateToLatest(db: AnyDb, capabilities: Capabilities): Promise<string[]> {
+  const result = await createMigrator(db, capabilities).migrateToLatest();
   assertSucceeded(result);
   return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

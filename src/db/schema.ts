@@ -1,9 +1,14 @@
-import type { Generated } from 'kysely';
+import type { Generated, Insertable, Selectable } from 'kysely';
+import type { CarrierName, ChangeType } from '../core/change-types.ts';
+import type { ErrorCode } from '../core/errors.ts';
+import type { Role } from '../core/roles.ts';
+import type { BulkStatus, NormalisedStatus, RowStatus } from '../core/statuses.ts';
 
 /**
  * The tables, in the one representation both dialects share: ids are UUIDv7 text, times are epoch
- * milliseconds (bigint), booleans are 0/1 integers and JSON documents are text. Repositories convert
- * at the edge; nothing above them sees a column.
+ * milliseconds (bigint), booleans are 0/1 integers and JSON documents are text. Columns that hold a
+ * vocabulary are typed with its literal union. Repositories convert at the edge; nothing above them
+ * sees a column.
  */
 export interface Database {
   tenants: TenantTable;
@@ -24,7 +29,7 @@ export interface Database {
 
 export interface BillingConnectionTable {
   tenant_id: string;
-  system: string;
+  system: 'revio';
   base_url: string;
   credentials_encrypted: string;
   write_enabled: number;
@@ -62,7 +67,7 @@ export interface ApiKeyTable {
   name: string;
   key_hash: string;
   key_prefix: string;
-  role: string;
+  role: Role;
   created_at: number;
   last_used_at: number | null;
   revoked_at: number | null;
@@ -72,7 +77,7 @@ export interface CarrierAccountTable {
   id: string;
   tenant_id: string;
   name: string;
-  carrier: string;
+  carrier: CarrierName;
   base_url: string;
   credentials_encrypted: string;
   write_enabled: number;
@@ -91,7 +96,7 @@ export interface DeviceTable {
   imei: string | null;
   msisdn: string | null;
   eid: string | null;
-  status: string;
+  status: NormalisedStatus;
   carrier_status: string | null;
   carrier_rate_plan: string | null;
   communication_plan: string | null;
@@ -123,8 +128,8 @@ export interface BulkChangeTable {
   id: string;
   tenant_id: string;
   carrier_account_id: string;
-  change_type: string;
-  status: string;
+  change_type: ChangeType;
+  status: BulkStatus;
   options: string;
   created_by: string;
   created_at: number;
@@ -152,7 +157,7 @@ export interface DeviceChangeTable {
   msisdn: string | null;
   eid: string | null;
   request: string;
-  status: string;
+  status: RowStatus;
   step: string;
   attempts: number;
   attempt_id: string | null;
@@ -160,7 +165,7 @@ export interface DeviceChangeTable {
   next_check_at: number | null;
   waiting_since: number | null;
   carrier_request_id: string | null;
-  error_code: string | null;
+  error_code: ErrorCode | null;
   error_message: string | null;
   error_carrier_code: string | null;
   result: string | null;
@@ -189,7 +194,7 @@ export interface JobTable {
   task: string;
   payload: string;
   key: string | null;
-  state: string;
+  state: JobState;
   run_at: number;
   attempts: number;
   max_attempts: number;
@@ -199,3 +204,23 @@ export interface JobTable {
   created_at: number;
   updated_at: number;
 }
+
+/** A job's life in the queue: waiting to run, running under a lease, or given up. */
+export type JobState = 'pending' | 'running' | 'failed';
+
+// Rows as they come out of (and go into) each table, for the repositories that own them.
+export type TenantRow = Selectable<TenantTable>;
+export type ApiKeyRow = Selectable<ApiKeyTable>;
+export type CarrierAccountTableRow = Selectable<CarrierAccountTable>;
+export type DeviceRow = Selectable<DeviceTable>;
+export type NewDeviceRow = Insertable<DeviceTable>;
+export type BulkChangeRow = Selectable<BulkChangeTable>;
+export type NewBulkChangeRow = Insertable<BulkChangeTable>;
+export type DeviceChangeRow = Selectable<DeviceChangeTable>;
+export type NewDeviceChangeRow = Insertable<DeviceChangeTable>;
+export type AuditEntryRow = Selectable<AuditEntryTable>;
+export type NewAuditEntryRow = Insertable<AuditEntryTable>;
+export type JobRow = Selectable<JobTable>;
+export type CarrierResultRow = Selectable<CarrierResultTable>;
+export type BillingConnectionRow = Selectable<BillingConnectionTable>;
+export type CatalogRow = Selectable<CatalogTable>;

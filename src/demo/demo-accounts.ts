@@ -1,17 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
-import type { CarrierName } from '../carriers/carrier.ts';
-import { createJasperSimulator, jasperRatePlans } from '../carriers/jasper/simulator.ts';
+import { createJasperSimulator, jasperRatePlans } from '../carriers/jasper/simulator/simulator.ts';
 import { normaliseJasperStatus } from '../carriers/jasper/statuses.ts';
-import { createPondSimulator, pondPackageTypes } from '../carriers/pond/simulator.ts';
+import { createPondSimulator, pondPackageTypes } from '../carriers/pond/simulator/simulator.ts';
 import { normalisePondStatus } from '../carriers/pond/statuses.ts';
-import { createTealSimulator, tealPlans } from '../carriers/teal/simulator.ts';
+import { createTealSimulator, tealPlans } from '../carriers/teal/simulator/simulator.ts';
 import { normaliseTealState } from '../carriers/teal/statuses.ts';
-import { createTelegenceSimulator, telegenceRatePlans } from '../carriers/telegence/simulator.ts';
+import { createTelegenceSimulator, telegenceRatePlans } from '../carriers/telegence/simulator/simulator.ts';
 import { normaliseTelegenceStatus } from '../carriers/telegence/statuses.ts';
-import { createThingSpaceSimulator, thingSpaceServicePlans } from '../carriers/thingspace/simulator.ts';
+import {
+  createThingSpaceSimulator,
+  thingSpaceServicePlans,
+} from '../carriers/thingspace/simulator/simulator.ts';
 import { normaliseThingSpaceState } from '../carriers/thingspace/statuses.ts';
-import type { DeviceRow } from '../devices/devices-repository.ts';
+import type { CarrierName } from '../core/change-types.ts';
+import type { Device } from '../devices/devices-repository.ts';
 import {
   DEMO_TELEGENCE_BAN,
   type DemoLine,
@@ -42,7 +45,7 @@ export interface DemoAccount {
   lines: () => DemoLine[];
   normalise: (carrierStatus: string) => ReturnType<typeof normaliseJasperStatus>;
   /** The simulator's seed for an inventory line (the inventory is the truth at start). */
-  seedOf: (line: DeviceRow) => Record<string, unknown> | undefined;
+  seedOf: (line: Device) => Record<string, unknown> | undefined;
 }
 
 export const simulatorPath = (key: string) => `/simulators/${key}`;
@@ -75,9 +78,9 @@ const jasperAccount = (key: string, name: string, lines: number, prefix: string)
     iccid: line.iccid,
     imei: line.imei,
     msisdn: line.msisdn,
-    state: line.carrier_status ?? 'INVENTORY',
-    ratePlan: line.carrier_rate_plan,
-    communicationPlan: line.communication_plan,
+    state: line.carrierStatus ?? 'INVENTORY',
+    ratePlan: line.carrierRatePlan,
+    communicationPlan: line.communicationPlan,
   }),
 });
 
@@ -123,13 +126,13 @@ export const demoAccounts: DemoAccount[] = [
     normalise: normaliseThingSpaceState,
     // Lines not on the account yet exist only in the inventory.
     seedOf: (line) =>
-      line.carrier_status
+      line.carrierStatus
         ? {
             iccid: line.iccid,
             imei: line.imei,
             msisdn: line.msisdn,
-            state: line.carrier_status,
-            servicePlan: line.carrier_rate_plan,
+            state: line.carrierStatus,
+            servicePlan: line.carrierRatePlan,
           }
         : undefined,
   },
@@ -157,15 +160,15 @@ export const demoAccounts: DemoAccount[] = [
     normalise: normaliseTelegenceStatus,
     // SIMs in stock are not on AT&T yet.
     seedOf: (line) =>
-      line.carrier_status && line.carrier_status !== 'NEW' && line.msisdn
+      line.carrierStatus && line.carrierStatus !== 'NEW' && line.msisdn
         ? {
             iccid: line.iccid,
             imei: line.imei,
             msisdn: line.msisdn,
-            state: line.carrier_status,
-            ratePlan: line.carrier_rate_plan,
+            state: line.carrierStatus,
+            ratePlan: line.carrierRatePlan,
             ban: DEMO_TELEGENCE_BAN,
-            ...(line.ip_address ? { ipAddress: line.ip_address } : {}),
+            ...(line.ipAddress ? { ipAddress: line.ipAddress } : {}),
             ...(line.username ? { contactName: line.username } : {}),
           }
         : undefined,
@@ -193,8 +196,8 @@ export const demoAccounts: DemoAccount[] = [
       iccid: line.iccid,
       imei: line.imei,
       msisdn: line.msisdn,
-      state: line.carrier_status ?? 'DISABLED',
-      ...(line.carrier_rate_plan ? { packageTypeId: line.carrier_rate_plan } : {}),
+      state: line.carrierStatus ?? 'DISABLED',
+      ...(line.carrierRatePlan ? { packageTypeId: line.carrierRatePlan } : {}),
     }),
   },
   {
@@ -222,8 +225,8 @@ export const demoAccounts: DemoAccount[] = [
         ? {
             eid: line.eid,
             iccid: line.iccid,
-            state: line.carrier_status ?? 'waiting',
-            ...(line.carrier_rate_plan ? { planUuid: line.carrier_rate_plan } : {}),
+            state: line.carrierStatus ?? 'waiting',
+            ...(line.carrierRatePlan ? { planUuid: line.carrierRatePlan } : {}),
           }
         : undefined,
   },

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { carrierAccountsRepository } from '../accounts/carrier-accounts-repository.ts';
 import type { BillingConnections } from '../billing/billing-connections.ts';
 import { billingRepository, type CatalogRow } from '../billing/billing-repository.ts';
-import { createRevioSimulator, revioCustomers } from '../billing/revio/simulator.ts';
+import { createRevioSimulator, revioCustomers } from '../billing/revio/simulator/simulator.ts';
 import type { Executor } from '../db/database.ts';
 import { devicesRepository } from '../devices/devices-repository.ts';
 import { simulatorPath } from './demo-accounts.ts';
@@ -89,9 +89,9 @@ export async function connectDemoBilling(options: {
     accounts.map((account) => [account.id, account.carrier as keyof typeof providerIds]),
   );
   const services = billed.map((line) => ({
-    id: Number(line.billing_service_id),
-    customerId: Number(line.billing_customer_id),
-    providerId: providerIds[carrierOf.get(line.carrier_account_id) ?? 'jasper'],
+    id: Number(line.billingServiceId),
+    customerId: Number(line.billingCustomerId),
+    providerId: providerIds[carrierOf.get(line.carrierAccountId) ?? 'jasper'],
     number: line.msisdn ?? line.iccid,
     number2: line.iccid,
   }));

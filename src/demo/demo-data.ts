@@ -1,4 +1,4 @@
-import { eidWithCheckDigits, luhnCheckDigit } from '../bulk-changes/identifiers.ts';
+import { eidWithCheckDigits, luhnCheckDigit } from '../core/identifiers.ts';
 
 /** A demo line as the carrier has it; `state` null is a line the carrier account does not have yet. */
 export interface DemoLine {

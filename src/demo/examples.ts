@@ -1,6 +1,6 @@
-import { luhnCheckDigit } from '../bulk-changes/identifiers.ts';
-import type { ChangeType } from '../carriers/carrier.ts';
-import { tealPlans } from '../carriers/teal/simulator.ts';
+import { tealPlans } from '../carriers/teal/simulator/simulator.ts';
+import type { ChangeType } from '../core/change-types.ts';
+import { luhnCheckDigit } from '../core/identifiers.ts';
 import { demoAccounts } from './demo-accounts.ts';
 import { DEMO_TELEGENCE_BAN, type DemoLine } from './demo-data.ts';
 

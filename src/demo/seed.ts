@@ -4,7 +4,7 @@ import { createApiKey, ensureTenant } from '../accounts/api-keys.ts';
 import type { CarrierAccounts } from '../accounts/carrier-accounts.ts';
 import { carrierAccountsRepository } from '../accounts/carrier-accounts-repository.ts';
 import { type Db, inTransaction } from '../db/database.ts';
-import { devicesRepository, newDevice } from '../devices/devices-repository.ts';
+import { devicesRepository } from '../devices/devices-repository.ts';
 import { newId } from '../shared/ids.ts';
 import { demoAccounts, simulatorPath } from './demo-accounts.ts';
 import { DEMO_BILLING_KEY } from './demo-billing.ts';
@@ -50,21 +50,19 @@ export async function seedDemo(options: {
         })),
       );
       await devicesRepository(tx).insertMany(
-        demo.lines().map((line) =>
-          newDevice({
-            id: newId(now),
-            tenant_id: tenantId,
-            carrier_account_id: account.id,
-            iccid: line.iccid,
-            imei: line.imei,
-            msisdn: line.msisdn,
-            eid: line.eid ?? null,
-            status: line.state ? demo.normalise(line.state) : 'inventory',
-            carrier_status: line.state,
-            carrier_rate_plan: line.ratePlan,
-            communication_plan: line.communicationPlan,
-          }),
-        ),
+        demo.lines().map((line) => ({
+          id: newId(now),
+          tenantId: tenantId,
+          carrierAccountId: account.id,
+          iccid: line.iccid,
+          imei: line.imei,
+          msisdn: line.msisdn,
+          eid: line.eid ?? null,
+          status: line.state ? demo.normalise(line.state) : 'inventory',
+          carrierStatus: line.state,
+          carrierRatePlan: line.ratePlan,
+          communicationPlan: line.communicationPlan,
+        })),
         now,
       );
     }

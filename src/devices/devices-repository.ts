@@ -1,53 +1,77 @@
-import type { Selectable } from 'kysely';
-import type { DevicePatch, DeviceRecord, NormalisedStatus } from '../carriers/carrier.ts';
+import type { DevicePatch, DeviceRecord } from '../core/flow.ts';
+import type { NormalisedStatus } from '../core/statuses.ts';
 import type { Executor } from '../db/database.ts';
-import type { DeviceTable } from '../db/schema.ts';
+import type { DeviceRow, DeviceTable, NewDeviceRow } from '../db/schema.ts';
 
-export type DeviceRow = Selectable<DeviceTable>;
-export type NewDevice = Omit<DeviceRow, 'archived' | 'created_at' | 'updated_at'> & { archived?: number };
+/** A line of the inventory, as every room above the store sees it. */
+export interface Device extends DeviceRecord {
+  tenantId: string;
+  ipAddress: string | null;
+  username: string | null;
+  costCenter1: string | null;
+  costCenter2: string | null;
+  costCenter3: string | null;
+  archived: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
 
-type Required = 'id' | 'tenant_id' | 'carrier_account_id' | 'status';
+/** A line to add: what is not given is unknown (null). */
+export type NewDevice = Pick<Device, 'id' | 'tenantId' | 'carrierAccountId' | 'status'> &
+  Partial<Omit<Device, 'id' | 'tenantId' | 'carrierAccountId' | 'status' | 'createdAt' | 'updatedAt'>>;
 
-/** A new inventory line: what is not given is unknown (null). */
-export const newDevice = (
-  fields: Pick<NewDevice, Required> & Partial<Omit<NewDevice, Required>>,
-): NewDevice => ({
-  iccid: null,
-  imei: null,
-  msisdn: null,
-  eid: null,
-  carrier_status: null,
-  carrier_rate_plan: null,
-  communication_plan: null,
-  customer_rate_plan_id: null,
-  customer_pool_id: null,
-  billing_customer_id: null,
-  ip_address: null,
-  username: null,
-  cost_center1: null,
-  cost_center2: null,
-  cost_center3: null,
-  billing_service_id: null,
-  last_usage_at: null,
-  ...fields,
-});
-
-export const toDeviceRecord = (row: DeviceRow): DeviceRecord => ({
+export const toDevice = (row: DeviceRow): Device => ({
   id: row.id,
+  tenantId: row.tenant_id,
   carrierAccountId: row.carrier_account_id,
   iccid: row.iccid,
   imei: row.imei,
   msisdn: row.msisdn,
   eid: row.eid,
-  status: row.status as NormalisedStatus,
+  status: row.status,
   carrierStatus: row.carrier_status,
   carrierRatePlan: row.carrier_rate_plan,
   communicationPlan: row.communication_plan,
-  billingCustomerId: row.billing_customer_id,
-  billingServiceId: row.billing_service_id,
   customerRatePlanId: row.customer_rate_plan_id,
   customerPoolId: row.customer_pool_id,
+  billingCustomerId: row.billing_customer_id,
+  billingServiceId: row.billing_service_id,
+  ipAddress: row.ip_address,
+  username: row.username,
+  costCenter1: row.cost_center1,
+  costCenter2: row.cost_center2,
+  costCenter3: row.cost_center3,
   lastUsageAt: row.last_usage_at,
+  archived: row.archived === 1,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+});
+
+const deviceRow = (device: NewDevice, at: number): NewDeviceRow => ({
+  id: device.id,
+  tenant_id: device.tenantId,
+  carrier_account_id: device.carrierAccountId,
+  iccid: device.iccid ?? null,
+  imei: device.imei ?? null,
+  msisdn: device.msisdn ?? null,
+  eid: device.eid ?? null,
+  status: device.status,
+  carrier_status: device.carrierStatus ?? null,
+  carrier_rate_plan: device.carrierRatePlan ?? null,
+  communication_plan: device.communicationPlan ?? null,
+  customer_rate_plan_id: device.customerRatePlanId ?? null,
+  customer_pool_id: device.customerPoolId ?? null,
+  billing_customer_id: device.billingCustomerId ?? null,
+  billing_service_id: device.billingServiceId ?? null,
+  ip_address: device.ipAddress ?? null,
+  username: device.username ?? null,
+  cost_center1: device.costCenter1 ?? null,
+  cost_center2: device.costCenter2 ?? null,
+  cost_center3: device.costCenter3 ?? null,
+  last_usage_at: device.lastUsageAt ?? null,
+  archived: device.archived ? 1 : 0,
+  created_at: at,
+  updated_at: at,
 });
 
 const patchColumns = (patch: DevicePatch) => {
@@ -76,24 +100,74 @@ export interface DeviceFilter {
   carrierAccountId?: string;
   iccid?: string;
   msisdn?: string;
-  status?: string;
+  status?: NormalisedStatus;
   cursor?: string;
   limit: number;
 }
 
+/** A bulk change that touched a line, with the line's row in it. */
+export interface DeviceHistoryEntry {
+  bulkChangeId: string;
+  changeType: string;
+  bulkStatus: string;
+  createdAt: number;
+  createdBy: string;
+  changeId: string;
+  row: number;
+  status: string;
+  errorCode: string | null;
+  errorMessage: string | null;
+  updatedAt: number;
+}
+
 /** SQLite allows 32k bound parameters; lookups go in slices well below that. */
 const LOOKUP_SLICE = 500;
+const INSERT_SLICE = 200;
+
+/** Identifier columns searched, each through its own index; IMEI (no index) only when it looks like one. */
+const searchColumns = (identifier: string) =>
+  (['iccid', 'msisdn', 'eid', 'imei'] as const).filter(
+    (column) => column !== 'imei' || /^\d{15}$/.test(identifier),
+  );
 
 export function devicesRepository(db: Executor) {
   return {
-    async list(tenantId: string, filter: DeviceFilter): Promise<DeviceRow[]> {
+    async list(tenantId: string, filter: DeviceFilter): Promise<Device[]> {
       let query = db.selectFrom('devices').selectAll().where('tenant_id', '=', tenantId);
       if (filter.carrierAccountId) query = query.where('carrier_account_id', '=', filter.carrierAccountId);
       if (filter.iccid) query = query.where('iccid', '=', filter.iccid);
       if (filter.msisdn) query = query.where('msisdn', '=', filter.msisdn);
       if (filter.status) query = query.where('status', '=', filter.status);
       if (filter.cursor) query = query.where('id', '>', filter.cursor);
-      return query.orderBy('id').limit(filter.limit).execute();
+      const rows = await query.orderBy('id').limit(filter.limit).execute();
+      return rows.map(toDevice);
+    },
+
+    async find(tenantId: string, id: string): Promise<Device | undefined> {
+      const row = await db
+        .selectFrom('devices')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return row && toDevice(row);
+    },
+
+    /** The tenant's lines whose ICCID, MSISDN, EID or IMEI is exactly `identifier`. */
+    async findByAnyIdentifier(tenantId: string, identifier: string): Promise<Device[]> {
+      const matches = await Promise.all(
+        searchColumns(identifier).map((column) =>
+          db
+            .selectFrom('devices')
+            .selectAll()
+            .where('tenant_id', '=', tenantId)
+            .where(column, '=', identifier)
+            .limit(100)
+            .execute(),
+        ),
+      );
+      const byId = new Map(matches.flat().map((row) => [row.id, toDevice(row)]));
+      return [...byId.values()];
     },
 
     /** The account's lines keyed by the given identifier column, for intake checks. */
@@ -101,8 +175,8 @@ export function devicesRepository(db: Executor) {
       carrierAccountId: string,
       column: 'iccid' | 'msisdn' | 'eid',
       values: string[],
-    ): Promise<Map<string, DeviceRow>> {
-      const found = new Map<string, DeviceRow>();
+    ): Promise<Map<string, Device>> {
+      const found = new Map<string, Device>();
       for (let start = 0; start < values.length; start += LOOKUP_SLICE) {
         const rows = await db
           .selectFrom('devices')
@@ -112,29 +186,57 @@ export function devicesRepository(db: Executor) {
           .execute();
         for (const row of rows) {
           const key = row[column];
-          if (key) found.set(key, row);
+          if (key) found.set(key, toDevice(row));
         }
       }
       return found;
     },
 
-    async listByAccount(carrierAccountId: string): Promise<DeviceRow[]> {
-      return db
+    /** Every bulk change that touched the line, newest first, with the line's row in it. */
+    async history(tenantId: string, deviceId: string, limit = 100): Promise<DeviceHistoryEntry[]> {
+      const rows = await db
+        .selectFrom('device_changes')
+        .innerJoin('bulk_changes', 'bulk_changes.id', 'device_changes.bulk_change_id')
+        .select([
+          'bulk_changes.id as bulkChangeId',
+          'bulk_changes.change_type as changeType',
+          'bulk_changes.status as bulkStatus',
+          'bulk_changes.created_at as createdAt',
+          'bulk_changes.created_by as createdBy',
+          'device_changes.id as changeId',
+          'device_changes.row_number as row',
+          'device_changes.status as status',
+          'device_changes.error_code as errorCode',
+          'device_changes.error_message as errorMessage',
+          'device_changes.updated_at as updatedAt',
+        ])
+        .where('device_changes.device_id', '=', deviceId)
+        .where('bulk_changes.tenant_id', '=', tenantId)
+        .orderBy('bulk_changes.created_at', 'desc')
+        .limit(limit)
+        .execute();
+      return rows;
+    },
+
+    async listByAccount(carrierAccountId: string): Promise<Device[]> {
+      const rows = await db
         .selectFrom('devices')
         .selectAll()
         .where('carrier_account_id', '=', carrierAccountId)
         .execute();
+      return rows.map(toDevice);
     },
 
     /** Lines with a billing service, for reloading a billing simulator. */
-    async listBilled(tenantId: string): Promise<DeviceRow[]> {
-      return db
+    async listBilled(tenantId: string): Promise<Device[]> {
+      const rows = await db
         .selectFrom('devices')
         .selectAll()
         .where('tenant_id', '=', tenantId)
         .where('billing_service_id', 'is not', null)
         .where('billing_customer_id', 'is not', null)
         .execute();
+      return rows.map(toDevice);
     },
 
     async countByAccount(carrierAccountId: string): Promise<number> {
@@ -165,7 +267,7 @@ export function devicesRepository(db: Executor) {
       const known = await db
         .selectFrom('devices')
         .select('iccid')
-        .where('carrier_account_id', '=', devices[0].carrier_account_id)
+        .where('carrier_account_id', '=', devices[0].carrierAccountId)
         .where(
           'iccid',
           'in',
@@ -174,7 +276,7 @@ export function devicesRepository(db: Executor) {
         .execute();
       await db
         .insertInto('devices')
-        .values(devices.map((device) => ({ archived: 0, ...device, created_at: at, updated_at: at })))
+        .values(devices.map((device) => deviceRow(device, at)))
         .onConflict((conflict) =>
           conflict.columns(['carrier_account_id', 'iccid']).doUpdateSet((eb) => ({
             status: eb.ref('excluded.status'),
@@ -192,14 +294,10 @@ export function devicesRepository(db: Executor) {
     },
 
     async insertMany(devices: NewDevice[], at: number): Promise<void> {
-      for (let start = 0; start < devices.length; start += 200) {
+      for (let start = 0; start < devices.length; start += INSERT_SLICE) {
         await db
           .insertInto('devices')
-          .values(
-            devices
-              .slice(start, start + 200)
-              .map((device) => ({ archived: 0, ...device, created_at: at, updated_at: at })),
-          )
+          .values(devices.slice(start, start + INSERT_SLICE).map((device) => deviceRow(device, at)))
           .execute();
       }
     },

@@ -1,22 +1,20 @@
 import type { Logger } from 'pino';
+import { z } from 'zod';
 import type { CarrierAccounts } from '../accounts/carrier-accounts.ts';
 import { carrierAccountsRepository } from '../accounts/carrier-accounts-repository.ts';
 import { type AuditScope, auditEntryForEvent, auditEntryFromCall } from '../audit/audit-entry.ts';
 import { auditRepository } from '../audit/audit-repository.ts';
 import type { CarrierRegistry } from '../carriers/registry.ts';
 import { type Db, inTransaction } from '../db/database.ts';
-import type { EnqueueInput } from '../queue/index.ts';
-import { NonRetryableError } from '../queue/index.ts';
+import { defineTask, NonRetryableError } from '../queue/index.ts';
 import { newId } from '../shared/ids.ts';
-import { devicesRepository, newDevice } from './devices-repository.ts';
+import { devicesRepository } from './devices-repository.ts';
 
-export const INVENTORY_SYNC_TASK = 'inventory.sync';
-
-/** One sync per account at a time: asking again while one waits only brings it forward. */
-export const inventorySyncJob = (carrierAccountId: string): EnqueueInput => ({
-  task: INVENTORY_SYNC_TASK,
-  payload: { carrierAccountId },
-  key: `inventory-sync:${carrierAccountId}`,
+/** Reads a carrier account's lines into the inventory. One sync per account waits at a time. */
+export const inventorySyncTask = defineTask({
+  name: 'inventory.sync',
+  payload: z.object({ carrierAccountId: z.string().min(1) }),
+  key: ({ carrierAccountId }) => `inventory-sync:${carrierAccountId}`,
   maxAttempts: 5,
 });
 
@@ -60,21 +58,19 @@ export class InventorySync {
       })) {
         const now = Date.now();
         created += await devicesRepository(db).upsertFromCarrier(
-          page.map((line) =>
-            newDevice({
-              id: newId(now),
-              tenant_id: account.tenantId,
-              carrier_account_id: account.id,
-              iccid: line.iccid,
-              imei: line.imei ?? null,
-              msisdn: line.msisdn ?? null,
-              eid: line.eid ?? null,
-              status: adapter.normaliseStatus(line.carrierStatus),
-              carrier_status: line.carrierStatus,
-              carrier_rate_plan: line.carrierRatePlan ?? null,
-              communication_plan: line.communicationPlan ?? null,
-            }),
-          ),
+          page.map((line) => ({
+            id: newId(now),
+            tenantId: account.tenantId,
+            carrierAccountId: account.id,
+            iccid: line.iccid,
+            imei: line.imei ?? null,
+            msisdn: line.msisdn ?? null,
+            eid: line.eid ?? null,
+            status: adapter.normaliseStatus(line.carrierStatus),
+            carrierStatus: line.carrierStatus,
+            carrierRatePlan: line.carrierRatePlan ?? null,
+            communicationPlan: line.communicationPlan ?? null,
+          })),
           now,
         );
         lines += page.length;

@@ -2,38 +2,28 @@ import type { Logger } from 'pino';
 import type { CarrierAccounts } from '../accounts/carrier-accounts.ts';
 import { type AuditScope, auditEntryForEvent, auditEntryFromCall } from '../audit/audit-entry.ts';
 import { auditRepository, type NewAuditEntry } from '../audit/audit-repository.ts';
-import type { BillingConnections } from '../billing/billing-connections.ts';
-import {
-  type BulkChangeRow,
-  bulkChangesRepository,
-  type DeviceChangeRow,
-  terminalBulkStatuses,
-  toWorkRow,
-} from '../bulk-changes/bulk-changes-repository.ts';
-import type {
-  CarrierAccount,
-  CarrierAdapter,
-  Flow,
-  RowError,
-  RowOutcome,
-  Step,
-  StepContext,
-  WorkRow,
-} from '../carriers/carrier.ts';
-import type { AuditRecord } from '../carriers/http.ts';
+import { bulkChangesRepository } from '../bulk-changes/bulk-changes-repository.ts';
+import { advanceBulkChange, type Enqueue } from '../bulk-changes/jobs.ts';
 import type { CarrierRegistry } from '../carriers/registry.ts';
-import { type Db, type Dialect, inTransaction, type Tx } from '../db/database.ts';
+import type { AuditRecord } from '../core/audit-record.ts';
+import type { BulkChange } from '../core/bulk-change.ts';
+import type { CarrierName } from '../core/change-types.ts';
+import { errorCodes } from '../core/errors.ts';
+import type { CarrierAccount, Flow, RowError, RowOutcome, Step, StepContext, WorkRow } from '../core/flow.ts';
+import { outcomeFromError } from '../core/outcomes.ts';
+import { isTerminalBulkStatus } from '../core/statuses.ts';
+import { type Capabilities, type Db, inTransaction, type Tx } from '../db/database.ts';
 import { devicesRepository } from '../devices/devices-repository.ts';
 import { newId } from '../shared/ids.ts';
+import { carrierResultsRepository } from './carrier-results-repository.ts';
 import { finalStatus } from './final-status.ts';
 import { createFollowUp } from './follow-up.ts';
-import { advanceJob, type Enqueue } from './jobs.ts';
-import { outcomeFromError, rowErrorCodes } from './outcomes.ts';
+import { rowsRepository } from './rows-repository.ts';
 import { transitionFor } from './transitions.ts';
 
 export interface EngineDeps {
   db: Db;
-  dialect: Dialect;
+  capabilities: Capabilities;
   accounts: CarrierAccounts;
   registry: CarrierRegistry;
   enqueue: Enqueue;
@@ -42,10 +32,11 @@ export interface EngineDeps {
   rowLeaseMs: number;
   /** Told of every carrier call (metrics). */
   onCarrierCall?: (record: AuditRecord) => void;
-  billing: BillingConnections;
 }
 
-type ClaimedStep = { name: string; step: Step<unknown, unknown> };
+type AnyFlow = Flow<unknown, unknown, string>;
+type AnyStep = Step<unknown, unknown, string>;
+type ClaimedStep = { name: string; step: AnyStep };
 
 /**
  * Advances one bulk change by one chunk and schedules what comes next (DESIGN §5). A job runs this;
@@ -58,28 +49,35 @@ export class Engine {
     this.#deps = deps;
   }
 
+  #rows(db: Db | Tx = this.#deps.db) {
+    return rowsRepository(db, this.#deps.capabilities);
+  }
+
+  #advanceLater(db: Db | Tx, bulkChangeId: string, runAt?: number) {
+    return this.#deps.enqueue(db, advanceBulkChange.job({ bulkChangeId }, { runAt }));
+  }
+
   async advance(bulkChangeId: string, signal: AbortSignal): Promise<void> {
-    const { db, dialect } = this.#deps;
-    const repository = bulkChangesRepository(db, dialect);
-    const bulk = await repository.findById(bulkChangeId);
-    if (!bulk || terminalBulkStatuses.includes(bulk.status as never)) return;
+    const { db } = this.#deps;
+    const bulkChanges = bulkChangesRepository(db);
+    const bulk = await bulkChanges.findById(bulkChangeId);
+    if (!bulk || isTerminalBulkStatus(bulk.status)) return;
     const now = Date.now();
-    if (bulk.cancel_requested_at !== null) await repository.cancelQueuedRows(bulk.id, now);
-    if (bulk.status === 'scheduled' && bulk.cancel_requested_at === null && (bulk.scheduled_for ?? 0) > now) {
-      await this.#deps.enqueue(db, advanceJob(bulk.id, bulk.scheduled_for!));
+    if (bulk.cancelRequestedAt !== null) await bulkChanges.cancelQueuedRows(bulk.id, now);
+    if (bulk.status === 'scheduled' && bulk.cancelRequestedAt === null && (bulk.scheduledFor ?? 0) > now) {
+      await this.#advanceLater(db, bulk.id, bulk.scheduledFor ?? undefined);
       return;
     }
     if (bulk.status === 'scheduled' || bulk.status === 'queued') {
-      await repository.update(bulk.id, { status: 'processing', started_at: now });
+      await bulkChanges.update(bulk.id, { status: 'processing', startedAt: now });
     }
 
-    const loaded = await this.#deps.accounts.load(bulk.carrier_account_id);
-    const adapter = loaded && this.#deps.registry.adapter(loaded.account.carrier);
-    const flow = adapter?.flows[bulk.change_type as keyof typeof adapter.flows];
+    const loaded = await this.#deps.accounts.load(bulk.carrierAccountId);
+    const flow = loaded && this.#deps.registry.flowFor(loaded.account.carrier, bulk.changeType);
     if (!loaded || !flow) {
       await this.#failOpenRows(bulk, {
-        code: 'UNSUPPORTED_CHANGE_TYPE',
-        message: `${bulk.change_type} is not supported for this carrier account`,
+        code: errorCodes.UNSUPPORTED_CHANGE_TYPE,
+        message: `${bulk.changeType} is not supported for this carrier account`,
       });
       return;
     }
@@ -90,35 +88,26 @@ export class Engine {
     const writable = !flow.writesToCarrier || account.writeEnabled;
     if (!writable) {
       await this.#failOpenRows(bulk, {
-        code: rowErrorCodes.writeDisabled,
+        code: errorCodes.WRITE_DISABLED,
         message: `Writes are disabled on carrier account "${account.name}"; enable them to send changes`,
       });
     }
     // Rows already with the carrier are still confirmed (reads only) when writes are disabled.
-    if (
-      await this.#runDueChunk(
-        bulk,
-        account,
-        flow,
-        client,
-        signal,
-        writable ? ['waiting', 'queued'] : ['waiting'],
-      )
-    )
-      return;
-    await this.#settle(bulk, { flow, adapter: adapter! });
+    const statuses: Array<'waiting' | 'queued'> = writable ? ['waiting', 'queued'] : ['waiting'];
+    if (await this.#runDueChunk(bulk, account, flow, client, signal, statuses)) return;
+    await this.#settle(bulk, { flow, carrier: account.carrier });
   }
 
   async #reconcileStale(
-    bulk: BulkChangeRow,
+    bulk: BulkChange,
     account: CarrierAccount,
-    flow: Flow<unknown, unknown>,
+    flow: AnyFlow,
     client: unknown,
     signal: AbortSignal,
   ): Promise<boolean> {
     const attemptId = newId();
     const now = Date.now();
-    const stale = await bulkChangesRepository(this.#deps.db, this.#deps.dialect).claimStale({
+    const stale = await this.#rows().claimStale({
       bulkChangeId: bulk.id,
       now,
       limit: 200,
@@ -134,26 +123,26 @@ export class Engine {
       const step = flow.steps[name];
       await this.#process(bulk, account, client, { name, step }, rows, attemptId, signal, 'reconcile');
     }
-    await this.#deps.enqueue(this.#deps.db, advanceJob(bulk.id));
+    await this.#advanceLater(this.#deps.db, bulk.id);
     return true;
   }
 
   async #runDueChunk(
-    bulk: BulkChangeRow,
+    bulk: BulkChange,
     account: CarrierAccount,
-    flow: Flow<unknown, unknown>,
+    flow: AnyFlow,
     client: unknown,
     signal: AbortSignal,
     statuses: Array<'waiting' | 'queued'>,
   ): Promise<boolean> {
-    const repository = bulkChangesRepository(this.#deps.db, this.#deps.dialect);
+    const rowsStore = this.#rows();
     for (const status of statuses) {
       const now = Date.now();
-      const name = await repository.firstDueStep(bulk.id, status, now, Object.keys(flow.steps));
+      const name = await rowsStore.firstDueStep(bulk.id, status, now, Object.keys(flow.steps));
       if (!name) continue;
       const step = flow.steps[name];
       const attemptId = newId();
-      const rows = await repository.claimDue({
+      const rows = await rowsStore.claimDue({
         bulkChangeId: bulk.id,
         status,
         step: name,
@@ -164,27 +153,26 @@ export class Engine {
       });
       if (rows.length === 0) continue;
       await this.#process(bulk, account, client, { name, step }, rows, attemptId, signal, 'run');
-      await this.#deps.enqueue(this.#deps.db, advanceJob(bulk.id));
+      await this.#advanceLater(this.#deps.db, bulk.id);
       return true;
     }
     return false;
   }
 
   async #process(
-    bulk: BulkChangeRow,
+    bulk: BulkChange,
     account: CarrierAccount,
     client: unknown,
     claimed: ClaimedStep,
-    rows: DeviceChangeRow[],
+    rows: WorkRow[],
     attemptId: string,
     signal: AbortSignal,
     mode: 'run' | 'reconcile',
   ): Promise<void> {
-    const workRows = rows.map(toWorkRow);
     // Each call's entry is written as soon as the call returns, so a crash mid-chunk loses none.
     const auditWrites: Array<Promise<void>> = [];
     const scope = (row: WorkRow<unknown> | null): AuditScope => ({
-      tenantId: bulk.tenant_id,
+      tenantId: bulk.tenantId,
       bulkChangeId: bulk.id,
       deviceChangeId: row?.id ?? null,
       carrierAccountId: account.id,
@@ -194,15 +182,11 @@ export class Engine {
       client,
       account,
       signal,
-      billing: await this.#deps.billing.client(bulk.tenant_id),
       carrierResults: async (resultRows) => {
         const pairs = resultRows
           .filter((row) => row.carrierRequestId && row.iccid)
           .map((row) => ({ id: row.id, requestId: row.carrierRequestId!, iccid: row.iccid! }));
-        const stored = await bulkChangesRepository(this.#deps.db, this.#deps.dialect).carrierResults(
-          account.id,
-          pairs,
-        );
+        const stored = await carrierResultsRepository(this.#deps.db).find(account.id, pairs);
         return new Map(
           pairs.flatMap((pair) => {
             const payload = stored.get(`${pair.requestId}|${pair.iccid}`);
@@ -211,7 +195,7 @@ export class Engine {
         );
       },
       recordRequest: (requestRows, requestId) =>
-        bulkChangesRepository(this.#deps.db, this.#deps.dialect).recordRequest(
+        this.#rows().recordRequest(
           attemptId,
           requestRows.map((row) => row.id),
           requestId,
@@ -223,26 +207,27 @@ export class Engine {
     };
     const heartbeat = setInterval(
       () =>
-        void bulkChangesRepository(this.#deps.db, this.#deps.dialect)
+        void this.#rows()
           .extendLease(attemptId, Date.now() + this.#deps.rowLeaseMs)
           .catch((error) => this.#deps.logger.warn({ err: error }, 'row lease heartbeat failed')),
       Math.max(250, this.#deps.rowLeaseMs / 3),
     );
     let outcomes: RowOutcome[];
     try {
-      outcomes = await this.#outcomes(claimed.step, workRows, context, mode);
+      outcomes = await this.#outcomes(claimed.step, rows, context, mode);
     } finally {
       clearInterval(heartbeat);
       await Promise.all(auditWrites);
     }
-    await this.#commit(bulk, account, claimed.step, workRows, outcomes, attemptId, {
+    await this.#commit(account, claimed.step, rows, outcomes, attemptId, {
+      bulk,
       aborted: signal.aborted,
       reconciling: mode === 'reconcile',
     });
   }
 
   async #outcomes(
-    step: Step<unknown, unknown>,
+    step: AnyStep,
     rows: WorkRow[],
     context: StepContext<unknown>,
     mode: 'run' | 'reconcile',
@@ -258,12 +243,12 @@ export class Engine {
             error:
               mode === 'reconcile'
                 ? {
-                    code: rowErrorCodes.outcomeUnknown,
+                    code: errorCodes.OUTCOME_UNKNOWN,
                     message:
                       'Gave up reading the line after a crash; check it before sending the change again',
                   }
                 : {
-                    code: rowErrorCodes.retriesExhausted,
+                    code: errorCodes.RETRIES_EXHAUSTED,
                     message: `Gave up after ${row.attempts - 1} attempts`,
                   },
           }
@@ -272,7 +257,7 @@ export class Engine {
   }
 
   async #liveOutcomes(
-    step: Step<unknown, unknown>,
+    step: AnyStep,
     rows: WorkRow[],
     context: StepContext<unknown>,
     mode: 'run' | 'reconcile',
@@ -293,13 +278,12 @@ export class Engine {
    * carrier stay leased, to be reconciled rather than re-sent blindly.
    */
   async #commit(
-    bulk: BulkChangeRow,
     account: CarrierAccount,
-    step: Step<unknown, unknown>,
+    step: AnyStep,
     rows: WorkRow[],
     outcomes: RowOutcome[],
     attemptId: string,
-    mode: { aborted: boolean; reconciling: boolean },
+    mode: { bulk: BulkChange; aborted: boolean; reconciling: boolean },
   ): Promise<void> {
     const now = Date.now();
     const context = {
@@ -309,24 +293,25 @@ export class Engine {
       canReconcile: !!step.reconcile,
     };
     await inTransaction(this.#deps.db, async (tx) => {
-      const repository = bulkChangesRepository(tx, this.#deps.dialect);
-      await repository.lock(bulk.id);
+      const rowsStore = this.#rows(tx);
+      await rowsStore.lock(mode.bulk.id);
       const devices = devicesRepository(tx);
       let authFailure: RowError | undefined;
       for (const [index, row] of rows.entries()) {
         const outcome = outcomes[index];
         if (mode.aborted && outcome.kind === 'retry') continue;
-        const applied = await repository.transition(attemptId, transitionFor(row, outcome, context), now);
+        const applied = await rowsStore.transition(attemptId, transitionFor(row, outcome, context), now);
         if (!applied) continue;
         const patch = 'device' in outcome ? outcome.device : undefined;
         if (patch && row.deviceId) await devices.applyPatch(row.deviceId, patch, now);
-        if (outcome.kind === 'failed' && outcome.error.code === rowErrorCodes.authFailed)
+        if (outcome.kind === 'failed' && outcome.error.code === errorCodes.AUTH_FAILED)
           authFailure = outcome.error;
       }
-      if (authFailure) await this.#failRows(tx, bulk, authFailure, now, 'auth');
+      if (authFailure) await this.#failRows(tx, mode.bulk, authFailure, now, 'auth');
       // A result that came by callback while its row was busy is waiting already: check it now.
       const waiting = rows.filter((_, index) => outcomes[index].kind === 'next').map((row) => row.id);
-      if (waiting.length > 0) await repository.wakeRowsWithResults(account.id, waiting, now);
+      if (waiting.length > 0)
+        await carrierResultsRepository(tx).wakeRowsWithResults(account.id, waiting, now);
     });
   }
 
@@ -341,8 +326,8 @@ export class Engine {
    * Fails the rows not yet sent, with an audit entry saying why: credentials refused (the rest would be
    * refused too), writes disabled, or a change type the carrier no longer supports.
    */
-  async #failRows(tx: Tx, bulk: BulkChangeRow, error: RowError, now: number, outcome: string): Promise<void> {
-    const failed = await bulkChangesRepository(tx, this.#deps.dialect).failOpenRows(bulk.id, error, now);
+  async #failRows(tx: Tx, bulk: BulkChange, error: RowError, now: number, outcome: string): Promise<void> {
+    const failed = await this.#rows(tx).failOpenRows(bulk.id, error, now);
     if (failed > 0) {
       await auditRepository(tx).append([
         auditEntryForEvent(
@@ -354,54 +339,52 @@ export class Engine {
     }
   }
 
-  async #failOpenRows(bulk: BulkChangeRow, error: RowError): Promise<void> {
+  async #failOpenRows(bulk: BulkChange, error: RowError): Promise<void> {
     await inTransaction(this.#deps.db, (tx) => this.#failRows(tx, bulk, error, Date.now(), 'rejected'));
     await this.#settle(bulk);
   }
 
-  #scope(bulk: BulkChangeRow): AuditScope {
+  #scope(bulk: BulkChange): AuditScope {
     return {
-      tenantId: bulk.tenant_id,
+      tenantId: bulk.tenantId,
       bulkChangeId: bulk.id,
       deviceChangeId: null,
-      carrierAccountId: bulk.carrier_account_id,
+      carrierAccountId: bulk.carrierAccountId,
       actor: 'engine',
     };
   }
 
   /** Nothing due now: finish the bulk change if no row is open, else wake up when the next one is due. */
-  async #settle(
-    bulk: BulkChangeRow,
-    followUp?: { flow: Flow<unknown, unknown>; adapter: CarrierAdapter },
-  ): Promise<void> {
-    const { db, dialect } = this.#deps;
-    await inTransaction(db, async (tx) => {
-      const repository = bulkChangesRepository(tx, dialect);
-      await repository.lock(bulk.id);
-      const wake = await repository.nextWake(bulk.id);
+  async #settle(bulk: BulkChange, ran?: { flow: AnyFlow; carrier: CarrierName }): Promise<void> {
+    await inTransaction(this.#deps.db, async (tx) => {
+      const rowsStore = this.#rows(tx);
+      await rowsStore.lock(bulk.id);
+      const wake = await rowsStore.nextWake(bulk.id);
       if (wake.open) {
-        if (wake.at !== null)
-          await this.#deps.enqueue(tx, advanceJob(bulk.id, Math.max(wake.at, Date.now())));
+        if (wake.at !== null) await this.#advanceLater(tx, bulk.id, Math.max(wake.at, Date.now()));
         return;
       }
-      const counts = await repository.counts(bulk.id);
-      const current = await repository.findById(bulk.id);
-      if (!current || terminalBulkStatuses.includes(current.status as never)) return;
-      if (followUp && current.cancel_requested_at === null) {
-        await createFollowUp(tx, dialect, this.#deps.enqueue, current, followUp.flow, followUp.adapter);
+      const bulkChanges = bulkChangesRepository(tx);
+      const counts = await bulkChanges.counts(bulk.id);
+      const current = await bulkChanges.findById(bulk.id);
+      if (!current || isTerminalBulkStatus(current.status)) return;
+      const followUp = ran?.flow.followUp;
+      const followUpFlow = followUp && this.#deps.registry.flowFor(ran.carrier, followUp.changeType);
+      if (followUp && followUpFlow && current.cancelRequestedAt === null) {
+        await createFollowUp(tx, this.#deps.enqueue, current, followUp, followUpFlow);
       }
       const now = Date.now();
-      await repository.finish(bulk.id, {
-        status: finalStatus(counts, current.cancel_requested_at !== null),
-        completed_at: now,
-        started_at: current.started_at ?? now,
+      await rowsStore.finish(bulk.id, {
+        status: finalStatus(counts, current.cancelRequestedAt !== null),
+        completedAt: now,
+        startedAt: current.startedAt ?? now,
       });
     });
   }
 }
 
-function groupByStep(rows: DeviceChangeRow[]): Map<string, DeviceChangeRow[]> {
-  const groups = new Map<string, DeviceChangeRow[]>();
+function groupByStep(rows: WorkRow[]): Map<string, WorkRow[]> {
+  const groups = new Map<string, WorkRow[]>();
   for (const row of rows) groups.set(row.step, [...(groups.get(row.step) ?? []), row]);
   return groups;
 }

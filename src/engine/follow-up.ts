@@ -1,19 +1,15 @@
-import {
-  type BulkChangeRow,
-  bulkChangesRepository,
-  type DeviceChangeRow,
-  type NewDeviceChange,
-} from '../bulk-changes/bulk-changes-repository.ts';
-import type { CarrierAdapter, Flow } from '../carriers/carrier.ts';
-import type { Dialect, Tx } from '../db/database.ts';
-import { devicesRepository, toDeviceRecord } from '../devices/devices-repository.ts';
+import { bulkChangeWriter } from '../bulk-changes/bulk-change-writer.ts';
+import { bulkChangesRepository } from '../bulk-changes/bulk-changes-repository.ts';
+import type { Enqueue } from '../bulk-changes/jobs.ts';
+import type { BulkChange, DeviceChange, NewDeviceChange } from '../core/bulk-change.ts';
+import { errorCodes } from '../core/errors.ts';
+import type { Flow } from '../core/flow.ts';
+import type { Tx } from '../db/database.ts';
+import { devicesRepository } from '../devices/devices-repository.ts';
 import { newId } from '../shared/ids.ts';
-import { advanceJob, type Enqueue } from './jobs.ts';
 
-/** Follow-up rows of lines whose change failed: failed too, with the reason, never sent. */
-export const PARENT_CHANGE_FAILED = 'PARENT_CHANGE_FAILED';
-
-type FollowUpRow = { row: DeviceChangeRow; request: Record<string, unknown> };
+type FollowUpRow = { row: DeviceChange; request: Record<string, unknown> };
+type FollowUp = NonNullable<Flow<unknown, unknown, string>['followUp']>;
 
 /** Rows of the parent read and written at a time: a follow-up of any size needs little memory. */
 const PAGE = 1000;
@@ -26,128 +22,112 @@ const PAGE = 1000;
  */
 export async function createFollowUp(
   tx: Tx,
-  dialect: Dialect,
   enqueue: Enqueue,
-  parent: BulkChangeRow,
-  flow: Flow<unknown, unknown>,
-  adapter: CarrierAdapter,
+  parent: BulkChange,
+  followUp: FollowUp,
+  followUpFlow: Flow<unknown, unknown, string>,
 ): Promise<string | undefined> {
-  const followUp = flow.followUp;
-  const followUpFlow = followUp && adapter.flows[followUp.changeType];
-  if (!followUp || !followUpFlow || parent.linked_id) return undefined;
-  const repository = bulkChangesRepository(tx, dialect);
+  if (parent.linkedId) return undefined;
+  const bulkChanges = bulkChangesRepository(tx);
+  const writer = bulkChangeWriter(tx, enqueue);
   const now = Date.now();
   let id: string | undefined;
   let total = 0;
-  for (let after = 0; ; ) {
-    const page = await repository.rowsAfter(parent.id, after, PAGE);
+  for (let afterRow = 0; ; ) {
+    const page = await bulkChanges.listChanges(parent.id, { afterRow, limit: PAGE });
     if (page.length === 0) break;
-    after = page[page.length - 1].row_number;
+    afterRow = page[page.length - 1].rowNumber;
     const rows = page.flatMap((row): FollowUpRow[] => {
-      const fields = followUp.fields(JSON.parse(row.request));
+      const fields = followUp.fields(row.request);
       const parsed = fields && followUpFlow.requestSchema.safeParse(fields);
       return parsed?.success ? [{ row, request: parsed.data as Record<string, unknown> }] : [];
     });
     if (rows.length === 0) continue;
-    id ??= await insertFollowUp(tx, dialect, parent, followUp.changeType, now);
-    await repository.insertDeviceChanges(
-      await followUpRows(tx, dialect, parent, followUpFlow, id, rows, now),
-    );
+    if (id === undefined) {
+      id = newId(now);
+      await writer.begin({
+        id,
+        tenantId: parent.tenantId,
+        carrierAccountId: parent.carrierAccountId,
+        changeType: followUp.changeType,
+        options: {},
+        createdBy: parent.createdBy,
+        createdAt: now,
+        idempotencyKey: null,
+        parentId: null,
+        linkedId: parent.id,
+      });
+    }
+    await writer.addRows(await followUpRows(tx, parent, followUpFlow, id, rows, now), now);
     total += rows.length;
   }
   if (id === undefined) return undefined;
-  await repository.update(id, { total_count: total, updated_at: now });
-  await repository.update(parent.id, { linked_id: id, updated_at: now });
-  await enqueue(tx, advanceJob(id));
-  return id;
-}
-
-async function insertFollowUp(
-  tx: Tx,
-  dialect: Dialect,
-  parent: BulkChangeRow,
-  changeType: string,
-  now: number,
-): Promise<string> {
-  const id = newId(now);
-  await bulkChangesRepository(tx, dialect).insertBulkChange({
-    id,
-    tenant_id: parent.tenant_id,
-    carrier_account_id: parent.carrier_account_id,
-    change_type: changeType,
-    status: 'queued',
-    options: '{}',
-    created_by: parent.created_by,
-    created_at: now,
-    scheduled_for: null,
-    linked_id: parent.id,
-    total_count: 0,
-    updated_at: now,
-  });
+  await bulkChanges.update(parent.id, { linkedId: id }, now);
+  await writer.end(id, { total });
   return id;
 }
 
 /** The follow-up's rows for a page of the parent's: queued for lines that exist, failed for the rest. */
 async function followUpRows(
   tx: Tx,
-  dialect: Dialect,
-  parent: BulkChangeRow,
-  followUpFlow: Flow<unknown, unknown>,
+  parent: BulkChange,
+  followUpFlow: Flow<unknown, unknown, string>,
   id: string,
   rows: FollowUpRow[],
   now: number,
 ): Promise<NewDeviceChange[]> {
   const devices = await devicesRepository(tx).findByIdentifiers(
-    parent.carrier_account_id,
+    parent.carrierAccountId,
     'iccid',
     rows.flatMap(({ row }) => (row.iccid ? [row.iccid] : [])),
   );
-  const busy = await bulkChangesRepository(tx, dialect).linesInRunningChanges(
-    parent.carrier_account_id,
+  const busy = await bulkChangesRepository(tx).linesInRunningChanges(
+    parent.carrierAccountId,
     [...devices.values()].map((device) => device.id),
   );
-  return rows.map(({ row, request }) => {
+  return rows.map(({ row, request }): NewDeviceChange => {
     const device = row.iccid ? devices.get(row.iccid) : undefined;
     const busyIn = device && busy.get(device.id);
-    const result = row.result ? JSON.parse(row.result) : null;
-    const lineExists = device && (row.status === 'succeeded' || result?.activated === true);
+    const lineExists = device && (row.status === 'succeeded' || row.result?.activated === true);
     const base = {
       id: newId(now),
-      tenant_id: parent.tenant_id,
-      bulk_change_id: id,
-      row_number: row.row_number,
-      device_id: device?.id ?? null,
+      tenantId: parent.tenantId,
+      bulkChangeId: id,
+      rowNumber: row.rowNumber,
+      deviceId: device?.id ?? null,
       iccid: row.iccid,
       imei: device?.imei ?? row.imei,
       msisdn: device?.msisdn ?? row.msisdn,
       eid: row.eid,
-      request: JSON.stringify(request),
-      attempts: 0,
-      updated_at: now,
+      request,
     };
     if (lineExists && busyIn) {
       return {
         ...base,
-        device_id: null,
+        deviceId: null,
         status: 'failed',
         step: 'not_started',
-        error_code: 'LINE_IN_RUNNING_CHANGE',
-        error_message: `Not done: the line is in bulk change ${busyIn}, which is still running`,
+        error: {
+          code: errorCodes.LINE_IN_RUNNING_CHANGE,
+          message: `Not done: the line is in bulk change ${busyIn}, which is still running`,
+        },
       };
     }
     if (lineExists) {
       const step =
         typeof followUpFlow.firstStep === 'string'
           ? followUpFlow.firstStep
-          : followUpFlow.firstStep(request, toDeviceRecord(device));
+          : followUpFlow.firstStep(request, device);
       return { ...base, status: 'queued', step };
     }
     return {
       ...base,
       status: 'failed',
       step: 'not_started',
-      error_code: PARENT_CHANGE_FAILED,
-      error_message: `Not done: the line's ${parent.change_type} failed in row ${row.row_number} (${row.error_code ?? row.status}: ${row.error_message ?? 'no detail'})`,
+      error: {
+        code: errorCodes.PARENT_CHANGE_FAILED,
+        message: `Not done: the line's ${parent.changeType} failed in row ${row.rowNumber} (${row.error?.code ?? row.status}: ${row.error?.message ?? 'no detail'})`,
+      },
     };
   });
 }

@@ -1,20 +1,15 @@
-import type { RowTransition } from '../bulk-changes/bulk-changes-repository.ts';
-import type { CarrierLimits, RowError, RowOutcome, WorkRow } from '../carriers/carrier.ts';
-import { rowErrorCodes } from './outcomes.ts';
+import { errorCodes } from '../core/errors.ts';
+import type { CarrierLimits, RowError, RowOutcome, WorkRow } from '../core/flow.ts';
+import { rowRetryDelay } from '../core/retry-delay.ts';
+import type { RowTransition } from './rows-repository.ts';
 
-/** Capped exponential backoff with full jitter, for rows whose carrier call failed transiently. */
-export function rowRetryDelay(attempts: number, random = Math.random): number {
-  const ceiling = Math.min(300_000, 1_000 * 2 ** Math.max(0, attempts - 1));
-  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
-}
+/** PostgreSQL text cannot hold NUL; a carrier's message must never make a row impossible to save. */
+const clean = (error: RowError): RowError => ({ ...error, message: error.message.replaceAll('\u0000', '') });
 
 /**
  * What a step's outcome does to a row: the row state machine of API §2
  * (`queued → in_progress → (waiting →) succeeded | failed | cancelled`).
  */
-/** PostgreSQL text cannot hold NUL; a carrier's message must never make a row impossible to save. */
-const clean = (error: RowError): RowError => ({ ...error, message: error.message.replaceAll('\u0000', '') });
-
 export function transitionFor(
   row: WorkRow,
   outcome: RowOutcome,
@@ -55,7 +50,7 @@ export function transitionFor(
           status: 'failed',
           nextCheckAt: null,
           error: clean({
-            code: rowErrorCodes.outcomeUnknown,
+            code: errorCodes.OUTCOME_UNKNOWN,
             message: `The carrier never confirmed whether the change was applied (last: ${outcome.error.code}: ${outcome.error.message}); check the line before sending it again`,
           }),
         };
@@ -75,7 +70,7 @@ export function transitionFor(
           status: 'failed',
           nextCheckAt: null,
           error: clean({
-            code: rowErrorCodes.retriesExhausted,
+            code: errorCodes.RETRIES_EXHAUSTED,
             message: `Gave up after ${row.attempts} attempts; the last one failed with ${outcome.error.code}: ${outcome.error.message}`,
             ...(outcome.error.carrierCode ? { carrierCode: outcome.error.carrierCode } : {}),
           }),
@@ -91,7 +86,7 @@ export function transitionFor(
           status: 'failed',
           nextCheckAt: null,
           error: {
-            code: rowErrorCodes.waitTimeout,
+            code: errorCodes.WAIT_TIMEOUT,
             message: `No confirmation from the carrier within ${Math.round(context.limits.maxWaitMs / 1000)} s`,
           },
         };

@@ -9,38 +9,49 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
+import type { ApiKeys } from '../accounts/api-keys.ts';
 import type { CarrierAccounts } from '../accounts/carrier-accounts.ts';
 import { carrierAccountRoutes } from '../accounts/routes.ts';
+import type { BillingCatalogs } from '../billing/billing-catalogs.ts';
 import type { BillingConnections } from '../billing/billing-connections.ts';
 import { billingRoutes } from '../billing/routes.ts';
 import type { BulkChanges } from '../bulk-changes/bulk-changes-service.ts';
 import { bulkChangeRoutes } from '../bulk-changes/routes.ts';
+import type { CallbackIngress } from '../callbacks/callback-ingress.ts';
+import { callbackRoutes } from '../callbacks/routes.ts';
 import type { AccountHealth } from '../carriers/account-health.ts';
 import type { CarrierRegistry } from '../carriers/registry.ts';
-import { thingSpaceCallbackRoutes } from '../carriers/thingspace/callback-routes.ts';
-import type { Db, Dialect } from '../db/database.ts';
+import type { Db } from '../db/database.ts';
+import type { Devices } from '../devices/devices-service.ts';
 import { deviceRoutes } from '../devices/routes.ts';
-import type { Enqueue } from '../engine/jobs.ts';
 import { portalPlugin } from '../portal/plugin.ts';
 import { installErrorHandler } from './errors.ts';
 import { healthRoutes } from './health-routes.ts';
 import type { Metrics } from './metrics.ts';
 
-export interface AppDeps {
-  db: Db;
+/** The services the API and the portal act through; routes never reach the database themselves. */
+export interface AppServices {
+  apiKeys: ApiKeys;
   accounts: CarrierAccounts;
   billing: BillingConnections;
+  catalogs: BillingCatalogs;
   bulkChanges: BulkChanges;
-  metrics: Metrics;
-  logger: Logger;
-  maxUploadBytes: number;
-  requestInventorySync: (carrierAccountId: string) => Promise<void>;
-  dialect: Dialect;
-  enqueue: Enqueue;
+  devices: Devices;
+  callbacks: CallbackIngress;
   /** The carriers of this build: the portal offers each account's change types from it. */
   registry: CarrierRegistry;
   /** Carrier calls and circuit states seen by this process, for the portal's health charts. */
   accountHealth: AccountHealth;
+  /** Queues a read of the account's lines from its carrier. */
+  requestInventorySync: (carrierAccountId: string) => Promise<void>;
+}
+
+export interface AppDeps extends AppServices {
+  /** For `/readyz` only: whether the database answers. */
+  db: Db;
+  metrics: Metrics;
+  logger: Logger;
+  maxUploadBytes: number;
 }
 
 /** The HTTP API of API.md, with its OpenAPI document. Simulators and the portal mount beside it. */
@@ -85,15 +96,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   healthRoutes(app, { db: deps.db, metrics: deps.metrics });
   await app.register(
     async (api) => {
+      const { apiKeys } = deps;
       await api.register(carrierAccountRoutes, {
-        db: deps.db,
+        apiKeys,
         accounts: deps.accounts,
         requestInventorySync: deps.requestInventorySync,
       });
-      await api.register(deviceRoutes, { db: deps.db });
-      await api.register(billingRoutes, { db: deps.db, billing: deps.billing });
+      await api.register(deviceRoutes, { apiKeys, devices: deps.devices });
+      await api.register(billingRoutes, { apiKeys, billing: deps.billing, catalogs: deps.catalogs });
       await api.register(bulkChangeRoutes, {
-        db: deps.db,
+        apiKeys,
         bulkChanges: deps.bulkChanges,
         maxUploadBytes: deps.maxUploadBytes,
       });
@@ -102,21 +114,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
   await app.register(portalPlugin, {
     prefix: '/portal',
-    db: deps.db,
-    dialect: deps.dialect,
+    apiKeys: deps.apiKeys,
     accounts: deps.accounts,
     bulkChanges: deps.bulkChanges,
-    registry: deps.registry,
+    devices: deps.devices,
     health: deps.accountHealth,
+    registry: deps.registry,
     maxUploadBytes: deps.maxUploadBytes,
   });
   app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/portal/bulk-changes'));
-  await app.register(thingSpaceCallbackRoutes, {
-    prefix: '/callbacks',
-    db: deps.db,
-    dialect: deps.dialect,
-    accounts: deps.accounts,
-    enqueue: deps.enqueue,
-  });
+  await app.register(callbackRoutes, { prefix: '/callbacks', ingress: deps.callbacks });
   return app;
 }

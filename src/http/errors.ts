@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { AppError } from '../shared/errors.ts';
+import { AppError } from '../core/errors.ts';
 
 export const errorBody = (code: string, message: string, details: unknown[] = []) => ({
   error: { code, message, details },

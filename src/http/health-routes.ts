@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { sql } from 'kysely';
-import type { Db } from '../db/database.ts';
+import { type Db, ping } from '../db/database.ts';
 import { countJobs } from '../queue/index.ts';
 import { errorBody } from './errors.ts';
 import type { Metrics } from './metrics.ts';
@@ -9,12 +8,8 @@ export function healthRoutes(app: FastifyInstance, { db, metrics }: { db: Db; me
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
 
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
-    try {
-      await sql`select 1`.execute(db);
-      return { status: 'ready' };
-    } catch {
-      return reply.status(503).send(errorBody('NOT_READY', 'The database is not reachable'));
-    }
+    if (await ping(db)) return { status: 'ready' };
+    return reply.status(503).send(errorBody('NOT_READY', 'The database is not reachable'));
   });
 
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {

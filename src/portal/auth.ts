@@ -1,8 +1,7 @@
 import type { FastifyRequest } from 'fastify';
-import { accountsRepository } from '../accounts/accounts-repository.ts';
-import { type Principal, type Role, roleAllows } from '../accounts/roles.ts';
-import type { Db } from '../db/database.ts';
-import { AppError } from '../shared/errors.ts';
+import type { ApiKeys } from '../accounts/api-keys.ts';
+import { AppError } from '../core/errors.ts';
+import { type Principal, type Role, roleAllows } from '../core/roles.ts';
 import { csrfMatches, type PortalSession, readCookie, SESSION_COOKIE, type SessionStore } from './session.ts';
 
 /** Who is using the portal: the API key's principal, re-read on every request, and the session. */
@@ -29,28 +28,19 @@ declare module 'fastify' {
  */
 export async function resolveUser(
   request: FastifyRequest,
-  deps: { db: Db; sessions: SessionStore },
+  deps: { apiKeys: ApiKeys; sessions: SessionStore },
 ): Promise<PortalUser | undefined> {
   const session = deps.sessions.find(readCookie(request.headers.cookie, SESSION_COOKIE));
   if (!session) return undefined;
-  const key = await accountsRepository(deps.db).findApiKeyByHash(session.keyHash);
-  if (!key || key.revokedAt !== null) {
+  const principal = await deps.apiKeys.principalFor(session.keyHash);
+  if (!principal) {
     deps.sessions.end(session.id);
     return undefined;
   }
-  return {
-    session,
-    principal: {
-      tenantId: key.tenantId,
-      tenantName: key.tenantName,
-      keyId: key.id,
-      keyName: key.name,
-      role: key.role,
-    },
-  };
+  return { session, principal };
 }
 
-export const signInRequired = () => new AppError(401, 'UNAUTHENTICATED', 'Sign in to use the portal');
+export const signInRequired = () => new AppError('UNAUTHENTICATED', 'Sign in to use the portal');
 
 export function userOf(request: FastifyRequest): PortalUser {
   if (!request.portalUser) throw signInRequired();
@@ -62,7 +52,6 @@ export function requirePortalRole(request: FastifyRequest, role: Role): PortalUs
   const user = userOf(request);
   if (!roleAllows(user.principal.role, role)) {
     throw new AppError(
-      403,
       'FORBIDDEN',
       `This needs the ${role} role; you are signed in as ${user.principal.role}`,
     );
@@ -72,7 +61,7 @@ export function requirePortalRole(request: FastifyRequest, role: Role): PortalUs
 
 export function requireCsrf(user: PortalUser, sent: unknown): void {
   if (!csrfMatches(user.session, sent)) {
-    throw new AppError(403, 'CSRF_TOKEN_INVALID', 'The form has expired; reload the page and try again');
+    throw new AppError('CSRF_TOKEN_INVALID', 'The form has expired; reload the page and try again');
   }
 }
 

@@ -1,6 +1,8 @@
 import { z } from 'zod';
-import type { CarrierAdapter, CarrierLimits } from '../carriers/carrier.ts';
+import type { CarrierAdapter } from '../carriers/carrier.ts';
 import type { CarrierRegistry } from '../carriers/registry.ts';
+import { type CarrierName, type ChangeType, changeTypes } from '../core/change-types.ts';
+import type { CarrierLimits } from '../core/flow.ts';
 import { label } from './components/format.ts';
 
 /** A field the operator may set once for every row (API §3: a field given in `options`). */
@@ -27,35 +29,37 @@ export class ChangeCatalog {
     this.#registry = registry;
   }
 
-  #adapter(carrier: string): CarrierAdapter | undefined {
+  #adapter(carrier: CarrierName): CarrierAdapter | undefined {
     return this.#registry.adapter(carrier);
   }
 
-  title(carrier: string): string {
+  title(carrier: CarrierName): string {
     return this.#adapter(carrier)?.title ?? carrier;
   }
 
   /** The carrier's documented limits, which an account's `settings.limits` may override. */
-  defaultLimits(carrier: string): Partial<CarrierLimits> {
+  defaultLimits(carrier: CarrierName): Partial<CarrierLimits> {
     return this.#adapter(carrier)?.defaultLimits ?? {};
   }
 
-  keyField(carrier: string): 'iccid' | 'msisdn' | 'eid' {
+  keyField(carrier: CarrierName): 'iccid' | 'msisdn' | 'eid' {
     return this.#adapter(carrier)?.keyField ?? 'iccid';
   }
 
-  changeTypes(carrier: string): string[] {
-    return Object.keys(this.#adapter(carrier)?.flows ?? {});
+  changeTypes(carrier: CarrierName): ChangeType[] {
+    return changeTypes.filter((changeType) => this.#registry.flowFor(carrier, changeType));
   }
 
   /** Every change type some carrier of this build supports, for filters. */
-  allChangeTypes(): string[] {
-    return [...new Set(this.#registry.adapters().flatMap((adapter) => Object.keys(adapter.flows)))];
+  allChangeTypes(): ChangeType[] {
+    return changeTypes.filter((changeType) =>
+      this.#registry.adapters().some((adapter) => this.#registry.flowFor(adapter.carrier, changeType)),
+    );
   }
 
-  fields(carrier: string, changeType: string): FieldInput[] {
+  fields(carrier: CarrierName, changeType: ChangeType): FieldInput[] {
     const adapter = this.#adapter(carrier);
-    const flow = adapter?.flows[changeType as keyof typeof adapter.flows];
+    const flow = this.#registry.flowFor(carrier, changeType);
     if (!adapter || !flow || !(flow.requestSchema instanceof z.ZodObject)) return [];
     const shape = flow.requestSchema.shape as Record<string, z.ZodType>;
     return Object.entries(shape)

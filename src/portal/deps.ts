@@ -1,26 +1,30 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { ApiKeys } from '../accounts/api-keys.ts';
 import type { CarrierAccounts } from '../accounts/carrier-accounts.ts';
 import type { BulkChanges } from '../bulk-changes/bulk-changes-service.ts';
 import type { AccountHealth } from '../carriers/account-health.ts';
-import type { Db, Dialect } from '../db/database.ts';
+import type { Devices } from '../devices/devices-service.ts';
 import type { ChangeCatalog } from './change-catalog.ts';
-import type { PortalRepository } from './portal-repository.ts';
 import type { PreviewStash } from './preview-stash.ts';
 import type { SessionStore } from './session.ts';
 
 /** The Fastify instance pages register on: zod schemas type their params, queries and bodies. */
 export type PortalApp = Parameters<FastifyPluginAsyncZod>[0];
 
-/** What the pages share: the API's service layer plus the portal's own state. */
-export interface PortalDeps {
-  db: Db;
-  dialect: Dialect;
+/** The services the portal reads and acts through: the same as the API's, never the database. */
+export interface PortalServices {
+  apiKeys: ApiKeys;
   accounts: CarrierAccounts;
   bulkChanges: BulkChanges;
-  catalog: ChangeCatalog;
+  devices: Devices;
+  /** Carrier calls and circuit states seen by this process, for the health charts. */
   health: AccountHealth;
+}
+
+/** What the pages share: the services plus the portal's own state. */
+export interface PortalDeps extends PortalServices {
+  catalog: ChangeCatalog;
   maxUploadBytes: number;
   sessions: SessionStore;
   previews: PreviewStash;
-  queries: PortalRepository;
 }

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ZodError } from 'zod';
-import { AppError, type ErrorDetail } from '../shared/errors.ts';
+import { AppError, type ErrorDetail } from '../core/errors.ts';
 import { problemList } from './components/forms.ts';
 import { href, html } from './html.ts';
 import { page, sendHtml } from './layout.ts';
@@ -26,7 +26,7 @@ function problemOf(error: FastifyError | Error): Problem {
   if (hasZodFastifySchemaValidationErrors(error)) {
     const details = error.validation.map((issue) => ({
       field: issue.instancePath.split('/').filter(Boolean).join('.') || error.validationContext,
-      code: 'INVALID_FIELD',
+      code: 'INVALID_FIELD' as const,
       message: issue.message ?? 'is invalid',
     }));
     return { status: 422, message: 'The request is invalid', details };
@@ -34,7 +34,7 @@ function problemOf(error: FastifyError | Error): Problem {
   if (error instanceof ZodError) {
     const details = error.issues.map((issue) => ({
       field: issue.path.join('.'),
-      code: 'INVALID_FIELD',
+      code: 'INVALID_FIELD' as const,
       message: issue.message,
     }));
     return { status: 422, message: 'The form is invalid', details };

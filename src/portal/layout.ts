@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify';
-import { roleAllows } from '../accounts/roles.ts';
+import { roleAllows } from '../core/roles.ts';
 import { assetUrl } from './assets.ts';
 import type { PortalUser } from './auth.ts';
 import { csrfField } from './components/forms.ts';

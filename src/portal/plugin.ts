@@ -1,14 +1,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { CarrierAccounts } from '../accounts/carrier-accounts.ts';
-import type { BulkChanges } from '../bulk-changes/bulk-changes-service.ts';
-import type { AccountHealth } from '../carriers/account-health.ts';
 import type { CarrierRegistry } from '../carriers/registry.ts';
-import type { Db, Dialect } from '../db/database.ts';
 import { assetRoutes } from './assets.ts';
 import { requireCsrf, resolveUser, signInRequired, userOf } from './auth.ts';
 import { ChangeCatalog } from './change-catalog.ts';
-import type { PortalDeps } from './deps.ts';
+import type { PortalDeps, PortalServices } from './deps.ts';
 import { installPortalErrorHandler } from './errors.ts';
 import { bulkChangeDetailRoutes } from './pages/bulk-change-detail.ts';
 import { bulkChangePreviewRoutes } from './pages/bulk-change-preview.ts';
@@ -19,17 +15,11 @@ import { devicesRoutes } from './pages/devices.ts';
 import { newBulkChangeRoutes } from './pages/new-bulk-change.ts';
 import { rowTimelineRoutes } from './pages/row-timeline.ts';
 import { signInRoutes } from './pages/sign-in.ts';
-import { portalRepository } from './portal-repository.ts';
 import { PreviewStash } from './preview-stash.ts';
 import { SessionStore } from './session.ts';
 
-export interface PortalOptions {
-  db: Db;
-  dialect: Dialect;
-  accounts: CarrierAccounts;
-  bulkChanges: BulkChanges;
+export interface PortalOptions extends PortalServices {
   registry: CarrierRegistry;
-  health: AccountHealth;
   maxUploadBytes: number;
 }
 
@@ -66,16 +56,15 @@ async function securityHeaders(_request: FastifyRequest, reply: FastifyReply, pa
 export const portalPlugin: FastifyPluginAsyncZod<PortalOptions> = async (app, options) => {
   const previews = new PreviewStash();
   const deps: PortalDeps = {
-    db: options.db,
-    dialect: options.dialect,
+    apiKeys: options.apiKeys,
     accounts: options.accounts,
     bulkChanges: options.bulkChanges,
-    catalog: new ChangeCatalog(options.registry),
+    devices: options.devices,
     health: options.health,
+    catalog: new ChangeCatalog(options.registry),
     maxUploadBytes: options.maxUploadBytes,
     previews,
     sessions: new SessionStore((sessionId) => previews.drop(sessionId)),
-    queries: portalRepository(options.db),
   };
 
   app.addContentTypeParser(

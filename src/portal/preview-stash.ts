@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { CreateBulkChangeInput, DryRunReport } from '../bulk-changes/bulk-changes-service.ts';
 import { type InputRow, inBatches } from '../bulk-changes/csv-input.ts';
-import type { ErrorDetail } from '../shared/errors.ts';
+import type { ErrorDetail } from '../core/errors.ts';
 
 /** A preview can be confirmed for this long; after that the file is uploaded again. */
 const TTL_MS = 30 * 60 * 1000;

@@ -16,6 +16,7 @@ export {
   retryFailedJob,
 } from './jobs-repository.ts';
 export { QueueNotifier } from './notifier.ts';
+export { defineTask, handleTask, type TaskBinding, type TaskDefinition, taskHandlers } from './task.ts';
 export {
   DEFAULT_MAX_ATTEMPTS,
   type EnqueueInput,

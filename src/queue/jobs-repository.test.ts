@@ -26,7 +26,7 @@ for (const dialect of testDialects) {
     beforeEach(() => handle.db.deleteFrom('jobs').execute());
 
     const claim = (workerId: string, now: number, limit = 10, leaseMs = 1_000) =>
-      claimJobs(handle.db, dialect, { workerId, limit, leaseMs, now });
+      claimJobs(handle.db, handle.capabilities, { workerId, limit, leaseMs, now });
 
     it('enqueues in the caller transaction: a rollback leaves nothing, a commit keeps the job', async () => {
       await assert.rejects(

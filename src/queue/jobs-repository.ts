@@ -1,8 +1,13 @@
 import { type Insertable, type Selectable, sql } from 'kysely';
-import { type Db, type Dialect, type Executor, inTransaction } from '../db/database.ts';
+import {
+  type Capabilities,
+  type Db,
+  type Executor,
+  inTransaction,
+  isUniqueViolation,
+} from '../db/database.ts';
 import type { JobTable } from '../db/schema.ts';
 import { newId } from '../shared/ids.ts';
-import { claimJobs as claimDueJobs } from './claim.ts';
 import {
   type ClaimOptions,
   DEFAULT_MAX_ATTEMPTS,
@@ -14,7 +19,7 @@ import {
 } from './types.ts';
 
 /**
- * Every SQL statement of the queue (the claim lives in claim.ts). Times are
+ * Every SQL statement of the queue. Times are
  * epoch ms from the caller's clock; rows are converted to `Job` here and nowhere else.
  */
 
@@ -118,10 +123,48 @@ function toInsertRow(
   };
 }
 
-/** Claims due jobs (pending and due, or running with an expired lease) for one worker. */
-export async function claimJobs(db: Db, dialect: Dialect, options: ClaimOptions): Promise<Job[]> {
+/**
+ * Claims up to `limit` due jobs for one worker, in claim order. Due: pending with `run_at <= now`, or running with an
+ * expired lease (its worker died).
+ *
+ *   UPDATE jobs SET state = 'running', locked_by, locked_until, attempts = attempts + 1, updated_at
+ *   WHERE id IN (SELECT id FROM jobs WHERE <due> ORDER BY run_at, id LIMIT n [FOR UPDATE SKIP LOCKED])
+ *   RETURNING *
+ *
+ * On PostgreSQL `FOR UPDATE SKIP LOCKED` lets any number of workers claim at once: each candidate row
+ * is locked by exactly one claimer, the others skip it. SQLite has no such clause (Kysely emits it
+ * verbatim, a syntax error there) and needs none: it has a single writer, so the one statement is
+ * atomic and two claimers can never both take a row.
+ */
+export async function claimJobs(db: Db, capabilities: Capabilities, options: ClaimOptions): Promise<Job[]> {
   if (options.limit < 1) return [];
-  const rows = await claimDueJobs(db, dialect, options);
+  const { workerId, limit, leaseMs, now } = options;
+  const rows = await db
+    .updateTable('jobs')
+    .set((eb) => ({
+      state: 'running',
+      locked_by: workerId,
+      locked_until: now + leaseMs,
+      attempts: eb('attempts', '+', 1),
+      updated_at: now,
+    }))
+    .where('id', 'in', (eb) => {
+      const candidates = eb
+        .selectFrom('jobs')
+        .select('id')
+        .where((w) =>
+          w.or([
+            w.and([w('state', '=', 'pending'), w('run_at', '<=', now)]),
+            w.and([w('state', '=', 'running'), w('locked_until', '<', now)]),
+          ]),
+        )
+        .orderBy('run_at')
+        .orderBy('id')
+        .limit(limit);
+      return capabilities.rowLocks ? candidates.forUpdate().skipLocked() : candidates;
+    })
+    .returningAll()
+    .execute();
   // RETURNING order is not guaranteed; hand jobs out in claim order.
   rows.sort((a, b) => a.run_at - b.run_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return rows.map(toJob);
@@ -276,16 +319,6 @@ async function moveToPending(
       throw caught;
     }
   }
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const { code, errcode, message } = error as { code?: unknown; errcode?: unknown; message?: unknown };
-  return (
-    code === '23505' || // PostgreSQL unique_violation
-    errcode === 2067 || // SQLITE_CONSTRAINT_UNIQUE
-    (typeof message === 'string' && message.includes('UNIQUE constraint failed'))
-  );
 }
 
 export async function getJob(db: Executor, id: string): Promise<Job | undefined> {

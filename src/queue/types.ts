@@ -1,6 +1,7 @@
 /** The queue's vocabulary, free of SQL and of column names. */
+import type { JobState } from '../db/schema.ts';
 
-export type JobState = 'pending' | 'running' | 'failed';
+export type { JobState };
 
 export const DEFAULT_MAX_ATTEMPTS = 25;
 

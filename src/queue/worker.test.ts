@@ -33,7 +33,7 @@ for (const dialect of testDialects) {
     const start = (options: Partial<WorkerOptions> & Pick<WorkerOptions, 'tasks'>): Worker => {
       const worker = createWorker({
         db: handle.db,
-        dialect,
+        capabilities: handle.capabilities,
         concurrency: 4,
         pollIntervalMs: 20,
         leaseMs: 1_000,
@@ -141,7 +141,7 @@ for (const dialect of testDialects) {
 
     it('re-claims a job whose worker died (expired lease)', async () => {
       const id = await enqueue(handle.db, { task: 't' });
-      const [claimed] = await claimJobs(handle.db, dialect, {
+      const [claimed] = await claimJobs(handle.db, handle.capabilities, {
         workerId: 'dead-worker',
         limit: 1,
         leaseMs: 150,
@@ -167,7 +167,12 @@ for (const dialect of testDialects) {
 
     it('fails, without running it, a job whose last attempt lost its lease', async () => {
       const id = await enqueue(handle.db, { task: 't', maxAttempts: 1 });
-      await claimJobs(handle.db, dialect, { workerId: 'dead', limit: 1, leaseMs: 10, now: Date.now() });
+      await claimJobs(handle.db, handle.capabilities, {
+        workerId: 'dead',
+        limit: 1,
+        leaseMs: 10,
+        now: Date.now(),
+      });
       let ran = false;
       start({
         tasks: {

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { type Logger, pino } from 'pino';
-import type { Db, Dialect } from '../db/database.ts';
+import type { Capabilities, Db } from '../db/database.ts';
 import { newId } from '../shared/ids.ts';
 import { type BackoffOptions, backoffDelay } from './backoff.ts';
 import { describeError, isNonRetryableError, isRetryAfterError, NonRetryableError } from './errors.ts';
@@ -35,7 +35,7 @@ export interface JobOutcomeEvent {
 
 export interface WorkerOptions {
   db: Db;
-  dialect: Dialect;
+  capabilities: Capabilities;
   tasks: Readonly<Record<string, TaskHandler>>;
   /** Jobs run at once. Default 8. */
   concurrency?: number;
@@ -81,7 +81,7 @@ const LOOP_ERROR_BACKOFF_CAP_MS = 30_000;
 const ABORTED_SETTLE_MS = 2_000;
 
 export function createWorker(options: WorkerOptions): Worker {
-  const { db, dialect, tasks } = options;
+  const { db, capabilities, tasks } = options;
   const concurrency = positiveInteger('concurrency', options.concurrency ?? 8);
   const pollIntervalMs = positiveInteger('pollIntervalMs', options.pollIntervalMs ?? 250);
   const leaseMs = positiveInteger('leaseMs', options.leaseMs ?? 30_000);
@@ -137,7 +137,12 @@ export function createWorker(options: WorkerOptions): Worker {
       }
       let claimed: Job[];
       try {
-        claimed = await jobs.claimJobs(db, dialect, { workerId, limit: capacity, leaseMs, now: Date.now() });
+        claimed = await jobs.claimJobs(db, capabilities, {
+          workerId,
+          limit: capacity,
+          leaseMs,
+          now: Date.now(),
+        });
         failures = 0;
       } catch (error) {
         failures++;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { luhnCheckDigit } from '../../src/bulk-changes/identifiers.ts';
+import { luhnCheckDigit } from '../../src/core/identifiers.ts';
 import { carrierAccountFixture } from '../support/carrier-accounts.ts';
 import { testDialects } from '../support/databases.ts';
 import { type ChangeView, countBy, type E2eStack, startE2eStack } from '../support/e2e-stack.ts';

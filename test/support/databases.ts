@@ -21,7 +21,7 @@ export async function createTestDatabase(
   migrate = true,
 ): Promise<TestDatabase> {
   const handle = dialect === 'sqlite' ? createSqlite() : await createPostgres();
-  if (migrate) await migrateToLatest(handle.db, handle.dialect);
+  if (migrate) await migrateToLatest(handle.db, handle.capabilities);
   return handle;
 }
 

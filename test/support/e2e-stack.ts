@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { accountsRepository } from '../../src/accounts/accounts-repository.ts';
-import type { NormalisedStatus } from '../../src/carriers/carrier.ts';
 import { normaliseJasperStatus } from '../../src/carriers/jasper/statuses.ts';
+import type { NormalisedStatus } from '../../src/core/statuses.ts';
 import { openPostgres, openSqliteFile } from '../../src/db/database.ts';
-import { devicesRepository, newDevice } from '../../src/devices/devices-repository.ts';
+import { devicesRepository } from '../../src/devices/devices-repository.ts';
 import { newId } from '../../src/shared/ids.ts';
 import { carrierAccountFixture } from './carrier-accounts.ts';
 import { createPostgresUrl } from './databases.ts';
@@ -168,18 +168,16 @@ export async function insertInventory(
     const now = Date.now();
     await handle.db.transaction().execute((tx) =>
       devicesRepository(tx).insertMany(
-        lines.iccids.map((iccid) =>
-          newDevice({
-            id: newId(now),
-            tenant_id: tenant.id,
-            carrier_account_id: lines.accountId,
-            iccid,
-            status: lines.status ?? normaliseJasperStatus(lines.state),
-            carrier_status: lines.state,
-            carrier_rate_plan: 'IoT Basic 1MB',
-            communication_plan: 'CP_Basic_ON',
-          }),
-        ),
+        lines.iccids.map((iccid) => ({
+          id: newId(now),
+          tenantId: tenant.id,
+          carrierAccountId: lines.accountId,
+          iccid,
+          status: lines.status ?? normaliseJasperStatus(lines.state),
+          carrierStatus: lines.state,
+          carrierRatePlan: 'IoT Basic 1MB',
+          communicationPlan: 'CP_Basic_ON',
+        })),
         now,
       ),
     );

@@ -1,9 +1,9 @@
-import { devicesRepository, newDevice } from '../../src/devices/devices-repository.ts';
+import { devicesRepository, type NewDevice } from '../../src/devices/devices-repository.ts';
 import { newId } from '../../src/shared/ids.ts';
 import type { TestService } from './service.ts';
 
-/** One inventory line: the fields of `newDevice` that a test chooses (the service's tenant and ids are filled in). */
-export type InventoryLine = Omit<Parameters<typeof newDevice>[0], 'id' | 'tenant_id' | 'carrier_account_id'>;
+/** One inventory line: the fields a test chooses (the service's tenant and ids are filled in). */
+export type InventoryLine = Omit<NewDevice, 'id' | 'tenantId' | 'carrierAccountId'>;
 
 /** Puts lines straight into the inventory of the service's tenant, on the account: the API has no way to add them. */
 export async function insertLines(
@@ -13,9 +13,7 @@ export async function insertLines(
 ): Promise<void> {
   const now = Date.now();
   await devicesRepository(test.service.database.db).insertMany(
-    lines.map((line) =>
-      newDevice({ id: newId(now), tenant_id: test.tenantId, carrier_account_id: accountId, ...line }),
-    ),
+    lines.map((line) => ({ id: newId(now), tenantId: test.tenantId, carrierAccountId: accountId, ...line })),
     now,
   );
 }

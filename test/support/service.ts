@@ -4,11 +4,11 @@ import path from 'node:path';
 import { after, before } from 'node:test';
 import { pino } from 'pino';
 import { createApiKey, ensureTenant } from '../../src/accounts/api-keys.ts';
-import type { Role } from '../../src/accounts/roles.ts';
-import { luhnCheckDigit } from '../../src/bulk-changes/identifiers.ts';
-import { createJasperSimulator } from '../../src/carriers/jasper/simulator.ts';
+import { createJasperSimulator } from '../../src/carriers/jasper/simulator/simulator.ts';
 import { normaliseJasperStatus } from '../../src/carriers/jasper/statuses.ts';
 import { loadConfig } from '../../src/config.ts';
+import { luhnCheckDigit } from '../../src/core/identifiers.ts';
+import type { Role } from '../../src/core/roles.ts';
 import { type Service, startService } from '../../src/runtime.ts';
 import { carrierAccountFixture } from './carrier-accounts.ts';
 import { createPostgresUrl } from './databases.ts';
@@ -173,9 +173,9 @@ export async function jasperFixture(
     lines.map((iccid) => ({
       iccid,
       status: normaliseJasperStatus(state),
-      carrier_status: state,
-      carrier_rate_plan: plans.ratePlan,
-      communication_plan: plans.communicationPlan,
+      carrierStatus: state,
+      carrierRatePlan: plans.ratePlan,
+      communicationPlan: plans.communicationPlan,
     })),
   );
   const iccids = lines.slice(0, options.count);

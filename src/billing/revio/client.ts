@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { AuditRecord, CarrierHttpClient } from '../../carriers/http.ts';
+import type { CallContext } from '../../carriers/http/call.ts';
+import type { CarrierHttpClient } from '../../carriers/http/client.ts';
 
 export const revioCredentialsSchema = z.object({
   /** `login@clientcode`, as Rev.io's Basic auth wants it. */
@@ -71,8 +72,6 @@ const customerSchema = z
   .loose();
 export type RevioCustomer = z.infer<typeof customerSchema>;
 
-type CallOptions = { audit: (entry: AuditRecord) => void; signal?: AbortSignal };
-
 export interface NewRevioService {
   customer_id: number;
   provider_id: number;
@@ -95,7 +94,7 @@ export class RevioClient {
     this.settings = revioSettingsSchema.parse(settings);
   }
 
-  async customers(page: number, options: CallOptions) {
+  async customers(page: number, context: CallContext) {
     const response = await this.#http.send(
       {
         action: 'list_customers',
@@ -104,14 +103,14 @@ export class RevioClient {
         query: { page, page_size: 500 },
         responseSchema: listOf(customerSchema),
       },
-      options,
+      context,
     );
     return response.body;
   }
 
   async findServices(
     search: { customerId?: number; number?: string; number2?: string; status?: string },
-    options: CallOptions,
+    context: CallContext,
   ): Promise<RevioService[]> {
     const query: Record<string, string | number> = {};
     if (search.customerId !== undefined) query['search.customer_id'] = search.customerId;
@@ -126,13 +125,13 @@ export class RevioClient {
         query,
         responseSchema: listOf(serviceSchema),
       },
-      options,
+      context,
     );
     return response.body.records;
   }
 
   /** Not re-sent in process after an unclear failure: the caller looks the service up first. */
-  async createService(service: NewRevioService, options: CallOptions): Promise<number> {
+  async createService(service: NewRevioService, context: CallContext): Promise<number> {
     const response = await this.#http.send(
       {
         action: 'create_service',
@@ -142,12 +141,12 @@ export class RevioClient {
         responseSchema: createdSchema,
         idempotent: false,
       },
-      options,
+      context,
     );
     return response.body.id;
   }
 
-  async disconnectService(serviceId: number, options: CallOptions): Promise<void> {
+  async disconnectService(serviceId: number, context: CallContext): Promise<void> {
     await this.#http.send(
       {
         action: 'update_service',
@@ -161,11 +160,11 @@ export class RevioClient {
         responseSchema: createdSchema,
         idempotent: true,
       },
-      options,
+      context,
     );
   }
 
-  async serviceProducts(serviceId: number, options: CallOptions) {
+  async serviceProducts(serviceId: number, context: CallContext) {
     const response = await this.#http.send(
       {
         action: 'list_service_products',
@@ -174,7 +173,7 @@ export class RevioClient {
         query: { 'search.service_id': serviceId },
         responseSchema: listOf(serviceProductSchema),
       },
-      options,
+      context,
     );
     return response.body.records;
   }
@@ -190,7 +189,7 @@ export class RevioClient {
       effective_date?: string;
       generate_proration?: boolean;
     },
-    options: CallOptions,
+    context: CallContext,
   ): Promise<number> {
     const response = await this.#http.send(
       {
@@ -201,7 +200,7 @@ export class RevioClient {
         responseSchema: createdSchema,
         idempotent: false,
       },
-      options,
+      context,
     );
     return response.body.id;
   }

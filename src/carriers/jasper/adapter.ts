@@ -1,12 +1,11 @@
-import type { CarrierAdapter } from '../carrier.ts';
-import type { CarrierHttpClientFactory } from '../http-factory.ts';
+import type { CarrierAdapter, CarrierKit } from '../carrier.ts';
 import { JasperClient, jasperCredentialsSchema, jasperErrorSchema, jasperSettingsSchema } from './client.ts';
 import { jasperRatePlanChange, jasperStatusUpdate } from './flows.ts';
 import { jasperInventory } from './inventory.ts';
 import { jasperTargets, normaliseJasperStatus } from './statuses.ts';
 
 /** Cisco IoT Control Center: Jasper, POD19, T-Mobile Jasper and Rogers accounts (`settings.variant`). */
-export function jasperAdapter(http: CarrierHttpClientFactory): CarrierAdapter<JasperClient> {
+export function jasperAdapter({ http }: CarrierKit): CarrierAdapter<JasperClient> {
   return {
     carrier: 'jasper',
     title: 'Cisco IoT Control Center (Jasper family)',

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import type { CarrierAccount } from '../carrier.ts';
-import type { AuditRecord, CarrierHttpClient } from '../http.ts';
+import type { CarrierAccount } from '../../core/flow.ts';
+import type { CallContext } from '../http/call.ts';
+import type { CarrierHttpClient } from '../http/client.ts';
 
 export const jasperCredentialsSchema = z.object({
   username: z.string().min(1),
@@ -66,8 +67,6 @@ export interface JasperDeviceEdit {
   effectiveDate?: string;
 }
 
-type Audit = (entry: AuditRecord) => void;
-
 /** Cisco IoT Control Center REST (Jasper, POD19, T-Mobile Jasper, Rogers): carrier-apis §2. */
 export class JasperClient {
   readonly #http: CarrierHttpClient;
@@ -78,7 +77,7 @@ export class JasperClient {
     this.#root = jasperSettingsSchema.parse(account.settings).apiPath.replace(/\/$/, '');
   }
 
-  async getDevice(iccid: string, audit: Audit, signal?: AbortSignal): Promise<JasperDevice> {
+  async getDevice(iccid: string, context: CallContext): Promise<JasperDevice> {
     const response = await this.#http.send(
       {
         action: 'get_device',
@@ -86,7 +85,7 @@ export class JasperClient {
         path: `${this.#root}/devices/${encodeURIComponent(iccid)}`,
         responseSchema: deviceSchema,
       },
-      { audit, signal },
+      context,
     );
     return response.body;
   }
@@ -94,8 +93,7 @@ export class JasperClient {
   /** One page of the lines changed since `modifiedSince` (all lines, for an old enough date). */
   async searchDevices(
     options: { modifiedSince: string; pageNumber: number },
-    audit: Audit,
-    signal?: AbortSignal,
+    context: CallContext,
   ): Promise<JasperSearchPage> {
     const response = await this.#http.send(
       {
@@ -105,13 +103,13 @@ export class JasperClient {
         query: { ...options, pageSize: JASPER_SEARCH_PAGE_SIZE },
         responseSchema: searchPageSchema,
       },
-      { audit, signal },
+      context,
     );
     return response.body;
   }
 
   /** Success is a 2xx that names the ICCID back, as the original required. */
-  async editDevice(iccid: string, edit: JasperDeviceEdit, audit: Audit, signal?: AbortSignal): Promise<void> {
+  async editDevice(iccid: string, edit: JasperDeviceEdit, context: CallContext): Promise<void> {
     await this.#http.send(
       {
         action: 'put_device',
@@ -122,7 +120,7 @@ export class JasperClient {
         // Not re-sent in process after a timeout or 5xx: the engine reads the line first (ADR 0003).
         idempotent: false,
       },
-      { audit, signal },
+      context,
     );
   }
 }

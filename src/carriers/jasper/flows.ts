@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import type { Flow, RowError, RowOutcome, StepContext, WorkRow } from '../carrier.ts';
-import { perLineStep } from '../per-line.ts';
+import type { ErrorCode } from '../../core/errors.ts';
+import type { Flow, RowError, RowOutcome, StepContext, WorkRow } from '../../core/flow.ts';
+import { callContext, perLineStep } from '../per-line.ts';
 import type { JasperClient, JasperDevice } from './client.ts';
 import { canMoveJasperLine, jasperTargets, normaliseJasperStatus } from './statuses.ts';
 
 /** Control Center codes (and the simulator's, docs/carriers/jasper.md) that mean more than "rejected". */
-const jasperRejectionCodes: Record<string, string> = {
+const jasperRejectionCodes: Record<string, ErrorCode> = {
   '10000003': 'DEVICE_NOT_FOUND',
   '20000017': 'INVALID_TRANSITION',
   '20000018': 'UNKNOWN_RATE_PLAN',
@@ -27,12 +28,12 @@ const effectiveDate = z.iso
 
 /** One PUT per line; after a crash or an unclear answer, the line is read and compared. */
 function jasperStep<TRequest>(spec: {
-  send: (row: WorkRow<TRequest>, context: StepContext<JasperClient>) => Promise<RowOutcome>;
+  send: (row: WorkRow<TRequest>, context: StepContext<JasperClient>) => Promise<RowOutcome<never>>;
   applied: (row: WorkRow<TRequest>, device: JasperDevice) => boolean;
 }) {
   return perLineStep<JasperClient, TRequest, JasperDevice>({
     send: spec.send,
-    read: (row, context) => context.client.getDevice(row.iccid!, context.auditFor(row), context.signal),
+    read: (row, context) => context.client.getDevice(row.iccid!, callContext(row, context)),
     applied: (row, device) =>
       spec.applied(row, device) ? { kind: 'succeeded', device: devicePatch(device) } : undefined,
     mapRejection,
@@ -52,7 +53,7 @@ const statusRequest = z.object({
 });
 type StatusRequest = z.infer<typeof statusRequest>;
 
-export const jasperStatusUpdate: Flow<JasperClient, StatusRequest> = {
+export const jasperStatusUpdate: Flow<JasperClient, StatusRequest, 'update_status'> = {
   requestSchema: statusRequest,
   writesToCarrier: true,
   checkRow(request, device) {
@@ -71,7 +72,7 @@ export const jasperStatusUpdate: Flow<JasperClient, StatusRequest> = {
     update_status: jasperStep<StatusRequest>({
       send: async (row, context) => {
         const status = jasperTargets[row.request.targetStatus];
-        await context.client.editDevice(row.iccid!, { status }, context.auditFor(row), context.signal);
+        await context.client.editDevice(row.iccid!, { status }, callContext(row, context));
         return {
           kind: 'succeeded',
           device: { status: normaliseJasperStatus(status), carrierStatus: status },
@@ -89,7 +90,7 @@ const ratePlanRequest = z.object({
 });
 type RatePlanRequest = z.infer<typeof ratePlanRequest>;
 
-export const jasperRatePlanChange: Flow<JasperClient, RatePlanRequest> = {
+export const jasperRatePlanChange: Flow<JasperClient, RatePlanRequest, 'update_rate_plan'> = {
   requestSchema: ratePlanRequest,
   writesToCarrier: true,
   firstStep: 'update_rate_plan',
@@ -100,8 +101,7 @@ export const jasperRatePlanChange: Flow<JasperClient, RatePlanRequest> = {
         await context.client.editDevice(
           row.iccid!,
           { ratePlan: carrierRatePlan, communicationPlan, effectiveDate },
-          context.auditFor(row),
-          context.signal,
+          callContext(row, context),
         );
         const plans = { carrierRatePlan, ...(communicationPlan ? { communicationPlan } : {}) };
         return { kind: 'succeeded', result: plans, device: plans };

@@ -6,9 +6,9 @@ const EVERYTHING_SINCE = '2000-01-01T00:00:00+00:00';
 
 /** Every line of a Control Center account, through the search API, a page of 50 at a time. */
 export const jasperInventory: InventorySource<JasperClient> = {
-  async *pages(client, { audit, signal }) {
+  async *pages(client, context) {
     for (let pageNumber = 1; ; pageNumber++) {
-      const page = await client.searchDevices({ modifiedSince: EVERYTHING_SINCE, pageNumber }, audit, signal);
+      const page = await client.searchDevices({ modifiedSince: EVERYTHING_SINCE, pageNumber }, context);
       yield page.devices.map((device) => ({
         iccid: device.iccid,
         carrierStatus: device.status,

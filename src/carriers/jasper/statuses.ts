@@ -1,4 +1,4 @@
-import type { NormalisedStatus } from '../carrier.ts';
+import type { NormalisedStatus } from '../../core/statuses.ts';
 
 /** Cisco Control Center SIM status values (carrier-apis §2.3). */
 export const jasperStatuses = [

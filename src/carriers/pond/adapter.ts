@@ -1,5 +1,4 @@
-import type { CarrierAdapter } from '../carrier.ts';
-import type { CarrierHttpClientFactory } from '../http-factory.ts';
+import type { CarrierAdapter, CarrierKit } from '../carrier.ts';
 import { PondClient, pondCredentialsSchema, pondErrorSchema, pondSettingsSchema } from './client.ts';
 import { pondRatePlanChange, pondStatusUpdate } from './flows.ts';
 import { pondInventory } from './inventory.ts';
@@ -11,7 +10,7 @@ const parsePondError = (_status: number, body: unknown) => {
 };
 
 /** POND IoT (Pod Group): packages as rate plans, services enabled or disabled per line (carrier-apis §4). */
-export function pondAdapter(http: CarrierHttpClientFactory): CarrierAdapter<PondClient> {
+export function pondAdapter({ http }: CarrierKit): CarrierAdapter<PondClient> {
   return {
     carrier: 'pond',
     title: 'POND IoT',

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import type { CarrierAccount } from '../carrier.ts';
-import type { CallContext, CarrierHttpClient } from '../http.ts';
+import type { CarrierAccount } from '../../core/flow.ts';
+import type { CallContext } from '../http/call.ts';
+import type { CarrierHttpClient } from '../http/client.ts';
 
 export const pondCredentialsSchema = z.object({ apiKey: z.string().min(1) });
 

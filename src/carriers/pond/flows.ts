@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { forEachRow, outcomeFromError, rowErrorCodes } from '../../engine/outcomes.ts';
-import type { Flow, RowError, RowOutcome, Step, StepContext, WorkRow } from '../carrier.ts';
+import { type ErrorCode, errorCodeSchema, errorCodes } from '../../core/errors.ts';
+import type { Flow, RowError, RowOutcome, Step, StepContext, WorkRow } from '../../core/flow.ts';
+import { forEachRow, outcomeFromError } from '../../core/outcomes.ts';
 import { callContext, lanes, perLineChunk, perLineStep } from '../per-line.ts';
 import { activePackages, type PondClient, type PondPackage } from './client.ts';
 import { normalisePondStatus, pondStateFor, pondTargets } from './statuses.ts';
@@ -8,7 +9,7 @@ import { normalisePondStatus, pondStateFor, pondTargets } from './statuses.ts';
 type Context = StepContext<PondClient>;
 
 /** The simulator's codes (docs/carriers/pond.md) that mean more than "rejected". */
-const pondRejectionCodes: Record<string, string> = {
+const pondRejectionCodes: Record<string, ErrorCode> = {
   DEVICE_NOT_FOUND: 'DEVICE_NOT_FOUND',
   UNKNOWN_PACKAGE_TYPE: 'UNKNOWN_RATE_PLAN',
   PACKAGE_NOT_FOUND: 'PACKAGE_NOT_FOUND',
@@ -27,7 +28,7 @@ const statusRequest = z.object({
 type StatusRequest = z.infer<typeof statusRequest>;
 
 /** Enables (`active`) or disables (`suspended`) all of a line's services: one call per line. */
-export const pondStatusUpdate: Flow<PondClient, StatusRequest> = {
+export const pondStatusUpdate: Flow<PondClient, StatusRequest, 'update_status'> = {
   requestSchema: statusRequest,
   writesToCarrier: true,
   firstStep: 'update_status',
@@ -54,18 +55,22 @@ type PlanRequest = z.infer<typeof planRequest>;
 /** What the rows of a package change carry from step to step (`result`). */
 const progressSchema = z.object({
   packageId: z.string(),
-  failure: z.object({ code: z.string(), message: z.string(), carrierCode: z.string().optional() }).optional(),
+  failure: z
+    .object({ code: errorCodeSchema, message: z.string(), carrierCode: z.string().optional() })
+    .optional(),
 });
 const progressOf = (row: WorkRow<PlanRequest>) => progressSchema.parse(row.result ?? {});
 
-type PlanStep = Step<PondClient, PlanRequest>;
+type PlanStepName = 'add_package' | 'activate_package' | 'terminate_old' | 'rollback';
+type PlanStep = Step<PondClient, PlanRequest, PlanStepName>;
+type PlanOutcome = RowOutcome<PlanStepName>;
 
 const perLine =
-  (work: (row: WorkRow<PlanRequest>, context: Context) => Promise<RowOutcome>): PlanStep['run'] =>
+  (work: (row: WorkRow<PlanRequest>, context: Context) => Promise<PlanOutcome>): PlanStep['run'] =>
   (rows, context) =>
     forEachRow(rows, lanes(context), (row) => work(row, context), mapRejection);
 
-const toActivate = (packageId: string): RowOutcome => ({
+const toActivate = (packageId: string): PlanOutcome => ({
   kind: 'next',
   step: 'activate_package',
   carrierRequestId: packageId,
@@ -77,9 +82,9 @@ const toActivate = (packageId: string): RowOutcome => ({
  * two packages or none, so the row goes to `rollback`, which reads the line and repairs it. Only a
  * shutdown (the row is reconciled later) and refused credentials (nothing more can be called) stop here.
  */
-function rollBackAfter(error: unknown, what: string, context: Context): RowOutcome {
+function rollBackAfter(error: unknown, what: string, context: Context): PlanOutcome {
   const outcome = outcomeFromError(error, mapRejection);
-  const refused = outcome.kind === 'failed' && outcome.error.code === rowErrorCodes.authFailed;
+  const refused = outcome.kind === 'failed' && outcome.error.code === errorCodes.AUTH_FAILED;
   if (context.signal.aborted || refused || !('error' in outcome)) return outcome;
   const cause = outcome.error;
   return {
@@ -92,7 +97,7 @@ function rollBackAfter(error: unknown, what: string, context: Context): RowOutco
 const describe = (found: PondPackage) => `package ${found.packageId} (${found.packageTypeId})`;
 
 /** The end of a change that was undone: the row says which package the line kept. */
-function rolledBack(packageId: string, failure: RowError, kept: PondPackage[]): RowOutcome {
+function rolledBack(packageId: string, failure: RowError, kept: PondPackage[]): PlanOutcome {
   const newest = kept.at(-1);
   const state =
     kept.length === 0
@@ -110,7 +115,7 @@ function rolledBack(packageId: string, failure: RowError, kept: PondPackage[]): 
   };
 }
 
-const completed = (added: PondPackage, terminatedPackageIds: string[]): RowOutcome => ({
+const completed = (added: PondPackage, terminatedPackageIds: string[]): PlanOutcome => ({
   kind: 'succeeded',
   result: { activePackageId: added.packageId, rolledBack: false, terminatedPackageIds },
   device: { carrierRatePlan: added.packageTypeId },
@@ -226,7 +231,7 @@ const rollback: PlanStep = {
  * active before (carrier-apis §4). Each is its own step, so a crash between them resumes where it was;
  * a failed write rolls back, and the row ends saying which package the line has.
  */
-export const pondRatePlanChange: Flow<PondClient, PlanRequest> = {
+export const pondRatePlanChange: Flow<PondClient, PlanRequest, PlanStepName> = {
   requestSchema: planRequest,
   writesToCarrier: true,
   firstStep: 'add_package',

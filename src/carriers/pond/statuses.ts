@@ -1,4 +1,4 @@
-import type { NormalisedStatus } from '../carrier.ts';
+import type { NormalisedStatus } from '../../core/statuses.ts';
 
 /**
  * A POND line's state is the state of all its services at once (carrier-apis §4): the API enables or

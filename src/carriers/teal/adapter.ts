@@ -1,5 +1,4 @@
-import type { CarrierAdapter } from '../carrier.ts';
-import type { CarrierHttpClientFactory } from '../http-factory.ts';
+import type { CarrierAdapter, CarrierKit } from '../carrier.ts';
 import { TealClient, tealCredentialsSchema, tealErrorSchema, tealSettingsSchema } from './client.ts';
 import { tealRatePlanChange, tealStatusUpdate } from './flows.ts';
 import { tealInventory } from './inventory.ts';
@@ -11,7 +10,7 @@ const parseTealError = (_status: number, body: unknown) => {
 };
 
 /** Teal: eSIMs keyed by EID, asynchronous batched writes confirmed by polling their operation (carrier-apis §5). */
-export function tealAdapter(http: CarrierHttpClientFactory): CarrierAdapter<TealClient> {
+export function tealAdapter({ http }: CarrierKit): CarrierAdapter<TealClient> {
   return {
     carrier: 'teal',
     title: 'Teal',

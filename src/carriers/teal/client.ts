@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { CarrierAccount } from '../carrier.ts';
-import { CarrierError } from '../carrier-error.ts';
-import type { CallContext, CarrierHttpClient } from '../http.ts';
+import { CarrierError } from '../../core/carrier-error.ts';
+import type { CarrierAccount } from '../../core/flow.ts';
+import type { CallContext } from '../http/call.ts';
+import type { CarrierHttpClient } from '../http/client.ts';
 
 export const tealCredentialsSchema = z.object({
   apiKey: z.string().min(1),

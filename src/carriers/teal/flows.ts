@@ -1,9 +1,17 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { outcomeFromError } from '../../engine/outcomes.ts';
-import { rowRetryDelay } from '../../engine/transitions.ts';
-import type { CarrierLimits, DevicePatch, Flow, RowOutcome, Step, StepContext, WorkRow } from '../carrier.ts';
-import { isCarrierError } from '../carrier-error.ts';
+import { isCarrierError } from '../../core/carrier-error.ts';
+import type {
+  CarrierLimits,
+  DevicePatch,
+  Flow,
+  RowOutcome,
+  Step,
+  StepContext,
+  WorkRow,
+} from '../../core/flow.ts';
+import { outcomeFromError } from '../../core/outcomes.ts';
+import { rowRetryDelay } from '../../core/retry-delay.ts';
 import { isOperationFinished, TEAL_MAX_ENTRIES, type TealClient, type TealWrite } from './client.ts';
 import { isTealState, normaliseTealState, type TealTarget, tealStates, tealTargets } from './statuses.ts';
 
@@ -12,7 +20,8 @@ type WriteAction = TealWrite['action'];
 
 /** Every row of a Teal flow, whichever change type: the confirm step serves both. */
 type TealRequest = { targetStatus?: TealTarget; carrierRatePlan?: string };
-type TealStep = Step<TealClient, TealRequest>;
+type TealStep = Step<TealClient, TealRequest, 'confirm'>;
+type TealOutcome = RowOutcome<'confirm'>;
 
 /**
  * The `requestId` of a batch: the same rows at the same step always get the same one, so a write
@@ -38,7 +47,7 @@ const confirmAt = (context: Context) => Date.now() + context.account.limits.chec
 const waitForResult = (
   context: Context,
   extra: { carrierRequestId?: string; requestId?: string } = {},
-): RowOutcome => ({
+): TealOutcome => ({
   kind: 'next',
   step: 'confirm',
   waitUntil: confirmAt(context),
@@ -55,7 +64,7 @@ const entriesOf = (action: WriteAction, rows: WorkRow<TealRequest>[]): TealWrite
  * Rows of one batch that may have reached Teal share one retry delay (the longest the engine's backoff
  * could draw), so that they are reconciled together, as the batch their requestId stands for.
  */
-const keepTogether = (outcome: RowOutcome, batch: WorkRow<TealRequest>[]): RowOutcome => {
+const keepTogether = (outcome: TealOutcome, batch: WorkRow<TealRequest>[]): TealOutcome => {
   if (outcome.kind !== 'retry' || !outcome.ambiguous) return outcome;
   const longest = rowRetryDelay(Math.max(...batch.map((row) => row.attempts)), () => 1);
   return { ...outcome, retryAfterMs: Math.max(outcome.retryAfterMs ?? 0, longest) };
@@ -74,7 +83,7 @@ async function send(
   requestId: string,
   context: Context,
   splitRequestId?: string,
-): Promise<RowOutcome[]> {
+): Promise<TealOutcome[]> {
   await context.recordRequest(batch, requestId);
   try {
     const link = await context.client.write(entriesOf(action, batch), requestId, {
@@ -96,9 +105,9 @@ async function send(
 async function inGroups<T>(
   rows: WorkRow<TealRequest>[],
   keyOf: (row: WorkRow<TealRequest>) => T,
-  work: (key: T, group: WorkRow<TealRequest>[]) => Promise<RowOutcome[]>,
-): Promise<RowOutcome[]> {
-  const outcomes = new Map<string, RowOutcome>();
+  work: (key: T, group: WorkRow<TealRequest>[]) => Promise<TealOutcome[]>,
+): Promise<TealOutcome[]> {
+  const outcomes = new Map<string, TealOutcome>();
   for (const [key, group] of Map.groupBy(byRowNumber(rows), keyOf)) {
     const results = await work(key, group);
     for (const [index, row] of group.entries()) outcomes.set(row.id, results[index]);
@@ -125,7 +134,7 @@ function writeStep(action: WriteAction): TealStep {
         rows,
         (row) => row.carrierRequestId ?? '',
         async (id, group) => {
-          if (id === '') return group.map((): RowOutcome => ({ kind: 'resend' }));
+          if (id === '') return group.map((): TealOutcome => ({ kind: 'resend' }));
           if (isOperationLink(id)) return group.map(() => waitForResult(context));
           return send(action, group, id, context, batchRequestId(action, group));
         },
@@ -153,7 +162,7 @@ function confirmStep(applied: Applied): TealStep {
             signal: context.signal,
           });
           if (!isOperationFinished(operation)) return group.map(() => waitForResult(context));
-          return group.map((row): RowOutcome => {
+          return group.map((row): TealOutcome => {
             const entry = operation.entries.find((candidate) => candidate.eid === row.eid);
             if (!entry) {
               return {
@@ -193,7 +202,7 @@ type StatusRequest = z.infer<typeof statusRequest>;
  * `active` goes to the enable endpoint and `suspended` to the disable one (the original always called
  * disable, original §7 B10). Both are confirmed from the operation's result.
  */
-export const tealStatusUpdate: Flow<TealClient, StatusRequest> = {
+export const tealStatusUpdate: Flow<TealClient, StatusRequest, 'enable' | 'disable' | 'confirm'> = {
   requestSchema: statusRequest,
   writesToCarrier: true,
   checkRow(_request, device) {
@@ -223,7 +232,7 @@ const planRequest = z.object({
 type PlanRequest = z.infer<typeof planRequest>;
 
 /** Assigns a plan (by UUID) to each eSIM, up to 100 a request, confirmed from the operation's result. */
-export const tealRatePlanChange: Flow<TealClient, PlanRequest> = {
+export const tealRatePlanChange: Flow<TealClient, PlanRequest, 'assign_plan' | 'confirm'> = {
   requestSchema: planRequest,
   writesToCarrier: true,
   firstStep: 'assign_plan',

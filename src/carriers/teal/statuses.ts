@@ -1,4 +1,4 @@
-import type { NormalisedStatus } from '../carrier.ts';
+import type { NormalisedStatus } from '../../core/statuses.ts';
 
 /** Teal eSIM states (carrier-apis §5): AMOP knows these three and refuses to change a line in any other. */
 export const tealStates = ['online', 'waiting', 'stopped'] as const;

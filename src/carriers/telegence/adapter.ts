@@ -1,19 +1,18 @@
-import type { CarrierAdapter } from '../carrier.ts';
-import type { CarrierHttpClientFactory } from '../http-factory.ts';
-import { telegenceActivation } from './activation-flow.ts';
+import type { CarrierAdapter, CarrierKit } from '../carrier.ts';
 import {
   TelegenceClient,
   telegenceCredentialsSchema,
   telegenceErrorSchema,
   telegenceSettingsSchema,
 } from './client.ts';
-import { telegenceInventory } from './inventory.ts';
+import { telegenceActivation } from './flows/activation.ts';
 import {
   telegenceIdentifierChange,
   telegenceRatePlanChange,
   telegenceStatusUpdate,
   telegenceUsernameChange,
-} from './line-flows.ts';
+} from './flows/line-changes.ts';
+import { telegenceInventory } from './inventory.ts';
 import { normaliseTelegenceStatus, telegenceTargets } from './statuses.ts';
 
 /** What AT&T's error body says, with the two answers that have a meaning of their own. */
@@ -29,7 +28,7 @@ function parseTelegenceError(status: number, body: unknown) {
 }
 
 /** AT&T Telegence (APEX mobility): lines keyed on the subscriber number (carrier-apis §3). */
-export function telegenceAdapter(http: CarrierHttpClientFactory): CarrierAdapter<TelegenceClient> {
+export function telegenceAdapter({ http }: CarrierKit): CarrierAdapter<TelegenceClient> {
   return {
     carrier: 'telegence',
     title: 'AT&T Telegence',

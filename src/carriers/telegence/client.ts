@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import type { CarrierAccount } from '../carrier.ts';
-import type { AuditRecord, CarrierHttpClient } from '../http.ts';
+import type { CarrierAccount } from '../../core/flow.ts';
+import type { CallContext } from '../http/call.ts';
+import type { CarrierHttpClient } from '../http/client.ts';
 
 export const telegenceCredentialsSchema = z.object({
   appId: z.string().min(1),
@@ -126,9 +127,6 @@ export interface TelegenceIpSubscriber {
   effectiveDate: string;
 }
 
-type Audit = (entry: AuditRecord) => void;
-type CallOptions = { audit: Audit; signal?: AbortSignal };
-
 /** The AT&T Telegence (APEX mobility) calls bulk changes make: carrier-apis §3. */
 export class TelegenceClient {
   readonly #http: CarrierHttpClient;
@@ -140,7 +138,7 @@ export class TelegenceClient {
   }
 
   /** Posts up to 200 activations; every element of the answer carries the request's one id. */
-  async activate(requests: TelegenceActivationRequest[], options: CallOptions): Promise<string> {
+  async activate(requests: TelegenceActivationRequest[], context: CallContext): Promise<string> {
     const response = await this.#http.send(
       {
         action: 'activate',
@@ -150,12 +148,12 @@ export class TelegenceClient {
         responseSchema: activationListSchema,
         idempotent: false,
       },
-      options,
+      context,
     );
     return response.body[0].id;
   }
 
-  async activationStatus(id: string, options: CallOptions): Promise<TelegenceActivationElement[]> {
+  async activationStatus(id: string, context: CallContext): Promise<TelegenceActivationElement[]> {
     const response = await this.#http.send(
       {
         action: 'activation_status',
@@ -163,12 +161,12 @@ export class TelegenceClient {
         path: `${this.settings.activationPath}/${encodeURIComponent(id)}`,
         responseSchema: activationListSchema,
       },
-      options,
+      context,
     );
     return response.body;
   }
 
-  async getLine(subscriberNumber: string, options: CallOptions): Promise<TelegenceLineDetail> {
+  async getLine(subscriberNumber: string, context: CallContext): Promise<TelegenceLineDetail> {
     const response = await this.#http.send(
       {
         action: 'get_line',
@@ -176,7 +174,7 @@ export class TelegenceClient {
         path: `${this.settings.linePath}/${encodeURIComponent(subscriberNumber)}`,
         responseSchema: lineDetailSchema,
       },
-      options,
+      context,
     );
     return response.body;
   }
@@ -185,7 +183,7 @@ export class TelegenceClient {
   async updateLine(
     subscriberNumber: string,
     update: { effectiveDate?: string; serviceCharacteristic: Characteristic[] },
-    options: CallOptions,
+    context: CallContext,
   ): Promise<TelegenceLineDetail> {
     const response = await this.#http.send(
       {
@@ -196,12 +194,12 @@ export class TelegenceClient {
         responseSchema: lineDetailSchema,
         idempotent: false,
       },
-      options,
+      context,
     );
     return response.body;
   }
 
-  async billingAccount(ban: string, options: CallOptions): Promise<TelegenceBillingAccount> {
+  async billingAccount(ban: string, context: CallContext): Promise<TelegenceBillingAccount> {
     const response = await this.#http.send(
       {
         action: 'billing_account',
@@ -209,7 +207,7 @@ export class TelegenceClient {
         path: `${this.settings.billingAccountPath}/${encodeURIComponent(ban)}`,
         responseSchema: billingAccountSchema,
       },
-      options,
+      context,
     );
     return response.body;
   }
@@ -217,7 +215,7 @@ export class TelegenceClient {
   /** One page of the account's lines; paging travels in headers (carrier-apis §3.2). */
   async listLines(
     page: number,
-    options: CallOptions,
+    context: CallContext,
   ): Promise<{ lines: TelegenceLineDetail[]; pageTotal: number }> {
     const response = await this.#http.send(
       {
@@ -227,14 +225,14 @@ export class TelegenceClient {
         headers: { 'current-page': String(page), 'page-size': String(TELEGENCE_LIST_PAGE_SIZE) },
         responseSchema: z.array(lineDetailSchema),
       },
-      options,
+      context,
     );
     const total = Number(headerText(response.headers['page-total']));
     return { lines: response.body, pageTotal: Number.isFinite(total) ? total : page };
   }
 
   /** Reserves addresses for a PDP; fewer (or none) come back when the pool runs dry. */
-  async reserveIps(pdpName: string, quantity: number, options: CallOptions): Promise<string[]> {
+  async reserveIps(pdpName: string, quantity: number, context: CallContext): Promise<string[]> {
     const response = await this.#http.send(
       {
         action: 'reserve_ips',
@@ -244,7 +242,7 @@ export class TelegenceClient {
         responseSchema: ipReservationSchema,
         idempotent: false,
       },
-      options,
+      context,
     );
     return response.body.ipAddressRecords.map((record) => record.ipAddress);
   }
@@ -252,7 +250,7 @@ export class TelegenceClient {
   /** Submits up to 10 lines; AT&T names the batch only as the last word of its message. */
   async provisionIps(
     request: { pdpName: string; billingAccountNumber: string; subscriber: TelegenceIpSubscriber[] },
-    options: CallOptions,
+    context: CallContext,
   ): Promise<string> {
     const response = await this.#http.send(
       {
@@ -263,7 +261,7 @@ export class TelegenceClient {
         responseSchema: provisioningSchema,
         idempotent: false,
       },
-      options,
+      context,
     );
     const batchId = response.body.message.trim().split(/\s+/).at(-1) ?? '';
     if (!uuidPattern.test(batchId)) {
@@ -274,7 +272,7 @@ export class TelegenceClient {
 
   async ipStatus(
     by: { batchId: string } | { subscriberNumber: string },
-    options: CallOptions,
+    context: CallContext,
   ): Promise<TelegenceIpStatus[]> {
     const response = await this.#http.send(
       {
@@ -284,7 +282,7 @@ export class TelegenceClient {
         headers: 'batchId' in by ? { 'batch-id': by.batchId } : { 'subscriber-number': by.subscriberNumber },
         responseSchema: ipStatusSchema,
       },
-      options,
+      context,
     );
     return response.body;
   }

@@ -1,4 +1,4 @@
-import type { NormalisedStatus } from '../carrier.ts';
+import type { NormalisedStatus } from '../../core/statuses.ts';
 
 /**
  * Telegence subscriber status letters (carrier-apis §3.2): A active, S suspended, C cancelled. `NEW` is

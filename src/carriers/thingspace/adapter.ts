@@ -1,6 +1,7 @@
-import type { CarrierAdapter } from '../carrier.ts';
-import type { CarrierHttpClientFactory } from '../http-factory.ts';
+import type { CarrierAdapter, CarrierKit } from '../carrier.ts';
+import { thingSpaceCallbacks } from './callbacks.ts';
 import {
+  ACTIVATE_REQUESTS_PER_MINUTE,
   httpOptions,
   ThingSpaceClient,
   thingSpaceCredentialsSchema,
@@ -10,11 +11,12 @@ import { thingSpaceIdentifierChange, thingSpaceRatePlanChange, thingSpaceStatusU
 import { normaliseThingSpaceState, thingSpaceTargets } from './statuses.ts';
 
 /** Verizon ThingSpace: asynchronous, batched, results by callback or by polling (carrier-apis §1). */
-export function thingSpaceAdapter(http: CarrierHttpClientFactory): CarrierAdapter<ThingSpaceClient> {
+export function thingSpaceAdapter({ http, limiters }: CarrierKit): CarrierAdapter<ThingSpaceClient> {
   return {
     carrier: 'thingspace',
     title: 'Verizon ThingSpace',
     keyField: 'iccid',
+    callbacks: thingSpaceCallbacks,
     credentialsSchema: thingSpaceCredentialsSchema,
     settingsSchema: thingSpaceSettingsSchema,
     // Documented: ≤10,000 devices a request, ≤100 activate requests a minute (carrier-apis §1.9);
@@ -52,6 +54,13 @@ export function thingSpaceAdapter(http: CarrierHttpClientFactory): CarrierAdapte
     },
     // The client sends each call's own headers: the two tokens, or the login's credentials.
     createClient: ({ account }) =>
-      new ThingSpaceClient(account, http(account, { ...httpOptions, headers: () => ({}) })),
+      new ThingSpaceClient(
+        account,
+        http(account, { ...httpOptions, headers: () => ({}) }),
+        limiters.getLimiter(`${account.id}:activate`, {
+          requestsPerSecond: ACTIVATE_REQUESTS_PER_MINUTE / 60,
+          maxConcurrent: Number.POSITIVE_INFINITY,
+        }),
+      ),
   };
 }

@@ -1,12 +1,13 @@
 import { z } from 'zod';
-import type { CarrierAccount } from '../carrier.ts';
-import { CarrierError, type CarrierErrorKind } from '../carrier-error.ts';
-import type { AuditRecord, CarrierCall, CarrierHttpClient } from '../http.ts';
-import type { CarrierHttpOptions } from '../http-factory.ts';
-import { type Limiter, limiterRegistry } from '../limiter.ts';
+import { CarrierError, type CarrierErrorKind } from '../../core/carrier-error.ts';
+import type { CarrierAccount } from '../../core/flow.ts';
+import type { CallContext, CarrierCall } from '../http/call.ts';
+import type { CarrierHttpClient } from '../http/client.ts';
+import type { CarrierHttpOptions } from '../http/factory.ts';
+import type { CallLimiter } from '../limits/limiter.ts';
 import { ThingSpaceSession } from './session.ts';
 
-const ACTIVATE_REQUESTS_PER_MINUTE = 100;
+export const ACTIVATE_REQUESTS_PER_MINUTE = 100;
 
 export const thingSpaceCredentialsSchema = z.object({
   clientId: z.string().min(1),
@@ -146,8 +147,6 @@ export const lineFromIds = (ids: DeviceId[], ipAddress?: string | null) => ({
   ipAddress: ipAddress && ipAddress !== '0.0.0.0' ? ipAddress : null,
 });
 
-type Audit = (entry: AuditRecord) => void;
-
 export type ThingSpaceAction = 'suspend' | 'restore' | 'deactivate';
 
 /** Verizon ThingSpace Connectivity Management (M2M REST, carrier-apis §1). */
@@ -159,14 +158,11 @@ export class ThingSpaceClient {
   readonly settings: ThingSpaceSettings;
 
   /** ThingSpace takes at most 100 activate requests a minute (carrier-apis §1.9), across all work. */
-  readonly #activations: Limiter;
+  readonly #activations: CallLimiter;
 
-  constructor(account: CarrierAccount, http: CarrierHttpClient) {
+  constructor(account: CarrierAccount, http: CarrierHttpClient, activations: CallLimiter) {
     this.#http = http;
-    this.#activations = limiterRegistry.getLimiter(`${account.id}:activate`, {
-      requestsPerSecond: ACTIVATE_REQUESTS_PER_MINUTE / 60,
-      maxConcurrent: Number.POSITIVE_INFINITY,
-    });
+    this.#activations = activations;
     this.settings = thingSpaceSettingsSchema.parse(account.settings);
     const credentials = thingSpaceCredentialsSchema.parse(account.credentials);
     this.#callbackPassword = credentials.callbackPassword;
@@ -174,33 +170,27 @@ export class ThingSpaceClient {
   }
 
   /** Registers our CarrierService callback once per client, when the account has a callback URL. */
-  async ensureCallback(audit: Audit, signal?: AbortSignal): Promise<void> {
+  async ensureCallback(context: CallContext): Promise<void> {
     const url = this.settings.callbackUrl;
     if (this.#callbackRegistered || !url) return;
     await this.registerCallback(
       { url, username: this.settings.callbackUsername, password: this.#callbackPassword },
-      audit,
-      signal,
+      context,
     );
     this.#callbackRegistered = true;
   }
 
   /** An M2M call with both tokens; an expired session or token is renewed once and the call repeated. */
-  async #m2m<T>(
-    call: CarrierCall<T>,
-    audit: Audit,
-    signal: AbortSignal | undefined,
-    renewed = false,
-  ): Promise<T> {
-    const headers = await this.#session.headers(audit, signal);
+  async #m2m<T>(call: CarrierCall<T>, context: CallContext, renewed = false): Promise<T> {
+    const headers = await this.#session.headers(context);
     try {
-      return (await this.#http.send({ ...call, headers }, { audit, signal })).body;
+      return (await this.#http.send({ ...call, headers }, context)).body;
     } catch (error) {
       if (renewed || !(error instanceof CarrierError)) throw error;
       if (error.carrierCode?.endsWith('SessionToken.Expired')) this.#session.expireSession();
       else if (error.httpStatus === 401) this.#session.expireAccessToken();
       else throw error;
-      return this.#m2m(call, audit, signal, true);
+      return this.#m2m(call, context, true);
     }
   }
 
@@ -209,7 +199,7 @@ export class ThingSpaceClient {
   }
 
   /** Adds lines to the account as pre-active; "already exists" counts as done, as the original did. */
-  async add(devices: DeviceId[][], audit: Audit, signal?: AbortSignal) {
+  async add(devices: DeviceId[][], context: CallContext) {
     return this.#m2m(
       {
         action: 'add',
@@ -222,15 +212,13 @@ export class ThingSpaceClient {
         },
         responseSchema: addResultSchema,
       },
-      audit,
-      signal,
+      context,
     );
   }
 
   async activate(
     request: { devices: DeviceId[][]; servicePlan: string; mdnZipCode: string; primaryPlaceOfUse?: unknown },
-    audit: Audit,
-    signal?: AbortSignal,
+    context: CallContext,
   ): Promise<string> {
     const { devices, ...rest } = request;
     const response = await this.#activations.schedule(
@@ -247,10 +235,9 @@ export class ThingSpaceClient {
             },
             responseSchema: requestIdSchema,
           },
-          audit,
-          signal,
+          context,
         ),
-      signal,
+      context.signal,
     );
     return response.requestId;
   }
@@ -259,8 +246,7 @@ export class ThingSpaceClient {
     action: ThingSpaceAction,
     devices: DeviceId[][],
     extra: { reasonCode?: string },
-    audit: Audit,
-    signal?: AbortSignal,
+    context: CallContext,
   ): Promise<string> {
     const response = await this.#m2m(
       {
@@ -274,18 +260,12 @@ export class ThingSpaceClient {
         },
         responseSchema: requestIdSchema,
       },
-      audit,
-      signal,
+      context,
     );
     return response.requestId;
   }
 
-  async changePlan(
-    devices: DeviceId[][],
-    servicePlan: string,
-    audit: Audit,
-    signal?: AbortSignal,
-  ): Promise<string> {
+  async changePlan(devices: DeviceId[][], servicePlan: string, context: CallContext): Promise<string> {
     const response = await this.#m2m(
       {
         action: 'change_plan',
@@ -300,18 +280,12 @@ export class ThingSpaceClient {
         // Not repeated in process after an unclear failure: the engine checks the line first.
         idempotent: false,
       },
-      audit,
-      signal,
+      context,
     );
     return response.requestId;
   }
 
-  async changeIdentifier(
-    from: DeviceId[],
-    to: DeviceId[],
-    audit: Audit,
-    signal?: AbortSignal,
-  ): Promise<string> {
+  async changeIdentifier(from: DeviceId[], to: DeviceId[], context: CallContext): Promise<string> {
     const response = await this.#m2m(
       {
         action: 'change_identifier',
@@ -321,14 +295,13 @@ export class ThingSpaceClient {
         responseSchema: requestIdSchema,
         idempotent: false,
       },
-      audit,
-      signal,
+      context,
     );
     return response.requestId;
   }
 
   /** The line, or undefined when the account does not have it. */
-  async getDevice(iccid: string, audit: Audit, signal?: AbortSignal): Promise<ThingSpaceLine | undefined> {
+  async getDevice(iccid: string, context: CallContext): Promise<ThingSpaceLine | undefined> {
     try {
       const list = await this.#m2m(
         {
@@ -338,8 +311,7 @@ export class ThingSpaceClient {
           body: { accountName: this.settings.accountName, deviceId: { kind: 'iccid', id: iccid } },
           responseSchema: listSchema,
         },
-        audit,
-        signal,
+        context,
       );
       const device = list.devices[0];
       if (!device) return undefined;
@@ -358,7 +330,7 @@ export class ThingSpaceClient {
     }
   }
 
-  async requestStatus(requestId: string, audit: Audit, signal?: AbortSignal): Promise<RequestStatus> {
+  async requestStatus(requestId: string, context: CallContext): Promise<RequestStatus> {
     return this.#m2m(
       {
         action: 'request_status',
@@ -368,15 +340,13 @@ export class ThingSpaceClient {
         ),
         responseSchema: statusSchema,
       },
-      audit,
-      signal,
+      context,
     );
   }
 
   async registerCallback(
     registration: { url: string; username?: string; password?: string },
-    audit: Audit,
-    signal?: AbortSignal,
+    context: CallContext,
   ): Promise<void> {
     await this.#m2m(
       {
@@ -386,8 +356,7 @@ export class ThingSpaceClient {
         body: { name: 'CarrierService', ...registration },
         idempotent: true,
       },
-      audit,
-      signal,
+      context,
     );
   }
 }

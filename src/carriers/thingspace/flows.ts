@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { checkIccid } from '../../bulk-changes/identifiers.ts';
-import { forEachRow, outcomeFromError } from '../../engine/outcomes.ts';
-import type { DevicePatch, Flow, RowError, RowOutcome, StepContext, WorkRow } from '../carrier.ts';
-import { perLineChunk } from '../per-line.ts';
+import type { DevicePatch, Flow, RowError, RowOutcome, Step, StepContext, WorkRow } from '../../core/flow.ts';
+import { checkIccid } from '../../core/identifiers.ts';
+import { forEachRow, outcomeFromError } from '../../core/outcomes.ts';
+import { callContext, perLineChunk } from '../per-line.ts';
 import {
   type DeviceId,
   isRuleCode,
@@ -19,6 +19,27 @@ import {
 } from './statuses.ts';
 
 type Context = StepContext<ThingSpaceClient>;
+
+const statusRequest = z.object({
+  targetStatus: z.enum(thingSpaceTargets),
+  reasonCode: z.string().trim().min(1).max(10).optional(),
+  servicePlan: z.string().trim().min(1).optional(),
+  mdnZipCode: z
+    .string()
+    .regex(/^\d{5}$/, 'mdnZipCode is 5 digits')
+    .optional(),
+});
+type StatusRequest = z.infer<typeof statusRequest>;
+
+/**
+ * The fields any ThingSpace row may carry: each flow has its own request, and the steps they share
+ * (confirm, reconcile) read what their action needs.
+ */
+type ThingSpaceRequest = Partial<StatusRequest> & {
+  carrierRatePlan?: string;
+  newIccid?: string;
+  newImei?: string;
+};
 type AsyncAction = 'activate' | 'restore' | 'suspend' | 'deactivate' | 'change_plan' | 'change_identifier';
 
 const deviceIdsOf = (row: WorkRow<unknown>): DeviceId[] => [
@@ -46,7 +67,7 @@ const faultToError = (fault: { faultcode?: string; faultstring?: string } | unde
 const waitAgain = (
   context: Context,
   extra: { result?: Record<string, unknown>; carrierRequestId?: string } = {},
-): RowOutcome => ({
+): RowOutcome<'confirm'> => ({
   kind: 'next',
   step: 'confirm',
   waitUntil: Date.now() + context.account.limits.checkIntervalMs,
@@ -62,9 +83,9 @@ async function sendInBatches<T>(
   context: Context,
   action: AsyncAction,
   options: { key: (row: WorkRow<T>) => string; send: (batch: WorkRow<T>[]) => Promise<string> },
-): Promise<RowOutcome[]> {
-  const outcomes = new Map<string, RowOutcome>();
-  await context.client.ensureCallback(context.auditFor(null), context.signal).catch(() => {
+): Promise<RowOutcome<'confirm'>[]> {
+  const outcomes = new Map<string, RowOutcome<'confirm'>>();
+  await context.client.ensureCallback(callContext(null, context)).catch(() => {
     // Without a callback the results are polled; registering is retried by the next request.
   });
   for (const batch of batches(rows, context.account.limits.batchSize, options.key)) {
@@ -93,8 +114,8 @@ async function sendInBatches<T>(
  * been applied yet. A line that never moves is sent again after a grace (see the confirm step).
  */
 function reconcileAsync(action: AsyncAction) {
-  return (rows: WorkRow<Request>[], context: Context) =>
-    forEachRow(rows, context.account.limits.maxConcurrent, async (row): Promise<RowOutcome> => {
+  return (rows: WorkRow<ThingSpaceRequest>[], context: Context) =>
+    forEachRow(rows, context.account.limits.maxConcurrent, async (row): Promise<RowOutcome<'confirm'>> => {
       if (row.carrierRequestId) return waitAgain(context, { result: { action } });
       if (await isApplied(row, action, context))
         return confirmed({ ...row, result: { ...row.result, action } }, context);
@@ -103,8 +124,12 @@ function reconcileAsync(action: AsyncAction) {
 }
 
 /** Whether the carrier shows the action done: the line's state or plan, or the swapped identifier. */
-async function isApplied(row: WorkRow<Request>, action: AsyncAction, context: Context): Promise<boolean> {
-  const read = (iccid: string) => context.client.getDevice(iccid, context.auditFor(row), context.signal);
+async function isApplied(
+  row: WorkRow<ThingSpaceRequest>,
+  action: AsyncAction,
+  context: Context,
+): Promise<boolean> {
+  const read = (iccid: string) => context.client.getDevice(iccid, callContext(row, context));
   if (action === 'change_identifier') {
     const newIccid = row.request.newIccid && checkIccid(row.request.newIccid).value;
     if (newIccid) return (await read(newIccid)) !== undefined;
@@ -118,11 +143,12 @@ async function isApplied(row: WorkRow<Request>, action: AsyncAction, context: Co
 }
 
 /** The action a waiting row follows; a line found already pending activation follows that activation. */
-const actionOf = (row: WorkRow<Request>) => (row.result?.action as AsyncAction | undefined) ?? 'activate';
+const actionOf = (row: WorkRow<ThingSpaceRequest>) =>
+  (row.result?.action as AsyncAction | undefined) ?? 'activate';
 
 /** What a confirmed action did to the line, read back from the carrier where it assigned something. */
 async function confirmed(
-  row: WorkRow<Request>,
+  row: WorkRow<ThingSpaceRequest>,
   context: Context,
   reported?: { msisdn: string | null; ipAddress: string | null },
 ) {
@@ -148,7 +174,7 @@ async function confirmed(
   const line =
     reported?.msisdn && reported.ipAddress
       ? reported
-      : await context.client.getDevice(row.iccid!, context.auditFor(row), context.signal);
+      : await context.client.getDevice(row.iccid!, callContext(row, context));
   return succeeded(
     {
       status: 'active',
@@ -161,7 +187,7 @@ async function confirmed(
   );
 }
 
-const succeeded = (device: DevicePatch, result: Record<string, unknown> = {}): RowOutcome => ({
+const succeeded = (device: DevicePatch, result: Record<string, unknown> = {}): RowOutcome<never> => ({
   kind: 'succeeded',
   device,
   result,
@@ -193,85 +219,79 @@ const callbackSchema = z
  * else (after a crash, with no request id) the line's state. Rows still pending wait again, up to the
  * account's maximum wait (then WAIT_TIMEOUT).
  */
-const confirmStep = {
-  chunkSize: () => 500,
-  async run(rows: WorkRow<Request>[], context: Context): Promise<RowOutcome[]> {
-    const statuses = new Map<string, Promise<RequestStatus>>();
-    const statusOf = (requestId: string) => {
-      if (!statuses.has(requestId)) {
-        statuses.set(
-          requestId,
-          context.client.requestStatus(requestId, context.auditFor(null), context.signal),
-        );
-      }
-      return statuses.get(requestId)!;
-    };
-    const callbacks = await context.carrierResults(rows);
-    return forEachRow(rows, context.account.limits.maxConcurrent, async (row): Promise<RowOutcome> => {
-      const callback = callbackSchema.safeParse(callbacks.get(row.id));
-      if (callback.success) {
-        if (callback.data.status !== 'Success')
-          return { kind: 'failed', error: faultToError(callback.data.faultResponse) };
-        const response = Object.values(callback.data.deviceResponse ?? {})[0];
-        return confirmed(
-          row,
-          context,
-          response?.deviceIds ? lineFromIds(response.deviceIds, response.ipAddress) : undefined,
-        );
-      }
-      if (row.carrierRequestId) {
-        const status = await statusOf(row.carrierRequestId);
-        const device = status.subrequests?.find((sub) => sub.ids.id === row.iccid);
-        const state = device?.status ?? status.status;
-        if (state === 'Pending') return waitAgain(context);
-        if (state !== 'Success') return { kind: 'failed', error: faultToError(device?.faultResponse) };
-        // The status can say done before the callback that carries the MSISDN and IP arrives: give it
-        // one more interval before reading the line back.
-        if (context.client.settings.callbackUrl && !row.result?.doneWithoutCallback) {
-          return waitAgain(context, { result: { ...row.result, doneWithoutCallback: true } });
+function confirmStep<TAction extends AsyncAction>(
+  /** The flow's own action steps: a row whose request never left is sent again through its own. */
+  actions: readonly TAction[],
+): Step<ThingSpaceClient, ThingSpaceRequest, TAction | 'confirm'> {
+  return {
+    chunkSize: () => 500,
+    async run(rows, context) {
+      const statuses = new Map<string, Promise<RequestStatus>>();
+      const statusOf = (requestId: string) => {
+        if (!statuses.has(requestId)) {
+          statuses.set(requestId, context.client.requestStatus(requestId, callContext(null, context)));
         }
-        return confirmed(row, context);
-      }
-      const action = actionOf(row);
-      if (await isApplied(row, action, context)) return confirmed(row, context);
-      // Reconciled without a request id and the line has not moved: the request most likely never
-      // left, but the carrier may apply accepted requests late. Send again only after a grace.
-      const unsentSince = row.result?.unsentSince;
-      if (
-        typeof unsentSince === 'number' &&
-        Date.now() - unsentSince > 2 * context.account.limits.checkIntervalMs
-      ) {
-        return { kind: 'next', step: action };
-      }
-      return waitAgain(context);
-    });
-  },
-};
+        return statuses.get(requestId)!;
+      };
+      const callbacks = await context.carrierResults(rows);
+      return forEachRow(
+        rows,
+        context.account.limits.maxConcurrent,
+        async (row): Promise<RowOutcome<TAction | 'confirm'>> => {
+          const callback = callbackSchema.safeParse(callbacks.get(row.id));
+          if (callback.success) {
+            if (callback.data.status !== 'Success')
+              return { kind: 'failed', error: faultToError(callback.data.faultResponse) };
+            const response = Object.values(callback.data.deviceResponse ?? {})[0];
+            return confirmed(
+              row,
+              context,
+              response?.deviceIds ? lineFromIds(response.deviceIds, response.ipAddress) : undefined,
+            );
+          }
+          if (row.carrierRequestId) {
+            const status = await statusOf(row.carrierRequestId);
+            const device = status.subrequests?.find((sub) => sub.ids.id === row.iccid);
+            const state = device?.status ?? status.status;
+            if (state === 'Pending') return waitAgain(context);
+            if (state !== 'Success') return { kind: 'failed', error: faultToError(device?.faultResponse) };
+            // The status can say done before the callback that carries the MSISDN and IP arrives: give it
+            // one more interval before reading the line back.
+            if (context.client.settings.callbackUrl && !row.result?.doneWithoutCallback) {
+              return waitAgain(context, { result: { ...row.result, doneWithoutCallback: true } });
+            }
+            return confirmed(row, context);
+          }
+          const action = actionOf(row);
+          if (await isApplied(row, action, context)) return confirmed(row, context);
+          // Reconciled without a request id and the line has not moved: the request most likely never
+          // left, but the carrier may apply accepted requests late. Send again only after a grace.
+          const unsentSince = row.result?.unsentSince;
+          if (
+            typeof unsentSince === 'number' &&
+            Date.now() - unsentSince > 2 * context.account.limits.checkIntervalMs
+          ) {
+            const resendTo = actions.find((candidate) => candidate === action);
+            if (resendTo) return { kind: 'next', step: resendTo };
+          }
+          return waitAgain(context);
+        },
+      );
+    },
+  };
+}
 
-const requestSchema = z.object({
-  targetStatus: z.enum(thingSpaceTargets),
-  reasonCode: z.string().trim().min(1).max(10).optional(),
-  servicePlan: z.string().trim().min(1).optional(),
-  mdnZipCode: z
-    .string()
-    .regex(/^\d{5}$/, 'mdnZipCode is 5 digits')
-    .optional(),
-});
-type Request = z.infer<typeof requestSchema> & {
-  carrierRatePlan?: string;
-  newIccid?: string;
-  newImei?: string;
-};
-
-const planOf = (row: WorkRow<Request>, context: Context) =>
+const planOf = (row: WorkRow<ThingSpaceRequest>, context: Context) =>
   row.request.servicePlan ?? context.client.settings.defaultServicePlan ?? '';
-const zipOf = (row: WorkRow<Request>, context: Context) =>
+const zipOf = (row: WorkRow<ThingSpaceRequest>, context: Context) =>
   row.request.mdnZipCode ?? context.client.settings.defaultMdnZipCode ?? '';
 
 const activating = (target: ThingSpaceTarget) => target === 'active' || target === 'pending_activation';
 
-export const thingSpaceStatusUpdate: Flow<ThingSpaceClient, Request> = {
-  requestSchema,
+type StatusStep = 'already' | 'add' | 'activate' | 'restore' | 'suspend' | 'deactivate' | 'confirm';
+
+export const thingSpaceStatusUpdate: Flow<ThingSpaceClient, StatusRequest, StatusStep> = {
+  requestSchema: statusRequest,
   writesToCarrier: true,
   checkRow(request, device, settings) {
     const step = firstStepFor(request.targetStatus, device.carrierStatus);
@@ -308,14 +328,10 @@ export const thingSpaceStatusUpdate: Flow<ThingSpaceClient, Request> = {
     add: {
       chunkSize: (limits) => limits.batchSize,
       async run(rows, context) {
-        const outcomes = new Map<string, RowOutcome>();
+        const outcomes = new Map<string, RowOutcome<StatusStep>>();
         for (const batch of batches(rows, context.account.limits.batchSize, () => '')) {
           try {
-            const results = await context.client.add(
-              batch.map(deviceIdsOf),
-              context.auditFor(null),
-              context.signal,
-            );
+            const results = await context.client.add(batch.map(deviceIdsOf), callContext(null, context));
             for (const row of batch) {
               const answer =
                 results.find((result) => result.deviceIds.some((id) => id.id === row.iccid))?.response ?? '';
@@ -343,13 +359,17 @@ export const thingSpaceStatusUpdate: Flow<ThingSpaceClient, Request> = {
         return rows.map((row) => outcomes.get(row.id)!);
       },
       reconcile: (rows, context) =>
-        forEachRow(rows, context.account.limits.maxConcurrent, async (row): Promise<RowOutcome> => {
-          const line = await context.client.getDevice(row.iccid!, context.auditFor(row), context.signal);
-          if (!line) return { kind: 'resend' };
-          return activating(row.request.targetStatus)
-            ? { kind: 'next', step: 'activate' }
-            : succeeded({ status: 'inventory', carrierStatus: 'pre-active' });
-        }),
+        forEachRow(
+          rows,
+          context.account.limits.maxConcurrent,
+          async (row): Promise<RowOutcome<StatusStep>> => {
+            const line = await context.client.getDevice(row.iccid!, callContext(row, context));
+            if (!line) return { kind: 'resend' };
+            return activating(row.request.targetStatus)
+              ? { kind: 'next', step: 'activate' }
+              : succeeded({ status: 'inventory', carrierStatus: 'pre-active' });
+          },
+        ),
     },
     activate: {
       chunkSize: (limits) => limits.batchSize,
@@ -363,8 +383,7 @@ export const thingSpaceStatusUpdate: Flow<ThingSpaceClient, Request> = {
                 servicePlan: planOf(batch[0], context),
                 mdnZipCode: zipOf(batch[0], context),
               },
-              context.auditFor(null),
-              context.signal,
+              callContext(null, context),
             ),
         });
         // Pending activation is the target itself for some rows: they are done once the carrier accepted.
@@ -389,7 +408,7 @@ export const thingSpaceStatusUpdate: Flow<ThingSpaceClient, Request> = {
         sendInBatches(rows, context, 'restore', {
           key: () => '',
           send: (batch) =>
-            context.client.act('restore', batch.map(deviceIdsOf), {}, context.auditFor(null), context.signal),
+            context.client.act('restore', batch.map(deviceIdsOf), {}, callContext(null, context)),
         }),
       reconcile: reconcileAsync('restore'),
     },
@@ -399,7 +418,7 @@ export const thingSpaceStatusUpdate: Flow<ThingSpaceClient, Request> = {
         sendInBatches(rows, context, 'suspend', {
           key: () => '',
           send: (batch) =>
-            context.client.act('suspend', batch.map(deviceIdsOf), {}, context.auditFor(null), context.signal),
+            context.client.act('suspend', batch.map(deviceIdsOf), {}, callContext(null, context)),
         }),
       reconcile: reconcileAsync('suspend'),
     },
@@ -414,20 +433,20 @@ export const thingSpaceStatusUpdate: Flow<ThingSpaceClient, Request> = {
               batch.map(deviceIdsOf),
               // FF: general administration, the only documented reason (carrier-apis §1.5).
               { reasonCode: batch[0].request.reasonCode ?? 'FF' },
-              context.auditFor(null),
-              context.signal,
+              callContext(null, context),
             ),
         }),
       reconcile: reconcileAsync('deactivate'),
     },
-    confirm: confirmStep,
+    confirm: confirmStep(['activate', 'restore', 'suspend', 'deactivate']),
   },
 };
 
 const planRequest = z.object({ carrierRatePlan: z.string().trim().min(1) });
+type PlanRequest = z.infer<typeof planRequest>;
 
-export const thingSpaceRatePlanChange: Flow<ThingSpaceClient, Request> = {
-  requestSchema: planRequest as unknown as z.ZodType<Request>,
+export const thingSpaceRatePlanChange: Flow<ThingSpaceClient, PlanRequest, 'change_plan' | 'confirm'> = {
+  requestSchema: planRequest,
   writesToCarrier: true,
   checkRow(_request, device) {
     // Known in advance (carrier-apis §1.5): plans change only on active lines, never while suspended.
@@ -446,18 +465,17 @@ export const thingSpaceRatePlanChange: Flow<ThingSpaceClient, Request> = {
       chunkSize: (limits) => limits.batchSize,
       run: (rows, context) =>
         sendInBatches(rows, context, 'change_plan', {
-          key: (row) => row.request.carrierRatePlan!,
+          key: (row) => row.request.carrierRatePlan,
           send: (batch) =>
             context.client.changePlan(
               batch.map(deviceIdsOf),
-              batch[0].request.carrierRatePlan!,
-              context.auditFor(null),
-              context.signal,
+              batch[0].request.carrierRatePlan,
+              callContext(null, context),
             ),
         }),
       reconcile: reconcileAsync('change_plan'),
     },
-    confirm: confirmStep,
+    confirm: confirmStep(['change_plan']),
   },
 };
 
@@ -477,9 +495,14 @@ const identifierRequest = z
       .optional(),
   })
   .refine((request) => request.newIccid || request.newImei, { message: 'Give newIccid or newImei' });
+type IdentifierRequest = z.infer<typeof identifierRequest>;
 
-export const thingSpaceIdentifierChange: Flow<ThingSpaceClient, Request> = {
-  requestSchema: identifierRequest as unknown as z.ZodType<Request>,
+export const thingSpaceIdentifierChange: Flow<
+  ThingSpaceClient,
+  IdentifierRequest,
+  'change_identifier' | 'confirm'
+> = {
+  requestSchema: identifierRequest,
   writesToCarrier: true,
   firstStep: 'change_identifier',
   steps: {
@@ -487,23 +510,31 @@ export const thingSpaceIdentifierChange: Flow<ThingSpaceClient, Request> = {
       chunkSize: perLineChunk,
       // One line per request: the API swaps the identifiers of one device.
       run: (rows, context) =>
-        forEachRow(rows, context.account.limits.maxConcurrent, async (row): Promise<RowOutcome> => {
-          const to: DeviceId[] = [
-            ...(row.request.newIccid ? [{ kind: 'iccid', id: checkIccid(row.request.newIccid).value! }] : []),
-            ...(row.request.newImei ? [{ kind: 'imei', id: row.request.newImei }] : []),
-          ];
-          await context.client.ensureCallback(context.auditFor(null), context.signal).catch(() => {});
-          const requestId = await context.client.changeIdentifier(
-            [{ kind: 'iccid', id: row.iccid! }],
-            to,
-            context.auditFor(row),
-            context.signal,
-          );
-          await context.recordRequest([row], requestId);
-          return waitAgain(context, { carrierRequestId: requestId, result: { action: 'change_identifier' } });
-        }),
+        forEachRow(
+          rows,
+          context.account.limits.maxConcurrent,
+          async (row): Promise<RowOutcome<'confirm'>> => {
+            const to: DeviceId[] = [
+              ...(row.request.newIccid
+                ? [{ kind: 'iccid', id: checkIccid(row.request.newIccid).value! }]
+                : []),
+              ...(row.request.newImei ? [{ kind: 'imei', id: row.request.newImei }] : []),
+            ];
+            await context.client.ensureCallback(callContext(null, context)).catch(() => {});
+            const requestId = await context.client.changeIdentifier(
+              [{ kind: 'iccid', id: row.iccid! }],
+              to,
+              callContext(row, context),
+            );
+            await context.recordRequest([row], requestId);
+            return waitAgain(context, {
+              carrierRequestId: requestId,
+              result: { action: 'change_identifier' },
+            });
+          },
+        ),
       reconcile: reconcileAsync('change_identifier'),
     },
-    confirm: confirmStep,
+    confirm: confirmStep(['change_identifier']),
   },
 };

@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { CarrierError } from '../carrier-error.ts';
-import type { AuditRecord, CarrierHttpClient } from '../http.ts';
-
-type Audit = (entry: AuditRecord) => void;
+import { CarrierError } from '../../core/carrier-error.ts';
+import type { CallContext } from '../http/call.ts';
+import type { CarrierHttpClient } from '../http/client.ts';
 
 const tokenSchema = z
   .object({ access_token: z.string().min(1), expires_in: z.coerce.number().positive() })
@@ -41,8 +40,8 @@ export class ThingSpaceSession {
   }
 
   /** The headers of an M2M call, logging in first when needed. */
-  async headers(audit: Audit, signal?: AbortSignal): Promise<Record<string, string>> {
-    const { accessToken, sessionToken } = await this.#tokens(audit, signal);
+  async headers(context: CallContext): Promise<Record<string, string>> {
+    const { accessToken, sessionToken } = await this.#tokens(context);
     return { authorization: `Bearer ${accessToken}`, 'vz-m2m-token': sessionToken };
   }
 
@@ -57,18 +56,18 @@ export class ThingSpaceSession {
     this.#sessionToken = undefined;
   }
 
-  #tokens(audit: Audit, signal?: AbortSignal) {
+  #tokens(context: CallContext) {
     const access = this.#accessToken;
     if (access && access.expiresAt > Date.now() && this.#sessionToken) {
       return Promise.resolve({ accessToken: access.value, sessionToken: this.#sessionToken });
     }
-    this.#inFlight ??= this.#renew(audit, signal).finally(() => {
+    this.#inFlight ??= this.#renew(context).finally(() => {
       this.#inFlight = undefined;
     });
     return this.#inFlight;
   }
 
-  async #renew(audit: Audit, signal?: AbortSignal) {
+  async #renew(context: CallContext) {
     if (this.#failedLogins >= MAX_FAILED_LOGINS) {
       throw new CarrierError({
         kind: 'auth',
@@ -77,8 +76,7 @@ export class ThingSpaceSession {
       });
     }
     const cached = this.#accessToken;
-    const access =
-      cached && cached.expiresAt > Date.now() ? cached : await this.#fetchAccessToken(audit, signal);
+    const access = cached && cached.expiresAt > Date.now() ? cached : await this.#fetchAccessToken(context);
     this.#accessToken = access;
     try {
       const response = await this.#http.send(
@@ -90,7 +88,7 @@ export class ThingSpaceSession {
           body: { username: this.#login.username, password: this.#login.password },
           responseSchema: loginSchema,
         },
-        { audit, signal },
+        context,
       );
       this.#failedLogins = 0;
       this.#sessionToken = response.body.sessionToken;
@@ -110,7 +108,7 @@ export class ThingSpaceSession {
     }
   }
 
-  async #fetchAccessToken(audit: Audit, signal?: AbortSignal) {
+  async #fetchAccessToken(context: CallContext) {
     const basic = Buffer.from(`${this.#login.clientId}:${this.#login.clientSecret}`).toString('base64');
     const response = await this.#http.send(
       {
@@ -121,7 +119,7 @@ export class ThingSpaceSession {
         body: new URLSearchParams({ grant_type: 'client_credentials' }),
         responseSchema: tokenSchema,
       },
-      { audit, signal },
+      context,
     );
     return {
       value: response.body.access_token,

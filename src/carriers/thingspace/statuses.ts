@@ -1,4 +1,4 @@
-import type { NormalisedStatus } from '../carrier.ts';
+import type { NormalisedStatus } from '../../core/statuses.ts';
 
 /** ThingSpace's states as they appear on the wire (carrier-apis §1.6), lower case. */
 const normalised: Record<string, NormalisedStatus> = {

@@ -4,7 +4,7 @@ import { type Kysely, sql } from 'kysely';
 // biome-ignore lint/suspicious/noExplicitAny: migrations run against the schema as it was, not as typed now.
 type AnyDb = Kysely<any>;
 
-export async function up(db: AnyDb, dialect: 'sqlite' | 'postgres'): Promise<void> {
+export async function up(db: AnyDb, capabilities: { serialColumns: boolean }): Promise<void> {
   await db.schema
     .createTable('tenants')
     .addColumn('id', 'text', (c) => c.primaryKey())
@@ -174,8 +174,8 @@ export async function up(db: AnyDb, dialect: 'sqlite' | 'postgres'): Promise<voi
 
   await db.schema
     .createTable('audit_entries')
-    .addColumn('id', dialect === 'postgres' ? 'bigserial' : 'integer', (c) =>
-      dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
+    .addColumn('id', capabilities.serialColumns ? 'bigserial' : 'integer', (c) =>
+      capabilities.serialColumns ? c.primaryKey() : c.primaryKey().autoIncrement(),
     )
     .addColumn('tenant_id', 'text', (c) => c.notNull())
     .addColumn('bulk_change_id', 'text')

@@ -1,4 +1,4 @@
-import type { Counts } from '../../bulk-changes/bulk-changes-repository.ts';
+import type { Counts } from '../../core/statuses.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { count } from './format.ts';
 

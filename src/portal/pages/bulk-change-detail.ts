@@ -1,13 +1,8 @@
 import { z } from 'zod';
-import {
-  type Counts,
-  countKey,
-  rowStatuses,
-  terminalBulkStatuses,
-} from '../../bulk-changes/bulk-changes-repository.ts';
 import { streamProgress } from '../../bulk-changes/progress-events.ts';
 import { resultsCsv } from '../../bulk-changes/results-csv.ts';
-import { type BulkChangeView, deviceChangeView } from '../../bulk-changes/views.ts';
+import type { BulkChangeView, deviceChangeView } from '../../bulk-changes/views.ts';
+import { type Counts, countKey, isTerminalBulkStatus, rowStatuses } from '../../core/statuses.ts';
 import { can, type PortalUser, requirePortalRole } from '../auth.ts';
 import { statusBadge } from '../components/badges.ts';
 import { count, duration, label, time } from '../components/format.ts';
@@ -33,7 +28,7 @@ const detailQuery = z.object({
 type DetailQuery = z.infer<typeof detailQuery>;
 type ChangeRow = ReturnType<typeof deviceChangeView>;
 
-const isFinished = (view: BulkChangeView) => terminalBulkStatuses.includes(view.status as never);
+const isFinished = (view: BulkChangeView) => isTerminalBulkStatus(view.status);
 
 const countKeys: Array<[keyof Counts, string]> = [
   ['total', 'Total'],
@@ -208,8 +203,13 @@ export function bulkChangeDetailRoutes(app: PortalApp, deps: PortalDeps): void {
       let rows: ChangeRow[];
       let nextCursor: string | null = null;
       if (query.q) {
-        const found = await deps.queries.changesForIdentifier(tenantId, id, query.q);
-        rows = found.filter((row) => !query.status || row.status === query.status).map(deviceChangeView);
+        const lines = await deps.devices.findByIdentifier(tenantId, query.q);
+        const found = await deps.bulkChanges.changesForDevices(
+          tenantId,
+          id,
+          lines.map((line) => line.id),
+        );
+        rows = found.filter((row) => !query.status || row.status === query.status);
       } else {
         const listed = await deps.bulkChanges.changes(tenantId, id, { ...query, limit: ROWS_PER_PAGE });
         rows = listed.items;

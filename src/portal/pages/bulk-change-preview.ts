@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { DryRunReport } from '../../bulk-changes/bulk-changes-service.ts';
-import { AppError, type ErrorDetail } from '../../shared/errors.ts';
+import { AppError, type ErrorDetail } from '../../core/errors.ts';
 import { type PortalUser, requirePortalRole } from '../auth.ts';
 import { count, csvColumn, label, time } from '../components/format.ts';
 import { csrfField, problemList } from '../components/forms.ts';
@@ -133,7 +133,6 @@ ${confirmForm(user, preview, confirmationFor(preview))}
 
 const expired = () =>
   new AppError(
-    404,
     'PREVIEW_EXPIRED',
     'This preview has expired or was replaced by a newer one; upload the file again',
   );

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { bulkStatuses, terminalBulkStatuses } from '../../bulk-changes/bulk-changes-repository.ts';
 import type { BulkChangeView } from '../../bulk-changes/views.ts';
-import { changeTypes } from '../../carriers/carrier.ts';
-import { pollingStream } from '../../http/event-stream.ts';
-import { AppError } from '../../shared/errors.ts';
+import { changeTypes } from '../../core/change-types.ts';
+import { AppError } from '../../core/errors.ts';
+import { type BulkStatus, bulkStatuses, isTerminalBulkStatus } from '../../core/statuses.ts';
+import { pollingStream } from '../../shared/event-stream.ts';
 import { can, type PortalUser, requirePortalRole } from '../auth.ts';
 import { statusBadge } from '../components/badges.ts';
 import { label, time } from '../components/format.ts';
@@ -37,7 +37,7 @@ const unlessNotFound = (error: unknown): undefined => {
   throw error;
 };
 
-const isOpen = (status: string) => !terminalBulkStatuses.includes(status as never);
+const isOpen = (status: BulkStatus) => !isTerminalBulkStatus(status);
 
 function select(name: string, title: string, options: Array<[string, string]>, selected?: string): SafeHtml {
   return html`<div class="field">

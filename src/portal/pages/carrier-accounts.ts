@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { type CarrierAccountView, limitsOverrideSchema } from '../../accounts/carrier-accounts.ts';
 import type { AccountHealthSnapshot } from '../../carriers/account-health.ts';
-import type { CarrierLimits } from '../../carriers/carrier.ts';
-import { pollingStream } from '../../http/event-stream.ts';
-import { AppError } from '../../shared/errors.ts';
+import { AppError } from '../../core/errors.ts';
+import type { CarrierLimits } from '../../core/flow.ts';
+import { pollingStream } from '../../shared/event-stream.ts';
 import { type PortalUser, requirePortalRole } from '../auth.ts';
 import { count, label, percent } from '../components/format.ts';
 import { actionButton, csrfField } from '../components/forms.ts';

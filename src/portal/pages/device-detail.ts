@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import type { DeviceRow } from '../../devices/devices-repository.ts';
-import { notFound } from '../../shared/errors.ts';
+import type { Device, DeviceHistoryEntry } from '../../devices/devices-repository.ts';
 import { toIso } from '../../shared/time.ts';
 import { type PortalUser, requirePortalRole } from '../auth.ts';
 import { statusBadge } from '../components/badges.ts';
@@ -9,26 +8,23 @@ import { table } from '../components/table.ts';
 import type { PortalApp, PortalDeps } from '../deps.ts';
 import { html } from '../html.ts';
 import { page, sendHtml } from '../layout.ts';
-import type { PortalRepository } from '../portal-repository.ts';
 
-type HistoryRow = Awaited<ReturnType<PortalRepository['deviceHistory']>>[number];
-
-const shownFields: Array<[keyof DeviceRow, string]> = [
+const shownFields: Array<[keyof Device, string]> = [
   ['iccid', 'ICCID'],
   ['msisdn', 'MSISDN'],
   ['imei', 'IMEI'],
   ['eid', 'EID'],
-  ['carrier_status', 'Carrier status'],
-  ['carrier_rate_plan', 'Carrier rate plan'],
-  ['communication_plan', 'Communication plan'],
-  ['customer_rate_plan_id', 'Customer rate plan'],
-  ['customer_pool_id', 'Customer pool'],
-  ['billing_customer_id', 'Billing customer'],
-  ['ip_address', 'IP address'],
+  ['carrierStatus', 'Carrier status'],
+  ['carrierRatePlan', 'Carrier rate plan'],
+  ['communicationPlan', 'Communication plan'],
+  ['customerRatePlanId', 'Customer rate plan'],
+  ['customerPoolId', 'Customer pool'],
+  ['billingCustomerId', 'Billing customer'],
+  ['ipAddress', 'IP address'],
   ['username', 'Username'],
 ];
 
-function devicePage(user: PortalUser, device: DeviceRow, accountName: string, history: HistoryRow[]) {
+function devicePage(user: PortalUser, device: Device, accountName: string, history: DeviceHistoryEntry[]) {
   return page({
     title: `Line ${device.iccid ?? device.msisdn ?? device.id}`,
     user,
@@ -41,7 +37,7 @@ function devicePage(user: PortalUser, device: DeviceRow, accountName: string, hi
   ${shownFields
     .filter(([key]) => device[key] !== null)
     .map(([key, text]) => html`<div><dt>${text}</dt><dd><code>${String(device[key])}</code></dd></div>`)}
-  <div><dt>Updated</dt><dd>${time(toIso(device.updated_at))}</dd></div>
+  <div><dt>Updated</dt><dd>${time(toIso(device.updatedAt))}</dd></div>
 </dl>
 <h2>Bulk changes that touched this line</h2>
 ${table({
@@ -79,11 +75,10 @@ export function deviceDetailRoutes(app: PortalApp, deps: PortalDeps): void {
     async (request, reply) => {
       const user = requirePortalRole(request, 'viewer');
       const { tenantId } = user.principal;
-      const device = await deps.queries.device(tenantId, request.params.id);
-      if (!device) throw notFound('Line');
+      const device = await deps.devices.get(tenantId, request.params.id);
       const [account, history] = await Promise.all([
-        deps.accounts.get(tenantId, device.carrier_account_id),
-        deps.queries.deviceHistory(tenantId, device.id),
+        deps.accounts.get(tenantId, device.carrierAccountId),
+        deps.devices.history(tenantId, device.id),
       ]);
       return sendHtml(reply, devicePage(user, device, account.name, history));
     },

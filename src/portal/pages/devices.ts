@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { type DeviceRow, devicesRepository } from '../../devices/devices-repository.ts';
-import { page as pageOf } from '../../shared/paging.ts';
+import type { Device } from '../../devices/devices-repository.ts';
 import { toIso } from '../../shared/time.ts';
 import { type PortalUser, requirePortalRole } from '../auth.ts';
 import { statusBadge } from '../components/badges.ts';
@@ -21,7 +20,7 @@ const devicesQuery = z.object({
 function devicesPage(options: {
   user: PortalUser;
   q?: string;
-  devices: DeviceRow[];
+  devices: Device[];
   nextCursor: string | null;
   cursor?: string;
   accountNames: Map<string, string>;
@@ -49,13 +48,13 @@ ${table({
     },
     { header: 'MSISDN', cell: (device) => device.msisdn },
     { header: 'Status', cell: (device) => statusBadge(device.status) },
-    { header: 'Carrier status', cell: (device) => device.carrier_status },
-    { header: 'Rate plan', cell: (device) => device.carrier_rate_plan },
+    { header: 'Carrier status', cell: (device) => device.carrierStatus },
+    { header: 'Rate plan', cell: (device) => device.carrierRatePlan },
     {
       header: 'Carrier account',
-      cell: (device) => options.accountNames.get(device.carrier_account_id) ?? '',
+      cell: (device) => options.accountNames.get(device.carrierAccountId) ?? '',
     },
-    { header: 'Updated', cell: (device) => time(toIso(device.updated_at)) },
+    { header: 'Updated', cell: (device) => time(toIso(device.updatedAt)) },
   ],
 })}
 ${pager({
@@ -72,13 +71,8 @@ export function devicesRoutes(app: PortalApp, deps: PortalDeps): void {
     const { q, cursor } = request.query;
     const accounts = await deps.accounts.list(tenantId);
     const listed = q
-      ? { items: await deps.queries.findDevices(tenantId, q), nextCursor: null }
-      : pageOf(
-          await devicesRepository(deps.db).list(tenantId, { cursor, limit: PAGE_SIZE + 1 }),
-          PAGE_SIZE,
-          (row) => row,
-          (row) => row.id,
-        );
+      ? { items: await deps.devices.findByIdentifier(tenantId, q), nextCursor: null }
+      : await deps.devices.list(tenantId, { cursor, limit: PAGE_SIZE });
     return sendHtml(
       reply,
       devicesPage({

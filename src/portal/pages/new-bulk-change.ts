@@ -1,10 +1,9 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { CarrierAccountView } from '../../accounts/carrier-accounts.ts';
-import { carrierAccountsRepository } from '../../accounts/carrier-accounts-repository.ts';
 import { type InputRow, readCsvRows } from '../../bulk-changes/csv-input.ts';
-import { changeTypes } from '../../carriers/carrier.ts';
-import { AppError, type ErrorDetail } from '../../shared/errors.ts';
+import { type ChangeType, changeTypes } from '../../core/change-types.ts';
+import { AppError, type ErrorDetail } from '../../core/errors.ts';
 import { type PortalUser, requireCsrf, requirePortalRole } from '../auth.ts';
 import type { FieldInput } from '../change-catalog.ts';
 import { csvColumn, label } from '../components/format.ts';
@@ -18,7 +17,7 @@ const OPTION_PREFIX = 'option.';
 
 const chooseQuery = z.object({
   carrierAccountId: z.string().max(100).optional(),
-  changeType: z.string().max(100).optional(),
+  changeType: z.enum(changeTypes).optional(),
 });
 
 const previewFields = z
@@ -37,8 +36,8 @@ type PreviewFields = z.infer<typeof previewFields>;
 interface FormState {
   accounts: CarrierAccountView[];
   account: CarrierAccountView;
-  changeTypes: string[];
-  changeType: string;
+  changeTypes: ChangeType[];
+  changeType: ChangeType;
   fields: FieldInput[];
   keyField: string;
   suggestions: Record<string, string[]>;
@@ -51,8 +50,8 @@ async function formState(deps: PortalDeps, tenantId: string, query: z.infer<type
   const account = accounts.find((candidate) => candidate.id === query.carrierAccountId) ?? accounts[0];
   if (!account) return undefined;
   const types = deps.catalog.changeTypes(account.carrier);
-  const changeType = types.includes(query.changeType ?? '') ? query.changeType! : types[0];
-  const plans = await carrierAccountsRepository(deps.db).listRatePlans(account.id);
+  const changeType = query.changeType && types.includes(query.changeType) ? query.changeType : types[0];
+  const plans = await deps.accounts.ratePlans(tenantId, account.id);
   const state: FormState = {
     accounts,
     account,
@@ -62,11 +61,7 @@ async function formState(deps: PortalDeps, tenantId: string, query: z.infer<type
     keyField: deps.catalog.keyField(account.carrier),
     suggestions: {
       carrierRatePlan: plans.map((plan) => plan.code),
-      communicationPlan: [
-        ...new Set(
-          plans.flatMap((plan) => (plan.communicationPlan ? plan.communicationPlan.split('|') : [])),
-        ),
-      ],
+      communicationPlan: [...new Set(plans.flatMap((plan) => plan.communicationPlans))],
     },
   };
   return state;
@@ -196,9 +191,16 @@ async function readPreviewForm(request: FastifyRequest, maxUploadBytes: number):
     } else if (!part.filename) {
       await part.toBuffer(); // the empty file input of a form sent without a file
     } else {
-      const parsed = await readCsvRows(part.file, fields.changeType ?? '');
+      // The form sends the change type before the file: the file's columns are read as its fields.
+      const changeType = z.enum(changeTypes).safeParse(fields.changeType);
+      if (!changeType.success) {
+        throw new AppError('VALIDATION_FAILED', 'Choose a change type before the file', [
+          { field: 'changeType', code: 'INVALID_FIELD', message: 'Choose a change type' },
+        ]);
+      }
+      const parsed = await readCsvRows(part.file, changeType.data);
       if (part.file.truncated)
-        throw new AppError(413, 'PAYLOAD_TOO_LARGE', 'The file is larger than this server accepts');
+        throw new AppError('PAYLOAD_TOO_LARGE', 'The file is larger than this server accepts');
       csv = { ...parsed, fileName: part.filename };
     }
   }
@@ -227,7 +229,7 @@ function scheduleFrom(form: PreviewFields): string | undefined {
   const value = form.scheduledFor ?? '';
   const at = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(value) ? Date.parse(`${value}Z`) : Number.NaN;
   if (Number.isNaN(at) || at <= Date.now()) {
-    throw new AppError(422, 'VALIDATION_FAILED', 'Choose a start time in the future (UTC)', [
+    throw new AppError('VALIDATION_FAILED', 'Choose a start time in the future (UTC)', [
       {
         field: 'scheduledFor',
         code: 'INVALID_DATE',
@@ -241,9 +243,9 @@ function scheduleFrom(form: PreviewFields): string | undefined {
 function previewInput(form: PreviewFields, csv: PreviewForm['csv'], state: FormState): PreviewInput {
   const pasted = form.identifiers?.trim() ?? '';
   if (csv && pasted) {
-    throw new AppError(422, 'VALIDATION_FAILED', 'Give a CSV file or pasted identifiers, not both');
+    throw new AppError('VALIDATION_FAILED', 'Give a CSV file or pasted identifiers, not both');
   }
-  if (!csv && !pasted) throw new AppError(422, 'VALIDATION_FAILED', 'Choose a CSV file or paste identifiers');
+  if (!csv && !pasted) throw new AppError('VALIDATION_FAILED', 'Choose a CSV file or paste identifiers');
   const base = {
     carrierAccountId: state.account.id,
     changeType: state.changeType,
@@ -268,7 +270,7 @@ export function newBulkChangeRoutes(app: PortalApp, deps: PortalDeps): void {
     async (request, reply) => {
       const user = requirePortalRole(request, 'operator');
       const state = await formState(deps, user.principal.tenantId, request.query);
-      if (!state) throw new AppError(404, 'NOT_FOUND', 'There is no carrier account to change lines on yet');
+      if (!state) throw new AppError('NOT_FOUND', 'There is no carrier account to change lines on yet');
       return sendHtml(reply, newBulkChangePage({ user, state }));
     },
   );
@@ -283,7 +285,7 @@ export function newBulkChangeRoutes(app: PortalApp, deps: PortalDeps): void {
       const form = previewFields.parse(fields);
       const state = await formState(deps, user.principal.tenantId, form);
       if (!state || state.account.id !== form.carrierAccountId || state.changeType !== form.changeType) {
-        throw new AppError(404, 'NOT_FOUND', 'That carrier account or change type is not available');
+        throw new AppError('NOT_FOUND', 'That carrier account or change type is not available');
       }
       try {
         const input = previewInput(form, csv, state);

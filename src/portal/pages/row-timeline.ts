@@ -1,7 +1,5 @@
 import { z } from 'zod';
-import { bulkChangesRepository } from '../../bulk-changes/bulk-changes-repository.ts';
-import { type auditEntryView, type BulkChangeView, deviceChangeView } from '../../bulk-changes/views.ts';
-import { notFound } from '../../shared/errors.ts';
+import type { auditEntryView, BulkChangeView, deviceChangeView } from '../../bulk-changes/views.ts';
 import { type PortalUser, requirePortalRole } from '../auth.ts';
 import { statusBadge } from '../components/badges.ts';
 import { label, time } from '../components/format.ts';
@@ -83,13 +81,9 @@ export function rowTimelineRoutes(app: PortalApp, deps: PortalDeps): void {
       const { tenantId } = user.principal;
       const { id, changeId } = request.params;
       const view = await deps.bulkChanges.get(tenantId, id);
-      const row = await bulkChangesRepository(deps.db, deps.dialect).findChange(id, changeId);
-      if (!row) throw notFound('Row');
+      const row = await deps.bulkChanges.change(tenantId, id, changeId);
       const log = await deps.bulkChanges.log(tenantId, id, { changeId, limit: ENTRIES_SHOWN });
-      return sendHtml(
-        reply,
-        timelinePage(user, view, deviceChangeView(row), log.items, log.nextCursor !== null),
-      );
+      return sendHtml(reply, timelinePage(user, view, row, log.items, log.nextCursor !== null));
     },
   );
 }

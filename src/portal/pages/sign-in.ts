@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { authenticateApiKey, hashApiKey } from '../../accounts/api-keys.ts';
+import { hashApiKey } from '../../accounts/api-keys.ts';
 import { userOf } from '../auth.ts';
 import type { PortalApp, PortalDeps } from '../deps.ts';
 import { html } from '../html.ts';
@@ -52,7 +52,7 @@ export function signInRoutes(app: PortalApp, deps: PortalDeps): void {
       },
     },
     async (request, reply) => {
-      const principal = await authenticateApiKey(deps.db, request.body.apiKey);
+      const principal = await deps.apiKeys.authenticate(request.body.apiKey);
       if (!principal) {
         return sendHtml(
           reply,

@@ -1,0 +1,75 @@
+import type { Executor } from '../db/database.ts';
+import type { BillingConnections } from './billing-connections.ts';
+import { billingRepository, type CatalogName, type CatalogRow } from './billing-repository.ts';
+
+/** An entry of a tenant's billing customers, customer rate plans or customer pools. */
+export interface CatalogEntry {
+  id: string;
+  name: string;
+  status: 'active' | 'closed';
+  dataMb: number | null;
+  monthlyRate: number | null;
+}
+
+const toEntry = (row: CatalogRow): CatalogEntry => ({
+  id: row.id,
+  name: row.name,
+  status: row.status === 'active' ? 'active' : 'closed',
+  dataMb: row.data_mb,
+  monthlyRate: row.monthly_rate,
+});
+
+const toRow = (tenantId: string, entry: CatalogEntry): CatalogRow => ({
+  tenant_id: tenantId,
+  id: entry.id,
+  name: entry.name,
+  status: entry.status,
+  data_mb: entry.dataMb,
+  monthly_rate: entry.monthlyRate,
+});
+
+/** The tenant's billing catalogs, which intake checks rows against. */
+export class BillingCatalogs {
+  readonly #db: Executor;
+  readonly #connections: BillingConnections;
+
+  constructor(db: Executor, connections: BillingConnections) {
+    this.#db = db;
+    this.#connections = connections;
+  }
+
+  async list(tenantId: string, catalog: CatalogName): Promise<CatalogEntry[]> {
+    return (await billingRepository(this.#db).catalog(catalog, tenantId)).map(toEntry);
+  }
+
+  /** Adds entries, or updates those whose id exists. */
+  async upsert(tenantId: string, catalog: CatalogName, entries: CatalogEntry[]): Promise<void> {
+    await billingRepository(this.#db).upsertCatalog(
+      catalog,
+      entries.map((entry) => toRow(tenantId, entry)),
+    );
+  }
+
+  /** Reads the billing system's customers into the catalog; returns how many it read. */
+  async syncCustomers(tenantId: string): Promise<number> {
+    const revio = await this.#connections.require(tenantId);
+    const audit = () => {};
+    let imported = 0;
+    for (let page = 1; ; page++) {
+      const { records, record_count } = await revio.customers(page, { audit });
+      await this.upsert(
+        tenantId,
+        'billing_customers',
+        records.map((customer) => ({
+          id: String(customer.customer_id),
+          name: customer.name,
+          status: customer.status.toLowerCase() === 'active' ? 'active' : 'closed',
+          dataMb: null,
+          monthlyRate: null,
+        })),
+      );
+      imported += records.length;
+      if (records.length === 0 || imported >= record_count) return imported;
+    }
+  }
+}

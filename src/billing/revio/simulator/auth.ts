@@ -1,0 +1,24 @@
+import type { SimRequest, SimResponse } from '../../../carriers/simulator-kit/definition.ts';
+import { revioError, revioErrorCodes } from './errors.ts';
+
+const refusal: SimResponse = {
+  ...revioError(401, revioErrorCodes.unauthorized, 'Invalid credentials'),
+  headers: { 'www-authenticate': 'Basic realm="Rev.io"' },
+};
+
+/**
+ * HTTP Basic with `login@clientcode` and the password (carrier-apis §6). Runs after the kit's fault
+ * gate, as a real gateway throttles before it looks at credentials. Undefined when the caller may pass.
+ */
+export const revioAuthRefusal = (
+  users: Record<string, string>,
+  request: SimRequest,
+): SimResponse | undefined => {
+  const credentials = /^Basic\s+(\S+)$/i.exec(request.headers.authorization ?? '');
+  if (credentials === null) return refusal;
+  const decoded = Buffer.from(credentials[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  const login = decoded.slice(0, colon);
+  const valid = colon > 0 && Object.hasOwn(users, login) && users[login] === decoded.slice(colon + 1);
+  return valid ? undefined : refusal;
+};

@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import type { Executor } from '../db/database.ts';
+import { defineTask, type EnqueueInput, enqueue, type QueueNotifier } from '../queue/index.ts';
+
+/**
+ * Advances a bulk change by one chunk (the engine handles it). One pending job per bulk change at
+ * most: enqueueing again only brings it forward.
+ */
+export const advanceBulkChange = defineTask({
+  name: 'bulk_change.advance',
+  payload: z.object({ bulkChangeId: z.string().min(1) }),
+  key: ({ bulkChangeId }) => `advance:${bulkChangeId}`,
+  maxAttempts: 10,
+});
+
+/** Schedules the bulk change's next advance, in the caller's transaction. */
+export type Enqueue = (executor: Executor, job: EnqueueInput) => Promise<string>;
+
+/**
+ * Enqueues on the caller's executor (so the job commits with its transaction) and rings the local
+ * workers. On SQLite a woken worker's claim waits for the one connection, so it runs after the
+ * commit; on PostgreSQL an early ring costs one empty poll and the job is found by the next.
+ */
+export function createEnqueue(notifier: QueueNotifier): Enqueue {
+  return async (executor, job) => {
+    const id = await enqueue(executor, job);
+    setImmediate(() => notifier.notify());
+    return id;
+  };
+}

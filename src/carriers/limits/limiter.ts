@@ -1,0 +1,256 @@
+/**
+ * Per-carrier-account call limiter (DESIGN §2.6, §5): a minimum spacing between request starts (no
+ * bursts) plus a cap on concurrent requests, strictly FIFO across all callers, pausable by a carrier's
+ * `Retry-After`.
+ *
+ * Spacing rather than a token bucket: a bucket of N tokens lets N requests start at once after an idle
+ * period, and a carrier measuring "N per second" over a sliding window can then see N+1. Here two starts
+ * are always at least `1000 / requestsPerSecond × (1 + safetyMargin)` ms apart (measured on the
+ * monotonic clock), so no 1-second window ever holds more than `requestsPerSecond` starts, even with a
+ * little network jitter on the carrier's side.
+ *
+ * This limiter is in-process. The HTTP client only needs {@link CallLimiter}, and the registry of
+ * limiters is injected where clients are made, so a limiter shared across workers (PostgreSQL,
+ * scale-out mode) plugs in there.
+ */
+
+export interface LimiterLimits {
+  /** Request starts per second; `null` or `Infinity` = unlimited. */
+  requestsPerSecond: number | null;
+  /** Requests running at once; a positive integer or `Infinity`. */
+  maxConcurrent: number;
+}
+
+export interface LimiterOptions {
+  /** Extra spacing on top of `1000 / requestsPerSecond`, as a fraction. Default 0.02 (2%). */
+  safetyMargin?: number;
+}
+
+export interface LimiterStats {
+  /** Functions started and not yet settled. */
+  inFlight: number;
+  /** Callers queued, not started. */
+  waiting: number;
+  /** Functions started since creation. */
+  started: number;
+  /** Epoch ms until which nothing starts (after `pauseFor`), or `null` when not paused. */
+  pausedUntil: number | null;
+}
+
+/** What the HTTP client needs from a limiter. */
+export interface CallLimiter {
+  schedule<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T>;
+  pauseFor(ms: number): void;
+}
+
+interface Waiter {
+  run: () => void;
+  detach: () => void;
+}
+
+const DEFAULT_SAFETY_MARGIN = 0.02;
+
+const validateLimits = (limits: LimiterLimits): void => {
+  const { requestsPerSecond: rps, maxConcurrent } = limits;
+  if (rps !== null && !(typeof rps === 'number' && rps > 0)) {
+    throw new RangeError(`requestsPerSecond must be > 0, null or Infinity (got ${String(rps)})`);
+  }
+  if (
+    !(maxConcurrent === Number.POSITIVE_INFINITY || (Number.isInteger(maxConcurrent) && maxConcurrent >= 1))
+  ) {
+    throw new RangeError(
+      `maxConcurrent must be a positive integer or Infinity (got ${String(maxConcurrent)})`,
+    );
+  }
+};
+
+export class Limiter implements CallLimiter {
+  #requestsPerSecond: number | null = null;
+  #maxConcurrent = 1;
+  #intervalMs = 0;
+  readonly #safetyMargin: number;
+  readonly #queue: Waiter[] = [];
+  #inFlight = 0;
+  #started = 0;
+  /** performance.now() of the last start; -Infinity before the first. */
+  #lastStartAt = Number.NEGATIVE_INFINITY;
+  /** Epoch ms (Date.now()) until which nothing starts. */
+  #pausedUntil = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #timerDueAt = 0;
+
+  constructor(limits: LimiterLimits, options: LimiterOptions = {}) {
+    const margin = options.safetyMargin ?? DEFAULT_SAFETY_MARGIN;
+    if (!(margin >= 0 && Number.isFinite(margin))) throw new RangeError('safetyMargin must be >= 0');
+    this.#safetyMargin = margin;
+    this.#apply(limits);
+  }
+
+  get limits(): LimiterLimits {
+    return { requestsPerSecond: this.#requestsPerSecond, maxConcurrent: this.#maxConcurrent };
+  }
+
+  /** Minimum spacing between two starts, in ms (0 when unlimited). */
+  get intervalMs(): number {
+    return this.#intervalMs;
+  }
+
+  /**
+   * Runs `fn` when the rate, the concurrency cap and any pause allow, after everyone queued before.
+   * An abort while waiting removes the caller and rejects with `signal.reason`; once started, `fn` runs to
+   * completion (it receives no signal from here; pass the caller's own).
+   */
+  schedule<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => {
+        const index = this.#queue.indexOf(waiter);
+        if (index >= 0) {
+          this.#queue.splice(index, 1);
+          reject(signal?.reason);
+          this.#pump();
+        }
+      };
+      const waiter: Waiter = {
+        run: () => {
+          let result: Promise<T>;
+          try {
+            result = fn();
+          } catch (error) {
+            result = Promise.reject(error);
+          }
+          const settle = () => {
+            this.#inFlight--;
+            this.#pump();
+          };
+          Promise.resolve(result).then(
+            (value) => {
+              settle();
+              resolve(value);
+            },
+            (error: unknown) => {
+              settle();
+              reject(error);
+            },
+          );
+        },
+        detach: () => signal?.removeEventListener('abort', onAbort),
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#queue.push(waiter);
+      this.#pump();
+    });
+  }
+
+  /** Nobody starts for `ms` from now (a pause never shortens an existing one). */
+  pauseFor(ms: number): void {
+    if (!(ms > 0)) return;
+    const until = Date.now() + Math.min(ms, 2_147_000_000);
+    if (until > this.#pausedUntil) {
+      this.#pausedUntil = until;
+      this.#rearm();
+    }
+  }
+
+  /** Changes the limits; waiting work is scheduled with the new ones at once. */
+  update(limits: LimiterLimits): void {
+    this.#apply(limits);
+    this.#rearm();
+  }
+
+  stats(): LimiterStats {
+    return {
+      inFlight: this.#inFlight,
+      waiting: this.#queue.length,
+      started: this.#started,
+      pausedUntil: this.#pausedUntil > Date.now() ? this.#pausedUntil : null,
+    };
+  }
+
+  #apply(limits: LimiterLimits): void {
+    validateLimits(limits);
+    const rps = limits.requestsPerSecond;
+    const unlimited = rps === null || rps === Number.POSITIVE_INFINITY;
+    this.#requestsPerSecond = unlimited ? null : rps;
+    this.#maxConcurrent = limits.maxConcurrent;
+    this.#intervalMs = unlimited ? 0 : (1000 / rps) * (1 + this.#safetyMargin);
+  }
+
+  #rearm(): void {
+    if (this.#timer) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    this.#pump();
+  }
+
+  #pump(): void {
+    while (this.#queue.length > 0 && this.#inFlight < this.#maxConcurrent) {
+      const wait = Math.max(
+        this.#pausedUntil - Date.now(),
+        this.#lastStartAt + this.#intervalMs - performance.now(),
+      );
+      if (wait > 0) {
+        this.#armTimer(wait);
+        return;
+      }
+      const waiter = this.#queue.shift()!;
+      waiter.detach();
+      this.#inFlight++;
+      this.#started++;
+      this.#lastStartAt = performance.now();
+      waiter.run();
+    }
+  }
+
+  #armTimer(wait: number): void {
+    // Timers may fire a fraction of a millisecond early; #pump re-checks and re-arms if so.
+    const delay = Math.ceil(wait);
+    const dueAt = performance.now() + delay;
+    if (this.#timer && this.#timerDueAt <= dueAt) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timerDueAt = dueAt;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#pump();
+    }, delay);
+  }
+}
+
+/**
+ * One limiter per carrier account, shared by every client and flow in this process, so two bulk changes
+ * on the same account share its limits.
+ */
+export class LimiterRegistry {
+  readonly #limiters = new Map<string, Limiter>();
+
+  /** The account's limiter, created on first use; later calls with different limits update it. */
+  getLimiter(key: string, limits: LimiterLimits): Limiter {
+    const existing = this.#limiters.get(key);
+    if (!existing) {
+      const limiter = new Limiter(limits);
+      this.#limiters.set(key, limiter);
+      return limiter;
+    }
+    const current = existing.limits;
+    const rps = limits.requestsPerSecond === Number.POSITIVE_INFINITY ? null : limits.requestsPerSecond;
+    if (current.requestsPerSecond !== rps || current.maxConcurrent !== limits.maxConcurrent) {
+      existing.update(limits);
+    }
+    return existing;
+  }
+
+  /** The account's limiter if one exists. */
+  peek(key: string): Limiter | undefined {
+    return this.#limiters.get(key);
+  }
+
+  /** Forgets an account's limiter (e.g. the account was deleted). Work already queued still runs. */
+  delete(key: string): boolean {
+    return this.#limiters.delete(key);
+  }
+
+  keys(): string[] {
+    return [...this.#limiters.keys()];
+  }
+}

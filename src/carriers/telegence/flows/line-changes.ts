@@ -1,0 +1,309 @@
+import { z } from 'zod';
+import type { ErrorCode } from '../../../core/errors.ts';
+import type {
+  DevicePatch,
+  DeviceRecord,
+  Flow,
+  RowError,
+  RowIssue,
+  RowOutcome,
+  WorkRow,
+} from '../../../core/flow.ts';
+import { checkIccid, checkImei, identifierField } from '../../../core/identifiers.ts';
+import { callContext, perLineStep } from '../../per-line.ts';
+import {
+  type Characteristic,
+  characteristicValue,
+  type TelegenceClient,
+  type TelegenceLineDetail,
+} from '../client.ts';
+import { canMoveTelegenceLine, normaliseTelegenceStatus, telegenceTargets } from '../statuses.ts';
+
+/** Carrier codes our client derives from AT&T's answers (adapter `parseError`), as row error codes. */
+export const telegenceRejectionCodes: Record<string, ErrorCode> = {
+  ESIM_REQUIRED: 'ESIM_REQUIRED',
+  NOT_FOUND: 'DEVICE_NOT_FOUND',
+};
+
+export const mapTelegenceRejection = (error: RowError): RowError => {
+  const code = error.carrierCode && telegenceRejectionCodes[error.carrierCode];
+  if (code === 'ESIM_REQUIRED') {
+    return { ...error, code, message: 'ICCID/IMEI swap failed: the device requires an eSIM profile' };
+  }
+  return code ? { ...error, code } : error;
+};
+
+/** A change's own settings the checks read: the bill cycle and the TACs of eSIM-only devices. */
+const lineSettingsSchema = z
+  .object({
+    billCycleDay: z.number().int().min(1).max(28).default(1),
+    esimOnlyTacs: z.array(z.string().regex(/^\d{8}$/)).default([]),
+  })
+  .loose();
+
+const day = 86_400_000;
+
+/** The first day of the bill cycle `now` is in (UTC). */
+export function billCycleStart(billCycleDay: number, now = Date.now()): number {
+  const today = new Date(now);
+  const year = today.getUTCFullYear();
+  const month = today.getUTCMonth();
+  const thisMonth = Date.UTC(year, month, billCycleDay);
+  return thisMonth <= now ? thisMonth : Date.UTC(year, month - 1, billCycleDay);
+}
+
+/**
+ * As the original checked rate plan files: not before the first day of the current bill cycle, and
+ * less than 30 days ahead (original §3.7).
+ */
+function effectiveDateIssue(
+  value: string | undefined,
+  settings: Record<string, unknown>,
+): RowIssue | undefined {
+  if (!value) return undefined;
+  const at = Date.parse(value);
+  const { billCycleDay } = lineSettingsSchema.parse(settings);
+  const start = billCycleStart(billCycleDay);
+  if (at >= start && at < Date.now() + 30 * day) return undefined;
+  return {
+    field: 'effectiveDate',
+    code: 'INVALID_EFFECTIVE_DATE',
+    message: `The effective date must be on or after ${new Date(start).toISOString().slice(0, 10)} (the first day of the current bill cycle) and less than 30 days ahead`,
+  };
+}
+
+const effectiveDate = z.iso.date().optional();
+const reasonCode = z
+  .string()
+  .trim()
+  .regex(/^[A-Z0-9_]{2,20}$/, 'A reason code is 2–20 capital letters, digits or _');
+
+const isTac = (imei: string | null | undefined, tacs: string[]) => !!imei && tacs.includes(imei.slice(0, 8));
+
+const cancelled = (device: DeviceRecord): RowIssue | undefined =>
+  device.carrierStatus === 'C'
+    ? { code: 'INVALID_TRANSITION', message: 'The line is cancelled on AT&T; it cannot be changed' }
+    : undefined;
+
+/** One PATCH per line; reconciled by reading the line. */
+function patchStep<TRequest>(spec: {
+  body: (row: WorkRow<TRequest>) => { effectiveDate?: string; serviceCharacteristic: Characteristic[] };
+  applied: (row: WorkRow<TRequest>, line: TelegenceLineDetail) => boolean;
+  success: (row: WorkRow<TRequest>, line: TelegenceLineDetail) => RowOutcome<never>;
+}) {
+  return perLineStep<TelegenceClient, TRequest, TelegenceLineDetail>({
+    send: async (row, context) =>
+      spec.success(
+        row,
+        await context.client.updateLine(row.msisdn!, spec.body(row), callContext(row, context)),
+      ),
+    read: (row, context) => context.client.getLine(row.msisdn!, callContext(row, context)),
+    applied: (row, line) => (spec.applied(row, line) ? spec.success(row, line) : undefined),
+    mapRejection: mapTelegenceRejection,
+  });
+}
+
+/** The inventory's view of a line after a change, read from AT&T's answer. */
+export function linePatch(line: TelegenceLineDetail): DevicePatch {
+  const characteristics = line.serviceCharacteristic;
+  const status = characteristicValue(characteristics, 'subscriberStatus');
+  const plan = characteristicValue(characteristics, 'singleUserCode');
+  const sim = characteristicValue(characteristics, 'sim');
+  const imei = characteristicValue(characteristics, 'BLIMEI');
+  const ipAddress = characteristicValue(characteristics, 'ipAddress');
+  return {
+    ...(status ? { status: normaliseTelegenceStatus(status), carrierStatus: status } : {}),
+    ...(plan ? { carrierRatePlan: plan } : {}),
+    ...(sim ? { iccid: sim } : {}),
+    ...(imei ? { imei } : {}),
+    ...(ipAddress ? { ipAddress } : {}),
+  };
+}
+
+const statusRequest = z.object({
+  targetStatus: z.enum(Object.keys(telegenceTargets) as [keyof typeof telegenceTargets]),
+  reasonCode,
+  effectiveDate,
+});
+type StatusRequest = z.infer<typeof statusRequest>;
+
+export const telegenceStatusUpdate: Flow<TelegenceClient, StatusRequest, 'update_status'> = {
+  requestSchema: statusRequest,
+  writesToCarrier: true,
+  checkRow(request, device, settings) {
+    const target = telegenceTargets[request.targetStatus];
+    if (device.carrierStatus === target) {
+      return {
+        field: 'targetStatus',
+        code: 'ALREADY_IN_STATUS',
+        message: `The line is already ${request.targetStatus}`,
+      };
+    }
+    if (device.carrierStatus && !canMoveTelegenceLine(device.carrierStatus, request.targetStatus)) {
+      return {
+        field: 'targetStatus',
+        code: 'INVALID_TRANSITION',
+        message: `A line in ${device.carrierStatus} cannot move to ${target} on AT&T (A active, S suspended, C cancelled)`,
+      };
+    }
+    return effectiveDateIssue(request.effectiveDate, settings);
+  },
+  firstStep: 'update_status',
+  steps: {
+    update_status: patchStep<StatusRequest>({
+      body: (row) => ({
+        ...(row.request.effectiveDate ? { effectiveDate: row.request.effectiveDate } : {}),
+        serviceCharacteristic: [
+          { name: 'subscriberStatus', value: telegenceTargets[row.request.targetStatus] },
+          { name: 'reasonCode', value: row.request.reasonCode },
+        ],
+      }),
+      applied: (row, line) =>
+        characteristicValue(line.serviceCharacteristic, 'subscriberStatus') ===
+        telegenceTargets[row.request.targetStatus],
+      success: (_row, line) => ({ kind: 'succeeded', device: linePatch(line) }),
+    }),
+  },
+};
+
+const ratePlanRequest = z.object({ carrierRatePlan: z.string().trim().min(1), effectiveDate });
+type RatePlanRequest = z.infer<typeof ratePlanRequest>;
+
+export const telegenceRatePlanChange: Flow<TelegenceClient, RatePlanRequest, 'update_rate_plan'> = {
+  requestSchema: ratePlanRequest,
+  writesToCarrier: true,
+  checkRow(request, device, settings) {
+    if (device.carrierStatus && device.carrierStatus !== 'A') {
+      return {
+        field: 'carrierRatePlan',
+        code: 'LINE_NOT_ACTIVE',
+        message: `AT&T changes the rate plan of active lines only; this one is ${device.carrierStatus}`,
+      };
+    }
+    return effectiveDateIssue(request.effectiveDate, settings);
+  },
+  firstStep: 'update_rate_plan',
+  steps: {
+    update_rate_plan: patchStep<RatePlanRequest>({
+      body: (row) => ({
+        effectiveDate: row.request.effectiveDate ?? new Date().toISOString().slice(0, 10),
+        serviceCharacteristic: [{ name: 'singleUserCode', value: row.request.carrierRatePlan }],
+      }),
+      applied: (row, line) =>
+        characteristicValue(line.serviceCharacteristic, 'singleUserCode') === row.request.carrierRatePlan,
+      success: (row, line) => ({
+        kind: 'succeeded',
+        result: { carrierRatePlan: row.request.carrierRatePlan },
+        device: linePatch(line),
+      }),
+    }),
+  },
+};
+
+const identifierRequest = z
+  .object({
+    newIccid: identifierField(checkIccid, 'newIccid').optional(),
+    newImei: identifierField(checkImei, 'newImei').optional(),
+    reasonCode: reasonCode.optional(),
+  })
+  .refine((request) => request.newIccid || request.newImei, { message: 'Give newIccid or newImei' });
+type IdentifierRequest = z.infer<typeof identifierRequest>;
+
+export const telegenceIdentifierChange: Flow<TelegenceClient, IdentifierRequest, 'change_equipment'> = {
+  requestSchema: identifierRequest,
+  writesToCarrier: true,
+  checkRow(request, device, settings) {
+    const { esimOnlyTacs } = lineSettingsSchema.parse(settings);
+    if (request.newImei && isTac(device.imei, esimOnlyTacs) && !isTac(request.newImei, esimOnlyTacs)) {
+      return {
+        field: 'newImei',
+        code: 'ESIM_REQUIRED',
+        message:
+          'ICCID/IMEI swap refused: the line is on an eSIM-only device and the new IMEI is not eSIM-capable',
+      };
+    }
+    return cancelled(device);
+  },
+  firstStep: 'change_equipment',
+  steps: {
+    change_equipment: patchStep<IdentifierRequest>({
+      body: (row) => ({
+        serviceCharacteristic: [
+          ...(row.request.reasonCode ? [{ name: 'reasonCode', value: row.request.reasonCode }] : []),
+          ...(row.request.newIccid ? [{ name: 'sim', value: row.request.newIccid }] : []),
+          ...(row.request.newImei ? [{ name: 'IMEI', value: row.request.newImei }] : []),
+        ],
+      }),
+      applied: (row, line) =>
+        (!row.request.newIccid ||
+          characteristicValue(line.serviceCharacteristic, 'sim') === row.request.newIccid) &&
+        (!row.request.newImei ||
+          characteristicValue(line.serviceCharacteristic, 'BLIMEI') === row.request.newImei),
+      success: (row, line) => ({
+        kind: 'succeeded',
+        result: {
+          previous: { iccid: row.iccid, imei: row.imei },
+          ...(row.request.newIccid ? { iccid: row.request.newIccid } : {}),
+          ...(row.request.newImei ? { imei: row.request.newImei } : {}),
+        },
+        device: linePatch(line),
+      }),
+    }),
+  },
+};
+
+const usernameRequest = z
+  .object({
+    username: z.string().trim().min(1).max(60).optional(),
+    costCenter1: z.string().trim().max(60).optional(),
+    costCenter2: z.string().trim().max(60).optional(),
+    costCenter3: z.string().trim().max(60).optional(),
+  })
+  .refine((request) => Object.values(request).some((value) => value !== undefined), {
+    message: 'Give username or costCenter1..3',
+  });
+type UsernameRequest = z.infer<typeof usernameRequest>;
+
+/** Cost centres are ours (the inventory and billing); the username is the line's AT&T contact name. */
+const usernamePatch = (request: UsernameRequest): DevicePatch => ({
+  ...(request.username !== undefined ? { username: request.username } : {}),
+  ...(request.costCenter1 !== undefined ? { costCenter1: request.costCenter1 } : {}),
+  ...(request.costCenter2 !== undefined ? { costCenter2: request.costCenter2 } : {}),
+  ...(request.costCenter3 !== undefined ? { costCenter3: request.costCenter3 } : {}),
+});
+
+const contactNameStep = patchStep<UsernameRequest>({
+  body: (row) => ({ serviceCharacteristic: [{ name: 'contactName', value: row.request.username! }] }),
+  applied: (row, line) =>
+    characteristicValue(line.serviceCharacteristic, 'contactName') === row.request.username,
+  success: (row) => ({
+    kind: 'succeeded',
+    result: usernamePatch(row.request),
+    device: usernamePatch(row.request),
+  }),
+});
+
+export const telegenceUsernameChange: Flow<
+  TelegenceClient,
+  UsernameRequest,
+  'update_contact_name' | 'record_cost_centers'
+> = {
+  requestSchema: usernameRequest,
+  writesToCarrier: true,
+  checkRow: (_request, device) => cancelled(device),
+  firstStep: (request) => (request.username === undefined ? 'record_cost_centers' : 'update_contact_name'),
+  steps: {
+    update_contact_name: contactNameStep,
+    record_cost_centers: {
+      chunkSize: () => 500,
+      run: async (rows) =>
+        rows.map(
+          (row): RowOutcome<never> => ({
+            kind: 'succeeded',
+            result: usernamePatch(row.request),
+            device: usernamePatch(row.request),
+          }),
+        ),
+    },
+  },
+};

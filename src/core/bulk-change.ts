@@ -1,0 +1,70 @@
+import type { ChangeType } from './change-types.ts';
+import type { RowError } from './flow.ts';
+import type { BulkStatus, RowStatus } from './statuses.ts';
+
+/** A bulk change as every room above the store sees it (DESIGN §4.2); its counts are derived from rows. */
+export interface BulkChange {
+  id: string;
+  tenantId: string;
+  carrierAccountId: string;
+  changeType: ChangeType;
+  status: BulkStatus;
+  /** The request's options, merged into every row at intake and kept for a retry. */
+  options: Record<string, unknown>;
+  createdBy: string;
+  createdAt: number;
+  scheduledFor: number | null;
+  startedAt: number | null;
+  completedAt: number | null;
+  cancelRequestedAt: number | null;
+  /** The bulk change whose failed rows this one retries. */
+  parentId: string | null;
+  /** The other half of a pair: a follow-up's parent, or a parent's follow-up. */
+  linkedId: string | null;
+  retriedAsId: string | null;
+  idempotencyKey: string | null;
+  requestHash: string | null;
+  totalCount: number;
+  updatedAt: number;
+}
+
+/** One input row of a bulk change and what became of it. */
+export interface DeviceChange {
+  id: string;
+  tenantId: string;
+  bulkChangeId: string;
+  rowNumber: number;
+  deviceId: string | null;
+  iccid: string | null;
+  imei: string | null;
+  msisdn: string | null;
+  eid: string | null;
+  request: Record<string, unknown>;
+  status: RowStatus;
+  step: string;
+  attempts: number;
+  nextCheckAt: number | null;
+  waitingSince: number | null;
+  carrierRequestId: string | null;
+  error: RowError | null;
+  result: Record<string, unknown> | null;
+  updatedAt: number;
+}
+
+/** A new row, as intake (or a follow-up) writes it. */
+export type NewDeviceChange = Pick<
+  DeviceChange,
+  | 'id'
+  | 'tenantId'
+  | 'bulkChangeId'
+  | 'rowNumber'
+  | 'deviceId'
+  | 'iccid'
+  | 'imei'
+  | 'msisdn'
+  | 'eid'
+  | 'request'
+  | 'status'
+  | 'step'
+> &
+  Partial<Pick<DeviceChange, 'nextCheckAt' | 'error'>>;

@@ -1,0 +1,199 @@
+import { z } from 'zod';
+/**
+ * Every stable error code of the platform, in one place (in the manner of Fastify's `FST_ERR_*`): API
+ * errors carry their HTTP status. `docs/errors.md` documents each one, and a test keeps the two in
+ * step. A code appears in an API error body, a validation detail, a row's error, as our own
+ * `carrierCode`, or in a failed job's `last_error`.
+ */
+
+/** Where a code appears: an API error body, a validation detail, a row's error, a carrier code, a failed job. */
+export type ErrorKind = 'api' | 'detail' | 'row' | 'carrier' | 'job';
+
+interface ErrorSpec {
+  /** The HTTP status of an API error. */
+  status?: number;
+  /** What the code means; the message when no more specific one is given. */
+  summary: string;
+}
+
+export const errorCatalogue = {
+  // API errors: the body of a 4xx or 5xx answer
+  UNAUTHENTICATED: { status: 401, summary: 'A valid API key is required (Authorization: Bearer …)' },
+  FORBIDDEN: { status: 403, summary: "The key's role is too low for this" },
+  NOT_FOUND: { status: 404, summary: 'Not found in your tenant' },
+  IDEMPOTENCY_KEY_REUSED: {
+    status: 409,
+    summary: 'This Idempotency-Key was already used with a different request',
+  },
+  NAME_TAKEN: { status: 409, summary: 'Another account of the tenant already has this name' },
+  BULK_CHANGE_FINISHED: { status: 409, summary: 'Cancel of a bulk change that has already finished' },
+  BULK_CHANGE_RUNNING: { status: 409, summary: 'Retry of a bulk change that has not finished' },
+  ALREADY_RETRIED: {
+    status: 409,
+    summary: 'Retry of a bulk change whose failed rows were already retried: a bulk change is retried once',
+  },
+  NOTHING_TO_RETRY: {
+    status: 409,
+    summary: 'Retry of a finished bulk change with no failed rows (cancelled rows are not retried)',
+  },
+  LINE_IN_RUNNING_CHANGE: { status: 409, summary: 'The line is still open in another bulk change' },
+  PAYLOAD_TOO_LARGE: { status: 413, summary: 'The upload is larger than this server accepts' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, summary: 'Send application/json, text/csv or multipart/form-data' },
+  VALIDATION_FAILED: { status: 422, summary: 'The request or some rows are invalid; nothing was created' },
+  INVALID_CSV: { status: 422, summary: 'The file is not valid CSV' },
+  INTERNAL_ERROR: { status: 500, summary: 'Something went wrong on our side; it has been logged' },
+  NOT_READY: { status: 503, summary: 'The database is not reachable' },
+  BAD_REQUEST: { status: 400, summary: 'The request is malformed' },
+  PREVIEW_EXPIRED: { status: 404, summary: 'The preview has expired; upload the file again' },
+  CSRF_TOKEN_INVALID: { status: 403, summary: 'The form has expired; reload the page and try again' },
+  // Validation details of a 422 (and of dry-run rows)
+  INVALID_FIELD: { summary: 'A field is missing or malformed' },
+  UNKNOWN_FIELD: { summary: 'A field the request or this change type does not read' },
+  UNKNOWN_COLUMN: { summary: 'A CSV column that maps to no field this change type reads' },
+  MISSING_COLUMN: { summary: 'A CSV has no column for a field the change type needs' },
+  DUPLICATE_COLUMN: { summary: 'Two CSV columns map to the same field' },
+  EMPTY_FILE: { summary: 'The CSV has no header row' },
+  NO_ROWS: { summary: 'The request has no rows' },
+  TOO_MANY_CELLS: { summary: 'A CSV line has more cells than the header' },
+  REQUIRED: { summary: 'A field the row needs is missing' },
+  INVALID_DATE: { summary: 'ScheduledFor is not an ISO-8601 time' },
+  UNSUPPORTED_CHANGE_TYPE: { summary: "The account's carrier does not support this change type" },
+  UNSUPPORTED_CARRIER: { summary: 'The carrier is not supported by this build' },
+  INVALID_CREDENTIALS_SHAPE: { summary: "The credentials do not have the carrier's shape" },
+  INVALID_SETTINGS: { summary: 'A carrier setting is invalid' },
+  INVALID_LIMITS: { summary: 'A value in settings.limits is out of range' },
+  INVALID_ICCID: { summary: 'The ICCID is not 19–20 digits (a trailing F is dropped first)' },
+  INVALID_LUHN: { summary: "The ICCID's check digit is wrong" },
+  SCIENTIFIC_NOTATION: { summary: 'A spreadsheet turned the identifier into a rounded number' },
+  DUPLICATE_ROW: { summary: 'The same line (after cleaning) is already in an earlier row' },
+  DEVICE_NOT_FOUND: { summary: 'No such line on this carrier account' },
+  DEVICE_ARCHIVED: { summary: 'The line is archived in the inventory' },
+  INVALID_TRANSITION: { summary: "The line's current status cannot move to the target" },
+  UNKNOWN_RATE_PLAN: { summary: "CarrierRatePlan is not in the account's rate plan catalog" },
+  COMMUNICATION_PLAN_NOT_ALLOWED: {
+    summary: 'CommunicationPlan is not allowed with that rate plan in the catalog',
+  },
+  CARRIER_RULE: { summary: 'A carrier business rule refuses the line' },
+  LEADING_ZERO_LOST: { summary: 'A 14-digit IMEI lost its leading 0 in a spreadsheet' },
+  INVALID_IMEI: { summary: 'An IMEI is not 15 digits' },
+  INVALID_MSISDN: { summary: 'Not a phone number' },
+  INVALID_EID: { summary: 'An EID is not 32 digits, or its mod-97 check digits are wrong' },
+  SIM_IN_USE: { summary: 'The SIM is already on a line in service' },
+  ALREADY_IN_STATUS: { summary: 'The line is already in the target status' },
+  LINE_NOT_ACTIVE: { summary: 'The line is not active' },
+  INVALID_EFFECTIVE_DATE: {
+    summary: 'The effective date is outside the current bill cycle or 30 days or more ahead',
+  },
+  ESIM_REQUIRED: { summary: 'The device needs an eSIM profile' },
+  UNKNOWN_BILLING_CUSTOMER: {
+    summary: "BillingCustomerId is not in the tenant's billing customers (GET /api/v1/billing-customers)",
+  },
+  UNKNOWN_CUSTOMER_RATE_PLAN: { summary: "CustomerRatePlanId is not in the tenant's customer rate plans" },
+  UNKNOWN_CUSTOMER_POOL: { summary: "CustomerPoolId is not in the tenant's customer pools" },
+  CATALOG_ENTRY_CLOSED: { summary: 'The catalog entry exists but is closed' },
+  BILLING_SERVICE_OTHER_CUSTOMER: { summary: 'The line is billed to another customer' },
+  ACTIVE_BILLING_SERVICE: { summary: 'The line has an active billing service' },
+  RECENT_USAGE: { summary: 'The line used data in the last 30 days' },
+  ICCID_IN_USE: { summary: 'The new ICCID already belongs to another line of the account' },
+  INVALID_ROW: { summary: 'The row was rejected' },
+  // Row errors at run time
+  WRITE_DISABLED: { summary: 'Writes are disabled on the carrier account; nothing was sent' },
+  AUTH_FAILED: { summary: "The carrier refused the account's credentials" },
+  CARRIER_REJECTED: { summary: 'The carrier refused this line' },
+  PACKAGE_CHANGE_ROLLED_BACK: { summary: 'POND could not complete the package change, so it was undone' },
+  PACKAGE_NOT_FOUND: {
+    summary: 'POND does not know the package a step works on (simulator code PACKAGE_NOT_FOUND)',
+  },
+  RESULT_MISSING: { summary: "The carrier's result has no entry for the line" },
+  ACTIVATION_REJECTED: { summary: "AT&T rejected the line's activation" },
+  ACTIVATION_NOT_FOUND: { summary: "Telegence: AT&T's activation request does not list the row's SIM" },
+  BILLING_ACCOUNT_NOT_FOUND: {
+    summary: "Telegence: AT&T does not know the row's billing account (BAN); nothing was posted for the row",
+  },
+  BILLING_ACCOUNT_INACTIVE: {
+    summary: 'Telegence: the BAN is not active at AT&T; nothing was posted for the row',
+  },
+  FEATURE_REMOVAL_FAILED: { summary: 'The line was activated, but removing the requested features failed' },
+  STATIC_IP_UNAVAILABLE: { summary: 'The line was activated, but the carrier had no free static IP for it' },
+  STATIC_IP_FAILED: { summary: 'The line was activated, but its static IP provisioning failed' },
+  PARENT_CHANGE_FAILED: {
+    summary: "The line's change in the parent bulk change failed, so nothing was done",
+  },
+  BILLING_NOT_CONFIGURED: {
+    status: 409,
+    summary: 'A billing step, but the tenant has no billing connection (or its writes are off)',
+  },
+  BILLING_PROVIDER_UNKNOWN: {
+    summary:
+      "Creating a Rev.io service, but the billing settings name no provider id for the account's carrier",
+  },
+  CARRIER_UNAVAILABLE: { summary: 'The carrier failed transiently; the row is retried' },
+  RETRIES_EXHAUSTED: { summary: 'The row used its whole retry budget' },
+  OUTCOME_UNKNOWN: { summary: 'The carrier never confirmed whether the change was applied' },
+  WAIT_TIMEOUT: { summary: 'The carrier did not confirm the change within the maximum wait' },
+  // Carrier codes of our own (a row error's carrierCode)
+  TIMEOUT: { summary: "The carrier did not answer within the account's request timeout" },
+  NETWORK_ERROR: { summary: 'The connection to the carrier failed or was dropped' },
+  CIRCUIT_OPEN: { summary: "The account's circuit is open after repeated carrier faults: no call was made" },
+  BAD_RESPONSE: { summary: 'The carrier answered 2xx with a body that is not what its API documents' },
+  LOGIN_SUSPENDED: {
+    summary: 'Logins were stopped after refused credentials, before the carrier locks the account',
+  },
+  FOREIGN_OPERATION_LINK: { summary: 'The carrier linked to an operation result outside its own domain' },
+  // Failed jobs (last_error)
+  UNKNOWN_TASK: { summary: "No handler for the job's task on this worker" },
+  INVALID_PAYLOAD: { summary: "The job's payload is not the shape its task expects" },
+  LEASE_EXPIRED: { summary: "The job's worker lost its lease with no attempts left" },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof errorCatalogue;
+
+/** The codes by name (`errorCodes.WRITE_DISABLED`), for code that assigns them. */
+export const errorCodes = Object.fromEntries(Object.keys(errorCatalogue).map((code) => [code, code])) as {
+  readonly [Code in ErrorCode]: Code;
+};
+
+export const isErrorCode = (value: string): value is ErrorCode => Object.hasOwn(errorCatalogue, value);
+
+/** Codes an API error body may carry: those with an HTTP status. */
+export type ApiErrorCode = {
+  [Code in ErrorCode]: (typeof errorCatalogue)[Code] extends { status: number } ? Code : never;
+}[ErrorCode];
+
+/** One row- or request-level problem, in the API's `details` shape. */
+export interface ErrorDetail {
+  row?: number;
+  field?: string;
+  code: ErrorCode;
+  message: string;
+}
+
+/**
+ * An error the API reports with a stable code; its HTTP status comes from the catalogue. Anything else
+ * that escapes a route is a bug and becomes a 500 without internals.
+ */
+export class AppError extends Error {
+  readonly code: ApiErrorCode;
+  readonly statusCode: number;
+  readonly details: ErrorDetail[];
+
+  constructor(code: ApiErrorCode, message?: string, details: ErrorDetail[] = [], cause?: unknown) {
+    super(message ?? errorCatalogue[code].summary, { cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.statusCode = errorCatalogue[code].status;
+    this.details = details;
+  }
+}
+
+export const notFound = (what: string) => new AppError('NOT_FOUND', `${what} not found`);
+
+export const validationFailed = (
+  details: ErrorDetail[],
+  message = 'The request has invalid rows or fields',
+) => new AppError('VALIDATION_FAILED', message, details);
+
+export const conflict = (code: ApiErrorCode, message: string) => new AppError(code, message);
+
+/** A stored code, read back: one of the catalogue's. */
+export const errorCodeSchema = z.enum(Object.keys(errorCatalogue) as [ErrorCode, ...ErrorCode[]]);

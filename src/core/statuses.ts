@@ -1,0 +1,63 @@
+/** The status vocabularies of DESIGN §4.3: a bulk change's, a row's, and a line's. */
+
+export const bulkStatuses = [
+  'scheduled',
+  'queued',
+  'processing',
+  'completed',
+  'completed_with_errors',
+  'failed',
+  'cancelled',
+] as const;
+export type BulkStatus = (typeof bulkStatuses)[number];
+
+export const terminalBulkStatuses = ['completed', 'completed_with_errors', 'failed', 'cancelled'] as const;
+export type TerminalBulkStatus = (typeof terminalBulkStatuses)[number];
+
+export const isTerminalBulkStatus = (status: BulkStatus): status is TerminalBulkStatus =>
+  (terminalBulkStatuses as readonly BulkStatus[]).includes(status);
+
+export const rowStatuses = ['queued', 'in_progress', 'waiting', 'succeeded', 'failed', 'cancelled'] as const;
+export type RowStatus = (typeof rowStatuses)[number];
+
+/** Rows still to be finished: the line is held by its bulk change meanwhile. */
+export const openRowStatuses = ['queued', 'in_progress', 'waiting'] as const satisfies readonly RowStatus[];
+
+export type Counts = Record<
+  'total' | 'queued' | 'inProgress' | 'waiting' | 'succeeded' | 'failed' | 'cancelled',
+  number
+>;
+
+/** Where each row status is counted in a bulk change's `counts`. */
+export const countKey: Record<RowStatus, keyof Counts> = {
+  queued: 'queued',
+  in_progress: 'inProgress',
+  waiting: 'waiting',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  cancelled: 'cancelled',
+};
+
+export const emptyCounts = (): Counts => ({
+  total: 0,
+  queued: 0,
+  inProgress: 0,
+  waiting: 0,
+  succeeded: 0,
+  failed: 0,
+  cancelled: 0,
+});
+
+/** The status vocabulary of DESIGN §4.3; each carrier maps its own values onto it. */
+export const normalisedStatuses = [
+  'active',
+  'pending_activation',
+  'inventory',
+  'suspended',
+  'deactivated',
+  'activation_ready',
+  'test_ready',
+  'retired',
+  'unknown',
+] as const;
+export type NormalisedStatus = (typeof normalisedStatuses)[number];

@@ -1,0 +1,36 @@
+import type { FastifyReply } from 'fastify';
+import { sleep } from './time.ts';
+
+export type SendEvent = (event: string, data: unknown) => void;
+
+/**
+ * A Server-Sent Events stream that polls: `poll` sends what changed and says whether to go on. State is
+ * read from the database each time, so any API process can serve a stream.
+ */
+export async function pollingStream(
+  reply: FastifyReply,
+  options: { intervalMs: number; poll: (send: SendEvent) => Promise<boolean> },
+): Promise<void> {
+  reply.hijack();
+  const response = reply.raw;
+  response.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+  });
+  const closed = new AbortController();
+  response.on('close', () => closed.abort());
+  const send: SendEvent = (event, data) => {
+    response.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  };
+  try {
+    while (!closed.signal.aborted && (await options.poll(send))) {
+      await sleep(options.intervalMs, closed.signal);
+    }
+  } catch (error) {
+    // The response has started: the error can only be logged, and the browser reconnects.
+    reply.log.error({ err: error }, 'event stream failed');
+  } finally {
+    response.end();
+  }
+}
