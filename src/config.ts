@@ -19,9 +19,13 @@ const configSchema = z.object({
     .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (32 bytes)')
     .optional(),
   BULKCHANGE_PUBLIC_URL: z.url().optional(),
-  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(32),
   WORKER_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
   JOB_LEASE_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(30_000),
+  /** How long one job works on a bulk change before it yields to others (fairness). */
+  ENGINE_SLICE_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  /** Jobs that may work on one bulk change at once (on several workers), where its account allows calls in parallel. */
+  ENGINE_PARALLEL_JOBS: z.coerce.number().int().min(1).max(64).default(4),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   MAX_UPLOAD_BYTES: z.coerce
     .number()

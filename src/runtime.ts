@@ -109,6 +109,8 @@ export async function startService(options: {
       enqueue,
       logger: logger.child({ component: 'engine' }),
       rowLeaseMs: config.JOB_LEASE_MS,
+      sliceMs: config.ENGINE_SLICE_MS,
+      parallelJobs: config.ENGINE_PARALLEL_JOBS,
       onCarrierCall: (record) =>
         metrics.carrierCalls.observe(
           { system: record.system, action: record.action, outcome: record.outcome },
@@ -130,8 +132,15 @@ export async function startService(options: {
       notifier,
       logger: logger.child({ component: 'worker' }),
       tasks: taskHandlers(definedTasks, [
-        handleTask(advanceBulkChange, ({ bulkChangeId }, context) =>
-          engine.advance(bulkChangeId, context.signal),
+        handleTask(
+          advanceBulkChange,
+          ({ bulkChangeId }, context) => engine.advance(bulkChangeId, context.signal),
+          {
+            // Nothing stuck silently: a job that fails for good fails its bulk change, saying why.
+            onGiveUp: async ({ bulkChangeId }, reason) => {
+              if (await engine.giveUp(bulkChangeId, reason)) metrics.bulkChangesGivenUp.inc();
+            },
+          },
         ),
         handleTask(inventorySyncTask, ({ carrierAccountId }, context) =>
           inventorySync.run(carrierAccountId, context.signal),

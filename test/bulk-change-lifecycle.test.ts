@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { byIccid, changesOf, createBulkChange } from './support/bulk-changes.ts';
+import { byIccid, changesOf, countsDrift, createBulkChange } from './support/bulk-changes.ts';
 import { testDialects } from './support/databases.ts';
 import { simAdmin } from './support/processes.ts';
 import { jasperFixture, serviceForSuite, waitForFinish } from './support/service.ts';
@@ -326,6 +326,10 @@ for (const dialect of testDialects) {
       assert.equal(lines[0], 'row,iccid,imei,msisdn,eid,status,error_code,error_message,carrier_code,result');
       assert.equal(lines.length, 3);
       assert.match(lines[1], new RegExp(`^1,${fixture.iccids[0]},,,,succeeded`));
+    });
+
+    it("kept every bulk change's counts equal to its rows through all of the above", async () => {
+      assert.deepEqual(await countsDrift(test), []);
     });
   });
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createTelegenceSimulator } from '../src/carriers/telegence/simulator/simulator.ts';
 import { luhnCheckDigit } from '../src/core/identifiers.ts';
-import { changesOf, createBulkChange } from './support/bulk-changes.ts';
+import { changesOf, countsDrift, createBulkChange } from './support/bulk-changes.ts';
 import { carrierAccountFixture } from './support/carrier-accounts.ts';
 import { testDialects } from './support/databases.ts';
 import { insertLines } from './support/inventory.ts';
@@ -437,6 +437,10 @@ for (const dialect of testDialects) {
       ]);
       assert.equal(refused.status, 422);
       assert.equal(refused.body.error?.details[0].code, 'ESIM_REQUIRED');
+    });
+
+    it("kept every bulk change's counts equal to its rows through all of the above", async () => {
+      assert.deepEqual(await countsDrift(test), []);
     });
   });
 }

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createThingSpaceSimulator } from '../src/carriers/thingspace/simulator/simulator.ts';
 import { normaliseThingSpaceState } from '../src/carriers/thingspace/statuses.ts';
-import { byIccid, changesOf, createBulkChange, postChange, submitChange } from './support/bulk-changes.ts';
+import {
+  byIccid,
+  changesOf,
+  countsDrift,
+  createBulkChange,
+  postChange,
+  submitChange,
+} from './support/bulk-changes.ts';
 import { thingSpaceAccountFixture } from './support/carrier-accounts.ts';
 import { testDialects } from './support/databases.ts';
 import { insertLines } from './support/inventory.ts';
@@ -325,6 +332,10 @@ for (const dialect of testDialects) {
       });
       assert.equal(forged.status, 401);
       assert.equal((await changesOf<Change>(test, id))[0].status, 'succeeded');
+    });
+
+    it("kept every bulk change's counts equal to its rows through all of the above", async () => {
+      assert.deepEqual(await countsDrift(test), []);
     });
   });
 }

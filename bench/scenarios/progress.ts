@@ -97,15 +97,18 @@ export async function run(context: ScenarioContext): Promise<ScenarioResult> {
   });
   const bulk = summary(bulkTimes);
   const changes = summary(changesTimes);
-  const countsRef = codeRef('src/bulk-changes/bulk-changes-repository.ts', 'async counts(');
-  const viewRef = codeRef('src/bulk-changes/bulk-changes-service.ts', '.counts(change.id)');
+  const countsRef = codeRef('src/bulk-changes/bulk-changes-repository.ts', 'const countsOf');
+  const viewRef = codeRef(
+    'src/bulk-changes/bulk-changes-service.ts',
+    'bulkChangeView(change, account.carrier)',
+  );
   const figures: Figure[] = [
     info({ name: 'GET /bulk-changes/{id} p50', value: bulk.p50Ms, unit: 'ms' }),
     {
       ...below({ name: 'GET /bulk-changes/{id} p99', value: bulk.p99Ms, unit: 'ms' }, P99_LIMIT_MS),
       limitedBy:
-        `every GET recounts the rows by status with a GROUP BY over all ${rows.toLocaleString('en-US')} rows ` +
-        `(${countsRef}, called for each view at ${viewRef}); that statement alone takes ${countsQuery.p50Ms} ms ` +
+        `the counts are read from the bulk change's own row (${countsRef}, for each view at ${viewRef}); ` +
+        `that statement alone takes ${countsQuery.p50Ms} ms ` +
         `(p50, node:sqlite on the same file; plan: ${countsQuery.plan.join('; ')}), and the server's one thread is ` +
         `busy with it (${serverCoresBusy} cores while polling)`,
     },
@@ -212,6 +215,10 @@ async function insertBulkChange(
           now,
         );
       });
+      // Rows written past the repository: their counts are set the way the repository keeps them.
+      database
+        .prepare('UPDATE bulk_changes SET succeeded_count = ?, queued_count = ? WHERE id = ?')
+        .run(succeededRows, iccids.length - succeededRows, id);
       database.exec('COMMIT');
     } finally {
       database.close();
@@ -224,14 +231,14 @@ async function insertBulkChange(
 }
 
 /**
- * The query behind the counts of `GET /bulk-changes/{id}` (bulk-changes-repository.ts `counts`), run
+ * The read behind the counts of `GET /bulk-changes/{id}` (the counts kept on the bulk change's row), run
  * alone with node:sqlite on the same file: how much of the endpoint's latency is this one statement.
  */
 function timeCountsQuery(file: string, bulkChangeId: string) {
   const database = new DatabaseSync(file, { readOnly: true });
   try {
     const sql =
-      'select "status", count(*) as "count" from "device_changes" where "bulk_change_id" = ? group by "status"';
+      'select "queued_count", "in_progress_count", "waiting_count", "succeeded_count", "failed_count", "cancelled_count" from "bulk_changes" where "id" = ?';
     const statement = database.prepare(sql);
     const times: number[] = [];
     for (let index = 0; index < 20; index++) {

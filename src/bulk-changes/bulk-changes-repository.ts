@@ -1,3 +1,4 @@
+import type { Updateable } from 'kysely';
 import type { BulkChange, DeviceChange, NewDeviceChange } from '../core/bulk-change.ts';
 import type { ChangeType } from '../core/change-types.ts';
 import {
@@ -10,6 +11,26 @@ import {
 } from '../core/statuses.ts';
 import type { Executor } from '../db/database.ts';
 import type { BulkChangeRow, BulkChangeTable, DeviceChangeRow, NewDeviceChangeRow } from '../db/schema.ts';
+
+/** Where each row status is counted on the bulk change (kept with the rows, DESIGN §2.4). */
+const countColumns = {
+  queued: 'queued_count',
+  in_progress: 'in_progress_count',
+  waiting: 'waiting_count',
+  succeeded: 'succeeded_count',
+  failed: 'failed_count',
+  cancelled: 'cancelled_count',
+} as const satisfies Record<RowStatus, keyof BulkChangeTable>;
+
+/** The counts kept on a bulk change's row. */
+const countsOf = (row: BulkChangeRow): Counts => {
+  const counts = emptyCounts();
+  for (const [status, column] of Object.entries(countColumns) as Array<[RowStatus, keyof BulkChangeRow]>) {
+    counts[countKey[status]] = Number(row[column]);
+    counts.total += Number(row[column]);
+  }
+  return counts;
+};
 
 /** A bulk change as the store holds it, for the rooms above it. */
 export const toBulkChange = (row: BulkChangeRow): BulkChange => ({
@@ -31,8 +52,26 @@ export const toBulkChange = (row: BulkChangeRow): BulkChange => ({
   idempotencyKey: row.idempotency_key,
   requestHash: row.request_hash,
   totalCount: row.total_count,
+  failureReason: row.failure_reason,
+  counts: countsOf(row),
   updatedAt: row.updated_at,
 });
+
+/** How many rows moved into (+) and out of (−) each status. */
+export type CountsDelta = Partial<Record<RowStatus, number>>;
+
+/** The delta of moving `count` rows from one status to another. */
+export const moved = (from: RowStatus, to: RowStatus, count: number): CountsDelta =>
+  from === to || count === 0 ? {} : { [from]: -count, [to]: count };
+
+/** Adds deltas up, for one update of the counts. */
+export function sumDeltas(deltas: Iterable<CountsDelta>): CountsDelta {
+  const total: CountsDelta = {};
+  for (const delta of deltas)
+    for (const [status, count] of Object.entries(delta) as Array<[RowStatus, number]>)
+      total[status] = (total[status] ?? 0) + count;
+  return total;
+}
 
 export const toDeviceChange = (row: DeviceChangeRow): DeviceChange => ({
   id: row.id,
@@ -104,7 +143,7 @@ export type BulkChangePatch = Partial<
   >
 >;
 
-const patchColumns = (patch: BulkChangePatch): Partial<BulkChangeTable> => ({
+const patchColumns = (patch: BulkChangePatch): Updateable<BulkChangeTable> => ({
   ...(patch.status !== undefined ? { status: patch.status } : {}),
   ...(patch.totalCount !== undefined ? { total_count: patch.totalCount } : {}),
   ...(patch.requestHash !== undefined ? { request_hash: patch.requestHash } : {}),
@@ -128,6 +167,21 @@ const LOOKUP_SLICE = 500;
 
 /** Bulk changes and their rows as intake writes them and the API and portal read them. */
 export function bulkChangesRepository(db: Executor) {
+  /** Moves the counts as rows change status, in the caller's transaction. */
+  const moveCounts = async (bulkChangeId: string, delta: CountsDelta): Promise<void> => {
+    const changes = (Object.entries(delta) as Array<[RowStatus, number]>).filter(([, count]) => count !== 0);
+    if (changes.length === 0) return;
+    await db
+      .updateTable('bulk_changes')
+      .set((eb) =>
+        Object.fromEntries(
+          changes.map(([status, count]) => [countColumns[status], eb(countColumns[status], '+', count)]),
+        ),
+      )
+      .where('id', '=', bulkChangeId)
+      .execute();
+  };
+
   return {
     async insertBulkChange(change: NewBulkChange): Promise<void> {
       await db
@@ -152,12 +206,17 @@ export function bulkChangesRepository(db: Executor) {
         .execute();
     },
 
+    /** New rows, counted on their bulk change (in the caller's transaction). */
     async insertDeviceChanges(changes: NewDeviceChange[], now: number): Promise<void> {
       for (let start = 0; start < changes.length; start += INSERT_SLICE) {
         await db
           .insertInto('device_changes')
           .values(changes.slice(start, start + INSERT_SLICE).map((change) => deviceChangeRow(change, now)))
           .execute();
+      }
+      const byChange = Map.groupBy(changes, (change) => change.bulkChangeId);
+      for (const [bulkChangeId, rows] of byChange) {
+        await moveCounts(bulkChangeId, sumDeltas(rows.map((row): CountsDelta => ({ [row.status]: 1 }))));
       }
     },
 
@@ -206,21 +265,7 @@ export function bulkChangesRepository(db: Executor) {
         .execute();
     },
 
-    /** Counters are always derived from the rows (fixes the original's B1). */
-    async counts(bulkChangeId: string): Promise<Counts> {
-      const rows = await db
-        .selectFrom('device_changes')
-        .select(['status', (eb) => eb.fn.countAll<number>().as('count')])
-        .where('bulk_change_id', '=', bulkChangeId)
-        .groupBy('status')
-        .execute();
-      const counts = emptyCounts();
-      for (const row of rows) {
-        counts[countKey[row.status]] += Number(row.count);
-        counts.total += Number(row.count);
-      }
-      return counts;
-    },
+    moveCounts,
 
     /** A page of a bulk change's rows, in row order, after a row number. */
     async listChanges(
@@ -265,7 +310,9 @@ export function bulkChangesRepository(db: Executor) {
         .where('bulk_change_id', '=', bulkChangeId)
         .where('status', '=', 'queued')
         .executeTakeFirst();
-      return Number(result.numUpdatedRows);
+      const cancelled = Number(result.numUpdatedRows);
+      await moveCounts(bulkChangeId, moved('queued', 'cancelled', cancelled));
+      return cancelled;
     },
 
     /** Marks a bulk change as retried by another; false when it already was. */

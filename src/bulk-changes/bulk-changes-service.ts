@@ -146,7 +146,7 @@ export class BulkChanges {
 
   async view(change: BulkChange): Promise<BulkChangeView> {
     const account = await this.#accounts.get(change.tenantId, change.carrierAccountId);
-    return bulkChangeView(change, await this.#repository().counts(change.id), account.carrier);
+    return bulkChangeView(change, account.carrier);
   }
 
   async find(tenantId: string, id: string): Promise<BulkChange> {

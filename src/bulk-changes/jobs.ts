@@ -3,13 +3,14 @@ import type { Executor } from '../db/database.ts';
 import { defineTask, type EnqueueInput, enqueue, type QueueNotifier } from '../queue/index.ts';
 
 /**
- * Advances a bulk change by one chunk (the engine handles it). One pending job per bulk change at
- * most: enqueueing again only brings it forward.
+ * Advances a bulk change for a slice of time (the engine handles it). One pending job per bulk change
+ * and slot at most: enqueueing again only brings it forward. Slots past 0 exist where the account
+ * lets several jobs work on one change at once.
  */
 export const advanceBulkChange = defineTask({
   name: 'bulk_change.advance',
-  payload: z.object({ bulkChangeId: z.string().min(1) }),
-  key: ({ bulkChangeId }) => `advance:${bulkChangeId}`,
+  payload: z.object({ bulkChangeId: z.string().min(1), slot: z.number().int().min(1).max(64).optional() }),
+  key: ({ bulkChangeId, slot }) => (slot ? `advance:${bulkChangeId}:${slot}` : `advance:${bulkChangeId}`),
   maxAttempts: 10,
 });
 

@@ -1,11 +1,10 @@
 import type { AuditEntry } from '../audit/audit-repository.ts';
 import type { BulkChange, DeviceChange } from '../core/bulk-change.ts';
 import type { CarrierName } from '../core/change-types.ts';
-import type { Counts } from '../core/statuses.ts';
 import { toIso } from '../shared/time.ts';
 
 /** The API shapes of API §2. */
-export const bulkChangeView = (change: BulkChange, counts: Counts, carrier: CarrierName) => ({
+export const bulkChangeView = (change: BulkChange, carrier: CarrierName) => ({
   id: change.id,
   carrierAccountId: change.carrierAccountId,
   carrier,
@@ -22,7 +21,9 @@ export const bulkChangeView = (change: BulkChange, counts: Counts, carrier: Carr
   linkedId: change.linkedId,
   /** The bulk change that retried this one's failed rows. */
   retriedAsId: change.retriedAsId,
-  counts,
+  /** Why the engine gave up on the bulk change (`failed`), when it did. */
+  failureReason: change.failureReason,
+  counts: change.counts,
 });
 export type BulkChangeView = ReturnType<typeof bulkChangeView>;
 

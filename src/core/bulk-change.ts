@@ -1,6 +1,6 @@
 import type { ChangeType } from './change-types.ts';
 import type { RowError } from './flow.ts';
-import type { BulkStatus, RowStatus } from './statuses.ts';
+import type { BulkStatus, Counts, RowStatus } from './statuses.ts';
 
 /** A bulk change as every room above the store sees it (DESIGN §4.2); its counts are derived from rows. */
 export interface BulkChange {
@@ -25,6 +25,13 @@ export interface BulkChange {
   idempotencyKey: string | null;
   requestHash: string | null;
   totalCount: number;
+  /** Why the engine gave up on it, when it did (its job failed for good). */
+  failureReason: string | null;
+  /**
+   * Its rows by status, kept with the rows in the transactions that move them (so reading them costs
+   * the same at any size); derived from the rows, never set by a bulk-level status (the original's B1).
+   */
+  counts: Counts;
   updatedAt: number;
 }
 

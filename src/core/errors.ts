@@ -129,6 +129,12 @@ export const errorCatalogue = {
   },
   CARRIER_UNAVAILABLE: { summary: 'The carrier failed transiently; the row is retried' },
   RETRIES_EXHAUSTED: { summary: 'The row used its whole retry budget' },
+  ROW_CRASHES_WORKER: {
+    summary: 'Handling this line took its worker down again and again; it was set apart',
+  },
+  CHANGE_ABANDONED: {
+    summary: 'The engine gave up on the bulk change (its job failed for good); the line was not sent',
+  },
   OUTCOME_UNKNOWN: { summary: 'The carrier never confirmed whether the change was applied' },
   WAIT_TIMEOUT: { summary: 'The carrier did not confirm the change within the maximum wait' },
   // Carrier codes of our own (a row error's carrierCode)

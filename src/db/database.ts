@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect, type RawBuilder, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.ts';
 import { createNodeSqliteDialect, openSqlite } from './sqlite-dialect.ts';
@@ -22,10 +22,36 @@ export interface Capabilities {
   rowLocks: boolean;
   /** Auto-increment ids are a `bigserial` column (PostgreSQL) rather than `INTEGER … AUTOINCREMENT`. */
   serialColumns: boolean;
+  /**
+   * A JSON array of objects as a table `alias(columns…)`, to update many rows, each its own way, in one
+   * statement with one parameter (no per-row statements, no limit on bound parameters).
+   */
+  jsonRecords(json: string, alias: string, columns: Record<string, JsonColumnType>): RawBuilder<unknown>;
 }
 
-const postgresCapabilities: Capabilities = { rowLocks: true, serialColumns: true };
-const sqliteCapabilities: Capabilities = { rowLocks: false, serialColumns: false };
+/** The SQL type of a column read out of a JSON record. */
+export type JsonColumnType = 'text' | 'bigint' | 'integer';
+
+const postgresCapabilities: Capabilities = {
+  rowLocks: true,
+  serialColumns: true,
+  jsonRecords: (json, alias, columns) =>
+    sql`jsonb_to_recordset(${json}::jsonb) as ${sql.id(alias)}(${sql.raw(
+      Object.entries(columns)
+        .map(([name, type]) => `"${name}" ${type}`)
+        .join(', '),
+    )})`,
+};
+
+const sqliteCapabilities: Capabilities = {
+  rowLocks: false,
+  serialColumns: false,
+  // json_extract gives SQLite's own types back (text, integer, null), which is what the columns hold.
+  jsonRecords: (json, alias, columns) =>
+    sql`(select ${sql.join(
+      Object.keys(columns).map((name) => sql`json_extract(value, ${`$.${name}`}) as ${sql.id(name)}`),
+    )} from json_each(${json})) as ${sql.id(alias)}`,
+};
 
 export interface DatabaseHandle {
   db: Db;

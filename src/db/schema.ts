@@ -143,6 +143,13 @@ export interface BulkChangeTable {
   idempotency_key: string | null;
   request_hash: string | null;
   total_count: number;
+  queued_count: Generated<number>;
+  in_progress_count: Generated<number>;
+  waiting_count: Generated<number>;
+  succeeded_count: Generated<number>;
+  failed_count: Generated<number>;
+  cancelled_count: Generated<number>;
+  failure_reason: string | null;
   updated_at: number;
 }
 
@@ -160,6 +167,10 @@ export interface DeviceChangeTable {
   status: RowStatus;
   step: string;
   attempts: number;
+  /** Times the carrier was read for the row after a crash or an unclear answer (its own budget). */
+  reconciliations: Generated<number>;
+  /** Times the row's lease ran out under a worker that never came back: a row that keeps doing so is set apart. */
+  crashes: Generated<number>;
   attempt_id: string | null;
   lease_until: number | null;
   next_check_at: number | null;

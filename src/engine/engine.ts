@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import type { CarrierAccounts } from '../accounts/carrier-accounts.ts';
+import { AuditBuffer } from '../audit/audit-buffer.ts';
 import { type AuditScope, auditEntryForEvent, auditEntryFromCall } from '../audit/audit-entry.ts';
-import { auditRepository, type NewAuditEntry } from '../audit/audit-repository.ts';
+import { auditRepository } from '../audit/audit-repository.ts';
 import { bulkChangesRepository } from '../bulk-changes/bulk-changes-repository.ts';
 import { advanceBulkChange, type Enqueue } from '../bulk-changes/jobs.ts';
 import type { CarrierRegistry } from '../carriers/registry.ts';
@@ -19,7 +20,7 @@ import { carrierResultsRepository } from './carrier-results-repository.ts';
 import { finalStatus } from './final-status.ts';
 import { createFollowUp } from './follow-up.ts';
 import { rowsRepository } from './rows-repository.ts';
-import { transitionFor } from './transitions.ts';
+import { type ClaimedRow, transitionFor } from './transitions.ts';
 
 export interface EngineDeps {
   db: Db;
@@ -32,11 +33,65 @@ export interface EngineDeps {
   rowLeaseMs: number;
   /** Told of every carrier call (metrics). */
   onCarrierCall?: (record: AuditRecord) => void;
+  /** How long one job works on a bulk change before it yields to others (fairness, DESIGN §2.9). */
+  sliceMs: number;
+  /** Jobs that may work on one bulk change at once, where the account allows calls in parallel. */
+  parallelJobs: number;
 }
 
 type AnyFlow = Flow<unknown, unknown, string>;
+
+/** Rows left in progress read back per chunk, at most. */
+const STALE_CHUNK = 200;
+/** Chunks of one job out at once: the next is claimed while the current one's calls are in flight. */
+const PIPELINE_DEPTH = 2;
+/** Calls a second one job keeps up with; an account allowed more gets more jobs on one change. */
+const ONE_JOB_CALLS_PER_SECOND = 200;
+/** A row that took its worker down this many times is set apart (failed alone), not tried again. */
+export const MAX_ROW_CRASHES = 3;
+/** Audit entries of a chunk's calls are written in batches: at most this many, or this often. */
+const AUDIT_BATCH = 100;
+const AUDIT_FLUSH_MS = 200;
 type AnyStep = Step<unknown, unknown, string>;
-type ClaimedStep = { name: string; step: AnyStep };
+/** What one job works with. */
+interface Job {
+  bulk: BulkChange;
+  account: CarrierAccount;
+  flow: AnyFlow;
+  client: unknown;
+  signal: AbortSignal;
+}
+
+/** Rows claimed together under one attempt id, to be sent (`run`) or read back (`reconcile`). */
+interface Chunk {
+  rows: ClaimedRow[];
+  attemptId: string;
+  mode: 'run' | 'reconcile';
+  /** A row taken alone to find the one that takes the worker down: nothing else runs beside it. */
+  isolating: boolean;
+  progress: ChunkProgress;
+}
+
+/** How far a chunk's calls are: settled once every row but the last `lanes` has had a call answered. */
+class ChunkProgress {
+  readonly lastCallsOut: Promise<void>;
+  readonly #called = new Set<string>();
+  readonly #threshold: number;
+  #settle: () => void = () => {};
+
+  constructor(rows: number, lanes: number) {
+    this.#threshold = Math.max(0, rows - lanes);
+    this.lastCallsOut = new Promise<void>((resolve) => {
+      this.#settle = resolve;
+    });
+    if (this.#threshold === 0) this.#settle();
+  }
+
+  answered(rowId: string): void {
+    this.#called.add(rowId);
+    if (this.#called.size >= this.#threshold) this.#settle();
+  }
+}
 
 /**
  * Advances one bulk change by one chunk and schedules what comes next (DESIGN §5). A job runs this;
@@ -53,11 +108,22 @@ export class Engine {
     return rowsRepository(db, this.#deps.capabilities);
   }
 
-  #advanceLater(db: Db | Tx, bulkChangeId: string, runAt?: number) {
-    return this.#deps.enqueue(db, advanceBulkChange.job({ bulkChangeId }, { runAt }));
+  #advanceLater(db: Db | Tx, bulkChangeId: string, options: { runAt?: number; slot?: number } = {}) {
+    const slot = options.slot ?? 0;
+    return this.#deps.enqueue(
+      db,
+      advanceBulkChange.job({ bulkChangeId, ...(slot > 0 ? { slot } : {}) }, { runAt: options.runAt }),
+    );
   }
 
-  async advance(bulkChangeId: string, signal: AbortSignal): Promise<void> {
+  /**
+   * Works on one bulk change for a slice of time (DESIGN §2.9), then yields: rows left in progress by
+   * a dead worker are read back first, then due rows a chunk at a time, the next chunk claimed while
+   * the current one's calls are still out (so the account's limiter never waits on the database).
+   * Where the account allows calls in parallel, several jobs (slots) work on the same change at
+   * once, on as many workers; the account's limiter keeps them, together, within its limits.
+   */
+  async advance(bulkChangeId: string, signal: AbortSignal, slot = 0): Promise<void> {
     const { db } = this.#deps;
     const bulkChanges = bulkChangesRepository(db);
     const bulk = await bulkChanges.findById(bulkChangeId);
@@ -65,7 +131,7 @@ export class Engine {
     const now = Date.now();
     if (bulk.cancelRequestedAt !== null) await bulkChanges.cancelQueuedRows(bulk.id, now);
     if (bulk.status === 'scheduled' && bulk.cancelRequestedAt === null && (bulk.scheduledFor ?? 0) > now) {
-      await this.#advanceLater(db, bulk.id, bulk.scheduledFor ?? undefined);
+      await this.#advanceLater(db, bulk.id, { runAt: bulk.scheduledFor ?? undefined });
       return;
     }
     if (bulk.status === 'scheduled' || bulk.status === 'queued') {
@@ -83,8 +149,6 @@ export class Engine {
     }
     const { account, version } = loaded;
     const client = this.#deps.registry.clientFor(account, version);
-
-    if (await this.#reconcileStale(bulk, account, flow, client, signal)) return;
     const writable = !flow.writesToCarrier || account.writeEnabled;
     if (!writable) {
       await this.#failOpenRows(bulk, {
@@ -94,83 +158,140 @@ export class Engine {
     }
     // Rows already with the carrier are still confirmed (reads only) when writes are disabled.
     const statuses: Array<'waiting' | 'queued'> = writable ? ['waiting', 'queued'] : ['waiting'];
-    if (await this.#runDueChunk(bulk, account, flow, client, signal, statuses)) return;
-    await this.#settle(bulk, { flow, carrier: account.carrier });
-  }
+    const job = { bulk, account, flow, client, signal };
 
-  async #reconcileStale(
-    bulk: BulkChange,
-    account: CarrierAccount,
-    flow: AnyFlow,
-    client: unknown,
-    signal: AbortSignal,
-  ): Promise<boolean> {
-    const attemptId = newId();
-    const now = Date.now();
-    const stale = await this.#rows().claimStale({
-      bulkChangeId: bulk.id,
-      now,
-      limit: 200,
-      attemptId,
-      leaseUntil: now + this.#deps.rowLeaseMs,
-    });
-    if (stale.length === 0) return false;
-    this.#deps.logger.info(
-      { bulkChangeId: bulk.id, rows: stale.length },
-      'reconciling rows left in progress',
-    );
-    for (const [name, rows] of groupByStep(stale)) {
-      const step = flow.steps[name];
-      await this.#process(bulk, account, client, { name, step }, rows, attemptId, signal, 'reconcile');
+    const deadline = Date.now() + this.#deps.sliceMs;
+    const inFlight = new Set<Promise<void>>();
+    const failures: unknown[] = [];
+    let chunks = 0;
+    let isolating = false;
+    for (;;) {
+      const room: boolean =
+        inFlight.size < PIPELINE_DEPTH && !isolating && !signal.aborted && failures.length === 0;
+      // An account changed meanwhile (writes turned off, new limits or credentials) ends the slice:
+      // the next job starts from the account as it now is.
+      const chunk: Chunk | undefined =
+        room && Date.now() < deadline && (await this.#accountUnchanged(account.id, version))
+          ? await this.#claimChunk(job, statuses)
+          : undefined;
+      if (chunk) {
+        chunks += 1;
+        isolating = chunk.isolating;
+        const done: Promise<void> = this.#process(job, chunk)
+          .catch((error: unknown) => {
+            failures.push(error);
+          })
+          .finally(() => inFlight.delete(done));
+        inFlight.add(done);
+        // The next chunk is claimed once this one's last calls are out: its calls then queue behind
+        // these at the limiter, instead of sharing it with them, and no call waits on the database.
+        await Promise.race([chunk.progress.lastCallsOut, done]);
+        continue;
+      }
+      if (inFlight.size === 0) break;
+      await Promise.race(inFlight);
     }
-    await this.#advanceLater(this.#deps.db, bulk.id);
-    return true;
+    if (failures.length > 0) throw failures[0];
+    if (chunks === 0) {
+      await this.#settle(bulk, { flow, carrier: account.carrier });
+      return;
+    }
+    await this.#advanceLater(db, bulk.id, { slot });
+    // The first slot brings in the others, where the account allows calls in parallel.
+    if (slot === 0) {
+      for (let other = 1; other < this.#slots(account); other += 1)
+        await this.#advanceLater(db, bulk.id, { slot: other });
+    }
   }
 
-  async #runDueChunk(
-    bulk: BulkChange,
-    account: CarrierAccount,
-    flow: AnyFlow,
-    client: unknown,
-    signal: AbortSignal,
-    statuses: Array<'waiting' | 'queued'>,
-  ): Promise<boolean> {
+  async #accountUnchanged(accountId: string, version: number): Promise<boolean> {
+    return (await this.#deps.accounts.load(accountId))?.version === version;
+  }
+
+  #progress(rows: ClaimedRow[], account: CarrierAccount): ChunkProgress {
+    return new ChunkProgress(rows.length, account.limits.maxConcurrent);
+  }
+
+  /**
+   * How many jobs may work on one change of this account at once. One job, its chunks pipelined, keeps
+   * an account busy up to a few hundred calls a second; only a faster account that also takes calls
+   * in parallel gets more, each on whichever worker is free. More would only hold workers idle.
+   */
+  #slots(account: CarrierAccount): number {
+    const { maxConcurrent, requestsPerSecond } = account.limits;
+    const fast = requestsPerSecond === null || requestsPerSecond > ONE_JOB_CALLS_PER_SECOND;
+    return fast ? Math.max(1, Math.min(this.#deps.parallelJobs, maxConcurrent)) : 1;
+  }
+
+  /**
+   * The next chunk to work on: rows left in progress with their lease run out (to be read back,
+   * never re-sent blindly), else the first due step's rows, waiting ones before queued ones.
+   */
+  async #claimChunk(job: Job, statuses: Array<'waiting' | 'queued'>): Promise<Chunk | undefined> {
+    const { bulk, account, flow } = job;
     const rowsStore = this.#rows();
+    const now = Date.now();
+    const leaseUntil = now + this.#deps.rowLeaseMs;
+    const attemptId = newId();
+    const stale = await rowsStore.staleState(bulk.id, now);
+    if (stale !== 'none') {
+      // After a worker died twice on the same rows, one at a time: a row that takes the worker down
+      // is then found alone, and set apart, instead of failing its whole chunk with it.
+      const isolating = stale === 'crash_loop';
+      const rows = await rowsStore.claimStale({
+        bulkChangeId: bulk.id,
+        now,
+        limit: isolating ? 1 : STALE_CHUNK,
+        attemptId,
+        leaseUntil,
+      });
+      if (rows.length > 0) {
+        this.#deps.logger.info(
+          { bulkChangeId: bulk.id, rows: rows.length, crashLoop: isolating },
+          'reconciling rows left in progress',
+        );
+        return { rows, attemptId, mode: 'reconcile', isolating, progress: this.#progress(rows, account) };
+      }
+    }
     for (const status of statuses) {
-      const now = Date.now();
       const name = await rowsStore.firstDueStep(bulk.id, status, now, Object.keys(flow.steps));
       if (!name) continue;
-      const step = flow.steps[name];
-      const attemptId = newId();
       const rows = await rowsStore.claimDue({
         bulkChangeId: bulk.id,
         status,
         step: name,
         now,
-        limit: step.chunkSize(account.limits),
+        limit: flow.steps[name].chunkSize(account.limits),
         attemptId,
-        leaseUntil: now + this.#deps.rowLeaseMs,
+        leaseUntil,
       });
-      if (rows.length === 0) continue;
-      await this.#process(bulk, account, client, { name, step }, rows, attemptId, signal, 'run');
-      await this.#advanceLater(this.#deps.db, bulk.id);
-      return true;
+      if (rows.length > 0)
+        return { rows, attemptId, mode: 'run', isolating: false, progress: this.#progress(rows, account) };
     }
-    return false;
+    return undefined;
   }
 
-  async #process(
-    bulk: BulkChange,
-    account: CarrierAccount,
-    client: unknown,
-    claimed: ClaimedStep,
-    rows: WorkRow[],
-    attemptId: string,
-    signal: AbortSignal,
-    mode: 'run' | 'reconcile',
+  /** A chunk's calls, step by step (a reconciled chunk may hold rows of several steps), then its commit. */
+  async #process(job: Job, chunk: Chunk): Promise<void> {
+    for (const [name, rows] of groupByStep(chunk.rows)) {
+      const step = job.flow.steps[name];
+      await this.#processStep(job, step, rows, chunk);
+    }
+  }
+
+  async #processStep(
+    { bulk, account, client, signal }: Job,
+    step: AnyStep,
+    rows: ClaimedRow[],
+    { attemptId, mode, progress }: Chunk,
   ): Promise<void> {
-    // Each call's entry is written as soon as the call returns, so a crash mid-chunk loses none.
-    const auditWrites: Array<Promise<void>> = [];
+    // Each call's entry is written within moments of the call (in batches), the rest in the commit.
+    const audit = new AuditBuffer(this.#deps.db, {
+      maxEntries: AUDIT_BATCH,
+      maxDelayMs: AUDIT_FLUSH_MS,
+      onError: (error, entries) =>
+        this.#deps.logger.error({ err: error, entries }, 'could not write audit entries'),
+    });
     const scope = (row: WorkRow<unknown> | null): AuditScope => ({
       tenantId: bulk.tenantId,
       bulkChangeId: bulk.id,
@@ -201,8 +322,9 @@ export class Engine {
           requestId,
         ),
       auditFor: (row) => (record: AuditRecord) => {
+        if (row) progress.answered(row.id);
         this.#deps.onCarrierCall?.(record);
-        auditWrites.push(this.#appendAudit([auditEntryFromCall(scope(row), record)]));
+        audit.add(auditEntryFromCall(scope(row), record));
       },
     };
     const heartbeat = setInterval(
@@ -214,12 +336,14 @@ export class Engine {
     );
     let outcomes: RowOutcome[];
     try {
-      outcomes = await this.#outcomes(claimed.step, rows, context, mode);
-    } finally {
+      outcomes = await this.#outcomes(step, rows, context, mode);
+    } catch (error) {
       clearInterval(heartbeat);
-      await Promise.all(auditWrites);
+      await audit.close();
+      throw error;
     }
-    await this.#commit(account, claimed.step, rows, outcomes, attemptId, {
+    clearInterval(heartbeat);
+    await this.#commit(account, step, rows, outcomes, attemptId, audit, {
       bulk,
       aborted: signal.aborted,
       reconciling: mode === 'reconcile',
@@ -228,32 +352,18 @@ export class Engine {
 
   async #outcomes(
     step: AnyStep,
-    rows: WorkRow[],
+    rows: ClaimedRow[],
     context: StepContext<unknown>,
     mode: 'run' | 'reconcile',
   ): Promise<RowOutcome[]> {
-    // A row claimed past its retry budget (say, a commit kept failing) fails rather than goes out again.
-    const exhausted = rows.map((row) => row.attempts > context.account.limits.retryBudget);
-    const live = rows.filter((_, index) => !exhausted[index]);
+    // A row past its budget fails rather than goes out (or is read) again.
+    const spent = rows.map((row) => spentBudget(row, context.account.limits.retryBudget, mode));
+    const live = rows.filter((_, index) => !spent[index]);
     const outcomes = live.length ? await this.#liveOutcomes(step, live, context, mode) : [];
-    return rows.map((row, index) =>
-      exhausted[index]
-        ? {
-            kind: 'failed',
-            error:
-              mode === 'reconcile'
-                ? {
-                    code: errorCodes.OUTCOME_UNKNOWN,
-                    message:
-                      'Gave up reading the line after a crash; check it before sending the change again',
-                  }
-                : {
-                    code: errorCodes.RETRIES_EXHAUSTED,
-                    message: `Gave up after ${row.attempts - 1} attempts`,
-                  },
-          }
-        : outcomes.shift()!,
-    );
+    return rows.map((_, index) => {
+      const error = spent[index];
+      return error ? { kind: 'failed', error } : outcomes.shift()!;
+    });
   }
 
   async #liveOutcomes(
@@ -273,16 +383,18 @@ export class Engine {
   }
 
   /**
-   * Outcomes, inventory updates and the consequences for the rest of the bulk change, in one
-   * transaction. After a shutdown abort, rows whose call may or may not have reached the
-   * carrier stay leased, to be reconciled rather than re-sent blindly.
+   * Outcomes, inventory updates, the calls' audit entries and the consequences for the rest of the
+   * bulk change, in one transaction and a handful of statements whatever the chunk's size. After a
+   * shutdown abort, rows whose call may or may not have reached the carrier stay leased, to be
+   * reconciled rather than re-sent blindly.
    */
   async #commit(
     account: CarrierAccount,
     step: AnyStep,
-    rows: WorkRow[],
+    rows: ClaimedRow[],
     outcomes: RowOutcome[],
     attemptId: string,
+    audit: AuditBuffer,
     mode: { bulk: BulkChange; aborted: boolean; reconciling: boolean },
   ): Promise<void> {
     const now = Date.now();
@@ -292,34 +404,40 @@ export class Engine {
       reconciling: mode.reconciling,
       canReconcile: !!step.reconcile,
     };
+    const decided = rows.flatMap((row, index) => {
+      const outcome = outcomes[index];
+      return mode.aborted && outcome.kind === 'retry' ? [] : [{ row, outcome }];
+    });
     await inTransaction(this.#deps.db, async (tx) => {
       const rowsStore = this.#rows(tx);
       await rowsStore.lock(mode.bulk.id);
-      const devices = devicesRepository(tx);
-      let authFailure: RowError | undefined;
-      for (const [index, row] of rows.entries()) {
-        const outcome = outcomes[index];
-        if (mode.aborted && outcome.kind === 'retry') continue;
-        const applied = await rowsStore.transition(attemptId, transitionFor(row, outcome, context), now);
-        if (!applied) continue;
-        const patch = 'device' in outcome ? outcome.device : undefined;
-        if (patch && row.deviceId) await devices.applyPatch(row.deviceId, patch, now);
-        if (outcome.kind === 'failed' && outcome.error.code === errorCodes.AUTH_FAILED)
-          authFailure = outcome.error;
-      }
-      if (authFailure) await this.#failRows(tx, mode.bulk, authFailure, now, 'auth');
+      await audit.drainInto(tx);
+      const applied = await rowsStore.applyTransitions(
+        mode.bulk.id,
+        attemptId,
+        decided.map(({ row, outcome }) => transitionFor(row, outcome, context)),
+        now,
+      );
+      const kept = decided.filter(({ row }) => applied.has(row.id));
+      await devicesRepository(tx).applyPatches(
+        this.#deps.capabilities,
+        kept.flatMap(({ row, outcome }) =>
+          'device' in outcome && outcome.device && row.deviceId
+            ? [{ deviceId: row.deviceId, patch: outcome.device }]
+            : [],
+        ),
+        now,
+      );
+      const authFailure = kept.find(
+        ({ outcome }) => outcome.kind === 'failed' && outcome.error.code === errorCodes.AUTH_FAILED,
+      );
+      if (authFailure?.outcome.kind === 'failed')
+        await this.#failRows(tx, mode.bulk, authFailure.outcome.error, now, 'auth');
       // A result that came by callback while its row was busy is waiting already: check it now.
-      const waiting = rows.filter((_, index) => outcomes[index].kind === 'next').map((row) => row.id);
+      const waiting = kept.filter(({ outcome }) => outcome.kind === 'next').map(({ row }) => row.id);
       if (waiting.length > 0)
         await carrierResultsRepository(tx).wakeRowsWithResults(account.id, waiting, now);
     });
-  }
-
-  /** A failed audit write is logged, never lost silently, and never fails the carrier work it records. */
-  #appendAudit(entries: NewAuditEntry[]): Promise<void> {
-    return auditRepository(this.#deps.db)
-      .append(entries)
-      .catch((error) => this.#deps.logger.error({ err: error, entries }, 'could not write audit entries'));
   }
 
   /**
@@ -337,6 +455,50 @@ export class Engine {
         ),
       ]);
     }
+  }
+
+  /**
+   * The bulk change's job failed for good (DESIGN §2, "nothing stuck silently"): every open row ends,
+   * so its line is free again (rows that may be with the carrier as OUTCOME_UNKNOWN, to be checked),
+   * and the bulk change is `failed` with the reason, for the API, the portal and the metrics.
+   */
+  async giveUp(bulkChangeId: string, reason: string): Promise<boolean> {
+    const now = Date.now();
+    return inTransaction(this.#deps.db, async (tx) => {
+      const rowsStore = this.#rows(tx);
+      await rowsStore.lock(bulkChangeId);
+      const bulk = await bulkChangesRepository(tx).findById(bulkChangeId);
+      if (!bulk || isTerminalBulkStatus(bulk.status)) return false;
+      const ended = await rowsStore.failAllOpenRows(
+        bulkChangeId,
+        {
+          notSent: {
+            code: errorCodes.CHANGE_ABANDONED,
+            message: `Not sent: the engine gave up on this bulk change (${reason})`,
+          },
+          maybeSent: {
+            code: errorCodes.OUTCOME_UNKNOWN,
+            message: `The engine gave up on this bulk change (${reason}) while the line's change may have been with the carrier; check the line`,
+          },
+        },
+        now,
+      );
+      await rowsStore.finish(bulkChangeId, {
+        status: 'failed',
+        completedAt: now,
+        startedAt: bulk.startedAt ?? now,
+        failureReason: reason,
+      });
+      await auditRepository(tx).append([
+        auditEntryForEvent(
+          this.#scope(bulk),
+          { action: 'give_up', outcome: 'failed', detail: { reason, ended } },
+          now,
+        ),
+      ]);
+      this.#deps.logger.error({ bulkChangeId, reason, ended }, 'gave up on a bulk change');
+      return true;
+    });
   }
 
   async #failOpenRows(bulk: BulkChange, error: RowError): Promise<void> {
@@ -361,11 +523,10 @@ export class Engine {
       await rowsStore.lock(bulk.id);
       const wake = await rowsStore.nextWake(bulk.id);
       if (wake.open) {
-        if (wake.at !== null) await this.#advanceLater(tx, bulk.id, Math.max(wake.at, Date.now()));
+        if (wake.at !== null) await this.#advanceLater(tx, bulk.id, { runAt: Math.max(wake.at, Date.now()) });
         return;
       }
       const bulkChanges = bulkChangesRepository(tx);
-      const counts = await bulkChanges.counts(bulk.id);
       const current = await bulkChanges.findById(bulk.id);
       if (!current || isTerminalBulkStatus(current.status)) return;
       const followUp = ran?.flow.followUp;
@@ -375,7 +536,7 @@ export class Engine {
       }
       const now = Date.now();
       await rowsStore.finish(bulk.id, {
-        status: finalStatus(counts, current.cancelRequestedAt !== null),
+        status: finalStatus(current.counts, current.cancelRequestedAt !== null),
         completedAt: now,
         startedAt: current.startedAt ?? now,
       });
@@ -383,8 +544,29 @@ export class Engine {
   }
 }
 
-function groupByStep(rows: WorkRow[]): Map<string, WorkRow[]> {
-  const groups = new Map<string, WorkRow[]>();
-  for (const row of rows) groups.set(row.step, [...(groups.get(row.step) ?? []), row]);
-  return groups;
+function groupByStep(rows: ClaimedRow[]): Map<string, ClaimedRow[]> {
+  return Map.groupBy(rows, (row) => row.step);
+}
+
+/**
+ * Why a claimed row is not handed to its step again, if it is not: sending attempts spent, the
+ * carrier read too often without an answer, or a row that keeps taking its worker down with it.
+ */
+function spentBudget(row: ClaimedRow, retryBudget: number, mode: 'run' | 'reconcile'): RowError | undefined {
+  if (row.crashes > MAX_ROW_CRASHES) {
+    return {
+      code: errorCodes.ROW_CRASHES_WORKER,
+      message: `A worker stopped ${row.crashes} times while handling this line, so it was set apart; check the line at the carrier before sending the change again`,
+    };
+  }
+  if (mode === 'reconcile' && row.reconciliations > retryBudget) {
+    return {
+      code: errorCodes.OUTCOME_UNKNOWN,
+      message: `Reading the line failed ${row.reconciliations - 1} times; check it before sending the change again`,
+    };
+  }
+  if (mode === 'run' && row.attempts > retryBudget) {
+    return { code: errorCodes.RETRIES_EXHAUSTED, message: `Gave up after ${row.attempts - 1} attempts` };
+  }
+  return undefined;
 }

@@ -1,5 +1,11 @@
 import { sql } from 'kysely';
-import type { RowError, WorkRow } from '../core/flow.ts';
+import {
+  bulkChangesRepository,
+  type CountsDelta,
+  moved,
+  sumDeltas,
+} from '../bulk-changes/bulk-changes-repository.ts';
+import type { RowError } from '../core/flow.ts';
 import {
   openRowStatuses,
   type RowStatus,
@@ -8,23 +14,10 @@ import {
 } from '../core/statuses.ts';
 import type { Capabilities, Executor } from '../db/database.ts';
 import type { DeviceChangeRow } from '../db/schema.ts';
-
-/** A row's new state after a step, fenced by the claim that produced it. */
-export interface RowTransition {
-  id: string;
-  status: RowStatus;
-  step?: string;
-  nextCheckAt?: number | null;
-  waitingSince?: number | null;
-  carrierRequestId?: string;
-  error?: RowError | null;
-  result?: Record<string, unknown> | null;
-  /** Only for rows that stay `in_progress`: when they are next reconciled. */
-  leaseUntil?: number;
-}
+import type { ClaimedRow, RowTransition } from './transitions.ts';
 
 /** A row as a step takes it. */
-export const toWorkRow = (row: DeviceChangeRow): WorkRow => ({
+export const toWorkRow = (row: DeviceChangeRow): ClaimedRow => ({
   id: row.id,
   rowNumber: row.row_number,
   deviceId: row.device_id,
@@ -38,26 +31,89 @@ export const toWorkRow = (row: DeviceChangeRow): WorkRow => ({
   carrierRequestId: row.carrier_request_id,
   waitingSince: row.waiting_since,
   result: row.result ? JSON.parse(row.result) : null,
+  reconciliations: row.reconciliations,
+  crashes: row.crashes,
 });
+
+/**
+ * A transition as one record of the JSON table `applyTransitions` reads. An optional field is written
+ * only when its `set_…` flag is 1, so "leave it" and "make it null" stay apart.
+ */
+const transitionRecord = (change: RowTransition) => ({
+  id: change.id,
+  status: change.status,
+  set_step: change.step !== undefined ? 1 : 0,
+  step: change.step ?? null,
+  set_next_check_at: change.nextCheckAt !== undefined ? 1 : 0,
+  next_check_at: change.nextCheckAt ?? null,
+  set_waiting_since: change.waitingSince !== undefined ? 1 : 0,
+  waiting_since: change.waitingSince ?? null,
+  set_carrier_request_id: change.carrierRequestId !== undefined ? 1 : 0,
+  carrier_request_id: change.carrierRequestId ?? null,
+  set_error: change.error !== undefined ? 1 : 0,
+  error_code: change.error?.code ?? null,
+  error_message: change.error?.message ?? null,
+  error_carrier_code: change.error?.carrierCode ?? null,
+  set_result: change.result !== undefined ? 1 : 0,
+  result: change.result ? JSON.stringify(change.result) : null,
+  lease_until: change.leaseUntil ?? null,
+});
+
+const transitionColumns = {
+  id: 'text',
+  status: 'text',
+  set_step: 'integer',
+  step: 'text',
+  set_next_check_at: 'integer',
+  next_check_at: 'bigint',
+  set_waiting_since: 'integer',
+  waiting_since: 'bigint',
+  set_carrier_request_id: 'integer',
+  carrier_request_id: 'text',
+  set_error: 'integer',
+  error_code: 'text',
+  error_message: 'text',
+  error_carrier_code: 'text',
+  set_result: 'integer',
+  result: 'text',
+  lease_until: 'bigint',
+} as const;
+
+/** `column = v.column` where the record says so, else the column as it is. */
+const maybe = (flag: string, column: string, from = column) =>
+  sql`case when v.${sql.id(flag)} = 1 then v.${sql.id(from)} else device_changes.${sql.id(column)} end`;
 
 const SLICE = 500;
 
+/** RETURNING gives no order: rows go to the carrier in the order of the file they came from. */
+const inRowOrder = (rows: DeviceChangeRow[]) => rows.sort((a, b) => a.row_number - b.row_number);
+
 /**
  * The engine's hold on rows (DESIGN §2.3, §2.5): claiming due rows under an attempt id before any
- * carrier call, leases and their heartbeat, and the row state machine's fenced transitions.
+ * carrier call, leases and their heartbeat, the row state machine's fenced transitions, and the
+ * bulk change's counts moved with them in the same statements' transaction.
  */
 export function rowsRepository(db: Executor, capabilities: Capabilities) {
+  const counts = bulkChangesRepository(db);
   const due = (bulkChangeId: string, status: 'queued' | 'waiting', now: number) =>
     db
       .selectFrom('device_changes')
       .where('bulk_change_id', '=', bulkChangeId)
       .where('status', '=', status)
       .where((eb) => eb.or([eb('next_check_at', 'is', null), eb('next_check_at', '<=', now)]));
+  const stale = (bulkChangeId: string, now: number) =>
+    db
+      .selectFrom('device_changes')
+      .where('bulk_change_id', '=', bulkChangeId)
+      .where('status', '=', 'in_progress')
+      .where('lease_until', '<', now);
 
   return {
     /**
      * The first of the flow's steps, in its order, that has rows due: a chunk holds one step only, and
      * earlier steps go first so that later ones gather every row (add all, then activate all at once).
+     * So a step whose rows are out with the carrier (in progress, another chunk's) holds back the steps
+     * after it, for new sends: its rows will join them. Re-checks of waiting rows are never held back.
      */
     async firstDueStep(
       bulkChangeId: string,
@@ -72,6 +128,16 @@ export function rowsRepository(db: Executor, capabilities: Capabilities) {
           .limit(1)
           .executeTakeFirst();
         if (row) return step;
+        if (status === 'waiting') continue;
+        const busy = await db
+          .selectFrom('device_changes')
+          .select('id')
+          .where('bulk_change_id', '=', bulkChangeId)
+          .where('status', '=', 'in_progress')
+          .where('step', '=', step)
+          .limit(1)
+          .executeTakeFirst();
+        if (busy) return undefined;
       }
       return undefined;
     },
@@ -88,7 +154,7 @@ export function rowsRepository(db: Executor, capabilities: Capabilities) {
       limit: number;
       attemptId: string;
       leaseUntil: number;
-    }): Promise<WorkRow[]> {
+    }): Promise<ClaimedRow[]> {
       let candidates = due(options.bulkChangeId, options.status, options.now)
         .select('id')
         .where('step', '=', options.step)
@@ -107,39 +173,56 @@ export function rowsRepository(db: Executor, capabilities: Capabilities) {
         .where('id', 'in', candidates)
         .returningAll()
         .execute();
-      return rows.map(toWorkRow);
+      await counts.moveCounts(options.bulkChangeId, moved(options.status, 'in_progress', rows.length));
+      return inRowOrder(rows).map(toWorkRow);
     },
 
-    /** Rows left `in_progress` by a worker that died (their lease ran out), re-leased for reconciliation. */
+    /**
+     * How the rows left `in_progress` with a lease run out stand: none, rows kept on purpose to be read
+     * (an unclear answer), or rows whose worker died holding them. After a second death in a row the
+     * engine takes such rows one at a time, so that a row that takes the worker down is found alone.
+     */
+    async staleState(bulkChangeId: string, now: number): Promise<'none' | 'stale' | 'crash_loop'> {
+      const first = await stale(bulkChangeId, now)
+        .select(['crashes', 'attempt_id'])
+        .orderBy('crashes', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      if (!first) return 'none';
+      return first.attempt_id !== null && first.crashes >= 1 ? 'crash_loop' : 'stale';
+    },
+
+    /**
+     * Rows left `in_progress` with their lease run out, re-leased to be reconciled (the carrier read,
+     * never blindly re-sent). A read counts against the row's reconciliation budget, not its sending
+     * attempts; a row still claimed by an attempt (its worker died) also counts a crash.
+     */
     async claimStale(options: {
       bulkChangeId: string;
       now: number;
       limit: number;
       attemptId: string;
       leaseUntil: number;
-    }): Promise<WorkRow[]> {
-      let candidates = db
-        .selectFrom('device_changes')
+    }): Promise<ClaimedRow[]> {
+      let candidates = stale(options.bulkChangeId, options.now)
         .select('id')
-        .where('bulk_change_id', '=', options.bulkChangeId)
-        .where('status', '=', 'in_progress')
-        .where('lease_until', '<', options.now)
+        .orderBy('crashes', 'desc')
         .orderBy('row_number')
         .limit(options.limit);
       if (capabilities.rowLocks) candidates = candidates.forUpdate().skipLocked();
       const rows = await db
         .updateTable('device_changes')
         .set((eb) => ({
+          crashes: eb('crashes', '+', eb.case().when('attempt_id', 'is not', null).then(1).else(0).end()),
           attempt_id: options.attemptId,
           lease_until: options.leaseUntil,
-          // A reconciliation counts as an attempt, so a line the carrier never answers for cannot loop.
-          attempts: eb('attempts', '+', 1),
+          reconciliations: eb('reconciliations', '+', 1),
           updated_at: options.now,
         }))
         .where('id', 'in', candidates)
         .returningAll()
         .execute();
-      return rows.map(toWorkRow);
+      return inRowOrder(rows).map(toWorkRow);
     },
 
     async extendLease(attemptId: string, leaseUntil: number): Promise<void> {
@@ -151,35 +234,51 @@ export function rowsRepository(db: Executor, capabilities: Capabilities) {
         .execute();
     },
 
-    /** Applies a row's outcome only if the row still belongs to this claim. Returns whether it did. */
-    async transition(attemptId: string, change: RowTransition, at: number): Promise<boolean> {
-      const result = await db
-        .updateTable('device_changes')
-        .set({
-          status: change.status,
-          ...(change.step !== undefined ? { step: change.step } : {}),
-          ...(change.nextCheckAt !== undefined ? { next_check_at: change.nextCheckAt } : {}),
-          ...(change.waitingSince !== undefined ? { waiting_since: change.waitingSince } : {}),
-          ...(change.carrierRequestId !== undefined ? { carrier_request_id: change.carrierRequestId } : {}),
-          ...(change.error !== undefined
-            ? {
-                error_code: change.error?.code ?? null,
-                error_message: change.error?.message ?? null,
-                error_carrier_code: change.error?.carrierCode ?? null,
-              }
-            : {}),
-          ...(change.result !== undefined
-            ? { result: change.result ? JSON.stringify(change.result) : null }
-            : {}),
-          attempt_id: null,
-          lease_until: change.leaseUntil ?? null,
-          updated_at: at,
-        })
-        .where('id', '=', change.id)
-        .where('attempt_id', '=', attemptId)
-        .where('status', '=', 'in_progress')
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows) === 1;
+    /**
+     * Applies a chunk's outcomes in one statement, each only if its row still belongs to this claim
+     * (fenced), and moves the bulk change's counts with them. Returns the ids applied.
+     */
+    async applyTransitions(
+      bulkChangeId: string,
+      attemptId: string,
+      changes: RowTransition[],
+      at: number,
+    ): Promise<Set<string>> {
+      const applied = new Set<string>();
+      const deltas: CountsDelta[] = [];
+      for (let start = 0; start < changes.length; start += SLICE) {
+        const slice = changes.slice(start, start + SLICE);
+        const records = capabilities.jsonRecords(
+          JSON.stringify(slice.map(transitionRecord)),
+          'v',
+          transitionColumns,
+        );
+        const result = await sql<{ id: string; status: RowStatus }>`
+          update device_changes set
+            status = v.status,
+            step = ${maybe('set_step', 'step')},
+            next_check_at = ${maybe('set_next_check_at', 'next_check_at')},
+            waiting_since = ${maybe('set_waiting_since', 'waiting_since')},
+            carrier_request_id = ${maybe('set_carrier_request_id', 'carrier_request_id')},
+            error_code = ${maybe('set_error', 'error_code')},
+            error_message = ${maybe('set_error', 'error_message')},
+            error_carrier_code = ${maybe('set_error', 'error_carrier_code')},
+            result = ${maybe('set_result', 'result')},
+            attempt_id = null,
+            lease_until = v.lease_until,
+            updated_at = ${at}
+          from ${records}
+          where device_changes.id = v.id
+            and device_changes.attempt_id = ${attemptId}
+            and device_changes.status = 'in_progress'
+          returning device_changes.id as id, device_changes.status as status`.execute(db);
+        for (const row of result.rows) {
+          applied.add(row.id);
+          deltas.push(moved('in_progress', row.status, 1));
+        }
+      }
+      await counts.moveCounts(bulkChangeId, sumDeltas(deltas));
+      return applied;
     },
 
     /** Notes the carrier request that carries these rows, while they are still claimed by this attempt. */
@@ -212,7 +311,45 @@ export function rowsRepository(db: Executor, capabilities: Capabilities) {
         .where('bulk_change_id', '=', bulkChangeId)
         .where('status', '=', 'queued')
         .executeTakeFirst();
-      return Number(result.numUpdatedRows);
+      const failed = Number(result.numUpdatedRows);
+      await counts.moveCounts(bulkChangeId, moved('queued', 'failed', failed));
+      return failed;
+    },
+
+    /**
+     * Ends every open row: rows never sent with `notSent`, rows that may be with the carrier (in
+     * progress or waiting) with `maybeSent`. Their lines are free again. Returns how many of each.
+     */
+    async failAllOpenRows(
+      bulkChangeId: string,
+      errors: { notSent: RowError; maybeSent: RowError },
+      at: number,
+    ): Promise<Partial<Record<RowStatus, number>>> {
+      const ended: Partial<Record<RowStatus, number>> = {};
+      for (const status of openRowStatuses) {
+        const error = status === 'queued' ? errors.notSent : errors.maybeSent;
+        const result = await db
+          .updateTable('device_changes')
+          .set({
+            status: 'failed',
+            error_code: error.code,
+            error_message: error.message,
+            error_carrier_code: error.carrierCode ?? null,
+            next_check_at: null,
+            attempt_id: null,
+            lease_until: null,
+            updated_at: at,
+          })
+          .where('bulk_change_id', '=', bulkChangeId)
+          .where('status', '=', status)
+          .executeTakeFirst();
+        ended[status] = Number(result.numUpdatedRows);
+      }
+      await counts.moveCounts(
+        bulkChangeId,
+        sumDeltas(openRowStatuses.map((status) => moved(status, 'failed', ended[status] ?? 0))),
+      );
+      return ended;
     },
 
     /**
@@ -243,22 +380,24 @@ export function rowsRepository(db: Executor, capabilities: Capabilities) {
       }
     },
 
-    /** Ends a bulk change, unless it already has ended. */
+    /** Ends a bulk change, unless it already has ended; `failureReason` says why the engine gave up. */
     async finish(
       id: string,
-      patch: { status: TerminalBulkStatus; completedAt: number; startedAt: number },
-    ): Promise<void> {
-      await db
+      patch: { status: TerminalBulkStatus; completedAt: number; startedAt: number; failureReason?: string },
+    ): Promise<boolean> {
+      const result = await db
         .updateTable('bulk_changes')
         .set({
           status: patch.status,
           completed_at: patch.completedAt,
           started_at: patch.startedAt,
           updated_at: patch.completedAt,
+          ...(patch.failureReason !== undefined ? { failure_reason: patch.failureReason } : {}),
         })
         .where('id', '=', id)
         .where('status', 'not in', [...terminalBulkStatuses])
-        .execute();
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
     },
   };
 }

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import type { CarrierLimits, RowOutcome, WorkRow } from '../core/flow.ts';
-import { transitionFor } from './transitions.ts';
+import type { CarrierLimits, RowOutcome } from '../core/flow.ts';
+import { type ClaimedRow, transitionFor } from './transitions.ts';
 
 const limits: CarrierLimits = {
   requestsPerSecond: 5,
@@ -14,7 +14,7 @@ const limits: CarrierLimits = {
   maxWaitMs: 3_600_000,
 };
 const now = 1_800_000_000_000;
-const row = (fields: Partial<WorkRow> = {}): WorkRow => ({
+const row = (fields: Partial<ClaimedRow> = {}): ClaimedRow => ({
   id: 'row-1',
   rowNumber: 1,
   deviceId: 'device-1',
@@ -28,6 +28,8 @@ const row = (fields: Partial<WorkRow> = {}): WorkRow => ({
   carrierRequestId: null,
   waitingSince: null,
   result: null,
+  reconciliations: 0,
+  crashes: 0,
   ...fields,
 });
 const context = { limits, now, reconciling: false, canReconcile: true };
@@ -70,13 +72,25 @@ describe('transitionFor: the row state machine', () => {
     assert.ok(next.leaseUntil! > now);
   });
 
-  it('fails a row whose budget is spent: RETRIES_EXHAUSTED, or OUTCOME_UNKNOWN when it might have been applied', () => {
+  it('fails a row whose sending budget is spent with RETRIES_EXHAUSTED, once the carrier surely did not act', () => {
     const spent = row({ attempts: limits.retryBudget });
     assert.equal(transitionFor(spent, transient(false), context).error?.code, 'RETRIES_EXHAUSTED');
-    assert.equal(transitionFor(spent, transient(true), context).error?.code, 'OUTCOME_UNKNOWN');
+  });
+
+  it('reads the carrier before giving up on a call that may have reached it, however many attempts it took', () => {
+    // The last sending attempt got an unclear answer: the line is read first (its own budget).
+    const lastAttempt = row({ attempts: limits.retryBudget });
+    assert.equal(transitionFor(lastAttempt, transient(true), context).status, 'in_progress');
+    // Reading kept failing: OUTCOME_UNKNOWN once the reading budget is spent, not the sending one.
+    const readTooOften = row({ attempts: 1, reconciliations: limits.retryBudget });
     assert.equal(
-      transitionFor(spent, transient(false), { ...context, reconciling: true }).error?.code,
+      transitionFor(readTooOften, transient(false), { ...context, reconciling: true }).error?.code,
       'OUTCOME_UNKNOWN',
+    );
+    const stillReading = row({ attempts: limits.retryBudget, reconciliations: 1 });
+    assert.equal(
+      transitionFor(stillReading, transient(false), { ...context, reconciling: true }).status,
+      'in_progress',
     );
   });
 
@@ -100,7 +114,7 @@ describe('transitionFor: the row state machine', () => {
     assert.equal(transitionFor(row(), { kind: 'resend' }, context).status, 'queued');
   });
 
-  it('never leaves a row open past its retry budget, whatever the outcomes', () => {
+  it('never leaves a row open past its budgets, whatever the outcomes', () => {
     const outcome = fc.oneof(
       fc.constant<RowOutcome>({ kind: 'resend' }),
       fc
@@ -114,8 +128,14 @@ describe('transitionFor: the row state machine', () => {
         fc.boolean(),
         fc.boolean(),
         (attempts, result, reconciling, canReconcile) => {
-          const next = transitionFor(row({ attempts }), result, { ...context, reconciling, canReconcile });
-          if (result.kind === 'retry' && attempts >= limits.retryBudget) assert.equal(next.status, 'failed');
+          const next = transitionFor(row({ attempts, reconciliations: attempts }), result, {
+            ...context,
+            reconciling,
+            canReconcile,
+          });
+          const mayHaveActed = result.kind === 'retry' && result.ambiguous === true && canReconcile;
+          if (result.kind === 'retry' && attempts >= limits.retryBudget && (reconciling || !mayHaveActed))
+            assert.equal(next.status, 'failed');
           if (next.status === 'queued' && next.nextCheckAt !== null && next.nextCheckAt !== undefined)
             assert.ok(next.nextCheckAt > now);
           if (next.status === 'in_progress') assert.ok(next.leaseUntil! > now);

@@ -1,7 +1,29 @@
 import { errorCodes } from '../core/errors.ts';
 import type { CarrierLimits, RowError, RowOutcome, WorkRow } from '../core/flow.ts';
 import { rowRetryDelay } from '../core/retry-delay.ts';
-import type { RowTransition } from './rows-repository.ts';
+import type { RowStatus } from '../core/statuses.ts';
+
+/** A row's new state after a step, fenced by the claim that produced it. */
+export interface RowTransition {
+  id: string;
+  status: RowStatus;
+  step?: string;
+  nextCheckAt?: number | null;
+  waitingSince?: number | null;
+  carrierRequestId?: string;
+  error?: RowError | null;
+  result?: Record<string, unknown> | null;
+  /** Only for rows that stay `in_progress`: when they are next reconciled. */
+  leaseUntil?: number;
+}
+
+/** A row as the engine holds it: what a step takes, and the engine's own budgets for it. */
+export interface ClaimedRow extends WorkRow {
+  /** Carrier reads after a crash or an unclear answer, counted apart from sending attempts. */
+  reconciliations: number;
+  /** Times a worker died holding it. */
+  crashes: number;
+}
 
 /** PostgreSQL text cannot hold NUL; a carrier's message must never make a row impossible to save. */
 const clean = (error: RowError): RowError => ({ ...error, message: error.message.replaceAll('\u0000', '') });
@@ -11,7 +33,7 @@ const clean = (error: RowError): RowError => ({ ...error, message: error.message
  * (`queued → in_progress → (waiting →) succeeded | failed | cancelled`).
  */
 export function transitionFor(
-  row: WorkRow,
+  row: ClaimedRow,
   outcome: RowOutcome,
   context: {
     limits: CarrierLimits;
@@ -43,8 +65,8 @@ export function transitionFor(
       return { id: row.id, status: 'queued', nextCheckAt: null };
     case 'retry': {
       const delay = Math.max(outcome.retryAfterMs ?? 0, rowRetryDelay(row.attempts));
-      const uncertain = context.reconciling || (outcome.ambiguous === true && context.canReconcile);
-      if (uncertain && row.attempts >= context.limits.retryBudget) {
+      if (context.reconciling && row.reconciliations >= context.limits.retryBudget) {
+        // Reading the line kept failing: its own budget is spent, the sending attempts untouched.
         return {
           id: row.id,
           status: 'failed',
@@ -55,8 +77,9 @@ export function transitionFor(
           }),
         };
       }
-      if (uncertain) {
-        // Keep the row leased; when the lease ends it is reconciled by reading the carrier, not re-sent.
+      if (context.reconciling || (outcome.ambiguous === true && context.canReconcile)) {
+        // The call may have reached the carrier: keep the row leased; when the lease ends it is
+        // reconciled by reading the carrier (before any budget is spent), never re-sent blindly.
         return {
           id: row.id,
           status: 'in_progress',

@@ -19,6 +19,11 @@ export function createMetrics() {
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     }),
+    bulkChangesGivenUp: new Counter({
+      name: 'bulkchange_bulk_changes_given_up_total',
+      help: 'Bulk changes the engine gave up on (their job failed for good): each is failed with its reason',
+      registers: [registry],
+    }),
     jobs: new Gauge({
       name: 'bulkchange_jobs',
       help: 'Jobs in the queue, by state',

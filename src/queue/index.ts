@@ -16,20 +16,22 @@ export {
   retryFailedJob,
 } from './jobs-repository.ts';
 export { QueueNotifier } from './notifier.ts';
-export { defineTask, handleTask, type TaskBinding, type TaskDefinition, taskHandlers } from './task.ts';
+export { defineTask, handleTask, type TaskDefinition, taskHandlers } from './task.ts';
 export {
   DEFAULT_MAX_ATTEMPTS,
   type EnqueueInput,
+  type GiveUpHandler,
   type Job,
+  type JobContext,
   type JobCounts,
   type JobState,
+  type TaskBinding,
+  type TaskHandler,
 } from './types.ts';
 export {
   createWorker,
-  type JobContext,
   type JobOutcome,
   type JobOutcomeEvent,
-  type TaskHandler,
   type Worker,
   type WorkerOptions,
 } from './worker.ts';

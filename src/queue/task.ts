@@ -1,7 +1,6 @@
 import type { z } from 'zod';
 import { NonRetryableError } from './errors.ts';
-import type { EnqueueInput } from './types.ts';
-import type { JobContext, TaskHandler } from './worker.ts';
+import type { EnqueueInput, JobContext, TaskBinding } from './types.ts';
 
 /**
  * A kind of job, defined once where its work belongs: its name, the shape of its payload, and how its
@@ -35,19 +34,24 @@ export function defineTask<TPayload>(spec: {
   };
 }
 
-/** A task's handler, bound to its definition. */
-export interface TaskBinding {
-  readonly name: string;
-  readonly handler: TaskHandler;
-}
-
 /** Binds a handler to a task; the worker hands it the payload already checked against the task's shape. */
 export function handleTask<TPayload>(
   task: TaskDefinition<TPayload>,
   handler: (payload: TPayload, context: JobContext) => Promise<void>,
+  options: { onGiveUp?: (payload: TPayload, reason: string) => Promise<void> } = {},
 ): TaskBinding {
+  const { onGiveUp } = options;
   return {
     name: task.name,
+    ...(onGiveUp
+      ? {
+          onGiveUp: async (payload: unknown, reason: string) => {
+            const parsed = task.payload.safeParse(payload);
+            // A payload not of the task's shape names no work that could be marked.
+            if (parsed.success) await onGiveUp(parsed.data, reason);
+          },
+        }
+      : {}),
     handler: async (payload, context) => {
       const parsed = task.payload.safeParse(payload);
       if (!parsed.success) {
@@ -67,11 +71,11 @@ export function handleTask<TPayload>(
 export function taskHandlers(
   defined: readonly Pick<TaskDefinition<unknown>, 'name'>[],
   bindings: readonly TaskBinding[],
-): Record<string, TaskHandler> {
-  const handlers: Record<string, TaskHandler> = {};
+): Record<string, TaskBinding> {
+  const handlers: Record<string, TaskBinding> = {};
   for (const binding of bindings) {
     if (Object.hasOwn(handlers, binding.name)) throw new Error(`Task ${binding.name} has two handlers`);
-    handlers[binding.name] = binding.handler;
+    handlers[binding.name] = binding;
   }
   const names = new Set(defined.map((task) => task.name));
   const missing = [...names].filter((name) => !Object.hasOwn(handlers, name));

@@ -1,4 +1,5 @@
 /** The queue's vocabulary, free of SQL and of column names. */
+import type { Logger } from 'pino';
 import type { JobState } from '../db/schema.ts';
 
 export type { JobState };
@@ -63,3 +64,30 @@ export type RescheduleResult =
   | 'merged'
   /** The job is no longer locked by this worker (lease lost); nothing was changed. */
   | 'lost';
+
+export interface JobContext {
+  jobId: string;
+  task: string;
+  /** 1 on the first run; counts runs, including ones whose worker died. */
+  attempts: number;
+  maxAttempts: number;
+  /** Aborted when the lease is lost or the worker stops past its grace period. */
+  signal: AbortSignal;
+  logger: Logger;
+}
+
+/** Runs one job. Returning means success; throwing means failure (see NonRetryableError, RetryAfterError). */
+export type TaskHandler = (payload: unknown, context: JobContext) => Promise<void> | void;
+
+/** A task's handler, bound to its definition. */
+export interface TaskBinding {
+  readonly name: string;
+  readonly handler: TaskHandler;
+  /**
+   * Called once when a job of the task fails for good (attempts spent, lease lost too often, or a
+   * non-retryable error), with the reason: the work it stood for must not be left hanging silently.
+   */
+  readonly onGiveUp?: GiveUpHandler;
+}
+
+export type GiveUpHandler = (payload: unknown, reason: string) => Promise<void>;

@@ -6,21 +6,7 @@ import { type BackoffOptions, backoffDelay } from './backoff.ts';
 import { describeError, isNonRetryableError, isRetryAfterError, NonRetryableError } from './errors.ts';
 import * as jobs from './jobs-repository.ts';
 import type { QueueNotifier } from './notifier.ts';
-import type { Job } from './types.ts';
-
-export interface JobContext {
-  jobId: string;
-  task: string;
-  /** 1 on the first run; counts runs, including ones whose worker died. */
-  attempts: number;
-  maxAttempts: number;
-  /** Aborted when the lease is lost or the worker stops past its grace period. */
-  signal: AbortSignal;
-  logger: Logger;
-}
-
-/** Runs one job. Returning means success; throwing means failure (see NonRetryableError, RetryAfterError). */
-export type TaskHandler = (payload: unknown, context: JobContext) => Promise<void> | void;
+import type { Job, TaskBinding, TaskHandler } from './types.ts';
 
 export type JobOutcome = 'completed' | 'retried' | 'failed' | 'released' | 'lost';
 
@@ -36,7 +22,8 @@ export interface JobOutcomeEvent {
 export interface WorkerOptions {
   db: Db;
   capabilities: Capabilities;
-  tasks: Readonly<Record<string, TaskHandler>>;
+  /** Each task's handler, or its binding (a handler with what to do when a job fails for good). */
+  tasks: Readonly<Record<string, TaskHandler | TaskBinding>>;
   /** Jobs run at once. Default 8. */
   concurrency?: number;
   /** Sleep between polls that found less than a full batch. Default 250 ms. */
@@ -92,6 +79,11 @@ export function createWorker(options: WorkerOptions): Worker {
     typeof options.backoff === 'function'
       ? options.backoff
       : (attempt: number) => backoffDelay(attempt, options.backoff as BackoffOptions | undefined);
+
+  const taskOf = (name: string): TaskBinding | undefined => {
+    const entry = Object.hasOwn(tasks, name) ? tasks[name] : undefined;
+    return typeof entry === 'function' ? { name, handler: entry } : entry;
+  };
 
   const inFlight = new Map<string, InFlight>();
   let started = false;
@@ -215,7 +207,7 @@ export function createWorker(options: WorkerOptions): Worker {
     let failure: unknown;
     let succeeded = false;
     try {
-      const handler = Object.hasOwn(tasks, job.task) ? tasks[job.task] : undefined;
+      const handler = taskOf(job.task)?.handler;
       if (!handler) {
         throw new NonRetryableError(
           `Unknown task "${job.task}": no handler is registered for it on this worker ` +
@@ -268,6 +260,24 @@ export function createWorker(options: WorkerOptions): Worker {
     const terminal = isNonRetryableError(failure) || job.attempts >= job.maxAttempts;
     if (terminal) {
       jobLogger.error({ err: failure }, 'queue: job failed permanently');
+      const onGiveUp = taskOf(job.task)?.onGiveUp;
+      try {
+        await onGiveUp?.(job.payload, message);
+      } catch (giveUpError) {
+        // The work could not be marked as given up: keep the job, so it is tried (and given up) again
+        // rather than failed with its work left hanging.
+        jobLogger.error({ err: giveUpError }, "queue: marking a failed job's work failed; will try again");
+        const now = Date.now();
+        const result = await jobs.retryJob(db, {
+          id: job.id,
+          workerId,
+          runAt: now + Math.max(pollIntervalMs, backoff(job.attempts)),
+          error: message,
+          now,
+        });
+        report(result === 'lost' ? 'lost' : 'retried', message);
+        return;
+      }
       report((await jobs.failJob(db, job.id, workerId, message)) ? 'failed' : 'lost', message);
       return;
     }

@@ -36,3 +36,53 @@ export async function submitChange(...change: Parameters<typeof postChange>): Pr
 /** The rows of a bulk change, up to 1,000. */
 export const changesOf = async <Change>(test: TestService, id: string): Promise<Change[]> =>
   (await test.api<{ items: Change[] }>('GET', `/api/v1/bulk-changes/${id}/changes?limit=1000`)).body.items;
+
+/**
+ * Every bulk change's counts, as kept on its row, against its rows counted by status: the counts are
+ * moved with the rows in the same transactions, and must never drift from them.
+ */
+export async function countsDrift(
+  test: TestService,
+): Promise<Array<{ id: string; kept: unknown; rows: unknown }>> {
+  const db = test.service.database.db;
+  const kept = await db
+    .selectFrom('bulk_changes')
+    .select([
+      'id',
+      'queued_count',
+      'in_progress_count',
+      'waiting_count',
+      'succeeded_count',
+      'failed_count',
+      'cancelled_count',
+    ])
+    .execute();
+  const rows = await db
+    .selectFrom('device_changes')
+    .select(['bulk_change_id', 'status', (eb) => eb.fn.countAll<number>().as('count')])
+    .groupBy(['bulk_change_id', 'status'])
+    .execute();
+  const counted = new Map<string, Record<string, number>>();
+  for (const row of rows) {
+    const byStatus = counted.get(row.bulk_change_id) ?? {};
+    byStatus[row.status] = Number(row.count);
+    counted.set(row.bulk_change_id, byStatus);
+  }
+  return kept.flatMap((change) => {
+    const fromRows = counted.get(change.id) ?? {};
+    const keptCounts = {
+      queued: Number(change.queued_count),
+      in_progress: Number(change.in_progress_count),
+      waiting: Number(change.waiting_count),
+      succeeded: Number(change.succeeded_count),
+      failed: Number(change.failed_count),
+      cancelled: Number(change.cancelled_count),
+    };
+    const rowCounts = Object.fromEntries(
+      Object.keys(keptCounts).map((status) => [status, fromRows[status] ?? 0]),
+    );
+    return JSON.stringify(keptCounts) === JSON.stringify(rowCounts)
+      ? []
+      : [{ id: change.id, kept: keptCounts, rows: rowCounts }];
+  });
+}

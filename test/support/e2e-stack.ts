@@ -52,6 +52,8 @@ export interface E2eStack {
     seedSimulator?: boolean;
     /** Lines per `POST /_sim/devices` (default: all in one request). */
     simulatorBatch?: number;
+    /** Where the account calls (default: the simulator; a test proxy in front of it, say). */
+    baseUrl?: string;
   }): Promise<{ accountId: string; iccids: string[] }>;
   /** Kills every process and removes the data dir and the database. */
   close(): Promise<void>;
@@ -122,11 +124,12 @@ export async function startE2eStack(options: {
         state = 'ACTIVATION_READY',
         seedSimulator = true,
         simulatorBatch = count,
+        baseUrl = simulatorUrl,
       }) {
         const accountId = await carrierAccountFixture(stack, {
           name: `jasper e2e ${prefix}`,
           carrier: 'jasper',
-          baseUrl: simulatorUrl,
+          baseUrl,
           credentials: { username: 'demo', apiKey: 'demo-api-key' },
           limits,
         });

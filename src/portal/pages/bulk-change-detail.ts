@@ -58,6 +58,7 @@ const link = (id: string | null) => id && html`<a href="/portal/bulk-changes/${i
 function facts(view: BulkChangeView, accountName: string): SafeHtml {
   return html`<dl class="facts" id="facts" data-live-region>
   <div><dt>Status</dt><dd data-bulk-status>${statusBadge(view.status)}</dd></div>
+  ${view.failureReason && html`<div><dt>Why it stopped</dt><dd class="stopped-reason">The engine gave up: ${view.failureReason}. Open rows were ended and their lines are free again.</dd></div>`}
   <div><dt>Carrier account</dt><dd>${accountName}</dd></div>
   <div><dt>Created</dt><dd>${time(view.createdAt)} by ${view.createdBy}</dd></div>
   ${view.scheduledFor && html`<div><dt>Scheduled for</dt><dd>${time(view.scheduledFor)}</dd></div>`}

@@ -1,0 +1,74 @@
+import type { Executor } from '../db/database.ts';
+import { auditRepository, type NewAuditEntry } from './audit-repository.ts';
+
+/**
+ * Audit entries of a burst of calls, written a batch at a time instead of one statement each: when
+ * `maxEntries` are waiting or `maxDelayMs` after the first of them, and whatever is left in the
+ * transaction that commits the calls' outcomes. A worker that dies loses at most the entries of its
+ * last `maxDelayMs`; the rows they belong to are then read back at the carrier, and that read is audited.
+ */
+export class AuditBuffer {
+  readonly #db: Executor;
+  readonly #maxEntries: number;
+  readonly #maxDelayMs: number;
+  readonly #onError: (error: unknown, entries: NewAuditEntry[]) => void;
+  #pending: NewAuditEntry[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #writes: Array<Promise<void>> = [];
+
+  constructor(
+    db: Executor,
+    options: {
+      maxEntries: number;
+      maxDelayMs: number;
+      /** A failed write is reported, never thrown at the carrier work it records. */
+      onError: (error: unknown, entries: NewAuditEntry[]) => void;
+    },
+  ) {
+    this.#db = db;
+    this.#maxEntries = options.maxEntries;
+    this.#maxDelayMs = options.maxDelayMs;
+    this.#onError = options.onError;
+  }
+
+  add(entry: NewAuditEntry): void {
+    this.#pending.push(entry);
+    if (this.#pending.length >= this.#maxEntries) this.#flush();
+    else this.#timer ??= setTimeout(() => this.#flush(), this.#maxDelayMs);
+  }
+
+  /** Waits for the batches already under way, then writes the rest with `executor` (the commit's). */
+  async drainInto(executor: Executor): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await Promise.all(this.#writes);
+    const rest = this.#take();
+    if (rest.length > 0) await auditRepository(executor).append(rest);
+  }
+
+  /** Writes what is left on its own (when there is no commit to write it with). */
+  async close(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#flush();
+    await Promise.all(this.#writes);
+  }
+
+  #take(): NewAuditEntry[] {
+    const entries = this.#pending;
+    this.#pending = [];
+    return entries;
+  }
+
+  #flush(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const entries = this.#take();
+    if (entries.length === 0) return;
+    this.#writes.push(
+      auditRepository(this.#db)
+        .append(entries)
+        .catch((error) => this.#onError(error, entries)),
+    );
+  }
+}
