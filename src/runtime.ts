@@ -3,14 +3,17 @@ import type { Logger } from 'pino';
 import { ApiKeys } from './accounts/api-keys.ts';
 import { CarrierAccounts } from './accounts/carrier-accounts.ts';
 import { loadSecretBox } from './accounts/secret-box.ts';
+import { AuditLog } from './audit/audit-log.ts';
+import { AuditSealer, auditSealTask } from './audit/audit-sealer.ts';
 import { BillingCatalogs } from './billing/billing-catalogs.ts';
 import { BillingConnections } from './billing/billing-connections.ts';
 import { withSharedFlows } from './billing/shared-flows.ts';
 import { BulkChanges } from './bulk-changes/bulk-changes-service.ts';
+import { dispatchEventsTask } from './bulk-changes/events.ts';
 import { advanceBulkChange, createEnqueue } from './bulk-changes/jobs.ts';
 import { CallbackIngress } from './callbacks/callback-ingress.ts';
 import { AccountHealth, observedHttpFactory } from './carriers/account-health.ts';
-import { closeSharedAgent } from './carriers/http/agent.ts';
+import { closeSharedAgent, sharedAgent } from './carriers/http/agent.ts';
 import { carrierHttpClients } from './carriers/http/factory.ts';
 import { LimiterRegistry } from './carriers/limits/limiter.ts';
 import { CarrierRegistry, carrierAdapters } from './carriers/registry.ts';
@@ -19,16 +22,39 @@ import { type DatabaseHandle, openDatabase } from './db/database.ts';
 import { migrateToLatest } from './db/migrator.ts';
 import { startDemo } from './demo/demo-runtime.ts';
 import { Devices } from './devices/devices-service.ts';
-import { InventorySync, inventorySyncTask } from './devices/inventory-sync.ts';
+import { InventorySync, inventorySyncTask, requestInventorySync } from './devices/inventory-sync.ts';
 import { Engine } from './engine/engine.ts';
 import { buildApp } from './http/app.ts';
 import { createMetrics } from './http/metrics.ts';
-import { createWorker, handleTask, QueueNotifier, taskHandlers, type Worker } from './queue/index.ts';
+import { CompletionMailer } from './notifications/completion-mailer.ts';
+import { EventDispatcher } from './notifications/event-dispatcher.ts';
+import { EventFeed } from './notifications/event-feed.ts';
+import { NotificationSettings } from './notifications/notification-settings.ts';
+import { deliverWebhookTask, sendCompletionEmailTask } from './notifications/tasks.ts';
+import { WebhookSender } from './notifications/webhook-sender.ts';
+import { shapeCheckedTargets } from './notifications/webhook-targets.ts';
+import { Webhooks } from './notifications/webhooks.ts';
+import {
+  createWorker,
+  handlePeriodically,
+  handleTask,
+  QueueNotifier,
+  schedulePeriodic,
+  taskHandlers,
+  type Worker,
+} from './queue/index.ts';
 
 export type Role = 'api' | 'worker' | 'all';
 
 /** Every task this build defines; the worker refuses to start without a handler for each. */
-const definedTasks = [advanceBulkChange, inventorySyncTask];
+const definedTasks = [
+  advanceBulkChange,
+  inventorySyncTask,
+  auditSealTask,
+  dispatchEventsTask,
+  deliverWebhookTask,
+  sendCompletionEmailTask,
+];
 
 export interface Service {
   /** The API's base URL, when this process serves it. */
@@ -70,6 +96,18 @@ export async function startService(options: {
   const notifier = new QueueNotifier();
   const enqueue = createEnqueue(notifier);
   const metrics = createMetrics();
+  const bulkChanges = new BulkChanges({ db, accounts, registry, enqueue });
+  // Webhooks go where carrier calls may go: through the same agent (ADR 0023).
+  const webhookTargets = shapeCheckedTargets(sharedAgent());
+  const publicUrl = config.BULKCHANGE_PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`;
+  const mailer = config.BULKCHANGE_SMTP_URL
+    ? new CompletionMailer({
+        db,
+        bulkChanges,
+        accounts,
+        settings: { smtpUrl: config.BULKCHANGE_SMTP_URL, from: config.BULKCHANGE_MAIL_FROM, publicUrl },
+      })
+    : null;
 
   let app: FastifyInstance | null = null;
   let url: string | null = null;
@@ -81,17 +119,19 @@ export async function startService(options: {
       logger,
       maxUploadBytes: config.MAX_UPLOAD_BYTES,
       apiKeys: new ApiKeys(db),
+      audit: new AuditLog(db, capabilities),
       accounts,
       billing,
       catalogs: new BillingCatalogs(db, billing),
-      bulkChanges: new BulkChanges({ db, accounts, registry, enqueue }),
+      bulkChanges,
+      webhooks: new Webhooks({ db, secrets, targets: webhookTargets, enqueue }),
+      notificationSettings: new NotificationSettings(db, mailer !== null),
+      eventFeed: new EventFeed(db),
       devices: new Devices(db),
       callbacks: new CallbackIngress({ db, accounts, registry, enqueue }),
       registry,
       accountHealth,
-      requestInventorySync: async (carrierAccountId) => {
-        await enqueue(db, inventorySyncTask.job({ carrierAccountId }));
-      },
+      requestInventorySync: (account, actor) => requestInventorySync(db, enqueue, account, actor),
     });
     const demo = options.demo ? await startDemo({ app, database, accounts, billing, config, logger }) : null;
     const address = await app.listen({ port: config.PORT, host: config.HOST });
@@ -116,6 +156,19 @@ export async function startService(options: {
           { system: record.system, action: record.action, outcome: record.outcome },
           record.durationMs / 1000,
         ),
+    });
+    const sealer = new AuditSealer(db, capabilities);
+    const dispatcher = new EventDispatcher({ db, capabilities, enqueue, emailEnabled: mailer !== null });
+    const sender = new WebhookSender({
+      db,
+      secrets,
+      targets: webhookTargets,
+      policy: {
+        timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+        retryBaseMs: config.WEBHOOK_RETRY_BASE_MS,
+        retryForMs: config.WEBHOOK_RETRY_FOR_MS,
+      },
+      logger: logger.child({ component: 'webhooks' }),
     });
     const inventorySync = new InventorySync({
       db,
@@ -145,8 +198,29 @@ export async function startService(options: {
         handleTask(inventorySyncTask, ({ carrierAccountId }, context) =>
           inventorySync.run(carrierAccountId, context.signal),
         ),
+        handlePeriodically(
+          db,
+          auditSealTask,
+          { everyMs: config.AUDIT_SEAL_INTERVAL_MS, payload: {} },
+          async () => {
+            await sealer.sealAll();
+          },
+        ),
+        handleTask(dispatchEventsTask, ({ tenantId }) => dispatcher.dispatch(tenantId)),
+        handleTask(
+          deliverWebhookTask,
+          ({ deliveryId }, context) => sender.deliver(deliveryId, context.signal),
+          {
+            onGiveUp: ({ deliveryId }, reason) => sender.giveUp(deliveryId, reason),
+          },
+        ),
+        // Without SMTP no e-mail job is queued; one queued before a restart without it does nothing.
+        handleTask(sendCompletionEmailTask, async ({ tenantId, bulkChangeId }) => {
+          await mailer?.send(tenantId, bulkChangeId);
+        }),
       ]),
     });
+    await schedulePeriodic(db, auditSealTask, {});
     worker.start();
   }
 
@@ -156,6 +230,7 @@ export async function startService(options: {
       // The worker first: its in-flight calls may be to simulators this process serves.
       await worker?.stop(config.SHUTDOWN_GRACE_MS);
       await app?.close();
+      mailer?.close();
       await closeSharedAgent();
       await database.close();
     })();

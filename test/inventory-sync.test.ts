@@ -55,7 +55,7 @@ for (const dialect of testDialects) {
 
     it('reads every line, page by page, with statuses mapped, and the lines can then be changed', async () => {
       const sync = await syncAndWait(null);
-      assert.deepEqual(sync.result, { lines: 120, created: 120, updated: 0 });
+      assert.deepEqual(sync.result, { lines: 120, created: 120, updated: 0, changed: 0 });
       const lines = await devices();
       assert.equal(lines.length, 120);
       const first = lines.find((line) => line.iccid === iccids[1])!;
@@ -78,7 +78,7 @@ for (const dialect of testDialects) {
         { iccid: testIccid(999, '8901401'), state: 'INVENTORY' },
       ]);
       const sync = await syncAndWait(before.body.inventorySync!.at);
-      assert.deepEqual(sync.result, { lines: 121, created: 1, updated: 120 });
+      assert.deepEqual(sync.result, { lines: 121, created: 1, updated: 120, changed: 1 });
       const lines = await devices();
       assert.equal(lines.length, 121);
       assert.equal(lines.find((line) => line.iccid === iccids[5])?.status, 'deactivated');

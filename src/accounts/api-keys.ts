@@ -1,6 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { type Actor, systemActor } from '../audit/actor.ts';
+import { auditRepository } from '../audit/audit-repository.ts';
+import { auditEntryForChange } from '../audit/change-entry.ts';
 import type { Principal, Role } from '../core/roles.ts';
-import type { Executor } from '../db/database.ts';
+import { type Executor, inTransaction } from '../db/database.ts';
 import { newId } from '../shared/ids.ts';
 import { accountsRepository } from './accounts-repository.ts';
 
@@ -18,21 +21,37 @@ export async function ensureTenant(db: Executor, name: string): Promise<string> 
   return id;
 }
 
-/** Creates a key and returns its only plaintext copy; the database keeps the hash. */
+/**
+ * Creates a key and returns its only plaintext copy; the database keeps the hash. Audited with who made
+ * it (the CLI, the demo, or a key), never with the key itself.
+ */
 export async function createApiKey(
   db: Executor,
-  options: { tenantId: string; role: Role; name?: string },
+  options: { tenantId: string; role: Role; name?: string; actor?: Actor },
 ): Promise<{ id: string; key: string }> {
   const key = KEY_PREFIX + randomBytes(32).toString('base64url');
   const id = newId();
-  await accountsRepository(db).insertApiKey({
+  const now = Date.now();
+  const record = {
     id,
     tenantId: options.tenantId,
     name: options.name ?? `${options.role} key`,
     keyHash: hashApiKey(key),
     keyPrefix: key.slice(0, 10),
     role: options.role,
-    createdAt: Date.now(),
+    createdAt: now,
+  };
+  await inTransaction(db, async (tx) => {
+    await accountsRepository(tx).insertApiKey(record);
+    await auditRepository(tx).append([
+      auditEntryForChange({
+        tenantId: options.tenantId,
+        actor: options.actor ?? systemActor('cli'),
+        action: 'api_key.create',
+        after: { id, name: record.name, role: record.role, prefix: record.keyPrefix },
+        at: now,
+      }),
+    ]);
   });
   return { id, key };
 }

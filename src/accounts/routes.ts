@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { type Actor, actorOf } from '../audit/actor.ts';
 import { carrierNames } from '../core/change-types.ts';
 import type { ApiKeys } from './api-keys.ts';
 import { principalOf, requireRole } from './auth.ts';
@@ -30,7 +31,7 @@ export interface CarrierAccountRoutesOptions {
   apiKeys: ApiKeys;
   accounts: CarrierAccounts;
   /** Queues a read of the account's lines from its carrier. */
-  requestInventorySync: (carrierAccountId: string) => Promise<void>;
+  requestInventorySync: (account: { id: string; tenantId: string }, actor: Actor) => Promise<void>;
 }
 
 export const carrierAccountRoutes: FastifyPluginAsyncZod<CarrierAccountRoutesOptions> = async (
@@ -57,7 +58,11 @@ export const carrierAccountRoutes: FastifyPluginAsyncZod<CarrierAccountRoutesOpt
     '/carrier-accounts',
     { onRequest: admin, schema: { tags, body: accountInput } },
     async (request, reply) =>
-      reply.status(201).send(await accounts.create(principalOf(request).tenantId, request.body)),
+      reply
+        .status(201)
+        .send(
+          await accounts.create(principalOf(request).tenantId, request.body, actorOf(principalOf(request))),
+        ),
   );
 
   app.patch(
@@ -66,7 +71,13 @@ export const carrierAccountRoutes: FastifyPluginAsyncZod<CarrierAccountRoutesOpt
       onRequest: admin,
       schema: { tags, params: idParams, body: accountPatch },
     },
-    async (request) => accounts.update(principalOf(request).tenantId, request.params.id, request.body),
+    async (request) =>
+      accounts.update(
+        principalOf(request).tenantId,
+        request.params.id,
+        request.body,
+        actorOf(principalOf(request)),
+      ),
   );
 
   app.post(
@@ -80,8 +91,9 @@ export const carrierAccountRoutes: FastifyPluginAsyncZod<CarrierAccountRoutesOpt
       },
     },
     async (request, reply) => {
-      const account = await accounts.get(principalOf(request).tenantId, request.params.id);
-      await requestInventorySync(account.id);
+      const principal = principalOf(request);
+      const account = await accounts.get(principal.tenantId, request.params.id);
+      await requestInventorySync(account, actorOf(principal));
       return reply.status(202).send({ carrierAccountId: account.id, status: 'queued' });
     },
   );

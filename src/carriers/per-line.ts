@@ -14,9 +14,12 @@ export const perLineChunk = (limits: CarrierLimits): number =>
 /** Calls in flight at once: the account's concurrency (the limiter paces them). */
 export const lanes = (context: StepContext<unknown>): number => context.account.limits.maxConcurrent;
 
-/** A row's carrier calls: audited against the row, cancelled with the job. */
-export const callContext = (row: WorkRow<unknown> | null, context: StepContext<unknown>): CallContext => ({
-  audit: context.auditFor(row),
+/** Carrier calls for a row (or a batch of rows): audited against each, cancelled with the job. */
+export const callContext = (
+  rows: WorkRow<unknown> | readonly WorkRow<unknown>[] | null,
+  context: StepContext<unknown>,
+): CallContext => ({
+  audit: context.auditFor(rows),
   signal: context.signal,
 });
 

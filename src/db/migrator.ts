@@ -5,6 +5,7 @@ import * as initial from './migrations/2026_11_22_0001_initial.ts';
 import * as syncAndGuards from './migrations/2026_11_22_0002_sync_and_guards.ts';
 import * as billing from './migrations/2026_11_22_0003_billing.ts';
 import * as engineCounters from './migrations/2026_12_03_0016_engine_counters.ts';
+import * as auditAndNotifications from './migrations/2026_12_03_0017_audit_and_notifications.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run against untyped, historical schemas.
 type AnyDb = Kysely<any>;
@@ -20,6 +21,7 @@ const migrations: Record<string, VersionedMigration> = {
   '2026_11_22_0002_sync_and_guards': syncAndGuards,
   '2026_11_22_0003_billing': billing,
   '2026_12_03_0016_engine_counters': engineCounters,
+  '2026_12_03_0017_audit_and_notifications': auditAndNotifications,
 };
 
 /**

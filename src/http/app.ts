@@ -11,7 +11,8 @@ import {
 import type { Logger } from 'pino';
 import type { ApiKeys } from '../accounts/api-keys.ts';
 import type { CarrierAccounts } from '../accounts/carrier-accounts.ts';
-import { carrierAccountRoutes } from '../accounts/routes.ts';
+import { type CarrierAccountRoutesOptions, carrierAccountRoutes } from '../accounts/routes.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
 import type { BillingCatalogs } from '../billing/billing-catalogs.ts';
 import type { BillingConnections } from '../billing/billing-connections.ts';
 import { billingRoutes } from '../billing/routes.ts';
@@ -24,7 +25,12 @@ import type { CarrierRegistry } from '../carriers/registry.ts';
 import type { Db } from '../db/database.ts';
 import type { Devices } from '../devices/devices-service.ts';
 import { deviceRoutes } from '../devices/routes.ts';
+import type { EventFeed } from '../notifications/event-feed.ts';
+import type { NotificationSettings } from '../notifications/notification-settings.ts';
+import { notificationRoutes } from '../notifications/routes.ts';
+import type { Webhooks } from '../notifications/webhooks.ts';
 import { portalPlugin } from '../portal/plugin.ts';
+import { auditRoutes } from './audit-routes.ts';
 import { installErrorHandler } from './errors.ts';
 import { healthRoutes } from './health-routes.ts';
 import type { Metrics } from './metrics.ts';
@@ -32,10 +38,14 @@ import type { Metrics } from './metrics.ts';
 /** The services the API and the portal act through; routes never reach the database themselves. */
 export interface AppServices {
   apiKeys: ApiKeys;
+  audit: AuditLog;
   accounts: CarrierAccounts;
   billing: BillingConnections;
   catalogs: BillingCatalogs;
   bulkChanges: BulkChanges;
+  webhooks: Webhooks;
+  notificationSettings: NotificationSettings;
+  eventFeed: EventFeed;
   devices: Devices;
   callbacks: CallbackIngress;
   /** The carriers of this build: the portal offers each account's change types from it. */
@@ -43,7 +53,7 @@ export interface AppServices {
   /** Carrier calls and circuit states seen by this process, for the portal's health charts. */
   accountHealth: AccountHealth;
   /** Queues a read of the account's lines from its carrier. */
-  requestInventorySync: (carrierAccountId: string) => Promise<void>;
+  requestInventorySync: CarrierAccountRoutesOptions['requestInventorySync'];
 }
 
 export interface AppDeps extends AppServices {
@@ -103,6 +113,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         requestInventorySync: deps.requestInventorySync,
       });
       await api.register(deviceRoutes, { apiKeys, devices: deps.devices });
+      await api.register(auditRoutes, { apiKeys, audit: deps.audit });
+      await api.register(notificationRoutes, {
+        apiKeys,
+        webhooks: deps.webhooks,
+        settings: deps.notificationSettings,
+        feed: deps.eventFeed,
+      });
       await api.register(billingRoutes, { apiKeys, billing: deps.billing, catalogs: deps.catalogs });
       await api.register(bulkChangeRoutes, {
         apiKeys,

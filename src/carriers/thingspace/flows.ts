@@ -229,7 +229,8 @@ function confirmStep<TAction extends AsyncAction>(
       const statuses = new Map<string, Promise<RequestStatus>>();
       const statusOf = (requestId: string) => {
         if (!statuses.has(requestId)) {
-          statuses.set(requestId, context.client.requestStatus(requestId, callContext(null, context)));
+          const carried = rows.filter((row) => row.carrierRequestId === requestId);
+          statuses.set(requestId, context.client.requestStatus(requestId, callContext(carried, context)));
         }
         return statuses.get(requestId)!;
       };
@@ -331,7 +332,7 @@ export const thingSpaceStatusUpdate: Flow<ThingSpaceClient, StatusRequest, Statu
         const outcomes = new Map<string, RowOutcome<StatusStep>>();
         for (const batch of batches(rows, context.account.limits.batchSize, () => '')) {
           try {
-            const results = await context.client.add(batch.map(deviceIdsOf), callContext(null, context));
+            const results = await context.client.add(batch.map(deviceIdsOf), callContext(batch, context));
             for (const row of batch) {
               const answer =
                 results.find((result) => result.deviceIds.some((id) => id.id === row.iccid))?.response ?? '';
@@ -383,7 +384,7 @@ export const thingSpaceStatusUpdate: Flow<ThingSpaceClient, StatusRequest, Statu
                 servicePlan: planOf(batch[0], context),
                 mdnZipCode: zipOf(batch[0], context),
               },
-              callContext(null, context),
+              callContext(batch, context),
             ),
         });
         // Pending activation is the target itself for some rows: they are done once the carrier accepted.
@@ -408,7 +409,7 @@ export const thingSpaceStatusUpdate: Flow<ThingSpaceClient, StatusRequest, Statu
         sendInBatches(rows, context, 'restore', {
           key: () => '',
           send: (batch) =>
-            context.client.act('restore', batch.map(deviceIdsOf), {}, callContext(null, context)),
+            context.client.act('restore', batch.map(deviceIdsOf), {}, callContext(batch, context)),
         }),
       reconcile: reconcileAsync('restore'),
     },
@@ -418,7 +419,7 @@ export const thingSpaceStatusUpdate: Flow<ThingSpaceClient, StatusRequest, Statu
         sendInBatches(rows, context, 'suspend', {
           key: () => '',
           send: (batch) =>
-            context.client.act('suspend', batch.map(deviceIdsOf), {}, callContext(null, context)),
+            context.client.act('suspend', batch.map(deviceIdsOf), {}, callContext(batch, context)),
         }),
       reconcile: reconcileAsync('suspend'),
     },
@@ -433,7 +434,7 @@ export const thingSpaceStatusUpdate: Flow<ThingSpaceClient, StatusRequest, Statu
               batch.map(deviceIdsOf),
               // FF: general administration, the only documented reason (carrier-apis §1.5).
               { reasonCode: batch[0].request.reasonCode ?? 'FF' },
-              callContext(null, context),
+              callContext(batch, context),
             ),
         }),
       reconcile: reconcileAsync('deactivate'),
@@ -470,7 +471,7 @@ export const thingSpaceRatePlanChange: Flow<ThingSpaceClient, PlanRequest, 'chan
             context.client.changePlan(
               batch.map(deviceIdsOf),
               batch[0].request.carrierRatePlan,
-              callContext(null, context),
+              callContext(batch, context),
             ),
         }),
       reconcile: reconcileAsync('change_plan'),
