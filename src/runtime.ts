@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiKeys } from './accounts/api-keys.ts';
@@ -11,6 +12,7 @@ import { withSharedFlows } from './billing/shared-flows.ts';
 import { BulkChanges } from './bulk-changes/bulk-changes-service.ts';
 import { dispatchEventsTask } from './bulk-changes/events.ts';
 import { advanceBulkChange, createEnqueue } from './bulk-changes/jobs.ts';
+import { Retention, retentionTask } from './bulk-changes/retention.ts';
 import { CallbackIngress } from './callbacks/callback-ingress.ts';
 import { AccountHealth, observedHttpFactory } from './carriers/account-health.ts';
 import { closeSharedAgent, sharedAgent } from './carriers/http/agent.ts';
@@ -54,6 +56,7 @@ const definedTasks = [
   dispatchEventsTask,
   deliverWebhookTask,
   sendCompletionEmailTask,
+  retentionTask,
 ];
 
 export interface Service {
@@ -99,6 +102,7 @@ export async function startService(options: {
   const bulkChanges = new BulkChanges({ db, accounts, registry, enqueue });
   // Webhooks go where carrier calls may go: through the same agent (ADR 0023).
   const webhookTargets = shapeCheckedTargets(sharedAgent());
+  const webhooks = new Webhooks({ db, secrets, targets: webhookTargets, enqueue });
   const publicUrl = config.BULKCHANGE_PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`;
   const mailer = config.BULKCHANGE_SMTP_URL
     ? new CompletionMailer({
@@ -124,7 +128,7 @@ export async function startService(options: {
       billing,
       catalogs: new BillingCatalogs(db, billing),
       bulkChanges,
-      webhooks: new Webhooks({ db, secrets, targets: webhookTargets, enqueue }),
+      webhooks,
       notificationSettings: new NotificationSettings(db, mailer !== null),
       eventFeed: new EventFeed(db),
       devices: new Devices(db),
@@ -158,6 +162,15 @@ export async function startService(options: {
         ),
     });
     const sealer = new AuditSealer(db, capabilities);
+    const retention = config.BULKCHANGE_RETENTION_DAYS
+      ? new Retention({
+          db,
+          capabilities,
+          retentionDays: config.BULKCHANGE_RETENTION_DAYS,
+          exportDir: config.BULKCHANGE_EXPORT_DIR ?? path.join(config.BULKCHANGE_DATA_DIR, 'exports'),
+          logger: logger.child({ component: 'retention' }),
+        })
+      : null;
     const dispatcher = new EventDispatcher({ db, capabilities, enqueue, emailEnabled: mailer !== null });
     const sender = new WebhookSender({
       db,
@@ -218,9 +231,20 @@ export async function startService(options: {
         handleTask(sendCompletionEmailTask, async ({ tenantId, bulkChangeId }) => {
           await mailer?.send(tenantId, bulkChangeId);
         }),
+        handlePeriodically(
+          db,
+          retentionTask,
+          { everyMs: config.BULKCHANGE_RETENTION_INTERVAL_MS, payload: {} },
+          async () => {
+            if (!retention) return;
+            const { cutoff } = await retention.sweep();
+            await webhooks.prune(cutoff);
+          },
+        ),
       ]),
     });
     await schedulePeriodic(db, auditSealTask, {});
+    if (retention) await schedulePeriodic(db, retentionTask, {});
     worker.start();
   }
 

@@ -18,6 +18,10 @@ export interface ApiKeyRecord {
 /** Tenants and API keys. */
 export function accountsRepository(db: Executor) {
   return {
+    async listTenants(): Promise<TenantRow[]> {
+      return db.selectFrom('tenants').select(['id', 'name']).orderBy('name').execute();
+    },
+
     async findTenantByName(name: string): Promise<TenantRow | undefined> {
       return db.selectFrom('tenants').select(['id', 'name']).where('name', '=', name).executeTakeFirst();
     },

@@ -245,6 +245,11 @@ export class Webhooks {
     return this.#deliveryView(deliveryId);
   }
 
+  /** Removes deliveries (and their attempts) created before `before`: retention. */
+  prune(before: number): Promise<number> {
+    return webhooksRepository(this.#db).prune(before);
+  }
+
   async #deliveryView(deliveryId: string): Promise<WebhookDeliveryView> {
     const repository = webhooksRepository(this.#db);
     const delivery = await repository.findDelivery(deliveryId);
