@@ -103,15 +103,6 @@ export async function startService(options: {
   // Webhooks go where carrier calls may go: through the same agent (ADR 0023).
   const webhookTargets = shapeCheckedTargets(sharedAgent());
   const webhooks = new Webhooks({ db, secrets, targets: webhookTargets, enqueue });
-  const publicUrl = config.BULKCHANGE_PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`;
-  const mailer = config.BULKCHANGE_SMTP_URL
-    ? new CompletionMailer({
-        db,
-        bulkChanges,
-        accounts,
-        settings: { smtpUrl: config.BULKCHANGE_SMTP_URL, from: config.BULKCHANGE_MAIL_FROM, publicUrl },
-      })
-    : null;
 
   let app: FastifyInstance | null = null;
   let url: string | null = null;
@@ -129,7 +120,7 @@ export async function startService(options: {
       catalogs: new BillingCatalogs(db, billing),
       bulkChanges,
       webhooks,
-      notificationSettings: new NotificationSettings(db, mailer !== null),
+      notificationSettings: new NotificationSettings(db, config.BULKCHANGE_SMTP_URL !== undefined),
       eventFeed: new EventFeed(db),
       devices: new Devices(db),
       callbacks: new CallbackIngress({ db, accounts, registry, enqueue }),
@@ -142,6 +133,20 @@ export async function startService(options: {
     url = config.BULKCHANGE_PUBLIC_URL ?? address.replace('[::1]', 'localhost');
     demoInfo = (await demo?.ready(url)) ?? null;
   }
+
+  // Links in mails point where the portal is: the public URL, else where this process serves it.
+  const mailer = config.BULKCHANGE_SMTP_URL
+    ? new CompletionMailer({
+        db,
+        bulkChanges,
+        accounts,
+        settings: {
+          smtpUrl: config.BULKCHANGE_SMTP_URL,
+          from: config.BULKCHANGE_MAIL_FROM,
+          publicUrl: url ?? `http://${config.HOST}:${config.PORT}`,
+        },
+      })
+    : null;
 
   let worker: Worker | null = null;
   if (role !== 'api') {

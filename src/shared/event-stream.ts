@@ -19,6 +19,8 @@ export async function pollingStream(
     'cache-control': 'no-cache',
     connection: 'keep-alive',
   });
+  // The client sees the stream open at once, even when the first event is a while coming.
+  response.flushHeaders();
   const closed = new AbortController();
   response.on('close', () => closed.abort());
   const send: SendEvent = (event, data, id) => {
