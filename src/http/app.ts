@@ -135,6 +135,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     accounts: deps.accounts,
     bulkChanges: deps.bulkChanges,
     devices: deps.devices,
+    webhooks: deps.webhooks,
+    notificationSettings: deps.notificationSettings,
     health: deps.accountHealth,
     registry: deps.registry,
     maxUploadBytes: deps.maxUploadBytes,

@@ -3,15 +3,10 @@ import { z } from 'zod';
 import type { ApiKeys } from '../accounts/api-keys.ts';
 import { principalOf, requireRole } from '../accounts/auth.ts';
 import { actorOf } from '../audit/actor.ts';
-import { type EventType, eventTypes } from '../bulk-changes/event-types.ts';
+import { eventTypes } from '../bulk-changes/event-types.ts';
 import type { EventFeed } from './event-feed.ts';
 import type { NotificationSettings } from './notification-settings.ts';
-import type { Webhooks } from './webhooks.ts';
-
-/** Every event but one per failed row, which an endpoint asks for by name. */
-export const defaultWebhookEvents: EventType[] = eventTypes.filter(
-  (type) => type !== 'bulk_change.row_failed',
-);
+import { defaultWebhookEvents, type Webhooks } from './webhooks.ts';
 
 const idParams = z.object({ id: z.string().min(1).max(100) });
 const webhookFields = {

@@ -2,7 +2,7 @@ import type { SecretBox } from '../accounts/secret-box.ts';
 import type { Actor } from '../audit/actor.ts';
 import { auditRepository } from '../audit/audit-repository.ts';
 import { auditEntryForChange, changedFields } from '../audit/change-entry.ts';
-import type { EventType, TenantEvent } from '../bulk-changes/event-types.ts';
+import { type EventType, eventTypes, type TenantEvent } from '../bulk-changes/event-types.ts';
 import type { Enqueue } from '../bulk-changes/jobs.ts';
 import { notFound, validationFailed } from '../core/errors.ts';
 import { type Db, inTransaction, type Tx } from '../db/database.ts';
@@ -49,6 +49,11 @@ export const deliveryView = (delivery: WebhookDelivery, attempts: WebhookAttempt
   deliveredAt: toIso(delivery.deliveredAt),
 });
 export type WebhookDeliveryView = ReturnType<typeof deliveryView>;
+
+/** Every event but one per failed row, which an endpoint asks for by name. */
+export const defaultWebhookEvents: EventType[] = eventTypes.filter(
+  (type) => type !== 'bulk_change.row_failed',
+);
 
 export interface WebhookInput {
   url: string;
