@@ -157,19 +157,19 @@ export function auditRepository(db: Executor) {
             .as('linked_rows'),
         );
       const { changeId } = filter;
+      // The row's own entries and its linked ones, each found by its index (an OR would scan the log).
       query = changeId
-        ? query.where((eb) =>
-            eb.or([
-              eb('device_change_id', '=', changeId),
-              eb(
-                'id',
-                'in',
+        ? query.where('id', 'in', (eb) =>
+            eb
+              .selectFrom('audit_entries as own')
+              .select('own.id')
+              .where('own.device_change_id', '=', changeId)
+              .union(
                 eb
                   .selectFrom('audit_entry_rows')
-                  .select('audit_entry_id')
+                  .select('audit_entry_rows.audit_entry_id as id')
                   .where('audit_entry_rows.device_change_id', '=', changeId),
               ),
-            ]),
           )
         : query.where('bulk_change_id', '=', bulkChangeId);
       if (filter.afterId !== undefined) query = query.where('id', '>', filter.afterId);

@@ -69,11 +69,16 @@ export const auditEntryView = (entry: AuditEntry) => ({
  * An entry on one row's timeline. A batch call's request and response are cut down to the row's part
  * (`sliced`: the elements naming its ICCID, IMEI, MSISDN or EID); the whole call is `GET /api/v1/audit/{id}`.
  */
-export const rowAuditEntryView = (entry: AuditEntry, row: Pick<DeviceChange, 'id' | IdentifierField>) => {
+export const rowAuditEntryView = (
+  entry: AuditEntry,
+  row: Pick<DeviceChange, 'id' | 'result' | IdentifierField>,
+) => {
   const view = auditEntryView(entry);
   const batch = entry.deviceChangeId !== row.id && (entry.linkedRows ?? 0) > 1;
   if (!batch) return { ...view, sliced: false };
-  const identifiers = [row.iccid, row.imei, row.msisdn, row.eid];
+  // A number the carrier gave the line on the way (a new service's MSISDN) names it in later calls.
+  const assigned = typeof row.result?.msisdn === 'string' ? row.result.msisdn : null;
+  const identifiers = [row.iccid, row.imei, row.msisdn, row.eid, assigned];
   return {
     ...view,
     request: sliceForLine(entry.request, identifiers),
