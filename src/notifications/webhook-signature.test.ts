@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { it } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { newWebhookSecret, signatureHeader, verifySignature } from './webhook-signature.ts';
 
 it('signs timestamp + "." + body with HMAC-SHA256, as a receiver recomputes it', () => {
@@ -22,4 +26,26 @@ it('refuses another secret, a changed body, an old timestamp and a malformed hea
   assert.ok(!verifySignature(secret, header, 'body', { now: now + 10 * 60_000 }));
   assert.ok(!verifySignature(secret, 'v1=abc', 'body', { now }));
   assert.ok(!verifySignature(secret, undefined, 'body', { now }));
+});
+
+it('verifies with the few lines docs/webhooks.md gives receivers', async () => {
+  const docs = readFileSync(new URL('../../docs/webhooks.md', import.meta.url), 'utf8');
+  const snippet = /```js\n([\s\S]*?)```/.exec(docs)?.[1];
+  assert.ok(snippet, 'docs/webhooks.md has a JavaScript example');
+  const dir = mkdtempSync(path.join(tmpdir(), 'bulkchange-docs-'));
+  try {
+    const file = path.join(dir, 'verify.mjs');
+    writeFileSync(file, `${snippet}\nexport { verify };\n`);
+    const { verify } = (await import(pathToFileURL(file).href)) as {
+      verify: (secret: string, header: string, body: string) => boolean;
+    };
+    const secret = newWebhookSecret();
+    const body = '{"id":"evt_2","type":"bulk_change.started","data":{}}';
+    const header = signatureHeader(secret, body, Math.floor(Date.now() / 1000));
+    assert.equal(verify(secret, header, body), true);
+    assert.equal(verify(newWebhookSecret(), header, body), false);
+    assert.equal(verify(secret, header, `${body} `), false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
