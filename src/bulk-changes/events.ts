@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import type { BulkChange } from '../core/bulk-change.ts';
 import type { RowError } from '../core/flow.ts';
+import { isTerminalBulkStatus } from '../core/statuses.ts';
 import type { Tx } from '../db/database.ts';
 import { defineTask } from '../queue/index.ts';
 import { newId } from '../shared/ids.ts';
 import { toIso } from '../shared/time.ts';
-import type { EventType } from './event-types.ts';
+import { bulkChangesRepository } from './bulk-changes-repository.ts';
+import { type EventType, finishedEvent } from './event-types.ts';
 import { eventsRepository } from './events-repository.ts';
 import type { Enqueue } from './jobs.ts';
 
@@ -73,6 +75,40 @@ export async function publishEvents(
     })),
   );
   await enqueue(tx, dispatchEventsTask.job({ tenantId: change.tenantId }));
+}
+
+/** Moves a scheduled or queued change to processing, once (another job may race), with its `started` event. */
+export async function startBulkChange(
+  tx: Tx,
+  enqueue: Enqueue,
+  bulkChangeId: string,
+  now: number,
+): Promise<void> {
+  const repository = bulkChangesRepository(tx);
+  if (!(await repository.start(bulkChangeId, now))) return;
+  const started = await repository.findById(bulkChangeId);
+  if (started)
+    await publishEvents(tx, enqueue, started, [
+      { type: 'bulk_change.started', data: { bulkChange: bulkChangeSummary(started) } },
+    ]);
+}
+
+/** Publishes a bulk change's end (completed, with errors, failed or cancelled) as it now is, in the transaction that ended it. */
+export async function announceFinished(
+  tx: Tx,
+  enqueue: Enqueue,
+  bulkChangeId: string,
+  now: number,
+): Promise<void> {
+  const finished = await bulkChangesRepository(tx).findById(bulkChangeId);
+  if (!finished || !isTerminalBulkStatus(finished.status)) return;
+  await publishEvents(
+    tx,
+    enqueue,
+    finished,
+    [{ type: finishedEvent(finished.status), data: { bulkChange: bulkChangeSummary(finished) } }],
+    now,
+  );
 }
 
 /** The events of rows that failed, each with the bulk change's id and the row's identifiers and error. */

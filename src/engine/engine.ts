@@ -4,8 +4,7 @@ import { AuditBuffer } from '../audit/audit-buffer.ts';
 import { type AuditScope, auditEntryForEvent, auditEntryFromCall } from '../audit/audit-entry.ts';
 import { auditRepository } from '../audit/audit-repository.ts';
 import { bulkChangesRepository } from '../bulk-changes/bulk-changes-repository.ts';
-import { finishedEvent } from '../bulk-changes/event-types.ts';
-import { bulkChangeSummary, publishEvents, rowFailedEvents } from '../bulk-changes/events.ts';
+import { announceFinished, publishEvents, rowFailedEvents, startBulkChange } from '../bulk-changes/events.ts';
 import { advanceBulkChange, type Enqueue } from '../bulk-changes/jobs.ts';
 import type { CarrierRegistry } from '../carriers/registry.ts';
 import type { AuditRecord } from '../core/audit-record.ts';
@@ -136,7 +135,8 @@ export class Engine {
       await this.#advanceLater(db, bulk.id, { runAt: bulk.scheduledFor ?? undefined });
       return;
     }
-    if (bulk.status === 'scheduled' || bulk.status === 'queued') await this.#start(bulk, now);
+    if (bulk.status === 'scheduled' || bulk.status === 'queued')
+      await inTransaction(db, (tx) => startBulkChange(tx, this.#deps.enqueue, bulk.id, now));
 
     const loaded = await this.#deps.accounts.load(bulk.carrierAccountId);
     const flow = loaded && this.#deps.registry.flowFor(loaded.account.carrier, bulk.changeType);
@@ -483,32 +483,6 @@ export class Engine {
     ]);
   }
 
-  /** Moves a scheduled or queued change to processing, once, with its `started` event. */
-  async #start(bulk: BulkChange, now: number): Promise<void> {
-    await inTransaction(this.#deps.db, async (tx) => {
-      const repository = bulkChangesRepository(tx);
-      if (!(await repository.start(bulk.id, now))) return;
-      const started = await repository.findById(bulk.id);
-      if (started)
-        await publishEvents(tx, this.#deps.enqueue, started, [
-          { type: 'bulk_change.started', data: { bulkChange: bulkChangeSummary(started) } },
-        ]);
-    });
-  }
-
-  /** Publishes a finished bulk change's event (completed, with errors, failed or cancelled), as it now is. */
-  async #announceFinished(tx: Tx, bulkChangeId: string, now: number): Promise<void> {
-    const finished = await bulkChangesRepository(tx).findById(bulkChangeId);
-    if (!finished || !isTerminalBulkStatus(finished.status)) return;
-    await publishEvents(
-      tx,
-      this.#deps.enqueue,
-      finished,
-      [{ type: finishedEvent(finished.status), data: { bulkChange: bulkChangeSummary(finished) } }],
-      now,
-    );
-  }
-
   /**
    * Fails the rows not yet sent, with an audit entry saying why: credentials refused (the rest would be
    * refused too), writes disabled, or a change type the carrier no longer supports.
@@ -558,7 +532,7 @@ export class Engine {
         startedAt: bulk.startedAt ?? now,
         failureReason: reason,
       });
-      await this.#announceFinished(tx, bulkChangeId, now);
+      await announceFinished(tx, this.#deps.enqueue, bulkChangeId, now);
       await auditRepository(tx).append([
         auditEntryForEvent(
           this.#scope(bulk),
@@ -610,7 +584,7 @@ export class Engine {
         completedAt: now,
         startedAt: current.startedAt ?? now,
       });
-      if (finished) await this.#announceFinished(tx, bulk.id, now);
+      if (finished) await announceFinished(tx, this.#deps.enqueue, bulk.id, now);
     });
   }
 }
