@@ -5,6 +5,14 @@ const booleanFromEnv = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
+/** A comma-separated list; blanks dropped. */
+const listFromEnv = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== ''),
+);
+
 const configSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -30,6 +38,11 @@ const configSchema = z.object({
     .default(512 * 1024 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BULKCHANGE_DEMO: booleanFromEnv.optional(),
+  /**
+   * Networks (CIDR or single addresses) and host names that outbound calls on a tenant's behalf may
+   * reach although they are loopback, private, link-local…; checked when the runtime starts.
+   */
+  BULKCHANGE_OUTBOUND_ALLOW: listFromEnv.default([]),
 });
 
 export type Config = Readonly<

@@ -46,6 +46,10 @@ export const errorCatalogue = {
   BAD_REQUEST: { status: 400, summary: 'The request is malformed' },
   PREVIEW_EXPIRED: { status: 404, summary: 'The preview has expired; upload the file again' },
   CSRF_TOKEN_INVALID: { status: 403, summary: 'The form has expired; reload the page and try again' },
+  ADDRESS_NOT_ALLOWED: {
+    status: 422,
+    summary: 'The URL leads to an address the outbound address policy refuses (loopback, private, …)',
+  },
   // Validation details of a 422 (and of dry-run rows)
   INVALID_FIELD: { summary: 'A field is missing or malformed' },
   UNKNOWN_FIELD: { summary: 'A field the request or this change type does not read' },
@@ -62,6 +66,10 @@ export const errorCatalogue = {
   INVALID_CREDENTIALS_SHAPE: { summary: "The credentials do not have the carrier's shape" },
   INVALID_SETTINGS: { summary: 'A carrier setting is invalid' },
   INVALID_LIMITS: { summary: 'A value in settings.limits is out of range' },
+  INVALID_URL: {
+    summary:
+      'A URL or path the server would call is not plain http(s) on one host (userinfo, query, dot segments…)',
+  },
   INVALID_ICCID: { summary: 'The ICCID is not 19–20 digits (a trailing F is dropped first)' },
   INVALID_LUHN: { summary: "The ICCID's check digit is wrong" },
   SCIENTIFIC_NOTATION: { summary: 'A spreadsheet turned the identifier into a rounded number' },
