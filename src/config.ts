@@ -36,6 +36,14 @@ const configSchema = z.object({
     .int()
     .min(1024)
     .default(512 * 1024 * 1024),
+  /** The whole request (headers and body, uploads included) must arrive within this (Node's requestTimeout). */
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(300_000),
+  /** The request's headers must arrive within this (Node's headersTimeout). */
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(15_000),
+  /** An idle keep-alive connection is closed after this. */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  /** Small bodies (carrier callbacks, portal forms) must arrive within this of their headers. */
+  HTTP_BODY_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BULKCHANGE_DEMO: booleanFromEnv.optional(),
   /**
@@ -44,6 +52,12 @@ const configSchema = z.object({
    */
   BULKCHANGE_OUTBOUND_ALLOW: listFromEnv.default([]),
 });
+
+/** Node refuses a headers timeout longer than the request timeout. */
+const configSchemaChecked = configSchema.refine(
+  (config) => config.HTTP_HEADERS_TIMEOUT_MS <= config.HTTP_REQUEST_TIMEOUT_MS,
+  { message: 'must not be longer than HTTP_REQUEST_TIMEOUT_MS', path: ['HTTP_HEADERS_TIMEOUT_MS'] },
+);
 
 export type Config = Readonly<
   Omit<z.infer<typeof configSchema>, 'BULKCHANGE_DATA_DIR'> & {
@@ -67,7 +81,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       .filter((key) => env[key] !== undefined && env[key] !== '')
       .map((key) => [key, env[key]]),
   );
-  const parsed = configSchema.safeParse(relevant);
+  const parsed = configSchemaChecked.safeParse(relevant);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
   }

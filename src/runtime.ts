@@ -95,6 +95,12 @@ export async function startService(options: {
       metrics,
       logger,
       maxUploadBytes: config.MAX_UPLOAD_BYTES,
+      timeouts: {
+        requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
+        headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS,
+        keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+        bodyTimeoutMs: config.HTTP_BODY_TIMEOUT_MS,
+      },
       apiKeys: new ApiKeys(db),
       accounts,
       billing,

@@ -17,13 +17,18 @@ const nameTaken = (name: string) =>
 /** Per-account overrides of the carrier's default limits, kept in `settings.limits`. */
 export const limitsOverrideSchema = z
   .object({
-    requestsPerSecond: z.number().positive().nullable(),
+    // One request in 100 s at least: a tiny positive rate (1e-300) would stall an account for ever.
+    requestsPerSecond: z.number().min(0.01).max(10_000).nullable(),
     maxConcurrent: z.number().int().min(1).max(256),
     batchSize: z.number().int().min(1).max(100_000),
     retryBudget: z.number().int().min(1).max(100),
     requestTimeoutMs: z.number().int().min(100).max(600_000),
-    checkIntervalMs: z.number().int().min(100),
-    maxWaitMs: z.number().int().min(1_000),
+    checkIntervalMs: z.number().int().min(100).max(86_400_000),
+    maxWaitMs: z
+      .number()
+      .int()
+      .min(1_000)
+      .max(30 * 86_400_000),
   })
   .partial();
 

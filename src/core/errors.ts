@@ -46,6 +46,10 @@ export const errorCatalogue = {
   BAD_REQUEST: { status: 400, summary: 'The request is malformed' },
   PREVIEW_EXPIRED: { status: 404, summary: 'The preview has expired; upload the file again' },
   CSRF_TOKEN_INVALID: { status: 403, summary: 'The form has expired; reload the page and try again' },
+  REQUEST_TIMEOUT: { status: 408, summary: 'The request was not received in time' },
+  TOO_MANY_REQUESTS: { status: 429, summary: 'Too many failed attempts; wait as Retry-After says' },
+  HEADERS_TOO_LARGE: { status: 431, summary: 'The request headers are too large' },
+  BILLING_UNAVAILABLE: { status: 502, summary: 'The billing system refused or failed the call' },
   ADDRESS_NOT_ALLOWED: {
     status: 422,
     summary: 'The URL leads to an address the outbound address policy refuses (loopback, private, …)',
@@ -66,6 +70,8 @@ export const errorCatalogue = {
   INVALID_CREDENTIALS_SHAPE: { summary: "The credentials do not have the carrier's shape" },
   INVALID_SETTINGS: { summary: 'A carrier setting is invalid' },
   INVALID_LIMITS: { summary: 'A value in settings.limits is out of range' },
+  UNEXPECTED_PART: { summary: 'A multipart part after the file: the file is the last part and the only one' },
+  INVALID_CHARACTER: { summary: 'A text value holds a NUL character, which no field accepts' },
   INVALID_URL: {
     summary:
       'A URL or path the server would call is not plain http(s) on one host (userinfo, query, dot segments…)',

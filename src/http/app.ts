@@ -25,9 +25,10 @@ import type { Db } from '../db/database.ts';
 import type { Devices } from '../devices/devices-service.ts';
 import { deviceRoutes } from '../devices/routes.ts';
 import { portalPlugin } from '../portal/plugin.ts';
-import { installErrorHandler } from './errors.ts';
+import { answerClientError, installErrorHandler, sendProblem } from './errors.ts';
 import { healthRoutes } from './health-routes.ts';
 import type { Metrics } from './metrics.ts';
+import { refuseNulCharacters } from './nul-guard.ts';
 
 /** The services the API and the portal act through; routes never reach the database themselves. */
 export interface AppServices {
@@ -46,13 +47,26 @@ export interface AppServices {
   requestInventorySync: (carrierAccountId: string) => Promise<void>;
 }
 
+/** How long the server waits for a request's parts (slow senders must not hold connections). */
+export interface HttpTimeouts {
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  /** Small bodies: carrier callbacks and portal forms. */
+  bodyTimeoutMs: number;
+}
+
 export interface AppDeps extends AppServices {
   /** For `/readyz` only: whether the database answers. */
   db: Db;
   metrics: Metrics;
   logger: Logger;
   maxUploadBytes: number;
+  timeouts: HttpTimeouts;
 }
+
+/** Every JSON body but an upload is small: accounts, catalogs (10,000 entries), forms. */
+const DEFAULT_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
 
 /** The HTTP API of API.md, with its OpenAPI document. Simulators and the portal mount beside it. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -60,14 +74,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger as FastifyBaseLogger,
     // One line per request would drown the engine's logs; /metrics counts requests instead.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: deps.maxUploadBytes,
+    // Uploads raise it on their own routes (POST /bulk-changes, the portal's upload).
+    bodyLimit: Math.min(DEFAULT_BODY_LIMIT_BYTES, deps.maxUploadBytes),
     // Progress streams stay open until their bulk change ends; closing must not wait for them.
     forceCloseConnections: true,
+    requestTimeout: deps.timeouts.requestTimeoutMs,
+    keepAliveTimeout: deps.timeouts.keepAliveTimeoutMs,
     ajv: { customOptions: { coerceTypes: false } },
+    // A malformed URL or an over-long parameter: the same error shape as every other answer.
+    frameworkErrors: (error, request, reply) => sendProblem(request, reply, error),
+    // Malformed HTTP, oversized headers, a request timeout: there is no request to reply to.
+    clientErrorHandler: answerClientError,
   }).withTypeProvider<ZodTypeProvider>();
+  app.server.headersTimeout = deps.timeouts.headersTimeoutMs;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandler(app);
+  refuseNulCharacters(app);
 
   app.addHook('onResponse', async (request, reply) => {
     deps.metrics.httpRequests.inc({
@@ -121,8 +144,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     health: deps.accountHealth,
     registry: deps.registry,
     maxUploadBytes: deps.maxUploadBytes,
+    bodyTimeoutMs: deps.timeouts.bodyTimeoutMs,
   });
   app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/portal/bulk-changes'));
-  await app.register(callbackRoutes, { prefix: '/callbacks', ingress: deps.callbacks });
+  await app.register(callbackRoutes, {
+    prefix: '/callbacks',
+    ingress: deps.callbacks,
+    bodyTimeoutMs: deps.timeouts.bodyTimeoutMs,
+  });
   return app;
 }

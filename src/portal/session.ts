@@ -69,10 +69,16 @@ export function csrfMatches(session: PortalSession, sent: unknown): boolean {
   return expected.length === actual.length && timingSafeEqual(expected, actual);
 }
 
+/** A cookie's value; a malformed one (bad percent-encoding) is as good as none: the browser is signed out. */
 export function readCookie(header: string | undefined, name: string): string | undefined {
   for (const part of (header ?? '').split(';')) {
     const [key, ...value] = part.trim().split('=');
-    if (key === name) return decodeURIComponent(value.join('='));
+    if (key !== name) continue;
+    try {
+      return decodeURIComponent(value.join('='));
+    } catch {
+      return undefined;
+    }
   }
   return undefined;
 }

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import type { CarrierAccountView } from '../../accounts/carrier-accounts.ts';
 import { type InputRow, readCsvRows } from '../../bulk-changes/csv-input.ts';
 import { type ChangeType, changeTypes } from '../../core/change-types.ts';
-import { AppError, type ErrorDetail } from '../../core/errors.ts';
+import { AppError, type ErrorDetail, validationFailed } from '../../core/errors.ts';
+import { nulCharacterAt, nulDetail } from '../../core/text.ts';
 import { type PortalUser, requireCsrf, requirePortalRole } from '../auth.ts';
 import type { FieldInput } from '../change-catalog.ts';
 import { csvColumn, label } from '../components/format.ts';
@@ -204,6 +205,8 @@ async function readPreviewForm(request: FastifyRequest, maxUploadBytes: number):
       csv = { ...parsed, fileName: part.filename };
     }
   }
+  const nulAt = nulCharacterAt(fields);
+  if (nulAt !== undefined) throw validationFailed([nulDetail(nulAt)], 'A field holds a NUL character');
   return { fields, csv };
 }
 
