@@ -20,22 +20,38 @@ function assertErrorShape(response: ApiResponse<unknown>, status: number, code?:
   if (code) assert.equal(body.error.code, code, response.text);
 }
 
-/** Sends bytes as they are and reads the answer's status line and body (for what fetch refuses to send). */
-function rawExchange(url: string, request: string | Buffer): Promise<{ status: number; body: string }> {
+/**
+ * Sends bytes as they are and reads the answer's status line and body (for what fetch refuses to send).
+ * With `keepOpen` the connection stays open after the request, as a client still sending would: the
+ * answer is read as soon as it comes.
+ */
+function rawExchange(
+  url: string,
+  request: string | Buffer,
+  options: { keepOpen?: boolean } = {},
+): Promise<{ status: number; body: string }> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     const socket = connect({ host: hostname, port: Number(port) });
     const chunks: Buffer[] = [];
-    socket.on('data', (chunk) => chunks.push(chunk));
-    socket.on('error', reject);
-    socket.on('close', () => {
+    const answer = () => {
       const text = Buffer.concat(chunks).toString('utf8');
-      resolve({
+      return {
         status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0),
         body: text.split('\r\n\r\n')[1] ?? '',
-      });
+      };
+    };
+    socket.on('data', (chunk) => {
+      chunks.push(chunk);
+      if (options.keepOpen && Buffer.concat(chunks).includes('\r\n\r\n')) {
+        resolve(answer());
+        socket.destroy();
+      }
     });
-    socket.end(request);
+    socket.on('error', reject);
+    socket.on('close', () => resolve(answer()));
+    if (options.keepOpen) socket.write(request);
+    else socket.end(request);
   });
 }
 
@@ -351,11 +367,13 @@ for (const dialect of testDialects) {
       const wrong = await rawExchange(
         test.url,
         `POST ${callbackUrl} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\nAuthorization: ${basic('ts-callbacks', 'nope')}\r\n\r\n`,
+        { keepOpen: true },
       );
       assert.equal(wrong.status, 401);
       const unknown = await rawExchange(
         test.url,
         'POST /callbacks/thingspace/no-such-account HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n',
+        { keepOpen: true },
       );
       assert.equal(unknown.status, 401);
       const large = await test.api('POST', callbackUrl, {

@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ApiKeys } from '../accounts/api-keys.ts';
-import { principalOf, requireRole } from '../accounts/auth.ts';
+import { type KeyAuth, principalOf, requireRole } from '../accounts/auth.ts';
 import type { BillingCatalogs } from './billing-catalogs.ts';
 import { type BillingConnections, billingConnectionInput } from './billing-connections.ts';
 import type { CatalogName } from './billing-repository.ts';
@@ -22,12 +21,12 @@ const catalogs: Record<string, CatalogName> = {
 };
 
 export const billingRoutes: FastifyPluginAsyncZod<{
-  apiKeys: ApiKeys;
+  auth: KeyAuth;
   billing: BillingConnections;
   catalogs: BillingCatalogs;
-}> = async (app, { apiKeys, billing, catalogs: entries }) => {
-  const viewer = requireRole(apiKeys, 'viewer');
-  const admin = requireRole(apiKeys, 'admin');
+}> = async (app, { auth, billing, catalogs: entries }) => {
+  const viewer = requireRole(auth, 'viewer');
+  const admin = requireRole(auth, 'admin');
   const tags = ['billing'];
 
   app.get('/billing-connection', { onRequest: admin, schema: { tags } }, async (request) => ({

@@ -3,8 +3,7 @@ import type { Multipart } from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ApiKeys } from '../accounts/api-keys.ts';
-import { principalOf, requireRole } from '../accounts/auth.ts';
+import { type KeyAuth, principalOf, requireRole } from '../accounts/auth.ts';
 import { changeTypes } from '../core/change-types.ts';
 import { AppError, type ErrorDetail, validationFailed } from '../core/errors.ts';
 import { bulkStatuses, rowStatuses } from '../core/statuses.ts';
@@ -43,17 +42,17 @@ const createFields = z
   .loose();
 
 export interface BulkChangeRoutesOptions {
-  apiKeys: ApiKeys;
+  auth: KeyAuth;
   bulkChanges: BulkChanges;
   maxUploadBytes: number;
 }
 
 export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = async (
   app,
-  { apiKeys, bulkChanges, maxUploadBytes },
+  { auth, bulkChanges, maxUploadBytes },
 ) => {
-  const viewer = requireRole(apiKeys, 'viewer');
-  const operator = requireRole(apiKeys, 'operator');
+  const viewer = requireRole(auth, 'viewer');
+  const operator = requireRole(auth, 'operator');
 
   // CSV arrives as a stream; it is parsed row by row rather than buffered by Fastify.
   app.addContentTypeParser(

@@ -1,6 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { AttemptThrottle } from '../accounts/attempt-throttle.ts';
 import { carrierNames } from '../core/change-types.ts';
+import { AppError } from '../core/errors.ts';
 import { bodyDeadline } from '../shared/body-deadline.ts';
 import type { CallbackIngress } from './callback-ingress.ts';
 
@@ -14,12 +16,13 @@ export const CALLBACK_BODY_LIMIT_BYTES = 256 * 1024;
  * `POST /callbacks/{carrier}/{carrierAccountId}`: a carrier's asynchronous result. Answers 200 to every
  * authenticated callback, so the carrier does not send it again; a repeated one changes nothing.
  * Cheap to refuse: an unknown account or wrong `Authorization` is refused before the body is read, the
- * body is small and must arrive quickly.
+ * body is small and must arrive quickly, and an address that fails too often is throttled.
  */
 export const callbackRoutes: FastifyPluginAsyncZod<{
   ingress: CallbackIngress;
+  throttle: AttemptThrottle;
   bodyTimeoutMs: number;
-}> = async (app, { ingress, bodyTimeoutMs }) => {
+}> = async (app, { ingress, throttle, bodyTimeoutMs }) => {
   const deadline = bodyDeadline(bodyTimeoutMs);
   app.post(
     '/:carrier/:carrierAccountId',
@@ -29,7 +32,11 @@ export const callbackRoutes: FastifyPluginAsyncZod<{
         deadline.onRequest,
         async (request) => {
           const { carrier, carrierAccountId } = request.params as Record<string, string>;
-          await ingress.admit(carrier, carrierAccountId, request.headers);
+          await throttle.check(request);
+          await ingress.admit(carrier, carrierAccountId, request.headers).catch(async (error: unknown) => {
+            await throttle.failed(request);
+            throw error;
+          });
         },
       ],
       preValidation: deadline.preValidation,
@@ -41,9 +48,14 @@ export const callbackRoutes: FastifyPluginAsyncZod<{
       },
     },
     async (request) =>
-      ingress.receive(request.params.carrier, request.params.carrierAccountId, {
-        headers: request.headers,
-        body: request.body,
-      }),
+      ingress
+        .receive(request.params.carrier, request.params.carrierAccountId, {
+          headers: request.headers,
+          body: request.body,
+        })
+        .catch(async (error: unknown) => {
+          if (error instanceof AppError && error.code === 'UNAUTHENTICATED') await throttle.failed(request);
+          throw error;
+        }),
   );
 };

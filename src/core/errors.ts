@@ -190,13 +190,22 @@ export class AppError extends Error {
   readonly code: ApiErrorCode;
   readonly statusCode: number;
   readonly details: ErrorDetail[];
+  /** Headers the answer carries (`Retry-After` of a 429). */
+  readonly headers: Readonly<Record<string, string>>;
 
-  constructor(code: ApiErrorCode, message?: string, details: ErrorDetail[] = [], cause?: unknown) {
+  constructor(
+    code: ApiErrorCode,
+    message?: string,
+    details: ErrorDetail[] = [],
+    cause?: unknown,
+    headers: Record<string, string> = {},
+  ) {
     super(message ?? errorCatalogue[code].summary, { cause });
     this.name = 'AppError';
     this.code = code;
     this.statusCode = errorCatalogue[code].status;
     this.details = details;
+    this.headers = headers;
   }
 }
 

@@ -53,7 +53,8 @@ const retryAfterOf = (headers: unknown): Record<string, string> => {
 };
 
 export function problemOf(error: unknown): Problem {
-  if (error instanceof AppError) return problem(error.code, error.message, error.details);
+  if (error instanceof AppError)
+    return problem(error.code, error.message, error.details, { ...error.headers });
   if (error instanceof ZodError) {
     return problem(
       'VALIDATION_FAILED',

@@ -17,11 +17,13 @@ import { newBulkChangeRoutes } from './pages/new-bulk-change.ts';
 import { rowTimelineRoutes } from './pages/row-timeline.ts';
 import { signInRoutes } from './pages/sign-in.ts';
 import { PreviewStash } from './preview-stash.ts';
-import { SessionStore } from './session.ts';
+import { type SessionLimits, SessionStore } from './session.ts';
 
 export interface PortalOptions extends PortalServices {
   registry: CarrierRegistry;
   maxUploadBytes: number;
+  sessionLimits: SessionLimits;
+  publicUrl: string | undefined;
   /** A form's body must arrive within this of its headers. */
   bodyTimeoutMs: number;
 }
@@ -60,6 +62,9 @@ export const portalPlugin: FastifyPluginAsyncZod<PortalOptions> = async (app, op
   const previews = new PreviewStash();
   const deps: PortalDeps = {
     apiKeys: options.apiKeys,
+    throttle: options.throttle,
+    publicUrl: options.publicUrl,
+    sessionLimits: options.sessionLimits,
     accounts: options.accounts,
     bulkChanges: options.bulkChanges,
     devices: options.devices,
@@ -67,7 +72,7 @@ export const portalPlugin: FastifyPluginAsyncZod<PortalOptions> = async (app, op
     catalog: new ChangeCatalog(options.registry),
     maxUploadBytes: options.maxUploadBytes,
     previews,
-    sessions: new SessionStore((sessionId) => previews.drop(sessionId)),
+    sessions: new SessionStore(options.sessionLimits, (sessionId) => previews.drop(sessionId)),
   };
 
   app.addContentTypeParser(
