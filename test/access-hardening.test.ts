@@ -175,7 +175,7 @@ describe('failed authentication is throttled per address and per key prefix', ()
     );
   });
 
-  it('refuses a key prefix after 5 failures, from whatever address', async () => {
+  it('refuses a key prefix after 5 failures, from whatever address, but never locks out the valid key', async () => {
     for (let attempt = 0; attempt < 5; attempt++) {
       const refused = await test.api('GET', '/api/v1/bulk-changes', {
         key: `bck_samepfx-guess-${attempt}`,
@@ -188,6 +188,21 @@ describe('failed authentication is throttled per address and per key prefix', ()
       headers: from('198.51.100.99'),
     });
     assert.equal(throttled.status, 429);
+
+    const prefix = test.adminKey.slice(0, 10);
+    for (let attempt = 0; attempt < 6; attempt++) {
+      await test.api('GET', '/api/v1/bulk-changes', {
+        key: `${prefix}-guess-${attempt}`,
+        headers: from(`198.51.101.${attempt}`),
+      });
+    }
+    const guessed = await test.api('GET', '/api/v1/bulk-changes', {
+      key: `${prefix}-guess-x`,
+      headers: from('198.51.101.90'),
+    });
+    assert.equal(guessed.status, 429, 'guesses at the admin key are throttled');
+    const holder = await test.api('GET', '/api/v1/bulk-changes', { headers: from('198.51.101.91') });
+    assert.equal(holder.status, 200, 'the admin key itself still works');
   });
 
   it('throttles portal sign-ins and carrier callbacks the same way', async () => {

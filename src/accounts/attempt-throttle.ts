@@ -3,14 +3,19 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../core/errors.ts';
 
 /**
- * Failed authentication attempts, counted per client address and per key prefix over a minute (API
- * keys, portal sign-ins, callback credentials): past the limit, every attempt from there is refused
- * with 429 before any key is looked at, valid ones included, so guessing is as slow as the limit.
+ * Failed authentication attempts (API keys, portal sign-ins, callback credentials), counted per client
+ * address and per key prefix over a minute. An address past the limit is refused with 429 before any
+ * key is looked at, valid ones included, so guessing from it is as slow as the limit. A key prefix past
+ * the limit turns its failures into 429s, but a valid key with that prefix still works: whoever learns
+ * a key's first characters cannot lock its holder out.
  */
 export interface AttemptThrottle {
-  /** Throws `429 TOO_MANY_REQUESTS` (with `Retry-After`) when the address or the key prefix is throttled. */
-  check(request: FastifyRequest, keyPrefix?: string): Promise<void>;
-  /** Counts one failed attempt against the address and the key prefix. */
+  /** Before the key is looked at: throws `429 TOO_MANY_REQUESTS` (with `Retry-After`) for a throttled address. */
+  admit(request: FastifyRequest): Promise<void>;
+  /**
+   * After a failed attempt: counts it against the address and the key prefix, and throws the 429 when
+   * either is now past the limit (the caller answers 401 otherwise).
+   */
   failed(request: FastifyRequest, keyPrefix?: string): Promise<void>;
 }
 
@@ -37,30 +42,27 @@ export function attemptThrottle(
     keyGenerator: (request) => `key-prefix:${prefixes.get(request)}`,
   });
 
+  const refuse = (seconds: number) =>
+    new AppError('TOO_MANY_REQUESTS', `Too many failed attempts; try again in ${seconds} s`, [], undefined, {
+      'retry-after': String(seconds),
+    });
+  const spent = (limit: Awaited<ReturnType<typeof byAddress>>) => !limit.isAllowed && limit.remaining <= 0;
+  const waitSeconds = (limit: Awaited<ReturnType<typeof byAddress>>) =>
+    limit.isAllowed ? 1 : Math.max(1, limit.ttlInSeconds);
+
   return {
-    async check(request, keyPrefix) {
-      const limits = [await byAddress(request, { increment: false })];
-      if (keyPrefix !== undefined) {
-        prefixes.set(request, keyPrefix);
-        limits.push(await byPrefix(request, { increment: false }));
-      }
-      const exhausted = limits.filter((limit) => !limit.isAllowed && limit.remaining <= 0);
-      if (exhausted.length === 0) return;
-      const seconds = Math.max(1, ...exhausted.map((limit) => (limit.isAllowed ? 0 : limit.ttlInSeconds)));
-      throw new AppError(
-        'TOO_MANY_REQUESTS',
-        `Too many failed attempts; try again in ${seconds} s`,
-        [],
-        undefined,
-        { 'retry-after': String(seconds) },
-      );
+    async admit(request) {
+      const limit = await byAddress(request, { increment: false });
+      if (spent(limit)) throw refuse(waitSeconds(limit));
     },
     async failed(request, keyPrefix) {
-      await byAddress(request);
+      const limits = [await byAddress(request)];
       if (keyPrefix !== undefined) {
         prefixes.set(request, keyPrefix);
-        await byPrefix(request);
+        limits.push(await byPrefix(request));
       }
+      const over = limits.filter((limit) => !limit.isAllowed && limit.isExceeded);
+      if (over.length > 0) throw refuse(Math.max(...over.map(waitSeconds)));
     },
   };
 }

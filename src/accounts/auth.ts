@@ -18,7 +18,7 @@ export interface KeyAuth {
 
 /**
  * `Authorization: Bearer <apiKey>`: 401 without a valid key, 403 when the role is too low (API §1),
- * 429 after too many failed attempts from the address or with the key's prefix. Runs on `onRequest`,
+ * 429 after too many failed attempts from the address (or, for a wrong key, with its prefix). Runs on `onRequest`,
  * before the body is read, so a caller without the right is refused before validation.
  */
 export function requireRole(auth: KeyAuth, role: Role) {
@@ -26,7 +26,7 @@ export function requireRole(auth: KeyAuth, role: Role) {
     const header = request.headers.authorization ?? '';
     const key = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
     const prefix = attemptPrefix(key);
-    await auth.throttle.check(request, prefix);
+    await auth.throttle.admit(request);
     const principal = key ? await auth.keys.authenticate(key) : undefined;
     if (!principal) {
       await auth.throttle.failed(request, prefix);

@@ -32,7 +32,7 @@ export const callbackRoutes: FastifyPluginAsyncZod<{
         deadline.onRequest,
         async (request) => {
           const { carrier, carrierAccountId } = request.params as Record<string, string>;
-          await throttle.check(request);
+          await throttle.admit(request);
           await ingress.admit(carrier, carrierAccountId, request.headers).catch(async (error: unknown) => {
             await throttle.failed(request);
             throw error;

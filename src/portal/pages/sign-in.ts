@@ -92,11 +92,10 @@ export function signInRoutes(app: PortalApp, deps: PortalDeps): void {
         const error = 'The sign-in form has expired or came from another site. Sign in again.';
         return sendSignIn(request, reply, { next, error }, 403);
       }
-      const prefix = attemptPrefix(apiKey);
-      await deps.throttle.check(request, prefix);
+      await deps.throttle.admit(request);
       const principal = await deps.apiKeys.authenticate(apiKey);
       if (!principal) {
-        await deps.throttle.failed(request, prefix);
+        await deps.throttle.failed(request, attemptPrefix(apiKey));
         return sendSignIn(
           request,
           reply,
