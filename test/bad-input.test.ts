@@ -196,6 +196,38 @@ for (const dialect of testDialects) {
       assert.equal(list.body.items.length, 0);
     });
 
+    it("answers the portal's malformed uploads with a 4xx page, never a 500", async () => {
+      const form = await fetch(`${test.url}/portal/sign-in`);
+      const token = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1];
+      const signInCookie = form.headers.getSetCookie()[0].split(';')[0];
+      const signedIn = await fetch(`${test.url}/portal/sign-in`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: signInCookie },
+        body: new URLSearchParams({ apiKey: test.adminKey, _csrf: token }).toString(),
+      });
+      const cookie = signedIn.headers.getSetCookie()[0].split(';')[0];
+      const boundary = 'portalboundary';
+      const emptyFile = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename=""\r\nContent-Type: text/csv\r\n\r\niccid\n1\n`;
+      for (const body of [
+        emptyFile,
+        `${emptyFile}\r\n--${boundary}--\r\n`.replace('filename=""', 'filename="a.csv"').slice(0, -30),
+        'not multipart',
+        `--${boundary}\r\nBroken\r\n\r\nx\r\n--${boundary}--\r\n`,
+      ]) {
+        const answer = await fetch(`${test.url}/portal/bulk-changes/preview`, {
+          method: 'POST',
+          headers: { cookie, 'content-type': `multipart/form-data; boundary=${boundary}` },
+          body,
+        });
+        assert.ok(
+          answer.status >= 400 && answer.status < 500,
+          `${answer.status} for ${JSON.stringify(body)}`,
+        );
+        assert.match(answer.headers.get('content-type') ?? '', /^text\/html/);
+      }
+    });
+
     it('refuses a malformed session cookie as signed out, on every portal page', async () => {
       for (const cookie of [
         'bulkchange_session=%E0%A4%A',
@@ -226,7 +258,7 @@ for (const dialect of testDialects) {
       }
     });
 
-    it('refuses out-of-range limits and schedules a lenient parser would read as a year', async () => {
+    it('refuses out-of-range limits, catalog numbers and cursors past their columns, and schedules a lenient parser reads as a year', async () => {
       for (const requestsPerSecond of [1e-300, 0, -1, 1e300]) {
         const created = await test.api('POST', '/api/v1/carrier-accounts', {
           body: {
@@ -239,6 +271,23 @@ for (const dialect of testDialects) {
         });
         assertErrorShape(created, 422, 'VALIDATION_FAILED');
         assert.equal((created.body as ErrorAnswer).error.details[0].code, 'INVALID_LIMITS');
+      }
+      const { body: created } = await test.api<{ id: string }>('POST', '/api/v1/bulk-changes', {
+        body: bulkJson({ dryRun: false }),
+      });
+      for (const path of ['changes', 'log']) {
+        const answer = await test.api(
+          'GET',
+          `/api/v1/bulk-changes/${created.id}/${path}?cursor=99999999999999999999999`,
+        );
+        assertErrorShape(answer, 422, 'VALIDATION_FAILED');
+      }
+      for (const item of [
+        { id: 'POOL-X', name: 'x', dataMb: 2 ** 31 },
+        { id: 'POOL-X', name: 'x', monthlyRate: 2.4e126 },
+      ]) {
+        const answer = await test.api('POST', '/api/v1/customer-pools', { body: { items: [item] } });
+        assertErrorShape(answer, 422, 'VALIDATION_FAILED');
       }
       for (const scheduledFor of ['%00', '12', '2026', 'tomorrow', '2026-01-01T10:00:00']) {
         const answer = await test.api('POST', '/api/v1/bulk-changes', {

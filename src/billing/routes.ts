@@ -9,8 +9,10 @@ const catalogEntry = z.object({
   id: z.string().trim().min(1).max(64),
   name: z.string().trim().min(1).max(200),
   status: z.enum(['active', 'closed']).default('active'),
-  dataMb: z.number().int().nonnegative().nullish(),
-  monthlyRate: z.number().nonnegative().nullish(),
+  // Within the columns' types on both databases (PostgreSQL answered 500 past them): an integer of
+  // megabytes (100 TB at most) and a rate a 4-byte float holds.
+  dataMb: z.number().int().nonnegative().max(100_000_000).nullish(),
+  monthlyRate: z.number().nonnegative().max(100_000).nullish(),
 });
 
 /** API §2's catalogs, by path. */

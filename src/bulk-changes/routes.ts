@@ -1,5 +1,4 @@
 import { pipeline, type Readable, Transform } from 'node:stream';
-import type { Multipart } from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -8,8 +7,10 @@ import { changeTypes } from '../core/change-types.ts';
 import { AppError, type ErrorDetail, validationFailed } from '../core/errors.ts';
 import { bulkStatuses, rowStatuses } from '../core/statuses.ts';
 import { nulCharacterAt, nulDetail } from '../core/text.ts';
+import { NUMERIC_CURSOR } from '../shared/paging.ts';
 import type { BulkChanges, CreateBulkChangeInput } from './bulk-changes-service.ts';
 import { type InputRow, inBatches, openCsvRows, type RowBatch } from './csv-input.ts';
+import { multipartParts } from './multipart.ts';
 import { streamProgress } from './progress-events.ts';
 import { resultsCsv } from './results-csv.ts';
 import { isRowField } from './row-fields.ts';
@@ -124,7 +125,7 @@ export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = 
         params: idParams,
         querystring: z.object({
           status: z.enum(rowStatuses).optional(),
-          cursor: z.string().regex(/^\d+$/).optional(),
+          cursor: z.string().regex(NUMERIC_CURSOR, 'a row number').optional(),
           limit,
         }),
       },
@@ -141,7 +142,7 @@ export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = 
         params: idParams,
         querystring: z.object({
           changeId: z.string().optional(),
-          cursor: z.string().regex(/^\d+$/).optional(),
+          cursor: z.string().regex(NUMERIC_CURSOR, 'a row number').optional(),
           limit,
         }),
       },
@@ -266,8 +267,8 @@ async function csvRequest(
 async function fromMultipart(request: FastifyRequest, maxUploadBytes: number): Promise<CreateRequest> {
   const formFields: Record<string, unknown> = {};
   // Two files at most: the second is refused by name rather than by the plugin's 413.
-  const parts = request.parts({ limits: { fileSize: maxUploadBytes, files: 2 } })[Symbol.asyncIterator]();
-  for (let next = await nextPart(parts); !next.done; next = await nextPart(parts)) {
+  const parts = multipartParts(request, { fileSize: maxUploadBytes, files: 2 });
+  for (let next = await parts.next(); !next.done; next = await parts.next()) {
     const part = next.value;
     if (part.type !== 'file') {
       formFields[part.fieldname] = part.value;
@@ -288,10 +289,10 @@ async function fromMultipart(request: FastifyRequest, maxUploadBytes: number): P
 /** The file's rows, then a check that the body ends with it (read inside the intake's transaction). */
 async function* thenNothingMore(
   rows: CreateRequest['rows'],
-  parts: AsyncIterator<Multipart>,
+  parts: ReturnType<typeof multipartParts>,
 ): AsyncGenerator<RowBatch> {
   yield* rows;
-  const after = await nextPart(parts);
+  const after = await parts.next();
   if (after.done) return;
   throw validationFailed([
     {
@@ -300,17 +301,6 @@ async function* thenNothingMore(
       message: 'The "file" part must be the last part, and the only file',
     },
   ]);
-}
-
-/** A body that is not well-formed multipart is the caller's (400), whatever the parser threw. */
-async function nextPart(parts: AsyncIterator<Multipart>): Promise<IteratorResult<Multipart>> {
-  try {
-    return await parts.next();
-  } catch (error) {
-    if (error instanceof AppError || typeof (error as { statusCode?: unknown }).statusCode === 'number')
-      throw error;
-    throw new AppError('BAD_REQUEST', `The multipart body is malformed: ${(error as Error).message}`);
-  }
 }
 
 /** Ends a streamed upload with a 413 once it passes the configured size. */
