@@ -1,4 +1,5 @@
-import '@fastify/rate-limit';
+// The plugin's types add createRateLimit() to Fastify (it is registered in http/app.ts).
+import type {} from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../core/errors.ts';
 

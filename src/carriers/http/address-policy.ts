@@ -170,7 +170,7 @@ const embeddingIpv4: Array<[Network, number]> = [
 ];
 
 /** The IPv4 address an IPv6 address stands for, if it embeds one; else the address itself. */
-export function unwrapIpv4(address: IpAddress): IpAddress {
+function unwrapIpv4(address: IpAddress): IpAddress {
   if (address.version === 4 || inNetwork(address, UNSPECIFIED_V6) || inNetwork(address, LOOPBACK_V6))
     return address;
   for (const [prefix, offset] of embeddingIpv4) {

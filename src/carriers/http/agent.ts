@@ -7,7 +7,7 @@ import { AddressNotAllowedError, type OutboundAddressPolicy } from './address-po
  * A resolver that refuses a name when any of its addresses is refused: a name that resolves to one
  * public and one internal address must not be a way in (the connection could take either).
  */
-export function policyLookup(policy: OutboundAddressPolicy): LookupFunction {
+function policyLookup(policy: OutboundAddressPolicy): LookupFunction {
   return (hostname, options, callback) => {
     const all: LookupAllOptions = { ...options, all: true };
     lookup(hostname, all, (error, addresses: LookupAddress[]) => {
@@ -28,8 +28,8 @@ export function policyLookup(policy: OutboundAddressPolicy): LookupFunction {
  * undici's connector with the address policy on both sides of the connection: every address a name
  * resolves to is checked before connecting (an IP literal before anything is sent), and the address
  * the socket actually connected to is checked again before a byte of the request is written. So a DNS
- * answer that changes between checks, a name that resolves to loopback, and an absolute URL or a
- * redirect location pointing inside all end in {@link AddressNotAllowedError}.
+ * answer that changes between checks, a name that resolves to loopback, and an absolute URL pointing
+ * inside all end in {@link AddressNotAllowedError} (as would a redirect, though the client follows none).
  */
 export function policyConnector(
   policy: OutboundAddressPolicy,
@@ -37,8 +37,9 @@ export function policyConnector(
 ): buildConnector.connector {
   const connect = buildConnector({ timeout: options.timeoutMs, lookup: policyLookup(policy) });
   return (target, callback) => {
-    const byName = !isIP(target.hostname) && policy.allowsHost(target.hostname);
-    const early = byName ? undefined : isIP(target.hostname) ? policy.refusal(target.hostname) : undefined;
+    const literal = isIP(target.hostname) !== 0;
+    const byName = !literal && policy.allowsHost(target.hostname);
+    const early = literal ? policy.refusal(target.hostname) : undefined;
     if (early) return callback(new AddressNotAllowedError(early), null);
     connect(target, (error, socket) => {
       if (error) return callback(error, null);

@@ -36,7 +36,7 @@ const refusedDetail = (field: string, message: string): ErrorDetail => ({
 });
 
 /** The shape problems of a URL the server would call: http(s), a host, no userinfo, query or fragment. */
-export function urlShapeProblem(url: URL): string | undefined {
+function urlShapeProblem(url: URL): string | undefined {
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'must be an http:// or https:// URL';
   if (url.username !== '' || url.password !== '') return 'must not carry a user name or password';
   if (url.search !== '' || url.hash !== '') return 'must not carry a query or fragment';
