@@ -10,11 +10,12 @@ import { BulkChanges } from './bulk-changes/bulk-changes-service.ts';
 import { advanceBulkChange, createEnqueue } from './bulk-changes/jobs.ts';
 import { CallbackIngress } from './callbacks/callback-ingress.ts';
 import { AccountHealth, observedHttpFactory } from './carriers/account-health.ts';
-import { closeSharedAgent } from './carriers/http/agent.ts';
+import { InvalidAllowEntryError, OutboundAddressPolicy } from './carriers/http/address-policy.ts';
+import { outboundAgent } from './carriers/http/agent.ts';
 import { carrierHttpClients } from './carriers/http/factory.ts';
 import { LimiterRegistry } from './carriers/limits/limiter.ts';
 import { CarrierRegistry, carrierAdapters } from './carriers/registry.ts';
-import type { Config } from './config.ts';
+import { type Config, ConfigError } from './config.ts';
 import { type DatabaseHandle, openDatabase } from './db/database.ts';
 import { migrateToLatest } from './db/migrator.ts';
 import { startDemo } from './demo/demo-runtime.ts';
@@ -41,6 +42,17 @@ export interface Service {
   stop(): Promise<void>;
 }
 
+/** The outbound address policy of the configuration; an entry that is no network or host name stops the start. */
+function outboundPolicy(config: Config): OutboundAddressPolicy {
+  try {
+    return new OutboundAddressPolicy(config.BULKCHANGE_OUTBOUND_ALLOW);
+  } catch (error) {
+    if (error instanceof InvalidAllowEntryError)
+      throw new ConfigError([`BULKCHANGE_OUTBOUND_ALLOW: ${error.message}`]);
+    throw error;
+  }
+}
+
 /** Wires the process: database → services → API and/or worker (DESIGN §4: one codebase, three roles). */
 export async function startService(options: {
   config: Config;
@@ -49,6 +61,7 @@ export async function startService(options: {
   logger: Logger;
 }): Promise<Service> {
   const { config, role, logger } = options;
+  const outbound = outboundPolicy(config);
   const database = openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.BULKCHANGE_DATA_DIR });
   const { db, capabilities } = database;
   await migrateToLatest(db, capabilities);
@@ -57,16 +70,18 @@ export async function startService(options: {
   const accountHealth = new AccountHealth();
   // Every per-account limit of this process lives in this one registry (DESIGN §2.6).
   const limiters = new LimiterRegistry();
-  const http = observedHttpFactory(accountHealth, carrierHttpClients(limiters));
+  // Every call on a tenant's behalf connects through this agent, under the address policy (DESIGN §5).
+  const agent = outboundAgent(outbound);
+  const http = observedHttpFactory(accountHealth, carrierHttpClients(limiters, agent));
   const secrets = loadSecretBox({
     keyHex: config.BULKCHANGE_ENCRYPTION_KEY,
     dataDir: config.BULKCHANGE_DATA_DIR,
   });
-  const billing = new BillingConnections(db, secrets, http);
+  const billing = new BillingConnections(db, secrets, http, outbound);
   const registry = new CarrierRegistry(
     carrierAdapters({ http, limiters }).map((adapter) => withSharedFlows(adapter, billing)),
   );
-  const accounts = new CarrierAccounts(db, secrets, registry);
+  const accounts = new CarrierAccounts(db, secrets, registry, outbound);
   const notifier = new QueueNotifier();
   const enqueue = createEnqueue(notifier);
   const metrics = createMetrics();
@@ -80,6 +95,20 @@ export async function startService(options: {
       metrics,
       logger,
       maxUploadBytes: config.MAX_UPLOAD_BYTES,
+      timeouts: {
+        requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
+        headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS,
+        keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+        bodyTimeoutMs: config.HTTP_BODY_TIMEOUT_MS,
+      },
+      authFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE,
+      trustProxy: config.BULKCHANGE_TRUST_PROXY,
+      publicUrl: config.BULKCHANGE_PUBLIC_URL,
+      sessionLimits: {
+        maxSessions: config.PORTAL_MAX_SESSIONS,
+        idleMs: config.PORTAL_SESSION_IDLE_MS,
+        maxAgeMs: config.PORTAL_SESSION_MAX_AGE_MS,
+      },
       apiKeys: new ApiKeys(db),
       accounts,
       billing,
@@ -96,6 +125,9 @@ export async function startService(options: {
     const demo = options.demo ? await startDemo({ app, database, accounts, billing, config, logger }) : null;
     const address = await app.listen({ port: config.PORT, host: config.HOST });
     url = config.BULKCHANGE_PUBLIC_URL ?? address.replace('[::1]', 'localhost');
+    // The demo's accounts call the simulators this process serves: its own host, allowed by name here
+    // rather than by weakening the default.
+    if (demo) outbound.allow([new URL(url).hostname.replace(/^\[(.*)\]$/, '$1')]);
     demoInfo = (await demo?.ready(url)) ?? null;
   }
 
@@ -156,7 +188,7 @@ export async function startService(options: {
       // The worker first: its in-flight calls may be to simulators this process serves.
       await worker?.stop(config.SHUTDOWN_GRACE_MS);
       await app?.close();
-      await closeSharedAgent();
+      await agent.close();
       await database.close();
     })();
     return stopping;

@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { notFound } from '../core/errors.ts';
 import type { Principal, Role } from '../core/roles.ts';
 import type { Executor } from '../db/database.ts';
 import { newId } from '../shared/ids.ts';
-import { accountsRepository } from './accounts-repository.ts';
+import { type ApiKeyListing, accountsRepository } from './accounts-repository.ts';
 
 const KEY_PREFIX = 'bck_';
 
@@ -37,12 +38,72 @@ export async function createApiKey(
   return { id, key };
 }
 
+/** A key's last use is written at most this often: a busy key must not cost a write per request. */
+const LAST_USED_PRECISION_MS = 60_000;
+
+/** An API key as its tenant's admins see it (`GET /api/v1/api-keys`): never the key or its hash. */
+export interface ApiKeyView {
+  id: string;
+  name: string;
+  role: Role;
+  /** The key's first characters, to tell keys apart. */
+  prefix: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+const iso = (at: number | null) => (at === null ? null : new Date(at).toISOString());
+
+export const apiKeyView = (key: ApiKeyListing): ApiKeyView => ({
+  id: key.id,
+  name: key.name,
+  role: key.role,
+  prefix: key.prefix,
+  createdAt: new Date(key.createdAt).toISOString(),
+  lastUsedAt: iso(key.lastUsedAt),
+  revokedAt: iso(key.revokedAt),
+});
+
+/** Lists the keys of a tenant, or of every tenant (`undefined`: the operator's CLI). */
+export async function listApiKeys(db: Executor, tenantId: string | undefined): Promise<ApiKeyView[]> {
+  return (await accountsRepository(db).listApiKeys(tenantId)).map(apiKeyView);
+}
+
+/**
+ * Revokes a key of the tenant (any tenant's when `undefined`: the CLI); undefined when there is no such
+ * key. It stops working at once: the API and the portal read the key on every request.
+ */
+export async function revokeApiKey(
+  db: Executor,
+  tenantId: string | undefined,
+  id: string,
+): Promise<ApiKeyView | undefined> {
+  const repository = accountsRepository(db);
+  if (!(await repository.findApiKey(tenantId, id))) return undefined;
+  await repository.revokeApiKey(id, Date.now());
+  const revoked = await repository.findApiKey(tenantId, id);
+  return revoked && apiKeyView(revoked);
+}
+
 /** Who holds an API key: the API resolves it on every request, the portal on every page. */
 export class ApiKeys {
   readonly #db: Executor;
+  /** When each key's last use was last written, in this process. */
+  readonly #lastWritten = new Map<string, number>();
 
   constructor(db: Executor) {
     this.#db = db;
+  }
+
+  list(tenantId: string): Promise<ApiKeyView[]> {
+    return listApiKeys(this.#db, tenantId);
+  }
+
+  async revoke(tenantId: string, id: string): Promise<ApiKeyView> {
+    const revoked = await revokeApiKey(this.#db, tenantId, id);
+    if (!revoked) throw notFound('API key');
+    return revoked;
   }
 
   /** The key's principal, or undefined for an unknown or revoked key. */
@@ -54,6 +115,7 @@ export class ApiKeys {
   async principalFor(keyHash: string): Promise<Principal | undefined> {
     const record = await accountsRepository(this.#db).findApiKeyByHash(keyHash);
     if (!record || record.revokedAt !== null) return undefined;
+    await this.#recordUse(record.id);
     return {
       tenantId: record.tenantId,
       tenantName: record.tenantName,
@@ -61,5 +123,13 @@ export class ApiKeys {
       keyName: record.name,
       role: record.role,
     };
+  }
+
+  /** Writes the key's last use, at most once a {@link LAST_USED_PRECISION_MS} per key and process. */
+  async #recordUse(id: string, now = Date.now()): Promise<void> {
+    const written = this.#lastWritten.get(id);
+    if (written !== undefined && now - written < LAST_USED_PRECISION_MS) return;
+    this.#lastWritten.set(id, now);
+    await accountsRepository(this.#db).touchApiKey(id, now);
   }
 }

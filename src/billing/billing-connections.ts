@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { SecretBox } from '../accounts/secret-box.ts';
+import type { OutboundAddressPolicy } from '../carriers/http/address-policy.ts';
 import type { CarrierHttpClientFactory } from '../carriers/http/factory.ts';
+import { checkOutboundUrl } from '../carriers/http/outbound-url.ts';
 import { AppError } from '../core/errors.ts';
 import type { Executor } from '../db/database.ts';
 import { billingRepository } from './billing-repository.ts';
@@ -48,12 +50,14 @@ export class BillingConnections {
   readonly #db: Executor;
   readonly #box: SecretBox;
   readonly #http: CarrierHttpClientFactory;
+  readonly #outbound: OutboundAddressPolicy;
   readonly #clients = new Map<string, { version: number; client: RevioClient }>();
 
-  constructor(db: Executor, box: SecretBox, http: CarrierHttpClientFactory) {
+  constructor(db: Executor, box: SecretBox, http: CarrierHttpClientFactory, outbound: OutboundAddressPolicy) {
     this.#db = db;
     this.#box = box;
     this.#http = http;
+    this.#outbound = outbound;
   }
 
   async get(tenantId: string): Promise<BillingConnectionView | null> {
@@ -69,6 +73,15 @@ export class BillingConnections {
   }
 
   async save(tenantId: string, input: BillingConnectionInput): Promise<BillingConnectionView> {
+    const problem = await checkOutboundUrl('baseUrl', input.baseUrl, this.#outbound);
+    if (problem?.code === 'ADDRESS_NOT_ALLOWED') {
+      throw new AppError(
+        'ADDRESS_NOT_ALLOWED',
+        'The base URL leads to an address this server does not call',
+        [problem],
+      );
+    }
+    if (problem) throw new AppError('VALIDATION_FAILED', 'The billing connection is invalid', [problem]);
     await billingRepository(this.#db).saveConnection({
       tenant_id: tenantId,
       system: input.system,

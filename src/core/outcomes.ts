@@ -34,6 +34,9 @@ export function outcomeFromError(
     case 'rule':
       return { kind: 'failed', error: { code: errorCodes.CARRIER_RULE, ...base } };
     case 'rejected': {
+      // Our own refusal, not the carrier's: the flow's mapping of carrier codes does not apply.
+      if (error.carrierCode === errorCodes.ADDRESS_NOT_ALLOWED)
+        return { kind: 'failed', error: { code: errorCodes.ADDRESS_NOT_ALLOWED, ...base } };
       const rejection = { code: errorCodes.CARRIER_REJECTED, ...base };
       return { kind: 'failed', error: mapRejection ? mapRejection(rejection) : rejection };
     }

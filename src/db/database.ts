@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Kysely, PostgresDialect, type RawBuilder, sql, type Transaction } from 'kysely';
 import pg from 'pg';
+import { ensurePrivateDirectory, ensurePrivateFile, restrictIfPresent } from '../shared/private-files.ts';
 import type { Database } from './schema.ts';
 import { createNodeSqliteDialect, openSqlite } from './sqlite-dialect.ts';
 
@@ -87,7 +87,13 @@ export function openPostgres(connectionString: string, maxConnections = 10): Dat
 }
 
 export function openSqliteFile(file: string): DatabaseHandle {
-  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+  if (file !== ':memory:') {
+    ensurePrivateDirectory(path.dirname(file));
+    // Made owner-only before SQLite opens it: SQLite gives its -wal and -shm files the database's mode.
+    ensurePrivateFile(file);
+    restrictIfPresent(`${file}-wal`);
+    restrictIfPresent(`${file}-shm`);
+  }
   const db = new Kysely<Database>({ dialect: createNodeSqliteDialect(openSqlite(file)) });
   return { db, capabilities: sqliteCapabilities, location: file, close: () => db.destroy() };
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import { errorBody } from '../core/problem.ts';
 import { type Db, ping } from '../db/database.ts';
 import { countJobs } from '../queue/index.ts';
-import { errorBody } from './errors.ts';
 import type { Metrics } from './metrics.ts';
 
 export function healthRoutes(app: FastifyInstance, { db, metrics }: { db: Db; metrics: Metrics }): void {
@@ -9,7 +9,9 @@ export function healthRoutes(app: FastifyInstance, { db, metrics }: { db: Db; me
 
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
     if (await ping(db)) return { status: 'ready' };
-    return reply.status(503).send(errorBody('NOT_READY', 'The database is not reachable'));
+    return reply
+      .status(503)
+      .send(errorBody({ code: 'NOT_READY', message: 'The database is not reachable', details: [] }));
   });
 
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {

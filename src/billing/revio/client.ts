@@ -16,7 +16,7 @@ export const revioSettingsSchema = z
     /** Over the defaults: Rev.io publishes no limits, a tenant's contract may. */
     limits: z
       .object({
-        requestsPerSecond: z.number().positive().max(1000).optional(),
+        requestsPerSecond: z.number().min(0.01).max(1000).optional(),
         maxConcurrent: z.number().int().min(1).max(64).optional(),
       })
       .optional(),

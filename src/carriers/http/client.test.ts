@@ -6,7 +6,8 @@ import { z } from 'zod';
 import type { AuditRecord } from '../../core/audit-record.ts';
 import { CarrierError } from '../../core/carrier-error.ts';
 import { Limiter } from '../limits/limiter.ts';
-import { closeSharedAgent } from './agent.ts';
+import { OutboundAddressPolicy } from './address-policy.ts';
+import { outboundAgent } from './agent.ts';
 import { parseRetryAfter } from './classify.ts';
 import { CarrierHttpClient, type CarrierHttpClientOptions } from './client.ts';
 import { REDACTED } from './redaction.ts';
@@ -55,12 +56,16 @@ const audits = () => {
   return { records, audit: (entry: AuditRecord) => records.push(entry) };
 };
 
+/** The test carrier listens on loopback, which the default policy refuses. */
+const agent = outboundAgent(new OutboundAddressPolicy(['127.0.0.1']));
+
 const client = (overrides: Partial<CarrierHttpClientOptions> = {}) =>
   new CarrierHttpClient({
     system: 'testcarrier',
     baseUrl: `${baseUrl}/api/v1/`,
     headers: () => ({ Authorization: 'Bearer s3cr3t-T0ken.value' }),
     limiter: new Limiter({ requestsPerSecond: null, maxConcurrent: 4 }),
+    dispatcher: agent,
     timeoutMs: 2_000,
     parseError: (_status, body) => {
       const envelope = z.object({ errorCode: z.string(), errorMessage: z.string() }).safeParse(body);
@@ -85,7 +90,7 @@ describe('CarrierHttpClient', () => {
     baseUrl = `http://127.0.0.1:${address.port}`;
   });
   after(async () => {
-    await closeSharedAgent();
+    await agent.close();
     await app.close();
   });
   beforeEach(() => {

@@ -8,7 +8,8 @@
  * - retries transient failures a few times in process (cockatiel retry, exponential backoff with jitter,
  *   never sooner than `Retry-After`), behind a circuit breaker (cockatiel `ConsecutiveBreaker`);
  * - hands exactly one redacted {@link AuditRecord} per HTTP attempt to the caller;
- * - reuses keep-alive connections through one undici `Agent` shared by every client.
+ * - reuses keep-alive connections through one undici `Agent` shared by every client, which refuses
+ *   addresses the outbound address policy does not allow (`agent.ts`).
  *
  * The pure parts sit beside it: encoding a call (`call.ts`), classifying an answer (`classify.ts`) and
  * the audit record of an attempt (`audit-record.ts`).
@@ -36,7 +37,6 @@ import { prettifyError } from 'zod';
 import type { HttpMethod } from '../../core/audit-record.ts';
 import { CarrierError, isCarrierError } from '../../core/carrier-error.ts';
 import type { CallLimiter } from '../limits/limiter.ts';
-import { sharedAgent } from './agent.ts';
 import { auditedRequest, auditRecord } from './audit-record.ts';
 import {
   type CallContext,
@@ -76,8 +76,8 @@ export interface CarrierHttpClientOptions extends ErrorReading {
   maxRetryWaitMs?: number;
   /** Default: open after 5 consecutive transient / auth failures, half-open after 30 s. */
   breaker?: { consecutiveFailures: number; halfOpenAfterMs: number };
-  /** Default: the process-wide keep-alive agent ({@link sharedAgent}). */
-  dispatcher?: Dispatcher;
+  /** The keep-alive agent that makes the connections, with the outbound address policy (`outboundAgent`). */
+  dispatcher: Dispatcher;
 }
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
@@ -129,7 +129,7 @@ export class CarrierHttpClient {
   readonly #timeoutMs: number;
   readonly #maxRetryWaitMs: number;
   readonly #reading: ErrorReading;
-  readonly #dispatcher: Dispatcher | undefined;
+  readonly #dispatcher: Dispatcher;
   readonly #halfOpenAfterMs: number;
   /** Errors the retry policy may retry (transient, safe to re-send, short enough wait). */
   readonly #retryable = new WeakSet<object>();
@@ -255,7 +255,8 @@ export class CarrierHttpClient {
       }
       const error = errorForFailure(what, raw, this.#timeoutMs);
       context.audit(auditRecord(request, null, error));
-      if (isIdempotent(call) || neverSent(raw.error)) this.#retryable.add(error);
+      if (error.kind === 'transient' && (isIdempotent(call) || neverSent(raw.error)))
+        this.#retryable.add(error);
       throw error;
     }
 
@@ -308,7 +309,7 @@ export class CarrierHttpClient {
         headers,
         body: payload,
         signal: combined,
-        dispatcher: this.#dispatcher ?? sharedAgent(),
+        dispatcher: this.#dispatcher,
         headersTimeout: this.#timeoutMs,
         bodyTimeout: this.#timeoutMs,
       });

@@ -1,3 +1,4 @@
+import type { Dispatcher } from 'undici';
 import type { CarrierErrorKind } from '../../core/carrier-error.ts';
 import type { CarrierAccount } from '../../core/flow.ts';
 import type { LimiterRegistry } from '../limits/limiter.ts';
@@ -30,12 +31,14 @@ export type CarrierHttpClientFactory = (
 /**
  * Clients whose calls are paced by `limiters`: every client of an account shares that account's
  * limiter, so its limits hold across bulk changes (and, with a shared registry, across processes).
+ * They connect through `dispatcher`, the agent that applies the outbound address policy.
  */
 export const carrierHttpClients =
-  (limiters: LimiterRegistry): CarrierHttpClientFactory =>
+  (limiters: LimiterRegistry, dispatcher: Dispatcher): CarrierHttpClientFactory =>
   (endpoint, options) =>
     new CarrierHttpClient({
       ...options,
+      dispatcher,
       baseUrl: endpoint.baseUrl,
       timeoutMs: endpoint.limits.requestTimeoutMs,
       // A short burst of 5xx is ridden out by row retries; a longer run of failures stops calls for a while.

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { CarrierAccount } from '../../core/flow.ts';
 import type { CallContext } from '../http/call.ts';
 import type { CarrierHttpClient } from '../http/client.ts';
+import { outboundPathSchema } from '../http/outbound-url.ts';
 
 export const jasperCredentialsSchema = z.object({
   username: z.string().min(1),
@@ -14,7 +15,7 @@ export const jasperSettingsSchema = z
   .object({
     variant: z.enum(jasperVariants).default('jasper'),
     /** The REST root under the account's base URL. */
-    apiPath: z.string().startsWith('/').default('/rws/api/v1'),
+    apiPath: outboundPathSchema.default('/rws/api/v1'),
   })
   .loose();
 

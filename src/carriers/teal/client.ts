@@ -4,6 +4,7 @@ import { CarrierError } from '../../core/carrier-error.ts';
 import type { CarrierAccount } from '../../core/flow.ts';
 import type { CallContext } from '../http/call.ts';
 import type { CarrierHttpClient } from '../http/client.ts';
+import { outboundPathSchema } from '../http/outbound-url.ts';
 
 export const tealCredentialsSchema = z.object({
   apiKey: z.string().min(1),
@@ -16,10 +17,10 @@ export const tealCredentialsSchema = z.object({
  */
 export const tealSettingsSchema = z
   .object({
-    esimsPath: z.string().startsWith('/').default('/api/v1/esims'),
-    enablePath: z.string().startsWith('/').default('/api/v1/esims/enable'),
-    disablePath: z.string().startsWith('/').default('/api/v1/esims/disable'),
-    assignPlanPath: z.string().startsWith('/').default('/api/v1/esims/assign-plan'),
+    esimsPath: outboundPathSchema.default('/api/v1/esims'),
+    enablePath: outboundPathSchema.default('/api/v1/esims/enable'),
+    disablePath: outboundPathSchema.default('/api/v1/esims/disable'),
+    assignPlanPath: outboundPathSchema.default('/api/v1/esims/assign-plan'),
   })
   .loose();
 export type TealSettings = z.infer<typeof tealSettingsSchema>;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { CarrierAccount } from '../../core/flow.ts';
 import type { CallContext } from '../http/call.ts';
 import type { CarrierHttpClient } from '../http/client.ts';
+import { outboundPathSchema } from '../http/outbound-url.ts';
 
 export const telegenceCredentialsSchema = z.object({
   appId: z.string().min(1),
@@ -14,13 +15,13 @@ export const telegenceCredentialsSchema = z.object({
  */
 export const telegenceSettingsSchema = z
   .object({
-    activationPath: z.string().startsWith('/').default('/sp/mobility/serviceactivation/api/v1/activations'),
-    linePath: z.string().startsWith('/').default('/sp/mobility/lineconfig/api/v1/service'),
-    lineListPath: z.string().startsWith('/').default('/sp/mobility/api/v1/account'),
-    billingAccountPath: z.string().startsWith('/').default('/billingaccounts'),
-    ipReservationPath: z.string().startsWith('/').default('/sp/mobility/ipaddress/api/v1/reservations'),
-    ipProvisioningPath: z.string().startsWith('/').default('/sp/mobility/ipaddress/api/v1/provisioning'),
-    ipStatusPath: z.string().startsWith('/').default('/sp/mobility/ipaddress/api/v1/provisioning/status'),
+    activationPath: outboundPathSchema.default('/sp/mobility/serviceactivation/api/v1/activations'),
+    linePath: outboundPathSchema.default('/sp/mobility/lineconfig/api/v1/service'),
+    lineListPath: outboundPathSchema.default('/sp/mobility/api/v1/account'),
+    billingAccountPath: outboundPathSchema.default('/billingaccounts'),
+    ipReservationPath: outboundPathSchema.default('/sp/mobility/ipaddress/api/v1/reservations'),
+    ipProvisioningPath: outboundPathSchema.default('/sp/mobility/ipaddress/api/v1/provisioning'),
+    ipStatusPath: outboundPathSchema.default('/sp/mobility/ipaddress/api/v1/provisioning/status'),
     /** Defaults for static IP rows that do not name their own. */
     defaultPdpName: z.string().min(1).default('M2M.STATIC'),
     defaultApn: z.string().min(1).default('m2m.static.att.com'),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { sleep } from '../../../shared/time.ts';
+import { REDACTED } from '../../http/redaction.ts';
 import { adminError, adminValidationError } from '../../simulator-kit/admin-errors.ts';
 import { CarrierFaults } from '../../simulator-kit/carrier-faults.ts';
 import type { AdminRoute, CarrierRoute, SimRequest, SimResponse } from '../../simulator-kit/definition.ts';
@@ -127,6 +128,16 @@ export const thingSpaceServicePlans: ThingSpaceServicePlan[] = [
   { name: 'M2M 4G 5GB', code: 'M2M4G5GB', sizeKb: 5_242_880, carrierServicePlanCode: '84780' },
   { name: 'M2M 5G Unlimited', code: 'M2M5GUNL', sizeKb: 0, carrierServicePlanCode: '84781' },
 ];
+
+/** A delivery as the admin API shows it: the callback username and password it carried are redacted. */
+const withoutCredentials = (delivery: CallbackDelivery): CallbackDelivery => ({
+  ...delivery,
+  body: {
+    ...delivery.body,
+    ...('username' in delivery.body ? { username: REDACTED } : {}),
+    ...('password' in delivery.body ? { password: REDACTED } : {}),
+  },
+});
 
 const listPageSize = 500;
 const m2m = '/api/m2m/v1';
@@ -633,13 +644,12 @@ export const createThingSpaceSimulator = (options: ThingSpaceSimulatorOptions = 
         const query = callbacksQuerySchema.safeParse(Object.fromEntries(request.query));
         if (!query.success) return adminValidationError(query.error);
         const { delivered, ...filter } = query.data;
-        return {
-          status: 200,
-          body: dispatcher.deliveries({
-            ...filter,
-            delivered: delivered === undefined ? undefined : delivered === 'true',
-          }),
-        };
+        const deliveries = dispatcher.deliveries({
+          ...filter,
+          delivered: delivered === undefined ? undefined : delivered === 'true',
+        });
+        // The admin API is unauthenticated: the registered credentials the bodies echo are not shown.
+        return { status: 200, body: deliveries.map(withoutCredentials) };
       },
     },
     {
