@@ -5,6 +5,7 @@ import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AuditRecord } from '../../core/audit-record.ts';
 import { CarrierError } from '../../core/carrier-error.ts';
+import type { CallLimiter } from '../limits/call-limiter.ts';
 import { Limiter } from '../limits/limiter.ts';
 import { closeSharedAgent } from './agent.ts';
 import { parseRetryAfter } from './classify.ts';
@@ -459,6 +460,57 @@ describe('CarrierHttpClient', () => {
     assert.equal(empty.body, null);
     const text = await c.send({ action: 'a', method: 'GET', path: '/text' }, { audit: () => {} });
     assert.equal(text.body, 'plain text');
+  });
+
+  it('tells the limiter when each request leaves, before its answer, once per attempt', async () => {
+    script = async () => {
+      await delay(30);
+      return {};
+    };
+    const events: string[] = [];
+    const recording: CallLimiter = {
+      schedule: (fn) =>
+        fn({
+          sending: () => {
+            events.push('sending');
+            return true;
+          },
+          sent: () => void events.push('sent'),
+        }).then((result) => {
+          events.push('answered');
+          return result;
+        }),
+      pauseFor: () => {},
+    };
+    await client({ limiter: recording }).send(
+      { action: 'a', method: 'PUT', path: '/x', body: { a: 1 } },
+      { audit: () => {} },
+    );
+    assert.deepEqual(events, ['sending', 'sent', 'answered']);
+  });
+
+  it('a request whose slot has passed when it is written is stopped before its first byte, and retried', async () => {
+    script = () => ({ ok: true });
+    let refusals = 1;
+    const strict: CallLimiter = {
+      schedule: (fn) => fn({ sending: () => refusals-- <= 0, sent: () => {} }),
+      pauseFor: () => {},
+    };
+    const { records, audit } = audits();
+    // POST: not idempotent, so the retry proves the first attempt is known never to have been sent.
+    const response = await client({ limiter: strict }).send(
+      { action: 'a', method: 'POST', path: '/x', body: {} },
+      { audit },
+    );
+    assert.deepEqual(response.body, { ok: true });
+    assert.equal(hits.length, 1, 'only the second attempt reached the carrier');
+    assert.deepEqual(
+      records.map((r) => [r.httpStatus, r.carrierCode ?? null]),
+      [
+        [null, 'NETWORK_ERROR'],
+        [200, null],
+      ],
+    );
   });
 
   it('an abort while waiting for the limiter rejects with the reason, without a request or audit record', async () => {

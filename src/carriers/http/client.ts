@@ -35,7 +35,7 @@ import { type Dispatcher, request } from 'undici';
 import { prettifyError } from 'zod';
 import type { HttpMethod } from '../../core/audit-record.ts';
 import { CarrierError, isCarrierError } from '../../core/carrier-error.ts';
-import type { CallLimiter } from '../limits/limiter.ts';
+import type { CallLimiter, SendMoment } from '../limits/call-limiter.ts';
 import { sharedAgent } from './agent.ts';
 import { auditedRequest, auditRecord } from './audit-record.ts';
 import {
@@ -57,6 +57,7 @@ import {
   headerValue,
   neverSent,
 } from './classify.ts';
+import { observingSend } from './send-moment.ts';
 
 export interface CarrierHttpClientOptions extends ErrorReading {
   /** The system name in audit records and messages, e.g. `jasper`. */
@@ -238,7 +239,12 @@ export class CarrierHttpClient {
     // Outside the limiter: a token refresh may itself go through this account's limiter.
     const authHeaders = this.#headers ? await this.#headers() : {};
     const encoded = encodeRequest(this.#baseUrl, call, authHeaders);
-    const raw = await this.#limiter.schedule(() => this.#exchange(call.method, encoded, signal), signal);
+    const limiters = call.alsoCountedBy ? [call.alsoCountedBy, this.#limiter] : [this.#limiter];
+    const raw = await scheduleOnAll(
+      limiters,
+      (moment) => this.#exchange(call.method, encoded, signal, moment),
+      signal,
+    );
     const what = `${this.system} ${call.action}`;
     const request = auditedRequest(this.system, call, encoded, {
       attempt,
@@ -296,6 +302,7 @@ export class CarrierHttpClient {
     method: HttpMethod,
     { url, headers, payload }: EncodedRequest,
     signal: AbortSignal | undefined,
+    moment: SendMoment,
   ): Promise<RawAttempt> {
     const at = Date.now();
     const started = performance.now();
@@ -308,7 +315,7 @@ export class CarrierHttpClient {
         headers,
         body: payload,
         signal: combined,
-        dispatcher: this.#dispatcher ?? sharedAgent(),
+        dispatcher: observingSend(this.#dispatcher ?? sharedAgent(), moment),
         headersTimeout: this.#timeoutMs,
         bodyTimeout: this.#timeoutMs,
       });
@@ -342,4 +349,26 @@ export class CarrierHttpClient {
       return { type: 'failure', error, timedOut, at, durationMs: elapsed() };
     }
   }
+}
+
+/**
+ * Runs `fn` within every limiter in turn (the outermost first), its send moments reported to all: a
+ * call counted by a second limit (ThingSpace's activate requests) holds a slot of each.
+ */
+function scheduleOnAll<T>(
+  limiters: readonly CallLimiter[],
+  fn: (moment: SendMoment) => Promise<T>,
+  signal: AbortSignal | undefined,
+  outer: readonly SendMoment[] = [],
+): Promise<T> {
+  const [first, ...rest] = limiters;
+  if (!first) {
+    return fn({
+      sending: () => outer.every((moment) => moment.sending()),
+      sent: () => {
+        for (const moment of outer) moment.sent();
+      },
+    });
+  }
+  return first.schedule((moment) => scheduleOnAll(rest, fn, signal, [...outer, moment]), signal);
 }

@@ -47,6 +47,43 @@ describe('Limiter', () => {
     assert.ok(starts[2] - starts[0] >= 200, `3 starts within ${starts[2] - starts[0]} ms`);
   });
 
+  it('spaces requests from the moment the previous one really left, not from when it was let go', async () => {
+    // A busy event loop holds the first request back for 150 ms after the limiter let it go.
+    const limiter = new Limiter({ requestsPerSecond: 10, maxConcurrent: 4 }, { safetyMargin: 0 });
+    const leftAt: number[] = [];
+    const letGoAt: number[] = [];
+    await Promise.all(
+      [150, 0, 0].map((heldMs) =>
+        limiter.schedule(async (moment) => {
+          letGoAt.push(performance.now());
+          await delay(heldMs);
+          assert.equal(moment.sending(), true);
+          leftAt.push(performance.now());
+          moment.sent();
+          await delay(20); // the answer
+        }),
+      ),
+    );
+    assert.ok(
+      letGoAt[1] - leftAt[0] >= 99,
+      `second let go ${letGoAt[1] - leftAt[0]} ms after the first left`,
+    );
+    assert.ok(leftAt[2] - leftAt[1] >= 99, `${leftAt[2] - leftAt[1]} ms between the last two`);
+  });
+
+  it('a request that settles without saying it left counts as leaving when it settles', async () => {
+    const limiter = new Limiter({ requestsPerSecond: 10, maxConcurrent: 4 }, { safetyMargin: 0 });
+    let settledAt = 0;
+    const failing = limiter.schedule(async () => {
+      await delay(60);
+      settledAt = performance.now();
+      throw new Error('connection refused');
+    });
+    const next = limiter.schedule(async () => performance.now());
+    await assert.rejects(failing, /connection refused/);
+    assert.ok((await next) - settledAt >= 99, 'spaced from the settle');
+  });
+
   it('caps concurrency', async () => {
     const limiter = new Limiter({ requestsPerSecond: null, maxConcurrent: 3 });
     let running = 0;

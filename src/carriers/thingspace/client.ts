@@ -4,7 +4,7 @@ import type { CarrierAccount } from '../../core/flow.ts';
 import type { CallContext, CarrierCall } from '../http/call.ts';
 import type { CarrierHttpClient } from '../http/client.ts';
 import type { CarrierHttpOptions } from '../http/factory.ts';
-import type { CallLimiter } from '../limits/limiter.ts';
+import type { CallLimiter } from '../limits/call-limiter.ts';
 import { ThingSpaceSession } from './session.ts';
 
 export const ACTIVATE_REQUESTS_PER_MINUTE = 100;
@@ -221,23 +221,21 @@ export class ThingSpaceClient {
     context: CallContext,
   ): Promise<string> {
     const { devices, ...rest } = request;
-    const response = await this.#activations.schedule(
-      () =>
-        this.#m2m(
-          {
-            action: 'activate',
-            method: 'POST',
-            path: this.#path('/devices/actions/activate'),
-            body: {
-              accountName: this.settings.accountName,
-              devices: devices.map((deviceIds) => ({ deviceIds })),
-              ...rest,
-            },
-            responseSchema: requestIdSchema,
-          },
-          context,
-        ),
-      context.signal,
+    // Every activate request sent counts, a repeat after a renewed session too.
+    const response = await this.#m2m(
+      {
+        action: 'activate',
+        method: 'POST',
+        path: this.#path('/devices/actions/activate'),
+        body: {
+          accountName: this.settings.accountName,
+          devices: devices.map((deviceIds) => ({ deviceIds })),
+          ...rest,
+        },
+        responseSchema: requestIdSchema,
+        alsoCountedBy: this.#activations,
+      },
+      context,
     );
     return response.requestId;
   }
