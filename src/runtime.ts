@@ -12,7 +12,7 @@ import { CallbackIngress } from './callbacks/callback-ingress.ts';
 import { AccountHealth, observedHttpFactory } from './carriers/account-health.ts';
 import { closeSharedAgent } from './carriers/http/agent.ts';
 import { carrierHttpClients } from './carriers/http/factory.ts';
-import { LimiterRegistry } from './carriers/limits/limiter.ts';
+import { LocalGuards } from './carriers/limits/local-guards.ts';
 import { CarrierRegistry, carrierAdapters } from './carriers/registry.ts';
 import type { Config } from './config.ts';
 import { type DatabaseHandle, openDatabase } from './db/database.ts';
@@ -55,16 +55,16 @@ export async function startService(options: {
   logger.info({ database: database.location }, 'database ready');
 
   const accountHealth = new AccountHealth();
-  // Every per-account limit of this process lives in this one registry (DESIGN §2.6).
-  const limiters = new LimiterRegistry();
-  const http = observedHttpFactory(accountHealth, carrierHttpClients(limiters));
+  // Every per-account guard of this process lives in this one registry (DESIGN §2.6).
+  const guards = new LocalGuards();
+  const http = observedHttpFactory(accountHealth, carrierHttpClients(guards));
   const secrets = loadSecretBox({
     keyHex: config.BULKCHANGE_ENCRYPTION_KEY,
     dataDir: config.BULKCHANGE_DATA_DIR,
   });
   const billing = new BillingConnections(db, secrets, http);
   const registry = new CarrierRegistry(
-    carrierAdapters({ http, limiters }).map((adapter) => withSharedFlows(adapter, billing)),
+    carrierAdapters({ http, guards }).map((adapter) => withSharedFlows(adapter, billing)),
   );
   const accounts = new CarrierAccounts(db, secrets, registry);
   const notifier = new QueueNotifier();

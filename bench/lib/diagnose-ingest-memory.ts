@@ -18,7 +18,7 @@ import { IntakeRun } from '../../src/bulk-changes/intake-run.ts';
 import type { CarrierAdapter } from '../../src/carriers/carrier.ts';
 import { carrierHttpClients } from '../../src/carriers/http/factory.ts';
 import { jasperAdapter } from '../../src/carriers/jasper/adapter.ts';
-import { LimiterRegistry } from '../../src/carriers/limits/limiter.ts';
+import { LocalGuards } from '../../src/carriers/limits/local-guards.ts';
 import type { Flow } from '../../src/core/flow.ts';
 import { openSqliteFile } from '../../src/db/database.ts';
 import { migrateToLatest } from '../../src/db/migrator.ts';
@@ -86,8 +86,8 @@ try {
 
   // The intake as the service runs it: the CSV streamed in batches through IntakeRun, written in one
   // transaction. The live heap is sampled (after a full GC) every 50 batches.
-  const limiters = new LimiterRegistry();
-  const adapter = jasperAdapter({ http: carrierHttpClients(limiters), limiters }) as CarrierAdapter;
+  const guards = new LocalGuards();
+  const adapter = jasperAdapter({ http: carrierHttpClients(guards), guards }) as CarrierAdapter;
   const flow = adapter.flows.status_update as Flow<unknown, unknown, string>;
   const account = {
     id: accountId,

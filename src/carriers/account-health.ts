@@ -1,6 +1,7 @@
 import type { AuditRecord } from '../core/audit-record.ts';
-import type { BreakerState, CarrierHttpClient } from './http/client.ts';
+import type { CarrierHttpClient } from './http/client.ts';
 import type { CarrierHttpClientFactory } from './http/factory.ts';
+import type { BreakerState } from './limits/circuit.ts';
 
 /** Seconds of history kept per account: enough for a minute-long chart, small enough to keep forever. */
 export const HEALTH_WINDOW_SECONDS = 60;

@@ -139,6 +139,11 @@ export const errorCatalogue = {
   LOGIN_SUSPENDED: {
     summary: 'Logins were stopped after refused credentials, before the carrier locks the account',
   },
+  CREDENTIALS_CHANGED: {
+    summary:
+      "The account's credentials changed while the call was waiting; it is tried again with the new ones",
+  },
+  LOGIN_BUSY: { summary: 'Other workers kept logging in to the account; the call is tried again later' },
   FOREIGN_OPERATION_LINK: { summary: 'The carrier linked to an operation result outside its own domain' },
   // Failed jobs (last_error)
   UNKNOWN_TASK: { summary: "No handler for the job's task on this worker" },

@@ -7,6 +7,7 @@ import type { AuditRecord } from '../../core/audit-record.ts';
 import { CarrierError } from '../../core/carrier-error.ts';
 import type { CallLimiter } from '../limits/call-limiter.ts';
 import { Limiter } from '../limits/limiter.ts';
+import { LocalCircuit } from '../limits/local-circuit.ts';
 import { closeSharedAgent } from './agent.ts';
 import { parseRetryAfter } from './classify.ts';
 import { CarrierHttpClient, type CarrierHttpClientOptions } from './client.ts';
@@ -62,6 +63,7 @@ const client = (overrides: Partial<CarrierHttpClientOptions> = {}) =>
     baseUrl: `${baseUrl}/api/v1/`,
     headers: () => ({ Authorization: 'Bearer s3cr3t-T0ken.value' }),
     limiter: new Limiter({ requestsPerSecond: null, maxConcurrent: 4 }),
+    circuit: new LocalCircuit({ consecutiveFailures: 5, halfOpenAfterMs: 30_000 }),
     timeoutMs: 2_000,
     parseError: (_status, body) => {
       const envelope = z.object({ errorCode: z.string(), errorMessage: z.string() }).safeParse(body);
@@ -334,7 +336,10 @@ describe('CarrierHttpClient', () => {
     let healthy = false;
     script = (_hit, _index, reply) => (healthy ? { ok: true } : reply.code(500).send('down'));
     const { records, audit } = audits();
-    const c = client({ retries: 0, breaker: { consecutiveFailures: 3, halfOpenAfterMs: 300 } });
+    const c = client({
+      retries: 0,
+      circuit: new LocalCircuit({ consecutiveFailures: 3, halfOpenAfterMs: 300 }),
+    });
     const call = { action: 'device.get', method: 'GET', path: '/x' } as const;
     assert.equal(c.breakerState(), 'closed');
     for (let i = 0; i < 3; i++) {
@@ -366,7 +371,10 @@ describe('CarrierHttpClient', () => {
   it('rejections do not open the breaker', async () => {
     script = (_hit, _index, reply) =>
       reply.code(404).send({ errorCode: 'NOT_FOUND', errorMessage: 'no such line' });
-    const c = client({ retries: 0, breaker: { consecutiveFailures: 2, halfOpenAfterMs: 10_000 } });
+    const c = client({
+      retries: 0,
+      circuit: new LocalCircuit({ consecutiveFailures: 2, halfOpenAfterMs: 10_000 }),
+    });
     for (let i = 0; i < 4; i++) {
       await assert.rejects(
         c.send({ action: 'device.get', method: 'GET', path: '/x' }, { audit: () => {} }),

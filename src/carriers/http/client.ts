@@ -6,7 +6,8 @@
  *   `Retry-After`);
  * - classifies every failure as a {@link CarrierError} (`transient` / `rejected` / `auth` / `rule`);
  * - retries transient failures a few times in process (cockatiel retry, exponential backoff with jitter,
- *   never sooner than `Retry-After`), behind a circuit breaker (cockatiel `ConsecutiveBreaker`);
+ *   never sooner than `Retry-After`), behind the account's circuit breaker (`limits/circuit.ts`: in
+ *   process, or shared by every worker);
  * - hands exactly one redacted {@link AuditRecord} per HTTP attempt to the caller;
  * - reuses keep-alive connections through one undici `Agent` shared by every client.
  *
@@ -17,17 +18,11 @@
  * are spent) is thrown with its `kind` and `retryAfterMs` for the engine to act on.
  */
 import {
-  type CircuitBreakerPolicy,
-  CircuitState,
-  ConsecutiveBreaker,
-  circuitBreaker,
   ExponentialBackoff,
   handleWhen,
   type IBackoff,
   type IBackoffFactory,
   type IRetryBackoffContext,
-  isBrokenCircuitError,
-  isIsolatedCircuitError,
   type RetryPolicy,
   retry,
 } from 'cockatiel';
@@ -36,6 +31,7 @@ import { prettifyError } from 'zod';
 import type { HttpMethod } from '../../core/audit-record.ts';
 import { CarrierError, isCarrierError } from '../../core/carrier-error.ts';
 import type { CallLimiter, SendMoment } from '../limits/call-limiter.ts';
+import { type AccountCircuit, type BreakerState, CircuitOpenError } from '../limits/circuit.ts';
 import { sharedAgent } from './agent.ts';
 import { auditedRequest, auditRecord } from './audit-record.ts';
 import {
@@ -66,6 +62,8 @@ export interface CarrierHttpClientOptions extends ErrorReading {
   /** Auth headers, evaluated before every attempt (outside the limiter, so it may itself call the carrier). */
   headers?: () => Record<string, string> | Promise<Record<string, string>>;
   limiter: CallLimiter;
+  /** The account's circuit breaker: shared by its clients (and, with shared guards, by every worker). */
+  circuit: AccountCircuit;
   /** Per HTTP attempt, from the moment the limiter lets it start until the body is read. Default 30 s. */
   timeoutMs?: number;
   /** Short in-process retries of transient errors. Default 2 (so at most 3 attempts). */
@@ -75,18 +73,13 @@ export interface CarrierHttpClientOptions extends ErrorReading {
    * this is not waited for in process: the error is thrown for the durable queue. Default 10 s.
    */
   maxRetryWaitMs?: number;
-  /** Default: open after 5 consecutive transient / auth failures, half-open after 30 s. */
-  breaker?: { consecutiveFailures: number; halfOpenAfterMs: number };
   /** Default: the process-wide keep-alive agent ({@link sharedAgent}). */
   dispatcher?: Dispatcher;
 }
 
-export type BreakerState = 'closed' | 'open' | 'half_open';
-
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_RETRIES = 2;
 const DEFAULT_MAX_RETRY_WAIT_MS = 10_000;
-const DEFAULT_BREAKER = { consecutiveFailures: 5, halfOpenAfterMs: 30_000 };
 const INITIAL_BACKOFF_MS = 200;
 
 /** Makes the backoff never shorter than the failed attempt's `retryAfterMs`. */
@@ -131,22 +124,16 @@ export class CarrierHttpClient {
   readonly #maxRetryWaitMs: number;
   readonly #reading: ErrorReading;
   readonly #dispatcher: Dispatcher | undefined;
-  readonly #halfOpenAfterMs: number;
+  readonly #circuit: AccountCircuit;
   /** Errors the retry policy may retry (transient, safe to re-send, short enough wait). */
   readonly #retryable = new WeakSet<object>();
   readonly #retry: RetryPolicy;
-  readonly #breaker: CircuitBreakerPolicy;
-  #openedAt = 0;
 
   constructor(options: CarrierHttpClientOptions) {
     const retries = options.retries ?? DEFAULT_RETRIES;
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const breaker = options.breaker ?? DEFAULT_BREAKER;
     if (!Number.isInteger(retries) || retries < 0) throw new RangeError('retries must be an integer >= 0');
     if (!(timeoutMs > 0)) throw new RangeError('timeoutMs must be > 0');
-    if (!Number.isInteger(breaker.consecutiveFailures) || breaker.consecutiveFailures < 1) {
-      throw new RangeError('breaker.consecutiveFailures must be an integer >= 1');
-    }
     new URL(options.baseUrl); // throws on a malformed base URL, at configuration time
     this.system = options.system;
     this.#baseUrl = options.baseUrl;
@@ -160,18 +147,7 @@ export class CarrierHttpClient {
       retryAfterFromBody: options.retryAfterFromBody,
     };
     this.#dispatcher = options.dispatcher;
-    this.#halfOpenAfterMs = breaker.halfOpenAfterMs;
-
-    this.#breaker = circuitBreaker(
-      handleWhen((error) => isCarrierError(error) && (error.kind === 'transient' || error.kind === 'auth')),
-      {
-        halfOpenAfter: breaker.halfOpenAfterMs,
-        breaker: new ConsecutiveBreaker(breaker.consecutiveFailures),
-      },
-    );
-    this.#breaker.onStateChange((state) => {
-      if (state === CircuitState.Open) this.#openedAt = Date.now();
-    });
+    this.#circuit = options.circuit;
     this.#retry = retry(
       handleWhen((error) => typeof error === 'object' && error !== null && this.#retryable.has(error)),
       {
@@ -183,18 +159,9 @@ export class CarrierHttpClient {
     );
   }
 
-  /** For health pages. `half_open` also when the open period is over and the next call will probe. */
+  /** For health pages: the account's circuit as this process last saw it. */
   breakerState(): BreakerState {
-    switch (this.#breaker.state) {
-      case CircuitState.Closed:
-        return 'closed';
-      case CircuitState.HalfOpen:
-        return 'half_open';
-      case CircuitState.Open:
-        return this.#msUntilHalfOpen() > 0 ? 'open' : 'half_open';
-      default:
-        return 'open'; // isolated
-    }
+    return this.#circuit.state();
   }
 
   /**
@@ -206,10 +173,10 @@ export class CarrierHttpClient {
     const outcome = await this.#retry.execute(async ({ attempt }) => {
       signal?.throwIfAborted();
       try {
-        return await this.#breaker.execute(() => this.#attempt(call, context, attempt + 1), signal);
+        return await this.#circuit.execute(() => this.#attempt(call, context, attempt + 1), signal);
       } catch (error) {
         if (signal?.aborted && !isCarrierError(error)) throw signal.reason;
-        if (isBrokenCircuitError(error) || isIsolatedCircuitError(error)) throw this.#circuitOpenError(call);
+        if (error instanceof CircuitOpenError) throw this.#circuitOpenError(call, error.retryAfterMs);
         throw error;
       }
     }, signal);
@@ -217,12 +184,7 @@ export class CarrierHttpClient {
     return outcome.response;
   }
 
-  #msUntilHalfOpen(): number {
-    return Math.max(0, this.#openedAt + this.#halfOpenAfterMs - Date.now());
-  }
-
-  #circuitOpenError(call: CarrierCall<unknown>): CarrierError {
-    const retryAfterMs = this.#msUntilHalfOpen();
+  #circuitOpenError(call: CarrierCall<unknown>, retryAfterMs: number): CarrierError {
     const error = new CarrierError({
       kind: 'transient',
       carrierCode: 'CIRCUIT_OPEN',

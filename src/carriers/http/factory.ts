@@ -1,6 +1,6 @@
 import type { CarrierErrorKind } from '../../core/carrier-error.ts';
 import type { CarrierAccount } from '../../core/flow.ts';
-import type { LimiterRegistry } from '../limits/limiter.ts';
+import type { CarrierGuards } from '../limits/guards.ts';
 import { CarrierHttpClient } from './client.ts';
 
 export interface CarrierHttpOptions {
@@ -27,20 +27,22 @@ export type CarrierHttpClientFactory = (
   options: CarrierHttpOptions,
 ) => CarrierHttpClient;
 
+/** A short burst of 5xx is ridden out by row retries; a longer run of failures stops calls for a while. */
+const ACCOUNT_CIRCUIT = { consecutiveFailures: 10, halfOpenAfterMs: 5_000 };
+
 /**
- * Clients whose calls are paced by `limiters`: every client of an account shares that account's
- * limiter, so its limits hold across bulk changes (and, with a shared registry, across processes).
+ * Clients guarded by `guards`: every client of an account shares that account's limiter and circuit,
+ * so its limits hold across bulk changes (and, with shared guards, across processes).
  */
 export const carrierHttpClients =
-  (limiters: LimiterRegistry): CarrierHttpClientFactory =>
+  (guards: CarrierGuards): CarrierHttpClientFactory =>
   (endpoint, options) =>
     new CarrierHttpClient({
       ...options,
       baseUrl: endpoint.baseUrl,
       timeoutMs: endpoint.limits.requestTimeoutMs,
-      // A short burst of 5xx is ridden out by row retries; a longer run of failures stops calls for a while.
-      breaker: { consecutiveFailures: 10, halfOpenAfterMs: 5_000 },
-      limiter: limiters.getLimiter(endpoint.id, {
+      circuit: guards.circuit(endpoint.id, ACCOUNT_CIRCUIT),
+      limiter: guards.limiter(endpoint.id, {
         requestsPerSecond: endpoint.limits.requestsPerSecond,
         maxConcurrent: endpoint.limits.maxConcurrent,
       }),

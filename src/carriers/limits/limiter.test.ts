@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Limiter, LimiterRegistry } from './limiter.ts';
+import { Limiter } from './limiter.ts';
 
 /** Largest number of starts inside any window of `windowMs` (inclusive of both ends). */
 const maxInWindow = (starts: number[], windowMs: number): number => {
@@ -206,16 +206,5 @@ describe('Limiter', () => {
     assert.ok(starts[4] - t0 < 500, `last start after ${starts[4] - t0} ms`);
     assert.throws(() => limiter.update({ requestsPerSecond: 0, maxConcurrent: 1 }), RangeError);
     assert.throws(() => limiter.update({ requestsPerSecond: 1, maxConcurrent: 0 }), RangeError);
-  });
-
-  it('registry: one limiter per key, limits updated when they change', () => {
-    const registry = new LimiterRegistry();
-    const a = registry.getLimiter('acct-1', { requestsPerSecond: 5, maxConcurrent: 1 });
-    assert.equal(registry.getLimiter('acct-1', { requestsPerSecond: 5, maxConcurrent: 1 }), a);
-    assert.notEqual(registry.getLimiter('acct-2', { requestsPerSecond: 5, maxConcurrent: 1 }), a);
-    const again = registry.getLimiter('acct-1', { requestsPerSecond: 10, maxConcurrent: 2 });
-    assert.equal(again, a);
-    assert.deepEqual(a.limits, { requestsPerSecond: 10, maxConcurrent: 2 });
-    assert.ok(Math.abs(a.intervalMs - 102) < 0.001);
   });
 });

@@ -27,6 +27,8 @@ import {
 export interface LimiterOptions {
   /** Extra spacing on top of `1000 / requestsPerSecond`, as a fraction. Default 0.02 (2%). */
   safetyMargin?: number;
+  /** Told how long each request waited for its turn (metrics). */
+  onWait?: (ms: number) => void;
 }
 
 export interface LimiterStats {
@@ -50,6 +52,7 @@ export class Limiter implements CallLimiter {
   #maxConcurrent = 1;
   #intervalMs = 0;
   readonly #safetyMargin: number;
+  readonly #onWait: ((ms: number) => void) | undefined;
   readonly #queue: Waiter[] = [];
   #inFlight = 0;
   #started = 0;
@@ -66,6 +69,7 @@ export class Limiter implements CallLimiter {
     const margin = options.safetyMargin ?? DEFAULT_SAFETY_MARGIN;
     if (!(margin >= 0 && Number.isFinite(margin))) throw new RangeError('safetyMargin must be >= 0');
     this.#safetyMargin = margin;
+    this.#onWait = options.onWait;
     this.#apply(limits);
   }
 
@@ -85,6 +89,7 @@ export class Limiter implements CallLimiter {
    */
   schedule<T>(fn: (moment: SendMoment) => Promise<T>, signal?: AbortSignal): Promise<T> {
     if (signal?.aborted) return Promise.reject(signal.reason);
+    const queuedAt = performance.now();
     return new Promise<T>((resolve, reject) => {
       const onAbort = () => {
         const index = this.#queue.indexOf(waiter);
@@ -96,6 +101,7 @@ export class Limiter implements CallLimiter {
       };
       const waiter: Waiter = {
         run: () => {
+          this.#onWait?.(performance.now() - queuedAt);
           let left = false;
           const leave = () => {
             if (left) return;
@@ -216,43 +222,5 @@ export class Limiter implements CallLimiter {
       this.#timer = undefined;
       this.#pump();
     }, delay);
-  }
-}
-
-/**
- * One limiter per carrier account, shared by every client and flow in this process, so two bulk changes
- * on the same account share its limits.
- */
-export class LimiterRegistry {
-  readonly #limiters = new Map<string, Limiter>();
-
-  /** The account's limiter, created on first use; later calls with different limits update it. */
-  getLimiter(key: string, limits: LimiterLimits): Limiter {
-    const existing = this.#limiters.get(key);
-    if (!existing) {
-      const limiter = new Limiter(limits);
-      this.#limiters.set(key, limiter);
-      return limiter;
-    }
-    const current = existing.limits;
-    const rps = limits.requestsPerSecond === Number.POSITIVE_INFINITY ? null : limits.requestsPerSecond;
-    if (current.requestsPerSecond !== rps || current.maxConcurrent !== limits.maxConcurrent) {
-      existing.update(limits);
-    }
-    return existing;
-  }
-
-  /** The account's limiter if one exists. */
-  peek(key: string): Limiter | undefined {
-    return this.#limiters.get(key);
-  }
-
-  /** Forgets an account's limiter (e.g. the account was deleted). Work already queued still runs. */
-  delete(key: string): boolean {
-    return this.#limiters.delete(key);
-  }
-
-  keys(): string[] {
-    return [...this.#limiters.keys()];
   }
 }
