@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiKeys } from './accounts/api-keys.ts';
@@ -12,7 +13,9 @@ import { CallbackIngress } from './callbacks/callback-ingress.ts';
 import { AccountHealth, observedHttpFactory } from './carriers/account-health.ts';
 import { closeSharedAgent } from './carriers/http/agent.ts';
 import { carrierHttpClients } from './carriers/http/factory.ts';
+import type { CarrierGuards } from './carriers/limits/guards.ts';
 import { LocalGuards } from './carriers/limits/local-guards.ts';
+import { SharedGuards } from './carriers/limits/shared-guards.ts';
 import { CarrierRegistry, carrierAdapters } from './carriers/registry.ts';
 import type { Config } from './config.ts';
 import { type DatabaseHandle, openDatabase } from './db/database.ts';
@@ -24,6 +27,7 @@ import { Engine } from './engine/engine.ts';
 import { buildApp } from './http/app.ts';
 import { createMetrics } from './http/metrics.ts';
 import { createWorker, handleTask, QueueNotifier, taskHandlers, type Worker } from './queue/index.ts';
+import { newId } from './shared/ids.ts';
 
 export type Role = 'api' | 'worker' | 'all';
 
@@ -54,14 +58,30 @@ export async function startService(options: {
   await migrateToLatest(db, capabilities);
   logger.info({ database: database.location }, 'database ready');
 
-  const accountHealth = new AccountHealth();
-  // Every per-account guard of this process lives in this one registry (DESIGN §2.6).
-  const guards = new LocalGuards();
-  const http = observedHttpFactory(accountHealth, carrierHttpClients(guards));
+  // This process, in the queue's leases and the shared guards' tables: unique in the deployment.
+  const processId = `${hostname()}:${process.pid}:${newId().slice(-12)}`;
+  database.notifications?.onError((error) =>
+    logger.warn({ err: error }, 'database: the LISTEN connection dropped; reconnecting'),
+  );
   const secrets = loadSecretBox({
     keyHex: config.BULKCHANGE_ENCRYPTION_KEY,
     dataDir: config.BULKCHANGE_DATA_DIR,
   });
+  const accountHealth = new AccountHealth();
+  // Every per-account guard lives in this one registry (DESIGN §2.6): in this process on the embedded
+  // database, in the database for every worker of the deployment where it is shared (ADR 0014).
+  const guardLogger = logger.child({ component: 'guards' });
+  const guards: CarrierGuards = capabilities.sharedGuards
+    ? new SharedGuards({
+        db,
+        notifications: database.notifications,
+        holder: processId,
+        sealer: { seal: (text) => secrets.encrypt(text), open: (text) => secrets.decrypt(text) },
+        onError: (error) =>
+          guardLogger.warn({ err: error }, 'guards: database trouble; erring on the safe side'),
+      })
+    : new LocalGuards();
+  const http = observedHttpFactory(accountHealth, carrierHttpClients(guards));
   const billing = new BillingConnections(db, secrets, http);
   const registry = new CarrierRegistry(
     carrierAdapters({ http, guards }).map((adapter) => withSharedFlows(adapter, billing)),
@@ -124,6 +144,7 @@ export async function startService(options: {
     worker = createWorker({
       db,
       capabilities,
+      workerId: processId,
       concurrency: config.WORKER_CONCURRENCY,
       pollIntervalMs: config.WORKER_POLL_INTERVAL_MS,
       leaseMs: config.JOB_LEASE_MS,
@@ -147,6 +168,7 @@ export async function startService(options: {
       // The worker first: its in-flight calls may be to simulators this process serves.
       await worker?.stop(config.SHUTDOWN_GRACE_MS);
       await app?.close();
+      guards.close();
       await closeSharedAgent();
       await database.close();
     })();

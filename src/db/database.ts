@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
+import { type Notifications, PostgresNotifications } from './notifications.ts';
 import type { Database } from './schema.ts';
 import { createNodeSqliteDialect, openSqlite } from './sqlite-dialect.ts';
 
@@ -22,16 +23,39 @@ export interface Capabilities {
   rowLocks: boolean;
   /** Auto-increment ids are a `bigserial` column (PostgreSQL) rather than `INTEGER … AUTOINCREMENT`. */
   serialColumns: boolean;
+  /**
+   * Several processes of a deployment share the database, so per-account guards (limiters, circuits,
+   * login sessions) are kept in it, for all of them (PostgreSQL, ADR 0014). The embedded database has
+   * one process, which keeps them in memory.
+   */
+  sharedGuards: boolean;
+  /**
+   * `LISTEN` / `NOTIFY`: a commit can wake listeners in other processes at once (`notifications` on
+   * the handle). Without it, other processes find the change on their next poll.
+   */
+  notify: boolean;
 }
 
-const postgresCapabilities: Capabilities = { rowLocks: true, serialColumns: true };
-const sqliteCapabilities: Capabilities = { rowLocks: false, serialColumns: false };
+const postgresCapabilities: Capabilities = {
+  rowLocks: true,
+  serialColumns: true,
+  sharedGuards: true,
+  notify: true,
+};
+const sqliteCapabilities: Capabilities = {
+  rowLocks: false,
+  serialColumns: false,
+  sharedGuards: false,
+  notify: false,
+};
 
 export interface DatabaseHandle {
   db: Db;
   capabilities: Capabilities;
   /** Where the data lives, for logs and `/readyz` (the password is never included). */
   location: string;
+  /** `LISTEN` / `NOTIFY` across processes, where the database has them (`capabilities.notify`). */
+  notifications: Notifications | null;
   close(): Promise<void>;
 }
 
@@ -52,18 +76,29 @@ export function openPostgres(connectionString: string, maxConnections = 10): Dat
   pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const url = new URL(connectionString);
+  const notifications = new PostgresNotifications(connectionString);
   return {
     db,
     capabilities: postgresCapabilities,
     location: `postgres://${url.host}${url.pathname}`,
-    close: () => db.destroy(),
+    notifications,
+    close: async () => {
+      await notifications.close();
+      await db.destroy();
+    },
   };
 }
 
 export function openSqliteFile(file: string): DatabaseHandle {
   if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
   const db = new Kysely<Database>({ dialect: createNodeSqliteDialect(openSqlite(file)) });
-  return { db, capabilities: sqliteCapabilities, location: file, close: () => db.destroy() };
+  return {
+    db,
+    capabilities: sqliteCapabilities,
+    location: file,
+    notifications: null,
+    close: () => db.destroy(),
+  };
 }
 
 export function openDatabase(options: { databaseUrl?: string; dataDir: string }): DatabaseHandle {

@@ -13,4 +13,6 @@ export interface CarrierGuards {
   limiter(key: string, limits: LimiterLimits): CallLimiter;
   circuit(key: string, settings: CircuitSettings): AccountCircuit;
   sessions(key: string): SessionStore;
+  /** Stops whatever the guards run in the background (shutdown). */
+  close(): void;
 }

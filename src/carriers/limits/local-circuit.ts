@@ -35,14 +35,25 @@ export class LocalCircuit implements AccountCircuit {
   }
 
   async execute<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    let outcome: { value: T } | { refusal: unknown };
     try {
-      return await this.#policy.execute(fn, signal);
+      // A refusal is the carrier answering: for the breaker a success (cockatiel would skip it).
+      outcome = await this.#policy.execute(async () => {
+        try {
+          return { value: await fn() };
+        } catch (error) {
+          if (countsAgainstCircuit(error)) throw error;
+          return { refusal: error };
+        }
+      }, signal);
     } catch (error) {
       if (isBrokenCircuitError(error) || isIsolatedCircuitError(error)) {
         throw new CircuitOpenError(this.#msUntilHalfOpen());
       }
       throw error;
     }
+    if ('refusal' in outcome) throw outcome.refusal;
+    return outcome.value;
   }
 
   /** `half_open` also when the open period is over and the next call will probe. */

@@ -54,6 +54,9 @@ export class LocalGuards implements CarrierGuards {
     return circuit;
   }
 
+  /** Nothing runs in the background here. */
+  close(): void {}
+
   sessions(key: string): LocalSessionStore {
     let store = this.#sessions.get(key);
     if (!store) {
