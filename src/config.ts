@@ -8,6 +8,8 @@ const booleanFromEnv = z
 const configSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().min(1).default('127.0.0.1'),
+  /** Where a `worker` process serves /healthz, /readyz and /metrics (0: any free port, logged). */
+  WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   BULKCHANGE_DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_URL: z
     .string()

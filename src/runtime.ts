@@ -25,7 +25,8 @@ import { Devices } from './devices/devices-service.ts';
 import { InventorySync, inventorySyncTask } from './devices/inventory-sync.ts';
 import { Engine } from './engine/engine.ts';
 import { buildApp } from './http/app.ts';
-import { createMetrics } from './http/metrics.ts';
+import { circuitStateValue, createMetrics } from './http/metrics.ts';
+import { buildWorkerApp } from './http/worker-app.ts';
 import { createWorker, handleTask, QueueNotifier, taskHandlers, type Worker } from './queue/index.ts';
 import { newId } from './shared/ids.ts';
 
@@ -67,6 +68,11 @@ export async function startService(options: {
     keyHex: config.BULKCHANGE_ENCRYPTION_KEY,
     dataDir: config.BULKCHANGE_DATA_DIR,
   });
+  // A process that runs a worker labels its metrics with its worker id.
+  const metrics = createMetrics({ workerId: role === 'api' ? undefined : processId });
+  const guardObserver = {
+    limiterWaited: (_key: string, ms: number) => metrics.limiterWaits.observe(ms / 1000),
+  };
   const accountHealth = new AccountHealth();
   // Every per-account guard lives in this one registry (DESIGN §2.6): in this process on the embedded
   // database, in the database for every worker of the deployment where it is shared (ADR 0014).
@@ -77,27 +83,46 @@ export async function startService(options: {
         notifications: database.notifications,
         holder: processId,
         sealer: { seal: (text) => secrets.encrypt(text), open: (text) => secrets.decrypt(text) },
+        observer: guardObserver,
         onError: (error) =>
           guardLogger.warn({ err: error }, 'guards: database trouble; erring on the safe side'),
       })
-    : new LocalGuards();
-  const http = observedHttpFactory(accountHealth, carrierHttpClients(guards));
+    : new LocalGuards(guardObserver);
+  const http = observedHttpFactory(accountHealth, carrierHttpClients(guards), (record) => {
+    if (record.httpStatus === 429) metrics.carrierThrottled.inc({ system: record.system });
+  });
   const billing = new BillingConnections(db, secrets, http);
   const registry = new CarrierRegistry(
     carrierAdapters({ http, guards }).map((adapter) => withSharedFlows(adapter, billing)),
   );
   const accounts = new CarrierAccounts(db, secrets, registry);
-  const notifier = new QueueNotifier();
+  // Enqueues announce themselves to the workers of every process where the database can (ADR 0015).
+  const notifier = new QueueNotifier(database.notifications);
   const enqueue = createEnqueue(notifier);
-  const metrics = createMetrics();
+  let worker: Worker | null = null;
+  const health = {
+    db,
+    metrics,
+    notReadyBecause: () => {
+      const loop = worker?.health();
+      if (loop && !loop.running) return 'The worker is stopping';
+      if (loop && loop.claimFailures > 0)
+        return `The worker cannot claim jobs (${loop.claimFailures} failures in a row)`;
+      if (worker && !notifier.hearing) return 'The worker hears no wake-ups (the LISTEN connection is down)';
+      return null;
+    },
+    beforeScrape: () => {
+      for (const [accountId, state] of accountHealth.circuits())
+        metrics.circuits.set({ carrier_account_id: accountId }, circuitStateValue[state]);
+    },
+  };
 
   let app: FastifyInstance | null = null;
   let url: string | null = null;
   let demoInfo: Service['demo'] = null;
   if (role !== 'worker') {
     app = await buildApp({
-      db,
-      metrics,
+      ...health,
       logger,
       maxUploadBytes: config.MAX_UPLOAD_BYTES,
       apiKeys: new ApiKeys(db),
@@ -119,7 +144,7 @@ export async function startService(options: {
     demoInfo = (await demo?.ready(url)) ?? null;
   }
 
-  let worker: Worker | null = null;
+  let workerApp: FastifyInstance | null = null;
   if (role !== 'api') {
     const engine = new Engine({
       db,
@@ -150,6 +175,8 @@ export async function startService(options: {
       leaseMs: config.JOB_LEASE_MS,
       notifier,
       logger: logger.child({ component: 'worker' }),
+      onClaimed: (count) => metrics.jobsClaimed.inc(count),
+      onLeaseRenewed: () => metrics.leaseRenewals.inc(),
       tasks: taskHandlers(definedTasks, [
         handleTask(advanceBulkChange, ({ bulkChangeId }, context) =>
           engine.advance(bulkChangeId, context.signal),
@@ -160,6 +187,12 @@ export async function startService(options: {
       ]),
     });
     worker.start();
+    if (role === 'worker') {
+      // A worker serves no API, but is watched like every process: health, readiness, metrics.
+      workerApp = await buildWorkerApp({ ...health, logger });
+      const address = await workerApp.listen({ port: config.WORKER_HTTP_PORT, host: config.HOST });
+      logger.info({ url: address, workerId: processId }, 'worker serving /healthz, /readyz and /metrics');
+    }
   }
 
   let stopping: Promise<void> | undefined;
@@ -168,6 +201,7 @@ export async function startService(options: {
       // The worker first: its in-flight calls may be to simulators this process serves.
       await worker?.stop(config.SHUTDOWN_GRACE_MS);
       await app?.close();
+      await workerApp?.close();
       guards.close();
       await closeSharedAgent();
       await database.close();

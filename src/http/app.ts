@@ -26,7 +26,7 @@ import type { Devices } from '../devices/devices-service.ts';
 import { deviceRoutes } from '../devices/routes.ts';
 import { portalPlugin } from '../portal/plugin.ts';
 import { installErrorHandler } from './errors.ts';
-import { healthRoutes } from './health-routes.ts';
+import { type HealthDeps, healthRoutes } from './health-routes.ts';
 import type { Metrics } from './metrics.ts';
 
 /** The services the API and the portal act through; routes never reach the database themselves. */
@@ -46,7 +46,7 @@ export interface AppServices {
   requestInventorySync: (carrierAccountId: string) => Promise<void>;
 }
 
-export interface AppDeps extends AppServices {
+export interface AppDeps extends AppServices, Pick<HealthDeps, 'notReadyBecause' | 'beforeScrape'> {
   /** For `/readyz` only: whether the database answers. */
   db: Db;
   metrics: Metrics;
@@ -93,7 +93,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  healthRoutes(app, { db: deps.db, metrics: deps.metrics });
+  healthRoutes(app, {
+    db: deps.db,
+    metrics: deps.metrics,
+    notReadyBecause: deps.notReadyBecause,
+    beforeScrape: deps.beforeScrape,
+  });
   await app.register(
     async (api) => {
       const { apiKeys } = deps;

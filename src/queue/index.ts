@@ -31,5 +31,6 @@ export {
   type JobOutcomeEvent,
   type TaskHandler,
   type Worker,
+  type WorkerHealth,
   type WorkerOptions,
 } from './worker.ts';
