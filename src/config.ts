@@ -15,6 +15,8 @@ const configSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
     .optional(),
+  /** PostgreSQL connections per process (its pool); the LISTEN connection is one more. */
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(1000).default(10),
   BULKCHANGE_ROLE: z.enum(['api', 'worker', 'all']).default('all'),
   BULKCHANGE_ENCRYPTION_KEY: z
     .string()

@@ -54,7 +54,11 @@ export async function startService(options: {
   logger: Logger;
 }): Promise<Service> {
   const { config, role, logger } = options;
-  const database = openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.BULKCHANGE_DATA_DIR });
+  const database = openDatabase({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.BULKCHANGE_DATA_DIR,
+    poolSize: config.DATABASE_POOL_SIZE,
+  });
   const { db, capabilities } = database;
   await migrateToLatest(db, capabilities);
   logger.info({ database: database.location }, 'database ready');

@@ -101,9 +101,14 @@ export function openSqliteFile(file: string): DatabaseHandle {
   };
 }
 
-export function openDatabase(options: { databaseUrl?: string; dataDir: string }): DatabaseHandle {
+export function openDatabase(options: {
+  databaseUrl?: string;
+  dataDir: string;
+  /** PostgreSQL: connections in this process's pool (the LISTEN connection comes on top). */
+  poolSize?: number;
+}): DatabaseHandle {
   return options.databaseUrl
-    ? openPostgres(options.databaseUrl)
+    ? openPostgres(options.databaseUrl, options.poolSize)
     : openSqliteFile(path.join(options.dataDir, 'bulkchange.db'));
 }
 
