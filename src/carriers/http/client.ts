@@ -173,7 +173,7 @@ export class CarrierHttpClient {
     const outcome = await this.#retry.execute(async ({ attempt }) => {
       signal?.throwIfAborted();
       try {
-        return await this.#circuit.execute(() => this.#attempt(call, context, attempt + 1), signal);
+        return await this.#attempt(call, context, attempt + 1);
       } catch (error) {
         if (signal?.aborted && !isCarrierError(error)) throw signal.reason;
         if (error instanceof CircuitOpenError) throw this.#circuitOpenError(call, error.retryAfterMs);
@@ -201,12 +201,42 @@ export class CarrierHttpClient {
     // Outside the limiter: a token refresh may itself go through this account's limiter.
     const authHeaders = this.#headers ? await this.#headers() : {};
     const encoded = encodeRequest(this.#baseUrl, call, authHeaders);
+    const openFor = this.#circuit.openFor();
+    if (openFor > 0) throw new CircuitOpenError(openFor); // known open: no waiting in line for nothing
     const limiters = call.alsoCountedBy ? [call.alsoCountedBy, this.#limiter] : [this.#limiter];
-    const raw = await scheduleOnAll(
+    // The circuit is asked when the limiters let the request go, not before it waits for them: a call
+    // queued behind others must not go out once the circuit has opened meanwhile (for every worker,
+    // with shared guards).
+    return scheduleOnAll(
       limiters,
-      (moment) => this.#exchange(call.method, encoded, signal, moment),
+      (moment) =>
+        this.#circuit.execute(
+          async () =>
+            this.#read(
+              call,
+              context,
+              attempt,
+              encoded,
+              await this.#exchange(call.method, encoded, signal, moment),
+            ),
+          signal,
+        ),
       signal,
     );
+  }
+
+  /**
+   * What an exchange means: a response, or a refusal returned as such; a transient or auth failure is
+   * thrown (it counts against the circuit). Exactly one audit record per exchange.
+   */
+  #read<T>(
+    call: CarrierCall<T>,
+    context: CallContext,
+    attempt: number,
+    encoded: EncodedRequest,
+    raw: RawAttempt,
+  ): BreakerOutcome<T> {
+    const { signal } = context;
     const what = `${this.system} ${call.action}`;
     const request = auditedRequest(this.system, call, encoded, {
       attempt,

@@ -39,6 +39,8 @@ export interface AccountCircuit {
   execute<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T>;
   /** As last seen by this process: for health pages and metrics. */
   state(): BreakerState;
+  /** How long it is still open as this process sees it, in ms (0: a call may be tried): no waiting in line for nothing. */
+  openFor(): number;
 }
 
 export const validateCircuitSettings = (settings: CircuitSettings): void => {

@@ -70,6 +70,10 @@ export class LocalCircuit implements AccountCircuit {
     }
   }
 
+  openFor(): number {
+    return this.#policy.state === CircuitState.Open ? this.#msUntilHalfOpen() : 0;
+  }
+
   #msUntilHalfOpen(): number {
     return Math.max(0, this.#openedAt + this.#halfOpenAfterMs - Date.now());
   }

@@ -64,6 +64,11 @@ export class SharedCircuit implements AccountCircuit {
     return openUntil > performance.now() ? 'open' : 'half_open';
   }
 
+  openFor(): number {
+    const { openUntil } = this.#view;
+    return openUntil === null ? 0 : Math.max(0, Math.ceil(openUntil - performance.now()));
+  }
+
   /** Another process changed the circuit (or the listener reconnected): read it again. */
   async notified(): Promise<void> {
     const asked = performance.now();
