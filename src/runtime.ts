@@ -32,6 +32,9 @@ import { newId } from './shared/ids.ts';
 
 export type Role = 'api' | 'worker' | 'all';
 
+/** The shared guards' own connections (three short statements per carrier request). */
+const GUARD_CONNECTIONS = 3;
+
 /** Every task this build defines; the worker refuses to start without a handler for each. */
 const definedTasks = [advanceBulkChange, inventorySyncTask];
 
@@ -83,7 +86,8 @@ export async function startService(options: {
   const guardLogger = logger.child({ component: 'guards' });
   const guards: CarrierGuards = capabilities.sharedGuards
     ? new SharedGuards({
-        db,
+        // Connections of their own: a busy API must not hold up the carrier calls of this process.
+        db: database.reserved(GUARD_CONNECTIONS),
         notifications: database.notifications,
         holder: processId,
         sealer: { seal: (text) => secrets.encrypt(text), open: (text) => secrets.decrypt(text) },

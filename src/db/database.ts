@@ -56,6 +56,12 @@ export interface DatabaseHandle {
   location: string;
   /** `LISTEN` / `NOTIFY` across processes, where the database has them (`capabilities.notify`). */
   notifications: Notifications | null;
+  /**
+   * `connections` of the database's own, for short statements that must not queue behind the main
+   * pool's (the shared guards' bookkeeping, on the path of every carrier call), closed with the
+   * handle. The embedded database has one connection: the main `db` is returned.
+   */
+  reserved(connections: number): Db;
   close(): Promise<void>;
 }
 
@@ -69,21 +75,32 @@ const pgTypes = {
       : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 };
 
-export function openPostgres(connectionString: string, maxConnections = 10): DatabaseHandle {
+const postgresPool = (connectionString: string, maxConnections: number): Db => {
   const pool = new pg.Pool({ connectionString, max: maxConnections, types: pgTypes });
   // An idle connection the server drops (restart, failover) is an 'error' on the pool; pg removes the
   // client itself, and the next query opens a new one. Unheard, it would crash the process.
   pool.on('error', () => {});
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+};
+
+export function openPostgres(connectionString: string, maxConnections = 10): DatabaseHandle {
+  const db = postgresPool(connectionString, maxConnections);
   const url = new URL(connectionString);
   const notifications = new PostgresNotifications(connectionString);
+  const reserved: Db[] = [];
   return {
     db,
     capabilities: postgresCapabilities,
     location: `postgres://${url.host}${url.pathname}`,
     notifications,
+    reserved: (connections) => {
+      const pool = postgresPool(connectionString, connections);
+      reserved.push(pool);
+      return pool;
+    },
     close: async () => {
       await notifications.close();
+      for (const pool of reserved) await pool.destroy();
       await db.destroy();
     },
   };
@@ -97,6 +114,7 @@ export function openSqliteFile(file: string): DatabaseHandle {
     capabilities: sqliteCapabilities,
     location: file,
     notifications: null,
+    reserved: () => db,
     close: () => db.destroy(),
   };
 }

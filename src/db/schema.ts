@@ -199,10 +199,13 @@ export interface AuditEntryTable {
 export interface GuardLimiterTable {
   key: string;
   last_sent_at: number;
+  last_sender: string | null;
   sender: string | null;
   turn_start: number | null;
   send_until: number | null;
   paused_until: number;
+  stint_holder: string | null;
+  stint_start: number | null;
 }
 
 export interface GuardSlotTable {

@@ -25,12 +25,22 @@ export interface TakeRequest {
   slotLeaseMs: number;
   /** A waiting process not heard from in this long no longer goes first. */
   liveWaiterMs: number;
-  /** More requests of this process wait behind this one: it goes to the back of the line. */
+  /** More requests of this process wait behind this one (it keeps its place until its stint ends). */
   more: boolean;
+  /** How long a process keeps taking turns on end before it goes to the back of the line. */
+  stintMs: number;
 }
 
 export type TakeResult =
-  | { taken: true; slot: number | null; startAt: number; nowAt: number }
+  | {
+      taken: true;
+      slot: number | null;
+      startAt: number;
+      nowAt: number;
+      /** When the last request left (the database's stamp), and which process sent it. */
+      lastSentAt: number;
+      lastSender: string | null;
+    }
   /** `waitMs` null: wait for a slot to be released. */
   | { taken: false; nowAt: number; waitMs: number | null };
 
@@ -42,29 +52,44 @@ export async function takeLimiterTurn(db: Executor, request: TakeRequest): Promi
     start_at: number | null;
     now_at: number;
     wait_ms: number | null;
+    last_left: number | null;
+    last_sender: string | null;
   }>`select * from guard_limiter_take(
       ${request.key}, ${request.holder}, ${request.maxConcurrent}::integer, ${request.intervalMs}::float8,
       ${request.lookaheadMs}::float8, ${request.turnMs}::float8, ${request.slotLeaseMs}::float8,
-      ${request.liveWaiterMs}::float8, ${request.more})`.execute(db);
+      ${request.liveWaiterMs}::float8, ${request.more}, ${request.stintMs}::float8)`.execute(db);
   const [row] = rows;
   return row.taken
-    ? { taken: true, slot: row.slot, startAt: Number(row.start_at), nowAt: row.now_at }
+    ? {
+        taken: true,
+        slot: row.slot,
+        startAt: Number(row.start_at),
+        nowAt: row.now_at,
+        lastSentAt: Number(row.last_left),
+        lastSender: row.last_sender,
+      }
     : { taken: false, nowAt: row.now_at, waitMs: row.wait_ms };
 }
 
-/** The request has left: the turn is free, and the spacing counts from now (a time after it left). */
-export async function releaseTurn(db: Executor, key: string, holder: string): Promise<void> {
-  await db
+/**
+ * The request has left: the turn is free, and the spacing counts from now (a time after it left).
+ * Returns the stamp, or undefined when the turn was no longer this process's.
+ */
+export async function releaseTurn(db: Executor, key: string, holder: string): Promise<number | undefined> {
+  const row = await db
     .updateTable('guard_limiters')
     .set((eb) => ({
       sender: null,
       turn_start: null,
       send_until: null,
       last_sent_at: eb.fn('greatest', [eb.ref('last_sent_at'), now]),
+      last_sender: holder,
     }))
     .where('key', '=', key)
     .where('sender', '=', holder)
-    .execute();
+    .returning('last_sent_at')
+    .executeTakeFirst();
+  return row?.last_sent_at;
 }
 
 /** Frees a concurrency slot and wakes the processes waiting for one. */

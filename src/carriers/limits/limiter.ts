@@ -6,6 +6,7 @@ import {
   spacingMs,
   validateLimits,
 } from './call-limiter.ts';
+import { atMoment, PRECISE_BELOW_MS } from './moment-timer.ts';
 
 /**
  * Per-carrier-account call limiter of one process (DESIGN §2.6, §5): a minimum spacing between the
@@ -62,7 +63,8 @@ export class Limiter implements CallLimiter {
   #leaving = false;
   /** Epoch ms (Date.now()) until which nothing starts. */
   #pausedUntil = 0;
-  #timer: NodeJS.Timeout | undefined;
+  /** Cancels the pending wake-up, if any. */
+  #timer: (() => void) | undefined;
   #timerDueAt = 0;
 
   constructor(limits: LimiterLimits, options: LimiterOptions = {}) {
@@ -183,7 +185,7 @@ export class Limiter implements CallLimiter {
 
   #rearm(): void {
     if (this.#timer) {
-      clearTimeout(this.#timer);
+      this.#timer();
       this.#timer = undefined;
     }
     this.#pump();
@@ -212,15 +214,18 @@ export class Limiter implements CallLimiter {
   }
 
   #armTimer(wait: number): void {
-    // Timers may fire a fraction of a millisecond early; #pump re-checks and re-arms if so.
-    const delay = Math.ceil(wait);
-    const dueAt = performance.now() + delay;
+    // #pump checks the clock again when it runs, whatever the timer did.
+    const dueAt = performance.now() + wait;
     if (this.#timer && this.#timerDueAt <= dueAt) return;
-    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer?.();
     this.#timerDueAt = dueAt;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#pump();
-    }, delay);
+    this.#timer = atMoment(
+      dueAt,
+      () => {
+        this.#timer = undefined;
+        this.#pump();
+      },
+      this.#intervalMs > 0 && this.#intervalMs < PRECISE_BELOW_MS,
+    );
   }
 }

@@ -32,12 +32,18 @@ export class SharedGuards implements CarrierGuards {
   readonly #circuits = new Map<string, SharedCircuit>();
   readonly #sessions = new Map<string, SharedSessionStore>();
   readonly #slots: SlotLeases;
-  readonly #unsubscribe: (() => void) | undefined;
+  #unsubscribe: (() => void) | undefined;
 
   constructor(deps: SharedGuardsDeps) {
     this.#deps = deps;
     this.#slots = new SlotLeases(deps);
-    this.#unsubscribe = deps.notifications?.subscribe(GUARDS_CHANNEL, (payload) => this.#notified(payload));
+  }
+
+  /** A process that never calls a carrier (an API process) never listens. */
+  #listen(): void {
+    this.#unsubscribe ??= this.#deps.notifications?.subscribe(GUARDS_CHANNEL, (payload) =>
+      this.#notified(payload),
+    );
   }
 
   limiter(key: string, limits: LimiterLimits): SharedLimiter {
@@ -52,6 +58,7 @@ export class SharedGuards implements CarrierGuards {
       }
       return existing;
     }
+    this.#listen();
     const observer = this.#deps.observer;
     const limiter = new SharedLimiter(limits, {
       db: this.#deps.db,
@@ -68,6 +75,7 @@ export class SharedGuards implements CarrierGuards {
   circuit(key: string, settings: CircuitSettings): SharedCircuit {
     let circuit = this.#circuits.get(key);
     if (!circuit) {
+      this.#listen();
       circuit = new SharedCircuit(settings, {
         db: this.#deps.db,
         key,
@@ -96,6 +104,7 @@ export class SharedGuards implements CarrierGuards {
   /** Stops renewing slot leases and listening (shutdown). */
   close(): void {
     this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
     this.#slots.close();
   }
 

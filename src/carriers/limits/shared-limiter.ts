@@ -8,6 +8,7 @@ import {
   validateLimits,
 } from './call-limiter.ts';
 import { leaveLine, pause, releaseSlot, releaseTurn, takeLimiterTurn } from './guards-repository.ts';
+import { PRECISE_BELOW_MS, untilMoment } from './moment-timer.ts';
 
 /** How long a concurrency slot holds without renewal: a dead worker's slot is free again after this. */
 export const SLOT_LEASE_MS = 10_000;
@@ -22,6 +23,12 @@ const TURN_END_MARGIN_MS = 100;
 /** A process waiting on a key looks again at least this often (so others see it is still waiting). */
 const MAX_POLL_MS = 1_000;
 const LIVE_WAITER_MS = 3 * MAX_POLL_MS;
+/**
+ * How long a process takes turns on end while others wait: within a stint its requests are spaced on
+ * its own clock; a handover to another process costs a round trip. Also the longest another process
+ * waits for its turn because of it.
+ */
+const STINT_MS = 250;
 /** After a database error, the next try waits this long. */
 const ERROR_PAUSE_MS = 250;
 
@@ -63,13 +70,15 @@ export interface SharedLimiterDeps {
  *
  * - Within the process, callers wait in one FIFO queue; only its head asks the database.
  * - The head takes, in one round trip (`guard_limiter_take`), a concurrency slot (leased, renewed while
- *   the request runs, free again if the process dies) and the send turn, and goes to the back of the
- *   line of waiting processes, which take turns.
+ *   the request runs, free again if the process dies) and the send turn. Waiting processes take turns:
+ *   one keeps its place for a stint of 250 ms, then goes to the back of the line if it has more.
  * - The turn may be taken up to one spacing early; the process then waits until the start the database
- *   gave, mapped onto its own monotonic clock on the late side of the round trip. The request must
- *   leave before the turn ends, or it is stopped before its first byte ({@link SendMoment.sending}).
- * - When the request has left, the turn is handed back and the spacing counts from the database's
- *   clock at that moment: the next request, from any process, leaves at least one spacing later.
+ *   gave, mapped onto its own monotonic clock on the late side of the round trip. When the last request
+ *   was its own, it spaces from the moment it saw that one leave instead (same clock: no round trip
+ *   lost). The request must leave before the turn ends, or it is stopped before its first byte
+ *   ({@link SendMoment.sending}).
+ * - When the request has left, the turn is handed back and stamped with the database's clock at that
+ *   moment (after it left): the next request of another process leaves at least one spacing later.
  */
 export class SharedLimiter implements CallLimiter {
   readonly #deps: SharedLimiterDeps;
@@ -78,6 +87,8 @@ export class SharedLimiter implements CallLimiter {
   #pumping = false;
   /** Settles when the request let go last has handed its turn back. */
   #turnReturned: Promise<void> = Promise.resolve();
+  /** The last request this process sent: the database's stamp of it, and when it left on our clock. */
+  #ownLast: { stamp: number; leftAt: number } | undefined;
   #wake: (() => void) | undefined;
 
   constructor(limits: LimiterLimits, deps: SharedLimiterDeps) {
@@ -158,6 +169,7 @@ export class SharedLimiter implements CallLimiter {
             slotLeaseMs: SLOT_LEASE_MS,
             liveWaiterMs: LIVE_WAITER_MS,
             more: this.#queue.length > 1,
+            stintMs: STINT_MS,
           });
         } catch (error) {
           // The database is unreachable: this call fails (the engine retries the row later).
@@ -174,12 +186,20 @@ export class SharedLimiter implements CallLimiter {
           await this.#sleep(Math.min(Math.max(result.waitMs ?? MAX_POLL_MS, 1), MAX_POLL_MS));
           continue;
         }
+        // The last request was ours, and no pause pushed the start: the spacing counts from the moment
+        // we saw it leave, on our own clock (exact, no round trip in it). Otherwise from the database's
+        // start, mapped onto our clock on the late side of the round trip (its clock was read somewhere
+        // between `asked` and `answered`); the deadline on the early side.
+        const own = this.#ownLast;
+        const fromOwn =
+          own !== undefined &&
+          result.lastSender === this.#deps.holder &&
+          result.lastSentAt === own.stamp &&
+          result.startAt <= Math.max(result.lastSentAt + intervalMs, result.nowAt);
         const grant: Grant = {
           slot: result.slot,
           turn: intervalMs > 0,
-          // The database's clock read somewhere between `asked` and `answered`: the late end for the
-          // start, the early end for the deadline, so both hold whatever the round trip was.
-          notBefore: answered + (result.startAt - result.nowAt),
+          notBefore: fromOwn ? own.leftAt + intervalMs : answered + (result.startAt - result.nowAt),
           deadline: asked + (result.startAt + TURN_MS - result.nowAt) - TURN_END_MARGIN_MS,
         };
         if (this.#queue[0] !== head) {
@@ -190,8 +210,7 @@ export class SharedLimiter implements CallLimiter {
           continue;
         }
         this.#queue.shift();
-        const wait = grant.notBefore - performance.now();
-        if (wait > 0) await delay(wait);
+        await untilMoment(grant.notBefore, intervalMs > 0 && intervalMs < PRECISE_BELOW_MS);
         head.start(grant);
       }
     } finally {
@@ -215,7 +234,11 @@ export class SharedLimiter implements CallLimiter {
       if (left) return;
       left = true;
       if (!grant.turn) return;
+      const leftAt = performance.now();
       releaseTurn(this.#deps.db, this.#deps.key, this.#deps.holder)
+        .then((stamp) => {
+          this.#ownLast = stamp === undefined ? undefined : { stamp, leftAt };
+        })
         .catch(this.#deps.onError) // its turn then runs out on its own
         .finally(returned);
     };
@@ -251,5 +274,3 @@ export class SharedLimiter implements CallLimiter {
     });
   }
 }
-
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -18,10 +18,13 @@ export async function up(db: AnyDb, capabilities: { sharedGuards: boolean }): Pr
     .createTable('guard_limiters')
     .addColumn('key', 'text', (c) => c.primaryKey())
     .addColumn('last_sent_at', 'float8', (c) => c.notNull().defaultTo(0))
+    .addColumn('last_sender', 'text')
     .addColumn('sender', 'text')
     .addColumn('turn_start', 'float8')
     .addColumn('send_until', 'float8')
     .addColumn('paused_until', 'float8', (c) => c.notNull().defaultTo(0))
+    .addColumn('stint_holder', 'text')
+    .addColumn('stint_start', 'float8')
     .execute();
   // The concurrency cap as leased slots: a dead holder's lease runs out, a slot is never lost.
   await db.schema
@@ -67,8 +70,11 @@ export async function up(db: AnyDb, capabilities: { sharedGuards: boolean }): Pr
   await sql`
     CREATE FUNCTION guard_limiter_take(
       p_key text, p_holder text, p_max integer, p_interval float8, p_lookahead float8,
-      p_turn_ms float8, p_slot_lease_ms float8, p_live_ms float8, p_more boolean
-    ) RETURNS TABLE (taken boolean, slot integer, start_at float8, now_at float8, wait_ms float8)
+      p_turn_ms float8, p_slot_lease_ms float8, p_live_ms float8, p_more boolean, p_stint_ms float8
+    ) RETURNS TABLE (
+      taken boolean, slot integer, start_at float8, now_at float8, wait_ms float8,
+      last_left float8, last_sender text
+    )
     LANGUAGE plpgsql AS $$
     DECLARE
       l guard_limiters%ROWTYPE;
@@ -92,7 +98,8 @@ export async function up(db: AnyDb, capabilities: { sharedGuards: boolean }): Pr
         SELECT 1 FROM guard_waiters w
         WHERE w.key = p_key AND w.holder <> p_holder AND w.seen_at > t - p_live_ms AND w.since < mine
       ) THEN
-        RETURN QUERY SELECT false, NULL::integer, NULL::float8, t, greatest(p_interval / 4, 5)::float8;
+        RETURN QUERY SELECT false, NULL::integer, NULL::float8, t, greatest(p_interval / 4, 5)::float8,
+          NULL::float8, NULL::text;
         RETURN;
       END IF;
 
@@ -102,14 +109,16 @@ export async function up(db: AnyDb, capabilities: { sharedGuards: boolean }): Pr
       IF l.sender IS NOT NULL THEN
         IF l.send_until > t THEN
           RETURN QUERY SELECT false, NULL::integer, NULL::float8, t,
-            greatest(l.turn_start + p_interval - p_lookahead - t, 1)::float8;
+            greatest(l.turn_start + p_interval - p_lookahead - t, 1)::float8, NULL::float8, NULL::text;
           RETURN;
         END IF;
         last_left := greatest(last_left, l.send_until);
+        l.last_sender := NULL;
       END IF;
       begin_at := greatest(last_left + p_interval, l.paused_until, t);
       IF begin_at > t + p_lookahead THEN
-        RETURN QUERY SELECT false, NULL::integer, NULL::float8, t, begin_at - p_lookahead - t;
+        RETURN QUERY SELECT false, NULL::integer, NULL::float8, t, begin_at - p_lookahead - t,
+          NULL::float8, NULL::text;
         RETURN;
       END IF;
 
@@ -122,7 +131,7 @@ export async function up(db: AnyDb, capabilities: { sharedGuards: boolean }): Pr
           ORDER BY s.slot LIMIT 1;
         IF free IS NULL THEN
           -- Wait for a release (notified), or look again within a second.
-          RETURN QUERY SELECT false, NULL::integer, NULL::float8, t, NULL::float8;
+          RETURN QUERY SELECT false, NULL::integer, NULL::float8, t, NULL::float8, NULL::float8, NULL::text;
           RETURN;
         END IF;
         UPDATE guard_slots SET holder = p_holder, leased_until = t + p_slot_lease_ms
@@ -135,12 +144,20 @@ export async function up(db: AnyDb, capabilities: { sharedGuards: boolean }): Pr
               last_sent_at = last_left
           WHERE key = p_key;
       END IF;
-      IF p_more THEN
-        UPDATE guard_waiters SET since = t WHERE key = p_key AND holder = p_holder;
-      ELSE
-        DELETE FROM guard_waiters WHERE key = p_key AND holder = p_holder;
+      -- A process keeps its place for a stint of consecutive requests (spaced on its own clock, no
+      -- round trip between them), then goes to the back of the line if it has more.
+      IF l.stint_holder IS DISTINCT FROM p_holder THEN
+        UPDATE guard_limiters SET stint_holder = p_holder, stint_start = t WHERE key = p_key;
+        l.stint_start := t;
       END IF;
-      RETURN QUERY SELECT true, free, begin_at, t, 0::float8;
+      IF NOT p_more THEN
+        DELETE FROM guard_waiters WHERE key = p_key AND holder = p_holder;
+      ELSIF t - l.stint_start >= p_stint_ms THEN
+        UPDATE guard_waiters SET since = t WHERE key = p_key AND holder = p_holder;
+      END IF;
+      -- Who sent last, and when: a process that sent the last request itself spaces the next from
+      -- the moment it saw that one leave, on its own clock (no round trip in between).
+      RETURN QUERY SELECT true, free, begin_at, t, 0::float8, last_left, l.last_sender;
     END $$
   `.execute(db);
 }
