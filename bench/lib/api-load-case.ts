@@ -1,14 +1,14 @@
 /**
  * The carrier rate of a worker while the API is busy (issue 13, "the worker's carrier rate unaffected
  * by API load"): Jasper rows against a simulator at 50 requests/s with 100 ms latency, the account at
- * 50/s and 8 in flight, with and without 8 clients reading large pages from the API meanwhile. Measured
+ * 50/s and 8 in flight, with and without clients (8 by default) reading large pages from the API meanwhile. Measured
  * at the simulator: accepted PUTs ÷ the span from the first to the last.
  *
  * Standalone so that it can measure another checkout of the code too (`--root`, e.g. the commit before
  * a change, extracted with `git archive`); it only needs that checkout's `src/cli.ts`:
  *
  *   node bench/lib/api-load-case.ts [--root DIR] [--dialect sqlite|postgres] [--roles all|split]
- *     [--load on|off] [--rows N]
+ *     [--load on|off] [--clients 8] [--rows N]
  *
  * `--dialect postgres` creates (and drops) a database on the server of TEST_DATABASE_URL.
  */
@@ -28,9 +28,14 @@ export interface ApiLoadResult {
   dialect: 'sqlite' | 'postgres';
   roles: 'all' | 'split';
   load: boolean;
+  clients: number;
   rows: number;
   /** Accepted carrier requests ÷ the span from the first to the last (the limit is 50). */
   carrierRequestsPerSecond: number;
+  /** The simulator's count: most accepted requests within any sliding second (the limit is 50). */
+  mostInASecond: number;
+  /** Smallest gap between two arrivals at the simulator (the limiter spaces them 20.4 ms apart). */
+  smallestGapMs: number;
   /** API requests the load clients had answered per second meanwhile. */
   apiRequestsPerSecond: number;
   endToEndMs: number;
@@ -38,7 +43,6 @@ export interface ApiLoadResult {
 
 const RATE = 50;
 const LATENCY_MS = 100;
-const LOAD_CLIENTS = 8;
 
 interface Started {
   child: ChildProcess;
@@ -79,6 +83,8 @@ export async function measureApiLoad(options: {
   roles: 'all' | 'split';
   load: boolean;
   rows: number;
+  /** API clients reading one large page after another. */
+  clients: number;
 }): Promise<ApiLoadResult> {
   const { root, rows } = options;
   const data = mkdtempSync(path.join(tmpdir(), 'bulkchange-apiload-'));
@@ -165,7 +171,7 @@ export async function measureApiLoad(options: {
     let loading = options.load;
     let answered = 0;
     const loadStarted = performance.now();
-    const clients = Array.from({ length: options.load ? LOAD_CLIENTS : 0 }, async (_, index) => {
+    const clients = Array.from({ length: options.load ? options.clients : 0 }, async (_, index) => {
       while (loading) {
         const pathname =
           index % 2 === 0
@@ -195,13 +201,20 @@ export async function measureApiLoad(options: {
       .map((call: SimCall) => Date.parse(call.at))
       .sort((a, b) => a - b);
     const span = (accepted.at(-1)! - accepted[0]) / 1000;
+    const gaps = accepted.slice(1).map((at, index) => at - accepted[index]);
+    const stats = (await (await fetch(`${simulatorUrl}/_sim/stats`)).json()) as {
+      maxObservedRequestsPerSecond: number;
+    };
     return {
       root,
       dialect: options.dialect,
       roles: options.roles,
       load: options.load,
+      clients: options.load ? options.clients : 0,
       rows,
       carrierRequestsPerSecond: Math.round(((accepted.length - 1) / span) * 100) / 100,
+      mostInASecond: stats.maxObservedRequestsPerSecond,
+      smallestGapMs: Math.min(...gaps),
       apiRequestsPerSecond: Math.round((answered / loadSeconds) * 10) / 10,
       endToEndMs: done - started,
     };
@@ -229,6 +242,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       roles: { type: 'string', default: 'all' },
       load: { type: 'string', default: 'on' },
       rows: { type: 'string', default: '1500' },
+      clients: { type: 'string', default: '8' },
     },
   });
   const result = await measureApiLoad({
@@ -237,6 +251,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     roles: values.roles === 'split' ? 'split' : 'all',
     load: values.load !== 'off',
     rows: Number(values.rows),
+    clients: Number(values.clients),
   });
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
