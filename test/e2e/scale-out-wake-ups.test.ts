@@ -16,7 +16,7 @@ describe('an API process and a worker process apart, on PostgreSQL', { skip: pos
   const stacks: E2eStack[] = [];
   after(() => Promise.all(stacks.map((stack) => stack.close())));
 
-  it('a change created on the API wakes the worker at once, and the API streams its progress', async () => {
+  it('a change created on the API wakes the worker at once, and the API streams its progress', async (t) => {
     const stack = await startE2eStack({
       dialect: 'postgres',
       env: { WORKER_POLL_INTERVAL_MS: '60000' },
@@ -63,6 +63,9 @@ describe('an API process and a worker process apart, on PostgreSQL', { skip: pos
     const putTimes = (await stack.sim.calls('put_device')).map((call) => Date.parse(call.at));
     assert.equal(putTimes.length, LINES);
     const wokenAfter = Math.min(...putTimes) - submittedAt;
+    t.diagnostic(
+      `first PUT ${wokenAfter} ms after the change was created; ${progress.length} progress events`,
+    );
     assert.ok(
       wokenAfter < 5_000,
       `the first PUT came ${wokenAfter} ms after the change was created (the poll is 60 s)`,
