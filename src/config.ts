@@ -36,11 +36,15 @@ const trustProxyFromEnv = z.string().transform((value, context): boolean | numbe
 const configSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().min(1).default('127.0.0.1'),
+  /** Where a `worker` process serves /healthz, /readyz and /metrics (0: any free port, logged). */
+  WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   BULKCHANGE_DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
     .optional(),
+  /** PostgreSQL connections per process (its pool); the LISTEN connection is one more. */
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(1000).default(10),
   BULKCHANGE_ROLE: z.enum(['api', 'worker', 'all']).default('all'),
   BULKCHANGE_ENCRYPTION_KEY: z
     .string()

@@ -4,10 +4,12 @@ import type { CarrierAccount, CarrierLimits, Flow } from '../core/flow.ts';
 import type { NormalisedStatus } from '../core/statuses.ts';
 import type { CallContext } from './http/call.ts';
 import type { CarrierHttpClientFactory } from './http/factory.ts';
-import type { LimiterRegistry } from './limits/limiter.ts';
+import type { CarrierGuards } from './limits/guards.ts';
 
 export interface ClientContext {
   account: CarrierAccount;
+  /** Changes whenever the account does (new credentials among others): names its credentials' generation. */
+  version: number;
 }
 
 /** A line as the carrier reports it, for the inventory sync. */
@@ -89,8 +91,8 @@ export interface CallbackReceiver {
   parse(body: unknown): CallbackResult | undefined;
 }
 
-/** What carrier adapters build their clients with: HTTP clients and the per-account limiters. */
+/** What carrier adapters build their clients with: HTTP clients and the per-account guards. */
 export interface CarrierKit {
   http: CarrierHttpClientFactory;
-  limiters: LimiterRegistry;
+  guards: CarrierGuards;
 }

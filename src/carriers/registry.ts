@@ -45,7 +45,7 @@ export class CarrierRegistry {
     if (cached && cached.version === version) return cached.client;
     const adapter = this.adapter(account.carrier);
     if (!adapter) throw new Error(`Carrier ${account.carrier} is not supported`);
-    const client = adapter.createClient({ account });
+    const client = adapter.createClient({ account, version });
     this.#clients.set(account.id, { version, client });
     return client;
   }

@@ -42,7 +42,10 @@ export const errorCatalogue = {
   VALIDATION_FAILED: { status: 422, summary: 'The request or some rows are invalid; nothing was created' },
   INVALID_CSV: { status: 422, summary: 'The file is not valid CSV' },
   INTERNAL_ERROR: { status: 500, summary: 'Something went wrong on our side; it has been logged' },
-  NOT_READY: { status: 503, summary: 'The database is not reachable' },
+  NOT_READY: {
+    status: 503,
+    summary: "The database is not reachable, or this process's queue is not working (claims, wake-ups)",
+  },
   BAD_REQUEST: { status: 400, summary: 'The request is malformed' },
   PREVIEW_EXPIRED: { status: 404, summary: 'The preview has expired; upload the file again' },
   CSRF_TOKEN_INVALID: { status: 403, summary: 'The form has expired; reload the page and try again' },
@@ -159,6 +162,11 @@ export const errorCatalogue = {
   LOGIN_SUSPENDED: {
     summary: 'Logins were stopped after refused credentials, before the carrier locks the account',
   },
+  CREDENTIALS_CHANGED: {
+    summary:
+      "The account's credentials changed while the call was waiting; it is tried again with the new ones",
+  },
+  LOGIN_BUSY: { summary: 'Other workers kept logging in to the account; the call is tried again later' },
   FOREIGN_OPERATION_LINK: { summary: 'The carrier linked to an operation result outside its own domain' },
   // Failed jobs (last_error)
   UNKNOWN_TASK: { summary: "No handler for the job's task on this worker" },

@@ -4,6 +4,7 @@ import type { Capabilities } from './database.ts';
 import * as initial from './migrations/2026_11_22_0001_initial.ts';
 import * as syncAndGuards from './migrations/2026_11_22_0002_sync_and_guards.ts';
 import * as billing from './migrations/2026_11_22_0003_billing.ts';
+import * as sharedGuards from './migrations/2026_12_03_0014_shared_guards.ts';
 import * as engineCounters from './migrations/2026_12_03_0016_engine_counters.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run against untyped, historical schemas.
@@ -19,6 +20,7 @@ const migrations: Record<string, VersionedMigration> = {
   '2026_11_22_0001_initial': initial,
   '2026_11_22_0002_sync_and_guards': syncAndGuards,
   '2026_11_22_0003_billing': billing,
+  '2026_12_03_0014_shared_guards': sharedGuards,
   '2026_12_03_0016_engine_counters': engineCounters,
 };
 
@@ -43,6 +45,9 @@ export function createMigrator(
   const all = { ...migrations, ...extra };
   return new Migrator({
     db,
+    // Work lands from parallel branches, so a migration may arrive after a later-numbered one already ran
+    // on a database; each is independent of its neighbours' order, and runs once all the same.
+    allowUnorderedMigrations: true,
     provider: {
       getMigrations: async () =>
         Object.fromEntries(

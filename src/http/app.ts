@@ -30,7 +30,7 @@ import { deviceRoutes } from '../devices/routes.ts';
 import { portalPlugin } from '../portal/plugin.ts';
 import type { SessionLimits } from '../portal/session.ts';
 import { answerClientError, installErrorHandler, sendProblem } from './errors.ts';
-import { healthRoutes } from './health-routes.ts';
+import { type HealthDeps, healthRoutes } from './health-routes.ts';
 import type { Metrics } from './metrics.ts';
 import { refuseNulCharacters } from './nul-guard.ts';
 
@@ -60,7 +60,7 @@ export interface HttpTimeouts {
   bodyTimeoutMs: number;
 }
 
-export interface AppDeps extends AppServices {
+export interface AppDeps extends AppServices, Pick<HealthDeps, 'notReadyBecause' | 'beforeScrape'> {
   /** For `/readyz` only: whether the database answers. */
   db: Db;
   metrics: Metrics;
@@ -140,7 +140,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  healthRoutes(app, { db: deps.db, metrics: deps.metrics });
+  healthRoutes(app, {
+    db: deps.db,
+    metrics: deps.metrics,
+    notReadyBecause: deps.notReadyBecause,
+    beforeScrape: deps.beforeScrape,
+  });
   await app.register(
     async (api) => {
       await api.register(carrierAccountRoutes, {

@@ -33,5 +33,6 @@ export {
   type JobOutcome,
   type JobOutcomeEvent,
   type Worker,
+  type WorkerHealth,
   type WorkerOptions,
 } from './worker.ts';

@@ -26,7 +26,14 @@ export const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
 const ERROR_SNIPPET_CHARS = 200;
 
 /** Errors meaning the request never reached the carrier: safe to re-send even when not idempotent. */
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'UND_ERR_CONNECT_TIMEOUT',
+  // Stopped before its first byte because its limiter slot had passed (send-moment.ts).
+  'BULKCHANGE_SEND_WINDOW_MISSED',
+]);
 
 export const headerValue = (headers: ResponseHeaders, name: string): string | undefined => {
   const value = headers[name];

@@ -11,7 +11,7 @@ import { thingSpaceIdentifierChange, thingSpaceRatePlanChange, thingSpaceStatusU
 import { normaliseThingSpaceState, thingSpaceTargets } from './statuses.ts';
 
 /** Verizon ThingSpace: asynchronous, batched, results by callback or by polling (carrier-apis §1). */
-export function thingSpaceAdapter({ http, limiters }: CarrierKit): CarrierAdapter<ThingSpaceClient> {
+export function thingSpaceAdapter({ http, guards }: CarrierKit): CarrierAdapter<ThingSpaceClient> {
   return {
     carrier: 'thingspace',
     title: 'Verizon ThingSpace',
@@ -53,14 +53,15 @@ export function thingSpaceAdapter({ http, limiters }: CarrierKit): CarrierAdapte
       identifier_change: thingSpaceIdentifierChange,
     },
     // The client sends each call's own headers: the two tokens, or the login's credentials.
-    createClient: ({ account }) =>
-      new ThingSpaceClient(
-        account,
-        http(account, { ...httpOptions, headers: () => ({}) }),
-        limiters.getLimiter(`${account.id}:activate`, {
+    createClient: ({ account, version }) =>
+      new ThingSpaceClient(account, http(account, { ...httpOptions, headers: () => ({}) }), {
+        activations: guards.limiter(`${account.id}:activate`, {
           requestsPerSecond: ACTIVATE_REQUESTS_PER_MINUTE / 60,
           maxConcurrent: Number.POSITIVE_INFINITY,
         }),
-      ),
+        // One login for the account, whichever process needs it; new credentials (a new version) start afresh.
+        sessions: guards.sessions(account.id),
+        generation: version,
+      }),
   };
 }

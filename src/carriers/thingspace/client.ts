@@ -4,7 +4,8 @@ import type { CarrierAccount } from '../../core/flow.ts';
 import type { CallContext, CarrierCall } from '../http/call.ts';
 import type { CarrierHttpClient } from '../http/client.ts';
 import type { CarrierHttpOptions } from '../http/factory.ts';
-import type { CallLimiter } from '../limits/limiter.ts';
+import type { CallLimiter } from '../limits/call-limiter.ts';
+import type { SessionStore } from '../limits/session-store.ts';
 import { ThingSpaceSession } from './session.ts';
 
 export const ACTIVATE_REQUESTS_PER_MINUTE = 100;
@@ -160,13 +161,17 @@ export class ThingSpaceClient {
   /** ThingSpace takes at most 100 activate requests a minute (carrier-apis §1.9), across all work. */
   readonly #activations: CallLimiter;
 
-  constructor(account: CarrierAccount, http: CarrierHttpClient, activations: CallLimiter) {
+  constructor(
+    account: CarrierAccount,
+    http: CarrierHttpClient,
+    guards: { activations: CallLimiter; sessions: SessionStore; generation: number },
+  ) {
     this.#http = http;
-    this.#activations = activations;
+    this.#activations = guards.activations;
     this.settings = thingSpaceSettingsSchema.parse(account.settings);
     const credentials = thingSpaceCredentialsSchema.parse(account.credentials);
     this.#callbackPassword = credentials.callbackPassword;
-    this.#session = new ThingSpaceSession(http, credentials);
+    this.#session = new ThingSpaceSession(http, credentials, guards.sessions, guards.generation);
   }
 
   /** Registers our CarrierService callback once per client, when the account has a callback URL. */
@@ -187,8 +192,8 @@ export class ThingSpaceClient {
       return (await this.#http.send({ ...call, headers }, context)).body;
     } catch (error) {
       if (renewed || !(error instanceof CarrierError)) throw error;
-      if (error.carrierCode?.endsWith('SessionToken.Expired')) this.#session.expireSession();
-      else if (error.httpStatus === 401) this.#session.expireAccessToken();
+      if (error.carrierCode?.endsWith('SessionToken.Expired')) await this.#session.expireSession();
+      else if (error.httpStatus === 401) await this.#session.expireAccessToken();
       else throw error;
       return this.#m2m(call, context, true);
     }
@@ -221,23 +226,21 @@ export class ThingSpaceClient {
     context: CallContext,
   ): Promise<string> {
     const { devices, ...rest } = request;
-    const response = await this.#activations.schedule(
-      () =>
-        this.#m2m(
-          {
-            action: 'activate',
-            method: 'POST',
-            path: this.#path('/devices/actions/activate'),
-            body: {
-              accountName: this.settings.accountName,
-              devices: devices.map((deviceIds) => ({ deviceIds })),
-              ...rest,
-            },
-            responseSchema: requestIdSchema,
-          },
-          context,
-        ),
-      context.signal,
+    // Every activate request sent counts, a repeat after a renewed session too.
+    const response = await this.#m2m(
+      {
+        action: 'activate',
+        method: 'POST',
+        path: this.#path('/devices/actions/activate'),
+        body: {
+          accountName: this.settings.accountName,
+          devices: devices.map((deviceIds) => ({ deviceIds })),
+          ...rest,
+        },
+        responseSchema: requestIdSchema,
+        alsoCountedBy: this.#activations,
+      },
+      context,
     );
     return response.requestId;
   }
