@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiKeys } from './accounts/api-keys.ts';
-import { CarrierAccounts } from './accounts/carrier-accounts.ts';
+import { accountReports, CarrierAccounts } from './accounts/carrier-accounts.ts';
 import { loadSecretBox } from './accounts/secret-box.ts';
 import { BillingCatalogs } from './billing/billing-catalogs.ts';
 import { BillingConnections } from './billing/billing-connections.ts';
@@ -65,6 +65,7 @@ export async function startService(options: {
   const billing = new BillingConnections(db, secrets, http);
   const registry = new CarrierRegistry(
     carrierAdapters({ http, limiters }).map((adapter) => withSharedFlows(adapter, billing)),
+    accountReports(db),
   );
   const accounts = new CarrierAccounts(db, secrets, registry);
   const notifier = new QueueNotifier();

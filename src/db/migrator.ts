@@ -4,6 +4,7 @@ import type { Capabilities } from './database.ts';
 import * as initial from './migrations/2026_11_22_0001_initial.ts';
 import * as syncAndGuards from './migrations/2026_11_22_0002_sync_and_guards.ts';
 import * as billing from './migrations/2026_11_22_0003_billing.ts';
+import * as callbackRegistration from './migrations/2026_12_03_0015_callback_registration.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run against untyped, historical schemas.
 type AnyDb = Kysely<any>;
@@ -18,6 +19,7 @@ const migrations: Record<string, VersionedMigration> = {
   '2026_11_22_0001_initial': initial,
   '2026_11_22_0002_sync_and_guards': syncAndGuards,
   '2026_11_22_0003_billing': billing,
+  '2026_12_03_0015_callback_registration': callbackRegistration,
 };
 
 /**

@@ -8,6 +8,7 @@ import {
   thingSpaceSettingsSchema,
 } from './client.ts';
 import { thingSpaceIdentifierChange, thingSpaceRatePlanChange, thingSpaceStatusUpdate } from './flows.ts';
+import { thingSpaceInventory } from './inventory.ts';
 import { normaliseThingSpaceState, thingSpaceTargets } from './statuses.ts';
 
 /** Verizon ThingSpace: asynchronous, batched, results by callback or by polling (carrier-apis §1). */
@@ -47,13 +48,14 @@ export function thingSpaceAdapter({ http, limiters }: CarrierKit): CarrierAdapte
       },
     ],
     normaliseStatus: normaliseThingSpaceState,
+    inventory: thingSpaceInventory,
     flows: {
       status_update: thingSpaceStatusUpdate,
       carrier_rate_plan_change: thingSpaceRatePlanChange,
       identifier_change: thingSpaceIdentifierChange,
     },
     // The client sends each call's own headers: the two tokens, or the login's credentials.
-    createClient: ({ account }) =>
+    createClient: ({ account, reports }) =>
       new ThingSpaceClient(
         account,
         http(account, { ...httpOptions, headers: () => ({}) }),
@@ -61,6 +63,7 @@ export function thingSpaceAdapter({ http, limiters }: CarrierKit): CarrierAdapte
           requestsPerSecond: ACTIVATE_REQUESTS_PER_MINUTE / 60,
           maxConcurrent: Number.POSITIVE_INFINITY,
         }),
+        reports,
       ),
   };
 }
