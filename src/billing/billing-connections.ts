@@ -6,6 +6,7 @@ import type { Executor } from '../db/database.ts';
 import { billingRepository } from './billing-repository.ts';
 import {
   parseRevioError,
+  REVIO_SUBSCRIPTION_KEY_HEADER,
   RevioClient,
   revioCredentialsSchema,
   revioRetryAfter,
@@ -87,9 +88,15 @@ export class BillingConnections {
     if (row?.write_enabled !== 1) return null;
     const cached = this.#clients.get(tenantId);
     if (cached && cached.version === row.updated_at) return cached.client;
-    const credentials = revioCredentialsSchema.parse(
-      JSON.parse(this.#box.decrypt(row.credentials_encrypted)),
-    );
+    const stored = revioCredentialsSchema.safeParse(JSON.parse(this.#box.decrypt(row.credentials_encrypted)));
+    if (!stored.success) {
+      // Saved before the subscription key was asked for: every call would be refused by the gateway.
+      throw new AppError(
+        'BILLING_NOT_CONFIGURED',
+        'The Rev.io connection has no subscription key: PUT /api/v1/billing-connection again with credentials.subscriptionKey',
+      );
+    }
+    const credentials = stored.data;
     const settings = revioSettingsSchema.parse(JSON.parse(row.settings));
     const basic = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64');
     const endpoint = {
@@ -100,7 +107,10 @@ export class BillingConnections {
     const client = new RevioClient(
       this.#http(endpoint, {
         system: 'revio',
-        headers: () => ({ authorization: `Basic ${basic}` }),
+        headers: () => ({
+          authorization: `Basic ${basic}`,
+          [REVIO_SUBSCRIPTION_KEY_HEADER]: credentials.subscriptionKey,
+        }),
         parseError: parseRevioError,
         retryAfterFromBody: revioRetryAfter,
       }),
