@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
+import { searchWindows } from '../src/carriers/jasper/inventory.ts';
 import { createJasperSimulator } from '../src/carriers/jasper/simulator/simulator.ts';
 import { createTelegenceSimulator } from '../src/carriers/telegence/simulator/simulator.ts';
 import { createThingSpaceSimulator } from '../src/carriers/thingspace/simulator/simulator.ts';
@@ -19,6 +20,8 @@ for (const dialect of testDialects) {
     let sim: ReturnType<typeof simAdmin>;
     let accountId: string;
     const iccids = testIccids(120, '8901401');
+    // Three years back: Search Devices takes windows of at most a year, so three or four of them.
+    const inventorySince = new Date(Date.now() - 3 * 365 * 86_400_000).toISOString().slice(0, 10);
 
     before(async () => {
       const simulatorUrl = await test.serveSimulator(
@@ -36,6 +39,7 @@ for (const dialect of testDialects) {
         carrier: 'jasper',
         baseUrl: simulatorUrl,
         credentials: { username: 'demo', apiKey: 'demo-api-key' },
+        settings: { inventorySince },
         limits: { requestsPerSecond: null, maxConcurrent: 2 },
       });
     });
@@ -66,7 +70,13 @@ for (const dialect of testDialects) {
         [first.status, first.carrierStatus, first.carrierRatePlan],
         ['active', 'ACTIVATED', 'IoT 10MB'],
       );
-      assert.equal((await sim.calls('search_devices')).length, 3, '120 lines are 3 pages of 50');
+      const windows = searchWindows(Date.parse(`${inventorySince}T00:00:00Z`), Date.now()).length;
+      const searches = await sim.calls('search_devices');
+      assert.ok(
+        searches.every((call) => call.status === 200),
+        'every window is one the API takes',
+      );
+      assert.equal(searches.length, windows + 2, 'one call per window, the last holding 3 pages of 50');
 
       const change = await submitChange(test, accountId, byIccid([iccids[0], iccids[2]]), 'status_update', {
         targetStatus: 'test_ready',
