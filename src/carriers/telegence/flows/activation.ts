@@ -20,6 +20,7 @@ import {
   type TelegenceActivationElement,
   type TelegenceActivationRequest,
   type TelegenceClient,
+  telegenceMobilityService,
 } from '../client.ts';
 import { mapTelegenceRejection } from './line-changes.ts';
 import { type StaticIpStep, staticIpSteps } from './static-ip.ts';
@@ -111,7 +112,8 @@ function activationBody(row: Row): TelegenceActivationRequest {
     relatedParty: [{ role: 'subscriber', firstName: request.firstName, lastName: request.lastName, address }],
     service: {
       name: '',
-      serviceSpecification: { id: '12', href: 'Mobility Services' },
+      category: { ...telegenceMobilityService.category },
+      serviceSpecification: { ...telegenceMobilityService.serviceSpecification },
       serviceCharacteristic: characteristics,
     },
   };
