@@ -5,11 +5,9 @@ import { AppError } from '../core/errors.ts';
 import type { Executor } from '../db/database.ts';
 import { billingRepository } from './billing-repository.ts';
 import {
-  parseRevioError,
-  REVIO_SUBSCRIPTION_KEY_HEADER,
   RevioClient,
   revioCredentialsSchema,
-  revioRetryAfter,
+  revioHttpOptions,
   revioSettingsSchema,
 } from './revio/client.ts';
 
@@ -96,26 +94,13 @@ export class BillingConnections {
         'The Rev.io connection has no subscription key: PUT /api/v1/billing-connection again with credentials.subscriptionKey',
       );
     }
-    const credentials = stored.data;
     const settings = revioSettingsSchema.parse(JSON.parse(row.settings));
-    const basic = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64');
     const endpoint = {
       id: `billing:${tenantId}`,
       baseUrl: row.base_url,
       limits: { ...revioLimits, ...settings.limits },
     };
-    const client = new RevioClient(
-      this.#http(endpoint, {
-        system: 'revio',
-        headers: () => ({
-          authorization: `Basic ${basic}`,
-          [REVIO_SUBSCRIPTION_KEY_HEADER]: credentials.subscriptionKey,
-        }),
-        parseError: parseRevioError,
-        retryAfterFromBody: revioRetryAfter,
-      }),
-      settings,
-    );
+    const client = new RevioClient(this.#http(endpoint, revioHttpOptions(stored.data)), settings);
     this.#clients.set(tenantId, { version: row.updated_at, client });
     return client;
   }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { CallContext } from '../../carriers/http/call.ts';
 import type { CarrierHttpClient } from '../../carriers/http/client.ts';
+import type { CarrierHttpOptions } from '../../carriers/http/factory.ts';
 
 export const revioCredentialsSchema = z.object({
   /** `login@clientcode`, as Rev.io's Basic auth wants it. */
@@ -59,6 +60,23 @@ export function revioRetryAfter(
   if (status !== 429 && status !== 503) return undefined;
   const seconds = /(?:wait|try again in)\s+(\d+(?:\.\d+)?)\s+second/i.exec(parsed.message ?? '')?.[1];
   return seconds === undefined ? undefined : Math.ceil(Number(seconds) * 1000);
+}
+
+/**
+ * How every Rev.io call is sent and read: the gateway's subscription key and Basic auth on each, Rev.io's
+ * and the gateway's error bodies, and the wait a throttled answer states.
+ */
+export function revioHttpOptions(credentials: RevioCredentials): CarrierHttpOptions {
+  const basic = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64');
+  return {
+    system: 'revio',
+    headers: () => ({
+      authorization: `Basic ${basic}`,
+      [REVIO_SUBSCRIPTION_KEY_HEADER]: credentials.subscriptionKey,
+    }),
+    parseError: parseRevioError,
+    retryAfterFromBody: revioRetryAfter,
+  };
 }
 
 const createdSchema = z.object({ id: z.coerce.number().int(), ok: z.boolean() }).loose();

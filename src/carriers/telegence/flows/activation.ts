@@ -87,7 +87,7 @@ type ActivationOutcome = RowOutcome<ActivationStep>;
 /** AT&T takes at most 200 activations per request (carrier-apis §3.3). */
 export const TELEGENCE_MAX_ACTIVATIONS = 200;
 
-function activationBody(row: Row): TelegenceActivationRequest {
+export function activationBody(row: Row): TelegenceActivationRequest {
   const request = row.request;
   const address = {
     ...(request.streetNumber ? { streetNumber: request.streetNumber } : {}),
