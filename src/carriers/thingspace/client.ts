@@ -302,6 +302,11 @@ export class ThingSpaceClient {
     return this.#callbackRegistered;
   }
 
+  /** Whether ThingSpace took our callback listener in this process: results then come by callback. */
+  get callbacksRegistered(): boolean {
+    return this.#callbackRegistered;
+  }
+
   /** An M2M call with both tokens; an expired session or token is renewed once and the call repeated. */
   async #m2m<T>(call: CarrierCall<T>, context: CallContext, renewed = false): Promise<T> {
     const headers = await this.#session.headers(context);

@@ -299,12 +299,22 @@ async function pollLine(
       },
     };
   }
+  const overallPending = ['pending', 'unknown'].includes(status.status.toLowerCase());
+  if (context.client.callbacksRegistered) {
+    // Results come by callback: no line is read while its result may still be on its way, and one more
+    // interval is given once the status says it is done.
+    const done = listed ? lineStatus === 'success' : !overallPending;
+    if (!done) return waitAgain(context);
+    if (!row.result?.doneWithoutCallback) {
+      return waitAgain(context, { result: { ...row.result, doneWithoutCallback: true } });
+    }
+  }
   const action = actionOf(row);
   const read = await readBack(row, action, context);
   if (read.applied) return confirmed(row, context, read.line);
   // Listed as done: the line may lag behind the status by a moment. A request still under way (or whose
   // status is unknown) may yet move the line.
-  if (listed || ['pending', 'unknown'].includes(status.status.toLowerCase())) return waitAgain(context);
+  if (listed || overallPending) return waitAgain(context);
   return {
     kind: 'failed',
     error: {
