@@ -97,7 +97,13 @@ const deviceIdsOf = (row: WorkRow<unknown>): DeviceId[] => [
 /** Splits rows into carrier requests: one per distinct key (same plan, zip, reason), at most `size` each. */
 function batches<T>(rows: WorkRow<T>[], size: number, key: (row: WorkRow<T>) => string): WorkRow<T>[][] {
   const groups = new Map<string, WorkRow<T>[]>();
-  for (const row of rows) groups.set(key(row), [...(groups.get(key(row)) ?? []), row]);
+  // In file order, whatever order the rows were claimed in: a request lists its lines as the file does.
+  const inFileOrder = [...rows].sort((a, b) => a.rowNumber - b.rowNumber);
+  for (const row of inFileOrder) {
+    const group = groups.get(key(row));
+    if (group) group.push(row);
+    else groups.set(key(row), [row]);
+  }
   return [...groups.values()].flatMap((group) =>
     Array.from({ length: Math.ceil(group.length / size) }, (_, index) =>
       group.slice(index * size, (index + 1) * size),
