@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiKeys } from './accounts/api-keys.ts';
-import { CarrierAccounts } from './accounts/carrier-accounts.ts';
+import { accountReports, CarrierAccounts } from './accounts/carrier-accounts.ts';
 import { loadSecretBox } from './accounts/secret-box.ts';
 import { BillingCatalogs } from './billing/billing-catalogs.ts';
 import { BillingConnections } from './billing/billing-connections.ts';
@@ -117,6 +117,7 @@ export async function startService(options: {
   const billing = new BillingConnections(db, secrets, http, outbound);
   const registry = new CarrierRegistry(
     carrierAdapters({ http, guards }).map((adapter) => withSharedFlows(adapter, billing)),
+    accountReports(db),
   );
   const accounts = new CarrierAccounts(db, secrets, registry, outbound);
   // Enqueues announce themselves to the workers of every process where the database can (ADR 0015).

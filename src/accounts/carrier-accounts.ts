@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AccountReports } from '../carriers/carrier.ts';
 import type { OutboundAddressPolicy } from '../carriers/http/address-policy.ts';
 import { checkOutboundUrl, issueDetailCode } from '../carriers/http/outbound-url.ts';
 import type { CarrierRegistry } from '../carriers/registry.ts';
@@ -42,6 +43,11 @@ export interface CarrierAccountView {
   limits: CarrierLimits;
   /** The last inventory sync: when it ended and what it found (or why it failed). */
   inventorySync: { at: string; result: Record<string, unknown> } | null;
+  /**
+   * The last attempt to register the account's callback listener with the carrier (ThingSpace): null
+   * before the first. When `ok` is false the account's results are polled, and `error` says why.
+   */
+  callbackRegistration: { at: string; url: string; ok: boolean; error: string | null } | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -62,6 +68,12 @@ export interface CarrierAccountInput {
   writeEnabled: boolean;
   settings: Record<string, unknown>;
 }
+
+/** Keeps what carrier clients report about their accounts (`AccountReports`) with the accounts. */
+export const accountReports = (db: Executor): AccountReports => ({
+  callbackRegistration: (accountId, registration) =>
+    carrierAccountsRepository(db).recordCallbackRegistration(accountId, registration),
+});
 
 /** Carrier accounts: credentials encrypted at rest, never returned; settings and limits validated per carrier. */
 export class CarrierAccounts {
@@ -106,6 +118,9 @@ export class CarrierAccounts {
         row.inventorySyncedAt && row.inventorySyncResult
           ? { at: new Date(row.inventorySyncedAt).toISOString(), result: row.inventorySyncResult }
           : null,
+      callbackRegistration: row.callbackRegistration
+        ? { ...row.callbackRegistration, at: new Date(row.callbackRegistration.at).toISOString() }
+        : null,
       createdAt: new Date(row.createdAt).toISOString(),
       updatedAt: new Date(row.updatedAt).toISOString(),
     };

@@ -7,10 +7,9 @@ import { AppError } from '../core/errors.ts';
 import type { Executor } from '../db/database.ts';
 import { billingRepository } from './billing-repository.ts';
 import {
-  parseRevioError,
   RevioClient,
   revioCredentialsSchema,
-  revioRetryAfter,
+  revioHttpOptions,
   revioSettingsSchema,
 } from './revio/client.ts';
 
@@ -100,25 +99,21 @@ export class BillingConnections {
     if (row?.write_enabled !== 1) return null;
     const cached = this.#clients.get(tenantId);
     if (cached && cached.version === row.updated_at) return cached.client;
-    const credentials = revioCredentialsSchema.parse(
-      JSON.parse(this.#box.decrypt(row.credentials_encrypted)),
-    );
+    const stored = revioCredentialsSchema.safeParse(JSON.parse(this.#box.decrypt(row.credentials_encrypted)));
+    if (!stored.success) {
+      // Saved before the subscription key was asked for: every call would be refused by the gateway.
+      throw new AppError(
+        'BILLING_NOT_CONFIGURED',
+        'The Rev.io connection has no subscription key: PUT /api/v1/billing-connection again with credentials.subscriptionKey',
+      );
+    }
     const settings = revioSettingsSchema.parse(JSON.parse(row.settings));
-    const basic = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64');
     const endpoint = {
       id: `billing:${tenantId}`,
       baseUrl: row.base_url,
       limits: { ...revioLimits, ...settings.limits },
     };
-    const client = new RevioClient(
-      this.#http(endpoint, {
-        system: 'revio',
-        headers: () => ({ authorization: `Basic ${basic}` }),
-        parseError: parseRevioError,
-        retryAfterFromBody: revioRetryAfter,
-      }),
-      settings,
-    );
+    const client = new RevioClient(this.#http(endpoint, revioHttpOptions(stored.data)), settings);
     this.#clients.set(tenantId, { version: row.updated_at, client });
     return client;
   }

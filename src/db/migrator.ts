@@ -5,6 +5,7 @@ import * as initial from './migrations/2026_11_22_0001_initial.ts';
 import * as syncAndGuards from './migrations/2026_11_22_0002_sync_and_guards.ts';
 import * as billing from './migrations/2026_11_22_0003_billing.ts';
 import * as sharedGuards from './migrations/2026_12_03_0014_shared_guards.ts';
+import * as callbackRegistration from './migrations/2026_12_03_0015_callback_registration.ts';
 import * as engineCounters from './migrations/2026_12_03_0016_engine_counters.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run against untyped, historical schemas.
@@ -21,6 +22,7 @@ const migrations: Record<string, VersionedMigration> = {
   '2026_11_22_0002_sync_and_guards': syncAndGuards,
   '2026_11_22_0003_billing': billing,
   '2026_12_03_0014_shared_guards': sharedGuards,
+  '2026_12_03_0015_callback_registration': callbackRegistration,
   '2026_12_03_0016_engine_counters': engineCounters,
 };
 

@@ -91,6 +91,9 @@ export interface CarrierAccountTable {
   updated_at: number;
   inventory_synced_at: number | null;
   inventory_sync_result: string | null;
+  callback_registered_at: number | null;
+  /** JSON `{url, ok, error}` of the last registration attempt. */
+  callback_registration: string | null;
 }
 
 export interface DeviceTable {

@@ -16,6 +16,8 @@ export const jasperSettingsSchema = z
     variant: z.enum(jasperVariants).default('jasper'),
     /** The REST root under the account's base URL. */
     apiPath: outboundPathSchema.default('/rws/api/v1'),
+    /** Where the inventory sync starts reading: lines changed since then (Control Center needs a date). */
+    inventorySince: z.iso.date().default('2000-01-01'),
   })
   .loose();
 
@@ -75,7 +77,8 @@ export class JasperClient {
 
   constructor(account: CarrierAccount, http: CarrierHttpClient) {
     this.#http = http;
-    this.#root = jasperSettingsSchema.parse(account.settings).apiPath.replace(/\/$/, '');
+    this.settings = jasperSettingsSchema.parse(account.settings);
+    this.#root = this.settings.apiPath.replace(/\/$/, '');
   }
 
   async getDevice(iccid: string, context: CallContext): Promise<JasperDevice> {
@@ -91,9 +94,14 @@ export class JasperClient {
     return response.body;
   }
 
-  /** One page of the lines changed since `modifiedSince` (all lines, for an old enough date). */
+  readonly settings: z.infer<typeof jasperSettingsSchema>;
+
+  /**
+   * One page of the lines changed in the window from `modifiedSince` to `modifiedTill` (Search
+   * Devices: at most a year each, `yyyy-MM-ddTHH:mm:ss+00:00`).
+   */
   async searchDevices(
-    options: { modifiedSince: string; pageNumber: number },
+    options: { modifiedSince: string; modifiedTill: string; pageNumber: number },
     context: CallContext,
   ): Promise<JasperSearchPage> {
     const response = await this.#http.send(

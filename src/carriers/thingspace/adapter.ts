@@ -8,6 +8,7 @@ import {
   thingSpaceSettingsSchema,
 } from './client.ts';
 import { thingSpaceIdentifierChange, thingSpaceRatePlanChange, thingSpaceStatusUpdate } from './flows.ts';
+import { thingSpaceInventory } from './inventory.ts';
 import { normaliseThingSpaceState, thingSpaceTargets } from './statuses.ts';
 
 /** Verizon ThingSpace: asynchronous, batched, results by callback or by polling (carrier-apis §1). */
@@ -47,21 +48,27 @@ export function thingSpaceAdapter({ http, guards }: CarrierKit): CarrierAdapter<
       },
     ],
     normaliseStatus: normaliseThingSpaceState,
+    inventory: thingSpaceInventory,
     flows: {
       status_update: thingSpaceStatusUpdate,
       carrier_rate_plan_change: thingSpaceRatePlanChange,
       identifier_change: thingSpaceIdentifierChange,
     },
     // The client sends each call's own headers: the two tokens, or the login's credentials.
-    createClient: ({ account, version }) =>
-      new ThingSpaceClient(account, http(account, { ...httpOptions, headers: () => ({}) }), {
-        activations: guards.limiter(`${account.id}:activate`, {
-          requestsPerSecond: ACTIVATE_REQUESTS_PER_MINUTE / 60,
-          maxConcurrent: Number.POSITIVE_INFINITY,
-        }),
-        // One login for the account, whichever process needs it; new credentials (a new version) start afresh.
-        sessions: guards.sessions(account.id),
-        generation: version,
-      }),
+    createClient: ({ account, version, reports }) =>
+      new ThingSpaceClient(
+        account,
+        http(account, { ...httpOptions, headers: () => ({}) }),
+        {
+          activations: guards.limiter(`${account.id}:activate`, {
+            requestsPerSecond: ACTIVATE_REQUESTS_PER_MINUTE / 60,
+            maxConcurrent: Number.POSITIVE_INFINITY,
+          }),
+          // One login for the account, whichever process needs it; new credentials (a new version) start afresh.
+          sessions: guards.sessions(account.id),
+          generation: version,
+        },
+        reports,
+      ),
   };
 }
