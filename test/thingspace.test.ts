@@ -347,6 +347,9 @@ for (const dialect of testDialects) {
       assert.equal((await lines.calls('activate')).length, 1, 'one activation for the 120 lines');
       assert.ok((await lines.calls('request_status')).length >= 1, 'the v2 status was polled');
       assert.equal((await lines.calls('request_status_v1')).length, 0, 'never the v1 status');
+      // The lines are read back together, by a list of the account's active lines, not one by one.
+      const reads = (await lines.calls('list_devices')).length;
+      assert.ok(reads < 30, `${reads} list calls for 120 lines`);
     });
 
     it('records a refused callback registration on the account, and polls meanwhile', async () => {

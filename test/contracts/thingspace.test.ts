@@ -117,6 +117,12 @@ describe('ThingSpace: the client and the simulator against Verizon’s published
       pages += 1;
     } while (after !== undefined);
     assert.equal(pages, 2);
+    // Filtered (how many lines' results are read back at once): the two just activated, and only they.
+    const onPlan = await client.listDevices(undefined, context, {
+      currentState: 'active',
+      servicePlan: 'M2M4G1GB',
+    });
+    assert.deepEqual(onPlan.lines.map((line) => line.iccid).sort(), [iccids[610], iccids[611]]);
 
     const { problems, covered } = verifyExchanges(thingSpaceContract, proxy.exchanges);
     assert.deepEqual(problems, []);

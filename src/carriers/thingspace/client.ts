@@ -237,6 +237,9 @@ const deviceIdAttribute = (device: ListedDevice | undefined): number | undefined
   return value && /^\d+$/.test(value) ? Number(value) : undefined;
 };
 
+/** The List Devices filters we use: lines in one state (`currentState`), or on one plan (`servicePlan`). */
+export type LineFilter = { currentState?: string; servicePlan?: string };
+
 export type ThingSpaceAction = 'suspend' | 'restore' | 'deactivate';
 
 /**
@@ -464,12 +467,14 @@ export class ThingSpaceClient {
   }
 
   /**
-   * One page of the account's lines (List Devices Information, without a device or filter), after the
-   * device `after` names. ThingSpace answers 202 while more pages follow and 200 on the last.
+   * One page of the account's lines (List Devices Information, without a device), after the device
+   * `after` names, only those in a state or on a plan when `filter` says so. ThingSpace answers 202
+   * while more pages follow and 200 on the last.
    */
   async listDevices(
     after: number | undefined,
     context: CallContext,
+    filter: LineFilter = {},
   ): Promise<{ lines: ThingSpaceLine[]; next: number | undefined }> {
     const list = await this.#m2m(
       {
@@ -478,6 +483,7 @@ export class ThingSpaceClient {
         path: this.#path('/devices/actions/list'),
         body: {
           accountName: this.settings.accountName,
+          ...filter,
           ...(after === undefined ? {} : { largestDeviceIdSeen: after }),
         },
         responseSchema: listSchema,

@@ -12,9 +12,9 @@ import {
   type PlaceOfUse,
   type RequestStatus,
   type ThingSpaceClient,
-  type ThingSpaceLine,
   thingSpaceDeactivationReasons,
 } from './client.ts';
+import { type AsyncAction, type LineRead, prefetchLines, readBack } from './line-reads.ts';
 import {
   finalStateOf,
   firstStepFor,
@@ -87,7 +87,6 @@ type ThingSpaceRequest = Partial<StatusRequest> & {
   newIccid?: string;
   newImei?: string;
 };
-type AsyncAction = 'activate' | 'restore' | 'suspend' | 'deactivate' | 'change_plan' | 'change_identifier';
 
 const deviceIdsOf = (row: WorkRow<unknown>): DeviceId[] => [
   { kind: 'iccid', id: row.iccid! },
@@ -166,41 +165,23 @@ async function sendInBatches<T>(
  * been applied yet. A line that never moves is sent again after a grace (see the confirm step).
  */
 function reconcileAsync(action: AsyncAction) {
-  return (rows: WorkRow<ThingSpaceRequest>[], context: Context) =>
-    forEachRow(rows, context.account.limits.maxConcurrent, async (row): Promise<RowOutcome<'confirm'>> => {
-      if (row.carrierRequestId) return waitAgain(context, { result: { action } });
-      const read = await readBack(row, action, context);
-      if (read.applied) return confirmed({ ...row, result: { ...row.result, action } }, context, read.line);
-      return waitAgain(context, { result: { action, unsentSince: Date.now() } });
-    });
-}
-
-/**
- * Reads the line back and says whether the action shows on it: its state or plan, or the swapped
- * identifier. This is each line's own truth, whatever the request as a whole says.
- */
-async function readBack(
-  row: WorkRow<ThingSpaceRequest>,
-  action: AsyncAction,
-  context: Context,
-): Promise<{ applied: boolean; line: ThingSpaceLine | undefined }> {
-  const read = (iccid: string) => context.client.getDevice(iccid, callContext(row, context));
-  if (action === 'change_identifier') {
-    const newIccid = row.request.newIccid && checkIccid(row.request.newIccid).value;
-    const line = await read(newIccid || row.iccid!);
-    const applied =
-      line !== undefined &&
-      (!newIccid || line.iccid === newIccid) &&
-      (!row.request.newImei || line.imei === row.request.newImei);
-    return { applied, line };
-  }
-  const line = await read(row.iccid!);
-  if (!line) return { applied: false, line };
-  const applied =
-    action === 'change_plan'
-      ? line.servicePlan === row.request.carrierRatePlan
-      : line.state === finalStateOf[action];
-  return { applied, line };
+  return async (rows: WorkRow<ThingSpaceRequest>[], context: Context) => {
+    const reads = await prefetchLines(
+      rows.filter((row) => !row.carrierRequestId),
+      () => action,
+      context,
+    );
+    return forEachRow(
+      rows,
+      context.account.limits.maxConcurrent,
+      async (row): Promise<RowOutcome<'confirm'>> => {
+        if (row.carrierRequestId) return waitAgain(context, { result: { action } });
+        const read = await reads.of(row);
+        if (read.applied) return confirmed({ ...row, result: { ...row.result, action } }, context, read.line);
+        return waitAgain(context, { result: { action, unsentSince: Date.now() } });
+      },
+    );
+  };
 }
 
 /** The action a waiting row follows; a line found already pending activation follows that activation. */
@@ -281,20 +262,31 @@ const rowIdentifiers = (row: WorkRow<ThingSpaceRequest>) =>
     [row.iccid, row.imei, row.request.newIccid, row.request.newImei].filter((id): id is string => !!id),
   );
 
+/** What a request's v2 status says of one row's line. */
+function statusOfLine(row: WorkRow<ThingSpaceRequest>, status: RequestStatus) {
+  const ids = rowIdentifiers(row);
+  const listed = status.subRequests?.find((sub) => sub.ids.some((id) => ids.has(id.id)));
+  return {
+    listed,
+    lineStatus: listed?.status.toLowerCase(),
+    overallPending: ['pending', 'unknown'].includes(status.status.toLowerCase()),
+  };
+}
+
 /**
  * Without a callback, each line's result from the request's v2 status where it lists the line, and
  * from the line itself: a listed line still `Pending` waits, a listed failure fails; a line whose
  * state shows the action is confirmed. A line the status does not list is never given the request's
  * overall status: once the request is over and the line has not moved, it failed on its own.
+ *
+ * This is the part the status decides alone; undefined when the line must be read (`fromLine`).
  */
-async function pollLine(
+function fromStatus(
   row: WorkRow<ThingSpaceRequest>,
   status: RequestStatus,
   context: Context,
-): Promise<RowOutcome<'confirm'>> {
-  const ids = rowIdentifiers(row);
-  const listed = status.subRequests?.find((sub) => sub.ids.some((id) => ids.has(id.id)));
-  const lineStatus = listed?.status.toLowerCase();
+): RowOutcome<'confirm'> | undefined {
+  const { listed, lineStatus, overallPending } = statusOfLine(row, status);
   if (lineStatus === 'pending') return waitAgain(context);
   if (lineStatus !== undefined && lineStatus !== 'success') {
     return {
@@ -305,7 +297,6 @@ async function pollLine(
       },
     };
   }
-  const overallPending = ['pending', 'unknown'].includes(status.status.toLowerCase());
   if (context.client.callbacksRegistered) {
     // Results come by callback: no line is read while its result may still be on its way, and one more
     // interval is given once the status says it is done.
@@ -315,12 +306,24 @@ async function pollLine(
       return waitAgain(context, { result: { ...row.result, doneWithoutCallback: true } });
     }
   }
-  const action = actionOf(row);
-  const read = await readBack(row, action, context);
+  return undefined;
+}
+
+/** A polled row whose line has been read: confirmed, waiting, or failed on its own. */
+async function fromLine(
+  row: WorkRow<ThingSpaceRequest>,
+  status: RequestStatus,
+  read: LineRead,
+  context: Context,
+): Promise<RowOutcome<'confirm'>> {
   if (read.applied) return confirmed(row, context, read.line);
   // Listed as done: the line may lag behind the status by a moment. A request still under way (or whose
   // status is unknown) may yet move the line.
+  const { listed, overallPending } = statusOfLine(row, status);
   if (listed || overallPending) return waitAgain(context);
+  const action = actionOf(row);
+  // A list that did not name the line says it has not moved, not where it is: read it for the message.
+  if (read.listed) return fromLine(row, status, await readBack(row, action, context), context);
   return {
     kind: 'failed',
     error: {
@@ -332,8 +335,9 @@ async function pollLine(
 
 /**
  * Waits for the carrier's result: a callback already stored on the row, else the request's status and
- * the line itself (`pollLine`), else (after a crash, with no request id) the line's state. Rows still
- * pending wait again, up to the account's maximum wait (then WAIT_TIMEOUT).
+ * the line itself, else (after a crash, with no request id) the line's state. Rows still pending wait
+ * again, up to the account's maximum wait (then WAIT_TIMEOUT). The lines that must be read are read
+ * together (`prefetchLines`), after everything the callbacks and statuses decide alone.
  */
 function confirmStep<TAction extends AsyncAction>(
   /** The flow's own action steps: a row whose request never left is sent again through its own. */
@@ -358,10 +362,12 @@ function confirmStep<TAction extends AsyncAction>(
         return statuses.get(requestId)!;
       };
       const callbacks = await context.carrierResults(rows);
-      return forEachRow(
+      type Decided = RowOutcome<TAction | 'confirm'>;
+      // First what the callbacks and the requests' statuses decide without reading any line.
+      const decided = await forEachRow(
         rows,
         context.account.limits.maxConcurrent,
-        async (row): Promise<RowOutcome<TAction | 'confirm'>> => {
+        async (row): Promise<Decided> => {
           const callback = callbackSchema.safeParse(callbacks.get(row.id));
           if (callback.success) {
             if (callback.data.status !== 'Success')
@@ -373,10 +379,20 @@ function confirmStep<TAction extends AsyncAction>(
               response?.deviceIds ? lineFromIds(response.deviceIds, response.ipAddress) : undefined,
             );
           }
-          if (row.carrierRequestId) return pollLine(row, await statusOf(row.carrierRequestId), context);
-          const action = actionOf(row);
-          const read = await readBack(row, action, context);
-          if (read.applied) return confirmed(row, context, read.line);
+          if (row.carrierRequestId)
+            return fromStatus(row, await statusOf(row.carrierRequestId), context) ?? toRead;
+          return toRead;
+        },
+      );
+      const reading = rows.filter((_, index) => decided[index] === toRead);
+      const reads = await prefetchLines(reading, actionOf, context);
+      const read = await forEachRow(
+        reading,
+        context.account.limits.maxConcurrent,
+        async (row): Promise<Decided> => {
+          const line = await reads.of(row);
+          if (row.carrierRequestId) return fromLine(row, await statusOf(row.carrierRequestId), line, context);
+          if (line.applied) return confirmed(row, context, line.line);
           // Reconciled without a request id and the line has not moved: the request most likely never
           // left, but the carrier may apply accepted requests late. Send again only after a grace.
           const unsentSince = row.result?.unsentSince;
@@ -384,15 +400,20 @@ function confirmStep<TAction extends AsyncAction>(
             typeof unsentSince === 'number' &&
             Date.now() - unsentSince > 2 * context.account.limits.checkIntervalMs
           ) {
-            const resendTo = actions.find((candidate) => candidate === action);
+            const resendTo = actions.find((candidate) => candidate === actionOf(row));
             if (resendTo) return { kind: 'next', step: resendTo };
           }
           return waitAgain(context);
         },
       );
+      let next = 0;
+      return decided.map((outcome) => (outcome === toRead ? read[next++] : outcome));
     },
   };
 }
+
+/** The first pass's mark on a row whose line must be read before it can be decided. */
+const toRead: RowOutcome<'confirm'> = { kind: 'next', step: 'confirm' };
 
 const planOf = (row: WorkRow<ThingSpaceRequest>, context: Context) =>
   row.request.servicePlan ?? context.client.settings.defaultServicePlan ?? '';
