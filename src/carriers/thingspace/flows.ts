@@ -401,6 +401,9 @@ function confirmStep<TAction extends AsyncAction>(
             Date.now() - unsentSince > 2 * context.account.limits.checkIntervalMs
           ) {
             const resendTo = actions.find((candidate) => candidate === actionOf(row));
+            // Sent again only on the line's own read: a list that did not name it is not proof enough.
+            const own = line.listed ? await readBack(row, actionOf(row), context) : line;
+            if (own.applied) return confirmed(row, context, own.line);
             if (resendTo) return { kind: 'next', step: resendTo };
           }
           return waitAgain(context);
