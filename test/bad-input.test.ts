@@ -306,7 +306,11 @@ for (const dialect of testDialects) {
         body: {
           system: 'revio',
           baseUrl: revioUrl,
-          credentials: { username: 'demo@bulkchange', password: 'wrong-password' },
+          credentials: {
+            username: 'demo@bulkchange',
+            password: 'wrong-password',
+            subscriptionKey: 'demo-subscription-key',
+          },
         },
       });
       assert.equal(saved.status, 200, saved.text);
@@ -320,7 +324,11 @@ for (const dialect of testDialects) {
         body: {
           system: 'revio',
           baseUrl: revioUrl,
-          credentials: { username: 'demo@bulkchange', password: 'demo-rev-password' },
+          credentials: {
+            username: 'demo@bulkchange',
+            password: 'demo-rev-password',
+            subscriptionKey: 'demo-subscription-key',
+          },
         },
       });
       assertErrorShape(await test.api('POST', '/api/v1/billing-customers/sync'), 502, 'BILLING_UNAVAILABLE');

@@ -247,6 +247,7 @@ export function routeSpecs(context: FuzzContext): RouteSpec[] {
         credentials: fc.record({
           username: fc.constant('demo@bulkchange'),
           password: fc.constantFrom('demo-rev-password', 'wrong'),
+          subscriptionKey: fc.constantFrom('demo-subscription-key', 'wrong-key'),
         }),
         settings: fc.record({ providerIds: fc.record({ jasper: fc.constant(3) }) }),
       }),
@@ -260,6 +261,7 @@ export function routeSpecs(context: FuzzContext): RouteSpec[] {
           credentials: mutatedObject({
             username: fc.constantFrom('demo@bulkchange', 'no-at'),
             password: weirdText,
+            subscriptionKey: weirdText,
           }),
           writeEnabled: fc.boolean(),
           settings: mutatedObject({ providerIds: fc.dictionary(weirdText, fc.integer()) }),

@@ -89,7 +89,11 @@ export async function startFuzzTarget(dialect: 'sqlite' | 'postgres'): Promise<F
       body: {
         system: 'revio',
         baseUrl: revioUrl,
-        credentials: { username: 'demo@bulkchange', password: 'demo-rev-password' },
+        credentials: {
+          username: 'demo@bulkchange',
+          password: 'demo-rev-password',
+          subscriptionKey: 'demo-subscription-key',
+        },
         settings: { providerIds: { jasper: 3 } },
       },
     });
