@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { createApiKey, ensureTenant } from './accounts/api-keys.ts';
 import { createRevioSimulator } from './billing/revio/simulator/simulator.ts';
 import { createJasperSimulator } from './carriers/jasper/simulator/simulator.ts';
 import { createPondSimulator } from './carriers/pond/simulator/simulator.ts';
@@ -8,6 +7,8 @@ import { createTealSimulator } from './carriers/teal/simulator/simulator.ts';
 import { createTelegenceSimulator } from './carriers/telegence/simulator/simulator.ts';
 import { createThingSpaceSimulator } from './carriers/thingspace/simulator/simulator.ts';
 import { auditVerify } from './cli/audit-verify.ts';
+import { CliError } from './cli/cli-error.ts';
+import { keysCommand } from './cli/keys.ts';
 import { submit } from './cli/submit.ts';
 import { roles } from './core/roles.ts';
 import { openDatabase } from './db/database.ts';
@@ -27,6 +28,8 @@ const usage = `Usage: bulkchange <command> [options]
                                            keep, or the first entry changed or removed (exits 1)
   keys create --tenant T --role R [--name N]
                                            create an API key (printed once; roles: ${roles.join(', ')})
+  keys list [--tenant T]                   list API keys: id, tenant, role, prefix, last use, revoked
+  keys revoke <id>                         revoke an API key: it stops working at once
   submit <file.csv> --account ID|NAME --type TYPE [--dry-run] [--wait] [--url U --key K] [...]
                                            upload a CSV as a bulk change (all options: submit --help);
                                            exits 0 done, 1 refused / would fail, 2 usage or server
@@ -157,19 +160,24 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'keys': {
-      if (rest[0] !== 'create') fail('Only "keys create" exists');
-      const role = values.role as (typeof roles)[number];
-      if (!values.tenant || !roles.includes(role)) fail('keys create needs --tenant and --role');
+      const [action, id] = rest;
+      if (action === 'create') {
+        const role = values.role as (typeof roles)[number];
+        if (!values.tenant || !roles.includes(role)) fail('keys create needs --tenant and --role');
+      } else if (action === 'revoke') {
+        if (!id) fail('keys revoke needs the key id (keys list shows it)');
+      } else if (action !== 'list') fail('keys create, keys list or keys revoke <id>');
       const config = configOrExit();
       const database = openDatabase({
         databaseUrl: config.DATABASE_URL,
         dataDir: config.BULKCHANGE_DATA_DIR,
       });
-      await migrateToLatest(database.db, database.capabilities);
-      const tenantId = await ensureTenant(database.db, values.tenant);
-      const { key } = await createApiKey(database.db, { tenantId, role, name: values.name });
-      await database.close();
-      process.stdout.write(`${key}\n`);
+      try {
+        await migrateToLatest(database.db, database.capabilities);
+        process.stdout.write(await keysCommand(database.db, action, { ...values, id }));
+      } finally {
+        await database.close();
+      }
       return;
     }
     default:
@@ -178,6 +186,10 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error) => {
+  if (error instanceof CliError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
   process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });

@@ -5,14 +5,46 @@ const booleanFromEnv = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
+/** A comma-separated list; blanks dropped. */
+const listFromEnv = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== ''),
+);
+
+/**
+ * Which proxies in front may tell the client's address and protocol (`X-Forwarded-For`, `-Proto`):
+ * `true` (any), `false` (none), a hop count, or addresses / CIDRs / `loopback`, `linklocal`,
+ * `uniquelocal` (as Fastify's `trustProxy` takes them).
+ */
+const trustProxyFromEnv = z.string().transform((value, context): boolean | number | string[] => {
+  if (value === 'true' || value === 'false') return value === 'true';
+  if (/^\d+$/.test(value)) return Number(value);
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  const invalid = entries.filter(
+    (entry) => !/^(?:[0-9a-fA-F:.]+(?:\/\d{1,3})?|loopback|linklocal|uniquelocal)$/.test(entry),
+  );
+  if (invalid.length > 0)
+    context.addIssue({ code: 'custom', message: `not an address or CIDR: ${invalid.join(', ')}` });
+  return entries;
+});
+
 const configSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().min(1).default('127.0.0.1'),
+  /** Where a `worker` process serves /healthz, /readyz and /metrics (0: any free port, logged). */
+  WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   BULKCHANGE_DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
     .optional(),
+  /** PostgreSQL connections per process (its pool); the LISTEN connection is one more. */
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(1000).default(10),
   BULKCHANGE_ROLE: z.enum(['api', 'worker', 'all']).default('all'),
   BULKCHANGE_ENCRYPTION_KEY: z
     .string()
@@ -56,9 +88,47 @@ const configSchema = z.object({
     .optional(),
   /** The From of completion e-mails. */
   BULKCHANGE_MAIL_FROM: z.string().min(3).default('bulkchange <bulkchange@localhost>'),
+  /** The whole request (headers and body, uploads included) must arrive within this (Node's requestTimeout). */
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(300_000),
+  /** The request's headers must arrive within this (Node's headersTimeout). */
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(15_000),
+  /** An idle keep-alive connection is closed after this. */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  /** Small bodies (carrier callbacks, portal forms) must arrive within this of their headers. */
+  HTTP_BODY_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  /** Failed authentication attempts per client address, and per key prefix, per minute. */
+  AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(20),
+  BULKCHANGE_TRUST_PROXY: trustProxyFromEnv.default(false),
+  /** Portal sign-ins kept in memory at most; past it, the one seen longest ago ends. */
+  PORTAL_MAX_SESSIONS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  /** A portal session ends after this long without a request… */
+  PORTAL_SESSION_IDLE_MS: z.coerce
+    .number()
+    .int()
+    .min(60_000)
+    .max(30 * 86_400_000)
+    .default(2 * 3_600_000),
+  /** …and in any case this long after sign-in. */
+  PORTAL_SESSION_MAX_AGE_MS: z.coerce
+    .number()
+    .int()
+    .min(60_000)
+    .max(30 * 86_400_000)
+    .default(12 * 3_600_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BULKCHANGE_DEMO: booleanFromEnv.optional(),
+  /**
+   * Networks (CIDR or single addresses) and host names that outbound calls on a tenant's behalf may
+   * reach although they are loopback, private, link-local…; checked when the runtime starts.
+   */
+  BULKCHANGE_OUTBOUND_ALLOW: listFromEnv.default([]),
 });
+
+/** Node refuses a headers timeout longer than the request timeout. */
+const configSchemaChecked = configSchema.refine(
+  (config) => config.HTTP_HEADERS_TIMEOUT_MS <= config.HTTP_REQUEST_TIMEOUT_MS,
+  { message: 'must not be longer than HTTP_REQUEST_TIMEOUT_MS', path: ['HTTP_HEADERS_TIMEOUT_MS'] },
+);
 
 export type Config = Readonly<
   Omit<z.infer<typeof configSchema>, 'BULKCHANGE_DATA_DIR'> & {
@@ -82,7 +152,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       .filter((key) => env[key] !== undefined && env[key] !== '')
       .map((key) => [key, env[key]]),
   );
-  const parsed = configSchema.safeParse(relevant);
+  const parsed = configSchemaChecked.safeParse(relevant);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
   }

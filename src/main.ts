@@ -25,7 +25,12 @@ export async function serve(options: { role?: Role; demo?: boolean }): Promise<S
   const logger = createLogger(config);
   const role = options.role ?? config.BULKCHANGE_ROLE;
   const demo = (options.demo ?? config.BULKCHANGE_DEMO ?? false) && role === 'all';
-  const service = await startService({ config, role, demo, logger });
+  const service = await startService({ config, role, demo, logger }).catch((error: unknown) => {
+    // Entries read but not understood until the runtime builds from them (BULKCHANGE_OUTBOUND_ALLOW).
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  });
   if (service.demo) {
     process.stdout.write(
       [

@@ -1,8 +1,9 @@
+import { hostname } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiKeys } from './accounts/api-keys.ts';
-import { CarrierAccounts } from './accounts/carrier-accounts.ts';
+import { accountReports, CarrierAccounts } from './accounts/carrier-accounts.ts';
 import { loadSecretBox } from './accounts/secret-box.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import { AuditSealer, auditSealTask } from './audit/audit-sealer.ts';
@@ -15,11 +16,14 @@ import { advanceBulkChange, createEnqueue } from './bulk-changes/jobs.ts';
 import { Retention, retentionTask } from './bulk-changes/retention.ts';
 import { CallbackIngress } from './callbacks/callback-ingress.ts';
 import { AccountHealth, observedHttpFactory } from './carriers/account-health.ts';
-import { closeSharedAgent, sharedAgent } from './carriers/http/agent.ts';
+import { InvalidAllowEntryError, OutboundAddressPolicy } from './carriers/http/address-policy.ts';
+import { outboundAgent } from './carriers/http/agent.ts';
 import { carrierHttpClients } from './carriers/http/factory.ts';
-import { LimiterRegistry } from './carriers/limits/limiter.ts';
+import type { CarrierGuards } from './carriers/limits/guards.ts';
+import { LocalGuards } from './carriers/limits/local-guards.ts';
+import { SharedGuards } from './carriers/limits/shared-guards.ts';
 import { CarrierRegistry, carrierAdapters } from './carriers/registry.ts';
-import type { Config } from './config.ts';
+import { type Config, ConfigError } from './config.ts';
 import { type DatabaseHandle, openDatabase } from './db/database.ts';
 import { migrateToLatest } from './db/migrator.ts';
 import { startDemo } from './demo/demo-runtime.ts';
@@ -27,14 +31,15 @@ import { Devices } from './devices/devices-service.ts';
 import { InventorySync, inventorySyncTask, requestInventorySync } from './devices/inventory-sync.ts';
 import { Engine } from './engine/engine.ts';
 import { buildApp } from './http/app.ts';
-import { createMetrics } from './http/metrics.ts';
+import { circuitStateValue, createMetrics } from './http/metrics.ts';
+import { buildWorkerApp } from './http/worker-app.ts';
 import { CompletionMailer } from './notifications/completion-mailer.ts';
 import { EventDispatcher } from './notifications/event-dispatcher.ts';
 import { EventFeed } from './notifications/event-feed.ts';
 import { NotificationSettings } from './notifications/notification-settings.ts';
 import { deliverWebhookTask, sendCompletionEmailTask } from './notifications/tasks.ts';
 import { WebhookSender } from './notifications/webhook-sender.ts';
-import { shapeCheckedTargets } from './notifications/webhook-targets.ts';
+import { outboundTargets } from './notifications/webhook-targets.ts';
 import { Webhooks } from './notifications/webhooks.ts';
 import {
   createWorker,
@@ -45,8 +50,12 @@ import {
   taskHandlers,
   type Worker,
 } from './queue/index.ts';
+import { newId } from './shared/ids.ts';
 
 export type Role = 'api' | 'worker' | 'all';
+
+/** The shared guards' own connections (three short statements per carrier request). */
+const GUARD_CONNECTIONS = 3;
 
 /** Every task this build defines; the worker refuses to start without a handler for each. */
 const definedTasks = [
@@ -70,6 +79,17 @@ export interface Service {
   stop(): Promise<void>;
 }
 
+/** The outbound address policy of the configuration; an entry that is no network or host name stops the start. */
+function outboundPolicy(config: Config): OutboundAddressPolicy {
+  try {
+    return new OutboundAddressPolicy(config.BULKCHANGE_OUTBOUND_ALLOW);
+  } catch (error) {
+    if (error instanceof InvalidAllowEntryError)
+      throw new ConfigError([`BULKCHANGE_OUTBOUND_ALLOW: ${error.message}`]);
+    throw error;
+  }
+}
+
 /** Wires the process: database → services → API and/or worker (DESIGN §4: one codebase, three roles). */
 export async function startService(options: {
   config: Config;
@@ -78,41 +98,104 @@ export async function startService(options: {
   logger: Logger;
 }): Promise<Service> {
   const { config, role, logger } = options;
-  const database = openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.BULKCHANGE_DATA_DIR });
+  const outbound = outboundPolicy(config);
+  const database = openDatabase({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.BULKCHANGE_DATA_DIR,
+    poolSize: config.DATABASE_POOL_SIZE,
+  });
   const { db, capabilities } = database;
   await migrateToLatest(db, capabilities);
   logger.info({ database: database.location }, 'database ready');
 
-  const accountHealth = new AccountHealth();
-  // Every per-account limit of this process lives in this one registry (DESIGN §2.6).
-  const limiters = new LimiterRegistry();
-  const http = observedHttpFactory(accountHealth, carrierHttpClients(limiters));
+  // This process, in the queue's leases and the shared guards' tables: unique in the deployment.
+  const processId = `${hostname()}:${process.pid}:${newId().slice(-12)}`;
+  database.notifications?.onError((error) =>
+    logger.warn({ err: error }, 'database: the LISTEN connection dropped; reconnecting'),
+  );
   const secrets = loadSecretBox({
     keyHex: config.BULKCHANGE_ENCRYPTION_KEY,
     dataDir: config.BULKCHANGE_DATA_DIR,
   });
-  const billing = new BillingConnections(db, secrets, http);
+  // A process that runs a worker labels its metrics with its worker id.
+  const metrics = createMetrics({ workerId: role === 'api' ? undefined : processId });
+  const guardObserver = {
+    limiterWaited: (_key: string, ms: number) => metrics.limiterWaits.observe(ms / 1000),
+  };
+  const accountHealth = new AccountHealth();
+  // Every per-account guard lives in this one registry (DESIGN §2.6): in this process on the embedded
+  // database, in the database for every worker of the deployment where it is shared (ADR 0014).
+  const guardLogger = logger.child({ component: 'guards' });
+  const guards: CarrierGuards = capabilities.sharedGuards
+    ? new SharedGuards({
+        // Connections of their own: a busy API must not hold up the carrier calls of this process.
+        db: database.reserved(GUARD_CONNECTIONS),
+        notifications: database.notifications,
+        holder: processId,
+        sealer: { seal: (text) => secrets.encrypt(text), open: (text) => secrets.decrypt(text) },
+        observer: guardObserver,
+        onError: (error) =>
+          guardLogger.warn({ err: error }, 'guards: database trouble; erring on the safe side'),
+      })
+    : new LocalGuards(guardObserver);
+  // Every call on a tenant's behalf connects through this agent, under the address policy (DESIGN §5).
+  const agent = outboundAgent(outbound);
+  const http = observedHttpFactory(accountHealth, carrierHttpClients(guards, agent), (record) => {
+    if (record.httpStatus === 429) metrics.carrierThrottled.inc({ system: record.system });
+  });
+  const billing = new BillingConnections(db, secrets, http, outbound);
   const registry = new CarrierRegistry(
-    carrierAdapters({ http, limiters }).map((adapter) => withSharedFlows(adapter, billing)),
+    carrierAdapters({ http, guards }).map((adapter) => withSharedFlows(adapter, billing)),
+    accountReports(db),
   );
-  const accounts = new CarrierAccounts(db, secrets, registry);
-  const notifier = new QueueNotifier();
+  const accounts = new CarrierAccounts(db, secrets, registry, outbound);
+  // Enqueues announce themselves to the workers of every process where the database can (ADR 0015).
+  const notifier = new QueueNotifier(database.notifications);
   const enqueue = createEnqueue(notifier);
-  const metrics = createMetrics();
   const bulkChanges = new BulkChanges({ db, accounts, registry, enqueue });
-  // Webhooks go where carrier calls may go: through the same agent (ADR 0023).
-  const webhookTargets = shapeCheckedTargets(sharedAgent());
+  // Webhooks go where carrier calls may go: under the same address policy, through the same agent (ADR 0023).
+  const webhookTargets = outboundTargets(outbound, agent);
   const webhooks = new Webhooks({ db, secrets, targets: webhookTargets, enqueue });
+  let worker: Worker | null = null;
+  const health = {
+    db,
+    metrics,
+    notReadyBecause: () => {
+      const loop = worker?.health();
+      if (loop && !loop.running) return 'The worker is stopping';
+      if (loop && loop.claimFailures > 0)
+        return `The worker cannot claim jobs (${loop.claimFailures} failures in a row)`;
+      if (worker && !notifier.hearing) return 'The worker hears no wake-ups (the LISTEN connection is down)';
+      return null;
+    },
+    beforeScrape: () => {
+      for (const [accountId, state] of accountHealth.circuits())
+        metrics.circuits.set({ carrier_account_id: accountId }, circuitStateValue[state]);
+    },
+  };
 
   let app: FastifyInstance | null = null;
   let url: string | null = null;
   let demoInfo: Service['demo'] = null;
   if (role !== 'worker') {
     app = await buildApp({
-      db,
-      metrics,
+      ...health,
       logger,
       maxUploadBytes: config.MAX_UPLOAD_BYTES,
+      timeouts: {
+        requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
+        headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS,
+        keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+        bodyTimeoutMs: config.HTTP_BODY_TIMEOUT_MS,
+      },
+      authFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE,
+      trustProxy: config.BULKCHANGE_TRUST_PROXY,
+      publicUrl: config.BULKCHANGE_PUBLIC_URL,
+      sessionLimits: {
+        maxSessions: config.PORTAL_MAX_SESSIONS,
+        idleMs: config.PORTAL_SESSION_IDLE_MS,
+        maxAgeMs: config.PORTAL_SESSION_MAX_AGE_MS,
+      },
       apiKeys: new ApiKeys(db),
       audit: new AuditLog(db, capabilities),
       accounts,
@@ -131,6 +214,9 @@ export async function startService(options: {
     const demo = options.demo ? await startDemo({ app, database, accounts, billing, config, logger }) : null;
     const address = await app.listen({ port: config.PORT, host: config.HOST });
     url = config.BULKCHANGE_PUBLIC_URL ?? address.replace('[::1]', 'localhost');
+    // The demo's accounts call the simulators this process serves: its own host, allowed by name here
+    // rather than by weakening the default.
+    if (demo) outbound.allow([new URL(url).hostname.replace(/^\[(.*)\]$/, '$1')]);
     demoInfo = (await demo?.ready(url)) ?? null;
   }
 
@@ -148,7 +234,7 @@ export async function startService(options: {
       })
     : null;
 
-  let worker: Worker | null = null;
+  let workerApp: FastifyInstance | null = null;
   if (role !== 'api') {
     const engine = new Engine({
       db,
@@ -197,11 +283,14 @@ export async function startService(options: {
     worker = createWorker({
       db,
       capabilities,
+      workerId: processId,
       concurrency: config.WORKER_CONCURRENCY,
       pollIntervalMs: config.WORKER_POLL_INTERVAL_MS,
       leaseMs: config.JOB_LEASE_MS,
       notifier,
       logger: logger.child({ component: 'worker' }),
+      onClaimed: (count) => metrics.jobsClaimed.inc(count),
+      onLeaseRenewed: () => metrics.leaseRenewals.inc(),
       tasks: taskHandlers(definedTasks, [
         handleTask(
           advanceBulkChange,
@@ -251,6 +340,12 @@ export async function startService(options: {
     await schedulePeriodic(db, auditSealTask, {});
     if (retention) await schedulePeriodic(db, retentionTask, {});
     worker.start();
+    if (role === 'worker') {
+      // A worker serves no API, but is watched like every process: health, readiness, metrics.
+      workerApp = await buildWorkerApp({ ...health, logger });
+      const address = await workerApp.listen({ port: config.WORKER_HTTP_PORT, host: config.HOST });
+      logger.info({ url: address, workerId: processId }, 'worker serving /healthz, /readyz and /metrics');
+    }
   }
 
   let stopping: Promise<void> | undefined;
@@ -259,8 +354,10 @@ export async function startService(options: {
       // The worker first: its in-flight calls may be to simulators this process serves.
       await worker?.stop(config.SHUTDOWN_GRACE_MS);
       await app?.close();
+      await workerApp?.close();
       mailer?.close();
-      await closeSharedAgent();
+      guards.close();
+      await agent.close();
       await database.close();
     })();
     return stopping;

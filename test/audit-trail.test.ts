@@ -78,6 +78,13 @@ for (const dialect of testDialects) {
       assert.equal(key.actor, 'cli');
       assert.equal(key.response.after?.role, 'viewer');
       assert.doesNotMatch(JSON.stringify(key), /bck_[A-Za-z0-9_-]{20,}/, 'the key itself is never logged');
+      const keyId = String(key.response.after?.id);
+      assert.equal((await test.api('DELETE', `/api/v1/api-keys/${keyId}`)).status, 200);
+      const [revoked] = await entries('action=api_key.revoke');
+      assert.equal(revoked.actor, actor);
+      assert.equal(revoked.response.before?.id, keyId);
+      assert.equal(revoked.response.before?.revokedAt, null);
+      assert.match(String(revoked.response.after?.revokedAt), /^\d{4}-/);
 
       // The carrier knows a line as deactivated that the inventory has as activation-ready.
       await simAdmin(simulatorUrl).seed([{ iccid: iccids[1], state: 'DEACTIVATED' }]);

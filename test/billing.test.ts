@@ -40,7 +40,11 @@ for (const dialect of testDialects) {
         body: {
           system: 'revio',
           baseUrl: revioUrl,
-          credentials: { username: 'demo@bulkchange', password: 'demo-rev-password' },
+          credentials: {
+            username: 'demo@bulkchange',
+            password: 'demo-rev-password',
+            subscriptionKey: 'demo-subscription-key',
+          },
           settings: { providerIds: { jasper: 3 } },
         },
       });
@@ -113,7 +117,26 @@ for (const dialect of testDialects) {
       assert.equal(moved.body.error?.details[0].code, 'BILLING_SERVICE_OTHER_CUSTOMER');
     });
 
-    it('rides out Rev.io throttling ("wait N seconds" in the body) without duplicates', async () => {
+    it('refuses a billing connection without the subscription key the Rev.io gateway wants', async () => {
+      const refused = await test.api<{ error: { details: Array<{ field: string }> } }>(
+        'PUT',
+        '/api/v1/billing-connection',
+        {
+          body: {
+            system: 'revio',
+            baseUrl: 'https://restapi.rev.io',
+            credentials: { username: 'demo@bulkchange', password: 'demo-rev-password' },
+          },
+        },
+      );
+      assert.ok(refused.status >= 400 && refused.status < 500, refused.text);
+      assert.ok(
+        JSON.stringify(refused.body).includes('subscriptionKey'),
+        'the answer names the missing subscriptionKey',
+      );
+    });
+
+    it('rides out the Rev.io gateway’s throttling (Retry-After, "Try again in N seconds") without duplicates', async () => {
       const fx = await fixture(6);
       await revio.setFaults({ rateLimitPerSecond: 2 });
       try {

@@ -422,6 +422,42 @@ for (const dialect of testDialects) {
       );
     });
 
+    it('takes dates as AT&T writes them; swaps carry the line’s ZIP, SOC and technology type', async () => {
+      const fx = await fixture();
+      const [first, second] = await seedLines(fx, 2);
+      const account = await test.api<{ settings: Record<string, unknown> }>(
+        'GET',
+        `/api/v1/carrier-accounts/${fx.accountId}`,
+      );
+      await test.api('PATCH', `/api/v1/carrier-accounts/${fx.accountId}`, {
+        body: { settings: { ...account.body.settings, defaultTechnologyType: 'LTE' } },
+      });
+      const today = new Date().toISOString().slice(0, 10);
+      const plan = await create(fx.accountId, 'carrier_rate_plan_change', [
+        { msisdn: first.msisdn, carrierRatePlan: 'APX5GM30', effectiveDate: `${today}Z` },
+      ]);
+      assert.equal(plan.status, 201, JSON.stringify(plan.body));
+      assert.equal((await waitForFinish(test, plan.body.id)).status, 'completed');
+      const [planLine] = (await fx.lines()).filter((line) => line.msisdn === first.msisdn);
+      assert.equal(planLine.ratePlan, 'APX5GM30');
+
+      const swap = await create(fx.accountId, 'identifier_change', [
+        { msisdn: second.msisdn, newImei: imei(601), reasonCode: 'CUST_OWN_EQU' },
+      ]);
+      assert.equal(swap.status, 201, JSON.stringify(swap.body));
+      assert.equal((await waitForFinish(test, swap.body.id)).status, 'completed');
+      const swapped = (await fx.lines()).find((line) => line.msisdn === second.msisdn) as unknown as {
+        imei: string;
+        ratePlan: string;
+        technologyType: string;
+      };
+      assert.deepEqual(
+        [swapped.imei, swapped.ratePlan, swapped.technologyType],
+        [imei(601), 'APX1G5M30', 'LTE'],
+      );
+      assert.equal((await fx.calls('get_line')).length >= 1, true, 'the line was read before the swap');
+    });
+
     it('answers an eSIM-only line asked for a physical SIM with ESIM_REQUIRED', async () => {
       const fx = await fixture();
       const [line] = await seedLines(fx, 1, 'A', '35299911');

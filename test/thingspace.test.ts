@@ -318,16 +318,206 @@ for (const dialect of testDialects) {
       assert.equal(own.body.error?.details[0].code, 'ICCID_IN_USE');
     });
 
+    it('confirms an activation of 120 lines by polling alone, each row on its own truth', async () => {
+      const lines = await fixture({
+        count: 120,
+        state: 'pre-active',
+        simulator: { faults: { callbacks: false } },
+      });
+      // Two lines moved on Verizon's side meanwhile: ThingSpace refuses to activate them. The v2 status
+      // lists the first 100 devices only, so one is judged by its listing, the other by reading it back.
+      const [listed, unlisted] = [lines.iccids[5], lines.iccids[115]];
+      await lines.seed([listed, unlisted].map((iccid) => ({ iccid, state: 'suspend' })));
+      const id = await submit(lines.accountId, lines.iccids, { targetStatus: 'active' });
+      assert.equal((await waitForFinish(test, id, 60_000)).status, 'completed_with_errors');
+      const changes = await changesOf<Change & { iccid: string }>(test, id);
+      const failed = changes.filter((c) => c.status === 'failed');
+      assert.deepEqual(
+        failed.map((c) => c.row).sort((a, b) => a - b),
+        [6, 116],
+      );
+      assert.ok(failed.every((c) => c.error?.code === 'CARRIER_REJECTED'));
+      assert.match(failed.find((c) => c.row === 116)?.error?.message ?? '', /this line is suspend/);
+      const succeeded = changes.filter((c) => c.status === 'succeeded');
+      assert.equal(succeeded.length, 118);
+      assert.ok(
+        succeeded.every((c) => c.result?.msisdn && c.result.ipAddress),
+        'MSISDN and IP per row',
+      );
+      assert.equal((await lines.calls('activate')).length, 1, 'one activation for the 120 lines');
+      assert.ok((await lines.calls('request_status')).length >= 1, 'the v2 status was polled');
+      assert.equal((await lines.calls('request_status_v1')).length, 0, 'never the v1 status');
+      // The lines are read back together, by a list of the account's active lines, not one by one.
+      const reads = (await lines.calls('list_devices')).length;
+      assert.ok(reads < 30, `${reads} list calls for 120 lines`);
+    });
+
+    it('records a refused callback registration on the account, and polls meanwhile', async () => {
+      const lines = await fixture({
+        count: 2,
+        state: 'active',
+        simulator: { faults: { refuseCallbackRegistration: true } },
+      });
+      const id = await submit(lines.accountId, lines.iccids, { targetStatus: 'suspended' });
+      assert.equal((await waitForFinish(test, id, 30_000)).status, 'completed');
+      const account = await test.api<{
+        callbackRegistration: { ok: boolean; error: string; url: string } | null;
+      }>('GET', `/api/v1/carrier-accounts/${lines.accountId}`);
+      assert.equal(account.body.callbackRegistration?.ok, false);
+      assert.match(account.body.callbackRegistration?.error ?? '', /Callback\.NotAllowed/);
+      const signedIn = await fetch(`${test.url}/portal/sign-in`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ apiKey: test.adminKey }),
+        redirect: 'manual',
+      });
+      const cookie = signedIn.headers.get('set-cookie')?.split(';')[0] ?? '';
+      const portal = await fetch(`${test.url}/portal/carrier-accounts`, { headers: { cookie } });
+      assert.equal(portal.status, 200);
+      assert.match(await portal.text(), /Callback registration refused[^<]*Callback\.NotAllowed/);
+      await lines.setFaults({ refuseCallbackRegistration: false });
+      await test.api('PATCH', `/api/v1/carrier-accounts/${lines.accountId}`, { body: { name: `ts ${id}` } });
+      const again = await submit(lines.accountId, lines.iccids, { targetStatus: 'active' });
+      assert.equal((await waitForFinish(test, again, 30_000)).status, 'completed');
+      const after = await test.api<{ callbackRegistration: { ok: boolean; error: null } }>(
+        'GET',
+        `/api/v1/carrier-accounts/${lines.accountId}`,
+      );
+      assert.deepEqual(
+        [after.body.callbackRegistration.ok, after.body.callbackRegistration.error],
+        [true, null],
+      );
+    });
+
+    it('refuses at creation a callback URL on a port ThingSpace does not deliver to', async () => {
+      const created = await test.api<{ error: { details: Array<{ field: string; message: string }> } }>(
+        'POST',
+        '/api/v1/carrier-accounts',
+        {
+          body: {
+            name: 'ThingSpace bad port',
+            carrier: 'thingspace',
+            baseUrl: 'https://thingspace.verizon.com',
+            writeEnabled: false,
+            credentials: {
+              clientId: 'a',
+              clientSecret: 'b',
+              username: 'c',
+              password: 'd',
+              callbackPassword: 'secret-123',
+            },
+            settings: {
+              accountName: '0000123456-00001',
+              callbackUrl: 'https://bulkchange.example.com:8443/callbacks/thingspace/x',
+              callbackUsername: 'bulkchange',
+            },
+          },
+        },
+      );
+      assert.equal(created.status, 422);
+      const detail = created.body.error.details.find((d) => d.field === 'settings.callbackUrl');
+      assert.match(detail?.message ?? '', /port 8443/);
+    });
+
+    it('swaps a device by IMEI with ChangeIMEI, naming the old device by its IMEI', async () => {
+      const lines = await fixture({ count: 1, state: 'active' });
+      const [iccid] = lines.iccids;
+      const oldImei = '990013907835573';
+      const newImei = '990013907835581';
+      await lines.seed([{ iccid, imei: oldImei }]);
+      await test.service.database.db
+        .updateTable('devices')
+        .set({ imei: oldImei })
+        .where('iccid', '=', iccid)
+        .execute();
+      const created = await createBulkChange(test, {
+        carrierAccountId: lines.accountId,
+        changeType: 'identifier_change',
+        changes: [{ iccid, newImei }],
+      });
+      assert.equal(created.status, 201, created.text);
+      assert.equal((await waitForFinish(test, created.body.id, 30_000)).status, 'completed');
+      const [carrier] = await lines.devices<{ imei: string }>();
+      assert.equal(carrier.imei, newImei);
+      const inventory = await test.api<{ items: Array<{ imei: string }> }>(
+        'GET',
+        `/api/v1/devices?carrierAccountId=${lines.accountId}`,
+      );
+      assert.equal(inventory.body.items[0].imei, newImei);
+    });
+
+    it('sends the row’s place of use on activation, and the account’s when the row has none', async () => {
+      const lines = await fixture({ count: 2, state: 'pre-active' });
+      const account = await test.api<{ settings: Record<string, unknown> }>(
+        'GET',
+        `/api/v1/carrier-accounts/${lines.accountId}`,
+      );
+      const fallback = {
+        customerName: { firstName: 'Fleet', lastName: 'Owner' },
+        address: { addressLine1: '1 Main St', city: 'Wenatchee', state: 'WA', zip: '98801', country: 'USA' },
+      };
+      const patched = await test.api('PATCH', `/api/v1/carrier-accounts/${lines.accountId}`, {
+        body: { settings: { ...account.body.settings, primaryPlaceOfUse: fallback } },
+      });
+      assert.equal(patched.status, 200, patched.text);
+      const own = {
+        firstName: 'Zaphod',
+        lastName: 'Beeblebrox',
+        streetNumber: '1600',
+        streetName: 'Pennsylvania Ave NW',
+        city: 'Washington',
+        state: 'DC',
+        zipCode: '20500',
+      };
+      const created = await createBulkChange(test, {
+        carrierAccountId: lines.accountId,
+        changeType: 'status_update',
+        options: { targetStatus: 'active' },
+        changes: [{ iccid: lines.iccids[0], ...own }, { iccid: lines.iccids[1] }],
+      });
+      assert.equal(created.status, 201, created.text);
+      assert.equal((await waitForFinish(test, created.body.id, 30_000)).status, 'completed');
+      const devices = await lines.devices<{
+        iccid: string;
+        primaryPlaceOfUse: { customerName: { firstName: string } } | null;
+      }>();
+      const placed = devices.find((d) => d.iccid === lines.iccids[0]);
+      assert.equal(placed?.primaryPlaceOfUse?.customerName.firstName, 'Zaphod');
+      assert.equal(
+        devices.find((d) => d.iccid === lines.iccids[1])?.primaryPlaceOfUse?.customerName.firstName,
+        'Fleet',
+      );
+      assert.equal((await lines.calls('activate')).length, 2, 'lines with different places of use go apart');
+      const partial = await postChange(
+        test,
+        lines.accountId,
+        [{ iccid: lines.iccids[0], firstName: 'Zaphod' }],
+        'status_update',
+        {
+          targetStatus: 'deactivated',
+        },
+      );
+      assert.equal(partial.status, 422);
+      assert.equal(partial.body.error?.details[0].code, 'REQUIRED');
+    });
+
     it('ignores a repeated callback and refuses one with the wrong credentials', async () => {
       const lines = await fixture({ count: 1, state: 'active' });
       const id = await submit(lines.accountId, lines.iccids, { targetStatus: 'suspended' });
       assert.equal((await waitForFinish(test, id, 30_000)).status, 'completed');
       const [callback] = await delivered(lines.simulatorUrl);
-      const replay = await postJson(`${test.url}/callbacks/thingspace/${lines.accountId}`, callback.body);
+      // The simulator's admin API shows the credentials redacted: the replay brings the real ones.
+      assert.equal(callback.body.password, '[REDACTED]');
+      const replay = await postJson(`${test.url}/callbacks/thingspace/${lines.accountId}`, {
+        ...callback.body,
+        username: 'bulkchange',
+        password: 'callback-secret-1',
+      });
       assert.equal(replay.status, 200);
       assert.deepEqual(await replay.json(), { received: true, duplicate: true });
       const forged = await postJson(`${test.url}/callbacks/thingspace/${lines.accountId}`, {
         ...callback.body,
+        username: 'bulkchange',
         password: 'guess',
       });
       assert.equal(forged.status, 401);

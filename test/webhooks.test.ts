@@ -74,6 +74,14 @@ for (const dialect of testDialects) {
         assert.equal(refused.status, 422, url);
         assert.equal(refused.body.error.code, 'VALIDATION_FAILED');
       }
+      // Checked like a carrier base URL: a private address is refused unless the operator allows it.
+      const inside = await test.api<{ error: { code: string; details: Array<{ code: string }> } }>(
+        'POST',
+        '/api/v1/webhooks',
+        { body: { url: 'http://10.1.2.3/hook' } },
+      );
+      assert.equal(inside.status, 422);
+      assert.equal(inside.body.error.code, 'ADDRESS_NOT_ALLOWED');
       const unknownEvent = await test.api('POST', '/api/v1/webhooks', {
         body: { url: receiver.url, events: ['bulk_change.exploded'] },
       });

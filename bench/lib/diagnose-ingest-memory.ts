@@ -16,9 +16,11 @@ import { bulkChangesRepository } from '../../src/bulk-changes/bulk-changes-repos
 import { openCsvRows } from '../../src/bulk-changes/csv-input.ts';
 import { IntakeRun } from '../../src/bulk-changes/intake-run.ts';
 import type { CarrierAdapter } from '../../src/carriers/carrier.ts';
+import { OutboundAddressPolicy } from '../../src/carriers/http/address-policy.ts';
+import { outboundAgent } from '../../src/carriers/http/agent.ts';
 import { carrierHttpClients } from '../../src/carriers/http/factory.ts';
 import { jasperAdapter } from '../../src/carriers/jasper/adapter.ts';
-import { LimiterRegistry } from '../../src/carriers/limits/limiter.ts';
+import { LocalGuards } from '../../src/carriers/limits/local-guards.ts';
 import type { Flow } from '../../src/core/flow.ts';
 import { openSqliteFile } from '../../src/db/database.ts';
 import { migrateToLatest } from '../../src/db/migrator.ts';
@@ -86,8 +88,10 @@ try {
 
   // The intake as the service runs it: the CSV streamed in batches through IntakeRun, written in one
   // transaction. The live heap is sampled (after a full GC) every 50 batches.
-  const limiters = new LimiterRegistry();
-  const adapter = jasperAdapter({ http: carrierHttpClients(limiters), limiters }) as CarrierAdapter;
+  const guards = new LocalGuards();
+  // Intake only: no call is made, so the agent keeps the default policy.
+  const agent = outboundAgent(new OutboundAddressPolicy());
+  const adapter = jasperAdapter({ http: carrierHttpClients(guards, agent), guards }) as CarrierAdapter;
   const flow = adapter.flows.status_update as Flow<unknown, unknown, string>;
   const account = {
     id: accountId,

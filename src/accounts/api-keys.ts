@@ -2,10 +2,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { type Actor, systemActor } from '../audit/actor.ts';
 import { auditRepository } from '../audit/audit-repository.ts';
 import { auditEntryForChange } from '../audit/change-entry.ts';
+import { notFound } from '../core/errors.ts';
 import type { Principal, Role } from '../core/roles.ts';
 import { type Executor, inTransaction } from '../db/database.ts';
 import { newId } from '../shared/ids.ts';
-import { accountsRepository } from './accounts-repository.ts';
+import { type ApiKeyListing, accountsRepository } from './accounts-repository.ts';
 
 const KEY_PREFIX = 'bck_';
 
@@ -56,12 +57,94 @@ export async function createApiKey(
   return { id, key };
 }
 
+/** A key's last use is written at most this often: a busy key must not cost a write per request. */
+const LAST_USED_PRECISION_MS = 60_000;
+
+/** An API key as its tenant's admins see it (`GET /api/v1/api-keys`): never the key or its hash. */
+export interface ApiKeyView {
+  id: string;
+  name: string;
+  role: Role;
+  /** The key's first characters, to tell keys apart. */
+  prefix: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+const iso = (at: number | null) => (at === null ? null : new Date(at).toISOString());
+
+export const apiKeyView = (key: ApiKeyListing): ApiKeyView => ({
+  id: key.id,
+  name: key.name,
+  role: key.role,
+  prefix: key.prefix,
+  createdAt: new Date(key.createdAt).toISOString(),
+  lastUsedAt: iso(key.lastUsedAt),
+  revokedAt: iso(key.revokedAt),
+});
+
+/** Lists the keys of a tenant, or of every tenant (`undefined`: the operator's CLI). */
+export async function listApiKeys(db: Executor, tenantId: string | undefined): Promise<ApiKeyView[]> {
+  return (await accountsRepository(db).listApiKeys(tenantId)).map(apiKeyView);
+}
+
+/**
+ * Revokes a key of the tenant (any tenant's when `undefined`: the CLI); undefined when there is no such
+ * key. It stops working at once: the API and the portal read the key on every request. Audited, in
+ * the same transaction, with who revoked it.
+ */
+export async function revokeApiKey(
+  db: Executor,
+  tenantId: string | undefined,
+  id: string,
+  actor: Actor,
+): Promise<ApiKeyView | undefined> {
+  return inTransaction(db, async (tx) => {
+    const repository = accountsRepository(tx);
+    const before = await repository.findApiKey(tenantId, id);
+    if (!before) return undefined;
+    const now = Date.now();
+    await repository.revokeApiKey(id, now);
+    const revoked = await repository.findApiKey(tenantId, id);
+    await auditRepository(tx).append([
+      auditEntryForChange({
+        tenantId: before.tenantId,
+        actor,
+        action: 'api_key.revoke',
+        before: {
+          id,
+          name: before.name,
+          role: before.role,
+          prefix: before.prefix,
+          revokedAt: iso(before.revokedAt),
+        },
+        after: { revokedAt: iso(revoked?.revokedAt ?? now) },
+        at: now,
+      }),
+    ]);
+    return revoked && apiKeyView(revoked);
+  });
+}
+
 /** Who holds an API key: the API resolves it on every request, the portal on every page. */
 export class ApiKeys {
   readonly #db: Executor;
+  /** When each key's last use was last written, in this process. */
+  readonly #lastWritten = new Map<string, number>();
 
   constructor(db: Executor) {
     this.#db = db;
+  }
+
+  list(tenantId: string): Promise<ApiKeyView[]> {
+    return listApiKeys(this.#db, tenantId);
+  }
+
+  async revoke(tenantId: string, id: string, actor: Actor): Promise<ApiKeyView> {
+    const revoked = await revokeApiKey(this.#db, tenantId, id, actor);
+    if (!revoked) throw notFound('API key');
+    return revoked;
   }
 
   /** The key's principal, or undefined for an unknown or revoked key. */
@@ -73,6 +156,7 @@ export class ApiKeys {
   async principalFor(keyHash: string): Promise<Principal | undefined> {
     const record = await accountsRepository(this.#db).findApiKeyByHash(keyHash);
     if (!record || record.revokedAt !== null) return undefined;
+    await this.#recordUse(record.id);
     return {
       tenantId: record.tenantId,
       tenantName: record.tenantName,
@@ -80,5 +164,13 @@ export class ApiKeys {
       keyName: record.name,
       role: record.role,
     };
+  }
+
+  /** Writes the key's last use, at most once a {@link LAST_USED_PRECISION_MS} per key and process. */
+  async #recordUse(id: string, now = Date.now()): Promise<void> {
+    const written = this.#lastWritten.get(id);
+    if (written !== undefined && now - written < LAST_USED_PRECISION_MS) return;
+    this.#lastWritten.set(id, now);
+    await accountsRepository(this.#db).touchApiKey(id, now);
   }
 }

@@ -1,3 +1,4 @@
+import type { CallbackRegistration } from '../carriers/carrier.ts';
 import type { CarrierName } from '../core/change-types.ts';
 import type { Executor } from '../db/database.ts';
 import type { CarrierAccountTableRow } from '../db/schema.ts';
@@ -15,6 +16,8 @@ export interface CarrierAccountRow {
   updatedAt: number;
   inventorySyncedAt?: number | null;
   inventorySyncResult?: Record<string, unknown> | null;
+  /** The last attempt to register the account's callback listener with the carrier. */
+  callbackRegistration?: CallbackRegistration | null;
 }
 
 const columns = [
@@ -30,6 +33,8 @@ const columns = [
   'updated_at',
   'inventory_synced_at',
   'inventory_sync_result',
+  'callback_registered_at',
+  'callback_registration',
 ] as const;
 
 const toRow = (row: CarrierAccountTableRow): CarrierAccountRow => ({
@@ -45,6 +50,10 @@ const toRow = (row: CarrierAccountTableRow): CarrierAccountRow => ({
   updatedAt: row.updated_at,
   inventorySyncedAt: row.inventory_synced_at,
   inventorySyncResult: row.inventory_sync_result ? JSON.parse(row.inventory_sync_result) : null,
+  callbackRegistration:
+    row.callback_registered_at !== null && row.callback_registration
+      ? { at: row.callback_registered_at, ...JSON.parse(row.callback_registration) }
+      : null,
 });
 
 export function carrierAccountsRepository(db: Executor) {
@@ -127,6 +136,16 @@ export function carrierAccountsRepository(db: Executor) {
       await db
         .updateTable('carrier_accounts')
         .set({ inventory_synced_at: at, inventory_sync_result: JSON.stringify(result) })
+        .where('id', '=', id)
+        .execute();
+    },
+
+    /** Like the inventory sync, not an edit of the account: its client is not rebuilt. */
+    async recordCallbackRegistration(id: string, registration: CallbackRegistration): Promise<void> {
+      const { at, ...rest } = registration;
+      await db
+        .updateTable('carrier_accounts')
+        .set({ callback_registered_at: at, callback_registration: JSON.stringify(rest) })
         .where('id', '=', id)
         .execute();
     },

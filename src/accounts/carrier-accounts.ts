@@ -2,6 +2,9 @@ import { z } from 'zod';
 import type { Actor } from '../audit/actor.ts';
 import { auditRepository, type NewAuditEntry } from '../audit/audit-repository.ts';
 import { auditEntryForChange, changedFields } from '../audit/change-entry.ts';
+import type { AccountReports } from '../carriers/carrier.ts';
+import type { OutboundAddressPolicy } from '../carriers/http/address-policy.ts';
+import { checkOutboundUrl, issueDetailCode } from '../carriers/http/outbound-url.ts';
 import type { CarrierRegistry } from '../carriers/registry.ts';
 import type { CarrierName } from '../core/change-types.ts';
 import { AppError, conflict, type ErrorDetail, notFound } from '../core/errors.ts';
@@ -17,13 +20,18 @@ const nameTaken = (name: string) =>
 /** Per-account overrides of the carrier's default limits, kept in `settings.limits`. */
 export const limitsOverrideSchema = z
   .object({
-    requestsPerSecond: z.number().positive().nullable(),
+    // One request in 100 s at least: a tiny positive rate (1e-300) would stall an account for ever.
+    requestsPerSecond: z.number().min(0.01).max(10_000).nullable(),
     maxConcurrent: z.number().int().min(1).max(256),
     batchSize: z.number().int().min(1).max(100_000),
     retryBudget: z.number().int().min(1).max(100),
     requestTimeoutMs: z.number().int().min(100).max(600_000),
-    checkIntervalMs: z.number().int().min(100),
-    maxWaitMs: z.number().int().min(1_000),
+    checkIntervalMs: z.number().int().min(100).max(86_400_000),
+    maxWaitMs: z
+      .number()
+      .int()
+      .min(1_000)
+      .max(30 * 86_400_000),
   })
   .partial();
 
@@ -37,6 +45,11 @@ export interface CarrierAccountView {
   limits: CarrierLimits;
   /** The last inventory sync: when it ended and what it found (or why it failed). */
   inventorySync: { at: string; result: Record<string, unknown> } | null;
+  /**
+   * The last attempt to register the account's callback listener with the carrier (ThingSpace): null
+   * before the first. When `ok` is false the account's results are polled, and `error` says why.
+   */
+  callbackRegistration: { at: string; url: string; ok: boolean; error: string | null } | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -58,16 +71,24 @@ export interface CarrierAccountInput {
   settings: Record<string, unknown>;
 }
 
+/** Keeps what carrier clients report about their accounts (`AccountReports`) with the accounts. */
+export const accountReports = (db: Executor): AccountReports => ({
+  callbackRegistration: (accountId, registration) =>
+    carrierAccountsRepository(db).recordCallbackRegistration(accountId, registration),
+});
+
 /** Carrier accounts: credentials encrypted at rest, never returned; settings and limits validated per carrier. */
 export class CarrierAccounts {
   readonly #db: Executor;
   readonly #box: SecretBox;
   readonly #registry: CarrierRegistry;
+  readonly #outbound: OutboundAddressPolicy;
 
-  constructor(db: Executor, box: SecretBox, registry: CarrierRegistry) {
+  constructor(db: Executor, box: SecretBox, registry: CarrierRegistry, outbound: OutboundAddressPolicy) {
     this.#db = db;
     this.#box = box;
     this.#registry = registry;
+    this.#outbound = outbound;
   }
 
   #adapterFor(carrier: CarrierName) {
@@ -99,15 +120,30 @@ export class CarrierAccounts {
         row.inventorySyncedAt && row.inventorySyncResult
           ? { at: new Date(row.inventorySyncedAt).toISOString(), result: row.inventorySyncResult }
           : null,
+      callbackRegistration: row.callbackRegistration
+        ? { ...row.callbackRegistration, at: new Date(row.callbackRegistration.at).toISOString() }
+        : null,
       createdAt: new Date(row.createdAt).toISOString(),
       updatedAt: new Date(row.updatedAt).toISOString(),
     };
   }
 
-  /** Validates the carrier's own credential and settings shapes; every problem is reported at once. */
-  #validate(carrier: CarrierName, credentials: unknown, settings: unknown): void {
+  /**
+   * Validates the base URL against the outbound address policy and the carrier's own credential and
+   * settings shapes; every problem is reported at once. A refused address makes the answer
+   * `ADDRESS_NOT_ALLOWED`, anything else `VALIDATION_FAILED`.
+   */
+  async #validate(
+    carrier: CarrierName,
+    baseUrl: string | undefined,
+    credentials: unknown,
+    settings: unknown,
+  ): Promise<void> {
     const adapter = this.#adapterFor(carrier);
+    const urlProblem =
+      baseUrl === undefined ? undefined : await checkOutboundUrl('baseUrl', baseUrl, this.#outbound);
     const details: ErrorDetail[] = [
+      ...(urlProblem ? [urlProblem] : []),
       ...(adapter.credentialsSchema.safeParse(credentials).error?.issues.map((i) => ({
         field: ['credentials', ...i.path].join('.'),
         code: 'INVALID_CREDENTIALS_SHAPE' as const,
@@ -115,7 +151,7 @@ export class CarrierAccounts {
       })) ?? []),
       ...(adapter.settingsSchema.safeParse(settings).error?.issues.map((i) => ({
         field: ['settings', ...i.path].join('.'),
-        code: 'INVALID_SETTINGS' as const,
+        code: issueDetailCode(i) ?? ('INVALID_SETTINGS' as const),
         message: i.message,
       })) ?? []),
       ...(limitsOverrideSchema
@@ -126,6 +162,13 @@ export class CarrierAccounts {
           message: i.message,
         })) ?? []),
     ];
+    if (details.some((detail) => detail.code === 'ADDRESS_NOT_ALLOWED')) {
+      throw new AppError(
+        'ADDRESS_NOT_ALLOWED',
+        'The base URL leads to an address this server does not call',
+        details,
+      );
+    }
     if (details.length) throw new AppError('VALIDATION_FAILED', 'The carrier account is invalid', details);
   }
 
@@ -145,7 +188,7 @@ export class CarrierAccounts {
     actor: Actor,
     db: Executor = this.#db,
   ): Promise<CarrierAccountView> {
-    this.#validate(input.carrier, input.credentials, input.settings);
+    await this.#validate(input.carrier, input.baseUrl, input.credentials, input.settings);
     const now = Date.now();
     const row: CarrierAccountRow = {
       id: newId(now),
@@ -192,7 +235,7 @@ export class CarrierAccounts {
   ): Promise<CarrierAccountView> {
     const existing = await this.get(tenantId, id);
     const credentials = patch.credentials ?? JSON.parse(this.#box.decrypt(existing.credentialsEncrypted));
-    this.#validate(existing.carrier, credentials, patch.settings ?? existing.settings);
+    await this.#validate(existing.carrier, patch.baseUrl, credentials, patch.settings ?? existing.settings);
     try {
       await inTransaction(this.#db, async (tx) => {
         const accounts = carrierAccountsRepository(tx);

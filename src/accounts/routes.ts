@@ -2,8 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { type Actor, actorOf } from '../audit/actor.ts';
 import { carrierNames } from '../core/change-types.ts';
-import type { ApiKeys } from './api-keys.ts';
-import { principalOf, requireRole } from './auth.ts';
+import { type KeyAuth, principalOf, requireRole } from './auth.ts';
 import type { CarrierAccounts } from './carrier-accounts.ts';
 
 const idParams = z.object({ id: z.string().min(1) });
@@ -28,7 +27,7 @@ const accountInput = z.object({
 const accountPatch = z.object(accountFields).partial();
 
 export interface CarrierAccountRoutesOptions {
-  apiKeys: ApiKeys;
+  auth: KeyAuth;
   accounts: CarrierAccounts;
   /** Queues a read of the account's lines from its carrier. */
   requestInventorySync: (account: { id: string; tenantId: string }, actor: Actor) => Promise<void>;
@@ -36,11 +35,11 @@ export interface CarrierAccountRoutesOptions {
 
 export const carrierAccountRoutes: FastifyPluginAsyncZod<CarrierAccountRoutesOptions> = async (
   app,
-  { apiKeys, accounts, requestInventorySync },
+  { auth, accounts, requestInventorySync },
 ) => {
-  const viewer = requireRole(apiKeys, 'viewer');
-  const operator = requireRole(apiKeys, 'operator');
-  const admin = requireRole(apiKeys, 'admin');
+  const viewer = requireRole(auth, 'viewer');
+  const operator = requireRole(auth, 'operator');
+  const admin = requireRole(auth, 'admin');
   const tags = ['carrier accounts'];
 
   app.get('/carrier-accounts', { onRequest: viewer, schema: { tags } }, async (request) => ({

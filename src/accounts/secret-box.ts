@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { ensurePrivateDirectory, restrictIfPresent, writePrivateFile } from '../shared/private-files.ts';
 
 const VERSION = 'v1';
 
@@ -41,8 +42,9 @@ export function loadSecretBox(options: { keyHex?: string; dataDir: string }): Se
   if (options.keyHex) return new SecretBox(Buffer.from(options.keyHex, 'hex'));
   const file = path.join(options.dataDir, 'encryption.key');
   if (!existsSync(file)) {
-    mkdirSync(options.dataDir, { recursive: true });
-    writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
+    ensurePrivateDirectory(options.dataDir);
+    writePrivateFile(file, randomBytes(32).toString('hex'), { exclusive: true });
   }
+  restrictIfPresent(file);
   return new SecretBox(Buffer.from(readFileSync(file, 'utf8').trim(), 'hex'));
 }

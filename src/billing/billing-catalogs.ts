@@ -1,3 +1,5 @@
+import { isCarrierError } from '../core/carrier-error.ts';
+import { AppError } from '../core/errors.ts';
 import type { Executor } from '../db/database.ts';
 import type { BillingConnections } from './billing-connections.ts';
 import { billingRepository, type CatalogName, type CatalogRow } from './billing-repository.ts';
@@ -28,6 +30,20 @@ const toRow = (tenantId: string, entry: CatalogEntry): CatalogRow => ({
   monthly_rate: entry.monthlyRate,
 });
 
+/**
+ * A failed call to the billing system, as the API answers it: refused by the outbound address policy
+ * (422), or refused or failed by the billing system (502, with its message, which is the tenant's own
+ * system's). Not a carrier error: a bug, left as it is.
+ */
+function billingFailure(error: unknown): unknown {
+  if (!isCarrierError(error)) return error;
+  if (error.carrierCode === 'ADDRESS_NOT_ALLOWED') return new AppError('ADDRESS_NOT_ALLOWED', error.message);
+  return new AppError(
+    'BILLING_UNAVAILABLE',
+    `The billing system did not answer as expected: ${error.message}`,
+  );
+}
+
 /** The tenant's billing catalogs, which intake checks rows against. */
 export class BillingCatalogs {
   readonly #db: Executor;
@@ -56,7 +72,9 @@ export class BillingCatalogs {
     const audit = () => {};
     let imported = 0;
     for (let page = 1; ; page++) {
-      const { records, record_count } = await revio.customers(page, { audit });
+      const { records, record_count } = await revio.customers(page, { audit }).catch((error: unknown) => {
+        throw billingFailure(error);
+      });
       await this.upsert(
         tenantId,
         'billing_customers',

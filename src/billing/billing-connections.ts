@@ -1,14 +1,15 @@
 import { z } from 'zod';
 import type { SecretBox } from '../accounts/secret-box.ts';
+import type { OutboundAddressPolicy } from '../carriers/http/address-policy.ts';
 import type { CarrierHttpClientFactory } from '../carriers/http/factory.ts';
+import { checkOutboundUrl } from '../carriers/http/outbound-url.ts';
 import { AppError } from '../core/errors.ts';
 import type { Executor } from '../db/database.ts';
 import { billingRepository } from './billing-repository.ts';
 import {
-  parseRevioError,
   RevioClient,
   revioCredentialsSchema,
-  revioRetryAfter,
+  revioHttpOptions,
   revioSettingsSchema,
 } from './revio/client.ts';
 
@@ -48,12 +49,14 @@ export class BillingConnections {
   readonly #db: Executor;
   readonly #box: SecretBox;
   readonly #http: CarrierHttpClientFactory;
+  readonly #outbound: OutboundAddressPolicy;
   readonly #clients = new Map<string, { version: number; client: RevioClient }>();
 
-  constructor(db: Executor, box: SecretBox, http: CarrierHttpClientFactory) {
+  constructor(db: Executor, box: SecretBox, http: CarrierHttpClientFactory, outbound: OutboundAddressPolicy) {
     this.#db = db;
     this.#box = box;
     this.#http = http;
+    this.#outbound = outbound;
   }
 
   async get(tenantId: string): Promise<BillingConnectionView | null> {
@@ -69,6 +72,15 @@ export class BillingConnections {
   }
 
   async save(tenantId: string, input: BillingConnectionInput): Promise<BillingConnectionView> {
+    const problem = await checkOutboundUrl('baseUrl', input.baseUrl, this.#outbound);
+    if (problem?.code === 'ADDRESS_NOT_ALLOWED') {
+      throw new AppError(
+        'ADDRESS_NOT_ALLOWED',
+        'The base URL leads to an address this server does not call',
+        [problem],
+      );
+    }
+    if (problem) throw new AppError('VALIDATION_FAILED', 'The billing connection is invalid', [problem]);
     await billingRepository(this.#db).saveConnection({
       tenant_id: tenantId,
       system: input.system,
@@ -87,25 +99,21 @@ export class BillingConnections {
     if (row?.write_enabled !== 1) return null;
     const cached = this.#clients.get(tenantId);
     if (cached && cached.version === row.updated_at) return cached.client;
-    const credentials = revioCredentialsSchema.parse(
-      JSON.parse(this.#box.decrypt(row.credentials_encrypted)),
-    );
+    const stored = revioCredentialsSchema.safeParse(JSON.parse(this.#box.decrypt(row.credentials_encrypted)));
+    if (!stored.success) {
+      // Saved before the subscription key was asked for: every call would be refused by the gateway.
+      throw new AppError(
+        'BILLING_NOT_CONFIGURED',
+        'The Rev.io connection has no subscription key: PUT /api/v1/billing-connection again with credentials.subscriptionKey',
+      );
+    }
     const settings = revioSettingsSchema.parse(JSON.parse(row.settings));
-    const basic = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64');
     const endpoint = {
       id: `billing:${tenantId}`,
       baseUrl: row.base_url,
       limits: { ...revioLimits, ...settings.limits },
     };
-    const client = new RevioClient(
-      this.#http(endpoint, {
-        system: 'revio',
-        headers: () => ({ authorization: `Basic ${basic}` }),
-        parseError: parseRevioError,
-        retryAfterFromBody: revioRetryAfter,
-      }),
-      settings,
-    );
+    const client = new RevioClient(this.#http(endpoint, revioHttpOptions(stored.data)), settings);
     this.#clients.set(tenantId, { version: row.updated_at, client });
     return client;
   }

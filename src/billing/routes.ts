@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ApiKeys } from '../accounts/api-keys.ts';
-import { principalOf, requireRole } from '../accounts/auth.ts';
+import { type KeyAuth, principalOf, requireRole } from '../accounts/auth.ts';
 import type { BillingCatalogs } from './billing-catalogs.ts';
 import { type BillingConnections, billingConnectionInput } from './billing-connections.ts';
 import type { CatalogName } from './billing-repository.ts';
@@ -10,8 +9,10 @@ const catalogEntry = z.object({
   id: z.string().trim().min(1).max(64),
   name: z.string().trim().min(1).max(200),
   status: z.enum(['active', 'closed']).default('active'),
-  dataMb: z.number().int().nonnegative().nullish(),
-  monthlyRate: z.number().nonnegative().nullish(),
+  // Within the columns' types on both databases (PostgreSQL answered 500 past them): an integer of
+  // megabytes (100 TB at most) and a rate a 4-byte float holds.
+  dataMb: z.number().int().nonnegative().max(100_000_000).nullish(),
+  monthlyRate: z.number().nonnegative().max(100_000).nullish(),
 });
 
 /** API §2's catalogs, by path. */
@@ -22,12 +23,12 @@ const catalogs: Record<string, CatalogName> = {
 };
 
 export const billingRoutes: FastifyPluginAsyncZod<{
-  apiKeys: ApiKeys;
+  auth: KeyAuth;
   billing: BillingConnections;
   catalogs: BillingCatalogs;
-}> = async (app, { apiKeys, billing, catalogs: entries }) => {
-  const viewer = requireRole(apiKeys, 'viewer');
-  const admin = requireRole(apiKeys, 'admin');
+}> = async (app, { auth, billing, catalogs: entries }) => {
+  const viewer = requireRole(auth, 'viewer');
+  const admin = requireRole(auth, 'admin');
   const tags = ['billing'];
 
   app.get('/billing-connection', { onRequest: admin, schema: { tags } }, async (request) => ({

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { CarrierAccounts } from '../accounts/carrier-accounts.ts';
 import { actorOf } from '../audit/actor.ts';
 import { auditRepository } from '../audit/audit-repository.ts';
@@ -490,12 +491,19 @@ export class BulkChanges {
   }
 }
 
+/** A date, or a date and time with `Z` or an offset: `Date.parse` alone reads `%00` or `12` as a year. */
+const scheduleSchema = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);
+
 function parseSchedule(value: string | undefined): number | null {
   if (!value) return null;
-  const at = Date.parse(value);
+  const at = scheduleSchema.safeParse(value).success ? Date.parse(value) : Number.NaN;
   if (Number.isNaN(at)) {
     throw validationFailed([
-      { field: 'scheduledFor', code: 'INVALID_DATE', message: 'scheduledFor must be an ISO-8601 time' },
+      {
+        field: 'scheduledFor',
+        code: 'INVALID_DATE',
+        message: 'scheduledFor must be an ISO-8601 date, or date and time with Z or an offset',
+      },
     ]);
   }
   return at > Date.now() ? at : null;

@@ -1,4 +1,4 @@
-import { pipeline, type Readable } from 'node:stream';
+import { pipeline, type Readable, Transform } from 'node:stream';
 import { parse } from 'csv-parse';
 import type { ChangeType } from '../core/change-types.ts';
 import { AppError, type ErrorDetail, validationFailed } from '../core/errors.ts';
@@ -41,7 +41,7 @@ export async function openCsvRows(input: Readable, changeType: ChangeType): Prom
     trim: true,
   });
   // pipeline, not pipe: an error upstream (the size limit, a dropped upload) must end the parse too.
-  pipeline(input, parser, () => {});
+  pipeline(input, refuseNulBytes(), parser, () => {});
   const records = (parser as AsyncIterable<string[]>)[Symbol.asyncIterator]();
   const first = await nextRecord(records);
   if (first.done) throw validationFailed([{ code: 'EMPTY_FILE', message: 'The file has no header row' }]);
@@ -52,6 +52,20 @@ export async function openCsvRows(input: Readable, changeType: ChangeType): Prom
     headerIssues,
     batches: readBatches(records, mapped),
   };
+}
+
+/**
+ * A NUL byte is never in UTF-8 text (a UTF-16 file is full of them), no field holds one, and PostgreSQL
+ * cannot store one: the file is refused before its rows are read.
+ */
+function refuseNulBytes(): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      if (chunk.includes(0)) {
+        callback(new AppError('INVALID_CSV', 'The file holds a NUL byte: it is not UTF-8 text (UTF-16?)'));
+      } else callback(null, chunk);
+    },
+  });
 }
 
 async function* readBatches(

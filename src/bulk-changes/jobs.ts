@@ -18,13 +18,15 @@ export const advanceBulkChange = defineTask({
 export type Enqueue = (executor: Executor, job: EnqueueInput) => Promise<string>;
 
 /**
- * Enqueues on the caller's executor (so the job commits with its transaction) and rings the local
- * workers. On SQLite a woken worker's claim waits for the one connection, so it runs after the
- * commit; on PostgreSQL an early ring costs one empty poll and the job is found by the next.
+ * Enqueues on the caller's executor (so the job commits with its transaction), announces it to the
+ * workers of other processes in that transaction (PostgreSQL delivers it at the commit), and rings
+ * the local workers. On SQLite a woken worker's claim waits for the one connection, so it runs after
+ * the commit; on PostgreSQL an early ring costs one empty poll and the job is found by the next.
  */
 export function createEnqueue(notifier: QueueNotifier): Enqueue {
   return async (executor, job) => {
     const id = await enqueue(executor, job);
+    await notifier.announce(executor);
     setImmediate(() => notifier.notify());
     return id;
   };

@@ -2,13 +2,15 @@ import { pipeline, type Readable, Transform } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ApiKeys } from '../accounts/api-keys.ts';
-import { principalOf, requireRole } from '../accounts/auth.ts';
+import { type KeyAuth, principalOf, requireRole } from '../accounts/auth.ts';
 import { changeTypes } from '../core/change-types.ts';
 import { AppError, type ErrorDetail, validationFailed } from '../core/errors.ts';
 import { bulkStatuses, rowStatuses } from '../core/statuses.ts';
+import { nulCharacterAt, nulDetail } from '../core/text.ts';
+import { NUMERIC_CURSOR } from '../shared/paging.ts';
 import type { BulkChanges, CreateBulkChangeInput } from './bulk-changes-service.ts';
-import { type InputRow, inBatches, openCsvRows } from './csv-input.ts';
+import { type InputRow, inBatches, openCsvRows, type RowBatch } from './csv-input.ts';
+import { multipartParts } from './multipart.ts';
 import { streamProgress } from './progress-events.ts';
 import { resultsCsv } from './results-csv.ts';
 import { isRowField } from './row-fields.ts';
@@ -56,17 +58,17 @@ const createFields = z
   .loose();
 
 export interface BulkChangeRoutesOptions {
-  apiKeys: ApiKeys;
+  auth: KeyAuth;
   bulkChanges: BulkChanges;
   maxUploadBytes: number;
 }
 
 export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = async (
   app,
-  { apiKeys, bulkChanges, maxUploadBytes },
+  { auth, bulkChanges, maxUploadBytes },
 ) => {
-  const viewer = requireRole(apiKeys, 'viewer');
-  const operator = requireRole(apiKeys, 'operator');
+  const viewer = requireRole(auth, 'viewer');
+  const operator = requireRole(auth, 'operator');
 
   // CSV arrives as a stream; it is parsed row by row rather than buffered by Fastify.
   app.addContentTypeParser(
@@ -138,7 +140,7 @@ export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = 
         params: idParams,
         querystring: z.object({
           status: z.enum(rowStatuses).optional(),
-          cursor: z.string().regex(/^\d+$/).optional(),
+          cursor: z.string().regex(NUMERIC_CURSOR, 'a row number').optional(),
           limit,
         }),
       },
@@ -175,7 +177,7 @@ export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = 
         params: idParams,
         querystring: z.object({
           changeId: z.string().optional(),
-          cursor: z.string().regex(/^\d+$/).optional(),
+          cursor: z.string().regex(NUMERIC_CURSOR, 'a row number').optional(),
           limit,
         }),
       },
@@ -303,12 +305,16 @@ async function csvRequest(
 }
 
 /**
- * Multipart: the fields come first, then the `file` part, streamed like a CSV body. Parts after the
- * file are not read (the rows are being written by then).
+ * Multipart: the fields come first, then the `file` part, streamed like a CSV body, and nothing after
+ * it. The file is the last part: a field after it could not change rows already written, and a second
+ * file would be ignored, so either is refused (422) before the intake's transaction commits.
  */
 async function fromMultipart(request: FastifyRequest, maxUploadBytes: number): Promise<CreateRequest> {
   const formFields: Record<string, unknown> = {};
-  for await (const part of request.parts({ limits: { fileSize: maxUploadBytes, files: 1 } })) {
+  // Two files at most: the second is refused by name rather than by the plugin's 413.
+  const parts = multipartParts(request, { fileSize: maxUploadBytes, files: 2 });
+  for (let next = await parts.next(); !next.done; next = await parts.next()) {
+    const part = next.value;
     if (part.type !== 'file') {
       formFields[part.fieldname] = part.value;
       continue;
@@ -317,9 +323,29 @@ async function fromMultipart(request: FastifyRequest, maxUploadBytes: number): P
       throw validationFailed([
         { field: part.fieldname, code: 'UNKNOWN_FIELD', message: 'The CSV goes in the "file" part' },
       ]);
-    return csvRequest(formFields, part.file, maxUploadBytes);
+    const nulAt = nulCharacterAt(formFields);
+    if (nulAt !== undefined) throw validationFailed([nulDetail(nulAt)], 'A field holds a NUL character');
+    const csv = await csvRequest(formFields, part.file, maxUploadBytes);
+    return { ...csv, rows: thenNothingMore(csv.rows, parts) };
   }
   throw validationFailed([{ field: 'file', code: 'REQUIRED', message: 'A CSV "file" part is required' }]);
+}
+
+/** The file's rows, then a check that the body ends with it (read inside the intake's transaction). */
+async function* thenNothingMore(
+  rows: CreateRequest['rows'],
+  parts: ReturnType<typeof multipartParts>,
+): AsyncGenerator<RowBatch> {
+  yield* rows;
+  const after = await parts.next();
+  if (after.done) return;
+  throw validationFailed([
+    {
+      field: after.value.fieldname,
+      code: 'UNEXPECTED_PART',
+      message: 'The "file" part must be the last part, and the only file',
+    },
+  ]);
 }
 
 /** Ends a streamed upload with a 413 once it passes the configured size. */

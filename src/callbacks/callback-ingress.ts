@@ -4,10 +4,13 @@ import { auditRepository } from '../audit/audit-repository.ts';
 import { advanceBulkChange, type Enqueue } from '../bulk-changes/jobs.ts';
 import type { InboundCallback } from '../carriers/carrier.ts';
 import type { CarrierRegistry } from '../carriers/registry.ts';
-import type { CarrierName } from '../core/change-types.ts';
+import { type CarrierName, isCarrierName } from '../core/change-types.ts';
 import { AppError } from '../core/errors.ts';
 import { type Db, inTransaction } from '../db/database.ts';
 import { carrierResultsRepository } from '../engine/carrier-results-repository.ts';
+
+// One answer for an unknown account, another carrier's, and wrong credentials: nothing to probe.
+const refused = () => new AppError('UNAUTHENTICATED', 'Unknown account or wrong callback credentials');
 
 export interface CallbackReceipt {
   received: true;
@@ -36,22 +39,29 @@ export class CallbackIngress {
       .map((adapter) => adapter.carrier);
   }
 
+  /**
+   * Before the body is read: refuses a callback for an unknown account or carrier, and one whose
+   * `Authorization` header presents wrong credentials, so that nobody unauthenticated makes the server
+   * read a body. A callback whose credentials are in its body (ThingSpace may send them there) passes
+   * here and is judged by {@link receive}.
+   */
+  async admit(carrier: string, carrierAccountId: string, headers: InboundCallback['headers']): Promise<void> {
+    const { account, receiver } = await this.#recipient(carrier, carrierAccountId);
+    if (
+      headers.authorization !== undefined &&
+      !receiver.authenticate(account, { headers, body: undefined })
+    ) {
+      throw refused();
+    }
+  }
+
   async receive(
     carrier: CarrierName,
     carrierAccountId: string,
     callback: InboundCallback,
   ): Promise<CallbackReceipt> {
-    const receiver = this.#deps.registry.adapter(carrier)?.callbacks;
-    const loaded = await this.#deps.accounts.load(carrierAccountId);
-    // One answer for an unknown account, another carrier's, and wrong credentials: nothing to probe.
-    if (
-      !receiver ||
-      loaded?.account.carrier !== carrier ||
-      !receiver.authenticate(loaded.account, callback)
-    ) {
-      throw new AppError('UNAUTHENTICATED', 'Unknown account or wrong callback credentials');
-    }
-    const { account } = loaded;
+    const { account, receiver } = await this.#recipient(carrier, carrierAccountId);
+    if (!receiver.authenticate(account, callback)) throw refused();
     const result = receiver.parse(callback.body);
     if (!result) throw new AppError('VALIDATION_FAILED', `Not a ${carrier} callback`);
     const now = Date.now();
@@ -97,5 +107,13 @@ export class CallbackIngress {
       }
       return { received: true, duplicate: saved.duplicate };
     });
+  }
+
+  /** The account a callback is for, and its carrier's receiver; refused when either is unknown. */
+  async #recipient(carrier: string, carrierAccountId: string) {
+    const receiver = isCarrierName(carrier) ? this.#deps.registry.adapter(carrier)?.callbacks : undefined;
+    const loaded = receiver ? await this.#deps.accounts.load(carrierAccountId) : undefined;
+    if (!receiver || !loaded || loaded.account.carrier !== carrier) throw refused();
+    return { account: loaded.account, receiver };
   }
 }

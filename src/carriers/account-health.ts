@@ -1,6 +1,7 @@
 import type { AuditRecord } from '../core/audit-record.ts';
-import type { BreakerState, CarrierHttpClient } from './http/client.ts';
+import type { CarrierHttpClient } from './http/client.ts';
 import type { CarrierHttpClientFactory } from './http/factory.ts';
+import type { BreakerState } from './limits/circuit.ts';
 
 /** Seconds of history kept per account: enough for a minute-long chart, small enough to keep forever. */
 export const HEALTH_WINDOW_SECONDS = 60;
@@ -52,6 +53,11 @@ export class AccountHealth {
     this.#clients.set(accountId, client);
   }
 
+  /** The circuit of every account this process has a client for, as this process sees it. */
+  *circuits(): Iterable<[accountId: string, state: BreakerState]> {
+    for (const [accountId, client] of this.#clients) yield [accountId, client.breakerState()];
+  }
+
   snapshot(accountId: string, now = Date.now()): AccountHealthSnapshot {
     const ring = this.#seconds.get(accountId);
     const current = Math.floor(now / 1000);
@@ -89,13 +95,14 @@ export class AccountHealth {
 const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
 
 /**
- * A client factory that reports every HTTP attempt of an account's clients to `health` and lets it
- * read their circuit state. It wraps the client's `send` so that every carrier, present and future,
+ * A client factory that reports every HTTP attempt of an account's clients to `health` (and to
+ * `observe`: metrics) and lets it read their circuit state. It wraps the client's `send` so that every carrier, present and future,
  * is observed without knowing about it.
  */
 export function observedHttpFactory(
   health: AccountHealth,
   base: CarrierHttpClientFactory,
+  observe: (record: AuditRecord) => void = () => {},
 ): CarrierHttpClientFactory {
   return (account, options) => {
     const client = base(account, options);
@@ -106,6 +113,7 @@ export function observedHttpFactory(
         ...context,
         audit: (record) => {
           health.record(account.id, record);
+          observe(record);
           context.audit(record);
         },
       });

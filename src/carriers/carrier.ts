@@ -4,11 +4,37 @@ import type { CarrierAccount, CarrierLimits, Flow } from '../core/flow.ts';
 import type { NormalisedStatus } from '../core/statuses.ts';
 import type { CallContext } from './http/call.ts';
 import type { CarrierHttpClientFactory } from './http/factory.ts';
-import type { LimiterRegistry } from './limits/limiter.ts';
+import type { CarrierGuards } from './limits/guards.ts';
 
 export interface ClientContext {
   account: CarrierAccount;
+  /** Changes whenever the account does (new credentials among others): names its credentials' generation. */
+  version: number;
+  /** Where the client records what it learns about its account beyond each call's audit record. */
+  reports: AccountReports;
 }
+
+/** The last attempt to register the account's callback listener with the carrier. */
+export interface CallbackRegistration {
+  /** Epoch ms of the attempt. */
+  at: number;
+  url: string;
+  ok: boolean;
+  /** Why the carrier (or the network) refused it; null when it was registered. */
+  error: string | null;
+}
+
+/**
+ * What a carrier client reports about its account (kept with the account, shown by its API view and
+ * the portal): today, whether the carrier took the callback listener, so an account that falls back
+ * to polling says so instead of failing silently.
+ */
+export interface AccountReports {
+  callbackRegistration(accountId: string, registration: CallbackRegistration): Promise<void>;
+}
+
+/** For builds and tests that keep no account state: reports go nowhere. */
+export const unrecordedReports: AccountReports = { callbackRegistration: async () => {} };
 
 /** A line as the carrier reports it, for the inventory sync. */
 export interface LineSnapshot {
@@ -89,8 +115,8 @@ export interface CallbackReceiver {
   parse(body: unknown): CallbackResult | undefined;
 }
 
-/** What carrier adapters build their clients with: HTTP clients and the per-account limiters. */
+/** What carrier adapters build their clients with: HTTP clients and the per-account guards. */
 export interface CarrierKit {
   http: CarrierHttpClientFactory;
-  limiters: LimiterRegistry;
+  guards: CarrierGuards;
 }

@@ -1,6 +1,6 @@
 import type { CarrierName, ChangeType } from '../core/change-types.ts';
 import type { CarrierAccount, Flow } from '../core/flow.ts';
-import type { CarrierAdapter, CarrierKit } from './carrier.ts';
+import { type AccountReports, type CarrierAdapter, type CarrierKit, unrecordedReports } from './carrier.ts';
 import { jasperAdapter } from './jasper/adapter.ts';
 import { pondAdapter } from './pond/adapter.ts';
 import { tealAdapter } from './teal/adapter.ts';
@@ -22,8 +22,11 @@ export class CarrierRegistry {
   readonly #adapters: Map<CarrierName, CarrierAdapter>;
   readonly #clients = new Map<string, { version: number; client: unknown }>();
 
-  constructor(adapters: readonly CarrierAdapter[]) {
+  readonly #reports: AccountReports;
+
+  constructor(adapters: readonly CarrierAdapter[], reports: AccountReports = unrecordedReports) {
     this.#adapters = new Map(adapters.map((adapter) => [adapter.carrier, adapter]));
+    this.#reports = reports;
   }
 
   adapter(carrier: CarrierName): CarrierAdapter | undefined {
@@ -45,7 +48,7 @@ export class CarrierRegistry {
     if (cached && cached.version === version) return cached.client;
     const adapter = this.adapter(account.carrier);
     if (!adapter) throw new Error(`Carrier ${account.carrier} is not supported`);
-    const client = adapter.createClient({ account });
+    const client = adapter.createClient({ account, version, reports: this.#reports });
     this.#clients.set(account.id, { version, client });
     return client;
   }

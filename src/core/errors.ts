@@ -42,10 +42,21 @@ export const errorCatalogue = {
   VALIDATION_FAILED: { status: 422, summary: 'The request or some rows are invalid; nothing was created' },
   INVALID_CSV: { status: 422, summary: 'The file is not valid CSV' },
   INTERNAL_ERROR: { status: 500, summary: 'Something went wrong on our side; it has been logged' },
-  NOT_READY: { status: 503, summary: 'The database is not reachable' },
+  NOT_READY: {
+    status: 503,
+    summary: "The database is not reachable, or this process's queue is not working (claims, wake-ups)",
+  },
   BAD_REQUEST: { status: 400, summary: 'The request is malformed' },
   PREVIEW_EXPIRED: { status: 404, summary: 'The preview has expired; upload the file again' },
   CSRF_TOKEN_INVALID: { status: 403, summary: 'The form has expired; reload the page and try again' },
+  REQUEST_TIMEOUT: { status: 408, summary: 'The request was not received in time' },
+  TOO_MANY_REQUESTS: { status: 429, summary: 'Too many failed attempts; wait as Retry-After says' },
+  HEADERS_TOO_LARGE: { status: 431, summary: 'The request headers are too large' },
+  BILLING_UNAVAILABLE: { status: 502, summary: 'The billing system refused or failed the call' },
+  ADDRESS_NOT_ALLOWED: {
+    status: 422,
+    summary: 'The URL leads to an address the outbound address policy refuses (loopback, private, …)',
+  },
   // Validation details of a 422 (and of dry-run rows)
   INVALID_FIELD: { summary: 'A field is missing or malformed' },
   UNKNOWN_FIELD: { summary: 'A field the request or this change type does not read' },
@@ -62,6 +73,12 @@ export const errorCatalogue = {
   INVALID_CREDENTIALS_SHAPE: { summary: "The credentials do not have the carrier's shape" },
   INVALID_SETTINGS: { summary: 'A carrier setting is invalid' },
   INVALID_LIMITS: { summary: 'A value in settings.limits is out of range' },
+  UNEXPECTED_PART: { summary: 'A multipart part after the file: the file is the last part and the only one' },
+  INVALID_CHARACTER: { summary: 'A text value holds a NUL character, which no field accepts' },
+  INVALID_URL: {
+    summary:
+      'A URL or path the server would call is not plain http(s) on one host (userinfo, query, dot segments…)',
+  },
   INVALID_ICCID: { summary: 'The ICCID is not 19–20 digits (a trailing F is dropped first)' },
   INVALID_LUHN: { summary: "The ICCID's check digit is wrong" },
   SCIENTIFIC_NOTATION: { summary: 'A spreadsheet turned the identifier into a rounded number' },
@@ -145,6 +162,11 @@ export const errorCatalogue = {
   LOGIN_SUSPENDED: {
     summary: 'Logins were stopped after refused credentials, before the carrier locks the account',
   },
+  CREDENTIALS_CHANGED: {
+    summary:
+      "The account's credentials changed while the call was waiting; it is tried again with the new ones",
+  },
+  LOGIN_BUSY: { summary: 'Other workers kept logging in to the account; the call is tried again later' },
   FOREIGN_OPERATION_LINK: { summary: 'The carrier linked to an operation result outside its own domain' },
   // Failed jobs (last_error)
   UNKNOWN_TASK: { summary: "No handler for the job's task on this worker" },
@@ -182,13 +204,22 @@ export class AppError extends Error {
   readonly code: ApiErrorCode;
   readonly statusCode: number;
   readonly details: ErrorDetail[];
+  /** Headers the answer carries (`Retry-After` of a 429). */
+  readonly headers: Readonly<Record<string, string>>;
 
-  constructor(code: ApiErrorCode, message?: string, details: ErrorDetail[] = [], cause?: unknown) {
+  constructor(
+    code: ApiErrorCode,
+    message?: string,
+    details: ErrorDetail[] = [],
+    cause?: unknown,
+    headers: Record<string, string> = {},
+  ) {
     super(message ?? errorCatalogue[code].summary, { cause });
     this.name = 'AppError';
     this.code = code;
     this.statusCode = errorCatalogue[code].status;
     this.details = details;
+    this.headers = headers;
   }
 }
 

@@ -2,9 +2,18 @@ import { isCarrierError } from './carrier-error.ts';
 import { errorCodes } from './errors.ts';
 import type { RowError, RowOutcome } from './flow.ts';
 
+/** Our own codes for a call that was never sent: the circuit was open, or no login could be had. */
+const neverSentCodes = new Set<string>([
+  errorCodes.CIRCUIT_OPEN,
+  errorCodes.CREDENTIALS_CHANGED,
+  errorCodes.LOGIN_BUSY,
+]);
+
 /** Refusals that mean the carrier did not act: over its limit, down for maintenance, or never called. */
 const surelyNotApplied = (error: { httpStatus?: number; carrierCode?: string }) =>
-  error.httpStatus === 429 || error.httpStatus === 503 || error.carrierCode === 'CIRCUIT_OPEN';
+  error.httpStatus === 429 ||
+  error.httpStatus === 503 ||
+  (error.carrierCode !== undefined && neverSentCodes.has(error.carrierCode));
 
 /** Turns a failed carrier call into the row's outcome, by the error's class (DESIGN §2.7). */
 export function outcomeFromError(
@@ -34,6 +43,9 @@ export function outcomeFromError(
     case 'rule':
       return { kind: 'failed', error: { code: errorCodes.CARRIER_RULE, ...base } };
     case 'rejected': {
+      // Our own refusal, not the carrier's: the flow's mapping of carrier codes does not apply.
+      if (error.carrierCode === errorCodes.ADDRESS_NOT_ALLOWED)
+        return { kind: 'failed', error: { code: errorCodes.ADDRESS_NOT_ALLOWED, ...base } };
       const rejection = { code: errorCodes.CARRIER_REJECTED, ...base };
       return { kind: 'failed', error: mapRejection ? mapRejection(rejection) : rejection };
     }

@@ -4,6 +4,8 @@ import type { Capabilities } from './database.ts';
 import * as initial from './migrations/2026_11_22_0001_initial.ts';
 import * as syncAndGuards from './migrations/2026_11_22_0002_sync_and_guards.ts';
 import * as billing from './migrations/2026_11_22_0003_billing.ts';
+import * as sharedGuards from './migrations/2026_12_03_0014_shared_guards.ts';
+import * as callbackRegistration from './migrations/2026_12_03_0015_callback_registration.ts';
 import * as engineCounters from './migrations/2026_12_03_0016_engine_counters.ts';
 import * as auditAndNotifications from './migrations/2026_12_03_0017_audit_and_notifications.ts';
 
@@ -20,6 +22,8 @@ const migrations: Record<string, VersionedMigration> = {
   '2026_11_22_0001_initial': initial,
   '2026_11_22_0002_sync_and_guards': syncAndGuards,
   '2026_11_22_0003_billing': billing,
+  '2026_12_03_0014_shared_guards': sharedGuards,
+  '2026_12_03_0015_callback_registration': callbackRegistration,
   '2026_12_03_0016_engine_counters': engineCounters,
   '2026_12_03_0017_audit_and_notifications': auditAndNotifications,
 };
@@ -45,6 +49,9 @@ export function createMigrator(
   const all = { ...migrations, ...extra };
   return new Migrator({
     db,
+    // Work lands from parallel branches, so a migration may arrive after a later-numbered one already ran
+    // on a database; each is independent of its neighbours' order, and runs once all the same.
+    allowUnorderedMigrations: true,
     provider: {
       getMigrations: async () =>
         Object.fromEntries(

@@ -32,6 +32,11 @@ export interface Database {
   webhook_deliveries: WebhookDeliveryTable;
   webhook_attempts: WebhookAttemptTable;
   tenant_notification_settings: TenantNotificationSettingsTable;
+  guard_limiters: GuardLimiterTable;
+  guard_slots: GuardSlotTable;
+  guard_waiters: GuardWaiterTable;
+  guard_circuits: GuardCircuitTable;
+  guard_sessions: GuardSessionTable;
 }
 
 export interface BillingConnectionTable {
@@ -95,6 +100,9 @@ export interface CarrierAccountTable {
   updated_at: number;
   inventory_synced_at: number | null;
   inventory_sync_result: string | null;
+  callback_registered_at: number | null;
+  /** JSON `{url, ok, error}` of the last registration attempt. */
+  callback_registration: string | null;
 }
 
 export interface DeviceTable {
@@ -290,6 +298,52 @@ export interface TenantNotificationSettingsTable {
   /** JSON array of addresses. */
   emails: string;
   updated_at: number;
+}
+
+// The per-account guards shared by every worker (PostgreSQL only, ADR 0014). Times are epoch ms of
+// the database's clock.
+export interface GuardLimiterTable {
+  key: string;
+  last_sent_at: number;
+  last_sender: string | null;
+  sender: string | null;
+  turn_start: number | null;
+  send_until: number | null;
+  paused_until: number;
+  stint_holder: string | null;
+  stint_start: number | null;
+}
+
+export interface GuardSlotTable {
+  key: string;
+  slot: number;
+  holder: string | null;
+  leased_until: number | null;
+}
+
+export interface GuardWaiterTable {
+  key: string;
+  holder: string;
+  since: number;
+  seen_at: number;
+}
+
+export interface GuardCircuitTable {
+  key: string;
+  failures: number;
+  open_until: number | null;
+  prober: string | null;
+  probe_until: number | null;
+}
+
+export interface GuardSessionTable {
+  key: string;
+  generation: number;
+  session_encrypted: string | null;
+  version: number;
+  refused_logins: number;
+  turn_holder: string | null;
+  turn_until: number | null;
 }
 
 export interface JobTable {

@@ -8,6 +8,7 @@ import { createTealSimulator, tealPlans } from '../carriers/teal/simulator/simul
 import { normaliseTealState } from '../carriers/teal/statuses.ts';
 import { createTelegenceSimulator, telegenceRatePlans } from '../carriers/telegence/simulator/simulator.ts';
 import { normaliseTelegenceStatus } from '../carriers/telegence/statuses.ts';
+import { callbackUrlProblem } from '../carriers/thingspace/client.ts';
 import {
   createThingSpaceSimulator,
   thingSpaceServicePlans,
@@ -107,15 +108,19 @@ export const demoAccounts: DemoAccount[] = [
       password: 'demo-password',
       callbackPassword: randomBytes(18).toString('base64url'),
     }),
-    settings: ({ baseUrl, accountId }) => ({
-      demoSimulator: 'thingspace',
-      accountName: '0000123456-00001',
-      defaultServicePlan: 'M2M4G1GB',
-      defaultMdnZipCode: '98801',
-      callbackUrl: `${baseUrl}/callbacks/thingspace/${accountId}`,
-      callbackUsername: 'bulkchange',
-      limits: { checkIntervalMs: 5_000 },
-    }),
+    settings: ({ baseUrl, accountId }) => {
+      const callbackUrl = `${baseUrl}/callbacks/thingspace/${accountId}`;
+      return {
+        demoSimulator: 'thingspace',
+        accountName: '0000123456-00001',
+        defaultServicePlan: 'M2M4G1GB',
+        defaultMdnZipCode: '98801',
+        // A public URL on a port ThingSpace never calls would make the account invalid: it polls then.
+        ...(callbackUrlProblem(callbackUrl) === undefined ? { callbackUrl } : {}),
+        callbackUsername: 'bulkchange',
+        limits: { checkIntervalMs: 5_000 },
+      };
+    },
     ratePlans: thingSpaceServicePlans.map((plan) => ({
       code: plan.code,
       name: plan.name,

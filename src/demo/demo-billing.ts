@@ -79,7 +79,11 @@ export async function connectDemoBilling(options: {
   await options.billing.save(options.tenantId, {
     system: 'revio',
     baseUrl: `${options.baseUrl}${simulatorPath(DEMO_BILLING_KEY)}`,
-    credentials: { username: 'demo@bulkchange', password: 'demo-rev-password' },
+    credentials: {
+      username: 'demo@bulkchange',
+      password: 'demo-rev-password',
+      subscriptionKey: 'demo-subscription-key',
+    },
     writeEnabled: true,
     settings: { providerIds, limits: { requestsPerSecond: 25, maxConcurrent: 8 } },
   });

@@ -1,4 +1,3 @@
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createApiKey, ensureTenant } from '../accounts/api-keys.ts';
 import type { CarrierAccounts } from '../accounts/carrier-accounts.ts';
@@ -7,6 +6,7 @@ import { systemActor } from '../audit/actor.ts';
 import { type Db, inTransaction } from '../db/database.ts';
 import { devicesRepository } from '../devices/devices-repository.ts';
 import { newId } from '../shared/ids.ts';
+import { writePrivateFile } from '../shared/private-files.ts';
 import { demoAccounts, simulatorPath } from './demo-accounts.ts';
 import { DEMO_BILLING_KEY } from './demo-billing.ts';
 import { demoExamples } from './examples.ts';
@@ -112,6 +112,6 @@ export async function writeDemoFile(options: {
       description: example.description,
     })),
   };
-  writeFileSync(file, `${JSON.stringify(demo, null, 2)}\n`, { mode: 0o600 });
+  writePrivateFile(file, `${JSON.stringify(demo, null, 2)}\n`);
   return file;
 }

@@ -1,18 +1,17 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ApiKeys } from '../accounts/api-keys.ts';
-import { principalOf, requireRole } from '../accounts/auth.ts';
+import { type KeyAuth, principalOf, requireRole } from '../accounts/auth.ts';
 import { normalisedStatuses } from '../core/statuses.ts';
 import { type Devices, deviceView } from './devices-service.ts';
 
-export const deviceRoutes: FastifyPluginAsyncZod<{ apiKeys: ApiKeys; devices: Devices }> = async (
+export const deviceRoutes: FastifyPluginAsyncZod<{ auth: KeyAuth; devices: Devices }> = async (
   app,
-  { apiKeys, devices },
+  { auth, devices },
 ) => {
   app.get(
     '/devices',
     {
-      onRequest: requireRole(apiKeys, 'viewer'),
+      onRequest: requireRole(auth, 'viewer'),
       schema: {
         tags: ['devices'],
         querystring: z.object({

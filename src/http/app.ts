@@ -1,4 +1,5 @@
 import multipart from '@fastify/multipart';
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
@@ -9,7 +10,9 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
+import { apiKeyRoutes } from '../accounts/api-key-routes.ts';
 import type { ApiKeys } from '../accounts/api-keys.ts';
+import { attemptThrottle } from '../accounts/attempt-throttle.ts';
 import type { CarrierAccounts } from '../accounts/carrier-accounts.ts';
 import { type CarrierAccountRoutesOptions, carrierAccountRoutes } from '../accounts/routes.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
@@ -30,10 +33,12 @@ import type { NotificationSettings } from '../notifications/notification-setting
 import { notificationRoutes } from '../notifications/routes.ts';
 import type { Webhooks } from '../notifications/webhooks.ts';
 import { portalPlugin } from '../portal/plugin.ts';
+import type { SessionLimits } from '../portal/session.ts';
 import { auditRoutes } from './audit-routes.ts';
-import { installErrorHandler } from './errors.ts';
-import { healthRoutes } from './health-routes.ts';
+import { answerClientError, installErrorHandler, sendProblem } from './errors.ts';
+import { type HealthDeps, healthRoutes } from './health-routes.ts';
 import type { Metrics } from './metrics.ts';
+import { refuseNulCharacters } from './nul-guard.ts';
 
 /** The services the API and the portal act through; routes never reach the database themselves. */
 export interface AppServices {
@@ -56,13 +61,40 @@ export interface AppServices {
   requestInventorySync: CarrierAccountRoutesOptions['requestInventorySync'];
 }
 
-export interface AppDeps extends AppServices {
+/** How long the server waits for a request's parts (slow senders must not hold connections). */
+export interface HttpTimeouts {
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  /** Small bodies: carrier callbacks and portal forms. */
+  bodyTimeoutMs: number;
+}
+
+export interface AppDeps extends AppServices, Pick<HealthDeps, 'notReadyBecause' | 'beforeScrape'> {
   /** For `/readyz` only: whether the database answers. */
   db: Db;
   metrics: Metrics;
   logger: Logger;
   maxUploadBytes: number;
+  timeouts: HttpTimeouts;
+  /** Failed authentication attempts allowed per client address and per key prefix, per minute. */
+  authFailuresPerMinute: number;
+  /** Which proxies may tell the client's address and protocol (Fastify's `trustProxy`). */
+  trustProxy: boolean | number | string[];
+  /** The URL the service is reached at, when configured: an https one makes every cookie `Secure`. */
+  publicUrl: string | undefined;
+  /** Portal sessions kept at most, and how long each lives. */
+  sessionLimits: SessionLimits;
 }
+
+/** Trusts the nearest `hops` proxies (Fastify's own reading of a number, which its types do not list). */
+const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops;
+
+/** Keys (addresses, key prefixes) the attempt throttle remembers at most; the oldest go first. */
+const THROTTLE_KEYS = 10_000;
+
+/** Every JSON body but an upload is small: accounts, catalogs (10,000 entries), forms. */
+const DEFAULT_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
 
 /** The HTTP API of API.md, with its OpenAPI document. Simulators and the portal mount beside it. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -70,14 +102,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger as FastifyBaseLogger,
     // One line per request would drown the engine's logs; /metrics counts requests instead.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: deps.maxUploadBytes,
+    // Uploads raise it on their own routes (POST /bulk-changes, the portal's upload).
+    bodyLimit: Math.min(DEFAULT_BODY_LIMIT_BYTES, deps.maxUploadBytes),
     // Progress streams stay open until their bulk change ends; closing must not wait for them.
     forceCloseConnections: true,
+    trustProxy: typeof deps.trustProxy === 'number' ? trustHops(deps.trustProxy) : deps.trustProxy,
+    requestTimeout: deps.timeouts.requestTimeoutMs,
+    keepAliveTimeout: deps.timeouts.keepAliveTimeoutMs,
     ajv: { customOptions: { coerceTypes: false } },
+    // A malformed URL or an over-long parameter: the same error shape as every other answer.
+    frameworkErrors: (error, request, reply) => sendProblem(request, reply, error),
+    // Malformed HTTP, oversized headers, a request timeout: there is no request to reply to.
+    clientErrorHandler: answerClientError,
   }).withTypeProvider<ZodTypeProvider>();
+  app.server.headersTimeout = deps.timeouts.headersTimeoutMs;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandler(app);
+  refuseNulCharacters(app);
 
   app.addHook('onResponse', async (request, reply) => {
     deps.metrics.httpRequests.inc({
@@ -86,6 +128,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       status: reply.statusCode,
     });
   });
+
+  // Only failed authentication is throttled (ADR 0012), by hand where it happens: no global limit.
+  await app.register(rateLimit, { global: false, cache: THROTTLE_KEYS });
+  const throttle = attemptThrottle(app, { failuresPerMinute: deps.authFailuresPerMinute });
+  const auth = { keys: deps.apiKeys, throttle };
 
   await app.register(multipart);
   await app.register(swagger, {
@@ -103,26 +150,31 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  healthRoutes(app, { db: deps.db, metrics: deps.metrics });
+  healthRoutes(app, {
+    db: deps.db,
+    metrics: deps.metrics,
+    notReadyBecause: deps.notReadyBecause,
+    beforeScrape: deps.beforeScrape,
+  });
   await app.register(
     async (api) => {
-      const { apiKeys } = deps;
       await api.register(carrierAccountRoutes, {
-        apiKeys,
+        auth,
         accounts: deps.accounts,
         requestInventorySync: deps.requestInventorySync,
       });
-      await api.register(deviceRoutes, { apiKeys, devices: deps.devices });
-      await api.register(auditRoutes, { apiKeys, audit: deps.audit });
+      await api.register(apiKeyRoutes, { auth });
+      await api.register(deviceRoutes, { auth, devices: deps.devices });
+      await api.register(auditRoutes, { auth, audit: deps.audit });
       await api.register(notificationRoutes, {
-        apiKeys,
+        auth,
         webhooks: deps.webhooks,
         settings: deps.notificationSettings,
         feed: deps.eventFeed,
       });
-      await api.register(billingRoutes, { apiKeys, billing: deps.billing, catalogs: deps.catalogs });
+      await api.register(billingRoutes, { auth, billing: deps.billing, catalogs: deps.catalogs });
       await api.register(bulkChangeRoutes, {
-        apiKeys,
+        auth,
         bulkChanges: deps.bulkChanges,
         maxUploadBytes: deps.maxUploadBytes,
       });
@@ -132,6 +184,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(portalPlugin, {
     prefix: '/portal',
     apiKeys: deps.apiKeys,
+    throttle,
+    publicUrl: deps.publicUrl,
+    sessionLimits: deps.sessionLimits,
     accounts: deps.accounts,
     bulkChanges: deps.bulkChanges,
     devices: deps.devices,
@@ -140,8 +195,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     health: deps.accountHealth,
     registry: deps.registry,
     maxUploadBytes: deps.maxUploadBytes,
+    bodyTimeoutMs: deps.timeouts.bodyTimeoutMs,
   });
   app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/portal/bulk-changes'));
-  await app.register(callbackRoutes, { prefix: '/callbacks', ingress: deps.callbacks });
+  await app.register(callbackRoutes, {
+    prefix: '/callbacks',
+    ingress: deps.callbacks,
+    throttle,
+    bodyTimeoutMs: deps.timeouts.bodyTimeoutMs,
+  });
   return app;
 }

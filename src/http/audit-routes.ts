@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ApiKeys } from '../accounts/api-keys.ts';
-import { principalOf, requireRole } from '../accounts/auth.ts';
+import { type KeyAuth, principalOf, requireRole } from '../accounts/auth.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { AuditEntry } from '../audit/audit-repository.ts';
 import { toIso } from '../shared/time.ts';
@@ -27,12 +26,12 @@ const entryView = (entry: AuditEntry) => ({
  * The tenant's audit log (API §7): entries by who, what and since when; one entry whole (a batch
  * call with every line it carried); and the proof that the sealed log is unchanged.
  */
-export const auditRoutes: FastifyPluginAsyncZod<{ apiKeys: ApiKeys; audit: AuditLog }> = async (
+export const auditRoutes: FastifyPluginAsyncZod<{ auth: KeyAuth; audit: AuditLog }> = async (
   app,
-  { apiKeys, audit },
+  { auth, audit },
 ) => {
-  const viewer = requireRole(apiKeys, 'viewer');
-  const admin = requireRole(apiKeys, 'admin');
+  const viewer = requireRole(auth, 'viewer');
+  const admin = requireRole(auth, 'admin');
   const tags = ['audit'];
 
   app.get(

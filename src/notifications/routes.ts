@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ApiKeys } from '../accounts/api-keys.ts';
-import { principalOf, requireRole } from '../accounts/auth.ts';
+import { type KeyAuth, principalOf, requireRole } from '../accounts/auth.ts';
 import { actorOf } from '../audit/actor.ts';
 import { eventTypes } from '../bulk-changes/event-types.ts';
 import type { EventFeed } from './event-feed.ts';
@@ -17,7 +16,7 @@ const webhookFields = {
 };
 
 export interface NotificationRoutesOptions {
-  apiKeys: ApiKeys;
+  auth: KeyAuth;
   webhooks: Webhooks;
   settings: NotificationSettings;
   feed: EventFeed;
@@ -26,10 +25,10 @@ export interface NotificationRoutesOptions {
 /** Webhook endpoints and their delivery log, the tenant's e-mail addresses, and the live event feed. */
 export const notificationRoutes: FastifyPluginAsyncZod<NotificationRoutesOptions> = async (
   app,
-  { apiKeys, webhooks, settings, feed },
+  { auth, webhooks, settings, feed },
 ) => {
-  const viewer = requireRole(apiKeys, 'viewer');
-  const admin = requireRole(apiKeys, 'admin');
+  const viewer = requireRole(auth, 'viewer');
+  const admin = requireRole(auth, 'admin');
   const tags = ['webhooks'];
 
   app.get('/webhooks', { onRequest: admin, schema: { tags } }, async (request) => ({

@@ -4,7 +4,7 @@ import { auditRepository } from '../audit/audit-repository.ts';
 import { auditEntryForChange, changedFields } from '../audit/change-entry.ts';
 import { type EventType, eventTypes, type TenantEvent } from '../bulk-changes/event-types.ts';
 import type { Enqueue } from '../bulk-changes/jobs.ts';
-import { notFound, validationFailed } from '../core/errors.ts';
+import { AppError, notFound, validationFailed } from '../core/errors.ts';
 import { type Db, inTransaction, type Tx } from '../db/database.ts';
 import { newId } from '../shared/ids.ts';
 import { page } from '../shared/paging.ts';
@@ -102,8 +102,15 @@ export class Webhooks {
     return endpointView(await this.#endpoint(tenantId, id));
   }
 
+  /** As a carrier base URL: a refused address is `ADDRESS_NOT_ALLOWED`, a malformed URL `VALIDATION_FAILED`. */
   async #checkUrl(url: string): Promise<void> {
     const problem = await this.#targets.check('url', url);
+    if (problem?.code === 'ADDRESS_NOT_ALLOWED')
+      throw new AppError(
+        'ADDRESS_NOT_ALLOWED',
+        'The webhook URL leads to an address this server does not call',
+        [problem],
+      );
     if (problem) throw validationFailed([problem], `The webhook URL ${problem.message}`);
   }
 

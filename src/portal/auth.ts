@@ -66,3 +66,10 @@ export function requireCsrf(user: PortalUser, sent: unknown): void {
 }
 
 export const can = (user: PortalUser, role: Role) => roleAllows(user.principal.role, role);
+
+/**
+ * Whether cookies must be `Secure`: the service's public URL is https, or this request came over https
+ * (directly, or through a proxy `BULKCHANGE_TRUST_PROXY` trusts to say so in `X-Forwarded-Proto`).
+ */
+export const secureCookies = (request: FastifyRequest, publicUrl: string | undefined): boolean =>
+  publicUrl?.startsWith('https:') === true || request.protocol === 'https';

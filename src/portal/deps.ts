@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ApiKeys } from '../accounts/api-keys.ts';
+import type { AttemptThrottle } from '../accounts/attempt-throttle.ts';
 import type { CarrierAccounts } from '../accounts/carrier-accounts.ts';
 import type { BulkChanges } from '../bulk-changes/bulk-changes-service.ts';
 import type { AccountHealth } from '../carriers/account-health.ts';
@@ -8,7 +9,7 @@ import type { NotificationSettings } from '../notifications/notification-setting
 import type { Webhooks } from '../notifications/webhooks.ts';
 import type { ChangeCatalog } from './change-catalog.ts';
 import type { PreviewStash } from './preview-stash.ts';
-import type { SessionStore } from './session.ts';
+import type { SessionLimits, SessionStore } from './session.ts';
 
 /** The Fastify instance pages register on: zod schemas type their params, queries and bodies. */
 export type PortalApp = Parameters<FastifyPluginAsyncZod>[0];
@@ -16,6 +17,8 @@ export type PortalApp = Parameters<FastifyPluginAsyncZod>[0];
 /** The services the portal reads and acts through: the same as the API's, never the database. */
 export interface PortalServices {
   apiKeys: ApiKeys;
+  /** Failed sign-ins, throttled per address and key prefix with the API's. */
+  throttle: AttemptThrottle;
   accounts: CarrierAccounts;
   bulkChanges: BulkChanges;
   devices: Devices;
@@ -30,5 +33,8 @@ export interface PortalDeps extends PortalServices {
   catalog: ChangeCatalog;
   maxUploadBytes: number;
   sessions: SessionStore;
+  sessionLimits: SessionLimits;
+  /** Cookies are `Secure` when the service's public URL is https (else when the request came over https). */
+  publicUrl: string | undefined;
   previews: PreviewStash;
 }

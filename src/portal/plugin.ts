@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { CarrierRegistry } from '../carriers/registry.ts';
+import { bodyDeadline } from '../shared/body-deadline.ts';
 import { assetRoutes } from './assets.ts';
 import { requireCsrf, resolveUser, signInRequired, userOf } from './auth.ts';
 import { ChangeCatalog } from './change-catalog.ts';
@@ -17,11 +18,15 @@ import { rowTimelineRoutes } from './pages/row-timeline.ts';
 import { signInRoutes } from './pages/sign-in.ts';
 import { webhooksRoutes } from './pages/webhooks.ts';
 import { PreviewStash } from './preview-stash.ts';
-import { SessionStore } from './session.ts';
+import { type SessionLimits, SessionStore } from './session.ts';
 
 export interface PortalOptions extends PortalServices {
   registry: CarrierRegistry;
   maxUploadBytes: number;
+  sessionLimits: SessionLimits;
+  publicUrl: string | undefined;
+  /** A form's body must arrive within this of its headers. */
+  bodyTimeoutMs: number;
 }
 
 /** Forms are small; uploads go through multipart, which has its own limit. */
@@ -58,6 +63,9 @@ export const portalPlugin: FastifyPluginAsyncZod<PortalOptions> = async (app, op
   const previews = new PreviewStash();
   const deps: PortalDeps = {
     apiKeys: options.apiKeys,
+    throttle: options.throttle,
+    publicUrl: options.publicUrl,
+    sessionLimits: options.sessionLimits,
     accounts: options.accounts,
     bulkChanges: options.bulkChanges,
     devices: options.devices,
@@ -67,7 +75,7 @@ export const portalPlugin: FastifyPluginAsyncZod<PortalOptions> = async (app, op
     catalog: new ChangeCatalog(options.registry),
     maxUploadBytes: options.maxUploadBytes,
     previews,
-    sessions: new SessionStore((sessionId) => previews.drop(sessionId)),
+    sessions: new SessionStore(options.sessionLimits, (sessionId) => previews.drop(sessionId)),
   };
 
   app.addContentTypeParser(
@@ -75,6 +83,15 @@ export const portalPlugin: FastifyPluginAsyncZod<PortalOptions> = async (app, op
     { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT },
     (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
   );
+  // Forms are small: one dribbled a byte at a time must not hold a connection (uploads are multipart).
+  const formDeadline = bodyDeadline(options.bodyTimeoutMs);
+  const isForm = (request: FastifyRequest) =>
+    request.method === 'POST' &&
+    String(request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
+  app.addHook('onRequest', async (request, reply) => {
+    if (isForm(request)) await formDeadline.onRequest(request, reply);
+  });
+  app.addHook('preValidation', formDeadline.preValidation);
   app.addHook('onRequest', async (request) => {
     request.portalUser = await resolveUser(request, deps);
     if (!request.portalUser && !request.routeOptions.config.portalPublic) throw signInRequired();

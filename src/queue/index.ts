@@ -34,5 +34,6 @@ export {
   type JobOutcome,
   type JobOutcomeEvent,
   type Worker,
+  type WorkerHealth,
   type WorkerOptions,
 } from './worker.ts';

@@ -38,12 +38,27 @@ export interface WorkerOptions {
   backoff?: BackoffOptions | ((attempt: number) => number);
   /** Called after each job ends (metrics). Must not throw; errors are logged. */
   onOutcome?: (event: JobOutcomeEvent) => void;
+  /** Called with the number of jobs each claim took (metrics). Must not throw. */
+  onClaimed?: (jobs: number) => void;
+  /** Called after each lease renewal that kept its job (metrics). Must not throw. */
+  onLeaseRenewed?: () => void;
+}
+
+/** How the claim loop is doing, for readiness. */
+export interface WorkerHealth {
+  /** Started and not stopping. */
+  running: boolean;
+  /** Claims that failed in a row (the database unreachable); 0 when the last one worked. */
+  claimFailures: number;
+  /** Epoch ms of the last claim that worked, or null before the first. */
+  lastClaimAt: number | null;
 }
 
 export interface Worker {
   readonly id: string;
   /** Handlers in flight. */
   readonly running: number;
+  health(): WorkerHealth;
   /** Starts the claim loop. Calling it again does nothing. */
   start(): void;
   /**
@@ -91,6 +106,8 @@ export function createWorker(options: WorkerOptions): Worker {
   let loopDone: Promise<void> = Promise.resolve();
   let stopped: Promise<void> | undefined;
   let unsubscribe: (() => void) | undefined;
+  let claimFailures = 0;
+  let lastClaimAt: number | null = null;
 
   // One waiter at a time: the loop. A wake-up that arrives while the loop is busy is remembered.
   let wakePending = false;
@@ -136,8 +153,12 @@ export function createWorker(options: WorkerOptions): Worker {
           now: Date.now(),
         });
         failures = 0;
+        claimFailures = 0;
+        lastClaimAt = Date.now();
+        if (claimed.length > 0) hook('onClaimed', () => options.onClaimed?.(claimed.length));
       } catch (error) {
         failures++;
+        claimFailures = failures;
         const delay = backoffDelay(
           failures,
           { baseMs: pollIntervalMs, capMs: LOOP_ERROR_BACKOFF_CAP_MS, jitter: 'equal' },
@@ -187,6 +208,7 @@ export function createWorker(options: WorkerOptions): Worker {
     const beat = async () => {
       try {
         const kept = await jobs.extendLease(db, job.id, workerId, Date.now() + leaseMs);
+        if (kept) hook('onLeaseRenewed', () => options.onLeaseRenewed?.());
         if (!kept && !settled) {
           leaseLost = true;
           jobLogger.warn('queue: lease lost (the job was re-claimed or removed); aborting the handler');
@@ -294,6 +316,14 @@ export function createWorker(options: WorkerOptions): Worker {
     report(result === 'lost' ? 'lost' : 'retried', message);
   }
 
+  function hook(name: string, call: () => void): void {
+    try {
+      call();
+    } catch (hookError) {
+      logger.error({ err: hookError }, `queue: ${name} hook threw`);
+    }
+  }
+
   function emit(entry: InFlight, outcome: JobOutcome, error?: string): void {
     if (!options.onOutcome) return;
     try {
@@ -314,6 +344,9 @@ export function createWorker(options: WorkerOptions): Worker {
     id: workerId,
     get running() {
       return inFlight.size;
+    },
+    health() {
+      return { running: started && !stopping, claimFailures, lastClaimAt };
     },
     start() {
       if (started) return;

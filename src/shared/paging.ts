@@ -14,3 +14,9 @@ export function page<Row, Item>(
     nextCursor: rows.length > limit ? String(cursorOf(shown[shown.length - 1])) : null,
   };
 }
+
+/**
+ * A cursor that is a row number: digits that fit a safe integer, so a longer one is a 422 rather than a
+ * number PostgreSQL's bigint refuses (a 500).
+ */
+export const NUMERIC_CURSOR = /^\d{1,15}$/;

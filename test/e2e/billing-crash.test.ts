@@ -34,7 +34,11 @@ for (const dialect of testDialects) {
         body: {
           system: 'revio',
           baseUrl: revioUrl,
-          credentials: { username: 'demo@bulkchange', password: 'demo-rev-password' },
+          credentials: {
+            username: 'demo@bulkchange',
+            password: 'demo-rev-password',
+            subscriptionKey: 'demo-subscription-key',
+          },
           settings: { providerIds: { jasper: 3 }, limits: { requestsPerSecond: 100, maxConcurrent: 8 } },
         },
       });

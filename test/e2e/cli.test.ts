@@ -67,6 +67,33 @@ describe('the bulkchange CLI', () => {
     assert.equal(result.stdout, '', 'no key printed');
   });
 
+  it("keys list shows a tenant's keys and keys revoke revokes one", async () => {
+    const env = { BULKCHANGE_DATA_DIR: dataDir(), LOG_LEVEL: 'warn' };
+    const created = await runCli(
+      ['keys', 'create', '--tenant', 'acme', '--role', 'viewer', '--name', 'ci'],
+      env,
+    );
+    assert.equal(created.code, 0, created.stderr);
+    const key = created.stdout.trim();
+    const listed = await runCli(['keys', 'list', '--tenant', 'acme'], env);
+    assert.equal(listed.code, 0, listed.stderr);
+    const [header, line] = listed.stdout.trim().split('\n');
+    assert.match(header, /^ID\s+ROLE\s+PREFIX\s+CREATED\s+LAST USED\s+REVOKED\s+NAME$/);
+    assert.ok(line.includes(`${key.slice(0, 10)}…`) && line.endsWith('ci'), line);
+    assert.ok(!listed.stdout.includes(key), 'never the key itself');
+    const id = line.split(/\s+/)[0];
+    const revoked = await runCli(['keys', 'revoke', id], env);
+    assert.equal(revoked.code, 0, revoked.stderr);
+    assert.match(revoked.stdout, new RegExp(`^Revoked ${id}`));
+    assert.doesNotMatch(
+      (await runCli(['keys', 'list', '--tenant', 'acme'], env)).stdout.split('\n')[1],
+      /\s-\s+ci$/,
+    );
+    const missing = await runCli(['keys', 'revoke', 'no-such-key'], env);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /No API key no-such-key/);
+  });
+
   it('an invalid environment exits 2 and names every bad key', async () => {
     const result = await runCli(['serve'], {
       BULKCHANGE_DATA_DIR: dataDir(),

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { type DemoFile, demoServer } from '../support/demo-server.ts';
@@ -36,6 +36,10 @@ describe('the demo (serve --demo on an empty data dir)', () => {
     server = started.server;
     assert.equal(started.demo.baseUrl, started.banner.url, 'demo.json names the URL the banner prints');
     assert.equal(started.demo.apiKey, started.banner.key, 'demo.json holds the key the banner prints');
+    // It holds an admin key, beside the database and the encryption key: all readable by their owner only.
+    for (const file of ['demo.json', 'bulkchange.db', 'bulkchange.db-wal', 'encryption.key']) {
+      assert.equal(statSync(path.join(started.dataDir, file)).mode & 0o777, 0o600, file);
+    }
     return started.demo;
   };
 

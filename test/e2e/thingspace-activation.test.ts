@@ -110,5 +110,93 @@ for (const dialect of testDialects) {
       const polls = (await sim.calls('request_status')).length + (await sim.calls('list_devices')).length;
       assert.ok(polls >= 1, 'the results were polled');
     });
+
+    it('activates by polling with per-line truth: two lines ThingSpace refuses fail alone, one beyond the 100 the status lists', async () => {
+      const { sim, accountId, iccids } = await thingSpaceAccount('8914803', false);
+      const refused = [iccids[5], iccids[250]];
+      await sim.seed(refused.map((iccid) => ({ iccid, state: 'suspend' })));
+      const id = await activate(accountId, iccids);
+      const done = await waitForBulkChange(stack!.api, id, 60_000);
+      assert.equal(done.status, 'completed_with_errors', JSON.stringify(done.counts));
+      const rows = await listAll<ChangeView & { result: { msisdn?: string; ipAddress?: string } | null }>(
+        stack!.api,
+        `/api/v1/bulk-changes/${id}/changes`,
+      );
+      const failed = rows.filter((row) => row.status === 'failed');
+      assert.deepEqual(failed.map((row) => row.iccid).sort(), [...refused].sort());
+      assert.ok(failed.every((row) => row.error?.code === 'CARRIER_REJECTED'));
+      const succeeded = rows.filter((row) => row.status === 'succeeded');
+      assert.equal(succeeded.length, LINES - 2);
+      assert.ok(
+        succeeded.every((row) => row.result?.msisdn && row.result.ipAddress),
+        'MSISDN and IP per line',
+      );
+      assert.equal((await sim.calls('request_status_v1')).length, 0, 'the v1 status is never read');
+    });
+
+    it('loads a real account’s lines by inventory sync, then swaps a SIM and a device, confirmed by polling', async () => {
+      const simulator = startCli(['simulate', 'thingspace', '--port', '0']);
+      const [, simulatorUrl] = await simulator.waitForOutput(/listening at (http:\/\/\S+)/);
+      const sim = simAdmin(simulatorUrl);
+      await sim.setFaults({ callbacks: false });
+      const [simLine, deviceLine, newIccid] = testIccids(3, '8914804');
+      const [oldImei, newImei] = ['990013907835573', '990013907835581'];
+      await sim.seed([
+        { iccid: simLine, state: 'active' },
+        { iccid: deviceLine, imei: oldImei, state: 'active' },
+      ]);
+      const accountId = await thingSpaceAccountFixture(stack!, {
+        name: 'thingspace e2e swaps',
+        baseUrl: simulatorUrl,
+        accountName: '0000123456-00001',
+        callbackPassword: 'e2e-callback-secret',
+        limits: { requestsPerSecond: 20, maxConcurrent: 2, checkIntervalMs: 500, maxWaitMs: 60_000 },
+      });
+      const synced = await stack!.api('POST', `/api/v1/carrier-accounts/${accountId}/inventory-sync`);
+      assert.equal(synced.status, 202, synced.text);
+      await waitUntil(
+        'the inventory sync',
+        async () => {
+          const account = await stack!.api<{ inventorySync: { result: { lines?: number } } | null }>(
+            'GET',
+            `/api/v1/carrier-accounts/${accountId}`,
+          );
+          return account.body.inventorySync?.result.lines === 2 ? true : undefined;
+        },
+        20_000,
+        50,
+      );
+      const created = await stack!.api<{ id: string }>('POST', '/api/v1/bulk-changes', {
+        body: {
+          carrierAccountId: accountId,
+          changeType: 'identifier_change',
+          changes: [
+            { iccid: simLine, newIccid },
+            { iccid: deviceLine, newImei },
+          ],
+        },
+      });
+      assert.equal(created.status, 201, created.text);
+      const done = await waitForBulkChange(stack!.api, created.body.id, 60_000);
+      assert.equal(done.status, 'completed', JSON.stringify(done.counts));
+      const lines = await sim.devices<{ iccid: string; imei: string | null }>();
+      assert.ok(
+        lines.some((line) => line.iccid === newIccid),
+        'the SIM was swapped at the carrier',
+      );
+      assert.equal(lines.find((line) => line.iccid === deviceLine)?.imei, newImei, 'and the device');
+      const inventory = await stack!.api<{ items: Array<{ iccid: string; imei: string | null }> }>(
+        'GET',
+        `/api/v1/devices?carrierAccountId=${accountId}`,
+      );
+      assert.deepEqual(
+        inventory.body.items.map((line) => [line.iccid, line.imei]).sort(),
+        [
+          [deviceLine, newImei],
+          [newIccid, null],
+        ].sort(),
+      );
+      await simulator.kill();
+    });
   });
 }

@@ -20,6 +20,8 @@ export interface RunningDemo {
   demo: DemoFile;
   /** A client with the key of `demo.json`. */
   api: Api;
+  /** Where it keeps its files. */
+  dataDir: string;
 }
 
 /**
@@ -44,7 +46,13 @@ export function demoServer(prefix: string, env: Record<string, string> = {}) {
       const [, url] = await server.waitForOutput(/demo is running at (http:\/\/\S+)/, 30_000);
       const [, key] = await server.waitForOutput(/API key:\s+(\S+)/);
       const demo = JSON.parse(readFileSync(path.join(data.dir, 'demo.json'), 'utf8')) as DemoFile;
-      return { server, banner: { url, key }, demo, api: apiClient(demo.baseUrl, demo.apiKey) };
+      return {
+        server,
+        banner: { url, key },
+        demo,
+        api: apiClient(demo.baseUrl, demo.apiKey),
+        dataDir: data.dir,
+      };
     },
   };
 }

@@ -88,6 +88,8 @@ export async function startE2eStack(options: {
       JOB_LEASE_MS: '2000',
       WORKER_POLL_INTERVAL_MS: '50',
       LOG_LEVEL: 'warn',
+      // The simulator listens on loopback, which the default outbound policy refuses.
+      BULKCHANGE_OUTBOUND_ALLOW: '127.0.0.0/8,::1',
       ...(postgres ? { DATABASE_URL: postgres.url } : {}),
       ...options.env,
     };

@@ -59,6 +59,8 @@ export async function startTestService(
     WORKER_POLL_INTERVAL_MS: '50',
     JOB_LEASE_MS: '3000',
     SHUTDOWN_GRACE_MS: '2000',
+    // The simulators of the tests listen on loopback, which the default outbound policy refuses.
+    BULKCHANGE_OUTBOUND_ALLOW: '127.0.0.0/8,::1',
     ...(postgres ? { DATABASE_URL: postgres.url } : {}),
     ...env,
   });

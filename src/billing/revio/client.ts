@@ -1,12 +1,22 @@
 import { z } from 'zod';
 import type { CallContext } from '../../carriers/http/call.ts';
 import type { CarrierHttpClient } from '../../carriers/http/client.ts';
+import type { CarrierHttpOptions } from '../../carriers/http/factory.ts';
 
 export const revioCredentialsSchema = z.object({
   /** `login@clientcode`, as Rev.io's Basic auth wants it. */
   username: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'The Rev.io user is login@clientcode'),
   password: z.string().min(1),
+  /**
+   * The API-management subscription key, sent as `Ocp-Apim-Subscription-Key` on every call beside
+   * Basic auth: Rev.io's gateway refuses a call without it before Rev.io sees the credentials.
+   */
+  subscriptionKey: z.string().trim().min(1),
 });
+export type RevioCredentials = z.infer<typeof revioCredentialsSchema>;
+
+/** The gateway's header for the subscription key (Azure API Management's name). */
+export const REVIO_SUBSCRIPTION_KEY_HEADER = 'ocp-apim-subscription-key';
 
 export const revioSettingsSchema = z
   .object({
@@ -16,7 +26,7 @@ export const revioSettingsSchema = z
     /** Over the defaults: Rev.io publishes no limits, a tenant's contract may. */
     limits: z
       .object({
-        requestsPerSecond: z.number().positive().max(1000).optional(),
+        requestsPerSecond: z.number().min(0.01).max(1000).optional(),
         maxConcurrent: z.number().int().min(1).max(64).optional(),
       })
       .optional(),
@@ -26,21 +36,47 @@ export type RevioSettings = z.infer<typeof revioSettingsSchema>;
 
 /** Rev.io answers errors as an array of `{ok, error, message}` (carrier-apis §6). */
 const errorItem = z.object({ error: z.string().nullish(), message: z.string().nullish() }).loose();
+/** Its API gateway (Azure API Management) answers its own refusals as `{statusCode, message}`. */
+const gatewayError = z.object({ statusCode: z.number(), message: z.string() }).loose();
+
 export function parseRevioError(_status: number, body: unknown): { code?: string; message?: string } {
+  const gateway = gatewayError.safeParse(body);
+  if (gateway.success) return { message: gateway.data.message };
   const first = z.array(errorItem).safeParse(body);
   const item = first.success ? first.data[0] : errorItem.safeParse(body).data;
   return item ? { code: item.error ?? undefined, message: item.message ?? undefined } : {};
 }
 
-/** Rev.io throttles with a sentence, not a header: "Please wait 3 seconds and try again." */
+/**
+ * The wait a throttled answer states in its text, for answers without `Retry-After` (the header wins
+ * when present): the gateway's "Rate limit is exceeded. Try again in 5 seconds." and Rev.io's own
+ * "Please wait 3 seconds and try again."
+ */
 export function revioRetryAfter(
   status: number,
   _body: unknown,
   parsed: { message?: string },
 ): number | undefined {
-  if (status !== 429) return undefined;
-  const seconds = /wait\s+(\d+)\s+second/i.exec(parsed.message ?? '')?.[1];
-  return seconds === undefined ? undefined : Number(seconds) * 1000;
+  if (status !== 429 && status !== 503) return undefined;
+  const seconds = /(?:wait|try again in)\s+(\d+(?:\.\d+)?)\s+second/i.exec(parsed.message ?? '')?.[1];
+  return seconds === undefined ? undefined : Math.ceil(Number(seconds) * 1000);
+}
+
+/**
+ * How every Rev.io call is sent and read: the gateway's subscription key and Basic auth on each, Rev.io's
+ * and the gateway's error bodies, and the wait a throttled answer states.
+ */
+export function revioHttpOptions(credentials: RevioCredentials): CarrierHttpOptions {
+  const basic = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64');
+  return {
+    system: 'revio',
+    headers: () => ({
+      authorization: `Basic ${basic}`,
+      [REVIO_SUBSCRIPTION_KEY_HEADER]: credentials.subscriptionKey,
+    }),
+    parseError: parseRevioError,
+    retryAfterFromBody: revioRetryAfter,
+  };
 }
 
 const createdSchema = z.object({ id: z.coerce.number().int(), ok: z.boolean() }).loose();

@@ -1,5 +1,6 @@
 import type { ZodType } from 'zod';
 import type { AuditRecord, HttpMethod } from '../../core/audit-record.ts';
+import type { CallLimiter } from '../limits/call-limiter.ts';
 
 export type QueryValue = string | number | boolean | null | undefined;
 export type Query = Readonly<Record<string, QueryValue | readonly QueryValue[]>>;
@@ -30,6 +31,11 @@ export interface CarrierCall<T = unknown> {
    * another 5xx it is thrown at once so the engine can reconcile instead of re-sending blindly.
    */
   idempotent?: boolean;
+  /**
+   * A second limit this call counts against, on top of the account's (ThingSpace: 100 activate
+   * requests a minute). Every HTTP attempt of the call takes a slot of both.
+   */
+  alsoCountedBy?: CallLimiter;
 }
 
 export interface CallContext {

@@ -1,4 +1,5 @@
 import { CarrierError, type CarrierErrorKind } from '../../core/carrier-error.ts';
+import { isAddressNotAllowed } from './address-policy.ts';
 import type { ResponseHeaders } from './call.ts';
 import { redactString } from './redaction.ts';
 
@@ -25,7 +26,14 @@ export const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
 const ERROR_SNIPPET_CHARS = 200;
 
 /** Errors meaning the request never reached the carrier: safe to re-send even when not idempotent. */
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'UND_ERR_CONNECT_TIMEOUT',
+  // Stopped before its first byte because its limiter slot had passed (send-moment.ts).
+  'BULKCHANGE_SEND_WINDOW_MISSED',
+]);
 
 export const headerValue = (headers: ResponseHeaders, name: string): string | undefined => {
   const value = headers[name];
@@ -40,6 +48,13 @@ export const errorCode = (error: unknown): string | undefined => {
     e = (e as { cause?: unknown }).cause;
   }
   return undefined;
+};
+
+/** An error and its causes, outermost first (a few levels: undici wraps connection errors). */
+const causes = (error: unknown): unknown[] => {
+  const chain: unknown[] = [];
+  for (let e: unknown = error; e && chain.length < 5; e = (e as { cause?: unknown }).cause) chain.push(e);
+  return chain;
 };
 
 export const errorMessage = (error: unknown): string =>
@@ -110,12 +125,24 @@ export function errorForStatus(
   });
 }
 
-/** No answer: a timeout, or the connection failed. Either way the call may have reached the carrier. */
+/**
+ * No answer: a timeout, or the connection failed (either way the call may have reached the carrier); or
+ * the outbound address policy refused the connection, so nothing was sent. A refusal is final for the
+ * row (`rejected`, never retried) and says only that the policy refused it: no address, no answer.
+ */
 export function errorForFailure(
   what: string,
   failure: { error: unknown; timedOut: boolean },
   timeoutMs: number,
 ): CarrierError {
+  const refused = causes(failure.error).find(isAddressNotAllowed);
+  if (refused) {
+    return new CarrierError({
+      kind: 'rejected',
+      carrierCode: refused.code,
+      message: `${what}: ${refused.message}`,
+    });
+  }
   return new CarrierError({
     kind: 'transient',
     carrierCode: failure.timedOut ? 'TIMEOUT' : 'NETWORK_ERROR',

@@ -5,8 +5,11 @@ import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AuditRecord } from '../../core/audit-record.ts';
 import { CarrierError } from '../../core/carrier-error.ts';
+import type { CallLimiter } from '../limits/call-limiter.ts';
 import { Limiter } from '../limits/limiter.ts';
-import { closeSharedAgent } from './agent.ts';
+import { LocalCircuit } from '../limits/local-circuit.ts';
+import { OutboundAddressPolicy } from './address-policy.ts';
+import { outboundAgent } from './agent.ts';
 import { parseRetryAfter } from './classify.ts';
 import { CarrierHttpClient, type CarrierHttpClientOptions } from './client.ts';
 import { REDACTED } from './redaction.ts';
@@ -55,12 +58,17 @@ const audits = () => {
   return { records, audit: (entry: AuditRecord) => records.push(entry) };
 };
 
+/** The test carrier listens on loopback, which the default policy refuses. */
+const agent = outboundAgent(new OutboundAddressPolicy(['127.0.0.1']));
+
 const client = (overrides: Partial<CarrierHttpClientOptions> = {}) =>
   new CarrierHttpClient({
     system: 'testcarrier',
     baseUrl: `${baseUrl}/api/v1/`,
     headers: () => ({ Authorization: 'Bearer s3cr3t-T0ken.value' }),
     limiter: new Limiter({ requestsPerSecond: null, maxConcurrent: 4 }),
+    dispatcher: agent,
+    circuit: new LocalCircuit({ consecutiveFailures: 5, halfOpenAfterMs: 30_000 }),
     timeoutMs: 2_000,
     parseError: (_status, body) => {
       const envelope = z.object({ errorCode: z.string(), errorMessage: z.string() }).safeParse(body);
@@ -85,7 +93,7 @@ describe('CarrierHttpClient', () => {
     baseUrl = `http://127.0.0.1:${address.port}`;
   });
   after(async () => {
-    await closeSharedAgent();
+    await agent.close();
     await app.close();
   });
   beforeEach(() => {
@@ -333,7 +341,10 @@ describe('CarrierHttpClient', () => {
     let healthy = false;
     script = (_hit, _index, reply) => (healthy ? { ok: true } : reply.code(500).send('down'));
     const { records, audit } = audits();
-    const c = client({ retries: 0, breaker: { consecutiveFailures: 3, halfOpenAfterMs: 300 } });
+    const c = client({
+      retries: 0,
+      circuit: new LocalCircuit({ consecutiveFailures: 3, halfOpenAfterMs: 300 }),
+    });
     const call = { action: 'device.get', method: 'GET', path: '/x' } as const;
     assert.equal(c.breakerState(), 'closed');
     for (let i = 0; i < 3; i++) {
@@ -365,7 +376,10 @@ describe('CarrierHttpClient', () => {
   it('rejections do not open the breaker', async () => {
     script = (_hit, _index, reply) =>
       reply.code(404).send({ errorCode: 'NOT_FOUND', errorMessage: 'no such line' });
-    const c = client({ retries: 0, breaker: { consecutiveFailures: 2, halfOpenAfterMs: 10_000 } });
+    const c = client({
+      retries: 0,
+      circuit: new LocalCircuit({ consecutiveFailures: 2, halfOpenAfterMs: 10_000 }),
+    });
     for (let i = 0; i < 4; i++) {
       await assert.rejects(
         c.send({ action: 'device.get', method: 'GET', path: '/x' }, { audit: () => {} }),
@@ -459,6 +473,57 @@ describe('CarrierHttpClient', () => {
     assert.equal(empty.body, null);
     const text = await c.send({ action: 'a', method: 'GET', path: '/text' }, { audit: () => {} });
     assert.equal(text.body, 'plain text');
+  });
+
+  it('tells the limiter when each request leaves, before its answer, once per attempt', async () => {
+    script = async () => {
+      await delay(30);
+      return {};
+    };
+    const events: string[] = [];
+    const recording: CallLimiter = {
+      schedule: (fn) =>
+        fn({
+          sending: () => {
+            events.push('sending');
+            return true;
+          },
+          sent: () => void events.push('sent'),
+        }).then((result) => {
+          events.push('answered');
+          return result;
+        }),
+      pauseFor: () => {},
+    };
+    await client({ limiter: recording }).send(
+      { action: 'a', method: 'PUT', path: '/x', body: { a: 1 } },
+      { audit: () => {} },
+    );
+    assert.deepEqual(events, ['sending', 'sent', 'answered']);
+  });
+
+  it('a request whose slot has passed when it is written is stopped before its first byte, and retried', async () => {
+    script = () => ({ ok: true });
+    let refusals = 1;
+    const strict: CallLimiter = {
+      schedule: (fn) => fn({ sending: () => refusals-- <= 0, sent: () => {} }),
+      pauseFor: () => {},
+    };
+    const { records, audit } = audits();
+    // POST: not idempotent, so the retry proves the first attempt is known never to have been sent.
+    const response = await client({ limiter: strict }).send(
+      { action: 'a', method: 'POST', path: '/x', body: {} },
+      { audit },
+    );
+    assert.deepEqual(response.body, { ok: true });
+    assert.equal(hits.length, 1, 'only the second attempt reached the carrier');
+    assert.deepEqual(
+      records.map((r) => [r.httpStatus, r.carrierCode ?? null]),
+      [
+        [null, 'NETWORK_ERROR'],
+        [200, null],
+      ],
+    );
   });
 
   it('an abort while waiting for the limiter rejects with the reason, without a request or audit record', async () => {

@@ -6,9 +6,11 @@
  *   `Retry-After`);
  * - classifies every failure as a {@link CarrierError} (`transient` / `rejected` / `auth` / `rule`);
  * - retries transient failures a few times in process (cockatiel retry, exponential backoff with jitter,
- *   never sooner than `Retry-After`), behind a circuit breaker (cockatiel `ConsecutiveBreaker`);
+ *   never sooner than `Retry-After`), behind the account's circuit breaker (`limits/circuit.ts`: in
+ *   process, or shared by every worker);
  * - hands exactly one redacted {@link AuditRecord} per HTTP attempt to the caller;
- * - reuses keep-alive connections through one undici `Agent` shared by every client.
+ * - reuses keep-alive connections through one undici `Agent` shared by every client, which refuses
+ *   addresses the outbound address policy does not allow (`agent.ts`).
  *
  * The pure parts sit beside it: encoding a call (`call.ts`), classifying an answer (`classify.ts`) and
  * the audit record of an attempt (`audit-record.ts`).
@@ -17,17 +19,11 @@
  * are spent) is thrown with its `kind` and `retryAfterMs` for the engine to act on.
  */
 import {
-  type CircuitBreakerPolicy,
-  CircuitState,
-  ConsecutiveBreaker,
-  circuitBreaker,
   ExponentialBackoff,
   handleWhen,
   type IBackoff,
   type IBackoffFactory,
   type IRetryBackoffContext,
-  isBrokenCircuitError,
-  isIsolatedCircuitError,
   type RetryPolicy,
   retry,
 } from 'cockatiel';
@@ -35,8 +31,8 @@ import { type Dispatcher, request } from 'undici';
 import { prettifyError } from 'zod';
 import type { HttpMethod } from '../../core/audit-record.ts';
 import { CarrierError, isCarrierError } from '../../core/carrier-error.ts';
-import type { CallLimiter } from '../limits/limiter.ts';
-import { sharedAgent } from './agent.ts';
+import type { CallLimiter, SendMoment } from '../limits/call-limiter.ts';
+import { type AccountCircuit, type BreakerState, CircuitOpenError } from '../limits/circuit.ts';
 import { auditedRequest, auditRecord } from './audit-record.ts';
 import {
   type CallContext,
@@ -57,6 +53,7 @@ import {
   headerValue,
   neverSent,
 } from './classify.ts';
+import { observingSend } from './send-moment.ts';
 
 export interface CarrierHttpClientOptions extends ErrorReading {
   /** The system name in audit records and messages, e.g. `jasper`. */
@@ -65,6 +62,8 @@ export interface CarrierHttpClientOptions extends ErrorReading {
   /** Auth headers, evaluated before every attempt (outside the limiter, so it may itself call the carrier). */
   headers?: () => Record<string, string> | Promise<Record<string, string>>;
   limiter: CallLimiter;
+  /** The account's circuit breaker: shared by its clients (and, with shared guards, by every worker). */
+  circuit: AccountCircuit;
   /** Per HTTP attempt, from the moment the limiter lets it start until the body is read. Default 30 s. */
   timeoutMs?: number;
   /** Short in-process retries of transient errors. Default 2 (so at most 3 attempts). */
@@ -74,18 +73,13 @@ export interface CarrierHttpClientOptions extends ErrorReading {
    * this is not waited for in process: the error is thrown for the durable queue. Default 10 s.
    */
   maxRetryWaitMs?: number;
-  /** Default: open after 5 consecutive transient / auth failures, half-open after 30 s. */
-  breaker?: { consecutiveFailures: number; halfOpenAfterMs: number };
-  /** Default: the process-wide keep-alive agent ({@link sharedAgent}). */
-  dispatcher?: Dispatcher;
+  /** The keep-alive agent that makes the connections, with the outbound address policy (`outboundAgent`). */
+  dispatcher: Dispatcher;
 }
-
-export type BreakerState = 'closed' | 'open' | 'half_open';
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_RETRIES = 2;
 const DEFAULT_MAX_RETRY_WAIT_MS = 10_000;
-const DEFAULT_BREAKER = { consecutiveFailures: 5, halfOpenAfterMs: 30_000 };
 const INITIAL_BACKOFF_MS = 200;
 
 /** Makes the backoff never shorter than the failed attempt's `retryAfterMs`. */
@@ -129,23 +123,17 @@ export class CarrierHttpClient {
   readonly #timeoutMs: number;
   readonly #maxRetryWaitMs: number;
   readonly #reading: ErrorReading;
-  readonly #dispatcher: Dispatcher | undefined;
-  readonly #halfOpenAfterMs: number;
+  readonly #dispatcher: Dispatcher;
+  readonly #circuit: AccountCircuit;
   /** Errors the retry policy may retry (transient, safe to re-send, short enough wait). */
   readonly #retryable = new WeakSet<object>();
   readonly #retry: RetryPolicy;
-  readonly #breaker: CircuitBreakerPolicy;
-  #openedAt = 0;
 
   constructor(options: CarrierHttpClientOptions) {
     const retries = options.retries ?? DEFAULT_RETRIES;
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const breaker = options.breaker ?? DEFAULT_BREAKER;
     if (!Number.isInteger(retries) || retries < 0) throw new RangeError('retries must be an integer >= 0');
     if (!(timeoutMs > 0)) throw new RangeError('timeoutMs must be > 0');
-    if (!Number.isInteger(breaker.consecutiveFailures) || breaker.consecutiveFailures < 1) {
-      throw new RangeError('breaker.consecutiveFailures must be an integer >= 1');
-    }
     new URL(options.baseUrl); // throws on a malformed base URL, at configuration time
     this.system = options.system;
     this.#baseUrl = options.baseUrl;
@@ -159,18 +147,7 @@ export class CarrierHttpClient {
       retryAfterFromBody: options.retryAfterFromBody,
     };
     this.#dispatcher = options.dispatcher;
-    this.#halfOpenAfterMs = breaker.halfOpenAfterMs;
-
-    this.#breaker = circuitBreaker(
-      handleWhen((error) => isCarrierError(error) && (error.kind === 'transient' || error.kind === 'auth')),
-      {
-        halfOpenAfter: breaker.halfOpenAfterMs,
-        breaker: new ConsecutiveBreaker(breaker.consecutiveFailures),
-      },
-    );
-    this.#breaker.onStateChange((state) => {
-      if (state === CircuitState.Open) this.#openedAt = Date.now();
-    });
+    this.#circuit = options.circuit;
     this.#retry = retry(
       handleWhen((error) => typeof error === 'object' && error !== null && this.#retryable.has(error)),
       {
@@ -182,18 +159,9 @@ export class CarrierHttpClient {
     );
   }
 
-  /** For health pages. `half_open` also when the open period is over and the next call will probe. */
+  /** For health pages: the account's circuit as this process last saw it. */
   breakerState(): BreakerState {
-    switch (this.#breaker.state) {
-      case CircuitState.Closed:
-        return 'closed';
-      case CircuitState.HalfOpen:
-        return 'half_open';
-      case CircuitState.Open:
-        return this.#msUntilHalfOpen() > 0 ? 'open' : 'half_open';
-      default:
-        return 'open'; // isolated
-    }
+    return this.#circuit.state();
   }
 
   /**
@@ -205,10 +173,10 @@ export class CarrierHttpClient {
     const outcome = await this.#retry.execute(async ({ attempt }) => {
       signal?.throwIfAborted();
       try {
-        return await this.#breaker.execute(() => this.#attempt(call, context, attempt + 1), signal);
+        return await this.#attempt(call, context, attempt + 1);
       } catch (error) {
         if (signal?.aborted && !isCarrierError(error)) throw signal.reason;
-        if (isBrokenCircuitError(error) || isIsolatedCircuitError(error)) throw this.#circuitOpenError(call);
+        if (error instanceof CircuitOpenError) throw this.#circuitOpenError(call, error.retryAfterMs);
         throw error;
       }
     }, signal);
@@ -216,12 +184,7 @@ export class CarrierHttpClient {
     return outcome.response;
   }
 
-  #msUntilHalfOpen(): number {
-    return Math.max(0, this.#openedAt + this.#halfOpenAfterMs - Date.now());
-  }
-
-  #circuitOpenError(call: CarrierCall<unknown>): CarrierError {
-    const retryAfterMs = this.#msUntilHalfOpen();
+  #circuitOpenError(call: CarrierCall<unknown>, retryAfterMs: number): CarrierError {
     const error = new CarrierError({
       kind: 'transient',
       carrierCode: 'CIRCUIT_OPEN',
@@ -238,7 +201,42 @@ export class CarrierHttpClient {
     // Outside the limiter: a token refresh may itself go through this account's limiter.
     const authHeaders = this.#headers ? await this.#headers() : {};
     const encoded = encodeRequest(this.#baseUrl, call, authHeaders);
-    const raw = await this.#limiter.schedule(() => this.#exchange(call.method, encoded, signal), signal);
+    const openFor = this.#circuit.openFor();
+    if (openFor > 0) throw new CircuitOpenError(openFor); // known open: no waiting in line for nothing
+    const limiters = call.alsoCountedBy ? [call.alsoCountedBy, this.#limiter] : [this.#limiter];
+    // The circuit is asked when the limiters let the request go, not before it waits for them: a call
+    // queued behind others must not go out once the circuit has opened meanwhile (for every worker,
+    // with shared guards).
+    return scheduleOnAll(
+      limiters,
+      (moment) =>
+        this.#circuit.execute(
+          async () =>
+            this.#read(
+              call,
+              context,
+              attempt,
+              encoded,
+              await this.#exchange(call.method, encoded, signal, moment),
+            ),
+          signal,
+        ),
+      signal,
+    );
+  }
+
+  /**
+   * What an exchange means: a response, or a refusal returned as such; a transient or auth failure is
+   * thrown (it counts against the circuit). Exactly one audit record per exchange.
+   */
+  #read<T>(
+    call: CarrierCall<T>,
+    context: CallContext,
+    attempt: number,
+    encoded: EncodedRequest,
+    raw: RawAttempt,
+  ): BreakerOutcome<T> {
+    const { signal } = context;
     const what = `${this.system} ${call.action}`;
     const request = auditedRequest(this.system, call, encoded, {
       attempt,
@@ -256,7 +254,8 @@ export class CarrierHttpClient {
       }
       const error = errorForFailure(what, raw, this.#timeoutMs);
       context.audit(auditRecord(request, null, error));
-      if (isIdempotent(call) || neverSent(raw.error)) this.#retryable.add(error);
+      if (error.kind === 'transient' && (isIdempotent(call) || neverSent(raw.error)))
+        this.#retryable.add(error);
       throw error;
     }
 
@@ -297,6 +296,7 @@ export class CarrierHttpClient {
     method: HttpMethod,
     { url, headers, payload }: EncodedRequest,
     signal: AbortSignal | undefined,
+    moment: SendMoment,
   ): Promise<RawAttempt> {
     const at = Date.now();
     const started = performance.now();
@@ -309,7 +309,7 @@ export class CarrierHttpClient {
         headers,
         body: payload,
         signal: combined,
-        dispatcher: this.#dispatcher ?? sharedAgent(),
+        dispatcher: observingSend(this.#dispatcher, moment),
         headersTimeout: this.#timeoutMs,
         bodyTimeout: this.#timeoutMs,
       });
@@ -343,4 +343,26 @@ export class CarrierHttpClient {
       return { type: 'failure', error, timedOut, at, durationMs: elapsed() };
     }
   }
+}
+
+/**
+ * Runs `fn` within every limiter in turn (the outermost first), its send moments reported to all: a
+ * call counted by a second limit (ThingSpace's activate requests) holds a slot of each.
+ */
+function scheduleOnAll<T>(
+  limiters: readonly CallLimiter[],
+  fn: (moment: SendMoment) => Promise<T>,
+  signal: AbortSignal | undefined,
+  outer: readonly SendMoment[] = [],
+): Promise<T> {
+  const [first, ...rest] = limiters;
+  if (!first) {
+    return fn({
+      sending: () => outer.every((moment) => moment.sending()),
+      sent: () => {
+        for (const moment of outer) moment.sent();
+      },
+    });
+  }
+  return first.schedule((moment) => scheduleOnAll(rest, fn, signal, [...outer, moment]), signal);
 }

@@ -1,6 +1,7 @@
+import type { Dispatcher } from 'undici';
 import type { CarrierErrorKind } from '../../core/carrier-error.ts';
 import type { CarrierAccount } from '../../core/flow.ts';
-import type { LimiterRegistry } from '../limits/limiter.ts';
+import type { CarrierGuards } from '../limits/guards.ts';
 import { CarrierHttpClient } from './client.ts';
 
 export interface CarrierHttpOptions {
@@ -27,20 +28,24 @@ export type CarrierHttpClientFactory = (
   options: CarrierHttpOptions,
 ) => CarrierHttpClient;
 
+/** A short burst of 5xx is ridden out by row retries; a longer run of failures stops calls for a while. */
+const ACCOUNT_CIRCUIT = { consecutiveFailures: 10, halfOpenAfterMs: 5_000 };
+
 /**
- * Clients whose calls are paced by `limiters`: every client of an account shares that account's
- * limiter, so its limits hold across bulk changes (and, with a shared registry, across processes).
+ * Clients guarded by `guards`: every client of an account shares that account's limiter and circuit,
+ * so its limits hold across bulk changes (and, with shared guards, across processes). They connect
+ * through `dispatcher`, the agent that applies the outbound address policy.
  */
 export const carrierHttpClients =
-  (limiters: LimiterRegistry): CarrierHttpClientFactory =>
+  (guards: CarrierGuards, dispatcher: Dispatcher): CarrierHttpClientFactory =>
   (endpoint, options) =>
     new CarrierHttpClient({
       ...options,
+      dispatcher,
       baseUrl: endpoint.baseUrl,
       timeoutMs: endpoint.limits.requestTimeoutMs,
-      // A short burst of 5xx is ridden out by row retries; a longer run of failures stops calls for a while.
-      breaker: { consecutiveFailures: 10, halfOpenAfterMs: 5_000 },
-      limiter: limiters.getLimiter(endpoint.id, {
+      circuit: guards.circuit(endpoint.id, ACCOUNT_CIRCUIT),
+      limiter: guards.limiter(endpoint.id, {
         requestsPerSecond: endpoint.limits.requestsPerSecond,
         maxConcurrent: endpoint.limits.maxConcurrent,
       }),

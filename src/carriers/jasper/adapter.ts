@@ -1,5 +1,6 @@
 import type { CarrierAdapter, CarrierKit } from '../carrier.ts';
-import { JasperClient, jasperCredentialsSchema, jasperErrorSchema, jasperSettingsSchema } from './client.ts';
+import { JasperClient, jasperCredentialsSchema, jasperSettingsSchema } from './client.ts';
+import { classifyJasperError, parseJasperError } from './errors.ts';
 import { jasperRatePlanChange, jasperStatusUpdate } from './flows.ts';
 import { jasperInventory } from './inventory.ts';
 import { jasperTargets, normaliseJasperStatus } from './statuses.ts';
@@ -37,10 +38,8 @@ export function jasperAdapter({ http }: CarrierKit): CarrierAdapter<JasperClient
         http(account, {
           system: 'jasper',
           headers: () => ({ authorization: `Basic ${basic}` }),
-          parseError: (_status, body) => {
-            const parsed = jasperErrorSchema.safeParse(body);
-            return parsed.success ? { code: parsed.data.errorCode, message: parsed.data.errorMessage } : {};
-          },
+          parseError: parseJasperError,
+          classify: classifyJasperError,
         }),
       );
     },

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { CarrierAccount } from '../../core/flow.ts';
 import type { CallContext } from '../http/call.ts';
 import type { CarrierHttpClient } from '../http/client.ts';
+import { outboundPathSchema } from '../http/outbound-url.ts';
 
 export const jasperCredentialsSchema = z.object({
   username: z.string().min(1),
@@ -14,7 +15,9 @@ export const jasperSettingsSchema = z
   .object({
     variant: z.enum(jasperVariants).default('jasper'),
     /** The REST root under the account's base URL. */
-    apiPath: z.string().startsWith('/').default('/rws/api/v1'),
+    apiPath: outboundPathSchema.default('/rws/api/v1'),
+    /** Where the inventory sync starts reading: lines changed since then (Control Center needs a date). */
+    inventorySince: z.iso.date().default('2000-01-01'),
   })
   .loose();
 
@@ -74,7 +77,8 @@ export class JasperClient {
 
   constructor(account: CarrierAccount, http: CarrierHttpClient) {
     this.#http = http;
-    this.#root = jasperSettingsSchema.parse(account.settings).apiPath.replace(/\/$/, '');
+    this.settings = jasperSettingsSchema.parse(account.settings);
+    this.#root = this.settings.apiPath.replace(/\/$/, '');
   }
 
   async getDevice(iccid: string, context: CallContext): Promise<JasperDevice> {
@@ -90,9 +94,14 @@ export class JasperClient {
     return response.body;
   }
 
-  /** One page of the lines changed since `modifiedSince` (all lines, for an old enough date). */
+  readonly settings: z.infer<typeof jasperSettingsSchema>;
+
+  /**
+   * One page of the lines changed in the window from `modifiedSince` to `modifiedTill` (Search
+   * Devices: at most a year each, `yyyy-MM-ddTHH:mm:ss+00:00`).
+   */
   async searchDevices(
-    options: { modifiedSince: string; pageNumber: number },
+    options: { modifiedSince: string; modifiedTill: string; pageNumber: number },
     context: CallContext,
   ): Promise<JasperSearchPage> {
     const response = await this.#http.send(

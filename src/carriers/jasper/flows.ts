@@ -1,17 +1,9 @@
 import { z } from 'zod';
-import type { ErrorCode } from '../../core/errors.ts';
 import type { Flow, RowError, RowOutcome, StepContext, WorkRow } from '../../core/flow.ts';
 import { callContext, perLineStep } from '../per-line.ts';
 import type { JasperClient, JasperDevice } from './client.ts';
+import { jasperRejectionCodes } from './errors.ts';
 import { canMoveJasperLine, jasperTargets, normaliseJasperStatus } from './statuses.ts';
-
-/** Control Center codes (and the simulator's, docs/carriers/jasper.md) that mean more than "rejected". */
-const jasperRejectionCodes: Record<string, ErrorCode> = {
-  '10000003': 'DEVICE_NOT_FOUND',
-  '20000017': 'INVALID_TRANSITION',
-  '20000018': 'UNKNOWN_RATE_PLAN',
-  '20000019': 'COMMUNICATION_PLAN_NOT_ALLOWED',
-};
 
 const mapRejection = (error: RowError): RowError => ({
   ...error,

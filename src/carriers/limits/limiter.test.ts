@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Limiter, LimiterRegistry } from './limiter.ts';
+import { Limiter } from './limiter.ts';
 
 /** Largest number of starts inside any window of `windowMs` (inclusive of both ends). */
 const maxInWindow = (starts: number[], windowMs: number): number => {
@@ -45,6 +45,43 @@ describe('Limiter', () => {
       Array.from({ length: 3 }, () => limiter.schedule(async () => void starts.push(performance.now()))),
     );
     assert.ok(starts[2] - starts[0] >= 200, `3 starts within ${starts[2] - starts[0]} ms`);
+  });
+
+  it('spaces requests from the moment the previous one really left, not from when it was let go', async () => {
+    // A busy event loop holds the first request back for 150 ms after the limiter let it go.
+    const limiter = new Limiter({ requestsPerSecond: 10, maxConcurrent: 4 }, { safetyMargin: 0 });
+    const leftAt: number[] = [];
+    const letGoAt: number[] = [];
+    await Promise.all(
+      [150, 0, 0].map((heldMs) =>
+        limiter.schedule(async (moment) => {
+          letGoAt.push(performance.now());
+          await delay(heldMs);
+          assert.equal(moment.sending(), true);
+          leftAt.push(performance.now());
+          moment.sent();
+          await delay(20); // the answer
+        }),
+      ),
+    );
+    assert.ok(
+      letGoAt[1] - leftAt[0] >= 99,
+      `second let go ${letGoAt[1] - leftAt[0]} ms after the first left`,
+    );
+    assert.ok(leftAt[2] - leftAt[1] >= 99, `${leftAt[2] - leftAt[1]} ms between the last two`);
+  });
+
+  it('a request that settles without saying it left counts as leaving when it settles', async () => {
+    const limiter = new Limiter({ requestsPerSecond: 10, maxConcurrent: 4 }, { safetyMargin: 0 });
+    let settledAt = 0;
+    const failing = limiter.schedule(async () => {
+      await delay(60);
+      settledAt = performance.now();
+      throw new Error('connection refused');
+    });
+    const next = limiter.schedule(async () => performance.now());
+    await assert.rejects(failing, /connection refused/);
+    assert.ok((await next) - settledAt >= 99, 'spaced from the settle');
   });
 
   it('caps concurrency', async () => {
@@ -169,16 +206,5 @@ describe('Limiter', () => {
     assert.ok(starts[4] - t0 < 500, `last start after ${starts[4] - t0} ms`);
     assert.throws(() => limiter.update({ requestsPerSecond: 0, maxConcurrent: 1 }), RangeError);
     assert.throws(() => limiter.update({ requestsPerSecond: 1, maxConcurrent: 0 }), RangeError);
-  });
-
-  it('registry: one limiter per key, limits updated when they change', () => {
-    const registry = new LimiterRegistry();
-    const a = registry.getLimiter('acct-1', { requestsPerSecond: 5, maxConcurrent: 1 });
-    assert.equal(registry.getLimiter('acct-1', { requestsPerSecond: 5, maxConcurrent: 1 }), a);
-    assert.notEqual(registry.getLimiter('acct-2', { requestsPerSecond: 5, maxConcurrent: 1 }), a);
-    const again = registry.getLimiter('acct-1', { requestsPerSecond: 10, maxConcurrent: 2 });
-    assert.equal(again, a);
-    assert.deepEqual(a.limits, { requestsPerSecond: 10, maxConcurrent: 2 });
-    assert.ok(Math.abs(a.intervalMs - 102) < 0.001);
   });
 });

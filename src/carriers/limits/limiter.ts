@@ -1,29 +1,35 @@
+import {
+  type CallLimiter,
+  DEFAULT_SAFETY_MARGIN,
+  type LimiterLimits,
+  type SendMoment,
+  spacingMs,
+  validateLimits,
+} from './call-limiter.ts';
+import { atMoment, PRECISE_BELOW_MS } from './moment-timer.ts';
+
 /**
- * Per-carrier-account call limiter (DESIGN §2.6, §5): a minimum spacing between request starts (no
- * bursts) plus a cap on concurrent requests, strictly FIFO across all callers, pausable by a carrier's
- * `Retry-After`.
+ * Per-carrier-account call limiter of one process (DESIGN §2.6, §5): a minimum spacing between the
+ * requests sent (no bursts) plus a cap on concurrent requests, strictly FIFO across all callers,
+ * pausable by a carrier's `Retry-After`. The embedded (SQLite) mode uses it; with PostgreSQL every
+ * worker shares one per account in the database (`shared-limiter.ts`).
  *
  * Spacing rather than a token bucket: a bucket of N tokens lets N requests start at once after an idle
- * period, and a carrier measuring "N per second" over a sliding window can then see N+1. Here two starts
- * are always at least `1000 / requestsPerSecond × (1 + safetyMargin)` ms apart (measured on the
- * monotonic clock), so no 1-second window ever holds more than `requestsPerSecond` starts, even with a
- * little network jitter on the carrier's side.
+ * period, and a carrier measuring "N per second" over a sliding window can then see N+1. Here two
+ * requests always leave at least `1000 / requestsPerSecond × (1 + safetyMargin)` ms apart (on the
+ * monotonic clock), so no 1-second window ever holds more than `requestsPerSecond` of them, even with a
+ * little jitter on the carrier's side.
  *
- * This limiter is in-process. The HTTP client only needs {@link CallLimiter}, and the registry of
- * limiters is injected where clients are made, so a limiter shared across workers (PostgreSQL,
- * scale-out mode) plugs in there.
+ * The spacing counts from the moment the previous request really left ({@link SendMoment.sent}), and
+ * no request is let go while the previous one has not left yet (ADR 0016): a request let go on time but
+ * held back by a busy event loop would otherwise reach the carrier right before the next one.
  */
-
-export interface LimiterLimits {
-  /** Request starts per second; `null` or `Infinity` = unlimited. */
-  requestsPerSecond: number | null;
-  /** Requests running at once; a positive integer or `Infinity`. */
-  maxConcurrent: number;
-}
 
 export interface LimiterOptions {
   /** Extra spacing on top of `1000 / requestsPerSecond`, as a fraction. Default 0.02 (2%). */
   safetyMargin?: number;
+  /** Told how long each request waited for its turn (metrics). */
+  onWait?: (ms: number) => void;
 }
 
 export interface LimiterStats {
@@ -37,52 +43,35 @@ export interface LimiterStats {
   pausedUntil: number | null;
 }
 
-/** What the HTTP client needs from a limiter. */
-export interface CallLimiter {
-  schedule<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T>;
-  pauseFor(ms: number): void;
-}
-
 interface Waiter {
   run: () => void;
   detach: () => void;
 }
-
-const DEFAULT_SAFETY_MARGIN = 0.02;
-
-const validateLimits = (limits: LimiterLimits): void => {
-  const { requestsPerSecond: rps, maxConcurrent } = limits;
-  if (rps !== null && !(typeof rps === 'number' && rps > 0)) {
-    throw new RangeError(`requestsPerSecond must be > 0, null or Infinity (got ${String(rps)})`);
-  }
-  if (
-    !(maxConcurrent === Number.POSITIVE_INFINITY || (Number.isInteger(maxConcurrent) && maxConcurrent >= 1))
-  ) {
-    throw new RangeError(
-      `maxConcurrent must be a positive integer or Infinity (got ${String(maxConcurrent)})`,
-    );
-  }
-};
 
 export class Limiter implements CallLimiter {
   #requestsPerSecond: number | null = null;
   #maxConcurrent = 1;
   #intervalMs = 0;
   readonly #safetyMargin: number;
+  readonly #onWait: ((ms: number) => void) | undefined;
   readonly #queue: Waiter[] = [];
   #inFlight = 0;
   #started = 0;
-  /** performance.now() of the last start; -Infinity before the first. */
-  #lastStartAt = Number.NEGATIVE_INFINITY;
+  /** performance.now() when the last request left (or was let go, until it reports); -Infinity before. */
+  #lastSentAt = Number.NEGATIVE_INFINITY;
+  /** A request was let go and has not left yet: the next one waits for its moment. */
+  #leaving = false;
   /** Epoch ms (Date.now()) until which nothing starts. */
   #pausedUntil = 0;
-  #timer: NodeJS.Timeout | undefined;
+  /** Cancels the pending wake-up, if any. */
+  #timer: (() => void) | undefined;
   #timerDueAt = 0;
 
   constructor(limits: LimiterLimits, options: LimiterOptions = {}) {
     const margin = options.safetyMargin ?? DEFAULT_SAFETY_MARGIN;
     if (!(margin >= 0 && Number.isFinite(margin))) throw new RangeError('safetyMargin must be >= 0');
     this.#safetyMargin = margin;
+    this.#onWait = options.onWait;
     this.#apply(limits);
   }
 
@@ -100,8 +89,9 @@ export class Limiter implements CallLimiter {
    * An abort while waiting removes the caller and rejects with `signal.reason`; once started, `fn` runs to
    * completion (it receives no signal from here; pass the caller's own).
    */
-  schedule<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  schedule<T>(fn: (moment: SendMoment) => Promise<T>, signal?: AbortSignal): Promise<T> {
     if (signal?.aborted) return Promise.reject(signal.reason);
+    const queuedAt = performance.now();
     return new Promise<T>((resolve, reject) => {
       const onAbort = () => {
         const index = this.#queue.indexOf(waiter);
@@ -113,13 +103,22 @@ export class Limiter implements CallLimiter {
       };
       const waiter: Waiter = {
         run: () => {
+          this.#onWait?.(performance.now() - queuedAt);
+          let left = false;
+          const leave = () => {
+            if (left) return;
+            left = true;
+            this.#left();
+          };
           let result: Promise<T>;
           try {
-            result = fn();
+            result = fn({ sending: () => true, sent: leave });
           } catch (error) {
             result = Promise.reject(error);
           }
           const settle = () => {
+            // Settled without a word of leaving (it failed before, or never sends): count it as leaving now.
+            leave();
             this.#inFlight--;
             this.#pump();
           };
@@ -173,12 +172,20 @@ export class Limiter implements CallLimiter {
     const unlimited = rps === null || rps === Number.POSITIVE_INFINITY;
     this.#requestsPerSecond = unlimited ? null : rps;
     this.#maxConcurrent = limits.maxConcurrent;
-    this.#intervalMs = unlimited ? 0 : (1000 / rps) * (1 + this.#safetyMargin);
+    this.#intervalMs = spacingMs(this.#requestsPerSecond, this.#safetyMargin);
+  }
+
+  /** The request let go last has left (or settled): the spacing counts from now. */
+  #left(): void {
+    this.#lastSentAt = Math.max(this.#lastSentAt, performance.now());
+    this.#leaving = false;
+    // Never a start from here (we may be inside the HTTP client's write): the spacing is still ahead.
+    this.#rearm();
   }
 
   #rearm(): void {
     if (this.#timer) {
-      clearTimeout(this.#timer);
+      this.#timer();
       this.#timer = undefined;
     }
     this.#pump();
@@ -186,9 +193,11 @@ export class Limiter implements CallLimiter {
 
   #pump(): void {
     while (this.#queue.length > 0 && this.#inFlight < this.#maxConcurrent) {
+      const spaced = this.#intervalMs > 0;
+      if (spaced && this.#leaving) return; // #left() pumps again
       const wait = Math.max(
         this.#pausedUntil - Date.now(),
-        this.#lastStartAt + this.#intervalMs - performance.now(),
+        this.#lastSentAt + this.#intervalMs - performance.now(),
       );
       if (wait > 0) {
         this.#armTimer(wait);
@@ -198,59 +207,25 @@ export class Limiter implements CallLimiter {
       waiter.detach();
       this.#inFlight++;
       this.#started++;
-      this.#lastStartAt = performance.now();
+      this.#lastSentAt = performance.now();
+      this.#leaving = spaced;
       waiter.run();
     }
   }
 
   #armTimer(wait: number): void {
-    // Timers may fire a fraction of a millisecond early; #pump re-checks and re-arms if so.
-    const delay = Math.ceil(wait);
-    const dueAt = performance.now() + delay;
+    // #pump checks the clock again when it runs, whatever the timer did.
+    const dueAt = performance.now() + wait;
     if (this.#timer && this.#timerDueAt <= dueAt) return;
-    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer?.();
     this.#timerDueAt = dueAt;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#pump();
-    }, delay);
-  }
-}
-
-/**
- * One limiter per carrier account, shared by every client and flow in this process, so two bulk changes
- * on the same account share its limits.
- */
-export class LimiterRegistry {
-  readonly #limiters = new Map<string, Limiter>();
-
-  /** The account's limiter, created on first use; later calls with different limits update it. */
-  getLimiter(key: string, limits: LimiterLimits): Limiter {
-    const existing = this.#limiters.get(key);
-    if (!existing) {
-      const limiter = new Limiter(limits);
-      this.#limiters.set(key, limiter);
-      return limiter;
-    }
-    const current = existing.limits;
-    const rps = limits.requestsPerSecond === Number.POSITIVE_INFINITY ? null : limits.requestsPerSecond;
-    if (current.requestsPerSecond !== rps || current.maxConcurrent !== limits.maxConcurrent) {
-      existing.update(limits);
-    }
-    return existing;
-  }
-
-  /** The account's limiter if one exists. */
-  peek(key: string): Limiter | undefined {
-    return this.#limiters.get(key);
-  }
-
-  /** Forgets an account's limiter (e.g. the account was deleted). Work already queued still runs. */
-  delete(key: string): boolean {
-    return this.#limiters.delete(key);
-  }
-
-  keys(): string[] {
-    return [...this.#limiters.keys()];
+    this.#timer = atMoment(
+      dueAt,
+      () => {
+        this.#timer = undefined;
+        this.#pump();
+      },
+      this.#intervalMs > 0 && this.#intervalMs < PRECISE_BELOW_MS,
+    );
   }
 }

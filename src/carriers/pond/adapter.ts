@@ -1,3 +1,4 @@
+import { recase } from '../body-case.ts';
 import type { CarrierAdapter, CarrierKit } from '../carrier.ts';
 import { PondClient, pondCredentialsSchema, pondErrorSchema, pondSettingsSchema } from './client.ts';
 import { pondRatePlanChange, pondStatusUpdate } from './flows.ts';
@@ -5,7 +6,8 @@ import { pondInventory } from './inventory.ts';
 import { normalisePondStatus, pondTargets } from './statuses.ts';
 
 const parsePondError = (_status: number, body: unknown) => {
-  const parsed = pondErrorSchema.safeParse(body);
+  // Read in camelCase whichever case the account's API answers in.
+  const parsed = pondErrorSchema.safeParse(recase(body, 'camel'));
   return parsed.success ? { code: parsed.data.error.code, message: parsed.data.error.message } : {};
 };
 

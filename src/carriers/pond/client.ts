@@ -1,17 +1,33 @@
 import { z } from 'zod';
 import type { CarrierAccount } from '../../core/flow.ts';
+import { bodyCases, incoming, outgoing } from '../body-case.ts';
 import type { CallContext } from '../http/call.ts';
 import type { CarrierHttpClient } from '../http/client.ts';
 
 export const pondCredentialsSchema = z.object({ apiKey: z.string().min(1) });
 
+/** A path template: `{distributorId}`, `{iccid}` and `{packageId}` are filled in, escaped. */
+const pathTemplate = z.string().startsWith('/');
+
+/**
+ * The paths POND is called on, as the original called them (carrier-apis §4): everything under the
+ * distributor, packages added to a device and their status set by package id.
+ */
+export const pondDefaultPaths = {
+  devices: '/{distributorId}/devices',
+  deviceStatus: '/{distributorId}/devices/{iccid}/status',
+  packages: '/{distributorId}/devices/{iccid}/packages',
+  packageStatus: '/{distributorId}/packages/{packageId}/status',
+};
+
 /**
  * POND publishes no API documentation (carrier-apis §4): what AMOP's code does not show (the API key
- * header's name, PUT or POST for package status) is a setting, defaulting to what our simulator serves.
+ * header's name, the paths, PUT or POST for package status, the bodies' key casing) is a setting,
+ * defaulting to what the original sent.
  */
 export const pondSettingsSchema = z
   .object({
-    /** Every path starts with the distributor id. */
+    /** Every default path starts with the distributor id. */
     distributorId: z.string().trim().min(1),
     /** Its name must look secret (`key`, `token`, `auth`), so that the audit log redacts the key. */
     apiKeyHeader: z
@@ -21,6 +37,15 @@ export const pondSettingsSchema = z
       .default('x-api-key'),
     /** AMOP sends POST; the real API may want PUT. */
     packageStatusMethod: z.enum(['POST', 'PUT']).default('POST'),
+    paths: z
+      .object({
+        devices: pathTemplate.default(pondDefaultPaths.devices),
+        deviceStatus: pathTemplate.default(pondDefaultPaths.deviceStatus),
+        packages: pathTemplate.default(pondDefaultPaths.packages),
+        packageStatus: pathTemplate.default(pondDefaultPaths.packageStatus),
+      })
+      .default(pondDefaultPaths),
+    bodyCase: z.enum(bodyCases).default('camel'),
   })
   .loose();
 export type PondSettings = z.infer<typeof pondSettingsSchema>;
@@ -75,12 +100,23 @@ export const POND_PAGE_SIZE = 100;
 export class PondClient {
   readonly #http: CarrierHttpClient;
   readonly settings: PondSettings;
-  readonly #root: string;
 
   constructor(account: CarrierAccount, http: CarrierHttpClient) {
     this.#http = http;
     this.settings = pondSettingsSchema.parse(account.settings);
-    this.#root = `/${encodeURIComponent(this.settings.distributorId)}`;
+  }
+
+  /** The account's path for `name`, its placeholders filled in. */
+  #path(name: keyof PondSettings['paths'], values: { iccid?: string; packageId?: string } = {}): string {
+    const filled = { distributorId: this.settings.distributorId, ...values };
+    return this.settings.paths[name].replace(
+      /\{(distributorId|iccid|packageId)\}/g,
+      (_, key: keyof typeof filled) => encodeURIComponent(filled[key] ?? ''),
+    );
+  }
+
+  #in<T extends z.ZodType>(schema: T) {
+    return incoming(schema, this.settings.bodyCase);
   }
 
   async listDevices(offset: number, context: CallContext): Promise<PondDevicePage> {
@@ -88,9 +124,9 @@ export class PondClient {
       {
         action: 'list_devices',
         method: 'GET',
-        path: `${this.#root}/devices`,
+        path: this.#path('devices'),
         query: { offset, count: POND_PAGE_SIZE },
-        responseSchema: devicePageSchema,
+        responseSchema: this.#in(devicePageSchema),
       },
       context,
     );
@@ -102,8 +138,8 @@ export class PondClient {
       {
         action: 'get_device_status',
         method: 'GET',
-        path: this.#devicePath(iccid, '/status'),
-        responseSchema: deviceStatusSchema,
+        path: this.#path('deviceStatus', { iccid }),
+        responseSchema: this.#in(deviceStatusSchema),
       },
       context,
     );
@@ -116,9 +152,9 @@ export class PondClient {
       {
         action: 'set_device_status',
         method: 'POST',
-        path: this.#devicePath(iccid, '/status'),
-        body: { enabled },
-        responseSchema: deviceStatusSchema,
+        path: this.#path('deviceStatus', { iccid }),
+        body: outgoing({ enabled }, this.settings.bodyCase),
+        responseSchema: this.#in(deviceStatusSchema),
         idempotent: true,
       },
       context,
@@ -132,8 +168,8 @@ export class PondClient {
       {
         action: 'list_packages',
         method: 'GET',
-        path: this.#devicePath(iccid, '/packages'),
-        responseSchema: packageListSchema,
+        path: this.#path('packages', { iccid }),
+        responseSchema: this.#in(packageListSchema),
       },
       context,
     );
@@ -149,9 +185,9 @@ export class PondClient {
       {
         action: 'add_package',
         method: 'POST',
-        path: this.#devicePath(iccid, '/packages'),
-        body: { packageTypeId },
-        responseSchema: packageSchema,
+        path: this.#path('packages', { iccid }),
+        body: outgoing({ packageTypeId }, this.settings.bodyCase),
+        responseSchema: this.#in(packageSchema),
         idempotent: false,
       },
       context,
@@ -169,17 +205,13 @@ export class PondClient {
       {
         action: 'set_package_status',
         method: this.settings.packageStatusMethod,
-        path: `${this.#root}/packages/${encodeURIComponent(packageId)}/status`,
-        body: { packageStatus },
-        responseSchema: packageSchema,
+        path: this.#path('packageStatus', { packageId }),
+        body: outgoing({ packageStatus }, this.settings.bodyCase),
+        responseSchema: this.#in(packageSchema),
         idempotent: true,
       },
       context,
     );
     return response.body;
-  }
-
-  #devicePath(iccid: string, rest: string): string {
-    return `${this.#root}/devices/${encodeURIComponent(iccid)}${rest}`;
   }
 }

@@ -1,3 +1,4 @@
+import { recase } from '../body-case.ts';
 import type { CarrierAdapter, CarrierKit } from '../carrier.ts';
 import { TealClient, tealCredentialsSchema, tealErrorSchema, tealSettingsSchema } from './client.ts';
 import { tealRatePlanChange, tealStatusUpdate } from './flows.ts';
@@ -5,7 +6,8 @@ import { tealInventory } from './inventory.ts';
 import { normaliseTealState, tealTargets } from './statuses.ts';
 
 const parseTealError = (_status: number, body: unknown) => {
-  const parsed = tealErrorSchema.safeParse(body);
+  // Read in camelCase whichever case the account's API answers in.
+  const parsed = tealErrorSchema.safeParse(recase(body, 'camel'));
   return parsed.success ? { message: parsed.data.errorMessage } : {};
 };
 
@@ -37,11 +39,12 @@ export function tealAdapter({ http }: CarrierKit): CarrierAdapter<TealClient> {
     inventory: tealInventory,
     createClient({ account }) {
       const { apiKey, apiSecret } = tealCredentialsSchema.parse(account.credentials);
+      const { apiKeyHeader, apiSecretHeader } = tealSettingsSchema.parse(account.settings);
       return new TealClient(
         account,
         http(account, {
           system: 'teal',
-          headers: () => ({ ApiKey: apiKey, ApiSecret: apiSecret }),
+          headers: () => ({ [apiKeyHeader]: apiKey, [apiSecretHeader]: apiSecret }),
           parseError: parseTealError,
         }),
       );

@@ -2,24 +2,41 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { CarrierError } from '../../core/carrier-error.ts';
 import type { CarrierAccount } from '../../core/flow.ts';
+import { bodyCases, incoming, outgoing } from '../body-case.ts';
 import type { CallContext } from '../http/call.ts';
 import type { CarrierHttpClient } from '../http/client.ts';
+import { outboundPathSchema } from '../http/outbound-url.ts';
 
 export const tealCredentialsSchema = z.object({
   apiKey: z.string().min(1),
   apiSecret: z.string().min(1),
 });
 
+/** A header that carries a secret: its name must say so, so that the audit log redacts its value. */
+const secretHeaderName = z
+  .string()
+  .regex(/^[A-Za-z0-9-]+$/, 'a header name')
+  .regex(/key|secret|token|auth/i, 'a header name containing key, secret, token or auth');
+
 /**
- * AMOP keeps the write paths in environment variables whose values are not public (carrier-apis §5):
- * each is a setting, defaulting to the path our simulator serves.
+ * Teal publishes its API only in its own swagger and Confluence (carrier-apis §5), and AMOP keeps the
+ * write paths in environment variables whose values are not public: the paths, the two credential
+ * headers' names and the bodies' key casing are settings, defaulting to what the original sent.
  */
 export const tealSettingsSchema = z
   .object({
-    esimsPath: z.string().startsWith('/').default('/api/v1/esims'),
-    enablePath: z.string().startsWith('/').default('/api/v1/esims/enable'),
-    disablePath: z.string().startsWith('/').default('/api/v1/esims/disable'),
-    assignPlanPath: z.string().startsWith('/').default('/api/v1/esims/assign-plan'),
+    esimsPath: outboundPathSchema.default('/api/v1/esims'),
+    enablePath: outboundPathSchema.default('/api/v1/esims/enable'),
+    disablePath: outboundPathSchema.default('/api/v1/esims/disable'),
+    assignPlanPath: outboundPathSchema.default('/api/v1/esims/assign-plan'),
+    apiKeyHeader: secretHeaderName.default('ApiKey'),
+    apiSecretHeader: secretHeaderName.default('ApiSecret'),
+    bodyCase: z.enum(bodyCases).default('camel'),
+    /**
+     * Hosts besides the account's own whose operation links are followed: Teal's domain and its
+     * subdomains (the integration API answers links on `integrationapi.teal.global`).
+     */
+    operationLinkDomains: z.array(z.string().regex(/^[a-z0-9.-]+$/i)).default(['teal.global']),
   })
   .loose();
 export type TealSettings = z.infer<typeof tealSettingsSchema>;
@@ -99,7 +116,7 @@ export class TealClient {
         method: 'GET',
         path: this.settings.esimsPath,
         query: { offset, limit: TEAL_MAX_ENTRIES, requestId: randomUUID() },
-        responseSchema: esimPageSchema,
+        responseSchema: incoming(esimPageSchema, this.settings.bodyCase),
       },
       context,
     );
@@ -118,8 +135,8 @@ export class TealClient {
         method: 'POST',
         path: this.#writePath(write.action),
         query: { requestId },
-        body: { entries: write.entries },
-        responseSchema: acceptedSchema,
+        body: outgoing({ entries: write.entries }, this.settings.bodyCase),
+        responseSchema: incoming(acceptedSchema, this.settings.bodyCase),
         idempotent: true,
       },
       context,
@@ -134,7 +151,7 @@ export class TealClient {
         method: 'GET',
         path: url,
         query: { requestId: randomUUID() },
-        responseSchema: operationSchema,
+        responseSchema: incoming(operationSchema, this.settings.bodyCase),
       },
       context,
     );
@@ -146,19 +163,28 @@ export class TealClient {
     return { enable: enablePath, disable: disablePath, assign_plan: assignPlanPath }[action];
   }
 
-  /**
-   * The operation link on the account's own scheme (AMOP rewrites Teal's `http` links to `https`).
-   * The credentials go with every call, so a link to another host is refused rather than followed.
-   */
   #operationUrl(href: string): string {
-    const link = new URL(href, this.#base);
-    if (link.host !== this.#base.host) {
-      throw new CarrierError({
-        kind: 'rejected',
-        carrierCode: 'FOREIGN_OPERATION_LINK',
-        message: `Teal accepted the change, but its result link ${link.origin}${link.pathname} is not on ${this.#base.host}; check the lines at Teal`,
-      });
-    }
-    return `${this.#base.origin}${link.pathname}${link.search}`;
+    return operationUrl(href, this.#base, this.settings.operationLinkDomains);
   }
+}
+
+/**
+ * Where to read an operation's result. A link on the account's own host is read there, on the
+ * account's scheme (AMOP rewrites Teal's `http` links to `https`). A link on Teal's own domain (or
+ * another of `domains`) is followed on that host, over https. The credentials go with every call, so
+ * a link anywhere else is refused rather than followed.
+ */
+export function operationUrl(href: string, base: URL, domains: readonly string[]): string {
+  const link = new URL(href, base);
+  if (link.host === base.host) return `${base.origin}${link.pathname}${link.search}`;
+  const host = link.hostname.toLowerCase();
+  const trusted = domains.some(
+    (domain) => host === domain.toLowerCase() || host.endsWith(`.${domain.toLowerCase()}`),
+  );
+  if (trusted) return `https://${link.host}${link.pathname}${link.search}`;
+  throw new CarrierError({
+    kind: 'rejected',
+    carrierCode: 'FOREIGN_OPERATION_LINK',
+    message: `Teal accepted the change, but its result link ${link.origin}${link.pathname} is neither on ${base.host} nor on Teal's domain; check the lines at Teal`,
+  });
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { CarrierAccount } from '../../core/flow.ts';
 import type { CallContext } from '../http/call.ts';
 import type { CarrierHttpClient } from '../http/client.ts';
+import { outboundPathSchema } from '../http/outbound-url.ts';
 
 export const telegenceCredentialsSchema = z.object({
   appId: z.string().min(1),
@@ -14,16 +15,18 @@ export const telegenceCredentialsSchema = z.object({
  */
 export const telegenceSettingsSchema = z
   .object({
-    activationPath: z.string().startsWith('/').default('/sp/mobility/serviceactivation/api/v1/activations'),
-    linePath: z.string().startsWith('/').default('/sp/mobility/lineconfig/api/v1/service'),
-    lineListPath: z.string().startsWith('/').default('/sp/mobility/api/v1/account'),
-    billingAccountPath: z.string().startsWith('/').default('/billingaccounts'),
-    ipReservationPath: z.string().startsWith('/').default('/sp/mobility/ipaddress/api/v1/reservations'),
-    ipProvisioningPath: z.string().startsWith('/').default('/sp/mobility/ipaddress/api/v1/provisioning'),
-    ipStatusPath: z.string().startsWith('/').default('/sp/mobility/ipaddress/api/v1/provisioning/status'),
+    activationPath: outboundPathSchema.default('/sp/mobility/serviceactivation/api/v1/activations'),
+    linePath: outboundPathSchema.default('/sp/mobility/lineconfig/api/v1/service'),
+    lineListPath: outboundPathSchema.default('/sp/mobility/api/v1/account'),
+    billingAccountPath: outboundPathSchema.default('/billingaccounts'),
+    ipReservationPath: outboundPathSchema.default('/sp/mobility/ipaddress/api/v1/reservations'),
+    ipProvisioningPath: outboundPathSchema.default('/sp/mobility/ipaddress/api/v1/provisioning'),
+    ipStatusPath: outboundPathSchema.default('/sp/mobility/ipaddress/api/v1/provisioning/status'),
     /** Defaults for static IP rows that do not name their own. */
     defaultPdpName: z.string().min(1).default('M2M.STATIC'),
     defaultApn: z.string().min(1).default('m2m.static.att.com'),
+    /** `technologyType` of an equipment change when the line's own detail does not say it. */
+    defaultTechnologyType: z.string().trim().min(1).optional(),
   })
   .loose();
 export type TelegenceSettings = z.infer<typeof telegenceSettingsSchema>;
@@ -101,6 +104,27 @@ const ipStatusSchema = z.array(
 );
 export type TelegenceIpStatus = z.infer<typeof ipStatusSchema>[number];
 
+/**
+ * The `category` and `serviceSpecification` of a mobility service, as AT&T's line objects carry them
+ * and as the activation request must (the original sent these: original §3.7, `Category{"",""}`,
+ * `ServiceSpecification{Id: "12", Href: "Mobility Services"}`).
+ */
+export const telegenceMobilityService = {
+  category: { id: '', name: '' },
+  serviceSpecification: { id: '12', href: 'Mobility Services' },
+} as const;
+
+/** AT&T writes dates as `yyyy-mm-ddZ` (the original's IP provisioning and Rev.io dates too). */
+export const telegenceDate = (isoDay: string): string => `${isoDay.slice(0, 10)}Z`;
+
+/** A date as AT&T writes it, or as ISO does: `yyyy-mm-dd` with or without the trailing `Z`. */
+export const telegenceDateInput = z
+  .string()
+  .trim()
+  .regex(/^\d{4}-\d{2}-\d{2}Z?$/, 'a date as yyyy-mm-dd (or yyyy-mm-ddZ, as AT&T writes it)')
+  .transform((value) => value.slice(0, 10))
+  .pipe(z.iso.date());
+
 /** One element of the activation POST: a TM Forum-style service request (carrier-apis §3.3). */
 export interface TelegenceActivationRequest {
   billingAccount: { id: string };
@@ -112,6 +136,7 @@ export interface TelegenceActivationRequest {
   }>;
   service: {
     name: '';
+    category: { id: string; name: string };
     serviceSpecification: { id: string; href: string };
     serviceQualification?: { id: string };
     serviceCharacteristic: Characteristic[];

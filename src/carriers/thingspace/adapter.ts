@@ -8,10 +8,11 @@ import {
   thingSpaceSettingsSchema,
 } from './client.ts';
 import { thingSpaceIdentifierChange, thingSpaceRatePlanChange, thingSpaceStatusUpdate } from './flows.ts';
+import { thingSpaceInventory } from './inventory.ts';
 import { normaliseThingSpaceState, thingSpaceTargets } from './statuses.ts';
 
 /** Verizon ThingSpace: asynchronous, batched, results by callback or by polling (carrier-apis §1). */
-export function thingSpaceAdapter({ http, limiters }: CarrierKit): CarrierAdapter<ThingSpaceClient> {
+export function thingSpaceAdapter({ http, guards }: CarrierKit): CarrierAdapter<ThingSpaceClient> {
   return {
     carrier: 'thingspace',
     title: 'Verizon ThingSpace',
@@ -47,20 +48,27 @@ export function thingSpaceAdapter({ http, limiters }: CarrierKit): CarrierAdapte
       },
     ],
     normaliseStatus: normaliseThingSpaceState,
+    inventory: thingSpaceInventory,
     flows: {
       status_update: thingSpaceStatusUpdate,
       carrier_rate_plan_change: thingSpaceRatePlanChange,
       identifier_change: thingSpaceIdentifierChange,
     },
     // The client sends each call's own headers: the two tokens, or the login's credentials.
-    createClient: ({ account }) =>
+    createClient: ({ account, version, reports }) =>
       new ThingSpaceClient(
         account,
         http(account, { ...httpOptions, headers: () => ({}) }),
-        limiters.getLimiter(`${account.id}:activate`, {
-          requestsPerSecond: ACTIVATE_REQUESTS_PER_MINUTE / 60,
-          maxConcurrent: Number.POSITIVE_INFINITY,
-        }),
+        {
+          activations: guards.limiter(`${account.id}:activate`, {
+            requestsPerSecond: ACTIVATE_REQUESTS_PER_MINUTE / 60,
+            maxConcurrent: Number.POSITIVE_INFINITY,
+          }),
+          // One login for the account, whichever process needs it; new credentials (a new version) start afresh.
+          sessions: guards.sessions(account.id),
+          generation: version,
+        },
+        reports,
       ),
   };
 }

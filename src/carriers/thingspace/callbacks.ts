@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { CarrierAccount } from '../../core/flow.ts';
 import type { CallbackReceiver, InboundCallback } from '../carrier.ts';
@@ -18,13 +18,14 @@ export const thingSpaceCallbackSchema = z
   })
   .loose();
 
-/** Compares secrets in constant time; different lengths (in bytes) never match and reveal nothing more. */
-const sameSecret = (given: string | undefined, expected: string) => {
-  if (given === undefined) return false;
-  const a = Buffer.from(given, 'utf8');
-  const b = Buffer.from(expected, 'utf8');
-  return a.length === b.length && timingSafeEqual(a, b);
-};
+const digest = (secret: string) => createHash('sha256').update(secret, 'utf8').digest();
+
+/**
+ * Compares secrets in constant time, as fixed-length digests: neither the answer nor its timing tells
+ * the expected secret's length, and no input (non-ASCII, any length) can make the comparison throw.
+ */
+const sameSecret = (given: string | undefined, expected: string) =>
+  given !== undefined && timingSafeEqual(digest(given), digest(expected));
 
 /** The registered username and password, from HTTP Basic or (as ThingSpace also sends them) the body. */
 function presented(callback: InboundCallback) {

@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import { CarrierError, type CarrierErrorKind } from '../../core/carrier-error.ts';
 import type { CarrierAccount } from '../../core/flow.ts';
+import type { AccountReports } from '../carrier.ts';
 import type { CallContext, CarrierCall } from '../http/call.ts';
 import type { CarrierHttpClient } from '../http/client.ts';
 import type { CarrierHttpOptions } from '../http/factory.ts';
-import type { CallLimiter } from '../limits/limiter.ts';
+import type { CallLimiter } from '../limits/call-limiter.ts';
+import type { SessionStore } from '../limits/session-store.ts';
 import { ThingSpaceSession } from './session.ts';
 
 export const ACTIVATE_REQUESTS_PER_MINUTE = 100;
@@ -18,6 +20,62 @@ export const thingSpaceCredentialsSchema = z.object({
   callbackPassword: z.string().min(8).optional(),
 });
 
+/**
+ * The ports ThingSpace delivers callbacks to (Register Callback Listener, "Callback URL": 80, 443,
+ * 9001–9006, 50551–50559, 28200–28220). A listener on any other port never hears from Verizon.
+ */
+export const THINGSPACE_CALLBACK_PORTS: ReadonlyArray<readonly [number, number]> = [
+  [80, 80],
+  [443, 443],
+  [9001, 9006],
+  [50551, 50559],
+  [28200, 28220],
+];
+
+const loopbackHost = (hostname: string) =>
+  hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+
+/**
+ * Why ThingSpace could not deliver to this callback URL, or undefined. A loopback listener is a
+ * rehearsal against the simulator on this machine (Verizon cannot reach it on any port), so only its
+ * form is checked.
+ */
+export function callbackUrlProblem(url: string): string | undefined {
+  const parsed = new URL(url);
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return 'must be an http(s) URL';
+  if (loopbackHost(parsed.hostname)) return undefined;
+  const port = Number(parsed.port || (parsed.protocol === 'https:' ? 443 : 80));
+  if (THINGSPACE_CALLBACK_PORTS.some(([low, high]) => port >= low && port <= high)) return undefined;
+  return `port ${port} is not one ThingSpace delivers callbacks to (80, 443, 9001–9006, 50551–50559, 28200–28220)`;
+}
+
+/** Verizon's PlaceOfUse (carrier-apis §1.5, `place-of-use.md`): who uses the line, and where. */
+export const placeOfUseSchema = z.object({
+  customerName: z.object({
+    title: z.string().min(1).optional(),
+    firstName: z.string().trim().min(1),
+    middleName: z.string().min(1).optional(),
+    lastName: z.string().trim().min(1),
+    suffix: z.string().min(1).optional(),
+  }),
+  address: z.object({
+    addressLine1: z.string().trim().min(1),
+    addressLine2: z.string().min(1).optional(),
+    city: z.string().trim().min(1),
+    state: z.string().trim().min(1),
+    zip: z.string().regex(/^\d{5}$/, 'zip is 5 digits'),
+    zip4: z
+      .string()
+      .regex(/^\d{4}$/)
+      .optional(),
+    country: z.string().trim().min(1),
+    phone: z.string().min(1).optional(),
+    phoneType: z.string().min(1).optional(),
+    emailAddress: z.email().optional(),
+  }),
+});
+export type PlaceOfUse = z.infer<typeof placeOfUseSchema>;
+
 export const thingSpaceSettingsSchema = z
   .object({
     accountName: z.string().min(1),
@@ -27,15 +85,29 @@ export const thingSpaceSettingsSchema = z
       .string()
       .regex(/^\d{5}$/)
       .optional(),
+    /** Sent on activations whose rows name no place of use (the original sent one when it had it). */
+    primaryPlaceOfUse: placeOfUseSchema.optional(),
     /** Our public callback URL for this account; without it results are polled. */
     callbackUrl: z.url().optional(),
     callbackUsername: z.string().min(1).optional(),
+    /**
+     * The `{serviceType}` of `PUT /devices/{serviceType}/actions/deviceId`. Verizon names the path
+     * parameter but publishes no values: unconfirmed, see docs/carriers/thingspace.md.
+     */
+    changeIdentifierServiceType: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/, 'one path segment')
+      .default('4G'),
   })
   .loose()
   .refine((settings) => !settings.callbackUrl || settings.callbackUsername, {
     message:
       'callbackUrl needs callbackUsername (and credentials.callbackPassword): callbacks are authenticated',
     path: ['callbackUsername'],
+  })
+  .superRefine((settings, context) => {
+    const problem = settings.callbackUrl && callbackUrlProblem(settings.callbackUrl);
+    if (problem) context.addIssue({ code: 'custom', path: ['callbackUrl'], message: problem });
   });
 export type ThingSpaceSettings = z.infer<typeof thingSpaceSettingsSchema>;
 
@@ -90,42 +162,37 @@ export interface DeviceId {
   id: string;
 }
 
+const deviceIdSchema = z.object({ id: z.string(), kind: z.string() }).loose();
 const requestIdSchema = z.object({ requestId: z.string().min(1) }).loose();
 const addResultSchema = z.array(
-  z
-    .object({ deviceIds: z.array(z.object({ id: z.string(), kind: z.string() })), response: z.string() })
-    .loose(),
+  z.object({ deviceIds: z.array(deviceIdSchema), response: z.string() }).loose(),
 );
-const faultSchema = z
-  .object({ faultcode: z.string().optional(), faultstring: z.string().optional() })
-  .loose();
+
+/**
+ * `GET /api/m2m/v2/accounts/{accountName}/requests/{requestID}/status` (Get the Status of an
+ * Asynchronous Request): the request's overall status and one `subRequests` entry per device it lists.
+ * The v1 answer is only `{requestId, status}`, and only for single-device requests, so it is not used.
+ */
 const statusSchema = z
   .object({
     requestId: z.string(),
     status: z.string(),
-    subrequests: z
-      .array(
-        z
-          .object({
-            ids: z.object({ kind: z.string(), id: z.string() }).loose(),
-            status: z.string(),
-            faultResponse: faultSchema.optional(),
-          })
-          .loose(),
-      )
-      .optional(),
+    subRequests: z.array(z.object({ ids: z.array(deviceIdSchema), status: z.string() }).loose()).optional(),
   })
   .loose();
 export type RequestStatus = z.infer<typeof statusSchema>;
 
+const extendedAttributeSchema = z.object({ key: z.string(), value: z.string().nullish() }).loose();
 const listedDeviceSchema = z
   .object({
-    deviceIds: z.array(z.object({ id: z.string(), kind: z.string() })),
+    deviceIds: z.array(deviceIdSchema),
     ipAddress: z.string().optional(),
     carrierInformations: z.array(z.object({ state: z.string(), servicePlan: z.string().optional() }).loose()),
+    extendedAttributes: z.array(extendedAttributeSchema).optional(),
   })
   .loose();
 const listSchema = z.object({ hasMoreData: z.boolean(), devices: z.array(listedDeviceSchema) }).loose();
+type ListedDevice = z.infer<typeof listedDeviceSchema>;
 
 /** A line as ThingSpace reports it. */
 export interface ThingSpaceLine {
@@ -147,37 +214,101 @@ export const lineFromIds = (ids: DeviceId[], ipAddress?: string | null) => ({
   ipAddress: ipAddress && ipAddress !== '0.0.0.0' ? ipAddress : null,
 });
 
+const lineOf = (device: ListedDevice, fallbackIccid?: string): ThingSpaceLine | undefined => {
+  const ids = lineFromIds(device.deviceIds, device.ipAddress);
+  const iccid = ids.iccid ?? fallbackIccid;
+  if (!iccid) return undefined;
+  return {
+    iccid,
+    imei: ids.imei,
+    msisdn: ids.msisdn,
+    ipAddress: ids.ipAddress,
+    state: device.carrierInformations[0]?.state.toLowerCase() ?? 'unknown',
+    servicePlan: device.carrierInformations[0]?.servicePlan ?? null,
+  };
+};
+
+/**
+ * The list's paging cursor: the `DeviceId` extended attribute of the last device of a page, which the
+ * next request names as `largestDeviceIdSeen` (AMOP's ThingSpace device sync reads it so).
+ */
+const deviceIdAttribute = (device: ListedDevice | undefined): number | undefined => {
+  const value = device?.extendedAttributes?.find((attribute) => attribute.key === 'DeviceId')?.value;
+  return value && /^\d+$/.test(value) ? Number(value) : undefined;
+};
+
+/** The List Devices filters we use: lines in one state (`currentState`), or on one plan (`servicePlan`). */
+export type LineFilter = { currentState?: string; servicePlan?: string };
+
 export type ThingSpaceAction = 'suspend' | 'restore' | 'deactivate';
+
+/**
+ * Change Device Identifier's `change4gOption` for the swaps bulkchange makes (Verizon's "Uses and
+ * Requirements" table): a new SIM, a new device, or both.
+ */
+export type Change4gOption = 'ChangeICCID' | 'ChangeIMEI' | 'ChangeIMEIandICCID';
+
+/**
+ * Deactivation reasons Verizon accepts: "FF" (general administration / maintenance) is the only value
+ * the Deactivate Service page documents.
+ */
+export const thingSpaceDeactivationReasons = ['FF'] as const;
 
 /** Verizon ThingSpace Connectivity Management (M2M REST, carrier-apis §1). */
 export class ThingSpaceClient {
   readonly #http: CarrierHttpClient;
   readonly #session: ThingSpaceSession;
   readonly #callbackPassword: string | undefined;
+  readonly #account: CarrierAccount;
+  readonly #reports: AccountReports;
   #callbackRegistered = false;
   readonly settings: ThingSpaceSettings;
 
   /** ThingSpace takes at most 100 activate requests a minute (carrier-apis §1.9), across all work. */
   readonly #activations: CallLimiter;
 
-  constructor(account: CarrierAccount, http: CarrierHttpClient, activations: CallLimiter) {
+  constructor(
+    account: CarrierAccount,
+    http: CarrierHttpClient,
+    guards: { activations: CallLimiter; sessions: SessionStore; generation: number },
+    reports: AccountReports,
+  ) {
     this.#http = http;
-    this.#activations = activations;
+    this.#account = account;
+    this.#activations = guards.activations;
+    this.#reports = reports;
     this.settings = thingSpaceSettingsSchema.parse(account.settings);
     const credentials = thingSpaceCredentialsSchema.parse(account.credentials);
     this.#callbackPassword = credentials.callbackPassword;
-    this.#session = new ThingSpaceSession(http, credentials);
+    this.#session = new ThingSpaceSession(http, credentials, guards.sessions, guards.generation);
   }
 
-  /** Registers our CarrierService callback once per client, when the account has a callback URL. */
-  async ensureCallback(context: CallContext): Promise<void> {
+  /**
+   * Registers our CarrierService callback once per client, when the account has a callback URL, and
+   * records every attempt's result on the account (its health in the API and the portal): a refusal
+   * is not swallowed, the account polls meanwhile and says why. True when callbacks are registered.
+   */
+  async ensureCallback(context: CallContext): Promise<boolean> {
     const url = this.settings.callbackUrl;
-    if (this.#callbackRegistered || !url) return;
-    await this.registerCallback(
-      { url, username: this.settings.callbackUsername, password: this.#callbackPassword },
-      context,
-    );
-    this.#callbackRegistered = true;
+    if (this.#callbackRegistered || !url) return this.#callbackRegistered;
+    const at = Date.now();
+    try {
+      await this.registerCallback(
+        { url, username: this.settings.callbackUsername, password: this.#callbackPassword },
+        context,
+      );
+      this.#callbackRegistered = true;
+      await this.#reports.callbackRegistration(this.#account.id, { at, url, ok: true, error: null });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      await this.#reports.callbackRegistration(this.#account.id, { at, url, ok: false, error: message });
+    }
+    return this.#callbackRegistered;
+  }
+
+  /** Whether ThingSpace took our callback listener in this process: results then come by callback. */
+  get callbacksRegistered(): boolean {
+    return this.#callbackRegistered;
   }
 
   /** An M2M call with both tokens; an expired session or token is renewed once and the call repeated. */
@@ -187,15 +318,15 @@ export class ThingSpaceClient {
       return (await this.#http.send({ ...call, headers }, context)).body;
     } catch (error) {
       if (renewed || !(error instanceof CarrierError)) throw error;
-      if (error.carrierCode?.endsWith('SessionToken.Expired')) this.#session.expireSession();
-      else if (error.httpStatus === 401) this.#session.expireAccessToken();
+      if (error.carrierCode?.endsWith('SessionToken.Expired')) await this.#session.expireSession();
+      else if (error.httpStatus === 401) await this.#session.expireAccessToken();
       else throw error;
       return this.#m2m(call, context, true);
     }
   }
 
-  #path(path: string) {
-    return `/api/m2m/v1${path}`;
+  #path(path: string, version: 'v1' | 'v2' = 'v1') {
+    return `/api/m2m/${version}${path}`;
   }
 
   /** Adds lines to the account as pre-active; "already exists" counts as done, as the original did. */
@@ -216,28 +347,33 @@ export class ThingSpaceClient {
     );
   }
 
+  /** One request for every line of the batch: they share the plan, the ZIP and the place of use. */
   async activate(
-    request: { devices: DeviceId[][]; servicePlan: string; mdnZipCode: string; primaryPlaceOfUse?: unknown },
+    request: {
+      devices: DeviceId[][];
+      servicePlan: string;
+      mdnZipCode: string;
+      primaryPlaceOfUse?: PlaceOfUse;
+    },
     context: CallContext,
   ): Promise<string> {
-    const { devices, ...rest } = request;
-    const response = await this.#activations.schedule(
-      () =>
-        this.#m2m(
-          {
-            action: 'activate',
-            method: 'POST',
-            path: this.#path('/devices/actions/activate'),
-            body: {
-              accountName: this.settings.accountName,
-              devices: devices.map((deviceIds) => ({ deviceIds })),
-              ...rest,
-            },
-            responseSchema: requestIdSchema,
-          },
-          context,
-        ),
-      context.signal,
+    const { devices, primaryPlaceOfUse, ...rest } = request;
+    // Every activate request sent counts, a repeat after a renewed session too.
+    const response = await this.#m2m(
+      {
+        action: 'activate',
+        method: 'POST',
+        path: this.#path('/devices/actions/activate'),
+        body: {
+          accountName: this.settings.accountName,
+          devices: devices.map((deviceIds) => ({ deviceIds })),
+          ...rest,
+          ...(primaryPlaceOfUse ? { primaryPlaceOfUse } : {}),
+        },
+        responseSchema: requestIdSchema,
+        alsoCountedBy: this.#activations,
+      },
+      context,
     );
     return response.requestId;
   }
@@ -245,7 +381,7 @@ export class ThingSpaceClient {
   async act(
     action: ThingSpaceAction,
     devices: DeviceId[][],
-    extra: { reasonCode?: string },
+    extra: { reasonCode?: (typeof thingSpaceDeactivationReasons)[number] },
     context: CallContext,
   ): Promise<string> {
     const response = await this.#m2m(
@@ -285,13 +421,22 @@ export class ThingSpaceClient {
     return response.requestId;
   }
 
-  async changeIdentifier(from: DeviceId[], to: DeviceId[], context: CallContext): Promise<string> {
+  /**
+   * Change Device Identifier (`PUT /devices/{serviceType}/actions/deviceId`): `from` names the device
+   * as it is, `to` its new hardware, each by the kinds the option changes (an IMEI swap names the old
+   * and the new device by IMEI). The body holds only the published fields: no account name.
+   */
+  async changeIdentifier(
+    change: { option: Change4gOption; from: DeviceId[]; to: DeviceId[] },
+    context: CallContext,
+  ): Promise<string> {
+    const serviceType = encodeURIComponent(this.settings.changeIdentifierServiceType);
     const response = await this.#m2m(
       {
         action: 'change_identifier',
         method: 'PUT',
-        path: this.#path('/devices/actions/deviceidentifier'),
-        body: { accountName: this.settings.accountName, deviceIds: from, deviceIdsTo: to },
+        path: this.#path(`/devices/${serviceType}/actions/deviceId`),
+        body: { deviceIds: change.from, deviceIdsTo: change.to, change4gOption: change.option },
         responseSchema: requestIdSchema,
         idempotent: false,
       },
@@ -314,22 +459,51 @@ export class ThingSpaceClient {
         context,
       );
       const device = list.devices[0];
-      if (!device) return undefined;
-      const ids = lineFromIds(device.deviceIds, device.ipAddress);
-      return {
-        iccid: ids.iccid ?? iccid,
-        imei: ids.imei,
-        msisdn: ids.msisdn,
-        ipAddress: ids.ipAddress,
-        state: device.carrierInformations[0]?.state.toLowerCase() ?? 'unknown',
-        servicePlan: device.carrierInformations[0]?.servicePlan ?? null,
-      };
+      return device ? lineOf(device, iccid) : undefined;
     } catch (error) {
       if (error instanceof CarrierError && error.carrierCode?.endsWith('DeviceNotFound')) return undefined;
       throw error;
     }
   }
 
+  /**
+   * One page of the account's lines (List Devices Information, without a device), after the device
+   * `after` names, only those in a state or on a plan when `filter` says so. ThingSpace answers 202
+   * while more pages follow and 200 on the last.
+   */
+  async listDevices(
+    after: number | undefined,
+    context: CallContext,
+    filter: LineFilter = {},
+  ): Promise<{ lines: ThingSpaceLine[]; next: number | undefined }> {
+    const list = await this.#m2m(
+      {
+        action: 'list_devices',
+        method: 'POST',
+        path: this.#path('/devices/actions/list'),
+        body: {
+          accountName: this.settings.accountName,
+          ...filter,
+          ...(after === undefined ? {} : { largestDeviceIdSeen: after }),
+        },
+        responseSchema: listSchema,
+      },
+      context,
+    );
+    const lines = list.devices.flatMap((device) => lineOf(device) ?? []);
+    if (!list.hasMoreData) return { lines, next: undefined };
+    const next = deviceIdAttribute(list.devices.at(-1));
+    if (next === undefined || (after !== undefined && next <= after)) {
+      throw new CarrierError({
+        kind: 'rejected',
+        carrierCode: 'BAD_RESPONSE',
+        message: 'ThingSpace said more lines follow but gave no DeviceId to continue from',
+      });
+    }
+    return { lines, next };
+  }
+
+  /** The v2 request status: overall, and per device for the devices it lists (see `statusSchema`). */
   async requestStatus(requestId: string, context: CallContext): Promise<RequestStatus> {
     return this.#m2m(
       {
@@ -337,6 +511,7 @@ export class ThingSpaceClient {
         method: 'GET',
         path: this.#path(
           `/accounts/${encodeURIComponent(this.settings.accountName)}/requests/${encodeURIComponent(requestId)}/status`,
+          'v2',
         ),
         responseSchema: statusSchema,
       },
@@ -354,6 +529,7 @@ export class ThingSpaceClient {
         method: 'POST',
         path: this.#path(`/callbacks/${encodeURIComponent(this.settings.accountName)}`),
         body: { name: 'CarrierService', ...registration },
+        responseSchema: z.object({ accountName: z.string(), serviceName: z.string() }).loose(),
         idempotent: true,
       },
       context,

@@ -2,16 +2,31 @@ import { z } from 'zod';
 import { CarrierError } from '../../core/carrier-error.ts';
 import type { CallContext } from '../http/call.ts';
 import type { CarrierHttpClient } from '../http/client.ts';
+import type { SessionStore } from '../limits/session-store.ts';
 
 const tokenSchema = z
   .object({ access_token: z.string().min(1), expires_in: z.coerce.number().positive() })
   .loose();
 const loginSchema = z.object({ sessionToken: z.string().min(1) }).loose();
+/** The two tokens as the store keeps them (encrypted, when it is the database). */
+const storedTokensSchema = z.object({
+  accessToken: z.string().min(1),
+  accessExpiresAt: z.number(),
+  sessionToken: z.string().min(1),
+});
+type Tokens = z.infer<typeof storedTokensSchema>;
 
 /** ThingSpace locks the contact after 5 failed logins; we stop well before that. */
 export const MAX_FAILED_LOGINS = 3;
 /** Renew the OAuth token this long before it expires. */
 const TOKEN_MARGIN_MS = 60_000;
+/**
+ * How long one login may take (a token and a login call) before another caller may try: a caller that
+ * died while logging in holds the others up this long at most.
+ */
+const LOGIN_TURN_MS = 45_000;
+/** Rounds of "someone else is logging in, look again" before giving up on this call. */
+const MAX_LOGIN_ROUNDS = 5;
 
 export interface ThingSpaceLogin {
   clientId: string;
@@ -21,83 +36,124 @@ export interface ThingSpaceLogin {
 }
 
 /**
- * The two ThingSpace tokens (carrier-apis §1.2), cached per carrier account and shared by all its
- * work: an OAuth client-credentials token (1 h) and an M2M session (idle expiry 20 min). At most one
- * login is in flight at a time, and after MAX_FAILED_LOGINS refusals in a row no further login is
- * tried until the account's credentials change (the client is then rebuilt).
+ * The two ThingSpace tokens (carrier-apis §1.2): an OAuth client-credentials token (1 h) and an M2M
+ * session (idle expiry 20 min), kept in the account's {@link SessionStore}: with shared guards, one login
+ * serves every worker of the deployment. One caller at a time logs in (the store's login turn; within
+ * this process, one caller goes to the store); the others wait for its tokens. After MAX_FAILED_LOGINS
+ * refusals in a row, counted by the store for every worker together, no further login is tried until
+ * the account's credentials change (a new `generation`).
  */
 export class ThingSpaceSession {
   readonly #http: CarrierHttpClient;
   readonly #login: ThingSpaceLogin;
-  #accessToken: { value: string; expiresAt: number } | undefined;
-  #sessionToken: string | undefined;
-  #inFlight: Promise<{ accessToken: string; sessionToken: string }> | undefined;
-  #failedLogins = 0;
+  readonly #store: SessionStore;
+  readonly #generation: number;
+  #tokens: { value: Tokens; version: number } | undefined;
+  #inFlight: Promise<{ value: Tokens; version: number }> | undefined;
 
-  constructor(http: CarrierHttpClient, login: ThingSpaceLogin) {
+  constructor(http: CarrierHttpClient, login: ThingSpaceLogin, store: SessionStore, generation: number) {
     this.#http = http;
     this.#login = login;
+    this.#store = store;
+    this.#generation = generation;
   }
 
   /** The headers of an M2M call, logging in first when needed. */
   async headers(context: CallContext): Promise<Record<string, string>> {
-    const { accessToken, sessionToken } = await this.#tokens(context);
+    const { accessToken, sessionToken } = await this.#current(context);
     return { authorization: `Bearer ${accessToken}`, 'vz-m2m-token': sessionToken };
   }
 
-  /** The carrier said the session expired: the next call logs in again. */
-  expireSession(): void {
-    this.#sessionToken = undefined;
+  /** The carrier said the session expired: the next call logs in again (unless another already did). */
+  async expireSession(): Promise<void> {
+    await this.#forget();
   }
 
   /** The gateway refused the bearer token: the next call fetches a new one, and a new session. */
-  expireAccessToken(): void {
-    this.#accessToken = undefined;
-    this.#sessionToken = undefined;
+  async expireAccessToken(): Promise<void> {
+    await this.#forget();
   }
 
-  #tokens(context: CallContext) {
-    const access = this.#accessToken;
-    if (access && access.expiresAt > Date.now() && this.#sessionToken) {
-      return Promise.resolve({ accessToken: access.value, sessionToken: this.#sessionToken });
-    }
-    this.#inFlight ??= this.#renew(context).finally(() => {
+  async #forget(): Promise<void> {
+    const tokens = this.#tokens;
+    this.#tokens = undefined;
+    if (tokens) await this.#store.discard(this.#generation, tokens.version);
+  }
+
+  async #current(context: CallContext): Promise<Tokens> {
+    const cached = this.#tokens;
+    if (cached && usable(cached.value)) return cached.value;
+    this.#inFlight ??= this.#obtain(context).finally(() => {
       this.#inFlight = undefined;
     });
-    return this.#inFlight;
+    this.#tokens = await this.#inFlight;
+    return this.#tokens.value;
   }
 
-  async #renew(context: CallContext) {
-    if (this.#failedLogins >= MAX_FAILED_LOGINS) {
-      throw new CarrierError({
-        kind: 'auth',
-        carrierCode: 'LOGIN_SUSPENDED',
-        message: `ThingSpace refused ${this.#failedLogins} logins in a row; no more are tried (5 would lock the contact) until the account's credentials are updated`,
-      });
+  /** Stored tokens, or a login: ours when we get the turn, another caller's when it ends first. */
+  async #obtain(context: CallContext): Promise<{ value: Tokens; version: number }> {
+    for (let round = 0; round < MAX_LOGIN_ROUNDS; round++) {
+      const state = await this.#store.read(this.#generation);
+      if (state.superseded) {
+        throw new CarrierError({
+          kind: 'transient',
+          carrierCode: 'CREDENTIALS_CHANGED',
+          message: "ThingSpace: the account's credentials changed; the call is tried again with the new ones",
+        });
+      }
+      const stored = state.session === null ? undefined : parseTokens(state.session);
+      if (stored && usable(stored)) return { value: stored, version: state.version };
+      if (state.refusedLogins >= MAX_FAILED_LOGINS) {
+        throw new CarrierError({
+          kind: 'auth',
+          carrierCode: 'LOGIN_SUSPENDED',
+          message: `ThingSpace refused ${state.refusedLogins} logins in a row; no more are tried (5 would lock the contact) until the account's credentials are updated`,
+        });
+      }
+      if (!(await this.#store.takeLoginTurn(this.#generation, LOGIN_TURN_MS, context.signal))) continue;
+      let tokens: Tokens;
+      try {
+        tokens = await this.#logIn(context);
+      } catch (error) {
+        const refused = error instanceof CarrierError && error.kind === 'auth' && error.httpStatus !== 401;
+        await this.#store.endLogin(this.#generation, refused ? 'refused' : 'failed');
+        throw error;
+      }
+      await this.#store.endLogin(this.#generation, { session: JSON.stringify(tokens) });
+      // Read back: the version that names these tokens for `discard`.
+      const after = await this.#store.read(this.#generation);
+      return { value: tokens, version: after.version };
     }
-    const cached = this.#accessToken;
-    const access = cached && cached.expiresAt > Date.now() ? cached : await this.#fetchAccessToken(context);
-    this.#accessToken = access;
+    throw new CarrierError({
+      kind: 'transient',
+      carrierCode: 'LOGIN_BUSY',
+      message: 'ThingSpace: other workers kept logging in; the call is tried again later',
+    });
+  }
+
+  /** A new access token (ThingSpace hands out the current one again within its hour) and a session. */
+  async #logIn(context: CallContext): Promise<Tokens> {
+    const token = await this.#fetchAccessToken(context);
     try {
       const response = await this.#http.send(
         {
           action: 'login',
           method: 'POST',
           path: '/api/m2m/v1/session/login',
-          headers: { authorization: `Bearer ${access.value}` },
+          headers: { authorization: `Bearer ${token.value}` },
           body: { username: this.#login.username, password: this.#login.password },
           responseSchema: loginSchema,
         },
         context,
       );
-      this.#failedLogins = 0;
-      this.#sessionToken = response.body.sessionToken;
-      return { accessToken: access.value, sessionToken: response.body.sessionToken };
+      return {
+        accessToken: token.value,
+        accessExpiresAt: token.expiresAt,
+        sessionToken: response.body.sessionToken,
+      };
     } catch (error) {
       if (!(error instanceof CarrierError) || error.kind === 'transient') throw error;
-      // A 401 is the gateway refusing the bearer token, not the user's password: fetch a new token next time.
-      if (error.httpStatus === 401) this.expireAccessToken();
-      else this.#failedLogins++;
+      // A 401 is the gateway refusing the bearer token, not the user's password: not a refused login.
       throw new CarrierError({
         kind: 'auth',
         httpStatus: error.httpStatus,
@@ -127,3 +183,15 @@ export class ThingSpaceSession {
     };
   }
 }
+
+const usable = (tokens: Tokens): boolean => tokens.accessExpiresAt > Date.now();
+
+/** What the store holds, or undefined when it is not ours (written by another version: log in anew). */
+const parseTokens = (session: string): Tokens | undefined => {
+  try {
+    const parsed = storedTokensSchema.safeParse(JSON.parse(session));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+};

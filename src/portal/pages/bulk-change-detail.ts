@@ -3,6 +3,7 @@ import { streamProgress } from '../../bulk-changes/progress-events.ts';
 import { resultsCsv } from '../../bulk-changes/results-csv.ts';
 import type { BulkChangeView, deviceChangeView } from '../../bulk-changes/views.ts';
 import { type Counts, countKey, isTerminalBulkStatus, rowStatuses } from '../../core/statuses.ts';
+import { NUMERIC_CURSOR } from '../../shared/paging.ts';
 import { can, type PortalUser, requirePortalRole } from '../auth.ts';
 import { statusBadge } from '../components/badges.ts';
 import { count, duration, label, time } from '../components/format.ts';
@@ -23,7 +24,7 @@ const detailQuery = z.object({
     .optional()
     .or(z.literal('').transform(() => undefined)),
   q: z.string().trim().max(100).optional(),
-  cursor: z.string().regex(/^\d+$/).optional(),
+  cursor: z.string().regex(NUMERIC_CURSOR, 'a row number').optional(),
 });
 type DetailQuery = z.infer<typeof detailQuery>;
 type ChangeRow = ReturnType<typeof deviceChangeView>;

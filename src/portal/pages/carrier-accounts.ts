@@ -73,6 +73,7 @@ function accountCard(user: PortalUser, deps: PortalDeps, account: CarrierAccount
   return html`<article class="card" id="account-${account.id}" aria-labelledby="account-${account.id}-name">
   <h2 id="account-${account.id}-name">${account.name}</h2>
   <p class="muted">${deps.catalog.title(account.carrier)}${typeof account.settings.variant === 'string' ? ` · ${account.settings.variant}` : ''} · <code>${account.baseUrl}</code></p>
+  ${account.callbackRegistration && html`<p class="${account.callbackRegistration.ok ? 'hint' : 'alert alert-error'}" data-callback-registration>${account.callbackRegistration.ok ? `Callbacks registered at ${account.callbackRegistration.at}` : `Callback registration refused at ${account.callbackRegistration.at}: ${account.callbackRegistration.error ?? 'no reason given'}. Results are polled.`}</p>`}
   <div class="write-toggle">
     <span>Writes: <strong>${account.writeEnabled ? 'enabled' : 'disabled'}</strong></span>
     ${actionButton({

@@ -2,8 +2,10 @@ import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { CarrierAccountView } from '../../accounts/carrier-accounts.ts';
 import { type InputRow, readCsvRows } from '../../bulk-changes/csv-input.ts';
+import { asClientError, multipartParts } from '../../bulk-changes/multipart.ts';
 import { type ChangeType, changeTypes } from '../../core/change-types.ts';
-import { AppError, type ErrorDetail } from '../../core/errors.ts';
+import { AppError, type ErrorDetail, validationFailed } from '../../core/errors.ts';
+import { nulCharacterAt, nulDetail } from '../../core/text.ts';
 import { type PortalUser, requireCsrf, requirePortalRole } from '../auth.ts';
 import type { FieldInput } from '../change-catalog.ts';
 import { csvColumn, label } from '../components/format.ts';
@@ -185,11 +187,16 @@ interface PreviewForm {
 async function readPreviewForm(request: FastifyRequest, maxUploadBytes: number): Promise<PreviewForm> {
   const fields: Record<string, string> = {};
   let csv: PreviewForm['csv'];
-  for await (const part of request.parts({ limits: { fileSize: maxUploadBytes, files: 1 } })) {
+  const parts = multipartParts(request, { fileSize: maxUploadBytes, files: 1 });
+  for (let next = await parts.next(); !next.done; next = await parts.next()) {
+    const part = next.value;
     if (part.type !== 'file') {
       fields[part.fieldname] = String(part.value);
     } else if (!part.filename) {
-      await part.toBuffer(); // the empty file input of a form sent without a file
+      // The empty file input of a form sent without a file.
+      await part.toBuffer().catch((error: unknown) => {
+        throw asClientError(error);
+      });
     } else {
       // The form sends the change type before the file: the file's columns are read as its fields.
       const changeType = z.enum(changeTypes).safeParse(fields.changeType);
@@ -204,6 +211,8 @@ async function readPreviewForm(request: FastifyRequest, maxUploadBytes: number):
       csv = { ...parsed, fileName: part.filename };
     }
   }
+  const nulAt = nulCharacterAt(fields);
+  if (nulAt !== undefined) throw validationFailed([nulDetail(nulAt)], 'A field holds a NUL character');
   return { fields, csv };
 }
 

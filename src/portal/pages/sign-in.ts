@@ -1,16 +1,27 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { hashApiKey } from '../../accounts/api-keys.ts';
-import { userOf } from '../auth.ts';
+import { attemptPrefix } from '../../accounts/attempt-throttle.ts';
+import { secureCookies, userOf } from '../auth.ts';
 import type { PortalApp, PortalDeps } from '../deps.ts';
 import { html } from '../html.ts';
 import { page, sendHtml } from '../layout.ts';
-import { sessionCookie } from '../session.ts';
+import { cookie, randomToken, readCookie, sameToken, sessionCookie } from '../session.ts';
 
 /** Only a portal path may follow sign-in: an open redirect would make the form a phishing tool. */
 const safeNext = (next: string | undefined) =>
   next && /^\/portal\/[^/\\]/.test(next) ? next : '/portal/bulk-changes';
 
-function signInPage(options: { next?: string; error?: string }) {
+/**
+ * The sign-in form's own CSRF token (login CSRF: another site must not sign a browser in with the
+ * attacker's key). Double submit: the token is in a cookie only this path receives, SameSite=Strict so
+ * no other site's form sends it, and in the form; the two must match. Nothing is kept on the server
+ * for a visitor who has not signed in.
+ */
+const SIGN_IN_COOKIE = 'bulkchange_sign_in';
+const SIGN_IN_TOKEN_SECONDS = 60 * 60;
+
+function signInPage(options: { next?: string; error?: string; token: string }) {
   return page({
     title: 'Sign in',
     body: html`<section class="narrow">
@@ -19,6 +30,7 @@ function signInPage(options: { next?: string; error?: string }) {
   ${options.error && html`<div class="alert alert-error" role="alert"><p>${options.error}</p></div>`}
   <form method="post" action="/portal/sign-in" class="stack">
     <input type="hidden" name="next" value="${options.next ?? ''}">
+    <input type="hidden" name="_csrf" value="${options.token}">
     <label for="api-key">API key</label>
     <input id="api-key" name="apiKey" type="password" autocomplete="current-password" required autofocus
       spellcheck="false" placeholder="bck_…">
@@ -30,6 +42,25 @@ function signInPage(options: { next?: string; error?: string }) {
 }
 
 export function signInRoutes(app: PortalApp, deps: PortalDeps): void {
+  /** The sign-in page with a fresh token, in its cookie and in the form. */
+  const sendSignIn = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    options: { next?: string; error?: string },
+    status = 200,
+  ) => {
+    const token = randomToken();
+    reply.header(
+      'set-cookie',
+      cookie(SIGN_IN_COOKIE, token, {
+        path: '/portal/sign-in',
+        secure: secureCookies(request, deps.publicUrl),
+        maxAgeSeconds: SIGN_IN_TOKEN_SECONDS,
+      }),
+    );
+    return sendHtml(reply, signInPage({ ...options, token }), status);
+  };
+
   app.get(
     '/sign-in',
     {
@@ -38,7 +69,7 @@ export function signInRoutes(app: PortalApp, deps: PortalDeps): void {
     },
     async (request, reply) => {
       if (request.portalUser) return reply.redirect(safeNext(request.query.next), 303);
-      return sendHtml(reply, signInPage({ next: request.query.next }));
+      return sendSignIn(request, reply, { next: request.query.next });
     },
   );
 
@@ -48,29 +79,46 @@ export function signInRoutes(app: PortalApp, deps: PortalDeps): void {
       config: { portalPublic: true },
       schema: {
         hide: true,
-        body: z.object({ apiKey: z.string().trim().max(500), next: z.string().max(2000).optional() }),
+        body: z.object({
+          apiKey: z.string().trim().max(500),
+          next: z.string().max(2000).optional(),
+          _csrf: z.string().max(200).optional(),
+        }),
       },
     },
     async (request, reply) => {
-      const principal = await deps.apiKeys.authenticate(request.body.apiKey);
+      const { apiKey, next, _csrf } = request.body;
+      if (!sameToken(readCookie(request.headers.cookie, SIGN_IN_COOKIE), _csrf)) {
+        const error = 'The sign-in form has expired or came from another site. Sign in again.';
+        return sendSignIn(request, reply, { next, error }, 403);
+      }
+      await deps.throttle.admit(request);
+      const principal = await deps.apiKeys.authenticate(apiKey);
       if (!principal) {
-        return sendHtml(
+        await deps.throttle.failed(request, attemptPrefix(apiKey));
+        return sendSignIn(
+          request,
           reply,
-          signInPage({ next: request.body.next, error: 'That API key is not valid, or it was revoked.' }),
+          { next, error: 'That API key is not valid, or it was revoked.' },
           401,
         );
       }
-      const session = deps.sessions.create(hashApiKey(request.body.apiKey));
+      const secure = secureCookies(request, deps.publicUrl);
+      const session = deps.sessions.create(hashApiKey(apiKey));
       return reply
-        .header('set-cookie', sessionCookie(session.id, { secure: request.protocol === 'https' }))
-        .redirect(safeNext(request.body.next), 303);
+        .header('set-cookie', [
+          sessionCookie(session.id, { secure, maxAgeMs: deps.sessionLimits.maxAgeMs }),
+          cookie(SIGN_IN_COOKIE, '', { path: '/portal/sign-in', secure, maxAgeSeconds: 0 }),
+        ])
+        .redirect(safeNext(next), 303);
     },
   );
 
   app.post('/sign-out', { schema: { hide: true } }, async (request, reply) => {
     deps.sessions.end(userOf(request).session.id);
+    const secure = secureCookies(request, deps.publicUrl);
     return reply
-      .header('set-cookie', sessionCookie('', { secure: request.protocol === 'https', clear: true }))
+      .header('set-cookie', sessionCookie('', { secure, clear: true, maxAgeMs: 0 }))
       .redirect('/portal/sign-in', 303);
   });
 }

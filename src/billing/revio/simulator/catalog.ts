@@ -26,6 +26,8 @@ export interface RevioProvider {
 
 /** `login@clientcode` → password (HTTP Basic, carrier-apis §6). */
 export const revioDefaultUsers: Record<string, string> = { 'demo@bulkchange': 'demo-rev-password' };
+/** The API-management subscription keys the gateway lets through. */
+export const revioDefaultSubscriptionKeys = ['demo-subscription-key'];
 
 /** Rev.io documents no limits (carrier-apis §7); these keep a client honest about pacing. */
 export const revioDefaultFaults: Partial<Faults> = { rateLimitPerSecond: 8, maxConcurrent: 4 };

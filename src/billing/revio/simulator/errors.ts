@@ -35,16 +35,19 @@ export const schemaRefusal = (error: z.ZodError): SimResponse => {
   return badRequest(`${where}${issue.message}`);
 };
 
-/** Rev.io sends no Retry-After: the wait is only in this sentence, which clients have to read. */
+/** The gateway's rate-limit sentence (Azure API Management), which states the wait in its text too. */
 export const throttleMessage = (waitSeconds: number) =>
-  `Too many requests. Please wait ${waitSeconds} seconds and try again.`;
+  `Rate limit is exceeded. Try again in ${waitSeconds} seconds.`;
 
-/** What the kit's own refusals look like; a throttled client is told the kit's wait in the message. */
+/**
+ * What the kit's own refusals look like. A throttled client is refused by the gateway, in its
+ * `{statusCode, message}` envelope, with `Retry-After` and the wait in the message.
+ */
 export const revioFailureEnvelope = (failure: SimFailure): unknown => {
   switch (failure.kind) {
     case 'rate_limited':
     case 'too_many_concurrent':
-      return revioErrorBody(revioErrorCodes.tooManyRequests, throttleMessage(failure.retryAfterSeconds));
+      return { statusCode: 429, message: throttleMessage(failure.retryAfterSeconds) };
     case 'outage':
       return revioErrorBody(revioErrorCodes.serviceUnavailable, failure.message);
     case 'not_found':

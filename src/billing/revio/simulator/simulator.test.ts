@@ -15,7 +15,8 @@ const iccidA = '89011703278101234567';
 const iccidB = '89011703278101234575';
 const basic = (login: string, password: string) =>
   `Basic ${Buffer.from(`${login}:${password}`).toString('base64')}`;
-const demoAuth = { authorization: basic('demo@bulkchange', 'demo-rev-password') };
+const subscriptionKey = { 'ocp-apim-subscription-key': 'demo-subscription-key' };
+const demoAuth = { authorization: basic('demo@bulkchange', 'demo-rev-password'), ...subscriptionKey };
 const unlimited = { faults: { rateLimitPerSecond: null, maxConcurrent: null } };
 const jsonPatch = { 'content-type': 'application/json-patch+json' };
 
@@ -68,11 +69,25 @@ describe('Rev.io simulator: authentication', () => {
       'Basic !!!',
     ];
     for (const authorization of refused) {
-      const headers: Record<string, string> = authorization === undefined ? {} : { authorization };
+      const headers: Record<string, string> =
+        authorization === undefined ? { ...subscriptionKey } : { authorization, ...subscriptionKey };
       const response = await httpJson(`${base}/v1/Customers`, { headers });
       assert.deepEqual(statusAndBody(response), revError(401, 'Unauthorized', 'Invalid credentials'));
     }
     assert.equal(sim.calls.count({ action: 'list_customers', status: 401 }), refused.length);
+  });
+
+  it('refuses a call without the subscription key, or with an unknown one, at the gateway', async () => {
+    await start();
+    const missing = await httpJson(`${base}/v1/Customers`, {
+      headers: { authorization: basic('demo@bulkchange', 'demo-rev-password') },
+    });
+    assert.equal(missing.status, 401);
+    assert.match((missing.body as { message: string }).message, /missing subscription key/);
+    const unknown = await rev('/Customers', { headers: { 'ocp-apim-subscription-key': 'guess' } });
+    assert.deepEqual([unknown.status, (unknown.body as { statusCode: number }).statusCode], [401, 401]);
+    assert.match((unknown.body as { message: string }).message, /invalid subscription key/);
+    assert.equal((await rev('/Customers')).status, 200, 'key and Basic auth together pass');
   });
 
   it('accepts the users it was given, login@clientcode', async () => {
@@ -465,7 +480,7 @@ describe('Rev.io simulator: throttling', () => {
     assert.equal(faults.maxConcurrent, revioDefaultFaults.maxConcurrent);
   });
 
-  it('answers 429 with the wait in the message and no Retry-After header', async () => {
+  it('answers 429 from the gateway, with Retry-After and the wait in the message', async () => {
     await start();
     for (const [rateLimitPerSecond, seconds] of [
       [1, 1],
@@ -474,16 +489,16 @@ describe('Rev.io simulator: throttling', () => {
       assert.equal((await admin('/faults', { method: 'PUT', body: { rateLimitPerSecond } })).status, 200);
       assert.equal((await rev('/Customers')).status, 200);
       const throttled = await rev('/Customers');
-      assert.deepEqual(
-        statusAndBody(throttled),
-        revError(429, 'TooManyRequests', `Too many requests. Please wait ${seconds} seconds and try again.`),
-      );
-      assert.equal(throttled.headers.get('retry-after'), null);
+      assert.deepEqual(statusAndBody(throttled), {
+        status: 429,
+        body: { statusCode: 429, message: `Rate limit is exceeded. Try again in ${seconds} seconds.` },
+      });
+      assert.equal(throttled.headers.get('retry-after'), String(seconds));
     }
     assert.equal(sim.calls.count({ action: 'list_customers', status: 429 }), 2);
   });
 
-  it('keeps the header off when mounted in another app', async () => {
+  it('sends the same answer when mounted in another app', async () => {
     sim = createRevioSimulator({ faults: { rateLimitPerSecond: 1 } });
     const app = Fastify();
     await app.register(sim.plugin, { prefix: '/simulators/revio' });
@@ -493,8 +508,8 @@ describe('Rev.io simulator: throttling', () => {
       assert.equal((await inject()).statusCode, 200);
       const throttled = await inject();
       assert.equal(throttled.statusCode, 429);
-      assert.equal(throttled.headers['retry-after'], undefined);
-      assert.match(throttled.body, /Please wait 1 seconds/);
+      assert.equal(throttled.headers['retry-after'], '1');
+      assert.match(throttled.body, /Try again in 1 seconds/);
     } finally {
       await app.close();
     }

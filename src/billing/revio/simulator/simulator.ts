@@ -11,6 +11,7 @@ import {
   type RevioServiceType,
   revioCustomers,
   revioDefaultFaults,
+  revioDefaultSubscriptionKeys,
   revioDefaultUsers,
   revioProducts,
   revioProviders,
@@ -28,6 +29,8 @@ export { revioErrorCodes, throttleMessage } from './errors.ts';
 export interface RevioSimulatorOptions {
   /** `login@clientcode` → password. */
   users?: Record<string, string>;
+  /** `Ocp-Apim-Subscription-Key` values the gateway accepts. */
+  subscriptionKeys?: string[];
   /** Over `revioDefaultFaults`. */
   faults?: Partial<Faults>;
   /** What a reset restores; `POST /_sim/customers` adds or replaces customers meanwhile. */
@@ -41,13 +44,15 @@ type Handler = (book: RevioBook, request: SimRequest) => SimResponse;
 
 /**
  * Rev.io billing REST (carrier-apis §6): customers, services (billable lines, `number2` = ICCID) and
- * their products, with HTTP Basic auth, JSON-Patch updates and Rev's array error envelope. Like the
- * real API it never deduplicates services: a client must look a line up before it creates one.
+ * their products, behind an API gateway that wants a subscription key, with HTTP Basic auth,
+ * JSON-Patch updates and Rev's array error envelope. Like the real API it never deduplicates
+ * services: a client must look a line up before it creates one.
  */
 export const createRevioSimulator = (
   options: RevioSimulatorOptions = {},
 ): SimulatorServer<RevioSimService> => {
   const users = options.users ?? revioDefaultUsers;
+  const subscriptionKeys = new Set(options.subscriptionKeys ?? revioDefaultSubscriptionKeys);
   const book = new RevioBook({
     customers: options.customers ?? revioCustomers,
     serviceTypes: options.serviceTypes ?? revioServiceTypes,
@@ -65,7 +70,7 @@ export const createRevioSimulator = (
     url,
     action,
     iccids,
-    handle: (request) => revioAuthRefusal(users, request) ?? handle(book, request),
+    handle: (request) => revioAuthRefusal(users, subscriptionKeys, request) ?? handle(book, request),
   });
   const iccidOfService = (serviceId: unknown) => {
     const number2 = book.service(Number(serviceId))?.number2;
@@ -118,8 +123,6 @@ export const createRevioSimulator = (
     seedSchema: createServiceSeedSchema(book),
     fromSeed: (seed: RevioServiceSeed, existing) => seededService(book, seed, existing),
     errorEnvelope: revioFailureEnvelope,
-    // Rev.io tells a throttled client how long to wait only in the message text.
-    retryAfterHeader: false,
     adminRoutes: revioAdminRoutes(book),
     contentTypeParsers: { 'application/json-patch+json': parseJson },
     onReset: () => book.reset(),

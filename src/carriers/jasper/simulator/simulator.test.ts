@@ -124,7 +124,13 @@ describe('Jasper simulator: devices', () => {
 
   it('activates a line: dateActivated, MSISDN and IMSI are assigned', async () => {
     await start();
-    const response = await put(iccidA, { status: 'ACTIVATED', unknownField: 'ignored' });
+    const unknown = await put(iccidA, { status: 'ACTIVATED', unknownField: 'refused' });
+    assert.deepEqual(
+      statusAndBody(unknown),
+      error(400, jasperErrorCodes.unknownField, 'Invalid field: unknownField'),
+    );
+    assert.notEqual(line(iccidA).state, 'ACTIVATED', 'a refused edit changes nothing');
+    const response = await put(iccidA, { status: 'ACTIVATED' });
     assert.deepEqual(statusAndBody(response), { status: 200, body: { iccid: iccidA } });
     const activated = line(iccidA);
     assert.equal(activated.state, 'ACTIVATED');
@@ -185,7 +191,7 @@ describe('Jasper simulator: devices', () => {
       [{ ratePlan: 'IoT Basic 1MB', communicationPlan: 'CP_Data_SMS', status: 'ACTIVATED' }, '20000019'],
       [{}, jasperErrorCodes.noEditableField],
       [{ effectiveDate: new Date().toISOString() }, jasperErrorCodes.noEditableField],
-      [{ somethingElse: 1 }, jasperErrorCodes.noEditableField],
+      [{ somethingElse: 1 }, jasperErrorCodes.unknownField],
       [{ status: 'ACTIVATED', effectiveDate: inDays(181) }, jasperErrorCodes.invalidEffectiveDate],
       [{ status: 'ACTIVATED', effectiveDate: 'next tuesday' }, jasperErrorCodes.invalidEffectiveDate],
       [{ status: 7 }, jasperErrorCodes.invalidRequest],
@@ -252,7 +258,7 @@ describe('Jasper simulator: search', () => {
     assert.deepEqual((future.body as { devices: unknown[] }).devices, []);
   });
 
-  it('requires modifiedSince and refuses a page size above 50', async () => {
+  it('requires modifiedSince, a window of at most a year, and a page size of at most 50', async () => {
     await start();
     const missing = await jasper('/devices');
     assert.deepEqual(
@@ -262,7 +268,19 @@ describe('Jasper simulator: search', () => {
     const since = encodeURIComponent(new Date().toISOString());
     assert.equal((await jasper(`/devices?modifiedSince=${since}&pageSize=51`)).status, 400);
     assert.equal((await jasper('/devices?modifiedSince=yesterday')).status, 400);
-    assert.equal(sim.calls.count({ action: 'search_devices', status: 400 }), 3);
+    const longAgo = encodeURIComponent('2020-01-01T00:00:00+00:00');
+    const tooLong = await jasper(`/devices?modifiedSince=${longAgo}`);
+    assert.deepEqual(
+      statusAndBody(tooLong),
+      error(
+        400,
+        jasperErrorCodes.invalidQueryParameter,
+        'modifiedSince to modifiedTill (or now) must be a window of at most one year',
+      ),
+    );
+    const till = encodeURIComponent('2020-12-31T00:00:00+00:00');
+    assert.equal((await jasper(`/devices?modifiedSince=${longAgo}&modifiedTill=${till}`)).status, 200);
+    assert.equal(sim.calls.count({ action: 'search_devices', status: 400 }), 4);
   });
 });
 

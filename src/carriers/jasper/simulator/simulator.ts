@@ -41,8 +41,9 @@ export const jasperRatePlans: JasperRatePlan[] = [
 export const jasperDefaultFaults: Partial<Faults> = { rateLimitPerSecond: 5, maxConcurrent: 1 };
 
 /**
- * Only 10000001 is published; the others are this simulator's own, stable so that clients and tests can
- * key on them.
+ * Cisco's published codes (10000001 invalid credentials, 10000003 invalid ICCID, 10000028 a field the
+ * function does not take, 40000029 rate limit exceeded) and this simulator's own for the rest, stable
+ * so that clients and tests can key on them (docs/carriers/jasper.md, "Unconfirmed").
  */
 export const jasperErrorCodes = {
   invalidCredentials: '10000001',
@@ -50,8 +51,9 @@ export const jasperErrorCodes = {
   iccidNotFound: '10000003',
   invalidQueryParameter: '10000004',
   resourceNotFound: '10000009',
-  rateLimited: '10000010',
-  tooManyConcurrent: '10000011',
+  unknownField: '10000028',
+  rateLimited: '40000029',
+  tooManyConcurrent: '40000029',
   serviceUnavailable: '10000020',
   internalError: '10000021',
   noEditableField: '20000001',
@@ -138,8 +140,9 @@ const createSeedSchema = (plans: Map<string, string[]>) =>
     });
 type JasperSeed = z.infer<ReturnType<typeof createSeedSchema>>;
 
-// Unknown fields are ignored, as Control Center does; the status is checked by hand for its own code.
-const editSchema = z.object({
+// A field Control Center does not take is refused (10000028), not ignored; the status is checked by
+// hand for its own code.
+const editSchema = z.strictObject({
   status: z.string().optional(),
   ratePlan: z.string().min(1).optional(),
   communicationPlan: z.string().min(1).optional(),
@@ -157,15 +160,27 @@ const editSchema = z.object({
 });
 type JasperEdit = z.infer<typeof editSchema>;
 
-const searchQuerySchema = z.object({
-  modifiedSince: z
-    .string({ error: 'modifiedSince is required' })
-    .refine(isDateTime, 'modifiedSince must be a date-time such as 2016-04-18T17:31:34+00:00'),
-  modifiedTill: z.string().refine(isDateTime, 'modifiedTill must be a date-time').optional(),
-  status: statusSchema.optional(),
-  pageSize: z.coerce.number().int().min(1).max(maxPageSize).default(maxPageSize),
-  pageNumber: z.coerce.number().int().min(1).default(1),
-});
+/** Search Devices searches a window of at most a year (`modifiedSince` to `modifiedTill`, or to now). */
+const maxSearchWindowMs = 365 * 86_400_000;
+
+const searchQuerySchema = z
+  .object({
+    modifiedSince: z
+      .string({ error: 'modifiedSince is required' })
+      .refine(isDateTime, 'modifiedSince must be a date-time such as 2016-04-18T17:31:34+00:00'),
+    modifiedTill: z.string().refine(isDateTime, 'modifiedTill must be a date-time').optional(),
+    status: statusSchema.optional(),
+    pageSize: z.coerce.number().int().min(1).max(maxPageSize).default(maxPageSize),
+    pageNumber: z.coerce.number().int().min(1).default(1),
+  })
+  .refine(
+    ({ modifiedSince, modifiedTill }) => {
+      const since = Date.parse(modifiedSince);
+      const till = modifiedTill === undefined ? Date.now() : Date.parse(modifiedTill);
+      return till - since <= maxSearchWindowMs;
+    },
+    { message: 'modifiedSince to modifiedTill (or now) must be a window of at most one year' },
+  );
 
 /**
  * Cisco IoT Control Center REST (carrier-apis §2), for every Jasper-family variant. HTTP Basic auth is
@@ -263,11 +278,11 @@ const editDevice = (store: DeviceStore<JasperSimLine>, plans: Map<string, string
   if (line === undefined) return iccidNotFound();
   const parsed = editSchema.safeParse(request.body);
   if (!parsed.success) {
-    return jasperError(
-      400,
-      jasperErrorCodes.invalidRequest,
-      `Invalid request: ${parsed.error.issues[0].message}`,
-    );
+    const issue = parsed.error.issues[0];
+    if (issue.code === 'unrecognized_keys') {
+      return jasperError(400, jasperErrorCodes.unknownField, `Invalid field: ${issue.keys.join(', ')}`);
+    }
+    return jasperError(400, jasperErrorCodes.invalidRequest, `Invalid request: ${issue.message}`);
   }
   const edit = parsed.data;
   const { effectiveDate: _, ...changes } = edit;

@@ -20,6 +20,7 @@ import {
   type TelegenceActivationElement,
   type TelegenceActivationRequest,
   type TelegenceClient,
+  telegenceMobilityService,
 } from '../client.ts';
 import { mapTelegenceRejection } from './line-changes.ts';
 import { type StaticIpStep, staticIpSteps } from './static-ip.ts';
@@ -86,7 +87,7 @@ type ActivationOutcome = RowOutcome<ActivationStep>;
 /** AT&T takes at most 200 activations per request (carrier-apis §3.3). */
 export const TELEGENCE_MAX_ACTIVATIONS = 200;
 
-function activationBody(row: Row): TelegenceActivationRequest {
+export function activationBody(row: Row): TelegenceActivationRequest {
   const request = row.request;
   const address = {
     ...(request.streetNumber ? { streetNumber: request.streetNumber } : {}),
@@ -111,7 +112,8 @@ function activationBody(row: Row): TelegenceActivationRequest {
     relatedParty: [{ role: 'subscriber', firstName: request.firstName, lastName: request.lastName, address }],
     service: {
       name: '',
-      serviceSpecification: { id: '12', href: 'Mobility Services' },
+      category: { ...telegenceMobilityService.category },
+      serviceSpecification: { ...telegenceMobilityService.serviceSpecification },
       serviceCharacteristic: characteristics,
     },
   };

@@ -16,6 +16,9 @@ import {
   characteristicValue,
   type TelegenceClient,
   type TelegenceLineDetail,
+  type TelegenceSettings,
+  telegenceDate,
+  telegenceDateInput,
 } from '../client.ts';
 import { canMoveTelegenceLine, normaliseTelegenceStatus, telegenceTargets } from '../statuses.ts';
 
@@ -72,7 +75,7 @@ function effectiveDateIssue(
   };
 }
 
-const effectiveDate = z.iso.date().optional();
+const effectiveDate = telegenceDateInput.optional();
 const reasonCode = z
   .string()
   .trim()
@@ -152,7 +155,7 @@ export const telegenceStatusUpdate: Flow<TelegenceClient, StatusRequest, 'update
   steps: {
     update_status: patchStep<StatusRequest>({
       body: (row) => ({
-        ...(row.request.effectiveDate ? { effectiveDate: row.request.effectiveDate } : {}),
+        ...(row.request.effectiveDate ? { effectiveDate: telegenceDate(row.request.effectiveDate) } : {}),
         serviceCharacteristic: [
           { name: 'subscriberStatus', value: telegenceTargets[row.request.targetStatus] },
           { name: 'reasonCode', value: row.request.reasonCode },
@@ -186,7 +189,7 @@ export const telegenceRatePlanChange: Flow<TelegenceClient, RatePlanRequest, 'up
   steps: {
     update_rate_plan: patchStep<RatePlanRequest>({
       body: (row) => ({
-        effectiveDate: row.request.effectiveDate ?? new Date().toISOString().slice(0, 10),
+        effectiveDate: telegenceDate(row.request.effectiveDate ?? new Date().toISOString()),
         serviceCharacteristic: [{ name: 'singleUserCode', value: row.request.carrierRatePlan }],
       }),
       applied: (row, line) =>
@@ -226,31 +229,62 @@ export const telegenceIdentifierChange: Flow<TelegenceClient, IdentifierRequest,
   },
   firstStep: 'change_equipment',
   steps: {
-    change_equipment: patchStep<IdentifierRequest>({
-      body: (row) => ({
-        serviceCharacteristic: [
-          ...(row.request.reasonCode ? [{ name: 'reasonCode', value: row.request.reasonCode }] : []),
-          ...(row.request.newIccid ? [{ name: 'sim', value: row.request.newIccid }] : []),
-          ...(row.request.newImei ? [{ name: 'IMEI', value: row.request.newImei }] : []),
-        ],
-      }),
+    change_equipment: perLineStep<TelegenceClient, IdentifierRequest, TelegenceLineDetail>({
+      // The line is read first: the equipment change carries its service ZIP, SOC and technology
+      // type, as AT&T's field usage sends them with a SIM or IMEI swap.
+      send: async (row, context) => {
+        const current = await context.client.getLine(row.msisdn!, callContext(row, context));
+        const body = equipmentChange(row, current, context.client.settings);
+        return swapped(row, await context.client.updateLine(row.msisdn!, body, callContext(row, context)));
+      },
+      read: (row, context) => context.client.getLine(row.msisdn!, callContext(row, context)),
       applied: (row, line) =>
         (!row.request.newIccid ||
           characteristicValue(line.serviceCharacteristic, 'sim') === row.request.newIccid) &&
         (!row.request.newImei ||
-          characteristicValue(line.serviceCharacteristic, 'BLIMEI') === row.request.newImei),
-      success: (row, line) => ({
-        kind: 'succeeded',
-        result: {
-          previous: { iccid: row.iccid, imei: row.imei },
-          ...(row.request.newIccid ? { iccid: row.request.newIccid } : {}),
-          ...(row.request.newImei ? { imei: row.request.newImei } : {}),
-        },
-        device: linePatch(line),
-      }),
+          characteristicValue(line.serviceCharacteristic, 'BLIMEI') === row.request.newImei)
+          ? swapped(row, line)
+          : undefined,
+      mapRejection: mapTelegenceRejection,
     }),
   },
 };
+
+/**
+ * A SIM / IMEI swap's characteristics: the reason, the new equipment, and what the line has where it
+ * is known (`serviceZipCode`, `singleUserCode`, `technologyType`), as the field scripts send them.
+ */
+export function equipmentChange(
+  row: WorkRow<IdentifierRequest>,
+  line: TelegenceLineDetail,
+  settings: TelegenceSettings,
+): { serviceCharacteristic: Characteristic[] } {
+  const known = (name: string, value: string | undefined) => (value ? [{ name, value }] : []);
+  const characteristics = line.serviceCharacteristic;
+  return {
+    serviceCharacteristic: [
+      ...known('reasonCode', row.request.reasonCode),
+      ...known('serviceZipCode', characteristicValue(characteristics, 'serviceZipCode')),
+      ...known('singleUserCode', characteristicValue(characteristics, 'singleUserCode')),
+      ...known(
+        'technologyType',
+        characteristicValue(characteristics, 'BLDeviceTechnologyType') ?? settings.defaultTechnologyType,
+      ),
+      ...known('sim', row.request.newIccid),
+      ...known('IMEI', row.request.newImei),
+    ],
+  };
+}
+
+const swapped = (row: WorkRow<IdentifierRequest>, line: TelegenceLineDetail): RowOutcome<never> => ({
+  kind: 'succeeded',
+  result: {
+    previous: { iccid: row.iccid, imei: row.imei },
+    ...(row.request.newIccid ? { iccid: row.request.newIccid } : {}),
+    ...(row.request.newImei ? { imei: row.request.newImei } : {}),
+  },
+  device: linePatch(line),
+});
 
 const usernameRequest = z
   .object({

@@ -64,7 +64,9 @@ const elementSchema = z.object({
     .optional(),
   service: z.object({
     name: z.string().optional(),
-    serviceSpecification: z.unknown().optional(),
+    // What AT&T's line objects carry, required here as the original always sent them.
+    category: z.object({ id: z.string(), name: z.string() }),
+    serviceSpecification: z.object({ id: z.string().min(1), href: z.string().min(1) }),
     serviceQualification: z.unknown().optional(),
     serviceCharacteristic: z.array(characteristicSchema).superRefine((characteristics, context) => {
       for (const [name, schema] of Object.entries(requiredCharacteristics)) {

@@ -3,12 +3,19 @@ export const dayMs = 86_400_000;
 
 export const isoDate = (epochMs: number): string => new Date(epochMs).toISOString().slice(0, 10);
 
-/** Midnight UTC of a strict `yyyy-mm-dd` that names a real day, else undefined. */
+/**
+ * Midnight UTC of a strict `yyyy-mm-dd` (or `yyyy-mm-ddZ`, as AT&T writes dates) that names a real
+ * day, else undefined.
+ */
 export const parseIsoDate = (text: string): number | undefined => {
-  if (!/^\d{4}-\d\d-\d\d$/.test(text)) return undefined;
-  const at = Date.parse(`${text}T00:00:00Z`);
-  return !Number.isNaN(at) && isoDate(at) === text ? at : undefined;
+  if (!/^\d{4}-\d\d-\d\dZ?$/.test(text)) return undefined;
+  const day = text.slice(0, 10);
+  const at = Date.parse(`${day}T00:00:00Z`);
+  return !Number.isNaN(at) && isoDate(at) === day ? at : undefined;
 };
+
+/** A day as AT&T writes it in its line objects: `yyyy-mm-ddZ`. */
+export const attDate = (isoDay: string): string => `${isoDay.slice(0, 10)}Z`;
 
 export const startOfDay = (epochMs: number): number => epochMs - (epochMs % dayMs);
 

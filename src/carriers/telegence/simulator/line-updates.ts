@@ -33,6 +33,7 @@ const singleCharacteristics = {
   IMEI: 'imei',
   serviceZipCode: 'zipCode',
   contactName: 'contactName',
+  technologyType: 'technologyType',
 } as const;
 type SingleField = (typeof singleCharacteristics)[keyof typeof singleCharacteristics];
 
@@ -143,7 +144,7 @@ const effectiveDateRefusal = (
   if (effectiveDate === undefined) return undefined;
   const refused = (why: string) => telegenceError(400, `Invalid effective date ${effectiveDate}: ${why}`);
   const at = parseIsoDate(effectiveDate);
-  if (at === undefined) return refused('expected a date as yyyy-mm-dd');
+  if (at === undefined) return refused('expected a date as yyyy-mm-dd or yyyy-mm-ddZ');
   const cycleStart = billCycle(billCycleDayOf(catalog, line.ban), now).start;
   if (at < cycleStart) return refused(`before the current bill cycle, which started ${isoDate(cycleStart)}`);
   if (at > startOfDay(now) + telegenceMaxEffectiveDaysAhead * dayMs) {
@@ -157,7 +158,8 @@ const ratePlanRefusal = (
   line: TelegenceSimLine,
   update: LineUpdate,
 ): SimResponse | undefined => {
-  if (update.ratePlan === undefined) return undefined;
+  // The line's own SOC, as an equipment change repeats it, changes nothing.
+  if (update.ratePlan === undefined || update.ratePlan === line.ratePlan) return undefined;
   if (!catalog.ratePlans.has(update.ratePlan)) {
     return telegenceError(400, `Invalid rate plan ${update.ratePlan}`);
   }
@@ -214,8 +216,9 @@ const updated = (line: TelegenceSimLine, update: LineUpdate, now: number): Teleg
     ratePlan: update.ratePlan ?? line.ratePlan,
     zipCode: update.zipCode ?? line.zipCode,
     contactName: update.contactName ?? line.contactName,
+    technologyType: update.technologyType ?? line.technologyType,
     features: [...new Set([...kept, ...update.addFeatures])],
     statusEffectiveDate:
-      update.effectiveDate ?? (state === line.state ? line.statusEffectiveDate : isoDate(now)),
+      update.effectiveDate?.slice(0, 10) ?? (state === line.state ? line.statusEffectiveDate : isoDate(now)),
   };
 };

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import type { SimDevice } from '../../simulator-kit/device-store.ts';
 import { IndexedDeviceStore } from '../../simulator-kit/indexed-device-store.ts';
+import { telegenceMobilityService } from '../client.ts';
 import { billCycleDayOf, type TelegenceCatalog } from './catalog.ts';
-import { billCycle, isoDate } from './dates.ts';
+import { attDate, billCycle, isoDate } from './dates.ts';
 
 export const telegenceLineStates = ['A', 'S', 'C'] as const;
 /** `A` active, `S` suspended, `C` cancelled. */
@@ -23,6 +24,8 @@ export interface TelegenceSimLine extends SimDevice {
   features: string[];
   ipAddress: string | null;
   contactName: string | null;
+  /** As the last equipment change gave it (`BLDeviceTechnologyType` in the line's detail). */
+  technologyType: string | null;
   /** ISO-8601 UTC. */
   activatedAt: string;
   /** `yyyy-mm-dd`: the effective date of the last change (today when none was given). */
@@ -134,6 +137,7 @@ export const newLine = (fields: {
   features: [],
   ipAddress: null,
   contactName: null,
+  technologyType: null,
   activatedAt: new Date(fields.now).toISOString(),
   statusEffectiveDate: isoDate(fields.now),
   previousIccid: null,
@@ -151,13 +155,16 @@ export const lineDetail = (line: TelegenceSimLine, catalog: TelegenceCatalog, no
     ...line.features.map((feature, index): [string, string] => [`offeringCode${index + 1}`, feature]),
     ['ipAddress', line.ipAddress],
     ['contactName', line.contactName],
+    ['BLDeviceTechnologyType', line.technologyType],
     ['billingAccountNumber', line.ban],
-    ['subscriberActivationDate', line.activatedAt.slice(0, 10)],
-    ['statusEffectiveDate', line.statusEffectiveDate],
-    ['nextBillCycleDate', isoDate(cycle.next)],
+    ['subscriberActivationDate', attDate(line.activatedAt)],
+    ['statusEffectiveDate', attDate(line.statusEffectiveDate)],
+    ['nextBillCycleDate', attDate(isoDate(cycle.next))],
   ];
   return {
     subscriberNumber: line.msisdn,
+    category: { ...telegenceMobilityService.category },
+    serviceSpecification: { ...telegenceMobilityService.serviceSpecification },
     serviceCharacteristic: characteristics
       .filter((pair): pair is [string, string] => pair[1] !== null)
       .map(([name, value]) => ({ name, value })),

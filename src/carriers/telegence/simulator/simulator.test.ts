@@ -68,6 +68,8 @@ const activation = (
   relatedParty: [{ role: 'subscriber', firstName: 'Jane', lastName: 'Doe', address: { zipCode: '75201' } }],
   service: {
     name: '',
+    category: { id: '', name: '' },
+    serviceSpecification: { id: '12', href: 'Mobility Services' },
     serviceCharacteristic: [
       { name: 'sim', value: simIccid },
       { name: 'IMEI', value: fields.imei ?? imei(1) },
@@ -266,7 +268,7 @@ describe('Telegence simulator: service activation', () => {
       ['STATICIP', 'HOTSPOT', 'Jane Doe'],
     );
     assert.equal(line.billingAccountNumber, activeBan);
-    assert.equal(line.subscriberActivationDate, dateOf(Date.now()));
+    assert.equal(line.subscriberActivationDate, `${dateOf(Date.now())}Z`);
     assert.deepEqual(
       sim.store
         .list()
@@ -394,10 +396,19 @@ describe('Telegence simulator: line config', () => {
       sim: iccid(2),
       offeringCode1: 'SMSBLK',
       billingAccountNumber: activeBan,
-      subscriberActivationDate: dateOf(Date.now()),
-      statusEffectiveDate: dateOf(Date.now()),
-      nextBillCycleDate: dateOf(nextCycle.getTime()),
+      // Dates as AT&T writes them.
+      subscriberActivationDate: `${dateOf(Date.now())}Z`,
+      statusEffectiveDate: `${dateOf(Date.now())}Z`,
+      nextBillCycleDate: `${dateOf(nextCycle.getTime())}Z`,
     });
+    const { category, serviceSpecification } = response.body as Record<string, unknown>;
+    assert.deepEqual(
+      [category, serviceSpecification],
+      [
+        { id: '', name: '' },
+        { id: '12', href: 'Mobility Services' },
+      ],
+    );
     assert.deepEqual(statusAndBody(await telegence(linePath('4695559999'))), {
       status: 404,
       body: { errorDescription: 'Subscriber not found' },
@@ -479,8 +490,21 @@ describe('Telegence simulator: line config', () => {
     ]);
     assert.equal(characteristics(restoredAndChanged.body).singleUserCode, 'APX250M30');
     assert.deepEqual(
-      statusAndBody(await patch(msisdnA, [['technologyType', 'LTE']])),
-      refusal('Unsupported characteristic technologyType'),
+      statusAndBody(await patch(msisdnA, [['deviceColour', 'blue']])),
+      refusal('Unsupported characteristic deviceColour'),
+    );
+    // An equipment change carries the line's SOC, ZIP and technology type, as AT&T's field usage does.
+    const swap = await patch(msisdnA, [
+      ['reasonCode', 'CUST_OWN_EQU'],
+      ['serviceZipCode', '75201'],
+      ['singleUserCode', 'APX250M30'],
+      ['technologyType', 'LTE'],
+      ['IMEI', imei(7)],
+    ]);
+    assert.equal(swap.status, 200, JSON.stringify(swap.body));
+    assert.deepEqual(
+      [characteristics(swap.body).BLIMEI, characteristics(swap.body).BLDeviceTechnologyType],
+      [imei(7), 'LTE'],
     );
   });
 
@@ -557,12 +581,13 @@ describe('Telegence simulator: line config', () => {
         /^Invalid effective date /,
       );
     }
-    for (const date of [dateOf(cycleStart), dateOf(today() + 30 * day)]) {
+    // Either form: ISO's, or AT&T's own with the trailing Z.
+    for (const date of [dateOf(cycleStart), `${dateOf(today() + 30 * day)}Z`]) {
       const accepted = await patch(msisdnA, name(date), date);
       assert.equal(accepted.status, 200, date);
-      assert.equal(characteristics(accepted.body).statusEffectiveDate, date);
+      assert.equal(characteristics(accepted.body).statusEffectiveDate, `${date.slice(0, 10)}Z`);
     }
-    assert.equal(storedLine(iccid(1)).contactName, dateOf(today() + 30 * day));
+    assert.equal(storedLine(iccid(1)).contactName, `${dateOf(today() + 30 * day)}Z`);
   });
 });
 

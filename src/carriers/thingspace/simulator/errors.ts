@@ -39,6 +39,8 @@ export const thingSpaceErrorCodes = {
   requestNotFound: 'UnifiedWebService.REQUEST_FAILED.RequestNotFound',
   /** own */
   callbackNotFound: 'UnifiedWebService.REQUEST_FAILED.Callback.NotFound',
+  /** own: the `refuseCallbackRegistration` fault (an account not enabled for callbacks). */
+  callbackNotAllowed: 'UnifiedWebService.REQUEST_FAILED.Callback.NotAllowed',
 } as const;
 
 /** WSO2 gateway fault codes (carrier-apis §1.7), in `{"fault": {"code", "message", "description"}}`. */

@@ -6,6 +6,11 @@ import { type ThingSpaceState, thingSpaceStates } from './rules.ts';
 
 /** A simulated line; `GET /_sim/devices` shows it as is (times in ISO-8601 UTC). */
 export interface ThingSpaceSimLine extends SimDevice {
+  /**
+   * ThingSpace's own number for the device: listed as the `DeviceId` extended attribute, and what a
+   * list request's `largestDeviceIdSeen` continues after.
+   */
+  deviceId: number;
   iccid: string;
   imei: string | null;
   eid: string | null;
@@ -156,7 +161,10 @@ export const listedDevice = (line: ThingSpaceSimLine, single: boolean, now: numb
     connected: false,
     createdAt: thingSpaceTime(line.createdAt),
     deviceIds: lineDeviceIds(line),
-    extendedAttributes: single ? placeOfUseAttributes(line.primaryPlaceOfUse) : [],
+    extendedAttributes: [
+      { key: 'DeviceId', value: String(line.deviceId) },
+      ...(single ? placeOfUseAttributes(line.primaryPlaceOfUse) : []),
+    ],
     groupNames: [`Default: ${line.accountName}`],
     ipAddress: line.ipAddress ?? '',
     lastActivationBy: line.lastActivationDate === null ? '' : 'ThingSpace simulator',
@@ -234,9 +242,9 @@ export type ThingSpaceSeed = z.infer<ReturnType<typeof createSeedSchema>>;
 export const seededLine = (
   seed: ThingSpaceSeed,
   existing: ThingSpaceSimLine | undefined,
-  context: { accountName: string; defaultPlan: string; now: string },
+  context: { accountName: string; defaultPlan: string; now: string; nextDeviceId: () => number },
 ): ThingSpaceSimLine => {
-  const base = existing ?? newLine(seed.iccid, context.accountName, context.now);
+  const base = existing ?? newLine(seed.iccid, context.accountName, context.now, context.nextDeviceId());
   const given = <T>(value: T | undefined, current: T) => (value === undefined ? current : value);
   const number = numbers(seed.mdn, seed.msisdn);
   const plan = seed.servicePlan ?? seed.ratePlan;
@@ -275,7 +283,13 @@ const numbers = (mdn: string | null | undefined, msisdn: string | null | undefin
   return { mdn: theMdn, msisdn: msisdn ?? (theMdn ? `1${theMdn}` : null) };
 };
 
-export const newLine = (iccid: string, accountName: string, now: string): ThingSpaceSimLine => ({
+export const newLine = (
+  iccid: string,
+  accountName: string,
+  now: string,
+  deviceId: number,
+): ThingSpaceSimLine => ({
+  deviceId,
   iccid,
   imei: null,
   eid: null,

@@ -25,8 +25,17 @@ export type ActionParams =
   | { action: 'change_plan'; servicePlan: string }
   | { action: 'change_identifier'; deviceIdsTo: DeviceId[] };
 
-/** Per device; the documented request status enum is Pending | Success | Failure. */
+/** Per device; the documented v1 request status enum is Pending | Success | Failure. */
 type DeviceStatus = 'Pending' | 'Success' | 'Failure';
+
+/** How many devices the v2 status lists (the issue's review found 100 a page; paging is unconfirmed). */
+export const subRequestsListed = 100;
+
+const overallStatus = (request: TrackedRequest): 'Pending' | 'Success' | 'Failed' => {
+  const statuses = request.entries.map((entry) => entry.status);
+  if (statuses.includes('Pending')) return 'Pending';
+  return statuses.every((each) => each === 'Success') ? 'Success' : 'Failed';
+};
 
 interface RequestEntry {
   /** As the request named the device. */
@@ -48,6 +57,8 @@ export interface RequestEngineOptions {
   rules: RuleBook;
   callbacks: CallbackDispatcher;
   accountName: string;
+  /** ThingSpace's number for a device it adds. */
+  nextDeviceId: () => number;
   /** From request to each device's result (activation: to `pending activation`). */
   actionDelayMs: number;
   /** From `pending activation` to `active`. */
@@ -94,23 +105,51 @@ export class RequestEngine {
     return request.requestId;
   }
 
-  /** `GET /accounts/{acct}/requests/{id}/status`; `faultResponse` per device is this simulator's addition. */
-  status(requestId: string) {
+  /**
+   * v1 `GET /accounts/{acct}/requests/{id}/status`: the request's one status (`Pending | Success |
+   * Failure`) and nothing per device, as Verizon documents it (meant for single-device requests).
+   */
+  statusV1(requestId: string) {
     const request = this.#requests.get(requestId);
     if (request === undefined) return undefined;
-    const statuses = request.entries.map((entry) => entry.status);
-    const status: DeviceStatus = statuses.includes('Pending')
-      ? 'Pending'
-      : statuses.every((each) => each === 'Success')
-        ? 'Success'
-        : 'Failure';
+    const overall = overallStatus(request);
+    return { requestId, status: overall === 'Failed' ? 'Failure' : overall };
+  }
+
+  /**
+   * v2 `GET /v2/accounts/{acct}/requests/{id}/status`: the overall status (`Success | Failed |
+   * Pending`) and `subRequests`, each device as the request named it. At most
+   * {@link subRequestsListed} devices are listed (unconfirmed: Verizon documents no paging).
+   */
+  statusV2(requestId: string) {
+    const request = this.#requests.get(requestId);
+    if (request === undefined) return undefined;
     return {
       requestId,
-      status,
-      subrequests: request.entries.map((entry) => ({
-        ids: entry.iccid === undefined ? entry.ids[0] : { kind: 'iccid', id: entry.iccid },
+      status: overallStatus(request),
+      subRequests: request.entries.slice(0, subRequestsListed).map((entry) => ({
+        ids: entry.ids.map(({ id, kind }) => ({ id, kind: kind.toLowerCase() })),
+        status: entry.status === 'Failure' ? 'Failed' : entry.status,
+      })),
+    };
+  }
+
+  /**
+   * `GET /_sim/requests/{id}` (admin, not the carrier's contract): every device of the request with its
+   * status and, when refused, the fault its callback carried.
+   */
+  adminView(requestId: string) {
+    const request = this.#requests.get(requestId);
+    if (request === undefined) return undefined;
+    return {
+      requestId,
+      action: request.params.action,
+      status: overallStatus(request),
+      devices: request.entries.map((entry) => ({
+        ids: entry.ids,
+        iccid: entry.iccid ?? null,
         status: entry.status,
-        ...(entry.fault === undefined ? {} : { faultResponse: entry.fault }),
+        fault: entry.fault ?? null,
       })),
     };
   }
@@ -142,7 +181,7 @@ export class RequestEngine {
     if (line === undefined && params.action === 'activate' && entry.iccid !== undefined) {
       // Documented: activating a device that is not on the account adds it first.
       line = {
-        ...newLine(entry.iccid, this.#options.accountName, iso(now)),
+        ...newLine(entry.iccid, this.#options.accountName, iso(now), this.#options.nextDeviceId()),
         imei: idOfKind(entry.ids, 'imei') ?? null,
       };
       store.put(line);
@@ -244,10 +283,13 @@ export class RequestEngine {
     return { response: { deviceIds: lineDeviceIds(active, true), ipAddress: active.ipAddress } };
   }
 
-  /** SIM swap (new ICCID) or device swap (new IMEI) of an active or suspended line; it keeps its number. */
+  /**
+   * SIM swap (new ICCID) or device swap (new IMEI); the line keeps its number. Documented: the device
+   * must be active with an MDN, and the new hardware must not be in the ThingSpace database already.
+   */
   #changeIdentifier(line: ThingSpaceSimLine, to: DeviceId[], now: number): Outcome {
     const { store, rules } = this.#options;
-    if (line.state !== 'active' && line.state !== 'suspend') {
+    if (line.state !== 'active' || line.mdn === null) {
       return fail(
         thingSpaceErrorCodes.deviceStateInvalid,
         `The identifier of a device in state ${line.state} cannot be changed.`,

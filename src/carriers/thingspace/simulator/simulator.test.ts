@@ -117,19 +117,28 @@ const changePlan = (iccidList: string[], servicePlan: string) =>
 interface RequestStatus {
   requestId: string;
   status: string;
-  subrequests: { ids: { kind: string; id: string }; status: string; faultResponse?: { faultcode: string } }[];
+  subRequests: { ids: { kind: string; id: string }[]; status: string }[];
 }
+/** The v2 request status, the one that lists devices. */
 const requestStatus = async (requestId: string) => {
-  const response = await m2m(`/accounts/${account}/requests/${requestId}/status`);
+  const response = await httpJson(`${base}/api/m2m/v2/accounts/${account}/requests/${requestId}/status`, {
+    headers: { ...session },
+  });
   assert.equal(response.status, 200, JSON.stringify(response.body));
   return response.body as RequestStatus;
+};
+/** Each device's status, or the fault its callback carried (the simulator's admin view). */
+const deviceOutcomes = async (requestId: string) => {
+  const view = await admin(`/requests/${requestId}`);
+  assert.equal(view.status, 200, JSON.stringify(view.body));
+  return (view.body as { devices: { status: string; fault: { faultcode: string } | null }[] }).devices.map(
+    (device) => device.fault?.faultcode ?? device.status,
+  );
 };
 /** With a manual clock: run what is due, then the per-device outcome of a request. */
 const outcomes = async (requestId: string) => {
   await sim.tick();
-  return (await requestStatus(requestId)).subrequests.map(
-    (sub) => sub.faultResponse?.faultcode ?? sub.status,
-  );
+  return deviceOutcomes(requestId);
 };
 
 /** A CarrierService listener that answers the given statuses in turn, then 200. */
@@ -341,7 +350,7 @@ describe('ThingSpace simulator: activation and callbacks', () => {
     assert.equal(new Set(iccids.map((iccid) => line(iccid).ipAddress)).size, 3, 'distinct IPs');
     const status = await requestStatus(requestId);
     assert.deepEqual(
-      [status.status, status.subrequests.map((sub) => [sub.ids.id, sub.status])],
+      [status.status, status.subRequests.map((sub) => [sub.ids[0].id, sub.status])],
       ['Success', iccids.map((iccid) => [iccid, 'Success'])],
     );
 
@@ -438,13 +447,17 @@ describe('ThingSpace simulator: activation and callbacks', () => {
       await new Promise((resolve) => setTimeout(resolve, 10));
     } while (status.status === 'Pending');
     assert.deepEqual(
-      status.subrequests.map((sub) => [sub.ids.id, sub.status, sub.faultResponse?.faultcode]),
+      status.subRequests.map((sub) => [sub.ids[0].id, sub.status]),
       [
-        [iccids[0], 'Success', undefined],
-        [iccids[1], 'Failure', thingSpaceErrorCodes.deviceAlreadyActive],
+        [iccids[0], 'Success'],
+        [iccids[1], 'Failed'],
       ],
     );
-    assert.equal(status.status, 'Failure');
+    assert.equal(status.status, 'Failed');
+    assert.deepEqual(await deviceOutcomes(requestId), ['Success', thingSpaceErrorCodes.deviceAlreadyActive]);
+    // The v1 status names the request only: no device is listed, whatever it held.
+    const v1 = await m2m(`/accounts/${account}/requests/${requestId}/status`);
+    assert.deepEqual(v1.body, { requestId, status: 'Failure' });
     assert.equal(line(iccids[0]).state, 'active');
     await sim.settled();
     assert.equal(receiver.received.length, 0);
@@ -488,11 +501,7 @@ describe('ThingSpace simulator: state machine', () => {
     await sim.settled();
     assert.equal(line(iccids[0]).state, 'suspend');
     assert.equal(line(iccids[1]).state, 'pre-active');
-    const status = await requestStatus(suspended);
-    assert.deepEqual(
-      status.subrequests.map((sub) => sub.faultResponse?.faultcode ?? sub.status),
-      ['Success', thingSpaceErrorCodes.deviceStateInvalid],
-    );
+    assert.deepEqual(await deviceOutcomes(suspended), ['Success', thingSpaceErrorCodes.deviceStateInvalid]);
     const [ok, refused] = receiver.received.map((message) => message.body);
     assert.ok('suspendResponse' in (ok.deviceResponse as object));
     assert.deepEqual(
@@ -517,13 +526,10 @@ describe('ThingSpace simulator: state machine', () => {
 
     const again = requestIdOf(await restore([iccids[0]]));
     await sim.settled();
-    assert.equal((await requestStatus(again)).status, 'Failure');
+    assert.equal((await requestStatus(again)).status, 'Failed');
     const unknown = requestIdOf(await suspend(['89148000000800999999']));
     await sim.settled();
-    assert.equal(
-      (await requestStatus(unknown)).subrequests[0].faultResponse?.faultcode,
-      thingSpaceErrorCodes.deviceNotFound,
-    );
+    assert.deepEqual(await deviceOutcomes(unknown), [thingSpaceErrorCodes.deviceNotFound]);
 
     const reactivated = requestIdOf(await activate([iccids[0]]));
     await sim.settled();
@@ -617,7 +623,7 @@ describe('ThingSpace simulator: state machine', () => {
     const msisdn = line(iccids[0]).msisdn;
     const newIccid = '89148000000800785009';
     const requestId = requestIdOf(
-      await m2m('/devices/actions/deviceidentifier', {
+      await m2m('/devices/4G/actions/deviceId', {
         method: 'PUT',
         body: {
           deviceIds: [{ kind: 'iccid', id: iccids[0] }],
@@ -729,20 +735,24 @@ describe('ThingSpace simulator: provisioning rules and limits', () => {
     await seed(lines);
     const seen: string[] = [];
     const statuses: number[] = [];
-    let cursor: string | undefined;
+    let cursor: number | undefined;
     for (;;) {
       const page = await post('/devices/actions/list', { accountName: account, largestDeviceIdSeen: cursor });
       statuses.push(page.status);
       const body = page.body as {
         hasMoreData: boolean;
-        devices: { deviceIds: { kind: string; id: string }[] }[];
+        devices: {
+          deviceIds: { kind: string; id: string }[];
+          extendedAttributes: { key: string; value: string }[];
+        }[];
       };
       const pageIccids = body.devices.map(
         (device) => device.deviceIds.find((id) => id.kind === 'iccid')?.id ?? '',
       );
       seen.push(...pageIccids);
       if (!body.hasMoreData) break;
-      cursor = pageIccids.at(-1);
+      // The next page starts after the last device's own number (its DeviceId attribute).
+      cursor = Number(body.devices.at(-1)?.extendedAttributes.find((a) => a.key === 'DeviceId')?.value);
     }
     assert.deepEqual(statuses, [202, 202, 200]);
     assert.deepEqual(
@@ -844,3 +854,126 @@ async function waitFor(condition: () => boolean, timeoutMs = 2_000): Promise<voi
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
 }
+
+describe('ThingSpace simulator: refuses what Verizon refuses', () => {
+  const swap = (body: object, serviceType = '4G') =>
+    m2m(`/devices/${serviceType}/actions/deviceId`, { method: 'PUT', body });
+
+  it('answers the old identifier path with the gateway 404 and a swap without change4gOption with 400', async () => {
+    await start();
+    await signIn();
+    await seed([{ iccid: iccids[0], imei: imeis[0], state: 'active' }]);
+    const oldPath = await m2m('/devices/actions/deviceidentifier', {
+      method: 'PUT',
+      body: {
+        deviceIds: [{ kind: 'iccid', id: iccids[0] }],
+        deviceIdsTo: [{ kind: 'iccid', id: iccids[1] }],
+      },
+    });
+    assert.equal(oldPath.status, 404);
+    assert.equal(
+      (oldPath.body as { fault: { code: string } }).fault.code,
+      thingSpaceGatewayCodes.noMatchingResource,
+    );
+    const noOption = await swap({
+      deviceIds: [{ kind: 'iccid', id: iccids[0] }],
+      deviceIdsTo: [{ kind: 'iccid', id: iccids[1] }],
+    });
+    assert.equal(noOption.status, 400);
+    assert.equal((noOption.body as { errorCode: string }).errorCode, thingSpaceErrorCodes.unexpectedError);
+    assert.match((noOption.body as { errorMessage: string }).errorMessage, /change4gOption/);
+    assert.equal(sim.store.get(iccids[0])?.iccid, iccids[0], 'nothing changed');
+  });
+
+  it('swaps a device by IMEI: old and new named by the same kind, or refused', async () => {
+    await start();
+    await signIn();
+    await seed([{ iccid: iccids[0], imei: imeis[0], state: 'active' }]);
+    const byIccidOnly = await swap({
+      deviceIds: [{ kind: 'iccid', id: iccids[0] }],
+      deviceIdsTo: [{ kind: 'imei', id: imeis[1] }],
+      change4gOption: 'ChangeIMEI',
+    });
+    assert.equal(byIccidOnly.status, 400);
+    assert.equal(
+      (byIccidOnly.body as { errorCode: string }).errorCode,
+      thingSpaceErrorCodes.deviceKindInvalid,
+    );
+    const requestId = requestIdOf(
+      await swap({
+        deviceIds: [{ kind: 'imei', id: imeis[0] }],
+        deviceIdsTo: [{ kind: 'imei', id: imeis[1] }],
+        change4gOption: 'ChangeIMEI',
+      }),
+    );
+    await sim.settled();
+    assert.equal(line(iccids[0]).imei, imeis[1]);
+    assert.deepEqual(await deviceOutcomes(requestId), ['Success']);
+  });
+
+  it('refuses a swap of a line that is not active, or to an ICCID already in the database', async () => {
+    await start();
+    await signIn();
+    await seed([
+      { iccid: iccids[0], state: 'suspend' },
+      { iccid: iccids[1], state: 'active' },
+      { iccid: iccids[2], state: 'deactive' },
+    ]);
+    const suspended = requestIdOf(
+      await swap({
+        deviceIds: [{ kind: 'iccid', id: iccids[0] }],
+        deviceIdsTo: [{ kind: 'iccid', id: '89148000000800785009' }],
+        change4gOption: 'ChangeICCID',
+      }),
+    );
+    const taken = requestIdOf(
+      await swap({
+        deviceIds: [{ kind: 'iccid', id: iccids[1] }],
+        deviceIdsTo: [{ kind: 'iccid', id: iccids[2] }],
+        change4gOption: 'ChangeICCID',
+      }),
+    );
+    await sim.settled();
+    assert.deepEqual(await deviceOutcomes(suspended), [thingSpaceErrorCodes.deviceStateInvalid]);
+    assert.deepEqual(await deviceOutcomes(taken), [thingSpaceErrorCodes.deviceIdentifierInUse]);
+  });
+
+  it('takes FF as the only deactivation reason', async () => {
+    await start();
+    await signIn();
+    const refused = await post('/devices/actions/deactivate', {
+      devices: [byIccid(iccids[0])],
+      accountName: account,
+      reasonCode: 'XX',
+    });
+    assert.equal(refused.status, 400);
+    assert.equal((refused.body as { errorCode: string }).errorCode, thingSpaceErrorCodes.unexpectedError);
+  });
+
+  it('registers callbacks only on the ports ThingSpace delivers to', async () => {
+    await start();
+    await signIn();
+    const refused = await post(`/callbacks/${account}`, {
+      name: 'CarrierService',
+      url: 'https://example.com:8443/cb',
+    });
+    assert.equal(refused.status, 400);
+    assert.match((refused.body as { errorMessage: string }).errorMessage, /port 8443/);
+    const accepted = await post(`/callbacks/${account}`, {
+      name: 'CarrierService',
+      url: 'https://example.com:9001/cb',
+    });
+    assert.equal(accepted.status, 200);
+  });
+
+  it('lists at most 100 devices in the v2 status and none in the v1 status', async () => {
+    await start({ actionDelayMs: 60_000 });
+    await signIn();
+    const many = Array.from({ length: 150 }, (_, i) => `8914800000${String(i).padStart(10, '0')}`);
+    const requestId = requestIdOf(await suspend(many));
+    const v2 = await requestStatus(requestId);
+    assert.deepEqual([v2.status, v2.subRequests.length], ['Pending', 100]);
+    const v1 = await m2m(`/accounts/${account}/requests/${requestId}/status`);
+    assert.deepEqual(v1.body, { requestId, status: 'Pending' });
+  });
+});

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { sleep } from '../../../shared/time.ts';
+import { REDACTED } from '../../http/redaction.ts';
 import { adminError, adminValidationError } from '../../simulator-kit/admin-errors.ts';
 import { CarrierFaults } from '../../simulator-kit/carrier-faults.ts';
 import type { AdminRoute, CarrierRoute, SimRequest, SimResponse } from '../../simulator-kit/definition.ts';
@@ -7,6 +8,7 @@ import { DeviceStore } from '../../simulator-kit/device-store.ts';
 import type { Faults } from '../../simulator-kit/faults.ts';
 import { Scheduler, type WallClock } from '../../simulator-kit/scheduler.ts';
 import { createSimulatorServer, type SimulatorServer } from '../../simulator-kit/simulator.ts';
+import { callbackUrlProblem } from '../client.ts';
 import { ThingSpaceAuth } from './auth.ts';
 import { type CallbackDelivery, CallbackDispatcher, type CallbackFilter } from './callbacks.ts';
 import {
@@ -50,6 +52,8 @@ export interface ThingSpaceFaults {
   callbacks: boolean;
   /** Documented: 100 activate requests per minute; null = unlimited. Above it: 429 + Retry-After. */
   activateRequestsPerMinute: number | null;
+  /** true: `POST /callbacks/{account}` is refused (an account not enabled for callbacks). */
+  refuseCallbackRegistration: boolean;
 }
 
 export interface ThingSpaceSimulatorOptions {
@@ -118,6 +122,7 @@ export const thingSpaceDefaultCallbackRetryDelaysMs = [300_000, 300_000, 300_000
 export const thingSpaceDefaultFaults: Partial<Faults> & ThingSpaceFaults = {
   callbacks: true,
   activateRequestsPerMinute: 100,
+  refuseCallbackRegistration: false,
 };
 
 export const thingSpaceServicePlans: ThingSpaceServicePlan[] = [
@@ -127,6 +132,16 @@ export const thingSpaceServicePlans: ThingSpaceServicePlan[] = [
   { name: 'M2M 4G 5GB', code: 'M2M4G5GB', sizeKb: 5_242_880, carrierServicePlanCode: '84780' },
   { name: 'M2M 5G Unlimited', code: 'M2M5GUNL', sizeKb: 0, carrierServicePlanCode: '84781' },
 ];
+
+/** A delivery as the admin API shows it: the callback username and password it carried are redacted. */
+const withoutCredentials = (delivery: CallbackDelivery): CallbackDelivery => ({
+  ...delivery,
+  body: {
+    ...delivery.body,
+    ...('username' in delivery.body ? { username: REDACTED } : {}),
+    ...('password' in delivery.body ? { password: REDACTED } : {}),
+  },
+});
 
 const listPageSize = 500;
 const m2m = '/api/m2m/v1';
@@ -180,7 +195,8 @@ const actionsSchema = z.object({
   servicePlan: z.string().optional(),
 });
 const deactivateSchema = actionsSchema.extend({
-  reasonCode: z.string().min(1),
+  // Documented: FF (general administration / maintenance) is the only valid value.
+  reasonCode: z.literal('FF', { error: 'reasonCode must be FF' }),
   etfWaiver: z.boolean().optional(),
   deleteAfterDeactivation: z.boolean().optional(),
 });
@@ -192,13 +208,30 @@ const planSchema = z.object({
   carrierIpPoolName: z.string().optional(),
   takeEffect: z.string().optional(),
 });
+/**
+ * Change Device Identifier's 4G options (Verizon's "Uses and Requirements" table). The simulator carries
+ * out the three hardware swaps; the others are refused as unsupported by this simulator.
+ */
+export const change4gOptions = ['ChangeICCID', 'ChangeIMEI', 'ChangeIMEIandICCID'] as const;
 const identifierSchema = z.object({
   deviceIds: z.array(deviceIdSchema).min(1),
   deviceIdsTo: z.array(deviceIdSchema).min(1),
-  change4gOption: z.string().optional(),
-  accountName: accountNameSchema,
+  change4gOption: z.enum(change4gOptions, {
+    error: 'change4gOption is required: ChangeICCID, ChangeIMEI or ChangeIMEIandICCID',
+  }),
+  assignNonGeoMdn: z.boolean().optional(),
+  npaNxx: z.string().optional(),
+  zipCode: z.string().optional(),
   servicePlan: z.string().optional(),
+  smsrOid: z.string().optional(),
 });
+
+/** The kinds each option names the device by and changes it to: an IMEI swap names both by IMEI. */
+const identifierKinds: Record<(typeof change4gOptions)[number], { from: string[]; to: string[] }> = {
+  ChangeICCID: { from: ['iccid'], to: ['iccid'] },
+  ChangeIMEI: { from: ['imei'], to: ['imei'] },
+  ChangeIMEIandICCID: { from: ['iccid'], to: ['iccid', 'imei'] },
+};
 const listSchema = z.object({
   accountName: accountNameSchema,
   deviceId: deviceIdSchema.optional(),
@@ -219,12 +252,14 @@ const listSchema = z.object({
   currentState: z.string().optional(),
   servicePlan: z.string().optional(),
   maxNumberOfDevices: z.number().int().positive().optional(),
-  /** The last ICCID of the previous page (a string: 20 digits do not fit a JSON number). */
-  largestDeviceIdSeen: z.union([z.string().regex(/^\d+$/), z.number().int().nonnegative()]).optional(),
+  /** The `DeviceId` extended attribute of the previous page's last device. */
+  largestDeviceIdSeen: z.number().int().nonnegative().optional(),
 });
 const callbackSchema = z.object({
   name: z.string().min(1),
-  url: z.url(),
+  url: z.url().refine((url) => callbackUrlProblem(url) === undefined, {
+    error: (issue) => `url: ${callbackUrlProblem(String(issue.input))}`,
+  }),
   username: z.string().optional(),
   password: z.string().optional(),
 });
@@ -232,6 +267,7 @@ const callbackSchema = z.object({
 const thingSpaceFaultsPatchSchema = z.strictObject({
   callbacks: z.boolean().optional(),
   activateRequestsPerMinute: z.number().int().positive().nullable().optional(),
+  refuseCallbackRegistration: z.boolean().optional(),
 });
 const callbacksQuerySchema = z.object({
   requestId: z.string().optional(),
@@ -253,16 +289,21 @@ export const createThingSpaceSimulator = (options: ThingSpaceSimulatorOptions = 
   const autoRun = options.autoRun ?? options.clock === undefined;
   const plans = options.servicePlans ?? thingSpaceServicePlans;
   const planCode = (given: string) => plans.find((plan) => plan.code === given || plan.name === given)?.code;
-  const { callbacks, activateRequestsPerMinute, ...kitFaults } = {
+  const { callbacks, activateRequestsPerMinute, refuseCallbackRegistration, ...kitFaults } = {
     ...thingSpaceDefaultFaults,
     ...options.faults,
   };
   const carrierFaults = new CarrierFaults<ThingSpaceFaults>(
-    { callbacks, activateRequestsPerMinute },
+    { callbacks, activateRequestsPerMinute, refuseCallbackRegistration },
     thingSpaceFaultsPatchSchema,
   );
 
   const store = new DeviceStore<ThingSpaceSimLine>();
+  let lastDeviceId = 0;
+  const nextDeviceId = () => {
+    lastDeviceId += 1;
+    return lastDeviceId;
+  };
   const scheduler = new Scheduler(clock, autoRun);
   const auth = new ThingSpaceAuth(
     {
@@ -292,6 +333,7 @@ export const createThingSpaceSimulator = (options: ThingSpaceSimulatorOptions = 
     rules,
     callbacks: dispatcher,
     accountName,
+    nextDeviceId,
     actionDelayMs: options.actionDelayMs ?? 500,
     activationDelayMs: options.activationDelayMs ?? 2_000,
   });
@@ -459,32 +501,34 @@ export const createThingSpaceSimulator = (options: ThingSpaceSimulatorOptions = 
         }),
       ),
     },
-    ...[`${m2m}/devices/actions/deviceidentifier`, `${m2m}/devices/:serviceType/actions/deviceId`].map(
-      (url): CarrierRoute => ({
-        method: 'PUT',
-        url,
-        action: 'change_identifier',
-        iccids: (request) => {
-          const body = request.body as Record<string, unknown> | null | undefined;
-          return iccidsOf(store, [idList(body?.deviceIds), idList(body?.deviceIdsTo)]);
-        },
-        handle: session((request) => {
-          const parsed = identifierSchema.safeParse(request.body ?? {});
-          if (!parsed.success) return schemaRefusal(parsed.error);
-          const { deviceIds, deviceIdsTo } = parsed.data;
-          const refusal =
-            accountCheck(parsed.data.accountName) ?? deviceIdsRefusal([...deviceIds, ...deviceIdsTo]);
-          if (refusal !== undefined) return refusal;
-          if (!deviceIdsTo.some(({ kind }) => ['iccid', 'imei'].includes(kind.toLowerCase()))) {
-            return m2mError(
-              thingSpaceErrorCodes.deviceKindInvalid,
-              'deviceIdsTo must name a new ICCID or IMEI',
-            );
-          }
-          return accepted([deviceIds], { action: 'change_identifier', deviceIdsTo });
-        }),
+    {
+      method: 'PUT',
+      url: `${m2m}/devices/:serviceType/actions/deviceId`,
+      action: 'change_identifier',
+      iccids: (request) => {
+        const body = request.body as Record<string, unknown> | null | undefined;
+        return iccidsOf(store, [idList(body?.deviceIds), idList(body?.deviceIdsTo)]);
+      },
+      handle: session((request) => {
+        const parsed = identifierSchema.safeParse(request.body ?? {});
+        if (!parsed.success) return schemaRefusal(parsed.error);
+        const { deviceIds, deviceIdsTo, change4gOption } = parsed.data;
+        const refusal = deviceIdsRefusal([...deviceIds, ...deviceIdsTo]);
+        if (refusal !== undefined) return refusal;
+        const kinds = identifierKinds[change4gOption];
+        const names = (ids: DeviceId[], kind: string) => ids.some((id) => id.kind.toLowerCase() === kind);
+        const missing =
+          kinds.from.find((kind) => !names(deviceIds, kind)) ??
+          kinds.to.find((kind) => !names(deviceIdsTo, kind));
+        if (missing !== undefined) {
+          return m2mError(
+            thingSpaceErrorCodes.deviceKindInvalid,
+            `${change4gOption} names the device and its new hardware by ${missing.toUpperCase()}`,
+          );
+        }
+        return accepted([deviceIds], { action: 'change_identifier', deviceIdsTo });
       }),
-    ),
+    },
     {
       method: 'POST',
       url: `${m2m}/devices/actions/list`,
@@ -495,23 +539,23 @@ export const createThingSpaceSimulator = (options: ThingSpaceSimulatorOptions = 
       },
       handle: session((request) => listDevices(request.body ?? {})),
     },
-    {
-      method: 'GET',
-      url: `${m2m}/accounts/:accountName/requests/:requestId/status`,
-      action: 'request_status',
-      iccids: () => [],
-      handle: session((request) => {
-        const refusal = accountCheck(request.params.accountName);
-        if (refusal !== undefined) return refusal;
-        const status = engine.status(request.params.requestId);
-        return status === undefined
-          ? m2mError(
-              thingSpaceErrorCodes.requestNotFound,
-              `Request ${request.params.requestId} was not found`,
-            )
-          : { status: 200, body: status };
+    ...(['v1', 'v2'] as const).map(
+      (version): CarrierRoute => ({
+        method: 'GET',
+        url: `/api/m2m/${version}/accounts/:accountName/requests/:requestId/status`,
+        action: version === 'v1' ? 'request_status_v1' : 'request_status',
+        iccids: () => [],
+        handle: session((request) => {
+          const refusal = accountCheck(request.params.accountName);
+          if (refusal !== undefined) return refusal;
+          const { requestId } = request.params;
+          const status = version === 'v1' ? engine.statusV1(requestId) : engine.statusV2(requestId);
+          return status === undefined
+            ? m2mError(thingSpaceErrorCodes.requestNotFound, `Request ${requestId} was not found`)
+            : { status: 200, body: status };
+        }),
       }),
-    },
+    ),
     {
       method: 'POST',
       url: `${m2m}/callbacks/:accountName`,
@@ -520,6 +564,12 @@ export const createThingSpaceSimulator = (options: ThingSpaceSimulatorOptions = 
       handle: session((request) => {
         const refusal = accountCheck(request.params.accountName);
         if (refusal !== undefined) return refusal;
+        if (carrierFaults.get().refuseCallbackRegistration) {
+          return m2mError(
+            thingSpaceErrorCodes.callbackNotAllowed,
+            'Callback registration is not enabled for this account',
+          );
+        }
         const parsed = callbackSchema.safeParse(request.body);
         if (!parsed.success) return schemaRefusal(parsed.error);
         const { name, ...target } = parsed.data;
@@ -577,7 +627,14 @@ export const createThingSpaceSimulator = (options: ThingSpaceSimulatorOptions = 
       imei: deviceIds.find(({ kind }) => kind.toLowerCase() === 'imei')?.id,
       eid: deviceIds.find(({ kind }) => kind.toLowerCase() === 'eid')?.id,
     };
-    store.put(seededLine({ ...seed, state: 'pre-active' }, undefined, { accountName, defaultPlan: '', now }));
+    store.put(
+      seededLine({ ...seed, state: 'pre-active' }, undefined, {
+        accountName,
+        defaultPlan: '',
+        now,
+        nextDeviceId,
+      }),
+    );
     return 'Success';
   }
 
@@ -596,13 +653,13 @@ export const createThingSpaceSimulator = (options: ThingSpaceSimulatorOptions = 
       }
       return { status: 200, body: { hasMoreData: false, devices: [listedDevice(line, true, now)] } };
     }
-    const after = query.largestDeviceIdSeen === undefined ? -1n : BigInt(query.largestDeviceIdSeen);
+    const after = query.largestDeviceIdSeen ?? -1;
     const filters = query.filter?.deviceIdentifierFilters ?? [];
     const matching = store
       .list()
       .filter(
         (line) =>
-          BigInt(line.iccid) > after &&
+          line.deviceId > after &&
           (query.currentState === undefined || line.state === query.currentState.toLowerCase()) &&
           (query.servicePlan === undefined || line.servicePlan === planCode(query.servicePlan)) &&
           filters.every((filter) => {
@@ -615,7 +672,7 @@ export const createThingSpaceSimulator = (options: ThingSpaceSimulatorOptions = 
             );
           }),
       )
-      .sort((a, b) => (BigInt(a.iccid) < BigInt(b.iccid) ? -1 : 1));
+      .sort((a, b) => a.deviceId - b.deviceId);
     const size = Math.min(query.maxNumberOfDevices ?? listPageSize, listPageSize);
     const hasMoreData = matching.length > size;
     return {
@@ -633,20 +690,19 @@ export const createThingSpaceSimulator = (options: ThingSpaceSimulatorOptions = 
         const query = callbacksQuerySchema.safeParse(Object.fromEntries(request.query));
         if (!query.success) return adminValidationError(query.error);
         const { delivered, ...filter } = query.data;
-        return {
-          status: 200,
-          body: dispatcher.deliveries({
-            ...filter,
-            delivered: delivered === undefined ? undefined : delivered === 'true',
-          }),
-        };
+        const deliveries = dispatcher.deliveries({
+          ...filter,
+          delivered: delivered === undefined ? undefined : delivered === 'true',
+        });
+        // The admin API is unauthenticated: the registered credentials the bodies echo are not shown.
+        return { status: 200, body: deliveries.map(withoutCredentials) };
       },
     },
     {
       method: 'GET',
       url: '/requests/:requestId',
       handle: (request) => {
-        const status = engine.status(request.params.requestId);
+        const status = engine.adminView(request.params.requestId);
         return status === undefined
           ? adminError(404, 'NOT_FOUND', 'No such request')
           : { status: 200, body: status };
@@ -678,6 +734,7 @@ export const createThingSpaceSimulator = (options: ThingSpaceSimulatorOptions = 
         accountName,
         defaultPlan: plans[0].code,
         now: new Date(clock()).toISOString(),
+        nextDeviceId,
       }),
     errorEnvelope: thingSpaceFailureEnvelope,
     adminRoutes,
