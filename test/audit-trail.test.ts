@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { chainHash } from '../src/audit/audit-chain.ts';
 import { AuditSealer } from '../src/audit/audit-sealer.ts';
+import { createRevioSimulator } from '../src/billing/revio/simulator/simulator.ts';
 import { Retention } from '../src/bulk-changes/retention.ts';
 import type { AuditEntryRow } from '../src/db/schema.ts';
 import { testDialects } from './support/databases.ts';
@@ -85,6 +86,36 @@ for (const dialect of testDialects) {
       assert.equal(revoked.response.before?.id, keyId);
       assert.equal(revoked.response.before?.revokedAt, null);
       assert.match(String(revoked.response.after?.revokedAt), /^\d{4}-/);
+
+      // The billing connection: saved, then saved again with writes off; credentials never shown.
+      const revioUrl = await test.serveSimulator(createRevioSimulator());
+      const connection = (writeEnabled: boolean) =>
+        test.api('PUT', '/api/v1/billing-connection', {
+          body: {
+            system: 'revio',
+            baseUrl: revioUrl,
+            credentials: {
+              username: 'demo@bulkchange',
+              password: 'rev-secret-pw',
+              subscriptionKey: 'rev-sub-key',
+            },
+            writeEnabled,
+          },
+        });
+      assert.equal((await connection(true)).status, 200);
+      assert.equal((await connection(false)).status, 200);
+      const [billingCreated] = await entries('action=billing_connection.create');
+      assert.equal(billingCreated.actor, actor);
+      const [billingUpdated] = await entries('action=billing_connection.update');
+      assert.deepEqual(billingUpdated.response.before, {
+        writeEnabled: true,
+        credentials: 'previous (not recorded)',
+      });
+      assert.deepEqual(billingUpdated.response.after, { writeEnabled: false, credentials: 'replaced' });
+      assert.doesNotMatch(
+        (await test.api('GET', '/api/v1/audit?limit=1000')).text,
+        /rev-secret-pw|rev-sub-key/,
+      );
 
       // The carrier knows a line as deactivated that the inventory has as activation-ready.
       await simAdmin(simulatorUrl).seed([{ iccid: iccids[1], state: 'DEACTIVATED' }]);
