@@ -8,6 +8,7 @@ import { submitChange } from './support/bulk-changes.ts';
 import { thingSpaceAccountFixture } from './support/carrier-accounts.ts';
 import { testDialects } from './support/databases.ts';
 import { insertLines } from './support/inventory.ts';
+import { cookieValue, portalSession, postSignIn, setCookies, signInForm } from './support/portal-session.ts';
 import { simAdmin } from './support/processes.ts';
 import { startTestService, type TestService, testIccids, waitForFinish } from './support/service.ts';
 
@@ -20,48 +21,6 @@ type KeyView = {
   lastUsedAt: string | null;
   revokedAt: string | null;
 };
-
-const setCookies = (response: Response) => response.headers.getSetCookie();
-const cookieValue = (cookies: string[], name: string) =>
-  cookies.find((cookie) => cookie.startsWith(`${name}=`))?.split(';')[0];
-
-/** The sign-in page's form token and the cookie it came with. */
-async function signInForm(url: string, headers: Record<string, string> = {}) {
-  const response = await fetch(`${url}/portal/sign-in`, { headers });
-  const html = await response.text();
-  const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
-  assert.ok(token, 'the sign-in form carries a token');
-  const cookies = setCookies(response);
-  return { token, cookie: cookieValue(cookies, 'bulkchange_sign_in')!, setCookie: cookies.join('\n') };
-}
-
-function postSignIn(
-  url: string,
-  form: { apiKey: string; token?: string; cookie?: string },
-  headers: Record<string, string> = {},
-) {
-  return fetch(`${url}/portal/sign-in`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      ...(form.cookie ? { cookie: form.cookie } : {}),
-      ...headers,
-    },
-    body: new URLSearchParams({
-      apiKey: form.apiKey,
-      ...(form.token ? { _csrf: form.token } : {}),
-    }).toString(),
-  });
-}
-
-/** Signs in through the form as a browser would; resolves with the session cookie. */
-async function portalSession(url: string, apiKey: string, headers: Record<string, string> = {}) {
-  const form = await signInForm(url, headers);
-  const response = await postSignIn(url, { apiKey, ...form }, headers);
-  assert.equal(response.status, 303, await response.text());
-  return { response, cookie: cookieValue(setCookies(response), 'bulkchange_session')! };
-}
 
 for (const dialect of testDialects) {
   describe(`API keys: listed, revoked, last use recorded, on ${dialect}`, () => {

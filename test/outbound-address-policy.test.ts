@@ -142,7 +142,7 @@ for (const dialect of testDialects) {
         body: {
           system: 'revio',
           baseUrl: `http://[::ffff:127.0.0.1]:${trap.port}`,
-          credentials: { username: 'api@client', password: 'secret' },
+          credentials: { username: 'api@client', password: 'secret', subscriptionKey: 'key' },
         },
       });
       assert.equal(billing.status, 422, billing.text);

@@ -13,6 +13,7 @@ import {
 import { thingSpaceAccountFixture } from './support/carrier-accounts.ts';
 import { testDialects } from './support/databases.ts';
 import { insertLines } from './support/inventory.ts';
+import { portalSession } from './support/portal-session.ts';
 import { postJson } from './support/post-json.ts';
 import { simAdmin } from './support/processes.ts';
 import { serviceForSuite, testIccid, testIccids, waitForFinish } from './support/service.ts';
@@ -365,13 +366,7 @@ for (const dialect of testDialects) {
       }>('GET', `/api/v1/carrier-accounts/${lines.accountId}`);
       assert.equal(account.body.callbackRegistration?.ok, false);
       assert.match(account.body.callbackRegistration?.error ?? '', /Callback\.NotAllowed/);
-      const signedIn = await fetch(`${test.url}/portal/sign-in`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ apiKey: test.adminKey }),
-        redirect: 'manual',
-      });
-      const cookie = signedIn.headers.get('set-cookie')?.split(';')[0] ?? '';
+      const { cookie } = await portalSession(test.url, test.adminKey);
       const portal = await fetch(`${test.url}/portal/carrier-accounts`, { headers: { cookie } });
       assert.equal(portal.status, 200);
       assert.match(await portal.text(), /Callback registration refused[^<]*Callback\.NotAllowed/);

@@ -323,16 +323,27 @@ export async function readSession(db: Executor, key: string, generation: number)
   };
 }
 
-/** Takes the login turn of `generation` if nobody holds it (or its holder's turn ran out). */
+/**
+ * Takes the login turn of `generation` if nobody holds it (or its holder's turn ran out), and nothing
+ * changed since the caller read the row (`seen`): no session stored or discarded, no refusal counted.
+ */
 export async function takeLoginTurn(
   db: Executor,
-  request: { key: string; generation: number; holder: string; turnMs: number },
+  request: {
+    key: string;
+    generation: number;
+    holder: string;
+    turnMs: number;
+    seen: { version: number; refusedLogins: number };
+  },
 ): Promise<boolean> {
   const result = await db
     .updateTable('guard_sessions')
     .set({ turn_holder: request.holder, turn_until: sql<number>`${now} + ${request.turnMs}::float8` })
     .where('key', '=', request.key)
     .where('generation', '=', request.generation)
+    .where('version', '=', request.seen.version)
+    .where('refused_logins', '=', request.seen.refusedLogins)
     .where((eb) => eb.or([eb('turn_holder', 'is', null), eb('turn_until', '<', now)]))
     .executeTakeFirst();
   return result.numUpdatedRows > 0n;

@@ -25,8 +25,14 @@ export class LocalSessionStore implements SessionStore {
     };
   }
 
-  async takeLoginTurn(generation: number, turnMs: number, signal?: AbortSignal): Promise<boolean> {
+  async takeLoginTurn(
+    generation: number,
+    seen: LoginState,
+    turnMs: number,
+    signal?: AbortSignal,
+  ): Promise<boolean> {
     this.#follow(generation);
+    if (seen.version !== this.#version || seen.refusedLogins !== this.#refused) return false;
     const current = this.#turn;
     if (current && current.until > Date.now()) {
       await Promise.race([current.ended, delay(current.until - Date.now(), undefined, { signal })]);

@@ -25,10 +25,12 @@ export interface SessionStore {
   read(generation: number): Promise<LoginState>;
   /**
    * Takes the account's login turn: `true` when this caller may log in now (it must `endLogin`), or
-   * `false` once another caller's turn has ended (read the state again). A turn not ended within
-   * `turnMs` lapses (its holder died).
+   * `false` once another caller's turn has ended (read the state again). `seen` is the state the caller
+   * read before asking: if a login ended since (a session stored or discarded, a refusal counted), the
+   * turn is not given, so a login that finished between the read and the turn is not repeated. A turn
+   * not ended within `turnMs` lapses (its holder died).
    */
-  takeLoginTurn(generation: number, turnMs: number, signal?: AbortSignal): Promise<boolean>;
+  takeLoginTurn(generation: number, seen: LoginState, turnMs: number, signal?: AbortSignal): Promise<boolean>;
   endLogin(generation: number, outcome: LoginOutcome): Promise<void>;
   /** The carrier no longer accepts the session of `version`: forget it, unless it was replaced meanwhile. */
   discard(generation: number, version: number): Promise<void>;

@@ -48,10 +48,16 @@ export class SharedSessionStore implements SessionStore {
     };
   }
 
-  async takeLoginTurn(generation: number, turnMs: number, signal?: AbortSignal): Promise<boolean> {
+  async takeLoginTurn(
+    generation: number,
+    seen: LoginState,
+    turnMs: number,
+    signal?: AbortSignal,
+  ): Promise<boolean> {
     const { db, key, holder } = this.#deps;
     await readSession(db, key, generation); // the account's row, for these credentials
-    if (await takeLoginTurn(db, { key, generation, holder, turnMs })) return true;
+    const request = { key, generation, holder, turnMs, seen };
+    if (await takeLoginTurn(db, request)) return true;
     // Another process is logging in: its turn ends with a session, a refusal, or running out.
     while (await loginTurnHeld(db, key)) {
       signal?.throwIfAborted();

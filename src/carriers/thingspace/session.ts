@@ -110,7 +110,8 @@ export class ThingSpaceSession {
           message: `ThingSpace refused ${state.refusedLogins} logins in a row; no more are tried (5 would lock the contact) until the account's credentials are updated`,
         });
       }
-      if (!(await this.#store.takeLoginTurn(this.#generation, LOGIN_TURN_MS, context.signal))) continue;
+      if (!(await this.#store.takeLoginTurn(this.#generation, state, LOGIN_TURN_MS, context.signal)))
+        continue;
       let tokens: Tokens;
       try {
         tokens = await this.#logIn(context);
