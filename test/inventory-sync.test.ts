@@ -149,7 +149,7 @@ for (const dialect of testDialects) {
         limits: { requestsPerSecond: null },
       });
       const result = await sync(accountId);
-      assert.deepEqual(result.result, { lines: 1_100, created: 1_100, updated: 0 });
+      assert.deepEqual(result.result, { lines: 1_100, created: 1_100, updated: 0, changed: 0 });
       assert.equal((await sim.calls('list_devices')).length, 3, '1,100 lines are 3 pages of 500');
       const lines = await devicesOf(accountId);
       const active = lines.find((line) => line.iccid === iccids[0]);
@@ -181,7 +181,7 @@ for (const dialect of testDialects) {
         limits: { requestsPerSecond: null },
       });
       const result = await sync(accountId);
-      assert.deepEqual(result.result, { lines: 300, created: 300, updated: 0 });
+      assert.deepEqual(result.result, { lines: 300, created: 300, updated: 0, changed: 0 });
       assert.equal((await sim.calls('list_lines')).length, 2, '300 lines are 2 pages of 250');
       const lines = await devicesOf(accountId);
       const suspended = lines.find((line) => line.iccid === iccids[0]);
