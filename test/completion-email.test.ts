@@ -52,6 +52,7 @@ for (const dialect of testDialects) {
         mail.subject,
         /^Bulk change completed with errors: 1 of 4 rows failed \(status_update on /,
       );
+      assert.ok(mail.text.startsWith(`Bulk change ${id} has completed with errors.\n`), mail.text);
       assert.match(mail.text, /Rows: +4\n +succeeded: +3\n +failed: +1\n/);
       assert.ok(mail.text.includes(`${test.url}/portal/bulk-changes/${id}`));
       assert.ok(mail.text.includes(`${test.url}/api/v1/bulk-changes/${id}/results.csv`));

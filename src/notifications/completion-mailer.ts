@@ -14,24 +14,25 @@ export interface MailSettings {
   publicUrl: string;
 }
 
-const statusText: Record<string, string> = {
-  completed: 'completed',
-  completed_with_errors: 'completed with errors',
-  failed: 'failed',
-  cancelled: 'cancelled',
+/** How the subject and the first line say each end: "completed with errors", "has been cancelled". */
+const endings: Record<string, { subject: string; sentence: string }> = {
+  completed: { subject: 'completed', sentence: 'has completed' },
+  completed_with_errors: { subject: 'completed with errors', sentence: 'has completed with errors' },
+  failed: { subject: 'failed', sentence: 'has failed' },
+  cancelled: { subject: 'cancelled', sentence: 'has been cancelled' },
 };
 
 /** A finished bulk change as a plain-text mail: the summary, and links to its page and its results. */
 export function completionMail(change: BulkChangeView, accountName: string, publicUrl: string) {
   const base = publicUrl.replace(/\/$/, '');
   const { counts } = change;
-  const status = statusText[change.status] ?? change.status;
+  const ending = endings[change.status] ?? { subject: change.status, sentence: `is ${change.status}` };
   const failedPart =
     counts.failed > 0 ? `: ${counts.failed} of ${counts.total} rows failed` : `: ${counts.total} rows`;
   return {
-    subject: `Bulk change ${status}${failedPart} (${change.changeType} on ${accountName})`,
+    subject: `Bulk change ${ending.subject}${failedPart} (${change.changeType} on ${accountName})`,
     text: [
-      `Bulk change ${change.id} has ${status === 'failed' || status === 'cancelled' ? 'been ' : ''}${status}.`,
+      `Bulk change ${change.id} ${ending.sentence}.`,
       '',
       `Change type:      ${change.changeType}`,
       `Carrier account:  ${accountName} (${change.carrier})`,
