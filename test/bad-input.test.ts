@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createRevioSimulator } from '../src/billing/revio/simulator/simulator.ts';
+import { revioConnection } from './support/billing-connection.ts';
 import { testDialects } from './support/databases.ts';
 import { type ApiResponse, jasperFixture, startTestService, type TestService } from './support/service.ts';
 
@@ -303,15 +304,7 @@ for (const dialect of testDialects) {
         createRevioSimulator({ faults: { rateLimitPerSecond: null, maxConcurrent: null } }),
       );
       const saved = await test.api('PUT', '/api/v1/billing-connection', {
-        body: {
-          system: 'revio',
-          baseUrl: revioUrl,
-          credentials: {
-            username: 'demo@bulkchange',
-            password: 'wrong-password',
-            subscriptionKey: 'demo-subscription-key',
-          },
-        },
+        body: revioConnection(revioUrl, { credentials: { password: 'wrong-password' } }),
       });
       assert.equal(saved.status, 200, saved.text);
       assertErrorShape(await test.api('POST', '/api/v1/billing-customers/sync'), 502, 'BILLING_UNAVAILABLE');
@@ -320,17 +313,7 @@ for (const dialect of testDialects) {
         headers: { 'content-type': 'application/json' },
         body: '{"outage":true}',
       });
-      await test.api('PUT', '/api/v1/billing-connection', {
-        body: {
-          system: 'revio',
-          baseUrl: revioUrl,
-          credentials: {
-            username: 'demo@bulkchange',
-            password: 'demo-rev-password',
-            subscriptionKey: 'demo-subscription-key',
-          },
-        },
-      });
+      await test.api('PUT', '/api/v1/billing-connection', { body: revioConnection(revioUrl) });
       assertErrorShape(await test.api('POST', '/api/v1/billing-customers/sync'), 502, 'BILLING_UNAVAILABLE');
     });
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { createRevioSimulator } from '../src/billing/revio/simulator/simulator.ts';
+import { revioConnection } from './support/billing-connection.ts';
 import { byIccid, changesOf, createBulkChange } from './support/bulk-changes.ts';
 import { testDialects } from './support/databases.ts';
 import { simAdmin } from './support/processes.ts';
@@ -37,16 +38,7 @@ for (const dialect of testDialects) {
       );
       revio = simAdmin(revioUrl);
       const connected = await test.api('PUT', '/api/v1/billing-connection', {
-        body: {
-          system: 'revio',
-          baseUrl: revioUrl,
-          credentials: {
-            username: 'demo@bulkchange',
-            password: 'demo-rev-password',
-            subscriptionKey: 'demo-subscription-key',
-          },
-          settings: { providerIds: { jasper: 3 } },
-        },
+        body: revioConnection(revioUrl, { settings: { providerIds: { jasper: 3 } } }),
       });
       assert.equal(connected.status, 200, connected.text);
       const synced = await test.api<{ imported: number }>('POST', '/api/v1/billing-customers/sync');

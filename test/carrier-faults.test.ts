@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { byIccid, submitChange } from './support/bulk-changes.ts';
 import { jasperFixture, startTestService, type TestService, waitForFinish } from './support/service.ts';
 
 type Stats = {
@@ -17,18 +18,8 @@ describe('carrier faults', () => {
   });
   after(() => test.stop());
 
-  const activate = async (accountId: string, iccids: string[]) => {
-    const created = await test.api<{ id: string }>('POST', '/api/v1/bulk-changes', {
-      body: {
-        carrierAccountId: accountId,
-        changeType: 'status_update',
-        options: { targetStatus: 'active' },
-        changes: iccids.map((iccid) => ({ iccid })),
-      },
-    });
-    assert.equal(created.status, 201, created.text);
-    return created.body.id;
-  };
+  const activate = (accountId: string, iccids: string[]) =>
+    submitChange(test, accountId, byIccid(iccids), 'status_update', { targetStatus: 'active' });
   const stats = async (url: string) => (await (await fetch(`${url}/_sim/stats`)).json()) as Stats;
   const changesOf = async (id: string) =>
     (await test.api<{ items: Change[] }>('GET', `/api/v1/bulk-changes/${id}/changes?limit=1000`)).body.items;

@@ -22,6 +22,7 @@ export type RowStatus = (typeof rowStatuses)[number];
 
 /** Rows still to be finished: the line is held by its bulk change meanwhile. */
 export const openRowStatuses = ['queued', 'in_progress', 'waiting'] as const satisfies readonly RowStatus[];
+export type OpenRowStatus = (typeof openRowStatuses)[number];
 
 export type Counts = Record<
   'total' | 'queued' | 'inProgress' | 'waiting' | 'succeeded' | 'failed' | 'cancelled',

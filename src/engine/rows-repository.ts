@@ -7,6 +7,7 @@ import {
 } from '../bulk-changes/bulk-changes-repository.ts';
 import type { RowError } from '../core/flow.ts';
 import {
+  type OpenRowStatus,
   openRowStatuses,
   type RowStatus,
   type TerminalBulkStatus,
@@ -107,6 +108,39 @@ export function rowsRepository(db: Executor, capabilities: Capabilities) {
       .where('bulk_change_id', '=', bulkChangeId)
       .where('status', '=', 'in_progress')
       .where('lease_until', '<', now);
+  /** Fails the rows of `statuses`, each with its status's error, and frees their lines; how many of each. */
+  const failRows = async (
+    bulkChangeId: string,
+    statuses: readonly OpenRowStatus[],
+    errorFor: (status: OpenRowStatus) => RowError,
+    at: number,
+  ): Promise<Partial<Record<RowStatus, number>>> => {
+    const ended: Partial<Record<RowStatus, number>> = {};
+    for (const status of statuses) {
+      const error = errorFor(status);
+      const result = await db
+        .updateTable('device_changes')
+        .set({
+          status: 'failed',
+          error_code: error.code,
+          error_message: error.message,
+          error_carrier_code: error.carrierCode ?? null,
+          next_check_at: null,
+          attempt_id: null,
+          lease_until: null,
+          updated_at: at,
+        })
+        .where('bulk_change_id', '=', bulkChangeId)
+        .where('status', '=', status)
+        .executeTakeFirst();
+      ended[status] = Number(result.numUpdatedRows);
+    }
+    await counts.moveCounts(
+      bulkChangeId,
+      sumDeltas(statuses.map((status) => moved(status, 'failed', ended[status] ?? 0))),
+    );
+    return ended;
+  };
 
   return {
     /**
@@ -298,58 +332,25 @@ export function rowsRepository(db: Executor, capabilities: Capabilities) {
      * waiting on the carrier are left to be confirmed: their change may already have happened.
      */
     async failOpenRows(bulkChangeId: string, error: RowError, at: number): Promise<number> {
-      const result = await db
-        .updateTable('device_changes')
-        .set({
-          status: 'failed',
-          error_code: error.code,
-          error_message: error.message,
-          error_carrier_code: error.carrierCode ?? null,
-          next_check_at: null,
-          updated_at: at,
-        })
-        .where('bulk_change_id', '=', bulkChangeId)
-        .where('status', '=', 'queued')
-        .executeTakeFirst();
-      const failed = Number(result.numUpdatedRows);
-      await counts.moveCounts(bulkChangeId, moved('queued', 'failed', failed));
-      return failed;
+      const ended = await failRows(bulkChangeId, ['queued'], () => error, at);
+      return ended.queued ?? 0;
     },
 
     /**
      * Ends every open row: rows never sent with `notSent`, rows that may be with the carrier (in
      * progress or waiting) with `maybeSent`. Their lines are free again. Returns how many of each.
      */
-    async failAllOpenRows(
+    failAllOpenRows(
       bulkChangeId: string,
       errors: { notSent: RowError; maybeSent: RowError },
       at: number,
     ): Promise<Partial<Record<RowStatus, number>>> {
-      const ended: Partial<Record<RowStatus, number>> = {};
-      for (const status of openRowStatuses) {
-        const error = status === 'queued' ? errors.notSent : errors.maybeSent;
-        const result = await db
-          .updateTable('device_changes')
-          .set({
-            status: 'failed',
-            error_code: error.code,
-            error_message: error.message,
-            error_carrier_code: error.carrierCode ?? null,
-            next_check_at: null,
-            attempt_id: null,
-            lease_until: null,
-            updated_at: at,
-          })
-          .where('bulk_change_id', '=', bulkChangeId)
-          .where('status', '=', status)
-          .executeTakeFirst();
-        ended[status] = Number(result.numUpdatedRows);
-      }
-      await counts.moveCounts(
+      return failRows(
         bulkChangeId,
-        sumDeltas(openRowStatuses.map((status) => moved(status, 'failed', ended[status] ?? 0))),
+        openRowStatuses,
+        (status) => (status === 'queued' ? errors.notSent : errors.maybeSent),
+        at,
       );
-      return ended;
     },
 
     /**

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { revioConnection } from '../support/billing-connection.ts';
 import { testDialects } from '../support/databases.ts';
 import { type E2eStack, startE2eStack } from '../support/e2e-stack.ts';
 import { simAdmin, startCli, waitForBulkChange, waitUntil } from '../support/processes.ts';
@@ -31,16 +32,9 @@ for (const dialect of testDialects) {
       // Slow enough answers that the kill lands while services are being created.
       await simAdmin(revioUrl).setFaults({ latencyMs: 40, rateLimitPerSecond: null, maxConcurrent: null });
       const connected = await stack.api('PUT', '/api/v1/billing-connection', {
-        body: {
-          system: 'revio',
-          baseUrl: revioUrl,
-          credentials: {
-            username: 'demo@bulkchange',
-            password: 'demo-rev-password',
-            subscriptionKey: 'demo-subscription-key',
-          },
+        body: revioConnection(revioUrl, {
           settings: { providerIds: { jasper: 3 }, limits: { requestsPerSecond: 100, maxConcurrent: 8 } },
-        },
+        }),
       });
       assert.equal(connected.status, 200, connected.text);
       const synced = await stack.api('POST', '/api/v1/billing-customers/sync');

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { openPostgres, openSqliteFile } from '../../src/db/database.ts';
+import { byIccid, submitChange } from '../support/bulk-changes.ts';
 import { testDialects } from '../support/databases.ts';
 import { type ChangeView, countBy, type E2eStack, startE2eStack } from '../support/e2e-stack.ts';
 import { type Api, listAll, sleep, waitUntil } from '../support/processes.ts';
@@ -26,18 +27,8 @@ async function waitForEnd(api: Api, id: string, timeoutMs: number): Promise<Fini
   );
 }
 
-const submit = async (stack: E2eStack, accountId: string, iccids: string[]) => {
-  const created = await stack.api<{ id: string }>('POST', '/api/v1/bulk-changes', {
-    body: {
-      carrierAccountId: accountId,
-      changeType: 'status_update',
-      options: { targetStatus: 'active' },
-      changes: iccids.map((iccid) => ({ iccid })),
-    },
-  });
-  assert.equal(created.status, 201, created.text);
-  return created.body.id;
-};
+const submit = (stack: E2eStack, accountId: string, iccids: string[]) =>
+  submitChange(stack, accountId, byIccid(iccids), 'status_update', { targetStatus: 'active' });
 
 for (const dialect of testDialects) {
   describe(`a worker that keeps dying on ${dialect}`, () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { byIccid, submitChange } from '../support/bulk-changes.ts';
 import { testDialects } from '../support/databases.ts';
 import {
   type ChangeView,
@@ -31,16 +32,9 @@ for (const dialect of testDialects) {
         count: LINES,
         prefix: '8901502',
       });
-      const created = await stack.api<{ id: string }>('POST', '/api/v1/bulk-changes', {
-        body: {
-          carrierAccountId: accountId,
-          changeType: 'status_update',
-          options: { targetStatus: 'active' },
-          changes: iccids.map((iccid) => ({ iccid })),
-        },
+      const id = await submitChange(stack, accountId, byIccid(iccids), 'status_update', {
+        targetStatus: 'active',
       });
-      assert.equal(created.status, 201, created.text);
-      const id = created.body.id;
 
       await waitUntil(
         'the first PUTs',

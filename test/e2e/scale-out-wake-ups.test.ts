@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { readServerSentEvents } from '../../src/cli/server-sent-events.ts';
+import { byIccid, submitChange } from '../support/bulk-changes.ts';
 import { type E2eStack, startE2eStack } from '../support/e2e-stack.ts';
 import { sleep } from '../support/processes.ts';
 import { postgresOnly, scaleOut } from '../support/scale-out.ts';
@@ -33,17 +34,11 @@ describe('an API process and a worker process apart, on PostgreSQL', { skip: pos
     await sleep(1_000); // the worker's first poll is long over: it now sleeps for a minute
 
     const submittedAt = Date.now();
-    const created = await stack.api<{ id: string }>('POST', '/api/v1/bulk-changes', {
-      body: {
-        carrierAccountId: accountId,
-        changeType: 'status_update',
-        options: { targetStatus: 'active' },
-        changes: iccids.map((iccid) => ({ iccid })),
-      },
+    const id = await submitChange(stack, accountId, byIccid(iccids), 'status_update', {
+      targetStatus: 'active',
     });
-    assert.equal(created.status, 201, created.text);
 
-    const response = await fetch(`${stack.url}/api/v1/bulk-changes/${created.body.id}/events`, {
+    const response = await fetch(`${stack.url}/api/v1/bulk-changes/${id}/events`, {
       headers: { authorization: `Bearer ${stack.adminKey}` },
       signal: AbortSignal.timeout(30_000),
     });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { createRevioSimulator } from '../../src/billing/revio/simulator/simulator.ts';
+import { revioConnection } from '../support/billing-connection.ts';
 import { carrierAccountFixture } from '../support/carrier-accounts.ts';
 import { jasperFixture, startTestService, type TestService, waitForFinish } from '../support/service.ts';
 
@@ -91,16 +92,7 @@ export async function startFuzzTarget(dialect: 'sqlite' | 'postgres'): Promise<F
       createRevioSimulator({ faults: { rateLimitPerSecond: null, maxConcurrent: null } }),
     );
     const billing = await test.api('PUT', '/api/v1/billing-connection', {
-      body: {
-        system: 'revio',
-        baseUrl: revioUrl,
-        credentials: {
-          username: 'demo@bulkchange',
-          password: 'demo-rev-password',
-          subscriptionKey: 'demo-subscription-key',
-        },
-        settings: { providerIds: { jasper: 3 } },
-      },
+      body: revioConnection(revioUrl, { settings: { providerIds: { jasper: 3 } } }),
     });
     assert.equal(billing.status, 200, billing.text);
 

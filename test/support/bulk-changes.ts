@@ -9,8 +9,17 @@ export interface BulkChangeAnswer {
   error?: { code: string; details: Array<{ row: number; field: string; code: string; message: string }> };
 }
 
+/** Anything that calls the API as the admin: an in-process test service, or an e2e stack of processes. */
+export interface ApiCaller {
+  api<T = Record<string, unknown>>(
+    method: string,
+    pathname: string,
+    options?: { body?: unknown; key?: string | null },
+  ): Promise<{ status: number; body: T; text: string }>;
+}
+
 /** Posts a bulk change as JSON, with the admin key unless `key` is given; the answer as it comes. */
-export const createBulkChange = (test: TestService, body: Record<string, unknown>, key?: string) =>
+export const createBulkChange = (test: ApiCaller, body: Record<string, unknown>, key?: string) =>
   test.api<BulkChangeAnswer>('POST', '/api/v1/bulk-changes', { body, key });
 
 /** The rows of a bulk change that names each line by its ICCID alone (the change is in its options). */
@@ -18,7 +27,7 @@ export const byIccid = (iccids: string[]) => iccids.map((iccid) => ({ iccid }));
 
 /** Asks for `changeType` with `options` for the lines in `changes`; the answer as it comes. */
 export const postChange = (
-  test: TestService,
+  test: ApiCaller,
   accountId: string,
   changes: object[],
   changeType: string,

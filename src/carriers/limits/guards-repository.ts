@@ -141,24 +141,30 @@ export interface CircuitRow {
   nowAt: number;
 }
 
+/** A circuit as its statements return it (no row yet: no failures), with the database's clock. */
+interface CircuitSqlRow {
+  failures: number | null;
+  open_until: number | null;
+  prober: string | null;
+  probe_until: number | null;
+  now_at: number;
+}
+
+const circuitOf = (row: CircuitSqlRow): CircuitRow => ({
+  failures: row.failures ?? 0,
+  openUntil: row.open_until,
+  prober: row.prober,
+  probeUntil: row.probe_until,
+  nowAt: row.now_at,
+});
+
 /** The circuit as stored (closed with no failures when it has no row yet). */
 export async function readCircuit(db: Executor, key: string): Promise<CircuitRow> {
-  const { rows } = await sql<{
-    failures: number | null;
-    open_until: number | null;
-    prober: string | null;
-    probe_until: number | null;
-    now_at: number;
-  }>`select c.failures, c.open_until, c.prober, c.probe_until, ${now} as now_at
+  const { rows } =
+    await sql<CircuitSqlRow>`select c.failures, c.open_until, c.prober, c.probe_until, ${now} as now_at
      from (select 1) one left join guard_circuits c on c.key = ${key}`.execute(db);
   const [row] = rows;
-  return {
-    failures: row.failures ?? 0,
-    openUntil: row.open_until,
-    prober: row.prober,
-    probeUntil: row.probe_until,
-    nowAt: row.now_at,
-  };
+  return circuitOf(row);
 }
 
 /**
@@ -171,14 +177,7 @@ export async function askCircuit(
   prober: string,
   probeMs: number,
 ): Promise<CircuitRow & { probe: boolean }> {
-  const { rows } = await sql<{
-    failures: number | null;
-    open_until: number | null;
-    prober: string | null;
-    probe_until: number | null;
-    now_at: number;
-    probe: boolean;
-  }>`
+  const { rows } = await sql<CircuitSqlRow & { probe: boolean }>`
     with t as (select ${now} as now_at),
     probe as (
       update guard_circuits c set prober = ${prober}, probe_until = t.now_at + ${probeMs}::float8
@@ -191,14 +190,7 @@ export async function askCircuit(
            exists (select 1 from probe) as probe
     from t left join guard_circuits c on c.key = ${key}`.execute(db);
   const [row] = rows;
-  return {
-    failures: row.failures ?? 0,
-    openUntil: row.open_until,
-    prober: row.prober,
-    probeUntil: row.probe_until,
-    nowAt: row.now_at,
-    probe: row.probe,
-  };
+  return { ...circuitOf(row), probe: row.probe };
 }
 
 /**
@@ -211,13 +203,7 @@ export async function circuitSucceeded(
   key: string,
   prober: string,
 ): Promise<CircuitRow | undefined> {
-  const { rows } = await sql<{
-    failures: number;
-    open_until: number | null;
-    prober: string | null;
-    probe_until: number | null;
-    now_at: number;
-  }>`
+  const { rows } = await sql<CircuitSqlRow>`
     with t as (select ${now} as now_at),
     changed as (
       update guard_circuits c set
@@ -233,13 +219,7 @@ export async function circuitSucceeded(
     from t, changed ch`.execute(db);
   const [row] = rows;
   if (!row) return undefined; // nothing to end: no run of failures, not the probe
-  return {
-    failures: row.failures,
-    openUntil: row.open_until,
-    prober: row.prober,
-    probeUntil: row.probe_until,
-    nowAt: row.now_at,
-  };
+  return circuitOf(row);
 }
 
 /**
@@ -252,13 +232,7 @@ export async function circuitFailed(
   request: { key: string; prober: string; threshold: number; halfOpenMs: number },
 ): Promise<CircuitRow> {
   const { key, prober, threshold, halfOpenMs } = request;
-  const { rows } = await sql<{
-    failures: number;
-    open_until: number | null;
-    prober: string | null;
-    probe_until: number | null;
-    now_at: number;
-  }>`
+  const { rows } = await sql<CircuitSqlRow>`
     with t as (select ${now} as now_at),
     changed as (
       insert into guard_circuits as c (key, failures, open_until)
@@ -278,13 +252,7 @@ export async function circuitFailed(
     select ch.failures, ch.open_until, ch.prober, ch.probe_until, t.now_at, (select count(*) from woken) as woken
     from t, changed ch`.execute(db);
   const [row] = rows;
-  return {
-    failures: row.failures,
-    openUntil: row.open_until,
-    prober: row.prober,
-    probeUntil: row.probe_until,
-    nowAt: row.now_at,
-  };
+  return circuitOf(row);
 }
 
 export interface SessionRow {
