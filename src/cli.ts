@@ -6,6 +6,7 @@ import { createPondSimulator } from './carriers/pond/simulator/simulator.ts';
 import { createTealSimulator } from './carriers/teal/simulator/simulator.ts';
 import { createTelegenceSimulator } from './carriers/telegence/simulator/simulator.ts';
 import { createThingSpaceSimulator } from './carriers/thingspace/simulator/simulator.ts';
+import { auditVerify } from './cli/audit-verify.ts';
 import { CliError } from './cli/cli-error.ts';
 import { keysCommand } from './cli/keys.ts';
 import { submit } from './cli/submit.ts';
@@ -23,6 +24,8 @@ const usage = `Usage: bulkchange <command> [options]
   simulate <carrier> [--port N] [--host H] run a simulator on its own (jasper, thingspace, telegence, pond, teal, revio)
   jobs failed                              list the jobs that failed for good (with their last error)
   jobs retry <id>                          run a failed job again
+  audit verify [--tenant T]                recompute each tenant's audit hash chain; prints the head to
+                                           keep, or the first entry changed or removed (exits 1)
   keys create --tenant T --role R [--name N]
                                            create an API key (printed once; roles: ${roles.join(', ')})
   keys list [--tenant T]                   list API keys: id, tenant, role, prefix, last use, revoked
@@ -137,6 +140,20 @@ async function main(argv: string[]): Promise<void> {
         } else {
           fail('Use "jobs failed" or "jobs retry <id>"');
         }
+      } finally {
+        await database.close();
+      }
+      return;
+    }
+    case 'audit': {
+      if (rest[0] !== 'verify') fail('Only "audit verify" exists');
+      const config = configOrExit();
+      const database = openDatabase({
+        databaseUrl: config.DATABASE_URL,
+        dataDir: config.BULKCHANGE_DATA_DIR,
+      });
+      try {
+        process.exitCode = await auditVerify(database, values.tenant);
       } finally {
         await database.close();
       }

@@ -64,6 +64,30 @@ const configSchema = z.object({
     .int()
     .min(1024)
     .default(512 * 1024 * 1024),
+  /** How often the audit log's new entries are sealed into each tenant's hash chain. */
+  AUDIT_SEAL_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(5_000),
+  /**
+   * Days after which finished bulk changes' rows and audit entries are exported (JSON lines) and
+   * pruned; unset keeps everything.
+   */
+  BULKCHANGE_RETENTION_DAYS: z.coerce.number().positive().max(36_500).optional(),
+  /** How often the retention sweep looks for what has aged out. */
+  BULKCHANGE_RETENTION_INTERVAL_MS: z.coerce.number().int().min(1_000).default(3_600_000),
+  /** Where retention exports go (default: `<data dir>/exports`). */
+  BULKCHANGE_EXPORT_DIR: z.string().min(1).optional(),
+  /** A webhook delivery attempt that takes longer than this fails (and is retried). */
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** The first retry of a failed delivery comes this long after it; each next one twice as long (≤ 1 h). */
+  WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(10_000),
+  /** How long a delivery is retried before it is given up. */
+  WEBHOOK_RETRY_FOR_MS: z.coerce.number().int().min(1_000).default(86_400_000),
+  /** The SMTP server completion e-mails go through (`smtp://user:pass@host:587`, `smtps://…`); unset: no e-mail. */
+  BULKCHANGE_SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
+    .optional(),
+  /** The From of completion e-mails. */
+  BULKCHANGE_MAIL_FROM: z.string().min(3).default('bulkchange <bulkchange@localhost>'),
   /** The whole request (headers and body, uploads included) must arrive within this (Node's requestTimeout). */
   HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(300_000),
   /** The request's headers must arrive within this (Node's headersTimeout). */

@@ -1,14 +1,19 @@
 import { hostname } from 'node:os';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiKeys } from './accounts/api-keys.ts';
 import { accountReports, CarrierAccounts } from './accounts/carrier-accounts.ts';
 import { loadSecretBox } from './accounts/secret-box.ts';
+import { AuditLog } from './audit/audit-log.ts';
+import { AuditSealer, auditSealTask } from './audit/audit-sealer.ts';
 import { BillingCatalogs } from './billing/billing-catalogs.ts';
 import { BillingConnections } from './billing/billing-connections.ts';
 import { withSharedFlows } from './billing/shared-flows.ts';
 import { BulkChanges } from './bulk-changes/bulk-changes-service.ts';
+import { dispatchEventsTask } from './bulk-changes/events.ts';
 import { advanceBulkChange, createEnqueue } from './bulk-changes/jobs.ts';
+import { Retention, retentionTask } from './bulk-changes/retention.ts';
 import { CallbackIngress } from './callbacks/callback-ingress.ts';
 import { AccountHealth, observedHttpFactory } from './carriers/account-health.ts';
 import { InvalidAllowEntryError, OutboundAddressPolicy } from './carriers/http/address-policy.ts';
@@ -23,12 +28,28 @@ import { type DatabaseHandle, openDatabase } from './db/database.ts';
 import { migrateToLatest } from './db/migrator.ts';
 import { startDemo } from './demo/demo-runtime.ts';
 import { Devices } from './devices/devices-service.ts';
-import { InventorySync, inventorySyncTask } from './devices/inventory-sync.ts';
+import { InventorySync, inventorySyncTask, requestInventorySync } from './devices/inventory-sync.ts';
 import { Engine } from './engine/engine.ts';
 import { buildApp } from './http/app.ts';
 import { circuitStateValue, createMetrics } from './http/metrics.ts';
 import { buildWorkerApp } from './http/worker-app.ts';
-import { createWorker, handleTask, QueueNotifier, taskHandlers, type Worker } from './queue/index.ts';
+import { CompletionMailer } from './notifications/completion-mailer.ts';
+import { EventDispatcher } from './notifications/event-dispatcher.ts';
+import { EventFeed } from './notifications/event-feed.ts';
+import { NotificationSettings } from './notifications/notification-settings.ts';
+import { deliverWebhookTask, sendCompletionEmailTask } from './notifications/tasks.ts';
+import { WebhookSender } from './notifications/webhook-sender.ts';
+import { outboundTargets } from './notifications/webhook-targets.ts';
+import { Webhooks } from './notifications/webhooks.ts';
+import {
+  createWorker,
+  handlePeriodically,
+  handleTask,
+  QueueNotifier,
+  schedulePeriodic,
+  taskHandlers,
+  type Worker,
+} from './queue/index.ts';
 import { newId } from './shared/ids.ts';
 
 export type Role = 'api' | 'worker' | 'all';
@@ -37,7 +58,15 @@ export type Role = 'api' | 'worker' | 'all';
 const GUARD_CONNECTIONS = 3;
 
 /** Every task this build defines; the worker refuses to start without a handler for each. */
-const definedTasks = [advanceBulkChange, inventorySyncTask];
+const definedTasks = [
+  advanceBulkChange,
+  inventorySyncTask,
+  auditSealTask,
+  dispatchEventsTask,
+  deliverWebhookTask,
+  sendCompletionEmailTask,
+  retentionTask,
+];
 
 export interface Service {
   /** The API's base URL, when this process serves it. */
@@ -123,6 +152,10 @@ export async function startService(options: {
   // Enqueues announce themselves to the workers of every process where the database can (ADR 0015).
   const notifier = new QueueNotifier(database.notifications);
   const enqueue = createEnqueue(notifier);
+  const bulkChanges = new BulkChanges({ db, accounts, registry, enqueue });
+  // Webhooks go where carrier calls may go: under the same address policy, through the same agent (ADR 0023).
+  const webhookTargets = outboundTargets(outbound, agent);
+  const webhooks = new Webhooks({ db, secrets, targets: webhookTargets, enqueue });
   let worker: Worker | null = null;
   const health = {
     db,
@@ -164,17 +197,19 @@ export async function startService(options: {
         maxAgeMs: config.PORTAL_SESSION_MAX_AGE_MS,
       },
       apiKeys: new ApiKeys(db),
+      audit: new AuditLog(db, capabilities),
       accounts,
       billing,
       catalogs: new BillingCatalogs(db, billing),
-      bulkChanges: new BulkChanges({ db, accounts, registry, enqueue }),
+      bulkChanges,
+      webhooks,
+      notificationSettings: new NotificationSettings(db, config.BULKCHANGE_SMTP_URL !== undefined),
+      eventFeed: new EventFeed(db),
       devices: new Devices(db),
       callbacks: new CallbackIngress({ db, accounts, registry, enqueue }),
       registry,
       accountHealth,
-      requestInventorySync: async (carrierAccountId) => {
-        await enqueue(db, inventorySyncTask.job({ carrierAccountId }));
-      },
+      requestInventorySync: (account, actor) => requestInventorySync(db, enqueue, account, actor),
     });
     const demo = options.demo ? await startDemo({ app, database, accounts, billing, config, logger }) : null;
     const address = await app.listen({ port: config.PORT, host: config.HOST });
@@ -184,6 +219,20 @@ export async function startService(options: {
     if (demo) outbound.allow([new URL(url).hostname.replace(/^\[(.*)\]$/, '$1')]);
     demoInfo = (await demo?.ready(url)) ?? null;
   }
+
+  // Links in mails point where the portal is: the public URL, else where this process serves it.
+  const mailer = config.BULKCHANGE_SMTP_URL
+    ? new CompletionMailer({
+        db,
+        bulkChanges,
+        accounts,
+        settings: {
+          smtpUrl: config.BULKCHANGE_SMTP_URL,
+          from: config.BULKCHANGE_MAIL_FROM,
+          publicUrl: url ?? `http://${config.HOST}:${config.PORT}`,
+        },
+      })
+    : null;
 
   let workerApp: FastifyInstance | null = null;
   if (role !== 'api') {
@@ -202,6 +251,28 @@ export async function startService(options: {
           { system: record.system, action: record.action, outcome: record.outcome },
           record.durationMs / 1000,
         ),
+    });
+    const sealer = new AuditSealer(db, capabilities);
+    const retention = config.BULKCHANGE_RETENTION_DAYS
+      ? new Retention({
+          db,
+          capabilities,
+          retentionDays: config.BULKCHANGE_RETENTION_DAYS,
+          exportDir: config.BULKCHANGE_EXPORT_DIR ?? path.join(config.BULKCHANGE_DATA_DIR, 'exports'),
+          logger: logger.child({ component: 'retention' }),
+        })
+      : null;
+    const dispatcher = new EventDispatcher({ db, capabilities, enqueue, emailEnabled: mailer !== null });
+    const sender = new WebhookSender({
+      db,
+      secrets,
+      targets: webhookTargets,
+      policy: {
+        timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+        retryBaseMs: config.WEBHOOK_RETRY_BASE_MS,
+        retryForMs: config.WEBHOOK_RETRY_FOR_MS,
+      },
+      logger: logger.child({ component: 'webhooks' }),
     });
     const inventorySync = new InventorySync({
       db,
@@ -234,8 +305,40 @@ export async function startService(options: {
         handleTask(inventorySyncTask, ({ carrierAccountId }, context) =>
           inventorySync.run(carrierAccountId, context.signal),
         ),
+        handlePeriodically(
+          db,
+          auditSealTask,
+          { everyMs: config.AUDIT_SEAL_INTERVAL_MS, payload: {} },
+          async () => {
+            await sealer.sealAll();
+          },
+        ),
+        handleTask(dispatchEventsTask, ({ tenantId }) => dispatcher.dispatch(tenantId)),
+        handleTask(
+          deliverWebhookTask,
+          ({ deliveryId }, context) => sender.deliver(deliveryId, context.signal),
+          {
+            onGiveUp: ({ deliveryId }, reason) => sender.giveUp(deliveryId, reason),
+          },
+        ),
+        // Without SMTP no e-mail job is queued; one queued before a restart without it does nothing.
+        handleTask(sendCompletionEmailTask, async ({ tenantId, bulkChangeId }) => {
+          await mailer?.send(tenantId, bulkChangeId);
+        }),
+        handlePeriodically(
+          db,
+          retentionTask,
+          { everyMs: config.BULKCHANGE_RETENTION_INTERVAL_MS, payload: {} },
+          async () => {
+            if (!retention) return;
+            const { cutoff } = await retention.sweep();
+            await webhooks.prune(cutoff);
+          },
+        ),
       ]),
     });
+    await schedulePeriodic(db, auditSealTask, {});
+    if (retention) await schedulePeriodic(db, retentionTask, {});
     worker.start();
     if (role === 'worker') {
       // A worker serves no API, but is watched like every process: health, readiness, metrics.
@@ -252,6 +355,7 @@ export async function startService(options: {
       await worker?.stop(config.SHUTDOWN_GRACE_MS);
       await app?.close();
       await workerApp?.close();
+      mailer?.close();
       guards.close();
       await agent.close();
       await database.close();

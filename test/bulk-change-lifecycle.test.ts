@@ -323,7 +323,10 @@ for (const dialect of testDialects) {
       assert.equal(csv.status, 200);
       assert.match(csv.headers.get('content-type') ?? '', /text\/csv/);
       const lines = csv.text.trim().split('\n');
-      assert.equal(lines[0], 'row,iccid,imei,msisdn,eid,status,error_code,error_message,carrier_code,result');
+      assert.equal(
+        lines[0],
+        'row,iccid,imei,msisdn,eid,status,error_code,error_message,carrier_code,result,calls',
+      );
       assert.equal(lines.length, 3);
       assert.match(lines[1], new RegExp(`^1,${fixture.iccids[0]},,,,succeeded`));
     });

@@ -62,7 +62,7 @@ for (const dialect of testDialects) {
 
     it('reads every line, page by page, with statuses mapped, and the lines can then be changed', async () => {
       const sync = await syncAndWait(null);
-      assert.deepEqual(sync.result, { lines: 120, created: 120, updated: 0 });
+      assert.deepEqual(sync.result, { lines: 120, created: 120, updated: 0, changed: 0 });
       const lines = await devices();
       assert.equal(lines.length, 120);
       const first = lines.find((line) => line.iccid === iccids[1])!;
@@ -91,7 +91,7 @@ for (const dialect of testDialects) {
         { iccid: testIccid(999, '8901401'), state: 'INVENTORY' },
       ]);
       const sync = await syncAndWait(before.body.inventorySync!.at);
-      assert.deepEqual(sync.result, { lines: 121, created: 1, updated: 120 });
+      assert.deepEqual(sync.result, { lines: 121, created: 1, updated: 120, changed: 1 });
       const lines = await devices();
       assert.equal(lines.length, 121);
       assert.equal(lines.find((line) => line.iccid === iccids[5])?.status, 'deactivated');
@@ -149,7 +149,7 @@ for (const dialect of testDialects) {
         limits: { requestsPerSecond: null },
       });
       const result = await sync(accountId);
-      assert.deepEqual(result.result, { lines: 1_100, created: 1_100, updated: 0 });
+      assert.deepEqual(result.result, { lines: 1_100, created: 1_100, updated: 0, changed: 0 });
       assert.equal((await sim.calls('list_devices')).length, 3, '1,100 lines are 3 pages of 500');
       const lines = await devicesOf(accountId);
       const active = lines.find((line) => line.iccid === iccids[0]);
@@ -181,7 +181,7 @@ for (const dialect of testDialects) {
         limits: { requestsPerSecond: null },
       });
       const result = await sync(accountId);
-      assert.deepEqual(result.result, { lines: 300, created: 300, updated: 0 });
+      assert.deepEqual(result.result, { lines: 300, created: 300, updated: 0, changed: 0 });
       assert.equal((await sim.calls('list_lines')).length, 2, '300 lines are 2 pages of 250');
       const lines = await devicesOf(accountId);
       const suspended = lines.find((line) => line.iccid === iccids[0]);

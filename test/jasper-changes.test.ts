@@ -53,16 +53,25 @@ for (const dialect of testDialects) {
 
       const puts = await simCalls(fixture.simulatorUrl, 'put_device');
       assert.equal(puts.length, 40, 'one PUT per line');
-      const log = await test.api<{ items: Array<{ action: string; changeId: string; httpStatus: number }> }>(
-        'GET',
-        `/api/v1/bulk-changes/${created.body.id}/log?limit=1000`,
-      );
+      const log = await test.api<{
+        items: Array<{ action: string; system: string; changeId: string; httpStatus: number }>;
+      }>('GET', `/api/v1/bulk-changes/${created.body.id}/log?limit=1000`);
+      // Beside the calls: the change's creation and what the calls did to the inventory.
+      const calls = log.body.items.filter((entry) => entry.system !== 'bulkchange');
       assert.equal(
-        log.body.items.length,
+        calls.length,
         (await simCalls(fixture.simulatorUrl)).length,
         'one log entry per carrier call',
       );
-      assert.ok(log.body.items.every((entry) => entry.action === 'put_device' && entry.httpStatus === 200));
+      assert.ok(calls.every((entry) => entry.action === 'put_device' && entry.httpStatus === 200));
+      assert.deepEqual(
+        [
+          ...new Set(
+            log.body.items.filter((entry) => entry.system === 'bulkchange').map((entry) => entry.action),
+          ),
+        ],
+        ['bulk_change.create', 'inventory.update'],
+      );
       assert.doesNotMatch(
         log.text,
         /demo-api-key|Basic [A-Za-z0-9+/=]{8,}/,

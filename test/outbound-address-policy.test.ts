@@ -44,7 +44,13 @@ async function startRedirector(location: string): Promise<{ port: number; close:
 }
 
 type Change = { status: string; error: { code: string; message: string; carrierCode?: string } | null };
-type LogEntry = { outcome: string; httpStatus: number | null; response: unknown; request: unknown };
+type LogEntry = {
+  system: string;
+  outcome: string;
+  httpStatus: number | null;
+  response: unknown;
+  request: unknown;
+};
 
 /** Every loopback, link-local, unspecified and mapped form, in the notations a URL accepts. */
 const refusedHosts = (port: number) => [
@@ -194,8 +200,10 @@ for (const dialect of testDialects) {
         assert.equal(change.error?.code, 'ADDRESS_NOT_ALLOWED', `${host}: ${JSON.stringify(change)}`);
         assert.equal(change.error?.carrierCode, 'ADDRESS_NOT_ALLOWED');
         assert.match(change.error?.message ?? '', /refused by the outbound address policy/);
-        assert.ok(log.length > 0, `${host}: the refused call is in the log`);
-        for (const entry of log) {
+        // The carrier calls (the bulk change's own entries, such as its creation, are the platform's).
+        const calls = log.filter((entry) => entry.system !== 'bulkchange');
+        assert.ok(calls.length > 0, `${host}: the refused call is in the log`);
+        for (const entry of calls) {
           assert.equal(entry.response, null, `${host}: no response is kept`);
           assert.equal(entry.httpStatus, null);
         }

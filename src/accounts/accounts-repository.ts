@@ -18,6 +18,7 @@ export interface ApiKeyRecord {
 /** A key as its tenant's admins see it: never its hash. */
 export interface ApiKeyListing {
   id: string;
+  tenantId: string;
   name: string;
   role: Role;
   prefix: string;
@@ -28,6 +29,7 @@ export interface ApiKeyListing {
 
 const listingColumns = [
   'id',
+  'tenant_id',
   'name',
   'role',
   'key_prefix',
@@ -38,6 +40,7 @@ const listingColumns = [
 
 const toListing = (row: {
   id: string;
+  tenant_id: string;
   name: string;
   role: Role;
   key_prefix: string;
@@ -46,6 +49,7 @@ const toListing = (row: {
   revoked_at: number | null;
 }): ApiKeyListing => ({
   id: row.id,
+  tenantId: row.tenant_id,
   name: row.name,
   role: row.role,
   prefix: row.key_prefix,
@@ -57,6 +61,10 @@ const toListing = (row: {
 /** Tenants and API keys. */
 export function accountsRepository(db: Executor) {
   return {
+    async listTenants(): Promise<TenantRow[]> {
+      return db.selectFrom('tenants').select(['id', 'name']).orderBy('name').execute();
+    },
+
     async findTenantByName(name: string): Promise<TenantRow | undefined> {
       return db.selectFrom('tenants').select(['id', 'name']).where('name', '=', name).executeTakeFirst();
     },

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { actorOf } from '../audit/actor.ts';
 import { type KeyAuth, principalOf, requireRole } from './auth.ts';
 
 /**
@@ -26,6 +27,9 @@ export const apiKeyRoutes: FastifyPluginAsyncZod<{ auth: KeyAuth }> = async (app
         summary: 'Revoke a key: it stops working at once, in the API and in portal sessions',
       },
     },
-    async (request) => auth.keys.revoke(principalOf(request).tenantId, request.params.id),
+    async (request) => {
+      const principal = principalOf(request);
+      return auth.keys.revoke(principal.tenantId, request.params.id, actorOf(principal));
+    },
   );
 };

@@ -1,7 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { type Actor, systemActor } from '../audit/actor.ts';
+import { auditRepository } from '../audit/audit-repository.ts';
+import { auditEntryForChange } from '../audit/change-entry.ts';
 import { notFound } from '../core/errors.ts';
 import type { Principal, Role } from '../core/roles.ts';
-import type { Executor } from '../db/database.ts';
+import { type Executor, inTransaction } from '../db/database.ts';
 import { newId } from '../shared/ids.ts';
 import { type ApiKeyListing, accountsRepository } from './accounts-repository.ts';
 
@@ -19,21 +22,37 @@ export async function ensureTenant(db: Executor, name: string): Promise<string> 
   return id;
 }
 
-/** Creates a key and returns its only plaintext copy; the database keeps the hash. */
+/**
+ * Creates a key and returns its only plaintext copy; the database keeps the hash. Audited with who made
+ * it (the CLI, the demo, or a key), never with the key itself.
+ */
 export async function createApiKey(
   db: Executor,
-  options: { tenantId: string; role: Role; name?: string },
+  options: { tenantId: string; role: Role; name?: string; actor?: Actor },
 ): Promise<{ id: string; key: string }> {
   const key = KEY_PREFIX + randomBytes(32).toString('base64url');
   const id = newId();
-  await accountsRepository(db).insertApiKey({
+  const now = Date.now();
+  const record = {
     id,
     tenantId: options.tenantId,
     name: options.name ?? `${options.role} key`,
     keyHash: hashApiKey(key),
     keyPrefix: key.slice(0, 10),
     role: options.role,
-    createdAt: Date.now(),
+    createdAt: now,
+  };
+  await inTransaction(db, async (tx) => {
+    await accountsRepository(tx).insertApiKey(record);
+    await auditRepository(tx).append([
+      auditEntryForChange({
+        tenantId: options.tenantId,
+        actor: options.actor ?? systemActor('cli'),
+        action: 'api_key.create',
+        after: { id, name: record.name, role: record.role, prefix: record.keyPrefix },
+        at: now,
+      }),
+    ]);
   });
   return { id, key };
 }
@@ -72,18 +91,40 @@ export async function listApiKeys(db: Executor, tenantId: string | undefined): P
 
 /**
  * Revokes a key of the tenant (any tenant's when `undefined`: the CLI); undefined when there is no such
- * key. It stops working at once: the API and the portal read the key on every request.
+ * key. It stops working at once: the API and the portal read the key on every request. Audited, in
+ * the same transaction, with who revoked it.
  */
 export async function revokeApiKey(
   db: Executor,
   tenantId: string | undefined,
   id: string,
+  actor: Actor,
 ): Promise<ApiKeyView | undefined> {
-  const repository = accountsRepository(db);
-  if (!(await repository.findApiKey(tenantId, id))) return undefined;
-  await repository.revokeApiKey(id, Date.now());
-  const revoked = await repository.findApiKey(tenantId, id);
-  return revoked && apiKeyView(revoked);
+  return inTransaction(db, async (tx) => {
+    const repository = accountsRepository(tx);
+    const before = await repository.findApiKey(tenantId, id);
+    if (!before) return undefined;
+    const now = Date.now();
+    await repository.revokeApiKey(id, now);
+    const revoked = await repository.findApiKey(tenantId, id);
+    await auditRepository(tx).append([
+      auditEntryForChange({
+        tenantId: before.tenantId,
+        actor,
+        action: 'api_key.revoke',
+        before: {
+          id,
+          name: before.name,
+          role: before.role,
+          prefix: before.prefix,
+          revokedAt: iso(before.revokedAt),
+        },
+        after: { revokedAt: iso(revoked?.revokedAt ?? now) },
+        at: now,
+      }),
+    ]);
+    return revoked && apiKeyView(revoked);
+  });
 }
 
 /** Who holds an API key: the API resolves it on every request, the portal on every page. */
@@ -100,8 +141,8 @@ export class ApiKeys {
     return listApiKeys(this.#db, tenantId);
   }
 
-  async revoke(tenantId: string, id: string): Promise<ApiKeyView> {
-    const revoked = await revokeApiKey(this.#db, tenantId, id);
+  async revoke(tenantId: string, id: string, actor: Actor): Promise<ApiKeyView> {
+    const revoked = await revokeApiKey(this.#db, tenantId, id, actor);
     if (!revoked) throw notFound('API key');
     return revoked;
   }

@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import type { Actor } from '../audit/actor.ts';
+import { auditRepository, type NewAuditEntry } from '../audit/audit-repository.ts';
+import { auditEntryForChange, changedFields } from '../audit/change-entry.ts';
 import type { AccountReports } from '../carriers/carrier.ts';
 import type { OutboundAddressPolicy } from '../carriers/http/address-policy.ts';
 import { checkOutboundUrl, issueDetailCode } from '../carriers/http/outbound-url.ts';
@@ -6,8 +9,7 @@ import type { CarrierRegistry } from '../carriers/registry.ts';
 import type { CarrierName } from '../core/change-types.ts';
 import { AppError, conflict, type ErrorDetail, notFound } from '../core/errors.ts';
 import type { CarrierAccount, CarrierLimits } from '../core/flow.ts';
-import type { Executor } from '../db/database.ts';
-import { isUniqueViolation } from '../db/database.ts';
+import { type Executor, inTransaction, isUniqueViolation } from '../db/database.ts';
 import { newId } from '../shared/ids.ts';
 import { type CarrierAccountRow, carrierAccountsRepository } from './carrier-accounts-repository.ts';
 import type { SecretBox } from './secret-box.ts';
@@ -183,6 +185,7 @@ export class CarrierAccounts {
   async create(
     tenantId: string,
     input: CarrierAccountInput,
+    actor: Actor,
     db: Executor = this.#db,
   ): Promise<CarrierAccountView> {
     await this.#validate(input.carrier, input.baseUrl, input.credentials, input.settings);
@@ -200,7 +203,19 @@ export class CarrierAccounts {
       updatedAt: now,
     };
     try {
-      await carrierAccountsRepository(db).insert(row);
+      await inTransaction(db, async (tx) => {
+        await carrierAccountsRepository(tx).insert(row);
+        await auditRepository(tx).append([
+          auditEntryForChange({
+            tenantId,
+            actor,
+            action: 'carrier_account.create',
+            subject: { carrierAccountId: row.id },
+            after: { ...auditedFields(row), credentials: 'set' },
+            at: now,
+          }),
+        ]);
+      });
     } catch (error) {
       if (isUniqueViolation(error)) throw nameTaken(input.name);
       throw error;
@@ -208,23 +223,34 @@ export class CarrierAccounts {
     return this.view(row);
   }
 
+  /**
+   * Changes an account, with an audit entry per kind of change in the same transaction: writes turned
+   * on or off, credentials replaced (never shown), anything else before → after.
+   */
   async update(
     tenantId: string,
     id: string,
     patch: Partial<Omit<CarrierAccountInput, 'carrier'>>,
+    actor: Actor,
   ): Promise<CarrierAccountView> {
     const existing = await this.get(tenantId, id);
     const credentials = patch.credentials ?? JSON.parse(this.#box.decrypt(existing.credentialsEncrypted));
     await this.#validate(existing.carrier, patch.baseUrl, credentials, patch.settings ?? existing.settings);
     try {
-      await carrierAccountsRepository(this.#db).update(tenantId, id, {
-        name: patch.name,
-        baseUrl: patch.baseUrl?.replace(/\/$/, ''),
-        writeEnabled: patch.writeEnabled,
-        settings: patch.settings,
-        credentialsEncrypted: patch.credentials
-          ? this.#box.encrypt(JSON.stringify(patch.credentials))
-          : undefined,
+      await inTransaction(this.#db, async (tx) => {
+        const accounts = carrierAccountsRepository(tx);
+        await accounts.update(tenantId, id, {
+          name: patch.name,
+          baseUrl: patch.baseUrl?.replace(/\/$/, ''),
+          writeEnabled: patch.writeEnabled,
+          settings: patch.settings,
+          credentialsEncrypted: patch.credentials
+            ? this.#box.encrypt(JSON.stringify(patch.credentials))
+            : undefined,
+        });
+        const updated = await accounts.find(tenantId, id);
+        if (updated)
+          await auditRepository(tx).append(accountChanges(tenantId, actor, existing, updated, patch));
       });
     } catch (error) {
       if (isUniqueViolation(error)) throw nameTaken(patch.name ?? existing.name);
@@ -264,4 +290,49 @@ export class CarrierAccounts {
       },
     };
   }
+}
+
+/** What the audit log records of an account: everything but its credentials. */
+const auditedFields = (row: CarrierAccountRow) => ({
+  name: row.name,
+  carrier: row.carrier,
+  baseUrl: row.baseUrl,
+  writeEnabled: row.writeEnabled,
+  settings: row.settings,
+});
+
+/** The audit entries of one update: writes toggled, credentials replaced, other fields changed. */
+function accountChanges(
+  tenantId: string,
+  actor: Actor,
+  before: CarrierAccountRow,
+  after: CarrierAccountRow,
+  patch: { credentials?: unknown },
+): NewAuditEntry[] {
+  const entry = (
+    action: string,
+    change: { before: Record<string, unknown>; after: Record<string, unknown> },
+  ) => auditEntryForChange({ tenantId, actor, action, subject: { carrierAccountId: after.id }, ...change });
+  const entries: NewAuditEntry[] = [];
+  if (before.writeEnabled !== after.writeEnabled) {
+    entries.push(
+      entry(after.writeEnabled ? 'carrier_account.writes_enabled' : 'carrier_account.writes_disabled', {
+        before: { writeEnabled: before.writeEnabled },
+        after: { writeEnabled: after.writeEnabled },
+      }),
+    );
+  }
+  if (patch.credentials !== undefined) {
+    entries.push(
+      entry('carrier_account.credentials_replaced', {
+        before: { credentials: 'previous (not recorded)' },
+        after: { credentials: 'replaced' },
+      }),
+    );
+  }
+  const { writeEnabled: _before, ...restBefore } = auditedFields(before);
+  const { writeEnabled: _after, ...restAfter } = auditedFields(after);
+  const changed = changedFields(restBefore, restAfter);
+  if (Object.keys(changed.after).length > 0) entries.push(entry('carrier_account.update', changed));
+  return entries;
 }

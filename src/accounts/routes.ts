@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { type Actor, actorOf } from '../audit/actor.ts';
 import { carrierNames } from '../core/change-types.ts';
 import { type KeyAuth, principalOf, requireRole } from './auth.ts';
 import type { CarrierAccounts } from './carrier-accounts.ts';
@@ -29,7 +30,7 @@ export interface CarrierAccountRoutesOptions {
   auth: KeyAuth;
   accounts: CarrierAccounts;
   /** Queues a read of the account's lines from its carrier. */
-  requestInventorySync: (carrierAccountId: string) => Promise<void>;
+  requestInventorySync: (account: { id: string; tenantId: string }, actor: Actor) => Promise<void>;
 }
 
 export const carrierAccountRoutes: FastifyPluginAsyncZod<CarrierAccountRoutesOptions> = async (
@@ -56,7 +57,11 @@ export const carrierAccountRoutes: FastifyPluginAsyncZod<CarrierAccountRoutesOpt
     '/carrier-accounts',
     { onRequest: admin, schema: { tags, body: accountInput } },
     async (request, reply) =>
-      reply.status(201).send(await accounts.create(principalOf(request).tenantId, request.body)),
+      reply
+        .status(201)
+        .send(
+          await accounts.create(principalOf(request).tenantId, request.body, actorOf(principalOf(request))),
+        ),
   );
 
   app.patch(
@@ -65,7 +70,13 @@ export const carrierAccountRoutes: FastifyPluginAsyncZod<CarrierAccountRoutesOpt
       onRequest: admin,
       schema: { tags, params: idParams, body: accountPatch },
     },
-    async (request) => accounts.update(principalOf(request).tenantId, request.params.id, request.body),
+    async (request) =>
+      accounts.update(
+        principalOf(request).tenantId,
+        request.params.id,
+        request.body,
+        actorOf(principalOf(request)),
+      ),
   );
 
   app.post(
@@ -79,8 +90,9 @@ export const carrierAccountRoutes: FastifyPluginAsyncZod<CarrierAccountRoutesOpt
       },
     },
     async (request, reply) => {
-      const account = await accounts.get(principalOf(request).tenantId, request.params.id);
-      await requestInventorySync(account.id);
+      const principal = principalOf(request);
+      const account = await accounts.get(principal.tenantId, request.params.id);
+      await requestInventorySync(account, actorOf(principal));
       return reply.status(202).send({ carrierAccountId: account.id, status: 'queued' });
     },
   );

@@ -13,6 +13,7 @@ export class AuditBuffer {
   readonly #maxDelayMs: number;
   readonly #onError: (error: unknown, entries: NewAuditEntry[]) => void;
   #pending: NewAuditEntry[] = [];
+  #links: Array<{ auditEntryId: number; rowId: string }> = [];
   #timer: NodeJS.Timeout | undefined;
   #writes: Array<Promise<void>> = [];
 
@@ -37,13 +38,20 @@ export class AuditBuffer {
     else this.#timer ??= setTimeout(() => this.#flush(), this.#maxDelayMs);
   }
 
+  /** Links an entry already written (a stored callback's) to a row, with the commit. */
+  link(auditEntryId: number, rowId: string): void {
+    this.#links.push({ auditEntryId, rowId });
+  }
+
   /** Waits for the batches already under way, then writes the rest with `executor` (the commit's). */
   async drainInto(executor: Executor): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     await Promise.all(this.#writes);
     const rest = this.#take();
-    if (rest.length > 0) await auditRepository(executor).append(rest);
+    const repository = auditRepository(executor);
+    if (rest.length > 0) await repository.append(rest);
+    await repository.link(this.#takeLinks());
   }
 
   /** Writes what is left on its own (when there is no commit to write it with). */
@@ -51,7 +59,20 @@ export class AuditBuffer {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#flush();
+    const links = this.#takeLinks();
+    if (links.length > 0)
+      this.#writes.push(
+        auditRepository(this.#db)
+          .link(links)
+          .catch((error) => this.#onError(error, [])),
+      );
     await Promise.all(this.#writes);
+  }
+
+  #takeLinks() {
+    const links = this.#links;
+    this.#links = [];
+    return links;
   }
 
   #take(): NewAuditEntry[] {

@@ -7,7 +7,11 @@ export interface AuditScope {
   deviceChangeId: string | null;
   carrierAccountId: string | null;
   actor: string;
+  /** The rows a batch call carried (or a callback woke), when it is not one row's: linked to the entry. */
+  rowIds?: readonly string[];
 }
+
+const links = (scope: AuditScope) => (scope.rowIds?.length ? { rowIds: scope.rowIds } : {});
 
 /** An HTTP call's record (already redacted by the client) as a row of the audit log. */
 export function auditEntryFromCall(scope: AuditScope, record: AuditRecord): NewAuditEntry {
@@ -25,6 +29,7 @@ export function auditEntryFromCall(scope: AuditScope, record: AuditRecord): NewA
     http_status: record.httpStatus,
     duration_ms: Math.round(record.durationMs),
     outcome: record.outcome,
+    ...links(scope),
   };
 }
 
@@ -48,5 +53,6 @@ export function auditEntryForEvent(
     http_status: null,
     duration_ms: null,
     outcome: event.outcome,
+    ...links(scope),
   };
 }

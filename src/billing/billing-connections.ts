@@ -1,10 +1,13 @@
 import { z } from 'zod';
 import type { SecretBox } from '../accounts/secret-box.ts';
+import type { Actor } from '../audit/actor.ts';
+import { auditRepository } from '../audit/audit-repository.ts';
+import { auditEntryForChange, changedFields } from '../audit/change-entry.ts';
 import type { OutboundAddressPolicy } from '../carriers/http/address-policy.ts';
 import type { CarrierHttpClientFactory } from '../carriers/http/factory.ts';
 import { checkOutboundUrl } from '../carriers/http/outbound-url.ts';
 import { AppError } from '../core/errors.ts';
-import type { Executor } from '../db/database.ts';
+import { type Executor, inTransaction } from '../db/database.ts';
 import { billingRepository } from './billing-repository.ts';
 import {
   RevioClient,
@@ -59,8 +62,12 @@ export class BillingConnections {
     this.#outbound = outbound;
   }
 
-  async get(tenantId: string): Promise<BillingConnectionView | null> {
-    const row = await billingRepository(this.#db).connection(tenantId);
+  get(tenantId: string): Promise<BillingConnectionView | null> {
+    return this.#viewWith(this.#db, tenantId);
+  }
+
+  async #viewWith(db: Executor, tenantId: string): Promise<BillingConnectionView | null> {
+    const row = await billingRepository(db).connection(tenantId);
     if (!row) return null;
     return {
       system: 'revio',
@@ -71,7 +78,11 @@ export class BillingConnections {
     };
   }
 
-  async save(tenantId: string, input: BillingConnectionInput): Promise<BillingConnectionView> {
+  /**
+   * Saves the tenant's connection; audited in the same transaction with who saved it, the fields before
+   * → after, and the credentials as `replaced` (a save always replaces them).
+   */
+  async save(tenantId: string, input: BillingConnectionInput, actor: Actor): Promise<BillingConnectionView> {
     const problem = await checkOutboundUrl('baseUrl', input.baseUrl, this.#outbound);
     if (problem?.code === 'ADDRESS_NOT_ALLOWED') {
       throw new AppError(
@@ -81,14 +92,30 @@ export class BillingConnections {
       );
     }
     if (problem) throw new AppError('VALIDATION_FAILED', 'The billing connection is invalid', [problem]);
-    await billingRepository(this.#db).saveConnection({
-      tenant_id: tenantId,
-      system: input.system,
-      base_url: input.baseUrl.replace(/\/$/, ''),
-      credentials_encrypted: this.#box.encrypt(JSON.stringify(input.credentials)),
-      write_enabled: input.writeEnabled ? 1 : 0,
-      settings: JSON.stringify(input.settings),
-      updated_at: Date.now(),
+    const before = await this.get(tenantId);
+    await inTransaction(this.#db, async (tx) => {
+      await billingRepository(tx).saveConnection({
+        tenant_id: tenantId,
+        system: input.system,
+        base_url: input.baseUrl.replace(/\/$/, ''),
+        credentials_encrypted: this.#box.encrypt(JSON.stringify(input.credentials)),
+        write_enabled: input.writeEnabled ? 1 : 0,
+        settings: JSON.stringify(input.settings),
+        updated_at: Date.now(),
+      });
+      const { updatedAt: _before, ...fieldsBefore } = before ?? {};
+      const { updatedAt: _after, ...fieldsAfter } = (await this.#viewWith(tx, tenantId)) ?? {};
+      await auditRepository(tx).append([
+        auditEntryForChange({
+          tenantId,
+          actor,
+          action: before ? 'billing_connection.update' : 'billing_connection.create',
+          ...changedFields(
+            { ...fieldsBefore, credentials: before ? 'previous (not recorded)' : null },
+            { ...fieldsAfter, credentials: 'replaced' },
+          ),
+        }),
+      ]);
     });
     return (await this.get(tenantId))!;
   }

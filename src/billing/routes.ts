@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { type KeyAuth, principalOf, requireRole } from '../accounts/auth.ts';
+import { actorOf } from '../audit/actor.ts';
 import type { BillingCatalogs } from './billing-catalogs.ts';
 import { type BillingConnections, billingConnectionInput } from './billing-connections.ts';
 import type { CatalogName } from './billing-repository.ts';
@@ -45,7 +46,10 @@ export const billingRoutes: FastifyPluginAsyncZod<{
         summary: 'Connect Rev.io (credentials are stored encrypted)',
       },
     },
-    async (request) => ({ connection: await billing.save(principalOf(request).tenantId, request.body) }),
+    async (request) => {
+      const principal = principalOf(request);
+      return { connection: await billing.save(principal.tenantId, request.body, actorOf(principal)) };
+    },
   );
 
   for (const [path, catalog] of Object.entries(catalogs)) {

@@ -53,6 +53,7 @@ export const toBulkChange = (row: BulkChangeRow): BulkChange => ({
   requestHash: row.request_hash,
   totalCount: row.total_count,
   failureReason: row.failure_reason,
+  notifyEmails: row.notify_emails ? JSON.parse(row.notify_emails) : [],
   counts: countsOf(row),
   updatedAt: row.updated_at,
 });
@@ -133,6 +134,8 @@ export interface NewBulkChange {
   idempotencyKey: string | null;
   parentId: string | null;
   linkedId: string | null;
+  /** Addresses told by e-mail when it ends (none when absent). */
+  notifyEmails?: string[];
 }
 
 /** What the lifecycle may change on a bulk change once written. */
@@ -198,6 +201,7 @@ export function bulkChangesRepository(db: Executor) {
           scheduled_for: null,
           parent_id: change.parentId,
           linked_id: change.linkedId,
+          notify_emails: change.notifyEmails?.length ? JSON.stringify(change.notifyEmails) : null,
           idempotency_key: change.idempotencyKey,
           request_hash: null,
           total_count: 0,
@@ -263,6 +267,17 @@ export function bulkChangesRepository(db: Executor) {
         .set({ ...patchColumns(patch), updated_at: now })
         .where('id', '=', id)
         .execute();
+    },
+
+    /** Moves a scheduled or queued change to processing; false when another job already did. */
+    async start(id: string, now: number): Promise<boolean> {
+      const result = await db
+        .updateTable('bulk_changes')
+        .set({ status: 'processing', started_at: now, updated_at: now })
+        .where('id', '=', id)
+        .where('status', 'in', ['scheduled', 'queued'])
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
     },
 
     moveCounts,

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { CarrierAccounts } from '../accounts/carrier-accounts.ts';
+import { actorOf } from '../audit/actor.ts';
 import { auditRepository } from '../audit/audit-repository.ts';
+import { auditEntryForChange } from '../audit/change-entry.ts';
 import type { CarrierRegistry } from '../carriers/registry.ts';
 import type { BulkChange, NewDeviceChange } from '../core/bulk-change.ts';
 import type { ChangeType } from '../core/change-types.ts';
@@ -17,7 +19,14 @@ import type { InputRow, RowBatch } from './csv-input.ts';
 import { checkFileFields, type IntakeContext, rowDefaults, type ValidRow, validateRows } from './intake.ts';
 import { type DryRunRow, IntakeRun } from './intake-run.ts';
 import { advanceBulkChange, type Enqueue } from './jobs.ts';
-import { auditEntryView, type BulkChangeView, bulkChangeView, deviceChangeView } from './views.ts';
+import {
+  auditEntryView,
+  type BulkChangeView,
+  bulkChangeView,
+  deviceChangeView,
+  type RowAuditEntryView,
+  rowAuditEntryView,
+} from './views.ts';
 
 export interface CreateBulkChangeInput {
   carrierAccountId: string;
@@ -33,6 +42,8 @@ export interface CreateBulkChangeInput {
   /** Problems found before the rows (CSV header), reported with the rows'. */
   inputIssues: ErrorDetail[];
   idempotencyKey?: string;
+  /** Told by e-mail when the bulk change ends, besides the tenant's own addresses. */
+  notifyEmails?: string[];
 }
 
 export interface DryRunReport {
@@ -89,6 +100,8 @@ export class BulkChanges {
           input.options,
           input.scheduledFor ?? null,
           input.acceptValidRows,
+          // Only when given, so a request hashed before the field existed hashes the same.
+          ...(input.notifyEmails?.length ? [input.notifyEmails] : []),
         ],
         requestIssues: [...input.inputIssues, ...fileFields.issues],
         keepDryRun: input.dryRun,
@@ -116,6 +129,7 @@ export class BulkChanges {
           changeType: input.changeType,
           options: input.options,
           idempotencyKey: input.idempotencyKey ?? null,
+          notifyEmails: input.notifyEmails ?? [],
         });
         for (let next = await batches.next(); !next.done; next = await batches.next()) {
           const valid = await run.check(next.value, { db: tx, bulkChangeId: bulkId });
@@ -126,6 +140,7 @@ export class BulkChanges {
           total: run.valid,
           scheduledFor: requestedFor ?? run.scheduledStart,
           requestHash: run.requestHash,
+          actor: actorOf(principal),
         });
         return bulkId;
       });
@@ -189,9 +204,23 @@ export class BulkChanges {
   /** One row of the bulk change. */
   async change(tenantId: string, id: string, changeId: string) {
     await this.find(tenantId, id);
+    return deviceChangeView(await this.#row(id, changeId));
+  }
+
+  async #row(id: string, changeId: string) {
     const change = await this.#repository().findChange(id, changeId);
     if (!change) throw notFound('Row');
-    return deviceChangeView(change);
+    return change;
+  }
+
+  /**
+   * One row with its timeline (API §7): every call that carried it, batch calls and callbacks included,
+   * each cut down to the row's part, with the cursor of the rest when there are more.
+   */
+  async rowWithTimeline(tenantId: string, id: string, changeId: string, limit: number) {
+    const row = await this.change(tenantId, id, changeId);
+    const timeline = await this.log(tenantId, id, { changeId, limit });
+    return { ...row, timeline: timeline.items, timelineNextCursor: timeline.nextCursor };
   }
 
   /** The bulk change's rows for these lines, in row order. */
@@ -200,31 +229,44 @@ export class BulkChanges {
     return (await this.#repository().changesForDevices(id, deviceIds)).map(deviceChangeView);
   }
 
-  async log(tenantId: string, id: string, filter: { changeId?: string; cursor?: string; limit: number }) {
+  /** The bulk change's audit entries; with `changeId`, the row's timeline (batch calls cut to its part). */
+  async log(
+    tenantId: string,
+    id: string,
+    filter: { changeId?: string; cursor?: string; limit: number },
+  ): Promise<{ items: RowAuditEntryView[]; nextCursor: string | null }> {
     await this.find(tenantId, id);
+    const row = filter.changeId === undefined ? undefined : await this.#row(id, filter.changeId);
     const afterId = filter.cursor === undefined ? undefined : Number(filter.cursor);
     const rows = await auditRepository(this.#db).listForBulkChange(id, {
       changeId: filter.changeId,
       afterId,
       limit: filter.limit + 1,
     });
-    return page(rows, filter.limit, auditEntryView, (row) => row.id);
+    return page(
+      rows,
+      filter.limit,
+      (entry) => (row ? rowAuditEntryView(entry, row) : { ...auditEntryView(entry), sliced: false }),
+      (entry) => entry.id,
+    );
   }
 
-  /** Every row, in pages, for the results export. */
+  /** Every row, in pages, for the results export, each with the calls it is on (`action#entryId`). */
   async *allChanges(tenantId: string, id: string) {
     await this.find(tenantId, id);
     let afterRow: number | undefined;
     for (;;) {
       const rows = await this.#repository().listChanges(id, { afterRow, limit: 1000 });
       if (rows.length === 0) return;
-      yield* rows.map(deviceChangeView);
+      const calls = await auditRepository(this.#db).callsForRows(rows.map((row) => row.id));
+      yield* rows.map((row) => ({ ...deviceChangeView(row), calls: calls.get(row.id) ?? [] }));
       afterRow = rows[rows.length - 1].rowNumber;
     }
   }
 
   /** Rows not yet sent are cancelled now; rows already with the carrier finish (DESIGN §5). */
-  async cancel(tenantId: string, id: string): Promise<BulkChangeView> {
+  async cancel(principal: Principal, id: string): Promise<BulkChangeView> {
+    const { tenantId } = principal;
     const change = await this.find(tenantId, id);
     if (isTerminalBulkStatus(change.status)) {
       throw conflict('BULK_CHANGE_FINISHED', `The bulk change is already ${change.status}`);
@@ -233,8 +275,19 @@ export class BulkChanges {
     await inTransaction(this.#db, async (tx) => {
       const repository = bulkChangesRepository(tx);
       await repository.update(id, { cancelRequestedAt: change.cancelRequestedAt ?? now }, now);
-      await repository.cancelQueuedRows(id, now);
+      const cancelled = await repository.cancelQueuedRows(id, now);
       await this.#enqueue(tx, advanceBulkChange.job({ bulkChangeId: id }));
+      await auditRepository(tx).append([
+        auditEntryForChange({
+          tenantId,
+          actor: actorOf(principal),
+          action: 'bulk_change.cancel',
+          subject: { bulkChangeId: id, carrierAccountId: change.carrierAccountId },
+          before: { status: change.status },
+          after: { cancelRequested: true, rowsCancelled: cancelled },
+          at: now,
+        }),
+      ]);
     });
     return this.get(tenantId, id);
   }
@@ -289,9 +342,20 @@ export class BulkChanges {
           options: parent.options,
           idempotencyKey: null,
           parentId: parent.id,
+          notifyEmails: parent.notifyEmails,
         });
         await this.#addRows(tx, principal, bulkId, checked.valid);
-        await bulkChangeWriter(tx, this.#enqueue).end(bulkId, { total: checked.valid.length });
+        const actor = actorOf(principal);
+        await bulkChangeWriter(tx, this.#enqueue).end(bulkId, { total: checked.valid.length, actor });
+        await auditRepository(tx).append([
+          auditEntryForChange({
+            tenantId: principal.tenantId,
+            actor,
+            action: 'bulk_change.retry',
+            subject: { bulkChangeId: parent.id, carrierAccountId: parent.carrierAccountId },
+            after: { retriedAs: bulkId, rows: checked.valid.length, rejectedRows: checked.issues.length },
+          }),
+        ]);
         return bulkId;
       });
       return { created: await this.get(principal.tenantId, retryId), rejected: checked.issues };
@@ -314,6 +378,7 @@ export class BulkChanges {
       options: Record<string, unknown>;
       idempotencyKey: string | null;
       parentId?: string;
+      notifyEmails: string[];
     },
   ): Promise<string> {
     const now = Date.now();
@@ -329,6 +394,7 @@ export class BulkChanges {
       idempotencyKey: options.idempotencyKey,
       parentId: options.parentId ?? null,
       linkedId: null,
+      notifyEmails: options.notifyEmails,
     });
     if (options.parentId && !(await bulkChangesRepository(tx).markRetried(options.parentId, id))) {
       throw conflict('ALREADY_RETRIED', 'The failed rows were retried meanwhile');

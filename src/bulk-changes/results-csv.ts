@@ -18,6 +18,7 @@ const columns = [
   'error_message',
   'carrier_code',
   'result',
+  'calls',
 ];
 
 /**
@@ -40,6 +41,8 @@ export function resultsCsv(bulkChanges: BulkChanges, tenantId: string, id: strin
           change.error?.message,
           change.error?.carrierCode,
           change.result ? JSON.stringify(change.result) : '',
+          // The audit entries of the calls that carried the row, batch calls and callbacks included.
+          change.calls.map((call) => `${call.action}#${call.id}`).join(' '),
         ];
         if (!csv.write(line)) await new Promise((resolve) => csv.once('drain', resolve));
       }

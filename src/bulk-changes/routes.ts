@@ -22,6 +22,19 @@ const flag = z
   .transform((value) => value === true || value === 'true' || value === '1')
   .default(false);
 
+/** Addresses told by e-mail when the bulk change ends (besides the tenant's). */
+const notifyEmails = z.array(z.email()).max(50);
+/** The same in a query or form field: comma-separated. */
+const notifyEmailsField = z
+  .string()
+  .transform((text) =>
+    text
+      .split(',')
+      .map((address) => address.trim())
+      .filter((address) => address !== ''),
+  )
+  .pipe(notifyEmails);
+
 const createJson = z.object({
   carrierAccountId: z.string().min(1),
   changeType: z.enum(changeTypes),
@@ -30,6 +43,7 @@ const createJson = z.object({
   scheduledFor: z.string().optional(),
   dryRun: z.boolean().default(false),
   acceptValidRows: z.boolean().default(false),
+  notifyEmails: notifyEmails.optional(),
 });
 
 const createFields = z
@@ -39,6 +53,7 @@ const createFields = z
     scheduledFor: z.string().optional(),
     dryRun: flag,
     acceptValidRows: flag,
+    notifyEmails: notifyEmailsField.optional(),
   })
   .loose();
 
@@ -70,7 +85,7 @@ export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = 
         tags: ['bulk changes'],
         summary: 'Create a bulk change (JSON, text/csv or multipart/form-data), or dry-run it',
         description:
-          'JSON: {carrierAccountId, changeType, changes: [row], options, scheduledFor?, dryRun?, acceptValidRows?}. ' +
+          'JSON: {carrierAccountId, changeType, changes: [row], options, scheduledFor?, dryRun?, acceptValidRows?, notifyEmails?}. ' +
           'CSV: the same fields as query parameters and one row per line. Multipart: a `file` part and the fields as parts.',
         headers: z.object({ 'idempotency-key': z.string().max(200).optional() }).loose(),
         body: createJson,
@@ -134,6 +149,26 @@ export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = 
   );
 
   app.get(
+    '/bulk-changes/:id/changes/:changeId',
+    {
+      onRequest: viewer,
+      schema: {
+        tags: ['bulk changes'],
+        summary: 'One row with its timeline: every call that carried it, batch calls and callbacks included',
+        params: z.object({ id: z.string().min(1), changeId: z.string().min(1) }),
+        querystring: z.object({ limit }),
+      },
+    },
+    async (request) =>
+      bulkChanges.rowWithTimeline(
+        principalOf(request).tenantId,
+        request.params.id,
+        request.params.changeId,
+        request.query.limit,
+      ),
+  );
+
+  app.get(
     '/bulk-changes/:id/log',
     {
       onRequest: viewer,
@@ -177,7 +212,7 @@ export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = 
   app.post(
     '/bulk-changes/:id/cancel',
     { onRequest: operator, schema: { tags: ['bulk changes'], params: idParams } },
-    async (request) => bulkChanges.cancel(principalOf(request).tenantId, request.params.id),
+    async (request) => bulkChanges.cancel(principalOf(request), request.params.id),
   );
 
   app.post(
@@ -233,12 +268,22 @@ function fromJson(body: unknown): CreateRequest {
 /** Query or form fields besides the request's own are options (defaults for every row). */
 function splitFields(raw: Record<string, unknown>) {
   const fields = parseOrFail(createFields, raw);
-  const { carrierAccountId, changeType, scheduledFor, dryRun, acceptValidRows, ...rest } = fields;
+  const { carrierAccountId, changeType, scheduledFor, dryRun, acceptValidRows, notifyEmails, ...rest } =
+    fields;
   const inputIssues: ErrorDetail[] = Object.keys(rest)
     .filter((key) => !isRowField(key))
     .map((key) => ({ field: key, code: 'UNKNOWN_FIELD', message: `${key} is not an option or row field` }));
   const options = Object.fromEntries(Object.entries(rest).filter(([key]) => isRowField(key)));
-  return { carrierAccountId, changeType, scheduledFor, dryRun, acceptValidRows, options, inputIssues };
+  return {
+    carrierAccountId,
+    changeType,
+    scheduledFor,
+    dryRun,
+    acceptValidRows,
+    notifyEmails,
+    options,
+    inputIssues,
+  };
 }
 
 /** The request's fields (query or form) and its CSV, read as it arrives, within the size limit. */

@@ -1,4 +1,5 @@
 import type { AuditEntry } from '../audit/audit-repository.ts';
+import { sliceForLine } from '../audit/row-slice.ts';
 import type { BulkChange, DeviceChange } from '../core/bulk-change.ts';
 import type { CarrierName } from '../core/change-types.ts';
 import { toIso } from '../shared/time.ts';
@@ -23,6 +24,8 @@ export const bulkChangeView = (change: BulkChange, carrier: CarrierName) => ({
   retriedAsId: change.retriedAsId,
   /** Why the engine gave up on the bulk change (`failed`), when it did. */
   failureReason: change.failureReason,
+  /** Told by e-mail when it ends, besides the tenant's own addresses. */
+  notifyEmails: change.notifyEmails,
   counts: change.counts,
 });
 export type BulkChangeView = ReturnType<typeof bulkChangeView>;
@@ -56,4 +59,33 @@ export const auditEntryView = (entry: AuditEntry) => ({
   durationMs: entry.durationMs,
   request: entry.request,
   response: entry.response,
+  /** How many rows a batch call carried (or a callback woke), when it was linked to rows. */
+  rows: entry.linkedRows ? entry.linkedRows : null,
+  /** Its place in the tenant's tamper-evident chain, once sealed. */
+  seq: entry.seq,
 });
+
+/**
+ * An entry on one row's timeline. A batch call's request and response are cut down to the row's part
+ * (`sliced`: the elements naming its ICCID, IMEI, MSISDN or EID); the whole call is `GET /api/v1/audit/{id}`.
+ */
+export const rowAuditEntryView = (
+  entry: AuditEntry,
+  row: Pick<DeviceChange, 'id' | 'result' | IdentifierField>,
+) => {
+  const view = auditEntryView(entry);
+  const batch = entry.deviceChangeId !== row.id && (entry.linkedRows ?? 0) > 1;
+  if (!batch) return { ...view, sliced: false };
+  // A number the carrier gave the line on the way (a new service's MSISDN) names it in later calls.
+  const assigned = typeof row.result?.msisdn === 'string' ? row.result.msisdn : null;
+  const identifiers = [row.iccid, row.imei, row.msisdn, row.eid, assigned];
+  return {
+    ...view,
+    request: sliceForLine(entry.request, identifiers),
+    response: sliceForLine(entry.response, identifiers),
+    sliced: true,
+  };
+};
+export type RowAuditEntryView = ReturnType<typeof rowAuditEntryView>;
+
+type IdentifierField = 'iccid' | 'imei' | 'msisdn' | 'eid';

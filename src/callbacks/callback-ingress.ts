@@ -66,24 +66,26 @@ export class CallbackIngress {
     if (!result) throw new AppError('VALIDATION_FAILED', `Not a ${carrier} callback`);
     const now = Date.now();
     return inTransaction(this.#deps.db, async (tx) => {
-      const saved = result.iccid
-        ? await carrierResultsRepository(tx).save({
-            carrierAccountId: account.id,
-            requestId: result.requestId,
-            iccid: result.iccid,
-            payload: result.payload,
-            now,
-          })
-        : { duplicate: false, bulkChangeIds: [] };
+      const key = result.iccid
+        ? { carrierAccountId: account.id, requestId: result.requestId, iccid: result.iccid }
+        : undefined;
+      const results = carrierResultsRepository(tx);
+      const saved = key
+        ? await results.save({ ...key, payload: result.payload, now })
+        : { duplicate: false, bulkChangeIds: [], carried: [] };
       const woken = saved.bulkChangeIds;
-      await auditRepository(tx).append([
+      const rowIds = saved.carried.map((row) => row.id);
+      // On the timeline of every row that carries the request; a row that takes the result later
+      // (it was busy, or its request id not yet saved) links itself through the stored result.
+      const entryId = await auditRepository(tx).appendOne(
         auditEntryForEvent(
           {
             tenantId: account.tenantId,
-            bulkChangeId: woken[0] ?? null,
-            deviceChangeId: null,
+            bulkChangeId: woken[0] ?? saved.carried[0]?.bulkChangeId ?? null,
+            deviceChangeId: rowIds.length === 1 ? rowIds[0] : null,
             carrierAccountId: account.id,
             actor: carrier,
+            ...(rowIds.length > 1 ? { rowIds } : {}),
           },
           {
             action: 'callback',
@@ -98,7 +100,8 @@ export class CallbackIngress {
           },
           now,
         ),
-      ]);
+      );
+      if (key && !saved.duplicate) await results.attachAuditEntry(key, entryId);
       for (const bulkChangeId of woken) {
         await this.#deps.enqueue(tx, advanceBulkChange.job({ bulkChangeId }));
       }

@@ -1,6 +1,7 @@
 import type { CarrierLimits, RowError, RowOutcome, Step, StepContext, WorkRow } from '../core/flow.ts';
 import { forEachRow } from '../core/outcomes.ts';
 import type { CallContext } from './http/call.ts';
+import { AUDIT_MAX_BYTES } from './http/redaction.ts';
 
 /**
  * For carriers that take one line per request: a chunk is a few seconds of calls at the account's
@@ -14,10 +15,23 @@ export const perLineChunk = (limits: CarrierLimits): number =>
 /** Calls in flight at once: the account's concurrency (the limiter paces them). */
 export const lanes = (context: StepContext<unknown>): number => context.account.limits.maxConcurrent;
 
-/** A row's carrier calls: audited against the row, cancelled with the job. */
-export const callContext = (row: WorkRow<unknown> | null, context: StepContext<unknown>): CallContext => ({
-  audit: context.auditFor(row),
+/** What a batch call's audit record may keep of each body per row it carries, beyond the usual. */
+const AUDIT_BYTES_PER_ROW = 4 * 1024;
+const AUDIT_MAX_BATCH_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Carrier calls for a row (or a batch of rows): audited against each, cancelled with the job. A batch
+ * call's record keeps enough of its bodies for every row's part to be found in it.
+ */
+export const callContext = (
+  rows: WorkRow<unknown> | readonly WorkRow<unknown>[] | null,
+  context: StepContext<unknown>,
+): CallContext => ({
+  audit: context.auditFor(rows),
   signal: context.signal,
+  ...(Array.isArray(rows) && rows.length > 1
+    ? { auditBodyBytes: Math.min(AUDIT_MAX_BATCH_BYTES, AUDIT_MAX_BYTES + rows.length * AUDIT_BYTES_PER_ROW) }
+    : {}),
 });
 
 /** When a waiting row is checked again: the account's check interval from now. */

@@ -1,5 +1,6 @@
 import { accountsRepository } from '../accounts/accounts-repository.ts';
 import { createApiKey, ensureTenant, listApiKeys, revokeApiKey } from '../accounts/api-keys.ts';
+import { systemActor } from '../audit/actor.ts';
 import type { Role } from '../core/roles.ts';
 import type { Executor } from '../db/database.ts';
 import { CliError } from './cli-error.ts';
@@ -20,7 +21,7 @@ export async function keysCommand(
     return `${key}\n`;
   }
   if (action === 'revoke') {
-    const revoked = await revokeApiKey(db, undefined, options.id!);
+    const revoked = await revokeApiKey(db, undefined, options.id!, systemActor('cli'));
     if (!revoked) throw new CliError(`No API key ${options.id}`);
     return `Revoked ${revoked.id} (${revoked.name}, ${revoked.prefix}…) at ${revoked.revokedAt}\n`;
   }

@@ -27,6 +27,8 @@ export interface BulkChange {
   totalCount: number;
   /** Why the engine gave up on it, when it did (its job failed for good). */
   failureReason: string | null;
+  /** Addresses told by e-mail when it ends, besides the tenant's own (given at creation). */
+  notifyEmails: string[];
   /**
    * Its rows by status, kept with the rows in the transactions that move them (so reading them costs
    * the same at any size); derived from the rows, never set by a bulk-level status (the original's B1).

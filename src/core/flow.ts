@@ -130,8 +130,11 @@ export type RowOutcome<TStep extends string = string> =
 export interface StepContext<TClient> {
   client: TClient;
   account: CarrierAccount;
-  /** Collects the audit entries of a row's carrier calls (or the chunk's, with no row). */
-  auditFor(row: WorkRow<unknown> | null): (entry: AuditRecord) => void;
+  /**
+   * Collects the audit entries of carrier calls: one row's, a batch call's (every row it carries, so
+   * the call is on each row's timeline), or the chunk's as a whole (null: no row's in particular).
+   */
+  auditFor(rows: WorkRow<unknown> | readonly WorkRow<unknown>[] | null): (entry: AuditRecord) => void;
   /**
    * Saves the carrier's request id on rows at once, before the step returns: if the worker dies now,
    * reconciliation follows that request instead of guessing from the line's state.

@@ -7,6 +7,7 @@ import * as billing from './migrations/2026_11_22_0003_billing.ts';
 import * as sharedGuards from './migrations/2026_12_03_0014_shared_guards.ts';
 import * as callbackRegistration from './migrations/2026_12_03_0015_callback_registration.ts';
 import * as engineCounters from './migrations/2026_12_03_0016_engine_counters.ts';
+import * as auditAndNotifications from './migrations/2026_12_03_0017_audit_and_notifications.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run against untyped, historical schemas.
 type AnyDb = Kysely<any>;
@@ -24,6 +25,7 @@ const migrations: Record<string, VersionedMigration> = {
   '2026_12_03_0014_shared_guards': sharedGuards,
   '2026_12_03_0015_callback_registration': callbackRegistration,
   '2026_12_03_0016_engine_counters': engineCounters,
+  '2026_12_03_0017_audit_and_notifications': auditAndNotifications,
 };
 
 /**

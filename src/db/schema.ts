@@ -25,6 +25,13 @@ export interface Database {
   billing_customers: CatalogTable;
   customer_rate_plans: CatalogTable;
   customer_pools: CatalogTable;
+  audit_entry_rows: AuditEntryRowTable;
+  audit_chains: AuditChainTable;
+  notification_events: NotificationEventTable;
+  webhook_endpoints: WebhookEndpointTable;
+  webhook_deliveries: WebhookDeliveryTable;
+  webhook_attempts: WebhookAttemptTable;
+  tenant_notification_settings: TenantNotificationSettingsTable;
   guard_limiters: GuardLimiterTable;
   guard_slots: GuardSlotTable;
   guard_waiters: GuardWaiterTable;
@@ -58,6 +65,8 @@ export interface CarrierResultTable {
   iccid: string;
   payload: string;
   received_at: number;
+  /** The callback's audit entry, linked to the row that takes the result. */
+  audit_entry_id: number | null;
 }
 
 export interface TenantTable {
@@ -158,6 +167,8 @@ export interface BulkChangeTable {
   failed_count: Generated<number>;
   cancelled_count: Generated<number>;
   failure_reason: string | null;
+  /** JSON array of addresses told by e-mail when the change ends, besides the tenant's. */
+  notify_emails: string | null;
   updated_at: number;
 }
 
@@ -206,6 +217,87 @@ export interface AuditEntryTable {
   http_status: number | null;
   duration_ms: number | null;
   outcome: string;
+  /** The entry's place in its tenant's chain, set once by the sealer (null until sealed). */
+  seq: number | null;
+  hash: string | null;
+  sealed_at: number | null;
+}
+
+/** A batch call's (or a callback's) entry, linked to each row it carried. */
+export interface AuditEntryRowTable {
+  audit_entry_id: number;
+  device_change_id: string;
+}
+
+/** A tenant's audit chain: the last sealed entry, and where the chain starts after a retention cut. */
+export interface AuditChainTable {
+  tenant_id: string;
+  head_seq: number;
+  head_hash: string;
+  origin_seq: number;
+  origin_hash: string;
+  updated_at: number;
+}
+
+/** The outbox of tenant events (`bulk_change.completed`, …), read by webhooks, e-mail and the live feed. */
+export interface NotificationEventTable {
+  id: Generated<number>;
+  event_id: string;
+  tenant_id: string;
+  type: string;
+  bulk_change_id: string | null;
+  payload: string;
+  created_at: number;
+  dispatched_at: number | null;
+}
+
+export interface WebhookEndpointTable {
+  id: string;
+  tenant_id: string;
+  url: string;
+  description: string;
+  /** JSON array of the event types delivered. */
+  events: string;
+  secret_encrypted: string;
+  enabled: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export type WebhookDeliveryState = 'pending' | 'delivered' | 'failed';
+
+export interface WebhookDeliveryTable {
+  id: string;
+  tenant_id: string;
+  endpoint_id: string;
+  event_id: string;
+  event_type: string;
+  /** The exact JSON body signed and sent. */
+  body: string;
+  state: WebhookDeliveryState;
+  attempts: Generated<number>;
+  last_status_code: number | null;
+  last_error: string | null;
+  first_attempt_at: number | null;
+  delivered_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WebhookAttemptTable {
+  id: Generated<number>;
+  delivery_id: string;
+  at: number;
+  status_code: number | null;
+  duration_ms: number;
+  error: string | null;
+}
+
+export interface TenantNotificationSettingsTable {
+  tenant_id: string;
+  /** JSON array of addresses. */
+  emails: string;
+  updated_at: number;
 }
 
 // The per-account guards shared by every worker (PostgreSQL only, ADR 0014). Times are epoch ms of
@@ -289,3 +381,8 @@ export type JobRow = Selectable<JobTable>;
 export type CarrierResultRow = Selectable<CarrierResultTable>;
 export type BillingConnectionRow = Selectable<BillingConnectionTable>;
 export type CatalogRow = Selectable<CatalogTable>;
+export type AuditChainRow = Selectable<AuditChainTable>;
+export type NotificationEventRow = Selectable<NotificationEventTable>;
+export type WebhookEndpointRow = Selectable<WebhookEndpointTable>;
+export type WebhookDeliveryRow = Selectable<WebhookDeliveryTable>;
+export type WebhookAttemptRow = Selectable<WebhookAttemptTable>;

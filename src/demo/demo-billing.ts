@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { carrierAccountsRepository } from '../accounts/carrier-accounts-repository.ts';
+import { systemActor } from '../audit/actor.ts';
 import type { BillingConnections } from '../billing/billing-connections.ts';
 import { billingRepository, type CatalogRow } from '../billing/billing-repository.ts';
 import { createRevioSimulator, revioCustomers } from '../billing/revio/simulator/simulator.ts';
@@ -76,17 +77,21 @@ export async function connectDemoBilling(options: {
   tenantId: string;
   baseUrl: string;
 }): Promise<void> {
-  await options.billing.save(options.tenantId, {
-    system: 'revio',
-    baseUrl: `${options.baseUrl}${simulatorPath(DEMO_BILLING_KEY)}`,
-    credentials: {
-      username: 'demo@bulkchange',
-      password: 'demo-rev-password',
-      subscriptionKey: 'demo-subscription-key',
+  await options.billing.save(
+    options.tenantId,
+    {
+      system: 'revio',
+      baseUrl: `${options.baseUrl}${simulatorPath(DEMO_BILLING_KEY)}`,
+      credentials: {
+        username: 'demo@bulkchange',
+        password: 'demo-rev-password',
+        subscriptionKey: 'demo-subscription-key',
+      },
+      writeEnabled: true,
+      settings: { providerIds, limits: { requestsPerSecond: 25, maxConcurrent: 8 } },
     },
-    writeEnabled: true,
-    settings: { providerIds, limits: { requestsPerSecond: 25, maxConcurrent: 8 } },
-  });
+    systemActor('demo'),
+  );
   const billed = await devicesRepository(options.db).listBilled(options.tenantId);
   const accounts = await carrierAccountsRepository(options.db).list(options.tenantId);
   const carrierOf = new Map(

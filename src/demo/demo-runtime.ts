@@ -6,6 +6,7 @@ import { accountsRepository } from '../accounts/accounts-repository.ts';
 import { createApiKey } from '../accounts/api-keys.ts';
 import type { CarrierAccounts } from '../accounts/carrier-accounts.ts';
 import { carrierAccountsRepository } from '../accounts/carrier-accounts-repository.ts';
+import { systemActor } from '../audit/actor.ts';
 import type { BillingConnections } from '../billing/billing-connections.ts';
 import type { Config } from '../config.ts';
 import type { DatabaseHandle } from '../db/database.ts';
@@ -48,7 +49,14 @@ export async function startDemo(options: {
         tenantId = tenant.id;
         apiKey =
           existingKey(demoFile) ??
-          (await createApiKey(database.db, { tenantId, role: 'admin', name: 'demo admin' })).key;
+          (
+            await createApiKey(database.db, {
+              tenantId,
+              role: 'admin',
+              name: 'demo admin',
+              actor: systemActor('demo'),
+            })
+          ).key;
       }
       await connectSimulators(app, database, tenantId, baseUrl);
       await connectDemoBilling({ app, db: database.db, billing, tenantId, baseUrl });

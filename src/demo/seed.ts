@@ -2,6 +2,7 @@ import path from 'node:path';
 import { createApiKey, ensureTenant } from '../accounts/api-keys.ts';
 import type { CarrierAccounts } from '../accounts/carrier-accounts.ts';
 import { carrierAccountsRepository } from '../accounts/carrier-accounts-repository.ts';
+import { systemActor } from '../audit/actor.ts';
 import { type Db, inTransaction } from '../db/database.ts';
 import { devicesRepository } from '../devices/devices-repository.ts';
 import { newId } from '../shared/ids.ts';
@@ -24,7 +25,12 @@ export async function seedDemo(options: {
   const { db, accounts, baseUrl } = options;
   return inTransaction(db, async (tx) => {
     const tenantId = await ensureTenant(tx, DEMO_TENANT);
-    const { key } = await createApiKey(tx, { tenantId, role: 'admin', name: 'demo admin' });
+    const { key } = await createApiKey(tx, {
+      tenantId,
+      role: 'admin',
+      name: 'demo admin',
+      actor: systemActor('demo'),
+    });
     const now = Date.now();
     for (const demo of demoAccounts) {
       const account = await accounts.create(
@@ -37,6 +43,7 @@ export async function seedDemo(options: {
           writeEnabled: true,
           settings: demo.settings({ baseUrl, accountId: 'pending' }),
         },
+        systemActor('demo'),
         tx,
       );
       await carrierAccountsRepository(tx).insertRatePlans(

@@ -4,6 +4,26 @@ import type { NormalisedStatus } from '../core/statuses.ts';
 import type { Capabilities, Executor, JsonColumnType } from '../db/database.ts';
 import type { DeviceRow, DeviceTable, NewDeviceRow } from '../db/schema.ts';
 
+/** The columns an inventory sync refreshes, and which of them are identifiers (kept when not reported). */
+const syncedColumns = [
+  'status',
+  'carrier_status',
+  'carrier_rate_plan',
+  'communication_plan',
+  'msisdn',
+  'imei',
+  'eid',
+] as const;
+const identifierColumns = new Set<string>(['msisdn', 'imei', 'eid']);
+
+/** What a change or a sync did to a line the inventory already knew, column by column. */
+export interface LineChange {
+  deviceId: string;
+  iccid: string | null;
+  before: Record<string, unknown>;
+  after: Record<string, unknown>;
+}
+
 /** A line of the inventory, as every room above the store sees it. */
 export interface Device extends DeviceRecord {
   tenantId: string;
@@ -153,6 +173,43 @@ const searchColumns = (identifier: string) =>
   );
 
 export function devicesRepository(db: Executor) {
+  /** The columns each patch would change, before and after, for lines it really changes. */
+  const lineChanges = async (
+    sets: ReadonlyArray<{ deviceId: string; set: Partial<DeviceTable> }>,
+  ): Promise<LineChange[]> => {
+    const columns = [...new Set(sets.flatMap(({ set }) => Object.keys(set)))] as Array<keyof DeviceTable>;
+    if (columns.length === 0) return [];
+    const changes: LineChange[] = [];
+    for (let start = 0; start < sets.length; start += LOOKUP_SLICE) {
+      const slice = sets.slice(start, start + LOOKUP_SLICE);
+      const rows = await db
+        .selectFrom('devices')
+        .select(['id', 'iccid', ...columns])
+        .where(
+          'id',
+          'in',
+          slice.map(({ deviceId }) => deviceId),
+        )
+        .execute();
+      const current = new Map(rows.map((row) => [row.id, row as Record<string, unknown>]));
+      for (const { deviceId, set } of slice) {
+        const old = current.get(deviceId);
+        if (!old) continue;
+        const changed = (Object.keys(set) as Array<keyof DeviceTable>).filter(
+          (column) => old[column] !== set[column],
+        );
+        if (changed.length === 0) continue;
+        changes.push({
+          deviceId,
+          iccid: (old.iccid as string | null) ?? null,
+          before: Object.fromEntries(changed.map((column) => [column, old[column]])),
+          after: Object.fromEntries(changed.map((column) => [column, set[column]])),
+        });
+      }
+    }
+    return changes;
+  };
+
   return {
     async list(tenantId: string, filter: DeviceFilter): Promise<Device[]> {
       let query = db.selectFrom('devices').selectAll().where('tenant_id', '=', tenantId);
@@ -273,17 +330,17 @@ export function devicesRepository(db: Executor) {
     /**
      * What changes did to their lines, in as few statements as the patches have shapes (the columns
      * they set): lines patched alike in one update, lines patched each their own way through a JSON
-     * table, never one statement per line.
+     * table, never one statement per line. Returns what changed on each line (read in one statement
+     * per few hundred lines first), for the audit log.
      */
     async applyPatches(
       capabilities: Capabilities,
       patches: Array<{ deviceId: string; patch: DevicePatch }>,
       at: number,
-    ): Promise<void> {
-      const shapes = Map.groupBy(
-        patches.map(({ deviceId, patch }) => ({ deviceId, set: patchColumns(patch) })),
-        ({ set }) => Object.keys(set).sort().join(','),
-      );
+    ): Promise<LineChange[]> {
+      const sets = patches.map(({ deviceId, patch }) => ({ deviceId, set: patchColumns(patch) }));
+      const changes = await lineChanges(sets);
+      const shapes = Map.groupBy(sets, ({ set }) => Object.keys(set).sort().join(','));
       for (const [shape, group] of shapes) {
         if (shape === '') continue;
         const columns = shape.split(',') as Array<keyof DeviceTable>;
@@ -312,17 +369,22 @@ export function devicesRepository(db: Executor) {
           )}, updated_at = ${at} from ${records} where devices.id = v.id`.execute(db);
         }
       }
+      return changes;
     },
 
     /**
      * Inserts lines the inventory did not know and refreshes the carrier's view of the others
-     * (status, plans; identifiers only where the carrier reported one). Returns how many were new.
+     * (status, plans; identifiers only where the carrier reported one). Returns how many were new and
+     * what changed on the others, field by field, for the audit log.
      */
-    async upsertFromCarrier(devices: NewDevice[], at: number): Promise<number> {
-      if (devices.length === 0) return 0;
+    async upsertFromCarrier(
+      devices: NewDevice[],
+      at: number,
+    ): Promise<{ created: number; changed: LineChange[] }> {
+      if (devices.length === 0) return { created: 0, changed: [] };
       const known = await db
         .selectFrom('devices')
-        .select('iccid')
+        .select(['id', 'iccid', ...syncedColumns])
         .where('carrier_account_id', '=', devices[0].carrierAccountId)
         .where(
           'iccid',
@@ -346,7 +408,27 @@ export function devicesRepository(db: Executor) {
           })),
         )
         .execute();
-      return devices.length - known.length;
+      const before = new Map(known.map((row) => [row.iccid, row]));
+      const changed = devices.flatMap((device): LineChange[] => {
+        const old = before.get(device.iccid ?? null);
+        if (!old) return [];
+        const row = deviceRow(device, at);
+        // Identifiers the carrier did not report are kept, as the update above keeps them.
+        const columns = syncedColumns.filter(
+          (column) => old[column] !== row[column] && (row[column] !== null || !identifierColumns.has(column)),
+        );
+        return columns.length === 0
+          ? []
+          : [
+              {
+                deviceId: old.id,
+                iccid: device.iccid ?? null,
+                before: Object.fromEntries(columns.map((column) => [column, old[column]])),
+                after: Object.fromEntries(columns.map((column) => [column, row[column]])),
+              },
+            ];
+      });
+      return { created: devices.length - known.length, changed };
     },
 
     async insertMany(devices: NewDevice[], at: number): Promise<void> {

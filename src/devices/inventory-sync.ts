@@ -2,13 +2,15 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { CarrierAccounts } from '../accounts/carrier-accounts.ts';
 import { carrierAccountsRepository } from '../accounts/carrier-accounts-repository.ts';
+import type { Actor } from '../audit/actor.ts';
 import { type AuditScope, auditEntryForEvent, auditEntryFromCall } from '../audit/audit-entry.ts';
 import { auditRepository } from '../audit/audit-repository.ts';
+import { auditEntryForChange } from '../audit/change-entry.ts';
 import type { CarrierRegistry } from '../carriers/registry.ts';
-import { type Db, inTransaction } from '../db/database.ts';
-import { defineTask, NonRetryableError } from '../queue/index.ts';
+import { type Db, type Executor, inTransaction } from '../db/database.ts';
+import { defineTask, type EnqueueInput, NonRetryableError } from '../queue/index.ts';
 import { newId } from '../shared/ids.ts';
-import { devicesRepository } from './devices-repository.ts';
+import { devicesRepository, type LineChange } from './devices-repository.ts';
 
 /** Reads a carrier account's lines into the inventory. One sync per account waits at a time. */
 export const inventorySyncTask = defineTask({
@@ -17,6 +19,32 @@ export const inventorySyncTask = defineTask({
   key: ({ carrierAccountId }) => `inventory-sync:${carrierAccountId}`,
   maxAttempts: 5,
 });
+
+/** Line changes kept in a sync's audit entry; the count says how many there were in all. */
+const MAX_CHANGES_AUDITED = 1_000;
+
+/**
+ * Queues a sync of the account's lines, with an audit entry saying who asked, in one transaction.
+ * `enqueue` is the caller's (it rings the local workers).
+ */
+export async function requestInventorySync(
+  db: Db,
+  enqueue: (executor: Executor, job: EnqueueInput) => Promise<string>,
+  account: { id: string; tenantId: string },
+  actor: Actor,
+): Promise<void> {
+  await inTransaction(db, async (tx) => {
+    await enqueue(tx, inventorySyncTask.job({ carrierAccountId: account.id }));
+    await auditRepository(tx).append([
+      auditEntryForChange({
+        tenantId: account.tenantId,
+        actor,
+        action: 'inventory_sync.request',
+        subject: { carrierAccountId: account.id },
+      }),
+    ]);
+  });
+}
 
 /**
  * Reads every line of a carrier account from the carrier into the inventory, so bulk changes can be
@@ -36,7 +64,12 @@ export class InventorySync {
     const { account, version } = loaded;
     const adapter = registry.adapter(account.carrier);
     if (!adapter?.inventory) {
-      await this.#finish(account.id, account.tenantId, { error: `${account.carrier} cannot list its lines` });
+      await this.#finish(
+        account.id,
+        account.tenantId,
+        { error: `${account.carrier} cannot list its lines` },
+        [],
+      );
       return;
     }
     const client = registry.clientFor(account, version);
@@ -51,13 +84,15 @@ export class InventorySync {
     const pending: Array<Promise<void>> = [];
     let lines = 0;
     let created = 0;
+    const changed: LineChange[] = [];
+    let changedCount = 0;
     try {
       for await (const page of adapter.inventory.pages(client, {
         signal,
         audit: (record) => pending.push(audit.append([auditEntryFromCall(scope, record)])),
       })) {
         const now = Date.now();
-        created += await devicesRepository(db).upsertFromCarrier(
+        const written = await devicesRepository(db).upsertFromCarrier(
           page.map((line) => ({
             id: newId(now),
             tenantId: account.tenantId,
@@ -73,29 +108,56 @@ export class InventorySync {
           })),
           now,
         );
+        created += written.created;
+        changedCount += written.changed.length;
+        changed.push(...written.changed.slice(0, MAX_CHANGES_AUDITED - changed.length));
         lines += page.length;
       }
     } catch (error) {
       await Promise.all(pending);
-      await this.#finish(account.id, account.tenantId, {
-        lines,
-        created,
-        error: error instanceof Error ? error.message : String(error),
-      });
+      await this.#finish(
+        account.id,
+        account.tenantId,
+        {
+          lines,
+          created,
+          changed: changedCount,
+          error: error instanceof Error ? error.message : String(error),
+        },
+        changed,
+      );
       throw error;
     }
     await Promise.all(pending);
-    await this.#finish(account.id, account.tenantId, { lines, created, updated: lines - created });
+    await this.#finish(
+      account.id,
+      account.tenantId,
+      { lines, created, updated: lines - created, changed: changedCount },
+      changed,
+    );
   }
 
-  async #finish(carrierAccountId: string, tenantId: string, result: Record<string, unknown>): Promise<void> {
+  /**
+   * Records the sync on the account and in the audit log: the counts, and what changed on lines the
+   * inventory already knew (before → after, the first `MAX_CHANGES_AUDITED` of them).
+   */
+  async #finish(
+    carrierAccountId: string,
+    tenantId: string,
+    result: Record<string, unknown>,
+    changes: LineChange[],
+  ): Promise<void> {
     const now = Date.now();
     await inTransaction(this.#deps.db, async (tx) => {
       await carrierAccountsRepository(tx).recordInventorySync(carrierAccountId, now, result);
       await auditRepository(tx).append([
         auditEntryForEvent(
           { tenantId, bulkChangeId: null, deviceChangeId: null, carrierAccountId, actor: 'inventory_sync' },
-          { action: 'inventory_sync', outcome: result.error ? 'failed' : 'success', detail: result },
+          {
+            action: 'inventory_sync',
+            outcome: result.error ? 'failed' : 'success',
+            detail: { ...result, changes, changesTruncated: Number(result.changed) > changes.length },
+          },
           now,
         ),
       ]);

@@ -4,6 +4,7 @@ import { AuditBuffer } from '../audit/audit-buffer.ts';
 import { type AuditScope, auditEntryForEvent, auditEntryFromCall } from '../audit/audit-entry.ts';
 import { auditRepository } from '../audit/audit-repository.ts';
 import { bulkChangesRepository } from '../bulk-changes/bulk-changes-repository.ts';
+import { announceFinished, publishEvents, rowFailedEvents, startBulkChange } from '../bulk-changes/events.ts';
 import { advanceBulkChange, type Enqueue } from '../bulk-changes/jobs.ts';
 import type { CarrierRegistry } from '../carriers/registry.ts';
 import type { AuditRecord } from '../core/audit-record.ts';
@@ -14,7 +15,7 @@ import type { CarrierAccount, Flow, RowError, RowOutcome, Step, StepContext, Wor
 import { outcomeFromError } from '../core/outcomes.ts';
 import { isTerminalBulkStatus } from '../core/statuses.ts';
 import { type Capabilities, type Db, inTransaction, type Tx } from '../db/database.ts';
-import { devicesRepository } from '../devices/devices-repository.ts';
+import { devicesRepository, type LineChange } from '../devices/devices-repository.ts';
 import { newId } from '../shared/ids.ts';
 import { carrierResultsRepository } from './carrier-results-repository.ts';
 import { finalStatus } from './final-status.ts';
@@ -134,9 +135,8 @@ export class Engine {
       await this.#advanceLater(db, bulk.id, { runAt: bulk.scheduledFor ?? undefined });
       return;
     }
-    if (bulk.status === 'scheduled' || bulk.status === 'queued') {
-      await bulkChanges.update(bulk.id, { status: 'processing', startedAt: now });
-    }
+    if (bulk.status === 'scheduled' || bulk.status === 'queued')
+      await inTransaction(db, (tx) => startBulkChange(tx, this.#deps.enqueue, bulk.id, now));
 
     const loaded = await this.#deps.accounts.load(bulk.carrierAccountId);
     const flow = loaded && this.#deps.registry.flowFor(loaded.account.carrier, bulk.changeType);
@@ -292,13 +292,18 @@ export class Engine {
       onError: (error, entries) =>
         this.#deps.logger.error({ err: error, entries }, 'could not write audit entries'),
     });
-    const scope = (row: WorkRow<unknown> | null): AuditScope => ({
-      tenantId: bulk.tenantId,
-      bulkChangeId: bulk.id,
-      deviceChangeId: row?.id ?? null,
-      carrierAccountId: account.id,
-      actor: 'engine',
-    });
+    // A call for one row is that row's; a batch call's entry is linked to every row it carried.
+    const scope = (target: WorkRow<unknown> | readonly WorkRow<unknown>[] | null): AuditScope => {
+      const rows = target === null ? [] : isRowList(target) ? target : [target];
+      return {
+        tenantId: bulk.tenantId,
+        bulkChangeId: bulk.id,
+        deviceChangeId: rows.length === 1 ? rows[0].id : null,
+        carrierAccountId: account.id,
+        actor: 'engine',
+        ...(rows.length > 1 ? { rowIds: rows.map((row) => row.id) } : {}),
+      };
+    };
     const context: StepContext<unknown> = {
       client,
       account,
@@ -310,8 +315,11 @@ export class Engine {
         const stored = await carrierResultsRepository(this.#deps.db).find(account.id, pairs);
         return new Map(
           pairs.flatMap((pair) => {
-            const payload = stored.get(`${pair.requestId}|${pair.iccid}`);
-            return payload ? [[pair.id, payload] as const] : [];
+            const result = stored.get(`${pair.requestId}|${pair.iccid}`);
+            if (!result) return [];
+            // The callback that brought the result goes on the timeline of the row that takes it.
+            if (result.auditEntryId !== null) audit.link(result.auditEntryId, pair.id);
+            return [[pair.id, result.payload] as const];
           }),
         );
       },
@@ -321,10 +329,14 @@ export class Engine {
           requestRows.map((row) => row.id),
           requestId,
         ),
-      auditFor: (row) => (record: AuditRecord) => {
-        if (row) progress.answered(row.id);
-        this.#deps.onCarrierCall?.(record);
-        audit.add(auditEntryFromCall(scope(row), record));
+      auditFor: (target) => {
+        const callScope = scope(target);
+        return (record: AuditRecord) => {
+          // Only a row's own call paces the pipeline (ChunkProgress); a batch call answers for its chunk.
+          if (target !== null && !isRowList(target)) progress.answered(target.id);
+          this.#deps.onCarrierCall?.(record);
+          audit.add(auditEntryFromCall(callScope, record));
+        };
       },
     };
     const heartbeat = setInterval(
@@ -419,15 +431,17 @@ export class Engine {
         now,
       );
       const kept = decided.filter(({ row }) => applied.has(row.id));
-      await devicesRepository(tx).applyPatches(
-        this.#deps.capabilities,
-        kept.flatMap(({ row, outcome }) =>
-          'device' in outcome && outcome.device && row.deviceId
-            ? [{ deviceId: row.deviceId, patch: outcome.device }]
-            : [],
-        ),
-        now,
+      const patched = kept.flatMap(({ row, outcome }) =>
+        'device' in outcome && outcome.device && row.deviceId
+          ? [{ deviceId: row.deviceId, rowId: row.id, patch: outcome.device }]
+          : [],
       );
+      const inventory = await devicesRepository(tx).applyPatches(this.#deps.capabilities, patched, now);
+      await this.#auditInventory(tx, mode.bulk, account, patched, inventory, now);
+      const failed = kept.flatMap(({ row, outcome }) =>
+        outcome.kind === 'failed' ? [{ ...row, error: outcome.error }] : [],
+      );
+      await publishEvents(tx, this.#deps.enqueue, mode.bulk, rowFailedEvents(mode.bulk, failed), now);
       const authFailure = kept.find(
         ({ outcome }) => outcome.kind === 'failed' && outcome.error.code === errorCodes.AUTH_FAILED,
       );
@@ -438,6 +452,35 @@ export class Engine {
       if (waiting.length > 0)
         await carrierResultsRepository(tx).wakeRowsWithResults(account.id, waiting, now);
     });
+  }
+
+  /**
+   * What the chunk's outcomes did to the inventory, before → after, in one entry linked to the rows
+   * that did it (each row's timeline shows its line's part).
+   */
+  async #auditInventory(
+    tx: Tx,
+    bulk: BulkChange,
+    account: CarrierAccount,
+    patched: ReadonlyArray<{ deviceId: string; rowId: string }>,
+    changes: LineChange[],
+    now: number,
+  ): Promise<void> {
+    if (changes.length === 0) return;
+    const changedDevices = new Set(changes.map((change) => change.deviceId));
+    const rowIds = patched.filter(({ deviceId }) => changedDevices.has(deviceId)).map(({ rowId }) => rowId);
+    await auditRepository(tx).append([
+      auditEntryForEvent(
+        {
+          ...this.#scope(bulk),
+          carrierAccountId: account.id,
+          deviceChangeId: rowIds.length === 1 ? rowIds[0] : null,
+          ...(rowIds.length > 1 ? { rowIds } : {}),
+        },
+        { action: 'inventory.update', outcome: 'success', detail: { lines: changes } },
+        now,
+      ),
+    ]);
   }
 
   /**
@@ -489,6 +532,7 @@ export class Engine {
         startedAt: bulk.startedAt ?? now,
         failureReason: reason,
       });
+      await announceFinished(tx, this.#deps.enqueue, bulkChangeId, now);
       await auditRepository(tx).append([
         auditEntryForEvent(
           this.#scope(bulk),
@@ -535,14 +579,19 @@ export class Engine {
         await createFollowUp(tx, this.#deps.enqueue, current, followUp, followUpFlow);
       }
       const now = Date.now();
-      await rowsStore.finish(bulk.id, {
+      const finished = await rowsStore.finish(bulk.id, {
         status: finalStatus(current.counts, current.cancelRequestedAt !== null),
         completedAt: now,
         startedAt: current.startedAt ?? now,
       });
+      if (finished) await announceFinished(tx, this.#deps.enqueue, bulk.id, now);
     });
   }
 }
+
+const isRowList = (
+  target: WorkRow<unknown> | readonly WorkRow<unknown>[],
+): target is readonly WorkRow<unknown>[] => Array.isArray(target);
 
 function groupByStep(rows: ClaimedRow[]): Map<string, ClaimedRow[]> {
   return Map.groupBy(rows, (row) => row.step);

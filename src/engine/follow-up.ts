@@ -1,3 +1,4 @@
+import { systemActor } from '../audit/actor.ts';
 import { bulkChangeWriter } from '../bulk-changes/bulk-change-writer.ts';
 import { bulkChangesRepository } from '../bulk-changes/bulk-changes-repository.ts';
 import type { Enqueue } from '../bulk-changes/jobs.ts';
@@ -56,6 +57,7 @@ export async function createFollowUp(
         idempotencyKey: null,
         parentId: null,
         linkedId: parent.id,
+        notifyEmails: parent.notifyEmails,
       });
     }
     await writer.addRows(await followUpRows(tx, parent, followUpFlow, id, rows, now), now);
@@ -63,7 +65,7 @@ export async function createFollowUp(
   }
   if (id === undefined) return undefined;
   await bulkChanges.update(parent.id, { linkedId: id }, now);
-  await writer.end(id, { total });
+  await writer.end(id, { total, actor: systemActor('engine') });
   return id;
 }
 

@@ -14,7 +14,8 @@ import { apiKeyRoutes } from '../accounts/api-key-routes.ts';
 import type { ApiKeys } from '../accounts/api-keys.ts';
 import { attemptThrottle } from '../accounts/attempt-throttle.ts';
 import type { CarrierAccounts } from '../accounts/carrier-accounts.ts';
-import { carrierAccountRoutes } from '../accounts/routes.ts';
+import { type CarrierAccountRoutesOptions, carrierAccountRoutes } from '../accounts/routes.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
 import type { BillingCatalogs } from '../billing/billing-catalogs.ts';
 import type { BillingConnections } from '../billing/billing-connections.ts';
 import { billingRoutes } from '../billing/routes.ts';
@@ -27,8 +28,13 @@ import type { CarrierRegistry } from '../carriers/registry.ts';
 import type { Db } from '../db/database.ts';
 import type { Devices } from '../devices/devices-service.ts';
 import { deviceRoutes } from '../devices/routes.ts';
+import type { EventFeed } from '../notifications/event-feed.ts';
+import type { NotificationSettings } from '../notifications/notification-settings.ts';
+import { notificationRoutes } from '../notifications/routes.ts';
+import type { Webhooks } from '../notifications/webhooks.ts';
 import { portalPlugin } from '../portal/plugin.ts';
 import type { SessionLimits } from '../portal/session.ts';
+import { auditRoutes } from './audit-routes.ts';
 import { answerClientError, installErrorHandler, sendProblem } from './errors.ts';
 import { type HealthDeps, healthRoutes } from './health-routes.ts';
 import type { Metrics } from './metrics.ts';
@@ -37,10 +43,14 @@ import { refuseNulCharacters } from './nul-guard.ts';
 /** The services the API and the portal act through; routes never reach the database themselves. */
 export interface AppServices {
   apiKeys: ApiKeys;
+  audit: AuditLog;
   accounts: CarrierAccounts;
   billing: BillingConnections;
   catalogs: BillingCatalogs;
   bulkChanges: BulkChanges;
+  webhooks: Webhooks;
+  notificationSettings: NotificationSettings;
+  eventFeed: EventFeed;
   devices: Devices;
   callbacks: CallbackIngress;
   /** The carriers of this build: the portal offers each account's change types from it. */
@@ -48,7 +58,7 @@ export interface AppServices {
   /** Carrier calls and circuit states seen by this process, for the portal's health charts. */
   accountHealth: AccountHealth;
   /** Queues a read of the account's lines from its carrier. */
-  requestInventorySync: (carrierAccountId: string) => Promise<void>;
+  requestInventorySync: CarrierAccountRoutesOptions['requestInventorySync'];
 }
 
 /** How long the server waits for a request's parts (slow senders must not hold connections). */
@@ -155,6 +165,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       });
       await api.register(apiKeyRoutes, { auth });
       await api.register(deviceRoutes, { auth, devices: deps.devices });
+      await api.register(auditRoutes, { auth, audit: deps.audit });
+      await api.register(notificationRoutes, {
+        auth,
+        webhooks: deps.webhooks,
+        settings: deps.notificationSettings,
+        feed: deps.eventFeed,
+      });
       await api.register(billingRoutes, { auth, billing: deps.billing, catalogs: deps.catalogs });
       await api.register(bulkChangeRoutes, {
         auth,
@@ -173,6 +190,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     accounts: deps.accounts,
     bulkChanges: deps.bulkChanges,
     devices: deps.devices,
+    webhooks: deps.webhooks,
+    notificationSettings: deps.notificationSettings,
     health: deps.accountHealth,
     registry: deps.registry,
     maxUploadBytes: deps.maxUploadBytes,

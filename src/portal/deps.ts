@@ -5,6 +5,8 @@ import type { CarrierAccounts } from '../accounts/carrier-accounts.ts';
 import type { BulkChanges } from '../bulk-changes/bulk-changes-service.ts';
 import type { AccountHealth } from '../carriers/account-health.ts';
 import type { Devices } from '../devices/devices-service.ts';
+import type { NotificationSettings } from '../notifications/notification-settings.ts';
+import type { Webhooks } from '../notifications/webhooks.ts';
 import type { ChangeCatalog } from './change-catalog.ts';
 import type { PreviewStash } from './preview-stash.ts';
 import type { SessionLimits, SessionStore } from './session.ts';
@@ -20,6 +22,8 @@ export interface PortalServices {
   accounts: CarrierAccounts;
   bulkChanges: BulkChanges;
   devices: Devices;
+  webhooks: Webhooks;
+  notificationSettings: NotificationSettings;
   /** Carrier calls and circuit states seen by this process, for the health charts. */
   health: AccountHealth;
 }

@@ -16,6 +16,7 @@ import { devicesRoutes } from './pages/devices.ts';
 import { newBulkChangeRoutes } from './pages/new-bulk-change.ts';
 import { rowTimelineRoutes } from './pages/row-timeline.ts';
 import { signInRoutes } from './pages/sign-in.ts';
+import { webhooksRoutes } from './pages/webhooks.ts';
 import { PreviewStash } from './preview-stash.ts';
 import { type SessionLimits, SessionStore } from './session.ts';
 
@@ -68,6 +69,8 @@ export const portalPlugin: FastifyPluginAsyncZod<PortalOptions> = async (app, op
     accounts: options.accounts,
     bulkChanges: options.bulkChanges,
     devices: options.devices,
+    webhooks: options.webhooks,
+    notificationSettings: options.notificationSettings,
     health: options.health,
     catalog: new ChangeCatalog(options.registry),
     maxUploadBytes: options.maxUploadBytes,
@@ -113,4 +116,5 @@ export const portalPlugin: FastifyPluginAsyncZod<PortalOptions> = async (app, op
   devicesRoutes(app, deps);
   deviceDetailRoutes(app, deps);
   carrierAccountsRoutes(app, deps);
+  webhooksRoutes(app, deps);
 };

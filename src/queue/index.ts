@@ -16,6 +16,7 @@ export {
   retryFailedJob,
 } from './jobs-repository.ts';
 export { QueueNotifier } from './notifier.ts';
+export { handlePeriodically, schedulePeriodic } from './periodic.ts';
 export { defineTask, handleTask, type TaskDefinition, taskHandlers } from './task.ts';
 export {
   DEFAULT_MAX_ATTEMPTS,

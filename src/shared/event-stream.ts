@@ -1,7 +1,8 @@
 import type { FastifyReply } from 'fastify';
 import { sleep } from './time.ts';
 
-export type SendEvent = (event: string, data: unknown) => void;
+/** Sends one event; with `id`, a reconnecting client says where it stopped (`Last-Event-ID`). */
+export type SendEvent = (event: string, data: unknown, id?: string) => void;
 
 /**
  * A Server-Sent Events stream that polls: `poll` sends what changed and says whether to go on. State is
@@ -18,10 +19,14 @@ export async function pollingStream(
     'cache-control': 'no-cache',
     connection: 'keep-alive',
   });
+  // The client sees the stream open at once, even when the first event is a while coming.
+  response.flushHeaders();
   const closed = new AbortController();
   response.on('close', () => closed.abort());
-  const send: SendEvent = (event, data) => {
-    response.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  const send: SendEvent = (event, data, id) => {
+    response.write(
+      `${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`,
+    );
   };
   try {
     while (!closed.signal.aborted && (await options.poll(send))) {

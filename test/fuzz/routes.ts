@@ -66,7 +66,39 @@ export function routeSpecs(context: FuzzContext): RouteSpec[] {
     change: [context.changeId],
     device: [context.deviceId],
     key: context.disposableKeyIds,
+    webhook: [context.webhookId],
+    delivery: [context.deliveryId],
+    auditEntry: [context.auditEntryId, '0', '999999999999999'],
   };
+  const webhookBody = mutatedObject(
+    {
+      url: fc.oneof(
+        { weight: 2, arbitrary: fc.constant(`${context.simulatorUrl}/hook`) },
+        {
+          weight: 3,
+          arbitrary: fc.constantFrom(
+            'http://169.254.169.254/latest',
+            'http://10.0.0.1/hook',
+            'ftp://x',
+            'http://u:p@example.com',
+            'https://hooks.example.com/a?token=x',
+            'not a url',
+          ),
+        },
+      ),
+      events: fc.array(
+        fc.constantFrom('bulk_change.completed', 'bulk_change.row_failed', 'webhook.test', 'x'),
+        { maxLength: 4 },
+      ),
+      description: weirdText,
+      enabled: fc.boolean(),
+    },
+    ['url'],
+  );
+  const emails = mutatedObject(
+    { emails: fc.array(fc.constantFrom('noc@acme.test', 'not-an-address', ''), { maxLength: 3 }) },
+    ['emails'],
+  );
   const iccid = fc.constantFrom(...context.iccids);
   const rowValues: Record<string, fc.Arbitrary<string>> = {
     iccid,
@@ -423,6 +455,65 @@ export function routeSpecs(context: FuzzContext): RouteSpec[] {
       params: { id: ids.bulkChange },
       body: strayBody,
     },
+    {
+      method: 'GET',
+      path: '/api/v1/bulk-changes/:id/changes/:changeId',
+      auth: 'key',
+      params: { id: ids.bulkChange, changeId: ids.change },
+      query: { limit: limitValue },
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/audit',
+      auth: 'key',
+      query: {
+        actor: fc.constantFrom('engine', 'cli', 'key:x', '%00'),
+        action: fc.constantFrom('bulk_change.create', 'callback', 'x'),
+        since: fc.constantFrom('2026-01-01T00:00:00Z', 'yesterday', '2026-13-40T99:00:00Z'),
+        bulkChangeId: fc.constantFrom(...ids.bulkChange, 'x'),
+        cursor: cursorValue,
+        limit: limitValue,
+      },
+    },
+    { method: 'GET', path: '/api/v1/audit/verify', auth: 'key' },
+    { method: 'GET', path: '/api/v1/audit/:id', auth: 'key', params: { id: ids.auditEntry } },
+    { method: 'GET', path: '/api/v1/webhooks', auth: 'key' },
+    { method: 'POST', path: '/api/v1/webhooks', auth: 'key', body: jsonBody(webhookBody), weight: 2 },
+    { method: 'GET', path: '/api/v1/webhooks/:id', auth: 'key', params: { id: ids.webhook } },
+    {
+      method: 'PATCH',
+      path: '/api/v1/webhooks/:id',
+      auth: 'key',
+      params: { id: ids.webhook },
+      body: jsonBody(webhookBody),
+    },
+    { method: 'DELETE', path: '/api/v1/webhooks/:id', auth: 'key', params: { id: ids.webhook } },
+    ...['rotate-secret', 'test'].map(
+      (action): RouteSpec => ({
+        method: 'POST',
+        path: `/api/v1/webhooks/:id/${action}`,
+        auth: 'key',
+        params: { id: ids.webhook },
+        body: strayBody,
+      }),
+    ),
+    {
+      method: 'GET',
+      path: '/api/v1/webhooks/:id/deliveries',
+      auth: 'key',
+      params: { id: ids.webhook },
+      query: { cursor: cursorValue, limit: limitValue },
+    },
+    {
+      method: 'POST',
+      path: '/api/v1/webhooks/:id/deliveries/:deliveryId/redeliver',
+      auth: 'key',
+      params: { id: ids.webhook, deliveryId: ids.delivery },
+      body: strayBody,
+    },
+    { method: 'GET', path: '/api/v1/notification-settings', auth: 'key' },
+    { method: 'PUT', path: '/api/v1/notification-settings', auth: 'key', body: jsonBody(emails) },
+    { method: 'GET', path: '/api/v1/events', auth: 'key', stream: true },
     { method: 'GET', path: '/api/v1/api-keys', auth: 'key' },
     { method: 'DELETE', path: '/api/v1/api-keys/:id', auth: 'key', params: { id: ids.key }, body: strayBody },
     {
@@ -582,6 +673,40 @@ export function routeSpecs(context: FuzzContext): RouteSpec[] {
         requestsPerSecond: fc.constantFrom('5', '1e-300', 'abc', ''),
         maxConcurrent: fc.constantFrom('4', '0', '-1'),
       }),
+    },
+    { method: 'GET', path: '/portal/webhooks', auth: 'session' },
+    { method: 'GET', path: '/portal/webhooks/:id', auth: 'session', params: { id: ids.webhook } },
+    {
+      method: 'POST',
+      path: '/portal/webhooks',
+      auth: 'session',
+      body: portalForm({
+        url: fc.constantFrom(`${context.simulatorUrl}/hook`, 'http://10.0.0.1/x', 'x'),
+        description: weirdText,
+        'event:bulk_change.completed': fc.constantFrom('on', 'off'),
+      }),
+    },
+    ...['rotate-secret', 'test', 'delete'].map(
+      (action): RouteSpec => ({
+        method: 'POST',
+        path: `/portal/webhooks/:id/${action}`,
+        auth: 'session',
+        params: { id: ids.webhook },
+        body: portalForm({}),
+      }),
+    ),
+    {
+      method: 'POST',
+      path: '/portal/webhooks/:id/deliveries/:deliveryId/redeliver',
+      auth: 'session',
+      params: { id: ids.webhook, deliveryId: ids.delivery },
+      body: portalForm({}),
+    },
+    {
+      method: 'POST',
+      path: '/portal/notification-settings',
+      auth: 'session',
+      body: portalForm({ emails: fc.oneof(fc.constantFrom('noc@acme.test', 'a@b.c, nope'), weirdText) }),
     },
     { method: 'GET', path: '/no/such/route', auth: 'key' },
   ];

@@ -22,6 +22,11 @@ export interface FuzzContext {
   deviceId: string;
   /** Another tenant's carrier account: every probe at it must be a 404. */
   foreignAccountId: string;
+  /** A webhook endpoint of the tenant and one of its deliveries (a test event). */
+  webhookId: string;
+  deliveryId: string;
+  /** An audit entry of the tenant. */
+  auditEntryId: string;
   callback: { username: string; password: string };
   portal: { cookie: string; csrf: string };
   /** A second session, for the requests that may sign out: the first one stays for the others. */
@@ -118,6 +123,14 @@ export async function startFuzzTarget(dialect: 'sqlite' | 'postgres'): Promise<F
     });
     assert.equal(foreignAccount.status, 201, foreignAccount.text);
 
+    const webhook = await test.api<{ id: string }>('POST', '/api/v1/webhooks', {
+      body: { url: `${jasper.simulatorUrl}/hook`, events: ['bulk_change.completed'] },
+    });
+    assert.equal(webhook.status, 201, webhook.text);
+    const delivery = await test.api<{ id: string }>('POST', `/api/v1/webhooks/${webhook.body.id}/test`);
+    assert.equal(delivery.status, 202, delivery.text);
+    const audit = await test.api<{ items: Array<{ id: string }> }>('GET', '/api/v1/audit?limit=1');
+
     const context: FuzzContext = {
       url: test.url,
       simulatorUrl: jasper.simulatorUrl,
@@ -131,6 +144,9 @@ export async function startFuzzTarget(dialect: 'sqlite' | 'postgres'): Promise<F
       changeId: changes.body.items[0].id,
       deviceId: devices.body.items[0].id,
       foreignAccountId: foreignAccount.body.id,
+      webhookId: webhook.body.id,
+      deliveryId: delivery.body.id,
+      auditEntryId: audit.body.items[0].id,
       callback: CALLBACK,
       portal: { cookie: '', csrf: '' },
       spare: { cookie: '', csrf: '' },

@@ -132,7 +132,10 @@ describe('the portal: upload → preview → confirm → progress → timeline �
     const results = readFileSync(await download.path(), 'utf8')
       .trim()
       .split('\n');
-    assert.equal(results[0], 'row,iccid,imei,msisdn,eid,status,error_code,error_message,carrier_code,result');
+    assert.equal(
+      results[0],
+      'row,iccid,imei,msisdn,eid,status,error_code,error_message,carrier_code,result,calls',
+    );
     assert.equal(results.length, 31);
     assert.equal(results.filter((row) => row.includes(',succeeded,')).length, 27);
     assert.equal(results.filter((row) => row.includes(',failed,DEVICE_NOT_FOUND,')).length, 3);

@@ -27,6 +27,8 @@ export interface TestService {
   url: string;
   adminKey: string;
   tenantId: string;
+  /** Where its data is (`BULKCHANGE_DATA_DIR`, `DATABASE_URL`): for a CLI run against the same store. */
+  storeEnv: Record<string, string>;
   api<T = Record<string, unknown>>(
     method: string,
     pathname: string,
@@ -63,6 +65,7 @@ export async function startTestService(
     ...env,
   });
   const service = await startService({ config, role: 'all', demo: false, logger: pino({ level: 'silent' }) });
+  const storeEnv = { BULKCHANGE_DATA_DIR: dataDir, ...(postgres ? { DATABASE_URL: postgres.url } : {}) };
   const tenantId = await ensureTenant(service.database.db, 'acme');
   const { key: adminKey } = await createApiKey(service.database.db, { tenantId, role: 'admin' });
   const url = service.url!;
@@ -89,6 +92,7 @@ export async function startTestService(
     url,
     adminKey,
     tenantId,
+    storeEnv,
     api,
     async keyFor(tenant, role) {
       const id = await ensureTenant(service.database.db, tenant);

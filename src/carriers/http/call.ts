@@ -43,6 +43,8 @@ export interface CallContext {
   audit: (entry: AuditRecord) => void;
   /** Aborts waiting for the limiter, the request in flight, and further retries. */
   signal?: AbortSignal;
+  /** How much of each body the call's audit record keeps (default `AUDIT_MAX_BYTES`): more for a batch. */
+  auditBodyBytes?: number;
 }
 
 export interface CarrierResponse<T> {

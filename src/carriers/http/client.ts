@@ -242,6 +242,7 @@ export class CarrierHttpClient {
       attempt,
       at: raw.at,
       durationMs: raw.durationMs,
+      bodyBytes: context.auditBodyBytes,
     });
 
     if (raw.type === 'failure') {

@@ -87,7 +87,7 @@ async function send(
   await context.recordRequest(batch, requestId);
   try {
     const link = await context.client.write(entriesOf(action, batch), requestId, {
-      audit: context.auditFor(null),
+      audit: context.auditFor(batch),
       signal: context.signal,
     });
     await context.recordRequest(batch, link);
@@ -158,7 +158,7 @@ function confirmStep(applied: Applied): TealStep {
       async (link, group) => {
         try {
           const operation = await context.client.operation(link, {
-            audit: context.auditFor(null),
+            audit: context.auditFor(group),
             signal: context.signal,
           });
           if (!isOperationFinished(operation)) return group.map(() => waitForResult(context));

@@ -349,8 +349,9 @@ function confirmStep<TAction extends AsyncAction>(
       const statuses = new Map<string, Promise<RequestStatus>>();
       const statusOf = (requestId: string) => {
         if (!statuses.has(requestId)) {
+          const carried = rows.filter((row) => row.carrierRequestId === requestId);
           const status = context.client
-            .requestStatus(requestId, callContext(null, context))
+            .requestStatus(requestId, callContext(carried, context))
             // A status ThingSpace will not give (the v2 page is written for eUICC requests) leaves each
             // line to its own state: the lines that moved are confirmed, the others wait.
             .catch((error: unknown): RequestStatus => {
@@ -479,7 +480,7 @@ export const thingSpaceStatusUpdate: Flow<ThingSpaceClient, StatusRequest, Statu
         const outcomes = new Map<string, RowOutcome<StatusStep>>();
         for (const batch of batches(rows, context.account.limits.batchSize, () => '')) {
           try {
-            const results = await context.client.add(batch.map(deviceIdsOf), callContext(null, context));
+            const results = await context.client.add(batch.map(deviceIdsOf), callContext(batch, context));
             for (const row of batch) {
               const answer =
                 results.find((result) => result.deviceIds.some((id) => id.id === row.iccid))?.response ?? '';
@@ -534,7 +535,7 @@ export const thingSpaceStatusUpdate: Flow<ThingSpaceClient, StatusRequest, Statu
                 mdnZipCode: zipOf(batch[0], context),
                 primaryPlaceOfUse: placeOfUseOf(batch[0], context),
               },
-              callContext(null, context),
+              callContext(batch, context),
             ),
         });
         // Pending activation is the target itself for some rows: they are done once the carrier accepted.
@@ -559,7 +560,7 @@ export const thingSpaceStatusUpdate: Flow<ThingSpaceClient, StatusRequest, Statu
         sendInBatches(rows, context, 'restore', {
           key: () => '',
           send: (batch) =>
-            context.client.act('restore', batch.map(deviceIdsOf), {}, callContext(null, context)),
+            context.client.act('restore', batch.map(deviceIdsOf), {}, callContext(batch, context)),
         }),
       reconcile: reconcileAsync('restore'),
     },
@@ -569,7 +570,7 @@ export const thingSpaceStatusUpdate: Flow<ThingSpaceClient, StatusRequest, Statu
         sendInBatches(rows, context, 'suspend', {
           key: () => '',
           send: (batch) =>
-            context.client.act('suspend', batch.map(deviceIdsOf), {}, callContext(null, context)),
+            context.client.act('suspend', batch.map(deviceIdsOf), {}, callContext(batch, context)),
         }),
       reconcile: reconcileAsync('suspend'),
     },
@@ -584,7 +585,7 @@ export const thingSpaceStatusUpdate: Flow<ThingSpaceClient, StatusRequest, Statu
               batch.map(deviceIdsOf),
               // FF: general administration, the only reason Verizon documents (and the request accepts).
               { reasonCode: 'FF' },
-              callContext(null, context),
+              callContext(batch, context),
             ),
         }),
       reconcile: reconcileAsync('deactivate'),
@@ -621,7 +622,7 @@ export const thingSpaceRatePlanChange: Flow<ThingSpaceClient, PlanRequest, 'chan
             context.client.changePlan(
               batch.map(deviceIdsOf),
               batch[0].request.carrierRatePlan,
-              callContext(null, context),
+              callContext(batch, context),
             ),
         }),
       reconcile: reconcileAsync('change_plan'),

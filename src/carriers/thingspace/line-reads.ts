@@ -132,7 +132,7 @@ async function readByList<TRequest extends ReadableRequest>(
   const budget = Math.max(1, Math.ceil(rows.length * PAGES_PER_ROW));
   let after: number | undefined;
   for (let page = 0; page < budget && wanted.size > 0; page++) {
-    const list = await context.client.listDevices(after, callContext(null, context), filter);
+    const list = await context.client.listDevices(after, callContext(rows, context), filter);
     for (const line of list.lines) {
       const row = wanted.get(line.iccid);
       if (!row) continue;

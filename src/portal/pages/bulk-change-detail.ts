@@ -248,8 +248,8 @@ export function bulkChangeDetailRoutes(app: PortalApp, deps: PortalDeps): void {
     '/bulk-changes/:id/cancel',
     { schema: { hide: true, params: idParams } },
     async (request, reply) => {
-      const { tenantId } = requirePortalRole(request, 'operator').principal;
-      await deps.bulkChanges.cancel(tenantId, request.params.id);
+      const { principal } = requirePortalRole(request, 'operator');
+      await deps.bulkChanges.cancel(principal, request.params.id);
       return reply.redirect(`/portal/bulk-changes/${request.params.id}`, 303);
     },
   );

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type CarrierAccountView, limitsOverrideSchema } from '../../accounts/carrier-accounts.ts';
+import { actorOf } from '../../audit/actor.ts';
 import type { AccountHealthSnapshot } from '../../carriers/account-health.ts';
 import { AppError } from '../../core/errors.ts';
 import type { CarrierLimits } from '../../core/flow.ts';
@@ -155,10 +156,13 @@ export function carrierAccountsRoutes(app: PortalApp, deps: PortalDeps): void {
       },
     },
     async (request, reply) => {
-      const { tenantId } = requirePortalRole(request, 'admin').principal;
-      await deps.accounts.update(tenantId, request.params.id, {
-        writeEnabled: request.body.writeEnabled === 'true',
-      });
+      const { principal } = requirePortalRole(request, 'admin');
+      await deps.accounts.update(
+        principal.tenantId,
+        request.params.id,
+        { writeEnabled: request.body.writeEnabled === 'true' },
+        actorOf(principal),
+      );
       return reply.redirect(`/portal/carrier-accounts#account-${request.params.id}`, 303);
     },
   );
@@ -173,7 +177,12 @@ export function carrierAccountsRoutes(app: PortalApp, deps: PortalDeps): void {
       const existing = await deps.accounts.get(tenantId, request.params.id);
       try {
         // settings is replaced whole by an update: everything but the limits is kept as it was.
-        await deps.accounts.update(tenantId, existing.id, { settings: { ...existing.settings, limits } });
+        await deps.accounts.update(
+          tenantId,
+          existing.id,
+          { settings: { ...existing.settings, limits } },
+          actorOf(user.principal),
+        );
       } catch (error) {
         if (!(error instanceof AppError) || error.statusCode !== 422) throw error;
         const problem = `${existing.name}: ${error.details.map((detail) => `${detail.field}: ${detail.message}`).join('; ')}`;

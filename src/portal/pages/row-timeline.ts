@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { auditEntryView, BulkChangeView, deviceChangeView } from '../../bulk-changes/views.ts';
+import type { BulkChangeView, deviceChangeView, RowAuditEntryView } from '../../bulk-changes/views.ts';
 import { type PortalUser, requirePortalRole } from '../auth.ts';
 import { statusBadge } from '../components/badges.ts';
 import { label, time } from '../components/format.ts';
@@ -11,7 +11,7 @@ import { page, sendHtml } from '../layout.ts';
 const ENTRIES_SHOWN = 200;
 
 type ChangeRow = ReturnType<typeof deviceChangeView>;
-type AuditEntry = ReturnType<typeof auditEntryView>;
+type AuditEntry = RowAuditEntryView;
 
 /** Audit entries were redacted when they were written; they are shown as stored. */
 function payload(title: string, value: unknown): SafeHtml {
@@ -29,6 +29,7 @@ function entry(item: AuditEntry): SafeHtml {
     ${item.durationMs !== null && html` · ${item.durationMs} ms`}
     · <span class="badge badge-${outcome}">${item.outcome}</span>
   </div>
+  ${item.sliced && html`<p class="hint">A call for ${item.rows} rows at once: this row's part is shown (entry <code>${item.id}</code> holds the whole call).</p>`}
   ${payload('Request', item.request)}
   ${payload('Response', item.response)}
 </li>`;

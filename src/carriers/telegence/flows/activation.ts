@@ -129,7 +129,8 @@ async function billingAccountProblems(
   for (const ban of bans) {
     let outcome: ActivationOutcome | undefined;
     try {
-      const account = await context.client.billingAccount(ban, callContext(null, context));
+      const carried = rows.filter((row) => row.request.billingAccountNumber === ban);
+      const account = await context.client.billingAccount(ban, callContext(carried, context));
       if (account.status.toLowerCase() !== 'active') {
         outcome = {
           kind: 'failed',
@@ -169,7 +170,7 @@ const activateStep: Step<TelegenceClient, ActivationRequest, ActivationStep> = {
       try {
         const activationId = await context.client.activate(
           sendable.map(activationBody),
-          callContext(null, context),
+          callContext(sendable, context),
         );
         // Kept on the rows before anything else: after a crash, the rows follow this request.
         await context.recordRequest(sendable, activationId);
@@ -286,7 +287,10 @@ const confirmActivationStep: Step<TelegenceClient, ActivationRequest, Activation
     const byRequest = Map.groupBy(rows, (row) => row.carrierRequestId ?? '');
     for (const [activationId, requestRows] of byRequest) {
       try {
-        const elements = await context.client.activationStatus(activationId, callContext(null, context));
+        const elements = await context.client.activationStatus(
+          activationId,
+          callContext(requestRows, context),
+        );
         const bySim = new Map(
           elements.map((element) => [
             characteristicValue(element.service.serviceCharacteristic, 'sim'),

@@ -46,7 +46,7 @@ async function provisionGroup(rows: Row[], context: Context): Promise<IpOutcome[
   const pdpName = pdpOf(rows[0], context);
   let addresses: string[];
   try {
-    addresses = await context.client.reserveIps(pdpName, rows.length, callContext(null, context));
+    addresses = await context.client.reserveIps(pdpName, rows.length, callContext(rows, context));
   } catch (error) {
     // A reservation sent twice only holds spare addresses; it is never ambiguous for the line.
     return rows.map(() => ipCallOutcome(error, false));
@@ -73,7 +73,7 @@ async function provisionGroup(rows: Row[], context: Context): Promise<IpOutcome[
           effectiveDate,
         })),
       },
-      callContext(null, context),
+      callContext(served, context),
     );
     await context.recordRequest(served, batchId);
     sent = {
@@ -163,7 +163,7 @@ const confirmIpStep: Step<TelegenceClient, StaticIpRequest, 'confirm_ip'> = {
     const outcomes = new Map<string, IpOutcome>();
     for (const [batchId, batchRows] of Map.groupBy(rows, (row) => row.carrierRequestId ?? '')) {
       try {
-        const entries = await context.client.ipStatus({ batchId }, callContext(null, context));
+        const entries = await context.client.ipStatus({ batchId }, callContext(batchRows, context));
         const bySubscriber = new Map(entries.map((entry) => [entry.subscriberNumber, entry]));
         for (const row of batchRows)
           outcomes.set(row.id, ipOutcome(row, bySubscriber.get(msisdnOf(row)), context));
