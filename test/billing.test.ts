@@ -44,6 +44,13 @@ for (const dialect of testDialects) {
       const synced = await test.api<{ imported: number }>('POST', '/api/v1/billing-customers/sync');
       assert.equal(synced.status, 200, synced.text);
       assert.ok(synced.body.imported >= 4);
+      // The sync's calls to Rev.io are in the audit log, under the key that asked for it.
+      const calls = await test.api<{ items: Array<{ actor: string; system: string; httpStatus: number }> }>(
+        'GET',
+        '/api/v1/audit?action=list_customers&limit=100',
+      );
+      assert.ok(calls.body.items.length >= 1, calls.text);
+      assert.ok(calls.body.items.every((call) => call.system === 'revio' && call.actor.startsWith('key:')));
       for (const [path, items] of [
         [
           'customer-rate-plans',

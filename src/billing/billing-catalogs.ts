@@ -1,3 +1,7 @@
+import type { Actor } from '../audit/actor.ts';
+import { type AuditScope, auditEntryFromCall } from '../audit/audit-entry.ts';
+import { auditRepository, type NewAuditEntry } from '../audit/audit-repository.ts';
+import type { AuditRecord } from '../core/audit-record.ts';
 import { isCarrierError } from '../core/carrier-error.ts';
 import { AppError } from '../core/errors.ts';
 import type { Executor } from '../db/database.ts';
@@ -66,28 +70,43 @@ export class BillingCatalogs {
     );
   }
 
-  /** Reads the billing system's customers into the catalog; returns how many it read. */
-  async syncCustomers(tenantId: string): Promise<number> {
+  /**
+   * Reads the billing system's customers into the catalog; returns how many it read. Every call to the
+   * billing system is in the audit log under `actor`, whether the sync ends well or not.
+   */
+  async syncCustomers(tenantId: string, actor: Actor): Promise<number> {
     const revio = await this.#connections.require(tenantId);
-    const audit = () => {};
+    const scope: AuditScope = {
+      tenantId,
+      bulkChangeId: null,
+      deviceChangeId: null,
+      carrierAccountId: null,
+      actor: actor.id,
+    };
+    const calls: NewAuditEntry[] = [];
+    const audit = (record: AuditRecord) => calls.push(auditEntryFromCall(scope, record));
     let imported = 0;
-    for (let page = 1; ; page++) {
-      const { records, record_count } = await revio.customers(page, { audit }).catch((error: unknown) => {
-        throw billingFailure(error);
-      });
-      await this.upsert(
-        tenantId,
-        'billing_customers',
-        records.map((customer) => ({
-          id: String(customer.customer_id),
-          name: customer.name,
-          status: customer.status.toLowerCase() === 'active' ? 'active' : 'closed',
-          dataMb: null,
-          monthlyRate: null,
-        })),
-      );
-      imported += records.length;
-      if (records.length === 0 || imported >= record_count) return imported;
+    try {
+      for (let page = 1; ; page++) {
+        const { records, record_count } = await revio.customers(page, { audit }).catch((error: unknown) => {
+          throw billingFailure(error);
+        });
+        await this.upsert(
+          tenantId,
+          'billing_customers',
+          records.map((customer) => ({
+            id: String(customer.customer_id),
+            name: customer.name,
+            status: customer.status.toLowerCase() === 'active' ? 'active' : 'closed',
+            dataMb: null,
+            monthlyRate: null,
+          })),
+        );
+        imported += records.length;
+        if (records.length === 0 || imported >= record_count) return imported;
+      }
+    } finally {
+      await auditRepository(this.#db).append(calls);
     }
   }
 }

@@ -87,6 +87,9 @@ export const billingRoutes: FastifyPluginAsyncZod<{
   app.post(
     '/billing-customers/sync',
     { onRequest: admin, schema: { tags, summary: "Read the billing system's customers into the catalog" } },
-    async (request) => ({ imported: await entries.syncCustomers(principalOf(request).tenantId) }),
+    async (request) => {
+      const principal = principalOf(request);
+      return { imported: await entries.syncCustomers(principal.tenantId, actorOf(principal)) };
+    },
   );
 };
