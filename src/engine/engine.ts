@@ -565,14 +565,15 @@ export class Engine {
     await inTransaction(this.#deps.db, async (tx) => {
       const rowsStore = this.#rows(tx);
       await rowsStore.lock(bulk.id);
-      const wake = await rowsStore.nextWake(bulk.id);
+      const bulkChanges = bulkChangesRepository(tx);
+      const current = await bulkChanges.findById(bulk.id);
+      if (!current || isTerminalBulkStatus(current.status)) return;
+      // Paused: only the reads of rows already with the carrier wake it; its resume brings the rest.
+      const wake = await rowsStore.nextWake(bulk.id, current.status !== 'paused');
       if (wake.open) {
         if (wake.at !== null) await this.#advanceLater(tx, bulk.id, { runAt: Math.max(wake.at, Date.now()) });
         return;
       }
-      const bulkChanges = bulkChangesRepository(tx);
-      const current = await bulkChanges.findById(bulk.id);
-      if (!current || isTerminalBulkStatus(current.status)) return;
       const followUp = ran?.flow.followUp;
       const followUpFlow = followUp && this.#deps.registry.flowFor(ran.carrier, followUp.changeType);
       if (followUp && followUpFlow && current.cancelRequestedAt === null) {

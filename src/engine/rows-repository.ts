@@ -96,12 +96,27 @@ const inRowOrder = (rows: DeviceChangeRow[]) => rows.sort((a, b) => a.row_number
  */
 export function rowsRepository(db: Executor, capabilities: Capabilities) {
   const counts = bulkChangesRepository(db);
-  const due = (bulkChangeId: string, status: 'queued' | 'waiting', now: number) =>
-    db
+  /**
+   * Rows due now. A queued row is sent only while its bulk change may send: not while it is paused
+   * (docs/guardrails.md). Asked in the claim's own statement, so a pause that commits stops the next
+   * claim of every worker; waiting rows (reads of changes already with the carrier) go on.
+   */
+  const due = (bulkChangeId: string, status: 'queued' | 'waiting', now: number) => {
+    const query = db
       .selectFrom('device_changes')
       .where('bulk_change_id', '=', bulkChangeId)
       .where('status', '=', status)
       .where((eb) => eb.or([eb('next_check_at', 'is', null), eb('next_check_at', '<=', now)]));
+    if (status === 'waiting') return query;
+    return query.where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('bulk_changes')
+          .select('bulk_changes.id')
+          .where('bulk_changes.id', '=', bulkChangeId)
+          .where('bulk_changes.status', '<>', 'paused'),
+      ),
+    );
+  };
   const stale = (bulkChangeId: string, now: number) =>
     db
       .selectFrom('device_changes')
@@ -356,17 +371,21 @@ export function rowsRepository(db: Executor, capabilities: Capabilities) {
     /**
      * When the bulk change next has work: the earliest due row, or the earliest lease to expire. One
      * statement, so a row moving between states in another transaction cannot slip between two reads.
+     * Queued rows count only when `sendsQueued` (not while paused): a paused change wakes for its
+     * reads alone, and waits for its resume (`at` null) once none is left.
      */
-    async nextWake(bulkChangeId: string): Promise<{ open: boolean; at: number | null }> {
+    async nextWake(
+      bulkChangeId: string,
+      sendsQueued: boolean,
+    ): Promise<{ open: boolean; at: number | null }> {
       const row = await db
         .selectFrom('device_changes')
         .select([
           sql<number>`count(*)`.as('open'),
-          sql<
-            number | null
-          >`min(case when status = 'in_progress' then lease_until else coalesce(next_check_at, 0) end)`.as(
-            'at',
-          ),
+          sql<number | null>`min(case
+            when status = 'in_progress' then lease_until
+            when status = 'waiting' or ${sql.lit(sendsQueued ? 1 : 0)} = 1 then coalesce(next_check_at, 0)
+          end)`.as('at'),
         ])
         .where('bulk_change_id', '=', bulkChangeId)
         .where('status', 'in', [...openRowStatuses])
