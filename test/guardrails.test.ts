@@ -10,7 +10,7 @@ interface View {
   id: string;
   status: string;
   counts: Record<string, number>;
-  pause: ({ reason: string; by: string; at: string } & Record<string, unknown>) | null;
+  pause: { reason: string; by: string; at: string; detail: Record<string, unknown> } | null;
 }
 
 const view = async (test: TestService, id: string) =>
@@ -139,6 +139,58 @@ for (const dialect of testDialects) {
       const other = await test.keyFor('other', 'operator');
       assert.equal((await test.api('POST', `/api/v1/bulk-changes/${id}/pause`, { key: other })).status, 404);
       await waitForFinish(test, id);
+    });
+  });
+}
+
+for (const dialect of testDialects) {
+  describe(`auto-pause on an open circuit on ${dialect}`, () => {
+    const test = serviceForSuite(dialect);
+
+    it('pauses a running change when the carrier goes down, and resumes it by itself when it is back', async () => {
+      const fixture = await jasperFixture(test, {
+        count: 120,
+        prefix: '8901311',
+        // A small budget: an outage that spent attempts on calls that never left would exhaust it.
+        limits: { requestsPerSecond: 20, maxConcurrent: 2, retryBudget: 4 },
+      });
+      const sim = simAdmin(fixture.simulatorUrl);
+      const id = await submitChange(test, fixture.accountId, byIccid(fixture.iccids), 'status_update', {
+        targetStatus: 'active',
+      });
+      await waitUntil('rows sent', async () =>
+        (await view(test, id)).counts.succeeded >= 10 ? true : undefined,
+      );
+
+      await sim.setFaults({ outage: true });
+      const paused = await waitUntil(
+        'the change paused for the circuit',
+        async () => {
+          const seen = await view(test, id);
+          return seen.status === 'paused' ? seen : undefined;
+        },
+        40_000,
+      );
+      assert.equal(paused.pause?.reason, 'circuit_open');
+      assert.equal(paused.pause?.by, 'engine');
+      assert.match(String(paused.pause?.detail.resumeAt), /^\d{4}-/);
+      assert.ok(paused.counts.queued > 0, JSON.stringify(paused.counts));
+      await sleep(3_000);
+      await sim.setFaults({ outage: false });
+
+      const done = await waitForFinish(test, id, 60_000);
+      assert.equal(done.status, 'completed', JSON.stringify(done.counts));
+      assert.equal(done.counts.succeeded, 120);
+      assert.deepEqual(changedOnce(fixture.iccids, await sim.calls()), [], 'every line changed exactly once');
+      assert.deepEqual(await countsDrift(test), []);
+      const log = await test.api<{ items: Array<{ action: string; actor: string }> }>(
+        'GET',
+        `/api/v1/bulk-changes/${id}/log?limit=1000`,
+      );
+      const controls = log.body.items.filter((entry) => /^bulk_change\.(pause|resume)$/.test(entry.action));
+      assert.ok(controls.length >= 2, JSON.stringify(controls));
+      assert.ok(controls.every((entry) => entry.actor === 'engine'));
+      assert.equal(controls.at(-1)?.action, 'bulk_change.resume');
     });
   });
 }

@@ -58,6 +58,7 @@ const transitionRecord = (change: RowTransition) => ({
   set_result: change.result !== undefined ? 1 : 0,
   result: change.result ? JSON.stringify(change.result) : null,
   lease_until: change.leaseUntil ?? null,
+  refund_attempt: change.refundAttempt ? 1 : 0,
 });
 
 const transitionColumns = {
@@ -78,6 +79,7 @@ const transitionColumns = {
   set_result: 'integer',
   result: 'text',
   lease_until: 'bigint',
+  refund_attempt: 'integer',
 } as const;
 
 /** `column = v.column` where the record says so, else the column as it is. */
@@ -313,6 +315,7 @@ export function rowsRepository(db: Executor, capabilities: Capabilities) {
             error_message = ${maybe('set_error', 'error_message')},
             error_carrier_code = ${maybe('set_error', 'error_carrier_code')},
             result = ${maybe('set_result', 'result')},
+            attempts = device_changes.attempts - v.refund_attempt,
             attempt_id = null,
             lease_until = v.lease_until,
             updated_at = ${at}
