@@ -58,6 +58,8 @@ for (const dialect of testDialects) {
       assert.deepEqual(endpoint.events, [
         'bulk_change.created',
         'bulk_change.started',
+        'bulk_change.paused',
+        'bulk_change.resumed',
         'bulk_change.completed',
         'bulk_change.completed_with_errors',
         'bulk_change.failed',

@@ -1,5 +1,5 @@
 import type { Updateable } from 'kysely';
-import type { BulkChange, DeviceChange, NewDeviceChange } from '../core/bulk-change.ts';
+import type { BulkChange, DeviceChange, NewDeviceChange, Pause } from '../core/bulk-change.ts';
 import type { ChangeType } from '../core/change-types.ts';
 import {
   type BulkStatus,
@@ -8,6 +8,7 @@ import {
   emptyCounts,
   openRowStatuses,
   type RowStatus,
+  runningBulkStatuses,
 } from '../core/statuses.ts';
 import type { Executor } from '../db/database.ts';
 import type { BulkChangeRow, BulkChangeTable, DeviceChangeRow, NewDeviceChangeRow } from '../db/schema.ts';
@@ -54,6 +55,15 @@ export const toBulkChange = (row: BulkChangeRow): BulkChange => ({
   totalCount: row.total_count,
   failureReason: row.failure_reason,
   notifyEmails: row.notify_emails ? JSON.parse(row.notify_emails) : [],
+  pause:
+    row.status === 'paused' && row.pause_reason
+      ? {
+          reason: row.pause_reason,
+          by: row.paused_by ?? '',
+          at: Number(row.paused_at),
+          detail: row.pause_detail ? JSON.parse(row.pause_detail) : {},
+        }
+      : null,
   counts: countsOf(row),
   updatedAt: row.updated_at,
 });
@@ -277,6 +287,58 @@ export function bulkChangesRepository(db: Executor) {
         .where('id', '=', id)
         .where('status', 'in', ['scheduled', 'queued'])
         .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    /**
+     * Pauses a running bulk change (or turns another pause into `pause`'s, say a person's hold over the
+     * circuit's); false when it has finished, or is already paused and `over` does not name its reason.
+     */
+    async pause(id: string, pause: Pause, over: readonly Pause['reason'][] = []): Promise<boolean> {
+      const result = await db
+        .updateTable('bulk_changes')
+        .set({
+          status: 'paused',
+          pause_reason: pause.reason,
+          paused_by: pause.by,
+          paused_at: pause.at,
+          pause_detail: JSON.stringify(pause.detail),
+          updated_at: pause.at,
+        })
+        .where('id', '=', id)
+        .where((eb) =>
+          eb.or([
+            eb('status', 'in', [...runningBulkStatuses]),
+            ...(over.length > 0
+              ? [eb.and([eb('status', '=', 'paused'), eb('pause_reason', 'in', [...over])])]
+              : []),
+          ]),
+        )
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    /** Ends a pause (of `reason` only, when given): the change goes back to `status`; false when it was not paused. */
+    async resume(
+      id: string,
+      status: 'scheduled' | 'queued' | 'processing',
+      at: number,
+      reason?: Pause['reason'],
+    ): Promise<boolean> {
+      let query = db
+        .updateTable('bulk_changes')
+        .set({
+          status,
+          pause_reason: null,
+          paused_by: null,
+          paused_at: null,
+          pause_detail: null,
+          updated_at: at,
+        })
+        .where('id', '=', id)
+        .where('status', '=', 'paused');
+      if (reason) query = query.where('pause_reason', '=', reason);
+      const result = await query.executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
     },
 

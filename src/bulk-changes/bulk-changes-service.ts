@@ -19,6 +19,7 @@ import type { InputRow, RowBatch } from './csv-input.ts';
 import { checkFileFields, type IntakeContext, rowDefaults, type ValidRow, validateRows } from './intake.ts';
 import { type DryRunRow, IntakeRun } from './intake-run.ts';
 import { advanceBulkChange, type Enqueue } from './jobs.ts';
+import { pauseBulkChange, resumeBulkChange } from './pause.ts';
 import {
   auditEntryView,
   type BulkChangeView,
@@ -290,6 +291,40 @@ export class BulkChanges {
       ]);
     });
     return this.get(tenantId, id);
+  }
+
+  /**
+   * Sends nothing new to the carrier until resumed; rows already with the carrier are still confirmed
+   * (docs/guardrails.md). A person's pause also takes over one by the circuit, which would otherwise
+   * resume by itself; pausing a change paused already changes nothing.
+   */
+  async pause(principal: Principal, id: string): Promise<BulkChangeView> {
+    const change = await this.find(principal.tenantId, id);
+    if (isTerminalBulkStatus(change.status)) {
+      throw conflict('BULK_CHANGE_FINISHED', `The bulk change is already ${change.status}`);
+    }
+    await inTransaction(this.#db, (tx) =>
+      pauseBulkChange(
+        tx,
+        this.#enqueue,
+        change,
+        { reason: 'manual', actor: actorOf(principal), detail: {}, at: Date.now() },
+        ['circuit_open'],
+      ),
+    );
+    return this.get(principal.tenantId, id);
+  }
+
+  /** Carries on where the change stopped: the rows not yet sent go out, none twice (docs/guardrails.md). */
+  async resume(principal: Principal, id: string): Promise<BulkChangeView> {
+    const change = await this.find(principal.tenantId, id);
+    const resumed = await inTransaction(this.#db, (tx) =>
+      resumeBulkChange(tx, this.#enqueue, change, { actor: actorOf(principal), at: Date.now() }),
+    );
+    if (!resumed) {
+      throw conflict('BULK_CHANGE_NOT_PAUSED', `The bulk change is ${change.status}, not paused`);
+    }
+    return this.get(principal.tenantId, id);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { BulkChange } from '../core/bulk-change.ts';
+import type { BulkChange, Pause } from '../core/bulk-change.ts';
 import type { RowError } from '../core/flow.ts';
 import { isTerminalBulkStatus } from '../core/statuses.ts';
 import type { Tx } from '../db/database.ts';
@@ -33,8 +33,13 @@ export const bulkChangeSummary = (change: BulkChange) => ({
   parentId: change.parentId,
   linkedId: change.linkedId,
   failureReason: change.failureReason,
+  pause: pauseView(change.pause),
   counts: change.counts,
 });
+
+/** A pause as the API, the portal and events show it. */
+export const pauseView = (pause: Pause | null) =>
+  pause && { reason: pause.reason, by: pause.by, at: toIso(pause.at), detail: pause.detail };
 
 /** A failed row as its event carries it. */
 export interface FailedRow {

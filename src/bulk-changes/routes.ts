@@ -216,6 +216,33 @@ export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = 
   );
 
   app.post(
+    '/bulk-changes/:id/pause',
+    {
+      onRequest: operator,
+      schema: {
+        tags: ['bulk changes'],
+        summary:
+          'Pause a running bulk change: nothing new is sent; rows already with the carrier are confirmed',
+        params: idParams,
+      },
+    },
+    async (request) => bulkChanges.pause(principalOf(request), request.params.id),
+  );
+
+  app.post(
+    '/bulk-changes/:id/resume',
+    {
+      onRequest: operator,
+      schema: {
+        tags: ['bulk changes'],
+        summary: 'Resume a paused bulk change where it stopped (no row is sent twice)',
+        params: idParams,
+      },
+    },
+    async (request) => bulkChanges.resume(principalOf(request), request.params.id),
+  );
+
+  app.post(
     '/bulk-changes/:id/retry',
     { onRequest: operator, schema: { tags: ['bulk changes'], params: idParams } },
     async (request, reply) => {

@@ -3,6 +3,7 @@ import { sliceForLine } from '../audit/row-slice.ts';
 import type { BulkChange, DeviceChange } from '../core/bulk-change.ts';
 import type { CarrierName } from '../core/change-types.ts';
 import { toIso } from '../shared/time.ts';
+import { pauseView } from './events.ts';
 
 /** The API shapes of API §2. */
 export const bulkChangeView = (change: BulkChange, carrier: CarrierName) => ({
@@ -26,6 +27,8 @@ export const bulkChangeView = (change: BulkChange, carrier: CarrierName) => ({
   failureReason: change.failureReason,
   /** Told by e-mail when it ends, besides the tenant's own addresses. */
   notifyEmails: change.notifyEmails,
+  /** While `paused`: why (`manual`, `circuit_open`, `canary_halt`), by whom, since when, and the figures behind it. */
+  pause: pauseView(change.pause),
   counts: change.counts,
 });
 export type BulkChangeView = ReturnType<typeof bulkChangeView>;

@@ -1,6 +1,6 @@
 import type { ChangeType } from './change-types.ts';
 import type { RowError } from './flow.ts';
-import type { BulkStatus, Counts, RowStatus } from './statuses.ts';
+import type { BulkStatus, Counts, PauseReason, RowStatus } from './statuses.ts';
 
 /** A bulk change as every room above the store sees it (DESIGN §4.2); its counts are derived from rows. */
 export interface BulkChange {
@@ -29,12 +29,22 @@ export interface BulkChange {
   failureReason: string | null;
   /** Addresses told by e-mail when it ends, besides the tenant's own (given at creation). */
   notifyEmails: string[];
+  /** Why, by whom and since when it is `paused`; null when it is not. */
+  pause: Pause | null;
   /**
    * Its rows by status, kept with the rows in the transactions that move them (so reading them costs
    * the same at any size); derived from the rows, never set by a bulk-level status (the original's B1).
    */
   counts: Counts;
   updatedAt: number;
+}
+
+/** A paused bulk change's reason, who paused it (an actor id: `key:<id>`, `engine`), when, and the figures behind it. */
+export interface Pause {
+  reason: PauseReason;
+  by: string;
+  at: number;
+  detail: Record<string, unknown>;
 }
 
 /** One input row of a bulk change and what became of it. */

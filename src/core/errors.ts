@@ -26,7 +26,11 @@ export const errorCatalogue = {
     summary: 'This Idempotency-Key was already used with a different request',
   },
   NAME_TAKEN: { status: 409, summary: 'Another account of the tenant already has this name' },
-  BULK_CHANGE_FINISHED: { status: 409, summary: 'Cancel of a bulk change that has already finished' },
+  BULK_CHANGE_FINISHED: {
+    status: 409,
+    summary: 'Cancel or pause of a bulk change that has already finished',
+  },
+  BULK_CHANGE_NOT_PAUSED: { status: 409, summary: 'Resume of a bulk change that is not paused' },
   BULK_CHANGE_RUNNING: { status: 409, summary: 'Retry of a bulk change that has not finished' },
   ALREADY_RETRIED: {
     status: 409,

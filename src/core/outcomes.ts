@@ -55,7 +55,9 @@ export function outcomeFromError(
 /**
  * Runs a per-line carrier call for every row, `concurrency` at a time (the limiter paces them), and
  * turns each call's error into that row's outcome so one line never fails its neighbours. Once the
- * carrier refuses the credentials, the rows not yet sent fail the same way without a call.
+ * carrier refuses the credentials, or the account's circuit refuses a call (after the client's own
+ * short waits for it), the rows not yet sent get the same outcome without a call: the chunk ends at once,
+ * and its bulk change pauses for the circuit (docs/guardrails.md) instead of waiting on each row.
  */
 export async function forEachRow<TRow, TStep extends string = never>(
   rows: TRow[],
@@ -77,7 +79,8 @@ export async function forEachRow<TRow, TStep extends string = never>(
         outcomes[index] = await work(rows[index]);
       } catch (error) {
         outcomes[index] = outcomeFromError(error, mapRejection);
-        if (isCarrierError(error) && error.kind === 'auth') refused = outcomes[index];
+        if (isCarrierError(error) && (error.kind === 'auth' || error.carrierCode === errorCodes.CIRCUIT_OPEN))
+          refused = outcomes[index];
       }
     }
   };

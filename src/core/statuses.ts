@@ -4,6 +4,7 @@ export const bulkStatuses = [
   'scheduled',
   'queued',
   'processing',
+  'paused',
   'completed',
   'completed_with_errors',
   'failed',
@@ -14,8 +15,22 @@ export type BulkStatus = (typeof bulkStatuses)[number];
 export const terminalBulkStatuses = ['completed', 'completed_with_errors', 'failed', 'cancelled'] as const;
 export type TerminalBulkStatus = (typeof terminalBulkStatuses)[number];
 
+/** The statuses a bulk change can be paused from: not yet finished, and not paused already. */
+export const runningBulkStatuses = [
+  'scheduled',
+  'queued',
+  'processing',
+] as const satisfies readonly BulkStatus[];
+
 export const isTerminalBulkStatus = (status: BulkStatus): status is TerminalBulkStatus =>
   (terminalBulkStatuses as readonly BulkStatus[]).includes(status);
+
+/**
+ * Why a bulk change is `paused` (docs/guardrails.md): a person paused it, the account's circuit opened
+ * (it resumes by itself once the circuit lets calls through again), or a canary wave failed too often.
+ */
+export const pauseReasons = ['manual', 'circuit_open', 'canary_halt'] as const;
+export type PauseReason = (typeof pauseReasons)[number];
 
 export const rowStatuses = ['queued', 'in_progress', 'waiting', 'succeeded', 'failed', 'cancelled'] as const;
 export type RowStatus = (typeof rowStatuses)[number];

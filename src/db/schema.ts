@@ -2,7 +2,7 @@ import type { Generated, Insertable, Selectable } from 'kysely';
 import type { CarrierName, ChangeType } from '../core/change-types.ts';
 import type { ErrorCode } from '../core/errors.ts';
 import type { Role } from '../core/roles.ts';
-import type { BulkStatus, NormalisedStatus, RowStatus } from '../core/statuses.ts';
+import type { BulkStatus, NormalisedStatus, PauseReason, RowStatus } from '../core/statuses.ts';
 
 /**
  * The tables, in the one representation both dialects share: ids are UUIDv7 text, times are epoch
@@ -169,6 +169,13 @@ export interface BulkChangeTable {
   failure_reason: string | null;
   /** JSON array of addresses told by e-mail when the change ends, besides the tenant's. */
   notify_emails: string | null;
+  /** Set while `paused`, cleared on resume (the audit log keeps every pause). */
+  pause_reason: PauseReason | null;
+  /** The actor's id: `key:<id>` or `engine`. */
+  paused_by: string | null;
+  paused_at: number | null;
+  /** JSON: the figures behind the pause (a wave's, the circuit's `resumeAt`). */
+  pause_detail: string | null;
   updated_at: number;
 }
 

@@ -1,11 +1,13 @@
 import type { Logger } from 'pino';
 import type { CarrierAccounts } from '../accounts/carrier-accounts.ts';
+import { systemActor } from '../audit/actor.ts';
 import { AuditBuffer } from '../audit/audit-buffer.ts';
 import { type AuditScope, auditEntryForEvent, auditEntryFromCall } from '../audit/audit-entry.ts';
 import { auditRepository } from '../audit/audit-repository.ts';
 import { bulkChangesRepository } from '../bulk-changes/bulk-changes-repository.ts';
 import { announceFinished, publishEvents, rowFailedEvents, startBulkChange } from '../bulk-changes/events.ts';
 import { advanceBulkChange, type Enqueue } from '../bulk-changes/jobs.ts';
+import { pauseBulkChange, resumeBulkChange } from '../bulk-changes/pause.ts';
 import type { CarrierRegistry } from '../carriers/registry.ts';
 import type { AuditRecord } from '../core/audit-record.ts';
 import type { BulkChange } from '../core/bulk-change.ts';
@@ -17,11 +19,12 @@ import { isTerminalBulkStatus } from '../core/statuses.ts';
 import { type Capabilities, type Db, inTransaction, type Tx } from '../db/database.ts';
 import { devicesRepository, type LineChange } from '../devices/devices-repository.ts';
 import { newId } from '../shared/ids.ts';
+import { toIso } from '../shared/time.ts';
 import { carrierResultsRepository } from './carrier-results-repository.ts';
 import { finalStatus } from './final-status.ts';
 import { createFollowUp } from './follow-up.ts';
 import { rowsRepository } from './rows-repository.ts';
-import { type ClaimedRow, transitionFor } from './transitions.ts';
+import { type ClaimedRow, heldByCircuit, refusedByCircuit, transitionFor } from './transitions.ts';
 
 export interface EngineDeps {
   db: Db;
@@ -48,6 +51,8 @@ const STALE_CHUNK = 200;
 const PIPELINE_DEPTH = 2;
 /** Calls a second one job keeps up with; an account allowed more gets more jobs on one change. */
 const ONE_JOB_CALLS_PER_SECOND = 200;
+/** A change paused for the circuit tries again after this long at least (a circuit half-open at once says 0). */
+const MIN_CIRCUIT_PAUSE_MS = 1_000;
 /** A row that took its worker down this many times is set apart (failed alone), not tried again. */
 export const MAX_ROW_CRASHES = 3;
 /** Audit entries of a chunk's calls are written in batches: at most this many, or this often. */
@@ -68,6 +73,8 @@ interface Chunk {
   rows: ClaimedRow[];
   attemptId: string;
   mode: 'run' | 'reconcile';
+  /** The status a `run` chunk's rows were claimed from (`reconcile` takes rows left in progress). */
+  claimedFrom: 'queued' | 'waiting' | null;
   /** A row taken alone to find the one that takes the worker down: nothing else runs beside it. */
   isolating: boolean;
   progress: ChunkProgress;
@@ -137,6 +144,13 @@ export class Engine {
     }
     if (bulk.status === 'scheduled' || bulk.status === 'queued')
       await inTransaction(db, (tx) => startBulkChange(tx, this.#deps.enqueue, bulk.id, now));
+    // Paused for the circuit, whose open period is over: resume, and the first call is its probe.
+    if (circuitResumeAt(bulk) <= now && bulk.cancelRequestedAt === null) {
+      await inTransaction(db, (tx) =>
+        resumeBulkChange(tx, this.#deps.enqueue, bulk, { actor: ENGINE, at: now, reason: 'circuit_open' }),
+      );
+      return; // the resume's own job carries on
+    }
 
     const loaded = await this.#deps.accounts.load(bulk.carrierAccountId);
     const flow = loaded && this.#deps.registry.flowFor(loaded.account.carrier, bulk.changeType);
@@ -250,7 +264,14 @@ export class Engine {
           { bulkChangeId: bulk.id, rows: rows.length, crashLoop: isolating },
           'reconciling rows left in progress',
         );
-        return { rows, attemptId, mode: 'reconcile', isolating, progress: this.#progress(rows, account) };
+        return {
+          rows,
+          attemptId,
+          mode: 'reconcile',
+          claimedFrom: null,
+          isolating,
+          progress: this.#progress(rows, account),
+        };
       }
     }
     for (const status of statuses) {
@@ -266,7 +287,14 @@ export class Engine {
         leaseUntil,
       });
       if (rows.length > 0)
-        return { rows, attemptId, mode: 'run', isolating: false, progress: this.#progress(rows, account) };
+        return {
+          rows,
+          attemptId,
+          mode: 'run',
+          claimedFrom: status,
+          isolating: false,
+          progress: this.#progress(rows, account),
+        };
     }
     return undefined;
   }
@@ -283,7 +311,7 @@ export class Engine {
     { bulk, account, client, signal }: Job,
     step: AnyStep,
     rows: ClaimedRow[],
-    { attemptId, mode, progress }: Chunk,
+    { attemptId, mode, progress, claimedFrom }: Chunk,
   ): Promise<void> {
     // Each call's entry is written within moments of the call (in batches), the rest in the commit.
     const audit = new AuditBuffer(this.#deps.db, {
@@ -359,6 +387,7 @@ export class Engine {
       bulk,
       aborted: signal.aborted,
       reconciling: mode === 'reconcile',
+      claimedFrom,
     });
   }
 
@@ -407,7 +436,12 @@ export class Engine {
     outcomes: RowOutcome[],
     attemptId: string,
     audit: AuditBuffer,
-    mode: { bulk: BulkChange; aborted: boolean; reconciling: boolean },
+    mode: {
+      bulk: BulkChange;
+      aborted: boolean;
+      reconciling: boolean;
+      claimedFrom: 'queued' | 'waiting' | null;
+    },
   ): Promise<void> {
     const now = Date.now();
     const context = {
@@ -420,16 +454,23 @@ export class Engine {
       const outcome = outcomes[index];
       return mode.aborted && outcome.kind === 'retry' ? [] : [{ row, outcome }];
     });
+    // Calls the account's open circuit refused never left: the change pauses instead (docs/guardrails.md).
+    const { claimedFrom } = mode;
+    const refused = claimedFrom ? decided.filter(({ outcome }) => refusedByCircuit(outcome)) : [];
+    const resumeAt =
+      now + Math.max(MIN_CIRCUIT_PAUSE_MS, ...refused.map(({ outcome }) => retryAfter(outcome)));
+    const transitions = decided.map(({ row, outcome }) =>
+      claimedFrom && outcome.kind === 'retry' && refusedByCircuit(outcome)
+        ? heldByCircuit(row, claimedFrom, outcome.error, resumeAt)
+        : transitionFor(row, outcome, context),
+    );
     await inTransaction(this.#deps.db, async (tx) => {
       const rowsStore = this.#rows(tx);
       await rowsStore.lock(mode.bulk.id);
       await audit.drainInto(tx);
-      const applied = await rowsStore.applyTransitions(
-        mode.bulk.id,
-        attemptId,
-        decided.map(({ row, outcome }) => transitionFor(row, outcome, context)),
-        now,
-      );
+      const applied = await rowsStore.applyTransitions(mode.bulk.id, attemptId, transitions, now);
+      if (refused.some(({ row }) => applied.has(row.id)))
+        await this.#pauseForCircuit(tx, mode.bulk.id, resumeAt, now);
       const kept = decided.filter(({ row }) => applied.has(row.id));
       const patched = kept.flatMap(({ row, outcome }) =>
         'device' in outcome && outcome.device && row.deviceId
@@ -452,6 +493,19 @@ export class Engine {
       if (waiting.length > 0)
         await carrierResultsRepository(tx).wakeRowsWithResults(account.id, waiting, now);
     });
+  }
+
+  /** The account's circuit refused the change's calls: it pauses until `resumeAt` (unless paused already). */
+  async #pauseForCircuit(tx: Tx, bulkChangeId: string, resumeAt: number, now: number): Promise<void> {
+    const current = await bulkChangesRepository(tx).findById(bulkChangeId);
+    if (!current) return;
+    const paused = await pauseBulkChange(tx, this.#deps.enqueue, current, {
+      reason: 'circuit_open',
+      actor: ENGINE,
+      detail: { resumeAt: toIso(resumeAt) },
+      at: now,
+    });
+    if (paused) this.#deps.logger.warn({ bulkChangeId, resumeAt }, 'paused: the account circuit is open');
   }
 
   /**
@@ -565,14 +619,18 @@ export class Engine {
     await inTransaction(this.#deps.db, async (tx) => {
       const rowsStore = this.#rows(tx);
       await rowsStore.lock(bulk.id);
-      const wake = await rowsStore.nextWake(bulk.id);
-      if (wake.open) {
-        if (wake.at !== null) await this.#advanceLater(tx, bulk.id, { runAt: Math.max(wake.at, Date.now()) });
-        return;
-      }
       const bulkChanges = bulkChangesRepository(tx);
       const current = await bulkChanges.findById(bulk.id);
       if (!current || isTerminalBulkStatus(current.status)) return;
+      // Paused: only the reads of rows already with the carrier wake it; its resume brings the rest.
+      const wake = await rowsStore.nextWake(bulk.id, current.status !== 'paused');
+      if (wake.open) {
+        // A change paused for the circuit also wakes when the circuit lets a call through again.
+        const at = Math.min(wake.at ?? Number.POSITIVE_INFINITY, circuitResumeAt(current));
+        if (at !== Number.POSITIVE_INFINITY)
+          await this.#advanceLater(tx, bulk.id, { runAt: Math.max(at, Date.now()) });
+        return;
+      }
       const followUp = ran?.flow.followUp;
       const followUpFlow = followUp && this.#deps.registry.flowFor(ran.carrier, followUp.changeType);
       if (followUp && followUpFlow && current.cancelRequestedAt === null) {
@@ -588,6 +646,17 @@ export class Engine {
     });
   }
 }
+
+const ENGINE = systemActor('engine');
+
+/** When a change paused for the account's circuit may try again; never for any other change. */
+const circuitResumeAt = (bulk: BulkChange): number =>
+  bulk.pause?.reason === 'circuit_open' && typeof bulk.pause.detail.resumeAt === 'string'
+    ? Date.parse(bulk.pause.detail.resumeAt)
+    : Number.POSITIVE_INFINITY;
+
+const retryAfter = (outcome: RowOutcome): number =>
+  outcome.kind === 'retry' ? (outcome.retryAfterMs ?? 0) : 0;
 
 const isRowList = (
   target: WorkRow<unknown> | readonly WorkRow<unknown>[],

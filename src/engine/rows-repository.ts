@@ -58,6 +58,7 @@ const transitionRecord = (change: RowTransition) => ({
   set_result: change.result !== undefined ? 1 : 0,
   result: change.result ? JSON.stringify(change.result) : null,
   lease_until: change.leaseUntil ?? null,
+  refund_attempt: change.refundAttempt ? 1 : 0,
 });
 
 const transitionColumns = {
@@ -78,6 +79,7 @@ const transitionColumns = {
   set_result: 'integer',
   result: 'text',
   lease_until: 'bigint',
+  refund_attempt: 'integer',
 } as const;
 
 /** `column = v.column` where the record says so, else the column as it is. */
@@ -96,12 +98,27 @@ const inRowOrder = (rows: DeviceChangeRow[]) => rows.sort((a, b) => a.row_number
  */
 export function rowsRepository(db: Executor, capabilities: Capabilities) {
   const counts = bulkChangesRepository(db);
-  const due = (bulkChangeId: string, status: 'queued' | 'waiting', now: number) =>
-    db
+  /**
+   * Rows due now. A queued row is sent only while its bulk change may send: not while it is paused
+   * (docs/guardrails.md). Asked in the claim's own statement, so a pause that commits stops the next
+   * claim of every worker; waiting rows (reads of changes already with the carrier) go on.
+   */
+  const due = (bulkChangeId: string, status: 'queued' | 'waiting', now: number) => {
+    const query = db
       .selectFrom('device_changes')
       .where('bulk_change_id', '=', bulkChangeId)
       .where('status', '=', status)
       .where((eb) => eb.or([eb('next_check_at', 'is', null), eb('next_check_at', '<=', now)]));
+    if (status === 'waiting') return query;
+    return query.where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('bulk_changes')
+          .select('bulk_changes.id')
+          .where('bulk_changes.id', '=', bulkChangeId)
+          .where('bulk_changes.status', '<>', 'paused'),
+      ),
+    );
+  };
   const stale = (bulkChangeId: string, now: number) =>
     db
       .selectFrom('device_changes')
@@ -298,6 +315,7 @@ export function rowsRepository(db: Executor, capabilities: Capabilities) {
             error_message = ${maybe('set_error', 'error_message')},
             error_carrier_code = ${maybe('set_error', 'error_carrier_code')},
             result = ${maybe('set_result', 'result')},
+            attempts = device_changes.attempts - v.refund_attempt,
             attempt_id = null,
             lease_until = v.lease_until,
             updated_at = ${at}
@@ -356,17 +374,21 @@ export function rowsRepository(db: Executor, capabilities: Capabilities) {
     /**
      * When the bulk change next has work: the earliest due row, or the earliest lease to expire. One
      * statement, so a row moving between states in another transaction cannot slip between two reads.
+     * Queued rows count only when `sendsQueued` (not while paused): a paused change wakes for its
+     * reads alone, and waits for its resume (`at` null) once none is left.
      */
-    async nextWake(bulkChangeId: string): Promise<{ open: boolean; at: number | null }> {
+    async nextWake(
+      bulkChangeId: string,
+      sendsQueued: boolean,
+    ): Promise<{ open: boolean; at: number | null }> {
       const row = await db
         .selectFrom('device_changes')
         .select([
           sql<number>`count(*)`.as('open'),
-          sql<
-            number | null
-          >`min(case when status = 'in_progress' then lease_until else coalesce(next_check_at, 0) end)`.as(
-            'at',
-          ),
+          sql<number | null>`min(case
+            when status = 'in_progress' then lease_until
+            when status = 'waiting' or ${sql.lit(sendsQueued ? 1 : 0)} = 1 then coalesce(next_check_at, 0)
+          end)`.as('at'),
         ])
         .where('bulk_change_id', '=', bulkChangeId)
         .where('status', 'in', [...openRowStatuses])

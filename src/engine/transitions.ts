@@ -15,6 +15,8 @@ export interface RowTransition {
   result?: Record<string, unknown> | null;
   /** Only for rows that stay `in_progress`: when they are next reconciled. */
   leaseUntil?: number;
+  /** The claim counted an attempt for a call that never left (the circuit was open): give it back. */
+  refundAttempt?: boolean;
 }
 
 /** A row as the engine holds it: what a step takes, and the engine's own budgets for it. */
@@ -24,6 +26,9 @@ export interface ClaimedRow extends WorkRow {
   /** Times a worker died holding it. */
   crashes: number;
 }
+
+/** Our carrier code for a call the open circuit refused (`carriers/http/client.ts`). */
+const CIRCUIT_OPEN = errorCodes.CIRCUIT_OPEN;
 
 /** PostgreSQL text cannot hold NUL; a carrier's message must never make a row impossible to save. */
 const clean = (error: RowError): RowError => ({ ...error, message: error.message.replaceAll('\u0000', '') });
@@ -125,4 +130,24 @@ export function transitionFor(
       };
     }
   }
+}
+
+/** Whether an outcome is a call refused by the account's open circuit: it never reached the carrier. */
+export const refusedByCircuit = (outcome: RowOutcome): boolean =>
+  outcome.kind === 'retry' && outcome.error.carrierCode === CIRCUIT_OPEN;
+
+/**
+ * A row whose call the open circuit refused, while its bulk change pauses (docs/guardrails.md): back to
+ * where it was claimed from with its attempt given back, so an outage of any length costs it nothing.
+ * A read is tried again when the circuit lets calls through; a send waits for the resume.
+ */
+export function heldByCircuit(
+  row: ClaimedRow,
+  claimedFrom: 'queued' | 'waiting',
+  error: RowError,
+  resumeAt: number,
+): RowTransition {
+  return claimedFrom === 'waiting'
+    ? { id: row.id, status: 'waiting', nextCheckAt: resumeAt }
+    : { id: row.id, status: 'queued', nextCheckAt: null, error: clean(error), refundAttempt: true };
 }

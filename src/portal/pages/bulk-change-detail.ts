@@ -59,6 +59,7 @@ const link = (id: string | null) => id && html`<a href="/portal/bulk-changes/${i
 function facts(view: BulkChangeView, accountName: string): SafeHtml {
   return html`<dl class="facts" id="facts" data-live-region>
   <div><dt>Status</dt><dd data-bulk-status>${statusBadge(view.status)}</dd></div>
+  ${view.pause && html`<div><dt>Why it is paused</dt><dd class="pause-reason" data-pause-reason="${view.pause.reason}">${pauseText(view.pause)}</dd></div>`}
   ${view.failureReason && html`<div><dt>Why it stopped</dt><dd class="stopped-reason">The engine gave up: ${view.failureReason}. Open rows were ended and their lines are free again.</dd></div>`}
   <div><dt>Carrier account</dt><dd>${accountName}</dd></div>
   <div><dt>Created</dt><dd>${time(view.createdAt)} by ${view.createdBy}</dd></div>
@@ -70,6 +71,19 @@ function facts(view: BulkChangeView, accountName: string): SafeHtml {
   ${view.linkedId && html`<div><dt>Linked change</dt><dd>${link(view.linkedId)}</dd></div>`}
   ${view.retriedAsId && html`<div><dt>Failed rows retried in</dt><dd>${link(view.retriedAsId)}</dd></div>`}
 </dl>`;
+}
+
+/** A pause in words: why, who, since when, and what happens next. */
+function pauseText(pause: NonNullable<BulkChangeView['pause']>): SafeHtml {
+  const since = html`since ${time(pause.at)}`;
+  switch (pause.reason) {
+    case 'manual':
+      return html`Paused by ${pause.by} ${since}. Nothing new is sent to the carrier until it is resumed; rows already with the carrier are still confirmed.`;
+    case 'circuit_open':
+      return html`The carrier account's circuit opened after repeated carrier faults (${since}). It resumes by itself once the carrier answers again, or resume it now.`;
+    case 'canary_halt':
+      return html`A canary wave failed more often than allowed (${since}). Check its failed rows, then resume or cancel.`;
+  }
 }
 
 function live(view: BulkChangeView): SafeHtml {
@@ -103,6 +117,18 @@ function actions(user: PortalUser, view: BulkChangeView): SafeHtml {
       variant: 'danger',
       confirm: 'Cancel this bulk change? Rows not yet sent to the carrier will be cancelled.',
     })
+  }
+  ${
+    operator &&
+    !isFinished(view) &&
+    (view.status === 'paused'
+      ? actionButton({
+          user,
+          action: `/portal/bulk-changes/${view.id}/resume`,
+          label: 'Resume',
+          variant: 'primary',
+        })
+      : actionButton({ user, action: `/portal/bulk-changes/${view.id}/pause`, label: 'Pause' }))
   }
   ${
     canRetry &&
@@ -253,6 +279,18 @@ export function bulkChangeDetailRoutes(app: PortalApp, deps: PortalDeps): void {
       return reply.redirect(`/portal/bulk-changes/${request.params.id}`, 303);
     },
   );
+
+  for (const control of ['pause', 'resume'] as const) {
+    app.post(
+      `/bulk-changes/:id/${control}`,
+      { schema: { hide: true, params: idParams } },
+      async (request, reply) => {
+        const { principal } = requirePortalRole(request, 'operator');
+        await deps.bulkChanges[control](principal, request.params.id);
+        return reply.redirect(`/portal/bulk-changes/${request.params.id}`, 303);
+      },
+    );
+  }
 
   app.post(
     '/bulk-changes/:id/retry',

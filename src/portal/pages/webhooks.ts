@@ -28,6 +28,8 @@ interface Notice {
 const eventLabel: Record<EventType, string> = {
   'bulk_change.created': 'Created',
   'bulk_change.started': 'Started',
+  'bulk_change.paused': 'Paused',
+  'bulk_change.resumed': 'Resumed',
   'bulk_change.completed': 'Completed',
   'bulk_change.completed_with_errors': 'Completed with errors',
   'bulk_change.failed': 'Failed',
