@@ -6,8 +6,11 @@ import { createPondSimulator } from './carriers/pond/simulator/simulator.ts';
 import { createTealSimulator } from './carriers/teal/simulator/simulator.ts';
 import { createTelegenceSimulator } from './carriers/telegence/simulator/simulator.ts';
 import { createThingSpaceSimulator } from './carriers/thingspace/simulator/simulator.ts';
+import { cancelCommand, retryCommand, watchCommand } from './cli/act-commands.ts';
 import { auditVerify } from './cli/audit-verify.ts';
 import { CliError } from './cli/cli-error.ts';
+import { processOutput } from './cli/cli-output.ts';
+import { listCommand, resultsCommand, statusCommand } from './cli/inspect-commands.ts';
 import { keysCommand } from './cli/keys.ts';
 import { submit } from './cli/submit.ts';
 import { roles } from './core/roles.ts';
@@ -30,10 +33,22 @@ const usage = `Usage: bulkchange <command> [options]
                                            create an API key (printed once; roles: ${roles.join(', ')})
   keys list [--tenant T]                   list API keys: id, tenant, role, prefix, last use, revoked
   keys revoke <id>                         revoke an API key: it stops working at once
-  submit <file.csv> --account ID|NAME --type TYPE [--dry-run] [--wait] [--url U --key K] [...]
-                                           upload a CSV as a bulk change (all options: submit --help);
-                                           exits 0 done, 1 refused / would fail, 2 usage or server
-                                           unreachable, 3 rows failed (--wait)
+
+Bulk changes, through the API (--url and --key, else BULKCHANGE_URL and BULKCHANGE_API_KEY, else the
+running demo's <BULKCHANGE_DATA_DIR>/demo.json; every command has --help):
+  submit <file.csv> --account ID|NAME --type TYPE [--dry-run] [--wait] [...]
+                                           upload a CSV as a bulk change; --wait follows it (and the
+                                           follow-ups it starts) to the end
+  status <id> [--json]                     one bulk change: status, counts, times, links
+  list [--status S] [--type T] [--account A] [--limit N] [--json]
+                                           recent bulk changes, newest first, as a table
+  results <id> [--out FILE]                the results CSV, to stdout or FILE
+  cancel <id> [--wait]                     cancel the rows not yet sent
+  retry <id> [--wait]                      retry the failed rows as a new bulk change (prints its id)
+  watch <id>                               follow it live to its end, with its follow-ups
+  Exit codes: 0 done (followed: every row succeeded), 1 refused by the server (4xx) or a dry run
+  that would fail, 2 usage or cannot reach the API, 3 followed change ended with failed or
+  cancelled rows
 `;
 
 const simulators = {
@@ -44,6 +59,8 @@ const simulators = {
   teal: createTealSimulator,
   revio: createRevioSimulator,
 } as const;
+
+const apiCommands = [statusCommand, listCommand, resultsCommand, cancelCommand, retryCommand, watchCommand];
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n\n${usage}`);
@@ -71,9 +88,14 @@ function parseArguments(argv: string[]) {
 }
 
 async function main(argv: string[]): Promise<void> {
-  // submit has options of its own, parsed by it.
+  // The commands that call the API have options of their own, parsed by them.
   if (argv[0] === 'submit') {
     process.exitCode = await submit(argv.slice(1));
+    return;
+  }
+  const apiCommand = apiCommands.find((candidate) => candidate.name === argv[0]);
+  if (apiCommand) {
+    process.exitCode = await apiCommand.run(argv.slice(1), processOutput);
     return;
   }
   const { values, positionals } = parseArguments(argv);

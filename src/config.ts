@@ -51,6 +51,10 @@ const configSchema = z.object({
     .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (32 bytes)')
     .optional(),
   BULKCHANGE_PUBLIC_URL: z.url().optional(),
+  /** The API the CLI's client commands (submit, status, …) call, when `--url` is not given. */
+  BULKCHANGE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** The API key those commands send, when `--key` is not given. */
+  BULKCHANGE_API_KEY: z.string().min(1).optional(),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(32),
   WORKER_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
   JOB_LEASE_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(30_000),

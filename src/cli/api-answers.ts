@@ -38,8 +38,20 @@ export type Progress = z.infer<typeof progressSchema>;
 
 export const bulkChangeSchema = progressSchema.extend({
   id: z.string(),
+  carrierAccountId: z.string(),
+  carrier: z.string(),
   changeType: z.string(),
+  createdAt: z.string(),
+  createdBy: z.string(),
   scheduledFor: z.string().nullable(),
+  startedAt: z.string().nullable(),
+  completedAt: z.string().nullable(),
+  /** The bulk change whose failed rows this one retries. */
+  parentId: z.string().nullable(),
+  /** A follow-up this one started when it finished, or the one that started this one (API §2). */
+  linkedId: z.string().nullable(),
+  retriedAsId: z.string().nullable().default(null),
+  failureReason: z.string().nullable().default(null),
   rejectedRows: z.array(errorDetailSchema).default([]),
 });
 export type BulkChangeAnswer = z.infer<typeof bulkChangeSchema>;
@@ -75,3 +87,10 @@ export const pageSchema = <T extends z.ZodType>(item: T) =>
   z.object({ items: z.array(item), nextCursor: z.string().nullable() });
 
 export const carrierAccountSchema = z.object({ id: z.string(), name: z.string(), carrier: z.string() });
+
+/**
+ * Whether `linked` (the change `change.linkedId` names) is a follow-up `change` started when it
+ * finished. The link goes both ways (each names the other): the follow-up is the younger of the two.
+ */
+export const isFollowUpOf = (linked: BulkChangeAnswer, change: BulkChangeAnswer) =>
+  linked.createdAt > change.createdAt;

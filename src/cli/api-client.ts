@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
 import type { z } from 'zod';
 import { type ErrorAnswer, errorAnswerSchema } from './api-answers.ts';
-import { CliError, UnreachableError } from './cli-error.ts';
+import { CliError, RefusedError, UnreachableError } from './cli-error.ts';
 
 /** An answer: its status, its headers and its body (JSON when it is JSON, else the text). */
 export interface ApiAnswer {
@@ -62,15 +62,23 @@ export function createApiClient(baseUrl: string, apiKey: string) {
 
   return {
     get: (path: string) => answer('GET', path),
+    /** A POST without a body (cancel, retry). */
+    post: (path: string) => answer('POST', path),
     /** Streams `body` (never read into memory) as `text/csv`. */
     postCsv: (path: string, body: Readable, headers: Record<string, string> = {}) =>
       answer('POST', path, { body, headers: { 'content-type': 'text/csv', ...headers } }),
-    /** The body of a long-lived answer (Server-Sent Events), chunk by chunk; rejects on a non-200. */
-    async stream(path: string): Promise<AsyncIterable<Buffer>> {
-      const response = await send('GET', path, { headers: { accept: 'text/event-stream' }, streamed: true });
+    /**
+     * The body of an answer that may be long or long-lived (a results file, Server-Sent Events), chunk
+     * by chunk, never held whole; rejects on a non-200 (a 4xx as refused).
+     */
+    async stream(path: string, accept = 'text/event-stream'): Promise<AsyncIterable<Buffer>> {
+      const response = await send('GET', path, { headers: { accept }, streamed: true });
       if (response.statusCode !== 200) {
         const text = await readText(response.body);
-        throw new CliError(`GET ${path} answered ${response.statusCode}: ${describeAnswer(parseJson(text))}`);
+        throw unexpected(
+          { status: response.statusCode, headers: response.headers, body: parseJson(text) },
+          `GET ${path}`,
+        );
       }
       return response.body;
     },
@@ -84,6 +92,23 @@ export function expectOk<T>(answer: ApiAnswer, schema: z.ZodType<T>, what: strin
   if (answer.status !== 200)
     throw new CliError(`${what} answered ${answer.status}: ${describeAnswer(answer.body)}`);
   return expectShape(answer, schema, what);
+}
+
+/**
+ * An answer with the `status` expected, checked against `schema`. A refusal the caller can act on
+ * (a 4xx with the API's error envelope, but a refused key) is a RefusedError (exit 1), anything else a
+ * CliError (exit 2).
+ */
+export function expectAnswer<T>(answer: ApiAnswer, status: number, schema: z.ZodType<T>, what: string): T {
+  if (answer.status !== status) throw unexpected(answer, what);
+  return expectShape(answer, schema, what);
+}
+
+function unexpected(answer: ApiAnswer, what: string): CliError {
+  const error = apiError(answer.body);
+  if (error && answer.status >= 400 && answer.status < 500 && answer.status !== 401)
+    return new RefusedError(`Refused (${answer.status} ${error.code}): ${error.message}`);
+  return new CliError(`${what} answered ${answer.status}: ${describeAnswer(answer.body)}`);
 }
 
 export function expectShape<T>(answer: ApiAnswer, schema: z.ZodType<T>, what: string): T {

@@ -10,3 +10,8 @@ export class CliError extends Error {
 export class UnreachableError extends CliError {
   override name = 'UnreachableError';
 }
+
+/** The server refused the request with a 4xx (not found, already finished, …): the process exits 1. */
+export class RefusedError extends CliError {
+  override name = 'RefusedError';
+}

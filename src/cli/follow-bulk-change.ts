@@ -1,16 +1,26 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type ChangeAnswer, changeSchema, type Progress, pageSchema, progressSchema } from './api-answers.ts';
-import { type ApiClient, expectOk, parseJson } from './api-client.ts';
+import {
+  type BulkChangeAnswer,
+  bulkChangeSchema,
+  type ChangeAnswer,
+  changeSchema,
+  isFollowUpOf,
+  type Progress,
+  pageSchema,
+  progressSchema,
+} from './api-answers.ts';
+import { type ApiClient, expectAnswer, expectOk, parseJson } from './api-client.ts';
 import { CliError, UnreachableError } from './cli-error.ts';
 import { readServerSentEvents, type ServerSentEvent } from './server-sent-events.ts';
 
-/** Dropped event streams in a row tolerated (a server restart, a proxy timeout) before giving up. */
-const MAX_DROPS = 5;
+/** How long a dropped event stream (a server restart, a proxy timeout) is tried again before giving up. */
+const RECONNECT_FOR_MS = 60_000;
 const RECONNECT_DELAY_MS = 1_000;
 
 /**
  * Follows `GET /bulk-changes/{id}/events` until its `done` event and returns that last progress.
- * Every `progress` event goes to `onProgress`. A stream that drops before `done` is opened again.
+ * Every `progress` event goes to `onProgress`. A stream that drops before `done` is opened again, for
+ * up to a minute after the last event; a server never reached at all fails at once.
  */
 export async function followProgress(
   client: ApiClient,
@@ -18,23 +28,23 @@ export async function followProgress(
   onProgress: (progress: Progress) => void,
 ): Promise<Progress> {
   const path = `/api/v1/bulk-changes/${encodeURIComponent(id)}/events`;
-  let drops = 0;
+  let lastHeard: number | undefined;
   for (;;) {
     let problem = 'the stream ended before its done event';
     try {
       for await (const event of readServerSentEvents(await client.stream(path))) {
         const progress = progressOf(event);
         if (!progress) continue;
-        drops = 0;
+        lastHeard = Date.now();
         if (event.event === 'done') return progress;
         onProgress(progress);
       }
     } catch (error) {
-      if (!isDrop(error)) throw error;
+      if (!isDrop(error) || lastHeard === undefined) throw error;
       problem = (error as Error).message;
     }
-    drops += 1;
-    if (drops > MAX_DROPS) throw new CliError(`Lost the progress of bulk change ${id}: ${problem}`);
+    if (lastHeard === undefined || Date.now() - lastHeard > RECONNECT_FOR_MS)
+      throw new CliError(`Lost the progress of bulk change ${id}: ${problem}`);
     await sleep(RECONNECT_DELAY_MS);
   }
 }
@@ -64,4 +74,20 @@ export async function failedRows(client: ApiClient, id: string): Promise<ChangeA
     cursor = page.nextCursor;
   } while (cursor);
   return rows;
+}
+
+/** The bulk change as it is now (`GET /bulk-changes/{id}`); an unknown id is refused (exit 1). */
+export async function getBulkChange(client: ApiClient, id: string): Promise<BulkChangeAnswer> {
+  const path = `/api/v1/bulk-changes/${encodeURIComponent(id)}`;
+  return expectAnswer(await client.get(path), 200, bulkChangeSchema, `GET ${path}`);
+}
+
+/** The follow-up `change` started when it finished (a new service's customer assignment), if any. */
+export async function followUpOf(
+  client: ApiClient,
+  change: BulkChangeAnswer,
+): Promise<BulkChangeAnswer | undefined> {
+  if (!change.linkedId) return undefined;
+  const linked = await getBulkChange(client, change.linkedId);
+  return isFollowUpOf(linked, change) ? linked : undefined;
 }

@@ -1,7 +1,9 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { changeTypes } from '../core/change-types.ts';
+import { connectionFlags, connectionHelp, connectionSchema } from './api-target.ts';
 import { CliError } from './cli-error.ts';
+import { exitCodesHelp } from './exit-codes.ts';
 
 export const submitUsage = `Usage: bulkchange submit <file.csv> --account ID|NAME --type TYPE [options]
 
@@ -10,20 +12,15 @@ Uploads a CSV (streamed, header row first) as a bulk change.
   --account ID|NAME        carrier account id, or its name
   --type TYPE              change type: ${changeTypes.join(', ')}
   --dry-run                check every row and report what would happen; creates nothing
-  --wait                   follow the bulk change to its end (progress on stderr), then list failed rows
+  --wait                   follow the bulk change to its end (progress on stderr), and any follow-up
+                           it starts (a new service's customer assignment), then list failed rows
   --accept-valid-rows      create the bulk change from the valid rows even if some rows are invalid
   --option NAME=VALUE      a field for every row that does not set it (repeatable; e.g. targetStatus=active)
   --schedule TIME          start at an ISO-8601 time (e.g. 2030-01-01T06:00:00Z) instead of now
   --idempotency-key KEY    sending the same file with the same key again returns the first bulk change
-  --url URL, --key KEY     the API and an operator API key; default: <BULKCHANGE_DATA_DIR>/demo.json
+  ${connectionHelp}
 
-Exit codes:
-  0  created (with --wait: every row succeeded); dry run: every row would succeed
-  1  refused: invalid rows or fields (listed) or another 4xx answer; dry run: some rows would fail
-  2  usage error (bad flag, unknown account), unreadable file, no demo file, key refused,
-     or the server is unreachable or answered unexpectedly (5xx)
-  3  with --wait: the bulk change ended with failed or cancelled rows (listed)
-`;
+${exitCodesHelp}`;
 
 const seeHelp = 'Run "bulkchange submit --help" for the options.';
 
@@ -66,9 +63,8 @@ const submitSchema = z
       }),
     schedule: z.iso.datetime({ offset: true, error: '--schedule must be an ISO-8601 time' }).optional(),
     idempotencyKey: z.string().min(1).max(200).optional(),
-    url: z.url({ protocol: /^https?$/, error: '--url must be an http(s) URL' }).optional(),
-    key: z.string().min(1).optional(),
   })
+  .extend(connectionSchema.shape)
   .refine((input) => !(input.dryRun && input.wait), {
     message: '--wait has nothing to follow with --dry-run',
   });
@@ -115,8 +111,7 @@ function readFlags(argv: string[]) {
         option: { type: 'string', multiple: true },
         schedule: { type: 'string' },
         'idempotency-key': { type: 'string' },
-        url: { type: 'string' },
-        key: { type: 'string' },
+        ...connectionFlags,
         help: { type: 'boolean', short: 'h' },
       },
     });

@@ -1,39 +1,21 @@
 import { accessSync, constants, createReadStream, statSync } from 'node:fs';
-import { type BulkChangeAnswer, bulkChangeSchema, dryRunSchema } from './api-answers.ts';
+import { bulkChangeSchema, dryRunSchema } from './api-answers.ts';
 import { type ApiClient, apiError, createApiClient, describeAnswer, expectShape } from './api-client.ts';
+import { resolveAccountId, resolveConnection } from './api-target.ts';
 import { CliError } from './cli-error.ts';
-import { failedRows, followProgress } from './follow-bulk-change.ts';
-import { createProgressBar, type ProgressOutput } from './progress-bar.ts';
+import { type CliOutput, processOutput } from './cli-output.ts';
+import { type ExitCode, exitCodes } from './exit-codes.ts';
+import { createdReport, dryRunReport, refusalReport } from './reports.ts';
 import { parseSubmitArguments, type SubmitArguments, submitUsage } from './submit-arguments.ts';
-import {
-  createdReport,
-  dryRunReport,
-  failedRowsReport,
-  finishedReport,
-  refusalReport,
-} from './submit-report.ts';
-import { resolveAccountId, resolveConnection } from './submit-target.ts';
-
-/** Exit codes of `bulkchange submit` (also in its usage text and the README). */
-export const submitExitCodes = { ok: 0, refused: 1, cannotSubmit: 2, rowsFailed: 3 } as const;
-
-export interface SubmitOutput {
-  /** Reports: the bulk change, refused / would-fail / failed rows. */
-  stdout: { write(text: string): unknown };
-  /** Errors of the command itself and the progress bar (a TTY gets it redrawn in place). */
-  stderr: ProgressOutput;
-}
+import { waitForEnd } from './wait-for-end.ts';
 
 /** `bulkchange submit`: returns the exit code. */
-export async function submit(
-  argv: string[],
-  output: SubmitOutput = { stdout: process.stdout, stderr: process.stderr },
-): Promise<number> {
+export async function submit(argv: string[], output: CliOutput = processOutput): Promise<ExitCode> {
   try {
     const args = parseSubmitArguments(argv);
     if (args === 'help') {
       output.stdout.write(submitUsage);
-      return submitExitCodes.ok;
+      return exitCodes.ok;
     }
     checkReadableFile(args.file);
     const connection = resolveConnection(args);
@@ -46,7 +28,7 @@ export async function submit(
   } catch (error) {
     if (!(error instanceof CliError)) throw error;
     output.stderr.write(`${error.message}\n`);
-    return submitExitCodes.cannotSubmit;
+    return exitCodes.cannotRun;
   }
 }
 
@@ -60,7 +42,7 @@ function checkReadableFile(file: string): void {
   }
 }
 
-async function submitFile(client: ApiClient, args: SubmitArguments, output: SubmitOutput): Promise<number> {
+async function submitFile(client: ApiClient, args: SubmitArguments, output: CliOutput): Promise<ExitCode> {
   const accountId = await resolveAccountId(client, args.account);
   const answer = await client.postCsv(
     `/api/v1/bulk-changes?${creationQuery(args, accountId)}`,
@@ -72,17 +54,17 @@ async function submitFile(client: ApiClient, args: SubmitArguments, output: Subm
     const report = expectShape(answer, dryRunSchema, what);
     output.stdout.write(dryRunReport(report));
     const clean = report.summary.wouldFail === 0 && report.fileIssues.length === 0;
-    return clean ? submitExitCodes.ok : submitExitCodes.refused;
+    return clean ? exitCodes.ok : exitCodes.refused;
   }
   if (answer.status === 201) {
     const created = expectShape(answer, bulkChangeSchema, what);
     output.stdout.write(createdReport(created, answer.headers['idempotent-replayed'] === 'true'));
-    return args.wait ? waitForEnd(client, created, output) : submitExitCodes.ok;
+    return args.wait ? waitForEnd(client, created.id, output) : exitCodes.ok;
   }
   const error = apiError(answer.body);
   if (answer.status >= 400 && answer.status < 500 && error) {
     output.stdout.write(refusalReport(answer.status, error));
-    return submitExitCodes.refused;
+    return exitCodes.refused;
   }
   throw new CliError(`${what} answered ${answer.status}: ${describeAnswer(answer.body)}`);
 }
@@ -95,14 +77,4 @@ function creationQuery(args: SubmitArguments, accountId: string): URLSearchParam
   if (args.schedule) query.set('scheduledFor', args.schedule);
   for (const [name, value] of args.options) query.set(name, value);
   return query;
-}
-
-async function waitForEnd(client: ApiClient, created: BulkChangeAnswer, output: SubmitOutput) {
-  const bar = createProgressBar(output.stderr);
-  const last = await followProgress(client, created.id, bar.update);
-  bar.update(last);
-  bar.finish();
-  output.stdout.write(finishedReport({ id: created.id, ...last }));
-  if (last.counts.failed > 0) output.stdout.write(failedRowsReport(await failedRows(client, created.id)));
-  return last.counts.succeeded === last.counts.total ? submitExitCodes.ok : submitExitCodes.rowsFailed;
 }

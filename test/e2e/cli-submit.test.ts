@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type E2eStack, startE2eStack } from '../support/e2e-stack.ts';
@@ -20,8 +20,11 @@ interface Change {
   error: { code: string } | null;
 }
 
-/** The real `bulkchange submit` against a real `serve` and `simulate jasper` (processes of their own). */
-describe('bulkchange submit', () => {
+/**
+ * The real `bulkchange submit`, and the commands that follow a bulk change (status, list, results,
+ * cancel, retry, watch), against a real `serve` and `simulate jasper` (processes of their own).
+ */
+describe('bulkchange submit, status, list, results, cancel, retry, watch', () => {
   let stack: E2eStack;
   const files = tempDir('bulkchange-submit-');
   const limits = { requestsPerSecond: 10, maxConcurrent: 2 };
@@ -44,6 +47,17 @@ describe('bulkchange submit', () => {
   const submit = (args: string[], env: Record<string, string> = {}) =>
     runCli(['submit', ...args], { LOG_LEVEL: 'warn', ...env }, 60_000);
   const withServer = () => ['--url', stack.url, '--key', stack.adminKey];
+  /** Any other command, against the stack's server unless `env` or the arguments say otherwise. */
+  const cli = (args: string[], env: Record<string, string> = {}) =>
+    runCli(args, { LOG_LEVEL: 'warn', ...env }, 60_000);
+  /** Submits without waiting and returns the new bulk change's id. */
+  const created = async (args: string[]) => {
+    const result = await submit([...args, ...withServer()]);
+    assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
+    const [, id] = result.stdout.match(/^Bulk change (\S+): queued/m) ?? [];
+    assert.ok(id, result.stdout);
+    return id;
+  };
   /** The arguments of a status update from `file` on `account` (its id or its name). */
   const statusUpdate = (file: string, account: string) => [
     file,
@@ -213,7 +227,10 @@ describe('bulkchange submit', () => {
         BULKCHANGE_DATA_DIR: empty.dir,
       });
       assert.equal(result.code, 2);
-      assert.match(result.stderr, /Give --url and --key, or start the demo/);
+      assert.match(
+        result.stderr,
+        /Give --url and --key \(or BULKCHANGE_URL and BULKCHANGE_API_KEY\), or start the demo/,
+      );
     } finally {
       empty.remove();
     }
@@ -243,5 +260,137 @@ describe('bulkchange submit', () => {
       down.stderr,
       new RegExp(`Cannot reach the bulkchange API at http://127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`),
     );
+  });
+
+  it('watch, status, list and results follow a bulk change; retry prints the new id alone and is refused twice', async () => {
+    const { accountId, iccids } = await stack.createJasperAccount({ limits, count: 6, prefix: '8901408' });
+    const retired = [iccids[1], iccids[4]];
+    await stack.sim.seed(retired.map((iccid) => ({ iccid, state: 'RETIRED' })));
+    const file = csvFile('follow.csv', ['iccid,target_status', ...iccids.map((iccid) => `${iccid},active`)]);
+    const id = await created(statusUpdate(file, accountId));
+
+    const watched = await cli(['watch', id, ...withServer()]);
+    assert.equal(watched.code, 3, `${watched.stdout}\n${watched.stderr}`);
+    assert.match(watched.stderr, /100% {2}6\/6 {2}succeeded 4 {2}failed 2 {2}\(completed_with_errors\)/);
+    assert.match(
+      watched.stdout,
+      new RegExp(`^Bulk change ${id} completed_with_errors: 4 succeeded, 2 failed`, 'm'),
+    );
+    assert.match(watched.stdout, new RegExp(`^5 {4}${retired[1]}  INVALID_TRANSITION  `, 'm'));
+
+    const status = await cli(['status', id, ...withServer()]);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(
+      status.stdout,
+      new RegExp(`^Bulk change ${id}\n {2}status +completed_with_errors\n {2}type +status_update\n`),
+    );
+    assert.match(status.stdout, /^ {2}rows +6: succeeded 4, failed 2, cancelled 0, open 0$/m);
+    assert.match(status.stdout, /^ {2}finished +\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ \(\d+s\)$/m);
+    const json = JSON.parse((await cli(['status', id, '--json', ...withServer()])).stdout);
+    assert.equal(json.id, id);
+    assert.deepEqual([json.counts.total, json.counts.succeeded, json.counts.failed], [6, 4, 2]);
+
+    const listed = await cli([
+      'list',
+      '--account',
+      'jasper e2e 8901408',
+      '--status',
+      'completed_with_errors',
+      ...withServer(),
+    ]);
+    assert.equal(listed.code, 0, listed.stderr);
+    const [header, ...lines] = listed.stdout.trim().split('\n');
+    assert.match(header, /^ID +CREATED +TYPE +CARRIER +STATUS +ROWS +SUCCEEDED +FAILED$/);
+    assert.equal(lines.length, 1, listed.stdout);
+    assert.match(
+      lines[0],
+      new RegExp(
+        `^${id}  \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ  status_update  jasper +completed_with_errors +6 +4 +2$`,
+      ),
+    );
+    const none = await cli(['list', '--account', accountId, '--status', 'processing', ...withServer()]);
+    assert.equal(none.stdout, 'No bulk changes.\n');
+
+    const out = path.join(files.dir, 'results.csv');
+    const written = await cli(['results', id, '--out', out, ...withServer()]);
+    assert.equal(written.code, 0, written.stderr);
+    const csv = readFileSync(out, 'utf8');
+    const rows = csv.trim().split('\n');
+    assert.match(rows[0], /^row,iccid,/);
+    assert.equal(rows.length, 7);
+    assert.match(rows[5], new RegExp(`^5,${retired[1]},.*,failed,INVALID_TRANSITION,`));
+    const streamed = await cli(['results', id, ...withServer()]);
+    assert.equal(streamed.stdout, csv, 'stdout gets the same file');
+
+    await stack.sim.seed(retired.map((iccid) => ({ iccid, state: 'ACTIVATION_READY' })));
+    const retried = await cli(['retry', id, ...withServer()]);
+    assert.equal(retried.code, 0, retried.stderr);
+    assert.match(retried.stdout, /^[0-9a-f-]{36}\n$/, 'the new id alone');
+    const retryId = retried.stdout.trim();
+    assert.match(retried.stderr, new RegExp(`^Bulk change ${retryId}: queued, 2 rows`, 'm'));
+    const retryWatched = await cli(['watch', retryId, ...withServer()]);
+    assert.equal(retryWatched.code, 0, `${retryWatched.stdout}\n${retryWatched.stderr}`);
+    assert.match(retryWatched.stdout, /completed: 2 succeeded, 0 failed, 0 cancelled of 2/);
+    assert.match(
+      (await cli(['status', retryId, ...withServer()])).stdout,
+      new RegExp(`^ {2}retry of +${id}$`, 'm'),
+    );
+
+    const again = await cli(['retry', id, ...withServer()]);
+    assert.equal(again.code, 1, again.stderr);
+    assert.match(again.stderr, /^Refused \(409 ALREADY_RETRIED\): /);
+    assert.equal(again.stdout, '');
+  });
+
+  it('cancel cancels the rows not yet sent; --wait ends with exit 3; cancelling again is refused (exit 1)', async () => {
+    const { accountId, iccids } = await stack.createJasperAccount({
+      limits: { requestsPerSecond: 5, maxConcurrent: 1 },
+      count: 40,
+      prefix: '8901409',
+    });
+    const file = csvFile('cancel.csv', ['iccid,target_status', ...iccids.map((iccid) => `${iccid},active`)]);
+    const id = await created(statusUpdate(file, accountId));
+    const cancelled = await cli(['cancel', id, '--wait', ...withServer()]);
+    assert.equal(cancelled.code, 3, `${cancelled.stdout}\n${cancelled.stderr}`);
+    assert.match(cancelled.stdout, new RegExp(`^Cancel requested\\. Bulk change ${id}: `));
+    const [, succeeded, cancelledRows] =
+      cancelled.stdout.match(
+        new RegExp(`^Bulk change ${id} cancelled: (\\d+) succeeded, 0 failed, (\\d+) cancelled of 40$`, 'm'),
+      ) ?? [];
+    assert.ok(Number(cancelledRows) > 0, cancelled.stdout);
+    assert.equal(Number(succeeded) + Number(cancelledRows), 40);
+    const calls = (await stack.sim.calls()).filter((call) => iccids.includes(call.iccids[0] ?? ''));
+    assert.ok(calls.length <= Number(succeeded) * 2, 'cancelled rows are not sent');
+
+    const again = await cli(['cancel', id, ...withServer()]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /^Refused \(409 BULK_CHANGE_FINISHED\): The bulk change is already cancelled/);
+  });
+
+  it('the commands take the API from BULKCHANGE_URL and BULKCHANGE_API_KEY; usage errors exit 2, unknown ids 1', async () => {
+    const env = { BULKCHANGE_URL: stack.url, BULKCHANGE_API_KEY: stack.adminKey };
+    const listed = await cli(['list', '--limit', '1'], env);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, /^ID +CREATED/);
+    assert.match(listed.stderr, /^More: add --cursor \S+$/m);
+
+    const unknown = await cli(['watch', 'no-such-change'], env);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /^Refused \(404 NOT_FOUND\): /);
+    const noId = await cli(['status'], env);
+    assert.equal(noId.code, 2);
+    assert.match(noId.stderr, /Name one bulk change: bulkchange status <id>\nRun "bulkchange status --help"/);
+    const badStatus = await cli(['list', '--status', 'bogus'], env);
+    assert.equal(badStatus.code, 2);
+    assert.match(badStatus.stderr, /--status must be one of scheduled, queued/);
+    const badKey = await cli(['list'], { ...env, BULKCHANGE_API_KEY: 'bck_wrong' });
+    assert.equal(badKey.code, 2, 'a refused key is no refusal of the request');
+    assert.match(badKey.stderr, /answered 401: UNAUTHENTICATED/);
+    for (const command of ['status', 'list', 'results', 'cancel', 'retry', 'watch']) {
+      const help = await cli([command, '--help']);
+      assert.equal(help.code, 0, help.stderr);
+      assert.match(help.stdout, new RegExp(`^Usage: bulkchange ${command}`));
+      assert.match(help.stdout, /^Exit codes/m);
+    }
   });
 });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { type AddressInfo, createServer } from 'node:net';
 import { after, describe, it } from 'node:test';
 import {
   freePort,
@@ -103,6 +104,26 @@ describe('the bulkchange CLI', () => {
     assert.equal(result.code, 2, result.stderr);
     assert.match(result.stderr, /PORT/);
     assert.match(result.stderr, /WORKER_CONCURRENCY/);
+  });
+
+  it('serve on a taken port says which port and how to choose another, in one line, and exits 2', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const result = await runCli(['serve'], {
+        BULKCHANGE_DATA_DIR: dataDir(),
+        PORT: String(port),
+        LOG_LEVEL: 'warn',
+      });
+      assert.equal(result.code, 2, result.stderr);
+      assert.equal(
+        result.stderr,
+        `Cannot listen on 127.0.0.1:${port}: the port is in use (another bulkchange?); choose another with PORT, e.g. PORT=${port + 1} npm start\n`,
+      );
+    } finally {
+      taken.close();
+    }
   });
 
   it('simulate jasper --port P serves the admin API with the Jasper limits', async () => {

@@ -1,9 +1,10 @@
-import type {
-  BulkChangeAnswer,
-  ChangeAnswer,
-  DryRunAnswer,
-  ErrorAnswer,
-  ErrorDetailAnswer,
+import {
+  type BulkChangeAnswer,
+  type ChangeAnswer,
+  type DryRunAnswer,
+  type ErrorAnswer,
+  type ErrorDetailAnswer,
+  isFollowUpOf,
 } from './api-answers.ts';
 import { capped, textTable } from './text-table.ts';
 
@@ -89,4 +90,75 @@ export function finishedReport(bulkChange: {
 }) {
   const { counts } = bulkChange;
   return `Bulk change ${bulkChange.id} ${bulkChange.status}: ${counts.succeeded} succeeded, ${counts.failed} failed, ${counts.cancelled} cancelled of ${counts.total}\n`;
+}
+
+export function followUpReport(followUp: BulkChangeAnswer, startedBy: { id: string }): string {
+  return `Follow-up: bulk change ${followUp.id} (${followUp.changeType}, ${followUp.counts.total} rows), started by ${startedBy.id} when it finished\n`;
+}
+
+/** How a time is shown in tables: to the second, in UTC, without the ISO noise. */
+const shortTime = (iso: string | null) => (iso ? iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, 'Z') : '');
+
+/** `1h 02m 03s`, `2m 05s`, `4s`. */
+function duration(fromIso: string, toIso: string): string {
+  const seconds = Math.max(0, Math.round((Date.parse(toIso) - Date.parse(fromIso)) / 1000));
+  const [h, m, s] = [Math.floor(seconds / 3600), Math.floor((seconds % 3600) / 60), seconds % 60];
+  const pad = (n: number) => String(n).padStart(2, '0');
+  if (h > 0) return `${h}h ${pad(m)}m ${pad(s)}s`;
+  return m > 0 ? `${m}m ${pad(s)}s` : `${s}s`;
+}
+
+/**
+ * One bulk change for a person: what, where, its status and counts, when, and how it is linked
+ * (`linked` is the change its `linkedId` names, read to tell a follow-up from the change that started it).
+ */
+export function statusReport(change: BulkChangeAnswer, linked?: BulkChangeAnswer): string {
+  const { counts } = change;
+  const open = counts.queued + counts.inProgress + counts.waiting;
+  const lines: string[][] = [
+    ['status', change.status],
+    ['type', change.changeType],
+    ['account', `${change.carrierAccountId} (${change.carrier})`],
+    [
+      'rows',
+      `${counts.total}: succeeded ${counts.succeeded}, failed ${counts.failed}, cancelled ${counts.cancelled}, open ${open}` +
+        (open > 0
+          ? ` (queued ${counts.queued}, in progress ${counts.inProgress}, waiting ${counts.waiting})`
+          : ''),
+    ],
+    ['created', `${shortTime(change.createdAt)} by ${change.createdBy}`],
+  ];
+  if (change.scheduledFor) lines.push(['scheduled', shortTime(change.scheduledFor)]);
+  if (change.startedAt) lines.push(['started', shortTime(change.startedAt)]);
+  if (change.completedAt)
+    lines.push([
+      'finished',
+      `${shortTime(change.completedAt)} (${duration(change.startedAt ?? change.createdAt, change.completedAt)})`,
+    ]);
+  if (change.failureReason) lines.push(['why failed', change.failureReason]);
+  if (change.parentId) lines.push(['retry of', change.parentId]);
+  if (change.retriedAsId) lines.push(['retried as', change.retriedAsId]);
+  if (linked) {
+    lines.push([
+      isFollowUpOf(linked, change) ? 'follow-up' : 'follow-up of',
+      `${linked.id} (${linked.changeType}, ${linked.status})`,
+    ]);
+  }
+  return `Bulk change ${change.id}\n${textTable(lines.map(([name, value]) => [`  ${name}`, value]))}\n`;
+}
+
+/** Bulk changes as a table, newest first, as the API lists them. */
+export function listReport(changes: BulkChangeAnswer[]): string {
+  if (changes.length === 0) return 'No bulk changes.\n';
+  const rows = changes.map((change) => [
+    change.id,
+    shortTime(change.createdAt),
+    change.changeType,
+    change.carrier,
+    change.status,
+    String(change.counts.total),
+    String(change.counts.succeeded),
+    String(change.counts.failed),
+  ]);
+  return `${textTable([['ID', 'CREATED', 'TYPE', 'CARRIER', 'STATUS', 'ROWS', 'SUCCEEDED', 'FAILED'], ...rows])}\n`;
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { ConfigError, loadConfig } from '../config.ts';
+import { type Config, ConfigError, loadConfig } from '../config.ts';
 import { carrierAccountSchema, pageSchema } from './api-answers.ts';
 import { type ApiClient, expectOk } from './api-client.ts';
 import { CliError } from './cli-error.ts';
@@ -9,27 +9,46 @@ import { CliError } from './cli-error.ts';
 /** The part of the demo file (API §6) that says where the API is and how to call it. */
 const demoFileSchema = z.object({ baseUrl: z.url(), apiKey: z.string().min(1) });
 
+/** `--url` and `--key`, the flags every command that calls the API takes. */
+export const connectionFlags = {
+  url: { type: 'string' },
+  key: { type: 'string' },
+} as const;
+
+export const connectionSchema = z.object({
+  url: z.url({ protocol: /^https?$/, error: '--url must be an http(s) URL' }).optional(),
+  key: z.string().min(1).optional(),
+});
+
+export const connectionHelp =
+  '--url URL, --key KEY     the API and an API key; default: BULKCHANGE_URL and BULKCHANGE_API_KEY,\n' +
+  '                           else what the running demo wrote into <BULKCHANGE_DATA_DIR>/demo.json';
+
 /**
- * The API to talk to: `--url` and `--key` when given, else what the local demo wrote into
- * `<BULKCHANGE_DATA_DIR>/demo.json`.
+ * The API to talk to, each half from the first that has it: `--url` / `--key`, then
+ * `BULKCHANGE_URL` / `BULKCHANGE_API_KEY`, then what the local demo wrote into
+ * `<BULKCHANGE_DATA_DIR>/demo.json` (so that nobody types the demo's port or key).
  */
 export function resolveConnection(flags: { url?: string; key?: string }): {
   baseUrl: string;
   apiKey: string;
 } {
-  if (flags.url && flags.key) return { baseUrl: flags.url, apiKey: flags.key };
-  const demo = readDemoFile();
-  return { baseUrl: flags.url ?? demo.baseUrl, apiKey: flags.key ?? demo.apiKey };
+  const config = cliConfig();
+  const baseUrl = flags.url ?? config.BULKCHANGE_URL;
+  const apiKey = flags.key ?? config.BULKCHANGE_API_KEY;
+  if (baseUrl && apiKey) return { baseUrl, apiKey };
+  const demo = readDemoFile(config.BULKCHANGE_DATA_DIR);
+  return { baseUrl: baseUrl ?? demo.baseUrl, apiKey: apiKey ?? demo.apiKey };
 }
 
-function readDemoFile(): z.infer<typeof demoFileSchema> {
-  const file = path.join(dataDir(), 'demo.json');
+function readDemoFile(dataDir: string): z.infer<typeof demoFileSchema> {
+  const file = path.join(dataDir, 'demo.json');
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {
     throw new CliError(
-      `Give --url and --key, or start the demo (npm start) so that ${file} exists (it is read when they are not given)`,
+      `Give --url and --key (or BULKCHANGE_URL and BULKCHANGE_API_KEY), or start the demo (npm start) so that ${file} exists (it is read when they are not given)`,
     );
   }
   let parsed: ReturnType<typeof demoFileSchema.safeParse>;
@@ -42,9 +61,9 @@ function readDemoFile(): z.infer<typeof demoFileSchema> {
   return parsed.data;
 }
 
-function dataDir(): string {
+function cliConfig(): Config {
   try {
-    return loadConfig().BULKCHANGE_DATA_DIR;
+    return loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) throw new CliError(error.message);
     throw error;

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import { bulkChangeSchema } from './api-answers.ts';
+import { expectAnswer } from './api-client.ts';
+import { apiCommand } from './api-command.ts';
+import { connectionHelp, connectionSchema } from './api-target.ts';
+import { exitCodes, exitCodesHelp } from './exit-codes.ts';
+import { oneId } from './inspect-commands.ts';
+import { createdReport } from './reports.ts';
+import { waitForEnd } from './wait-for-end.ts';
+
+const idAndWait = (command: string) =>
+  connectionSchema
+    .extend({ positionals: oneId(command), wait: z.boolean().default(false) })
+    .transform(({ positionals, ...rest }) => ({ ...rest, id: positionals }));
+
+const cancelSchema = idAndWait('cancel');
+
+export const cancelCommand = apiCommand({
+  name: 'cancel',
+  usage: `Usage: bulkchange cancel <id> [--wait]
+
+Cancels a bulk change: rows not yet sent to the carrier are cancelled at once; rows already with it
+finish. A bulk change that has already finished is refused (exit 1).
+
+  --wait                   then follow it until it has ended (exit 0 only if every row succeeded,
+                           so a cancel that cancelled rows exits 3)
+  ${connectionHelp}
+
+${exitCodesHelp}`,
+  flags: { wait: { type: 'boolean' } },
+  schema: cancelSchema,
+  async run(client, args, output) {
+    const path = `/api/v1/bulk-changes/${encodeURIComponent(args.id)}/cancel`;
+    const change = expectAnswer(await client.post(path), 200, bulkChangeSchema, `POST ${path}`);
+    output.stdout.write(`Cancel requested. ${createdReport(change, false)}`);
+    return args.wait ? waitForEnd(client, change.id, output) : exitCodes.ok;
+  },
+});
+
+const retrySchema = idAndWait('retry');
+
+export const retryCommand = apiCommand({
+  name: 'retry',
+  usage: `Usage: bulkchange retry <id> [--wait]
+
+Retries the failed rows of a finished bulk change as a new bulk change, and prints its id alone on
+stdout (NEW=$(bulkchange retry <id>)); what it holds, and rows that cannot be retried now, on stderr.
+A bulk change still running, without failed rows, or already retried is refused (exit 1).
+
+  --wait                   then follow the new bulk change to its end, as submit --wait does (its
+                           reports follow the id on stdout)
+  ${connectionHelp}
+
+${exitCodesHelp}`,
+  flags: { wait: { type: 'boolean' } },
+  schema: retrySchema,
+  async run(client, args, output) {
+    const path = `/api/v1/bulk-changes/${encodeURIComponent(args.id)}/retry`;
+    const created = expectAnswer(await client.post(path), 201, bulkChangeSchema, `POST ${path}`);
+    output.stdout.write(`${created.id}\n`);
+    output.stderr.write(createdReport(created, false));
+    return args.wait ? waitForEnd(client, created.id, output) : exitCodes.ok;
+  },
+});
+
+const watchSchema = connectionSchema
+  .extend({ positionals: oneId('watch') })
+  .transform(({ positionals, ...rest }) => ({ ...rest, id: positionals }));
+
+export const watchCommand = apiCommand({
+  name: 'watch',
+  usage: `Usage: bulkchange watch <id>
+
+Follows a bulk change live (its event stream; progress on stderr) until it has ended, then each
+follow-up it started (a new service's customer assignment), and reports each end with its failed rows.
+A bulk change that has already ended is reported at once.
+
+  ${connectionHelp}
+
+${exitCodesHelp}`,
+  flags: {},
+  schema: watchSchema,
+  run: (client, args, output) => waitForEnd(client, args.id, output),
+});
