@@ -3,6 +3,7 @@ import { sliceForLine } from '../audit/row-slice.ts';
 import type { BulkChange, DeviceChange } from '../core/bulk-change.ts';
 import type { CarrierName } from '../core/change-types.ts';
 import { toIso } from '../shared/time.ts';
+import { resultColumnValues } from './result-columns.ts';
 
 /** The API shapes of API §2. */
 export const bulkChangeView = (change: BulkChange, carrier: CarrierName) => ({
@@ -43,9 +44,12 @@ export const deviceChangeView = (change: DeviceChange) => ({
   request: change.request,
   error: change.error,
   result: change.result,
+  // What the row produced, as explicit fields beside `result` (new MSISDN, IP, swapped ICCID, request id).
+  ...resultColumnValues(change),
   nextCheckAt: toIso(change.nextCheckAt),
   updatedAt: toIso(change.updatedAt),
 });
+export type DeviceChangeView = ReturnType<typeof deviceChangeView>;
 
 export const auditEntryView = (entry: AuditEntry) => ({
   id: String(entry.id),
