@@ -325,7 +325,8 @@ for (const dialect of testDialects) {
       const lines = csv.text.trim().split('\n');
       assert.equal(
         lines[0],
-        'row,iccid,imei,msisdn,eid,status,error_code,error_message,carrier_code,result,calls',
+        'row,iccid,imei,msisdn,eid,status,error_code,error_message,carrier_code,result,calls,' +
+          'new_msisdn,ip_address,previous_iccid,new_iccid,previous_imei,new_imei,target_status,rate_plan,carrier_request_id,billing_service_id',
       );
       assert.equal(lines.length, 3);
       assert.match(lines[1], new RegExp(`^1,${fixture.iccids[0]},,,,succeeded`));

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { parse } from 'csv-parse/sync';
 import { createThingSpaceSimulator } from '../src/carriers/thingspace/simulator/simulator.ts';
 import { byIccid, changesOf, submitChange } from './support/bulk-changes.ts';
 import { thingSpaceAccountFixture } from './support/carrier-accounts.ts';
@@ -57,7 +58,7 @@ for (const dialect of testDialects) {
         accountId,
         iccids.map((iccid) => ({ iccid, status: 'inventory', carrierStatus: 'pre-active' })),
       );
-      return { accountId, iccids };
+      return { accountId, iccids, simulatorUrl };
     }
 
     async function timelines(id: string) {
@@ -71,7 +72,7 @@ for (const dialect of testDialects) {
     }
 
     it('puts the batch activation that carried a row, cut to its part, and its own callback on its timeline', async () => {
-      const { accountId, iccids } = await thingSpace(60, '8914811', true);
+      const { accountId, iccids, simulatorUrl } = await thingSpace(60, '8914811', true);
       const id = await submitChange(test, accountId, byIccid(iccids), 'status_update', {
         targetStatus: 'active',
       });
@@ -97,14 +98,30 @@ for (const dialect of testDialects) {
       assert.equal(whole.status, 200, whole.text);
       assert.ok(whole.body.request.body.devices.length > 1);
 
-      // The results name the calls.
+      // The results name the calls, and say in columns of their own what the activation gave each line.
       const csv = await test.api('GET', `/api/v1/bulk-changes/${id}/results.csv`);
-      const lines = csv.text.trim().split('\n');
-      assert.match(lines[0], /,calls$/);
+      const lines: Array<Record<string, string>> = parse(csv.text, { columns: true });
+      assert.equal(lines.length, 60);
       assert.ok(
-        lines.slice(1).every((line) => /activate#\d+/.test(line) && /callback#\d+/.test(line)),
+        lines.every((line) => /activate#\d+/.test(line.calls) && /callback#\d+/.test(line.calls)),
         'every line names its activate call and its callback',
       );
+      const carrier = new Map(
+        (await simAdmin(simulatorUrl).devices<{ iccid: string; msisdn: string; ipAddress: string }>()).map(
+          (line) => [line.iccid, line],
+        ),
+      );
+      for (const line of lines) {
+        const given = carrier.get(line.iccid)!;
+        assert.match(line.new_msisdn, /^\d{10,15}$/);
+        assert.equal(line.new_msisdn, given.msisdn, `row ${line.row}: the MSISDN the carrier gave`);
+        assert.equal(line.ip_address, given.ipAddress, `row ${line.row}: the IP address the carrier gave`);
+        assert.equal(line.target_status, 'active');
+        assert.match(line.carrier_request_id, /\S/, `row ${line.row}: the carrier's request id`);
+      }
+      const view = await changesOf<{ iccid: string; newMsisdn: string; ipAddress: string }>(test, id);
+      for (const row of view) assert.equal(row.newMsisdn, carrier.get(row.iccid)!.msisdn);
+      for (const row of view) assert.equal(row.ipAddress, carrier.get(row.iccid)!.ipAddress);
     });
 
     it('puts the polled request status on the timeline of every row it answered', async () => {

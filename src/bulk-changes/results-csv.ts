@@ -1,5 +1,7 @@
 import { stringify } from 'csv-stringify';
 import type { BulkChanges } from './bulk-changes-service.ts';
+import { resultColumns } from './result-columns.ts';
+import type { DeviceChangeView } from './views.ts';
 
 /**
  * A cell that begins with = + - @ (or a tab / carriage return) would run as a formula when the results
@@ -7,7 +9,15 @@ import type { BulkChanges } from './bulk-changes-service.ts';
  */
 export const escapeFormula = (value: string): string => (/^[=+\-@\t\r]/.test(value) ? `'${value}` : value);
 
-const columns = [
+/** A row as the results list it: its API view and the calls that carried it. */
+type ResultRow = DeviceChangeView & { calls: ReadonlyArray<{ id: number; action: string }> };
+
+/**
+ * The results' columns (API §2 `results.csv`), the same in CSV and XLSX: the documented ones first, in
+ * their documented order, then the explicit values the row produced (`result-columns.ts`), so a script
+ * reading the first columns by position keeps working.
+ */
+export const resultsHeader = [
   'row',
   'iccid',
   'imei',
@@ -19,6 +29,24 @@ const columns = [
   'carrier_code',
   'result',
   'calls',
+  ...resultColumns.map((column) => column.csv),
+];
+
+/** One row's cells, in the order of {@link resultsHeader}. */
+export const resultsLine = (change: ResultRow): Array<string | number | null | undefined> => [
+  change.row,
+  change.iccid,
+  change.imei,
+  change.msisdn,
+  change.eid,
+  change.status,
+  change.error?.code,
+  change.error?.message,
+  change.error?.carrierCode,
+  change.result ? JSON.stringify(change.result) : '',
+  // The audit entries of the calls that carried the row, batch calls and callbacks included.
+  change.calls.map((call) => `${call.action}#${call.id}`).join(' '),
+  ...resultColumns.map((column) => change[column.json]),
 ];
 
 /**
@@ -26,25 +54,11 @@ const columns = [
  * from the rows page by page with backpressure.
  */
 export function resultsCsv(bulkChanges: BulkChanges, tenantId: string, id: string) {
-  const csv = stringify({ header: true, columns, cast: { string: escapeFormula } });
+  const csv = stringify({ header: true, columns: resultsHeader, cast: { string: escapeFormula } });
   (async () => {
     try {
       for await (const change of bulkChanges.allChanges(tenantId, id)) {
-        const line = [
-          change.row,
-          change.iccid,
-          change.imei,
-          change.msisdn,
-          change.eid,
-          change.status,
-          change.error?.code,
-          change.error?.message,
-          change.error?.carrierCode,
-          change.result ? JSON.stringify(change.result) : '',
-          // The audit entries of the calls that carried the row, batch calls and callbacks included.
-          change.calls.map((call) => `${call.action}#${call.id}`).join(' '),
-        ];
-        if (!csv.write(line)) await new Promise((resolve) => csv.once('drain', resolve));
+        if (!csv.write(resultsLine(change))) await new Promise((resolve) => csv.once('drain', resolve));
       }
       csv.end();
     } catch (error) {

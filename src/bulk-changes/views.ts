@@ -4,6 +4,7 @@ import type { BulkChange, DeviceChange } from '../core/bulk-change.ts';
 import type { CarrierName } from '../core/change-types.ts';
 import { toIso } from '../shared/time.ts';
 import { pauseView } from './events.ts';
+import { resultColumnValues } from './result-columns.ts';
 
 /** The API shapes of API §2. */
 export const bulkChangeView = (change: BulkChange, carrier: CarrierName) => ({
@@ -46,9 +47,12 @@ export const deviceChangeView = (change: DeviceChange) => ({
   request: change.request,
   error: change.error,
   result: change.result,
+  // What the row produced, as explicit fields beside `result` (new MSISDN, IP, swapped ICCID, request id).
+  ...resultColumnValues(change),
   nextCheckAt: toIso(change.nextCheckAt),
   updatedAt: toIso(change.updatedAt),
 });
+export type DeviceChangeView = ReturnType<typeof deviceChangeView>;
 
 export const auditEntryView = (entry: AuditEntry) => ({
   id: String(entry.id),
