@@ -194,3 +194,147 @@ for (const dialect of testDialects) {
     });
   });
 }
+
+interface WavesView extends View {
+  waves: {
+    plan: { waves: object[]; haltOnFailureRate: number };
+    current: number;
+    results: Array<{
+      wave: number;
+      rows: number;
+      succeeded: number;
+      failed: number;
+      failureRate: number;
+      halted: boolean;
+    }>;
+  } | null;
+}
+
+for (const dialect of testDialects) {
+  describe(`canary waves on ${dialect}`, () => {
+    const test = serviceForSuite(dialect);
+
+    it('halts a 1,000-line change after the wave that fails 30 % of its rows, and resume finishes it', async () => {
+      const fixture = await jasperFixture(test, {
+        count: 1000,
+        prefix: '8901321',
+        limits: { maxConcurrent: 4 },
+      });
+      const sim = simAdmin(fixture.simulatorUrl);
+      // The carrier refuses 27 of the second wave's 90 lines (rows 11–100): they are retired there.
+      const refused = fixture.iccids.slice(10, 100).filter((_, index) => index % 10 < 3);
+      assert.equal(refused.length, 27);
+      await sim.seed(refused.map((iccid) => ({ iccid, state: 'RETIRED' })));
+      const id = await submitChange(test, fixture.accountId, byIccid(fixture.iccids), 'status_update', {
+        targetStatus: 'active',
+        waves: [{ lines: 10 }, { percent: 10 }, { percent: 100 }],
+        haltOnFailureRate: 0.2,
+      });
+
+      const halted = await waitUntil(
+        'the canary halt',
+        async () => {
+          const seen = (await test.api<WavesView>('GET', `/api/v1/bulk-changes/${id}`)).body;
+          return seen.status === 'paused' ? seen : undefined;
+        },
+        60_000,
+      );
+      assert.equal(halted.pause?.reason, 'canary_halt');
+      assert.equal(halted.pause?.by, 'engine');
+      assert.deepEqual(
+        {
+          wave: halted.pause?.detail.wave,
+          rows: halted.pause?.detail.rows,
+          failed: halted.pause?.detail.failed,
+        },
+        { wave: 2, rows: 90, failed: 27 },
+      );
+      assert.equal(halted.pause?.detail.failureRate, 0.3);
+      assert.deepEqual(
+        halted.waves?.results.map((result) => [result.wave, result.rows, result.failed, result.halted]),
+        [
+          [1, 10, 0, false],
+          [2, 90, 27, true],
+        ],
+      );
+      assert.equal(halted.waves?.current, 3);
+      // Nothing of the third wave went out, and nothing goes out while it waits for a person.
+      const sentAtHalt = await sim.calls('put_device');
+      const third = new Set(fixture.iccids.slice(100));
+      assert.deepEqual(
+        sentAtHalt.filter((call) => third.has(call.iccids[0])),
+        [],
+      );
+      assert.equal(halted.counts.queued, 900);
+      await sleep(1_000);
+      assert.equal((await sim.calls('put_device')).length, sentAtHalt.length);
+
+      const resumed = await test.api<View>('POST', `/api/v1/bulk-changes/${id}/resume`);
+      assert.equal(resumed.status, 200, resumed.text);
+      const done = await waitForFinish(test, id, 120_000);
+      assert.equal(done.status, 'completed_with_errors', JSON.stringify(done.counts));
+      assert.equal(done.counts.succeeded, 973);
+      assert.equal(done.counts.failed, 27);
+      assert.deepEqual(
+        changedOnce(
+          fixture.iccids.filter((iccid) => !refused.includes(iccid)),
+          await sim.calls(),
+        ),
+        [],
+        'every line changed exactly once',
+      );
+      const final = (await test.api<WavesView>('GET', `/api/v1/bulk-changes/${id}`)).body;
+      assert.deepEqual(
+        final.waves?.results.map((result) => result.wave),
+        [1, 2],
+      );
+      assert.deepEqual(await countsDrift(test), []);
+    });
+
+    it('goes on from wave to wave while the failure rate stays under the threshold', async () => {
+      const fixture = await jasperFixture(test, { count: 50, prefix: '8901322' });
+      const id = await submitChange(test, fixture.accountId, byIccid(fixture.iccids), 'status_update', {
+        targetStatus: 'active',
+        waves: [{ lines: 5 }, { percent: 50 }],
+      });
+      const done = await waitForFinish(test, id);
+      assert.equal(done.status, 'completed');
+      const final = (await test.api<WavesView>('GET', `/api/v1/bulk-changes/${id}`)).body;
+      assert.deepEqual(
+        final.waves?.results.map((result) => [result.wave, result.rows, result.halted]),
+        [
+          [1, 5, false],
+          [2, 20, false],
+        ],
+      );
+      assert.equal(final.waves?.plan.haltOnFailureRate, 0.2);
+    });
+
+    it('refuses a wave plan that is not one, with a 422 naming the field', async () => {
+      const fixture = await jasperFixture(test, { count: 2, prefix: '8901323' });
+      for (const options of [
+        { waves: [] },
+        { waves: [{ percent: 120 }] },
+        { waves: [{ lines: 5, percent: 5 }] },
+        { waves: [{ lines: 5 }], haltOnFailureRate: 2 },
+        { haltOnFailureRate: 0.1 },
+      ]) {
+        const response = await test.api<{ error: { code: string; details: Array<{ field: string }> } }>(
+          'POST',
+          '/api/v1/bulk-changes',
+          {
+            body: {
+              carrierAccountId: fixture.accountId,
+              changeType: 'status_update',
+              options: { targetStatus: 'active', ...options },
+              changes: byIccid(fixture.iccids),
+            },
+          },
+        );
+        assert.equal(response.status, 422, JSON.stringify(options));
+        assert.equal(response.body.error.code, 'VALIDATION_FAILED');
+        assert.match(response.body.error.details[0].field, /^options\./);
+      }
+    });
+  });
+}

@@ -7,6 +7,7 @@ import { toIso } from '../shared/time.ts';
 import { bulkChangesRepository, type NewBulkChange } from './bulk-changes-repository.ts';
 import { bulkChangeSummary, publishEvents } from './events.ts';
 import { advanceBulkChange, type Enqueue } from './jobs.ts';
+import { openNextWave } from './waves.ts';
 
 /**
  * Writes a bulk change inside the caller's transaction (DESIGN §2.2): `begin` (its row), `addRows` (a
@@ -34,6 +35,7 @@ export function bulkChangeWriter(tx: Tx, enqueue: Enqueue) {
       await enqueue(tx, advanceBulkChange.job({ bulkChangeId }, { runAt: scheduledFor ?? undefined }));
       const change = await repository.findById(bulkChangeId);
       if (!change) return;
+      if (change.waves) await openNextWave(tx, change, change.waves, Date.now());
       const after = {
         changeType: change.changeType,
         carrierAccountId: change.carrierAccountId,
@@ -41,6 +43,7 @@ export function bulkChangeWriter(tx: Tx, enqueue: Enqueue) {
         ...(change.parentId ? { retryOf: change.parentId } : {}),
         ...(change.linkedId ? { followUpOf: change.linkedId } : {}),
         ...(change.notifyEmails.length ? { notifyEmails: change.notifyEmails } : {}),
+        ...(change.waves ? { waves: change.waves.plan } : {}),
       };
       const subject = { bulkChangeId, carrierAccountId: change.carrierAccountId };
       await auditRepository(tx).append([

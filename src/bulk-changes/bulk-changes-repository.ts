@@ -10,6 +10,7 @@ import {
   type RowStatus,
   runningBulkStatuses,
 } from '../core/statuses.ts';
+import type { WavePlan, WaveProgress } from '../core/waves.ts';
 import type { Executor } from '../db/database.ts';
 import type { BulkChangeRow, BulkChangeTable, DeviceChangeRow, NewDeviceChangeRow } from '../db/schema.ts';
 
@@ -64,6 +65,7 @@ export const toBulkChange = (row: BulkChangeRow): BulkChange => ({
           detail: row.pause_detail ? JSON.parse(row.pause_detail) : {},
         }
       : null,
+  waves: row.waves ? JSON.parse(row.waves) : null,
   counts: countsOf(row),
   updatedAt: row.updated_at,
 });
@@ -146,6 +148,8 @@ export interface NewBulkChange {
   linkedId: string | null;
   /** Addresses told by e-mail when it ends (none when absent). */
   notifyEmails?: string[];
+  /** Sent in canary waves; the first opens when its rows are all written (`bulkChangeWriter.end`). */
+  wavePlan?: WavePlan;
 }
 
 /** What the lifecycle may change on a bulk change once written. */
@@ -212,6 +216,20 @@ export function bulkChangesRepository(db: Executor) {
           parent_id: change.parentId,
           linked_id: change.linkedId,
           notify_emails: change.notifyEmails?.length ? JSON.stringify(change.notifyEmails) : null,
+          ...(change.wavePlan
+            ? {
+                // Nothing may be sent before the first wave is opened, in the same transaction.
+                waves: JSON.stringify({
+                  plan: change.wavePlan,
+                  current: -1,
+                  afterRow: 0,
+                  toRow: 0,
+                  reached: 0,
+                  results: [],
+                } satisfies WaveProgress),
+                wave_to_row: 0,
+              }
+            : {}),
           idempotency_key: change.idempotencyKey,
           request_hash: null,
           total_count: 0,
@@ -340,6 +358,28 @@ export function bulkChangesRepository(db: Executor) {
       if (reason) query = query.where('pause_reason', '=', reason);
       const result = await query.executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
+    },
+
+    /** Where the change is in its waves; `toRow` is also the gate the claim reads. */
+    async setWaves(id: string, progress: WaveProgress, now: number): Promise<void> {
+      await db
+        .updateTable('bulk_changes')
+        .set({ waves: JSON.stringify(progress), wave_to_row: progress.toRow, updated_at: now })
+        .where('id', '=', id)
+        .execute();
+    },
+
+    /** The row number of the change's `n`-th row (1-based, in row order). */
+    async rowNumberAt(bulkChangeId: string, n: number): Promise<number | undefined> {
+      const row = await db
+        .selectFrom('device_changes')
+        .select('row_number')
+        .where('bulk_change_id', '=', bulkChangeId)
+        .orderBy('row_number')
+        .offset(n - 1)
+        .limit(1)
+        .executeTakeFirst();
+      return row?.row_number;
     },
 
     moveCounts,

@@ -9,6 +9,7 @@ import type { ChangeType } from '../core/change-types.ts';
 import { conflict, type ErrorDetail, notFound, validationFailed } from '../core/errors.ts';
 import type { Principal } from '../core/roles.ts';
 import { isTerminalBulkStatus, type RowStatus } from '../core/statuses.ts';
+import type { WavePlan } from '../core/waves.ts';
 import { type Db, inTransaction, isUniqueViolation, type Tx } from '../db/database.ts';
 import { devicesRepository } from '../devices/devices-repository.ts';
 import { newId } from '../shared/ids.ts';
@@ -45,6 +46,8 @@ export interface CreateBulkChangeInput {
   idempotencyKey?: string;
   /** Told by e-mail when the bulk change ends, besides the tenant's own addresses. */
   notifyEmails?: string[];
+  /** Send it in canary waves (docs/guardrails.md). */
+  waves?: WavePlan;
 }
 
 export interface DryRunReport {
@@ -103,6 +106,7 @@ export class BulkChanges {
           input.acceptValidRows,
           // Only when given, so a request hashed before the field existed hashes the same.
           ...(input.notifyEmails?.length ? [input.notifyEmails] : []),
+          ...(input.waves ? [input.waves] : []),
         ],
         requestIssues: [...input.inputIssues, ...fileFields.issues],
         keepDryRun: input.dryRun,
@@ -131,6 +135,7 @@ export class BulkChanges {
           options: input.options,
           idempotencyKey: input.idempotencyKey ?? null,
           notifyEmails: input.notifyEmails ?? [],
+          wavePlan: input.waves,
         });
         for (let next = await batches.next(); !next.done; next = await batches.next()) {
           const valid = await run.check(next.value, { db: tx, bulkChangeId: bulkId });
@@ -378,6 +383,8 @@ export class BulkChanges {
           idempotencyKey: null,
           parentId: parent.id,
           notifyEmails: parent.notifyEmails,
+          // A retry goes out in the same waves, checked the same way.
+          wavePlan: parent.waves?.plan,
         });
         await this.#addRows(tx, principal, bulkId, checked.valid);
         const actor = actorOf(principal);
@@ -414,6 +421,7 @@ export class BulkChanges {
       idempotencyKey: string | null;
       parentId?: string;
       notifyEmails: string[];
+      wavePlan?: WavePlan;
     },
   ): Promise<string> {
     const now = Date.now();
@@ -430,6 +438,7 @@ export class BulkChanges {
       parentId: options.parentId ?? null,
       linkedId: null,
       notifyEmails: options.notifyEmails,
+      wavePlan: options.wavePlan,
     });
     if (options.parentId && !(await bulkChangesRepository(tx).markRetried(options.parentId, id))) {
       throw conflict('ALREADY_RETRIED', 'The failed rows were retried meanwhile');

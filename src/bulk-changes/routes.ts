@@ -7,6 +7,7 @@ import { changeTypes } from '../core/change-types.ts';
 import { AppError, type ErrorDetail, validationFailed } from '../core/errors.ts';
 import { bulkStatuses, rowStatuses } from '../core/statuses.ts';
 import { nulCharacterAt, nulDetail } from '../core/text.ts';
+import { type WavePlan, wavePlanSchema } from '../core/waves.ts';
 import { NUMERIC_CURSOR } from '../shared/paging.ts';
 import type { BulkChanges, CreateBulkChangeInput } from './bulk-changes-service.ts';
 import { type InputRow, inBatches, openCsvRows, type RowBatch } from './csv-input.ts';
@@ -85,7 +86,8 @@ export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = 
         tags: ['bulk changes'],
         summary: 'Create a bulk change (JSON, text/csv or multipart/form-data), or dry-run it',
         description:
-          'JSON: {carrierAccountId, changeType, changes: [row], options, scheduledFor?, dryRun?, acceptValidRows?, notifyEmails?}. ' +
+          'JSON: {carrierAccountId, changeType, changes: [row], options, scheduledFor?, dryRun?, acceptValidRows?, notifyEmails?}; ' +
+          'options.waves ([{lines} | {percent}], cumulative) and options.haltOnFailureRate (0..1, default 0.2) send it in canary waves (docs/guardrails.md). ' +
           'CSV: the same fields as query parameters and one row per line. Multipart: a `file` part and the fields as parts.',
         headers: z.object({ 'idempotency-key': z.string().max(200).optional() }).loose(),
         body: createJson,
@@ -280,7 +282,9 @@ function parseOrFail<T>(schema: z.ZodType<T>, value: unknown): T {
 }
 
 function fromJson(body: unknown): CreateRequest {
-  const { changes, ...fields } = body as z.infer<typeof createJson>;
+  const { changes, options: given, ...request } = body as z.infer<typeof createJson>;
+  const { waves, options } = splitWaves(given);
+  const fields = { ...request, options };
   const rows = inBatches(changes.map((change, index): InputRow => ({ row: index + 1, fields: change })));
   const inputIssues: ErrorDetail[] = Object.keys(fields.options)
     .filter((key) => !isRowField(key))
@@ -289,7 +293,26 @@ function fromJson(body: unknown): CreateRequest {
       code: 'UNKNOWN_FIELD',
       message: `${key} is not an option or row field`,
     }));
-  return { ...fields, rows, inputIssues };
+  return { ...fields, ...(waves ? { waves } : {}), rows, inputIssues };
+}
+
+/**
+ * `options.waves` and `options.haltOnFailureRate` are the change's canary plan (docs/guardrails.md),
+ * not fields set on every row: taken out of the options, checked, refused with a 422 when wrong.
+ */
+function splitWaves(given: Record<string, unknown>): { waves?: WavePlan; options: Record<string, unknown> } {
+  const { waves, haltOnFailureRate, ...options } = given;
+  if (waves === undefined && haltOnFailureRate === undefined) return { options };
+  const parsed = wavePlanSchema.safeParse({ waves, haltOnFailureRate });
+  if (parsed.success) return { waves: parsed.data, options };
+  throw validationFailed(
+    parsed.error.issues.map((issue) => ({
+      field: ['options', ...issue.path].join('.'),
+      code: 'INVALID_FIELD',
+      message: issue.message,
+    })),
+    'options.waves is not a valid canary plan',
+  );
 }
 
 /** Query or form fields besides the request's own are options (defaults for every row). */

@@ -30,6 +30,13 @@ export const bulkChangeView = (change: BulkChange, carrier: CarrierName) => ({
   notifyEmails: change.notifyEmails,
   /** While `paused`: why (`manual`, `circuit_open`, `canary_halt`), by whom, since when, and the figures behind it. */
   pause: pauseView(change.pause),
+  /** In canary waves: the plan, the wave running now (1-based) with its rows, and each finished wave's figures. */
+  waves: change.waves && {
+    plan: change.waves.plan,
+    current: change.waves.current + 1,
+    currentRows: { afterRow: change.waves.afterRow, toRow: change.waves.toRow },
+    results: change.waves.results,
+  },
   counts: change.counts,
 });
 export type BulkChangeView = ReturnType<typeof bulkChangeView>;

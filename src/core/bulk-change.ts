@@ -1,6 +1,7 @@
 import type { ChangeType } from './change-types.ts';
 import type { RowError } from './flow.ts';
 import type { BulkStatus, Counts, PauseReason, RowStatus } from './statuses.ts';
+import type { WaveProgress } from './waves.ts';
 
 /** A bulk change as every room above the store sees it (DESIGN §4.2); its counts are derived from rows. */
 export interface BulkChange {
@@ -31,6 +32,8 @@ export interface BulkChange {
   notifyEmails: string[];
   /** Why, by whom and since when it is `paused`; null when it is not. */
   pause: Pause | null;
+  /** Where it is in its canary waves, when it is sent in waves. */
+  waves: WaveProgress | null;
   /**
    * Its rows by status, kept with the rows in the transactions that move them (so reading them costs
    * the same at any size); derived from the rows, never set by a bulk-level status (the original's B1).

@@ -176,6 +176,10 @@ export interface BulkChangeTable {
   paused_at: number | null;
   /** JSON: the figures behind the pause (a wave's, the circuit's `resumeAt`). */
   pause_detail: string | null;
+  /** JSON `WaveProgress` (core/waves.ts) of a change sent in canary waves; null without waves. */
+  waves: string | null;
+  /** The last row number the current wave may send; null: no wave gate. */
+  wave_to_row: number | null;
   updated_at: number;
 }
 

@@ -8,6 +8,7 @@ import { bulkChangesRepository } from '../bulk-changes/bulk-changes-repository.t
 import { announceFinished, publishEvents, rowFailedEvents, startBulkChange } from '../bulk-changes/events.ts';
 import { advanceBulkChange, type Enqueue } from '../bulk-changes/jobs.ts';
 import { pauseBulkChange, resumeBulkChange } from '../bulk-changes/pause.ts';
+import { openNextWave } from '../bulk-changes/waves.ts';
 import type { CarrierRegistry } from '../carriers/registry.ts';
 import type { AuditRecord } from '../core/audit-record.ts';
 import type { BulkChange } from '../core/bulk-change.ts';
@@ -16,6 +17,7 @@ import { errorCodes } from '../core/errors.ts';
 import type { CarrierAccount, Flow, RowError, RowOutcome, Step, StepContext, WorkRow } from '../core/flow.ts';
 import { outcomeFromError } from '../core/outcomes.ts';
 import { isTerminalBulkStatus } from '../core/statuses.ts';
+import { failureRate, type WaveProgress, type WaveResult } from '../core/waves.ts';
 import { type Capabilities, type Db, inTransaction, type Tx } from '../db/database.ts';
 import { devicesRepository, type LineChange } from '../devices/devices-repository.ts';
 import { newId } from '../shared/ids.ts';
@@ -614,6 +616,54 @@ export class Engine {
     };
   }
 
+  /**
+   * A canary wave has ended (none of its rows, nor of the waves before it, is open): its figures are
+   * kept and audited, the next wave opens, and the change either goes on or, above the plan's failure
+   * rate, pauses (`canary_halt`) for a person to resume or cancel it (docs/guardrails.md).
+   */
+  async #endWave(tx: Tx, change: BulkChange, waves: WaveProgress): Promise<void> {
+    const now = Date.now();
+    const byStatus = await this.#rows(tx).waveFigures(change.id, waves.afterRow, waves.toRow ?? 0);
+    const [succeeded, failed, cancelled] = [
+      byStatus.succeeded ?? 0,
+      byStatus.failed ?? 0,
+      byStatus.cancelled ?? 0,
+    ];
+    const rate = failureRate({ succeeded, failed });
+    const { haltOnFailureRate } = waves.plan;
+    const result: WaveResult = {
+      wave: waves.current + 1,
+      rows: succeeded + failed + cancelled,
+      succeeded,
+      failed,
+      cancelled,
+      failureRate: Math.round(rate * 10_000) / 10_000,
+      halted: rate > haltOnFailureRate,
+    };
+    await openNextWave(tx, change, { ...waves, results: [...waves.results, result] }, now);
+    await auditRepository(tx).append([
+      auditEntryForEvent(
+        this.#scope(change),
+        {
+          action: 'wave.end',
+          outcome: result.halted ? 'halted' : 'passed',
+          detail: { ...result, haltOnFailureRate },
+        },
+        now,
+      ),
+    ]);
+    if (!result.halted) {
+      await this.#advanceLater(tx, change.id);
+      return;
+    }
+    await pauseBulkChange(tx, this.#deps.enqueue, change, {
+      reason: 'canary_halt',
+      actor: ENGINE,
+      detail: { ...result, haltOnFailureRate },
+      at: now,
+    });
+  }
+
   /** Nothing due now: finish the bulk change if no row is open, else wake up when the next one is due. */
   async #settle(bulk: BulkChange, ran?: { flow: AnyFlow; carrier: CarrierName }): Promise<void> {
     await inTransaction(this.#deps.db, async (tx) => {
@@ -622,9 +672,22 @@ export class Engine {
       const bulkChanges = bulkChangesRepository(tx);
       const current = await bulkChanges.findById(bulk.id);
       if (!current || isTerminalBulkStatus(current.status)) return;
-      // Paused: only the reads of rows already with the carrier wake it; its resume brings the rest.
-      const wake = await rowsStore.nextWake(bulk.id, current.status !== 'paused');
+      // Paused: only the reads of rows already with the carrier wake it; its resume brings the rest. In
+      // waves: the rows of its current wave.
+      const paused = current.status === 'paused';
+      const { waves } = current;
+      const wake = await rowsStore.nextWake(bulk.id, paused ? 0 : (waves?.toRow ?? null));
       if (wake.open) {
+        const waveEnded =
+          !paused &&
+          waves !== null &&
+          waves.toRow !== null &&
+          current.cancelRequestedAt === null &&
+          (await rowsStore.openUpTo(bulk.id, waves.toRow)) === 0;
+        if (waveEnded) {
+          await this.#endWave(tx, current, waves);
+          return;
+        }
         // A change paused for the circuit also wakes when the circuit lets a call through again.
         const at = Math.min(wake.at ?? Number.POSITIVE_INFINITY, circuitResumeAt(current));
         if (at !== Number.POSITIVE_INFINITY)

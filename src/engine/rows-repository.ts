@@ -99,8 +99,8 @@ const inRowOrder = (rows: DeviceChangeRow[]) => rows.sort((a, b) => a.row_number
 export function rowsRepository(db: Executor, capabilities: Capabilities) {
   const counts = bulkChangesRepository(db);
   /**
-   * Rows due now. A queued row is sent only while its bulk change may send: not while it is paused
-   * (docs/guardrails.md). Asked in the claim's own statement, so a pause that commits stops the next
+   * Rows due now. A queued row is sent only while its bulk change may send: not while it is paused,
+   * nor past its current canary wave (docs/guardrails.md). Asked in the claim's own statement, so a pause that commits stops the next
    * claim of every worker; waiting rows (reads of changes already with the carrier) go on.
    */
   const due = (bulkChangeId: string, status: 'queued' | 'waiting', now: number) => {
@@ -110,12 +110,19 @@ export function rowsRepository(db: Executor, capabilities: Capabilities) {
       .where('status', '=', status)
       .where((eb) => eb.or([eb('next_check_at', 'is', null), eb('next_check_at', '<=', now)]));
     if (status === 'waiting') return query;
+    // Nor past the row where its current canary wave ends.
     return query.where(({ exists, selectFrom }) =>
       exists(
         selectFrom('bulk_changes')
           .select('bulk_changes.id')
           .where('bulk_changes.id', '=', bulkChangeId)
-          .where('bulk_changes.status', '<>', 'paused'),
+          .where('bulk_changes.status', '<>', 'paused')
+          .where((eb) =>
+            eb.or([
+              eb('bulk_changes.wave_to_row', 'is', null),
+              eb('bulk_changes.wave_to_row', '>=', eb.ref('device_changes.row_number')),
+            ]),
+          ),
       ),
     );
   };
@@ -374,12 +381,13 @@ export function rowsRepository(db: Executor, capabilities: Capabilities) {
     /**
      * When the bulk change next has work: the earliest due row, or the earliest lease to expire. One
      * statement, so a row moving between states in another transaction cannot slip between two reads.
-     * Queued rows count only when `sendsQueued` (not while paused): a paused change wakes for its
-     * reads alone, and waits for its resume (`at` null) once none is left.
+     * Queued rows count only up to row number `sendsUpTo` (null: all; 0 while paused, none): a paused
+     * change wakes for its reads alone and waits for its resume (`at` null) once none is left; a change
+     * in waves, for the rows of its current wave.
      */
     async nextWake(
       bulkChangeId: string,
-      sendsQueued: boolean,
+      sendsUpTo: number | null,
     ): Promise<{ open: boolean; at: number | null }> {
       const row = await db
         .selectFrom('device_changes')
@@ -387,13 +395,43 @@ export function rowsRepository(db: Executor, capabilities: Capabilities) {
           sql<number>`count(*)`.as('open'),
           sql<number | null>`min(case
             when status = 'in_progress' then lease_until
-            when status = 'waiting' or ${sql.lit(sendsQueued ? 1 : 0)} = 1 then coalesce(next_check_at, 0)
+            when status = 'waiting' or row_number <= ${sql.lit(sendsUpTo ?? Number.MAX_SAFE_INTEGER)}
+              then coalesce(next_check_at, 0)
           end)`.as('at'),
         ])
         .where('bulk_change_id', '=', bulkChangeId)
         .where('status', 'in', [...openRowStatuses])
         .executeTakeFirstOrThrow();
       return { open: Number(row.open) > 0, at: row.at === null ? null : Number(row.at) };
+    },
+
+    /** Open rows up to a row number: none, and a canary wave (with the waves before it) has ended. */
+    async openUpTo(bulkChangeId: string, toRow: number): Promise<number> {
+      const row = await db
+        .selectFrom('device_changes')
+        .select((eb) => eb.fn.countAll<number>().as('open'))
+        .where('bulk_change_id', '=', bulkChangeId)
+        .where('status', 'in', [...openRowStatuses])
+        .where('row_number', '<=', toRow)
+        .executeTakeFirstOrThrow();
+      return Number(row.open);
+    },
+
+    /** How the rows of a canary wave (row numbers above `afterRow`, up to `toRow`) ended, by status. */
+    async waveFigures(
+      bulkChangeId: string,
+      afterRow: number,
+      toRow: number,
+    ): Promise<Partial<Record<RowStatus, number>>> {
+      const rows = await db
+        .selectFrom('device_changes')
+        .select(['status', (eb) => eb.fn.countAll<number>().as('count')])
+        .where('bulk_change_id', '=', bulkChangeId)
+        .where('row_number', '>', afterRow)
+        .where('row_number', '<=', toRow)
+        .groupBy('status')
+        .execute();
+      return Object.fromEntries(rows.map((row) => [row.status, Number(row.count)]));
     },
 
     /** Serialises the transactions that settle a bulk change (with row locks; SQLite has one writer). */

@@ -59,7 +59,7 @@ const link = (id: string | null) => id && html`<a href="/portal/bulk-changes/${i
 function facts(view: BulkChangeView, accountName: string): SafeHtml {
   return html`<dl class="facts" id="facts" data-live-region>
   <div><dt>Status</dt><dd data-bulk-status>${statusBadge(view.status)}</dd></div>
-  ${view.pause && html`<div><dt>Why it is paused</dt><dd class="pause-reason" data-pause-reason="${view.pause.reason}">${pauseText(view.pause)}</dd></div>`}
+  ${view.pause && html`<div><dt>Why it is paused</dt><dd class="pause-reason" data-pause-reason="${view.pause.reason}">${pauseText(view, view.pause)}</dd></div>`}
   ${view.failureReason && html`<div><dt>Why it stopped</dt><dd class="stopped-reason">The engine gave up: ${view.failureReason}. Open rows were ended and their lines are free again.</dd></div>`}
   <div><dt>Carrier account</dt><dd>${accountName}</dd></div>
   <div><dt>Created</dt><dd>${time(view.createdAt)} by ${view.createdBy}</dd></div>
@@ -74,7 +74,7 @@ function facts(view: BulkChangeView, accountName: string): SafeHtml {
 }
 
 /** A pause in words: why, who, since when, and what happens next. */
-function pauseText(pause: NonNullable<BulkChangeView['pause']>): SafeHtml {
+function pauseText(view: BulkChangeView, pause: NonNullable<BulkChangeView['pause']>): SafeHtml {
   const since = html`since ${time(pause.at)}`;
   switch (pause.reason) {
     case 'manual':
@@ -82,8 +82,40 @@ function pauseText(pause: NonNullable<BulkChangeView['pause']>): SafeHtml {
     case 'circuit_open':
       return html`The carrier account's circuit opened after repeated carrier faults (${since}). It resumes by itself once the carrier answers again, or resume it now.`;
     case 'canary_halt':
-      return html`A canary wave failed more often than allowed (${since}). Check its failed rows, then resume or cancel.`;
+      return html`Canary wave ${String(pause.detail.wave)} failed more often than allowed (${since}): ${String(pause.detail.failed)} of ${String(pause.detail.rows)} rows failed, above ${percent(Number(pause.detail.haltOnFailureRate))}. Check its <a href="/portal/bulk-changes/${view.id}?status=failed">failed rows</a>, then resume or cancel.`;
   }
+}
+
+const percent = (rate: number) => `${Math.round(rate * 1000) / 10} %`;
+
+/** A change sent in canary waves: each wave as planned, how far it is, and each finished wave's figures. */
+function wavesSection(view: BulkChangeView): SafeHtml {
+  const { waves } = view;
+  if (!waves) return html``;
+  const planned = [
+    ...waves.plan.waves.map((wave) => ('lines' in wave ? `${count(wave.lines)} lines` : `${wave.percent} %`)),
+    'the rest',
+  ];
+  return html`<section class="waves" id="waves" data-live-region aria-labelledby="waves-title">
+  <h2 id="waves-title">Canary waves</h2>
+  <p>Sent in waves reaching ${planned.join(', then ')}; a wave failing more than ${percent(waves.plan.haltOnFailureRate)} of its rows pauses the change. Now: wave <strong data-current-wave>${waves.current}</strong>.</p>
+  ${table({
+    caption: 'Finished waves',
+    rows: waves.results,
+    empty: 'No wave has finished yet.',
+    columns: [
+      { header: 'Wave', cell: (result) => result.wave, className: 'num' },
+      { header: 'Rows', cell: (result) => count(result.rows), className: 'num' },
+      { header: 'Succeeded', cell: (result) => count(result.succeeded), className: 'num' },
+      { header: 'Failed', cell: (result) => count(result.failed), className: 'num' },
+      { header: 'Failure rate', cell: (result) => percent(result.failureRate), className: 'num' },
+      {
+        header: 'Outcome',
+        cell: (result) => (result.halted ? statusBadge('halted') : statusBadge('passed')),
+      },
+    ],
+  })}
+</section>`;
 }
 
 function live(view: BulkChangeView): SafeHtml {
@@ -213,6 +245,7 @@ function detailPage(options: {
 ${facts(view, options.accountName)}
 ${actions(options.user, view)}
 ${live(view)}
+${wavesSection(view)}
 ${rowsSection(view, options.query, options.rows, options.nextCursor)}`,
   });
 }
