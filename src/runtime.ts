@@ -152,7 +152,13 @@ export async function startService(options: {
   // Enqueues announce themselves to the workers of every process where the database can (ADR 0015).
   const notifier = new QueueNotifier(database.notifications);
   const enqueue = createEnqueue(notifier);
-  const bulkChanges = new BulkChanges({ db, accounts, registry, enqueue });
+  const bulkChanges = new BulkChanges({
+    db,
+    accounts,
+    registry,
+    enqueue,
+    logger: logger.child({ component: 'bulk-changes' }),
+  });
   // Webhooks go where carrier calls may go: under the same address policy, through the same agent (ADR 0023).
   const webhookTargets = outboundTargets(outbound, agent);
   const webhooks = new Webhooks({ db, secrets, targets: webhookTargets, enqueue });

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { CarrierAccounts } from '../accounts/carrier-accounts.ts';
 import { actorOf } from '../audit/actor.ts';
@@ -20,6 +21,7 @@ import type { InputRow, RowBatch } from './csv-input.ts';
 import { checkFileFields, type IntakeContext, rowDefaults, type ValidRow, validateRows } from './intake.ts';
 import { type DryRunRow, IntakeRun } from './intake-run.ts';
 import { advanceBulkChange, type Enqueue } from './jobs.ts';
+import { logLifecycle } from './lifecycle-log.ts';
 import { pauseBulkChange, resumeBulkChange } from './pause.ts';
 import {
   auditEntryView,
@@ -48,6 +50,8 @@ export interface CreateBulkChangeInput {
   notifyEmails?: string[];
   /** Send it in canary waves (docs/guardrails.md). */
   waves?: WavePlan;
+  /** The API or portal request that asks for it, named in its log line. */
+  requestId?: string;
 }
 
 export interface DryRunReport {
@@ -63,12 +67,20 @@ export class BulkChanges {
   readonly #accounts: CarrierAccounts;
   readonly #registry: CarrierRegistry;
   readonly #enqueue: Enqueue;
+  readonly #logger: Logger;
 
-  constructor(deps: { db: Db; accounts: CarrierAccounts; registry: CarrierRegistry; enqueue: Enqueue }) {
+  constructor(deps: {
+    db: Db;
+    accounts: CarrierAccounts;
+    registry: CarrierRegistry;
+    enqueue: Enqueue;
+    logger: Logger;
+  }) {
     this.#db = deps.db;
     this.#accounts = deps.accounts;
     this.#registry = deps.registry;
     this.#enqueue = deps.enqueue;
+    this.#logger = deps.logger;
   }
 
   #repository(db: Db = this.#db) {
@@ -154,7 +166,9 @@ export class BulkChanges {
       if (!isUniqueViolation(error)) throw error;
       return this.#afterRace(principal, input.idempotencyKey, run, batches);
     }
-    return { created: await this.get(principal.tenantId, id), rejected: run.issues, replayed: false };
+    const created = await this.find(principal.tenantId, id);
+    logLifecycle(this.#logger, created, { step: 'created', requestId: input.requestId });
+    return { created: await this.view(created), rejected: run.issues, replayed: false };
   }
 
   /** The same Idempotency-Key again: the same request gets the original answer, another one a 409. */
@@ -271,14 +285,14 @@ export class BulkChanges {
   }
 
   /** Rows not yet sent are cancelled now; rows already with the carrier finish (DESIGN §5). */
-  async cancel(principal: Principal, id: string): Promise<BulkChangeView> {
+  async cancel(principal: Principal, id: string, requestId?: string): Promise<BulkChangeView> {
     const { tenantId } = principal;
     const change = await this.find(tenantId, id);
     if (isTerminalBulkStatus(change.status)) {
       throw conflict('BULK_CHANGE_FINISHED', `The bulk change is already ${change.status}`);
     }
     const now = Date.now();
-    await inTransaction(this.#db, async (tx) => {
+    const rowsCancelled = await inTransaction(this.#db, async (tx) => {
       const repository = bulkChangesRepository(tx);
       await repository.update(id, { cancelRequestedAt: change.cancelRequestedAt ?? now }, now);
       const cancelled = await repository.cancelQueuedRows(id, now);
@@ -294,8 +308,11 @@ export class BulkChanges {
           at: now,
         }),
       ]);
+      return cancelled;
     });
-    return this.get(tenantId, id);
+    const requested = await this.find(tenantId, id);
+    logLifecycle(this.#logger, requested, { step: 'cancel_requested', requestId, rowsCancelled });
+    return this.view(requested);
   }
 
   /**
@@ -340,6 +357,7 @@ export class BulkChanges {
   async retry(
     principal: Principal,
     id: string,
+    requestId?: string,
   ): Promise<{ created: BulkChangeView; rejected: ErrorDetail[] }> {
     const parent = await this.find(principal.tenantId, id);
     if (!isTerminalBulkStatus(parent.status)) {
@@ -400,7 +418,9 @@ export class BulkChanges {
         ]);
         return bulkId;
       });
-      return { created: await this.get(principal.tenantId, retryId), rejected: checked.issues };
+      const created = await this.find(principal.tenantId, retryId);
+      logLifecycle(this.#logger, created, { step: 'created', requestId });
+      return { created: await this.view(created), rejected: checked.issues };
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
       throw conflict(

@@ -82,20 +82,24 @@ export async function publishEvents(
   await enqueue(tx, dispatchEventsTask.job({ tenantId: change.tenantId }));
 }
 
-/** Moves a scheduled or queued change to processing, once (another job may race), with its `started` event. */
+/**
+ * Moves a scheduled or queued change to processing, once (another job may race), with its `started`
+ * event. Returns it when this call started it.
+ */
 export async function startBulkChange(
   tx: Tx,
   enqueue: Enqueue,
   bulkChangeId: string,
   now: number,
-): Promise<void> {
+): Promise<BulkChange | undefined> {
   const repository = bulkChangesRepository(tx);
-  if (!(await repository.start(bulkChangeId, now))) return;
+  if (!(await repository.start(bulkChangeId, now))) return undefined;
   const started = await repository.findById(bulkChangeId);
   if (started)
     await publishEvents(tx, enqueue, started, [
       { type: 'bulk_change.started', data: { bulkChange: bulkChangeSummary(started) } },
     ]);
+  return started;
 }
 
 /** Publishes a bulk change's end (completed, with errors, failed or cancelled) as it now is, in the transaction that ended it. */

@@ -100,6 +100,7 @@ export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = 
       const outcome = await bulkChanges.create(principalOf(request), {
         ...input,
         idempotencyKey: request.headers['idempotency-key'] as string | undefined,
+        requestId: request.id,
       });
       if ('dryRun' in outcome) return reply.status(200).send(outcome);
       if (outcome.replayed) reply.header('idempotent-replayed', 'true');
@@ -214,7 +215,7 @@ export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = 
   app.post(
     '/bulk-changes/:id/cancel',
     { onRequest: operator, schema: { tags: ['bulk changes'], params: idParams } },
-    async (request) => bulkChanges.cancel(principalOf(request), request.params.id),
+    async (request) => bulkChanges.cancel(principalOf(request), request.params.id, request.id),
   );
 
   app.post(
@@ -248,7 +249,11 @@ export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = 
     '/bulk-changes/:id/retry',
     { onRequest: operator, schema: { tags: ['bulk changes'], params: idParams } },
     async (request, reply) => {
-      const { created, rejected } = await bulkChanges.retry(principalOf(request), request.params.id);
+      const { created, rejected } = await bulkChanges.retry(
+        principalOf(request),
+        request.params.id,
+        request.id,
+      );
       return reply.status(201).send({ ...created, ...(rejected.length ? { rejectedRows: rejected } : {}) });
     },
   );

@@ -7,6 +7,7 @@ import { auditRepository } from '../audit/audit-repository.ts';
 import { bulkChangesRepository } from '../bulk-changes/bulk-changes-repository.ts';
 import { announceFinished, publishEvents, rowFailedEvents, startBulkChange } from '../bulk-changes/events.ts';
 import { advanceBulkChange, type Enqueue } from '../bulk-changes/jobs.ts';
+import { logLifecycle } from '../bulk-changes/lifecycle-log.ts';
 import { pauseBulkChange, resumeBulkChange } from '../bulk-changes/pause.ts';
 import { openNextWave } from '../bulk-changes/waves.ts';
 import type { CarrierRegistry } from '../carriers/registry.ts';
@@ -144,8 +145,10 @@ export class Engine {
       await this.#advanceLater(db, bulk.id, { runAt: bulk.scheduledFor ?? undefined });
       return;
     }
-    if (bulk.status === 'scheduled' || bulk.status === 'queued')
-      await inTransaction(db, (tx) => startBulkChange(tx, this.#deps.enqueue, bulk.id, now));
+    if (bulk.status === 'scheduled' || bulk.status === 'queued') {
+      const started = await inTransaction(db, (tx) => startBulkChange(tx, this.#deps.enqueue, bulk.id, now));
+      if (started) logLifecycle(this.#deps.logger, started, { step: 'started' });
+    }
     // Paused for the circuit, whose open period is over: resume, and the first call is its probe.
     if (circuitResumeAt(bulk) <= now && bulk.cancelRequestedAt === null) {
       await inTransaction(db, (tx) =>
@@ -563,11 +566,11 @@ export class Engine {
    */
   async giveUp(bulkChangeId: string, reason: string): Promise<boolean> {
     const now = Date.now();
-    return inTransaction(this.#deps.db, async (tx) => {
+    const rowsEnded = await inTransaction(this.#deps.db, async (tx) => {
       const rowsStore = this.#rows(tx);
       await rowsStore.lock(bulkChangeId);
       const bulk = await bulkChangesRepository(tx).findById(bulkChangeId);
-      if (!bulk || isTerminalBulkStatus(bulk.status)) return false;
+      if (!bulk || isTerminalBulkStatus(bulk.status)) return undefined;
       const ended = await rowsStore.failAllOpenRows(
         bulkChangeId,
         {
@@ -596,9 +599,12 @@ export class Engine {
           now,
         ),
       ]);
-      this.#deps.logger.error({ bulkChangeId, reason, ended }, 'gave up on a bulk change');
-      return true;
+      return ended;
     });
+    if (rowsEnded === undefined) return false;
+    const failed = await bulkChangesRepository(this.#deps.db).findById(bulkChangeId);
+    if (failed) logLifecycle(this.#deps.logger, failed, { step: 'given_up', reason, rowsEnded });
+    return true;
   }
 
   async #failOpenRows(bulk: BulkChange, error: RowError): Promise<void> {
@@ -666,12 +672,12 @@ export class Engine {
 
   /** Nothing due now: finish the bulk change if no row is open, else wake up when the next one is due. */
   async #settle(bulk: BulkChange, ran?: { flow: AnyFlow; carrier: CarrierName }): Promise<void> {
-    await inTransaction(this.#deps.db, async (tx) => {
+    const settled = await inTransaction(this.#deps.db, async (tx) => {
       const rowsStore = this.#rows(tx);
       await rowsStore.lock(bulk.id);
       const bulkChanges = bulkChangesRepository(tx);
       const current = await bulkChanges.findById(bulk.id);
-      if (!current || isTerminalBulkStatus(current.status)) return;
+      if (!current || isTerminalBulkStatus(current.status)) return undefined;
       // Paused: only the reads of rows already with the carrier wake it; its resume brings the rest. In
       // waves: the rows of its current wave.
       const paused = current.status === 'paused';
@@ -686,27 +692,37 @@ export class Engine {
           (await rowsStore.openUpTo(bulk.id, waves.toRow)) === 0;
         if (waveEnded) {
           await this.#endWave(tx, current, waves);
-          return;
+          return undefined;
         }
         // A change paused for the circuit also wakes when the circuit lets a call through again.
         const at = Math.min(wake.at ?? Number.POSITIVE_INFINITY, circuitResumeAt(current));
         if (at !== Number.POSITIVE_INFINITY)
           await this.#advanceLater(tx, bulk.id, { runAt: Math.max(at, Date.now()) });
-        return;
+        return undefined;
       }
       const followUp = ran?.flow.followUp;
       const followUpFlow = followUp && this.#deps.registry.flowFor(ran.carrier, followUp.changeType);
-      if (followUp && followUpFlow && current.cancelRequestedAt === null) {
-        await createFollowUp(tx, this.#deps.enqueue, current, followUp, followUpFlow);
-      }
+      const followUpId =
+        followUp && followUpFlow && current.cancelRequestedAt === null
+          ? await createFollowUp(tx, this.#deps.enqueue, current, followUp, followUpFlow)
+          : undefined;
       const now = Date.now();
       const finished = await rowsStore.finish(bulk.id, {
         status: finalStatus(current.counts, current.cancelRequestedAt !== null),
         completedAt: now,
         startedAt: current.startedAt ?? now,
       });
-      if (finished) await announceFinished(tx, this.#deps.enqueue, bulk.id, now);
+      if (!finished) return undefined;
+      await announceFinished(tx, this.#deps.enqueue, bulk.id, now);
+      return { followUpId };
     });
+    if (!settled) return;
+    // Read back after the commit: the lines tell what is now in the database, follow-up first.
+    const bulkChanges = bulkChangesRepository(this.#deps.db);
+    const followUp = settled.followUpId && (await bulkChanges.findById(settled.followUpId));
+    if (followUp) logLifecycle(this.#deps.logger, followUp, { step: 'created' });
+    const finished = await bulkChanges.findById(bulk.id);
+    if (finished) logLifecycle(this.#deps.logger, finished, { step: 'finished' });
   }
 }
 

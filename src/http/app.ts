@@ -39,6 +39,7 @@ import { answerClientError, installErrorHandler, sendProblem } from './errors.ts
 import { type HealthDeps, healthRoutes } from './health-routes.ts';
 import type { Metrics } from './metrics.ts';
 import { refuseNulCharacters } from './nul-guard.ts';
+import { requestIdOf } from './request-id.ts';
 
 /** The services the API and the portal act through; routes never reach the database themselves. */
 export interface AppServices {
@@ -102,6 +103,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger as FastifyBaseLogger,
     // One line per request would drown the engine's logs; /metrics counts requests instead.
     logController: new LogController({ disableRequestLogging: true }),
+    // Every line a request logs names it (`requestId`), and its answer says it (`x-request-id`).
+    genReqId: requestIdOf,
+    requestIdHeader: false,
+    requestIdLogLabel: 'requestId',
     // Uploads raise it on their own routes (POST /bulk-changes, the portal's upload).
     bodyLimit: Math.min(DEFAULT_BODY_LIMIT_BYTES, deps.maxUploadBytes),
     // Progress streams stay open until their bulk change ends; closing must not wait for them.
@@ -121,6 +126,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installErrorHandler(app);
   refuseNulCharacters(app);
 
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
   app.addHook('onResponse', async (request, reply) => {
     deps.metrics.httpRequests.inc({
       method: request.method,

@@ -15,6 +15,8 @@ export async function pollingStream(
   reply.hijack();
   const response = reply.raw;
   response.writeHead(200, {
+    // Headers set through the reply are not sent once it is taken over: the request's id is repeated.
+    'x-request-id': reply.request.id,
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
     connection: 'keep-alive',

@@ -308,7 +308,7 @@ export function bulkChangeDetailRoutes(app: PortalApp, deps: PortalDeps): void {
     { schema: { hide: true, params: idParams } },
     async (request, reply) => {
       const { principal } = requirePortalRole(request, 'operator');
-      await deps.bulkChanges.cancel(principal, request.params.id);
+      await deps.bulkChanges.cancel(principal, request.params.id, request.id);
       return reply.redirect(`/portal/bulk-changes/${request.params.id}`, 303);
     },
   );
@@ -330,7 +330,7 @@ export function bulkChangeDetailRoutes(app: PortalApp, deps: PortalDeps): void {
     { schema: { hide: true, params: idParams } },
     async (request, reply) => {
       const { principal } = requirePortalRole(request, 'operator');
-      const { created } = await deps.bulkChanges.retry(principal, request.params.id);
+      const { created } = await deps.bulkChanges.retry(principal, request.params.id, request.id);
       return reply.redirect(`/portal/bulk-changes/${created.id}`, 303);
     },
   );

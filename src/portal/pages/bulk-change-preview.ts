@@ -174,6 +174,7 @@ export function bulkChangePreviewRoutes(app: PortalApp, deps: PortalDeps): void 
           acceptValidRows: preview.report.summary.wouldFail > 0,
           // A double submit, or a submit after a lost response, answers with the same bulk change.
           idempotencyKey: `portal-preview-${preview.token}`,
+          requestId: request.id,
         });
         if ('dryRun' in outcome) throw new Error('A submission was answered as a dry run');
         deps.previews.drop(user.session.id);
