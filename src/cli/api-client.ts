@@ -63,8 +63,9 @@ export function createApiClient(baseUrl: string, apiKey: string) {
   return {
     get: (path: string) => answer('GET', path),
     /** Streams `body` (never read into memory) as `text/csv`. */
-    postCsv: (path: string, body: Readable, headers: Record<string, string> = {}) =>
-      answer('POST', path, { body, headers: { 'content-type': 'text/csv', ...headers } }),
+    /** A file as the request body (a CSV or an XLSX, by its content type), streamed. */
+    postFile: (path: string, body: Readable, contentType: string, headers: Record<string, string> = {}) =>
+      answer('POST', path, { body, headers: { 'content-type': contentType, ...headers } }),
     /** The body of a long-lived answer (Server-Sent Events), chunk by chunk; rejects on a non-200. */
     async stream(path: string): Promise<AsyncIterable<Buffer>> {
       const response = await send('GET', path, { headers: { accept: 'text/event-stream' }, streamed: true });
