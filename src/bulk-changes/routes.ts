@@ -13,6 +13,7 @@ import { type InputRow, inBatches, type RowBatch } from './csv-input.ts';
 import { multipartParts } from './multipart.ts';
 import { streamProgress } from './progress-events.ts';
 import { resultsCsv } from './results-csv.ts';
+import { resultsXlsx } from './results-xlsx.ts';
 import { isRowField } from './row-fields.ts';
 import { type DeclaredFile, openUploadRows, XLSX_CONTENT_TYPE } from './upload-input.ts';
 
@@ -198,6 +199,27 @@ export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = 
         .header('content-type', 'text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="bulk-change-${request.params.id}.csv"`)
         .send(csv);
+    },
+  );
+
+  app.get(
+    '/bulk-changes/:id/results.xlsx',
+    {
+      onRequest: viewer,
+      schema: {
+        tags: ['bulk changes'],
+        summary:
+          'The results as an XLSX workbook: the columns of results.csv, header frozen, identifiers as text',
+        params: idParams,
+      },
+    },
+    async (request, reply) => {
+      const { tenantId } = principalOf(request);
+      await bulkChanges.find(tenantId, request.params.id);
+      return reply
+        .header('content-type', XLSX_CONTENT_TYPE)
+        .header('content-disposition', `attachment; filename="bulk-change-${request.params.id}.xlsx"`)
+        .send(resultsXlsx(bulkChanges, tenantId, request.params.id));
     },
   );
 
