@@ -19,8 +19,15 @@ export interface RowBatch {
 /** Rows per batch: enough to make each database round trip worth it, few enough to keep memory flat. */
 export const ROW_BATCH_SIZE = 250;
 
-/** An opened CSV: its header is read, its rows come as they are parsed. */
-export interface CsvRows {
+/** A cell as a reader found it: its text, or why it cannot be read (an XLSX formula with no value, …). */
+export type Cell = string | CellProblem;
+export interface CellProblem {
+  code: 'UNREADABLE_CELL' | 'NUMBER_NOT_EXACT';
+  message: string;
+}
+
+/** An opened upload (CSV or XLSX): its header is read, its rows come as they are parsed. */
+export interface TableRows {
   columns: RowField[];
   /** Problems of the header (unknown or repeated columns), reported once for the whole file. */
   headerIssues: ErrorDetail[];
@@ -32,7 +39,7 @@ export interface CsvRows {
  * then yields the rows in batches while the upload is still arriving. Nothing holds more than a batch:
  * the parser waits while a batch is being checked and written (backpressure to the client).
  */
-export async function openCsvRows(input: Readable, changeType: ChangeType): Promise<CsvRows> {
+export async function openCsvRows(input: Readable, changeType: ChangeType): Promise<TableRows> {
   const parser = parse({
     bom: true,
     delimiter: [',', ';'],
@@ -42,11 +49,23 @@ export async function openCsvRows(input: Readable, changeType: ChangeType): Prom
   });
   // pipeline, not pipe: an error upstream (the size limit, a dropped upload) must end the parse too.
   pipeline(input, refuseNulBytes(), parser, () => {});
-  const records = (parser as AsyncIterable<string[]>)[Symbol.asyncIterator]();
-  const first = await nextRecord(records);
+  return tableRows(csvRecords((parser as AsyncIterable<string[]>)[Symbol.asyncIterator]()), changeType);
+}
+
+/**
+ * A table's records (CSV lines, a sheet's rows) as intake's rows: the first record is the header, mapped
+ * to row fields; the others are rows, numbered from 1 without the empty ones, a batch at a time. Every
+ * format goes through here, so every format has the same header rules and the same per-row problems.
+ */
+export async function tableRows(
+  records: AsyncIterator<readonly Cell[]>,
+  changeType: ChangeType,
+): Promise<TableRows> {
+  const first = await records.next();
   if (first.done) throw validationFailed([{ code: 'EMPTY_FILE', message: 'The file has no header row' }]);
   const headerIssues: ErrorDetail[] = [];
-  const mapped = mapHeader(first.value, changeType, headerIssues);
+  const header = first.value.map((cell) => (typeof cell === 'string' ? cell : ''));
+  const mapped = mapHeader(header, changeType, headerIssues);
   return {
     columns: mapped.filter((column): column is RowField => column !== undefined),
     headerIssues,
@@ -69,12 +88,12 @@ function refuseNulBytes(): Transform {
 }
 
 async function* readBatches(
-  records: AsyncIterator<string[]>,
+  records: AsyncIterator<readonly Cell[]>,
   columns: Array<RowField | undefined>,
 ): AsyncGenerator<RowBatch> {
   let batch: RowBatch = { rows: [], issues: [] };
   let row = 0;
-  for (let next = await nextRecord(records); !next.done; next = await nextRecord(records)) {
+  for (let next = await records.next(); !next.done; next = await records.next()) {
     const record = next.value;
     if (record.every((cell) => cell === '')) continue;
     row += 1;
@@ -88,7 +107,9 @@ async function* readBatches(
     const fields: Record<string, unknown> = {};
     for (const [index, field] of columns.entries()) {
       const cell = record[index];
-      if (field && cell !== undefined && cell !== '') fields[field] = cell;
+      if (!field || cell === undefined || cell === '') continue;
+      if (typeof cell === 'string') fields[field] = cell;
+      else batch.issues.push({ row, field, ...cell });
     }
     batch.rows.push({ row, fields });
     if (batch.rows.length === ROW_BATCH_SIZE) {
@@ -100,28 +121,17 @@ async function* readBatches(
 }
 
 /** A parse error is the caller's (422); the size limit keeps its own status (413). */
-async function nextRecord(records: AsyncIterator<string[]>): Promise<IteratorResult<string[]>> {
-  try {
-    return await records.next();
-  } catch (error) {
-    if (error instanceof AppError) throw error;
-    throw new AppError('INVALID_CSV', `The file is not valid CSV: ${(error as Error).message}`);
-  }
-}
-
-/** The rows of a CSV in memory (the portal keeps them for its preview); intake streams instead. */
-export async function readCsvRows(
-  input: Readable,
-  changeType: ChangeType,
-): Promise<{ rows: InputRow[]; issues: ErrorDetail[]; columns: RowField[] }> {
-  const csv = await openCsvRows(input, changeType);
-  const rows: InputRow[] = [];
-  const issues = [...csv.headerIssues];
-  for await (const batch of csv.batches) {
-    rows.push(...batch.rows);
-    issues.push(...batch.issues);
-  }
-  return { rows, issues, columns: csv.columns };
+function csvRecords(records: AsyncIterator<string[]>): AsyncIterator<string[]> {
+  return {
+    async next() {
+      try {
+        return await records.next();
+      } catch (error) {
+        if (error instanceof AppError) throw error;
+        throw new AppError('INVALID_CSV', `The file is not valid CSV: ${(error as Error).message}`);
+      }
+    },
+  };
 }
 
 /** Rows already in memory (JSON, the portal's preview), as intake's batches, each with its rows' issues. */

@@ -10,13 +10,17 @@ import { nulCharacterAt, nulDetail } from '../core/text.ts';
 import { type WavePlan, wavePlanSchema } from '../core/waves.ts';
 import { NUMERIC_CURSOR } from '../shared/paging.ts';
 import type { BulkChanges, CreateBulkChangeInput } from './bulk-changes-service.ts';
-import { type InputRow, inBatches, openCsvRows, type RowBatch } from './csv-input.ts';
+import { type InputRow, inBatches, type RowBatch } from './csv-input.ts';
 import { multipartParts } from './multipart.ts';
 import { streamProgress } from './progress-events.ts';
 import { resultsCsv } from './results-csv.ts';
+import { resultsXlsx } from './results-xlsx.ts';
 import { isRowField } from './row-fields.ts';
+import { type DeclaredFile, openUploadRows, XLSX_CONTENT_TYPE } from './upload-input.ts';
 
 const idParams = z.object({ id: z.string().min(1) });
+/** Bodies read as a file: CSV (browsers on Windows call it `application/vnd.ms-excel`) or XLSX. */
+const fileContentTypes = ['text/csv', 'application/csv', 'application/vnd.ms-excel', XLSX_CONTENT_TYPE];
 const limit = z.coerce.number().int().min(1).max(1000).default(100);
 const flag = z
   .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
@@ -71,11 +75,8 @@ export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = 
   const viewer = requireRole(auth, 'viewer');
   const operator = requireRole(auth, 'operator');
 
-  // CSV arrives as a stream; it is parsed row by row rather than buffered by Fastify.
-  app.addContentTypeParser(
-    ['text/csv', 'application/csv', 'application/vnd.ms-excel'],
-    (_request, payload, done) => done(null, payload),
-  );
+  // A CSV or XLSX arrives as a stream; it is parsed row by row rather than buffered by Fastify.
+  app.addContentTypeParser(fileContentTypes, (_request, payload, done) => done(null, payload));
 
   app.post(
     '/bulk-changes',
@@ -84,11 +85,13 @@ export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = 
       bodyLimit: maxUploadBytes,
       schema: {
         tags: ['bulk changes'],
-        summary: 'Create a bulk change (JSON, text/csv or multipart/form-data), or dry-run it',
+        summary: 'Create a bulk change (JSON, text/csv, XLSX or multipart/form-data), or dry-run it',
         description:
           'JSON: {carrierAccountId, changeType, changes: [row], options, scheduledFor?, dryRun?, acceptValidRows?, notifyEmails?}; ' +
           'options.waves ([{lines} | {percent}], cumulative) and options.haltOnFailureRate (0..1, default 0.2) send it in canary waves (docs/guardrails.md). ' +
-          'CSV: the same fields as query parameters and one row per line. Multipart: a `file` part and the fields as parts.',
+          'CSV: the same fields as query parameters and one row per line. XLSX (`' +
+          XLSX_CONTENT_TYPE +
+          '`): like CSV, the first sheet, header row first. Multipart: a `file` part (CSV or XLSX) and the fields as parts.',
         headers: z.object({ 'idempotency-key': z.string().max(200).optional() }).loose(),
         body: createJson,
       },
@@ -203,6 +206,27 @@ export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = 
   );
 
   app.get(
+    '/bulk-changes/:id/results.xlsx',
+    {
+      onRequest: viewer,
+      schema: {
+        tags: ['bulk changes'],
+        summary:
+          'The results as an XLSX workbook: the columns of results.csv, header frozen, identifiers as text',
+        params: idParams,
+      },
+    },
+    async (request, reply) => {
+      const { tenantId } = principalOf(request);
+      await bulkChanges.find(tenantId, request.params.id);
+      return reply
+        .header('content-type', XLSX_CONTENT_TYPE)
+        .header('content-disposition', `attachment; filename="bulk-change-${request.params.id}.xlsx"`)
+        .send(resultsXlsx(bulkChanges, tenantId, request.params.id));
+    },
+  );
+
+  app.get(
     '/bulk-changes/:id/events',
     { onRequest: viewer, schema: { tags: ['bulk changes'], params: idParams } },
     async (request, reply) => {
@@ -268,10 +292,15 @@ async function readCreateRequest(request: FastifyRequest, maxUploadBytes: number
     return fromJson(request.body);
   }
   if (type === 'multipart/form-data') return fromMultipart(request, maxUploadBytes);
-  if (['text/csv', 'application/csv', 'application/vnd.ms-excel'].includes(type)) {
-    return csvRequest(request.query as Record<string, unknown>, request.body as Readable, maxUploadBytes);
+  if (fileContentTypes.includes(type)) {
+    return fileRequest(request.query as Record<string, unknown>, request.body as Readable, maxUploadBytes, {
+      contentType: type,
+    });
   }
-  throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send application/json, text/csv or multipart/form-data');
+  throw new AppError(
+    'UNSUPPORTED_MEDIA_TYPE',
+    `Send application/json, text/csv, ${XLSX_CONTENT_TYPE} or multipart/form-data`,
+  );
 }
 
 function parseOrFail<T>(schema: z.ZodType<T>, value: unknown): T {
@@ -341,21 +370,25 @@ function splitFields(raw: Record<string, unknown>) {
   };
 }
 
-/** The request's fields (query or form) and its CSV, read as it arrives, within the size limit. */
-async function csvRequest(
+/**
+ * The request's fields (query or form) and its file, CSV or XLSX, read as it arrives, within the size
+ * limit: both are the same rows to intake.
+ */
+async function fileRequest(
   rawFields: Record<string, unknown>,
   file: Readable,
   maxUploadBytes: number,
+  declared: DeclaredFile,
 ): Promise<CreateRequest> {
   const { inputIssues, ...fields } = splitFields(rawFields);
   const limited = byteLimit(maxUploadBytes);
   pipeline(file, limited, () => {});
-  const csv = await openCsvRows(limited, fields.changeType);
+  const table = await openUploadRows(limited, fields.changeType, declared);
   return {
     ...fields,
-    rows: csv.batches,
-    csvColumns: csv.columns,
-    inputIssues: [...inputIssues, ...csv.headerIssues],
+    rows: table.batches,
+    csvColumns: table.columns,
+    inputIssues: [...inputIssues, ...table.headerIssues],
   };
 }
 
@@ -376,14 +409,19 @@ async function fromMultipart(request: FastifyRequest, maxUploadBytes: number): P
     }
     if (part.fieldname !== 'file')
       throw validationFailed([
-        { field: part.fieldname, code: 'UNKNOWN_FIELD', message: 'The CSV goes in the "file" part' },
+        { field: part.fieldname, code: 'UNKNOWN_FIELD', message: 'The CSV or XLSX goes in the "file" part' },
       ]);
     const nulAt = nulCharacterAt(formFields);
     if (nulAt !== undefined) throw validationFailed([nulDetail(nulAt)], 'A field holds a NUL character');
-    const csv = await csvRequest(formFields, part.file, maxUploadBytes);
-    return { ...csv, rows: thenNothingMore(csv.rows, parts) };
+    const file = await fileRequest(formFields, part.file, maxUploadBytes, {
+      contentType: part.mimetype,
+      fileName: part.filename,
+    });
+    return { ...file, rows: thenNothingMore(file.rows, parts) };
   }
-  throw validationFailed([{ field: 'file', code: 'REQUIRED', message: 'A CSV "file" part is required' }]);
+  throw validationFailed([
+    { field: 'file', code: 'REQUIRED', message: 'A "file" part (CSV or XLSX) is required' },
+  ]);
 }
 
 /** The file's rows, then a check that the body ends with it (read inside the intake's transaction). */

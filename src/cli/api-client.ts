@@ -64,9 +64,9 @@ export function createApiClient(baseUrl: string, apiKey: string) {
     get: (path: string) => answer('GET', path),
     /** A POST without a body (cancel, retry). */
     post: (path: string) => answer('POST', path),
-    /** Streams `body` (never read into memory) as `text/csv`. */
-    postCsv: (path: string, body: Readable, headers: Record<string, string> = {}) =>
-      answer('POST', path, { body, headers: { 'content-type': 'text/csv', ...headers } }),
+    /** A file as the request body (a CSV or an XLSX, by its content type), streamed. */
+    postFile: (path: string, body: Readable, contentType: string, headers: Record<string, string> = {}) =>
+      answer('POST', path, { body, headers: { 'content-type': contentType, ...headers } }),
     /**
      * The body of an answer that may be long or long-lived (a results file, Server-Sent Events), chunk
      * by chunk, never held whole; rejects on a non-200 (a 4xx as refused).

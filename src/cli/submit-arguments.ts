@@ -5,9 +5,9 @@ import { connectionFlags, connectionHelp, connectionSchema } from './api-target.
 import { CliError } from './cli-error.ts';
 import { exitCodesHelp } from './exit-codes.ts';
 
-export const submitUsage = `Usage: bulkchange submit <file.csv> --account ID|NAME --type TYPE [options]
+export const submitUsage = `Usage: bulkchange submit <file.csv|file.xlsx> --account ID|NAME --type TYPE [options]
 
-Uploads a CSV (streamed, header row first) as a bulk change.
+Uploads a CSV or an XLSX workbook (its first sheet; streamed, header row first) as a bulk change.
 
   --account ID|NAME        carrier account id, or its name
   --type TYPE              change type: ${changeTypes.join(', ')}

@@ -1,4 +1,5 @@
 import { accessSync, constants, createReadStream, statSync } from 'node:fs';
+import { XLSX_CONTENT_TYPE } from '../bulk-changes/upload-input.ts';
 import { bulkChangeSchema, dryRunSchema } from './api-answers.ts';
 import { type ApiClient, apiError, createApiClient, describeAnswer, expectShape } from './api-client.ts';
 import { resolveAccountId, resolveConnection } from './api-target.ts';
@@ -44,9 +45,10 @@ function checkReadableFile(file: string): void {
 
 async function submitFile(client: ApiClient, args: SubmitArguments, output: CliOutput): Promise<ExitCode> {
   const accountId = await resolveAccountId(client, args.account);
-  const answer = await client.postCsv(
+  const answer = await client.postFile(
     `/api/v1/bulk-changes?${creationQuery(args, accountId)}`,
     createReadStream(args.file),
+    contentTypeOf(args.file),
     args.idempotencyKey ? { 'idempotency-key': args.idempotencyKey } : {},
   );
   const what = 'POST /api/v1/bulk-changes';
@@ -69,7 +71,10 @@ async function submitFile(client: ApiClient, args: SubmitArguments, output: CliO
   throw new CliError(`${what} answered ${answer.status}: ${describeAnswer(answer.body)}`);
 }
 
-/** The query of a CSV upload (API §2): the request's own fields, then every --option. */
+/** An .xlsx goes as a workbook, anything else as CSV (the server also knows a workbook by its first bytes). */
+const contentTypeOf = (file: string) => (/\.xlsx$/i.test(file) ? XLSX_CONTENT_TYPE : 'text/csv');
+
+/** The query of a file upload (API §2): the request's own fields, then every --option. */
 function creationQuery(args: SubmitArguments, accountId: string): URLSearchParams {
   const query = new URLSearchParams({ carrierAccountId: accountId, changeType: args.type });
   if (args.dryRun) query.set('dryRun', 'true');

@@ -42,9 +42,19 @@ export const errorCatalogue = {
   },
   LINE_IN_RUNNING_CHANGE: { status: 409, summary: 'The line is still open in another bulk change' },
   PAYLOAD_TOO_LARGE: { status: 413, summary: 'The upload is larger than this server accepts' },
-  UNSUPPORTED_MEDIA_TYPE: { status: 415, summary: 'Send application/json, text/csv or multipart/form-data' },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    summary: 'Send application/json, text/csv, an XLSX workbook or multipart/form-data',
+  },
   VALIDATION_FAILED: { status: 422, summary: 'The request or some rows are invalid; nothing was created' },
   INVALID_CSV: { status: 422, summary: 'The file is not valid CSV' },
+  INVALID_XLSX: { status: 422, summary: 'The file is not a readable XLSX workbook' },
+  XLSX_ENCRYPTED: {
+    status: 422,
+    summary:
+      'The workbook is password-protected (encrypted), or an old binary .xls: save it as .xlsx without a password',
+  },
+  XLSX_NO_SHEET: { status: 422, summary: 'The workbook has no sheet' },
   INTERNAL_ERROR: { status: 500, summary: 'Something went wrong on our side; it has been logged' },
   NOT_READY: {
     status: 503,
@@ -67,9 +77,15 @@ export const errorCatalogue = {
   UNKNOWN_COLUMN: { summary: 'A CSV column that maps to no field this change type reads' },
   MISSING_COLUMN: { summary: 'A CSV has no column for a field the change type needs' },
   DUPLICATE_COLUMN: { summary: 'Two CSV columns map to the same field' },
-  EMPTY_FILE: { summary: 'The CSV has no header row' },
+  EMPTY_FILE: { summary: 'The CSV (or the first sheet of the XLSX) has no header row' },
   NO_ROWS: { summary: 'The request has no rows' },
   TOO_MANY_CELLS: { summary: 'A CSV line has more cells than the header' },
+  UNREADABLE_CELL: {
+    summary: 'An XLSX cell that cannot be read as text: a formula with no saved value, an error value (#N/A)',
+  },
+  NUMBER_NOT_EXACT: {
+    summary: 'An XLSX cell holds a number of more than 15 digits, which a spreadsheet cannot keep exactly',
+  },
   REQUIRED: { summary: 'A field the row needs is missing' },
   INVALID_DATE: { summary: 'ScheduledFor is not an ISO-8601 time' },
   UNSUPPORTED_CHANGE_TYPE: { summary: "The account's carrier does not support this change type" },

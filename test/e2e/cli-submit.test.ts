@@ -12,6 +12,7 @@ import {
   tempDir,
   waitUntil,
 } from '../support/processes.ts';
+import { xlsxFile } from '../support/xlsx.ts';
 
 interface Change {
   row: number;
@@ -84,6 +85,31 @@ describe('bulkchange submit, status, list, results, cancel, retry, watch', () =>
     assert.match(result.stdout, new RegExp(`^row 2\\s+${badLuhn(iccids[1])}\\s+INVALID_LUHN\\s+\\S`, 'm'));
     assert.doesNotMatch(result.stdout, new RegExp(iccids[0]), 'rows that would succeed are not listed');
     assert.deepEqual(await bulkChangesOf(accountId), []);
+  });
+
+  it('takes an .xlsx like a CSV: its first sheet, the same checks, the same report', async () => {
+    const { accountId, iccids } = await stack.createJasperAccount({ limits, count: 3, prefix: '8901407' });
+    const file = path.join(files.dir, 'lines.xlsx');
+    writeFileSync(
+      file,
+      await xlsxFile({
+        Lines: [
+          ['ICCID', 'Target Status'],
+          [iccids[0], 'active'],
+          [Number(iccids[1]), 'active'],
+          [badLuhn(iccids[2]), 'active'],
+        ],
+      }),
+    );
+    const result = await submit([...statusUpdate(file, accountId), '--dry-run', ...withServer()]);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stdout, /Dry run: 3 rows; 1 would succeed, 2 would fail/);
+    assert.match(result.stdout, /^row 2\s+.*NUMBER_NOT_EXACT\s+.*Format the column as Text/m);
+    assert.match(result.stdout, new RegExp(`^row 3\\s+${badLuhn(iccids[2])}\\s+INVALID_LUHN`, 'm'));
+    const created = await submit([...statusUpdate(file, accountId), '--accept-valid-rows', ...withServer()]);
+    assert.equal(created.code, 0, created.stdout + created.stderr);
+    const [change] = await bulkChangesOf(accountId);
+    assert.equal(change.counts.total, 1);
   });
 
   it('a refused file (422) prints every problem as an aligned table, capped, and exits 1', async () => {

@@ -73,10 +73,12 @@ export async function startTestService(
     const headers: Record<string, string> = { ...options.headers };
     const key = options.key === undefined ? adminKey : options.key;
     if (key) headers.authorization = `Bearer ${key}`;
-    let body: string | undefined;
+    let body: string | Uint8Array<ArrayBuffer> | undefined;
     if (options.body !== undefined) {
       headers['content-type'] = options.contentType ?? 'application/json';
-      body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+      // A file (an .xlsx) goes as its bytes.
+      if (options.body instanceof Uint8Array) body = new Uint8Array(options.body);
+      else body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
     }
     const response = await fetch(url + pathname, { method, headers, body });
     const text = await response.text();

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { streamProgress } from '../../bulk-changes/progress-events.ts';
 import { resultsCsv } from '../../bulk-changes/results-csv.ts';
+import { resultsXlsx } from '../../bulk-changes/results-xlsx.ts';
+import { XLSX_CONTENT_TYPE } from '../../bulk-changes/upload-input.ts';
 import type { BulkChangeView, deviceChangeView } from '../../bulk-changes/views.ts';
 import { type Counts, countKey, isTerminalBulkStatus, rowStatuses } from '../../core/statuses.ts';
 import { NUMERIC_CURSOR } from '../../shared/paging.ts';
@@ -139,6 +141,7 @@ function actions(user: PortalUser, view: BulkChangeView): SafeHtml {
   const canRetry = operator && isFinished(view) && view.counts.failed > 0 && !view.retriedAsId;
   return html`<div class="actions" id="actions" data-live-region>
   <a class="button" href="/portal/bulk-changes/${view.id}/results.csv" download>Download results CSV</a>
+  <a class="button" href="/portal/bulk-changes/${view.id}/results.xlsx" download>Download results XLSX</a>
   ${
     operator &&
     !isFinished(view) &&
@@ -300,6 +303,19 @@ export function bulkChangeDetailRoutes(app: PortalApp, deps: PortalDeps): void {
         .header('content-type', 'text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="bulk-change-${request.params.id}.csv"`)
         .send(resultsCsv(deps.bulkChanges, tenantId, request.params.id));
+    },
+  );
+
+  app.get(
+    '/bulk-changes/:id/results.xlsx',
+    { schema: { hide: true, params: idParams } },
+    async (request, reply) => {
+      const { tenantId } = requirePortalRole(request, 'viewer').principal;
+      await deps.bulkChanges.find(tenantId, request.params.id);
+      return reply
+        .header('content-type', XLSX_CONTENT_TYPE)
+        .header('content-disposition', `attachment; filename="bulk-change-${request.params.id}.xlsx"`)
+        .send(resultsXlsx(deps.bulkChanges, tenantId, request.params.id));
     },
   );
 

@@ -1,8 +1,9 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { CarrierAccountView } from '../../accounts/carrier-accounts.ts';
-import { type InputRow, readCsvRows } from '../../bulk-changes/csv-input.ts';
+import type { InputRow } from '../../bulk-changes/csv-input.ts';
 import { asClientError, multipartParts } from '../../bulk-changes/multipart.ts';
+import { readUploadRows, XLSX_CONTENT_TYPE } from '../../bulk-changes/upload-input.ts';
 import { type ChangeType, changeTypes } from '../../core/change-types.ts';
 import { AppError, type ErrorDetail, validationFailed } from '../../core/errors.ts';
 import { nulCharacterAt, nulDetail } from '../../core/text.ts';
@@ -149,9 +150,9 @@ ${chooser(state)}
   <input type="hidden" name="changeType" value="${state.changeType}">
   <section aria-labelledby="step-2"><h2 id="step-2">2. The lines</h2>
     <label class="dropzone" data-dropzone for="file">
-      <span class="dropzone-title">Drop a CSV file here, or choose one</span>
+      <span class="dropzone-title">Drop a CSV or XLSX file here, or choose one</span>
       <span class="hint">Columns: ${columns.map((column, index) => html`${index > 0 && ', '}<code>${column}</code>`)}. The header is matched in any case or separator style.</span>
-      <input id="file" name="file" type="file" accept=".csv,text/csv">
+      <input id="file" name="file" type="file" accept=".csv,text/csv,.xlsx,${XLSX_CONTENT_TYPE}">
       <span class="dropzone-file" data-dropzone-file aria-live="polite"></span>
     </label>
     <div class="field">
@@ -180,10 +181,10 @@ ${chooser(state)}
 
 interface PreviewForm {
   fields: Record<string, string>;
-  csv?: Awaited<ReturnType<typeof readCsvRows>> & { fileName: string };
+  csv?: Awaited<ReturnType<typeof readUploadRows>> & { fileName: string };
 }
 
-/** Reads the form's parts; the CSV is parsed as it streams (the change type comes before the file). */
+/** Reads the form's parts; the file (CSV or XLSX) is parsed as it streams (the change type comes before it). */
 async function readPreviewForm(request: FastifyRequest, maxUploadBytes: number): Promise<PreviewForm> {
   const fields: Record<string, string> = {};
   let csv: PreviewForm['csv'];
@@ -205,7 +206,10 @@ async function readPreviewForm(request: FastifyRequest, maxUploadBytes: number):
           { field: 'changeType', code: 'INVALID_FIELD', message: 'Choose a change type' },
         ]);
       }
-      const parsed = await readCsvRows(part.file, changeType.data);
+      const parsed = await readUploadRows(part.file, changeType.data, {
+        contentType: part.mimetype,
+        fileName: part.filename,
+      });
       if (part.file.truncated)
         throw new AppError('PAYLOAD_TOO_LARGE', 'The file is larger than this server accepts');
       csv = { ...parsed, fileName: part.filename };
