@@ -35,6 +35,7 @@ const scenarios: Record<string, { capS: number }> = {
   batched: { capS: 240 },
   progress: { capS: 300 },
   postgres: { capS: 600 },
+  scaleout: { capS: 900 },
 };
 
 const { positionals, values } = parseArgs({

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 
 /** Clock ticks per second for /proc/<pid>/stat (utime, stime). */
 const clockTicks = (() => {
@@ -65,6 +66,29 @@ export class ProcessSampler {
     this.sample();
     clearInterval(this.#timer);
     return { peakRssMb: this.#peakRssMb, hwmMb: this.#hwmMb };
+  }
+}
+
+/** Busy and total jiffies of the whole machine so far (the `cpu` line of /proc/stat). */
+function machineJiffies(): { busy: number; total: number } {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.reduce((sum, value) => sum + value, 0);
+  // idle and iowait
+  return { busy: total - fields[3] - (fields[4] ?? 0), total };
+}
+
+/**
+ * How busy the whole machine was since the sampler started, in cores (every process, ours and others'):
+ * where several processes and the database share the cores, this says whether the CPU was the bound.
+ */
+export class MachineSampler {
+  readonly cores = cpus().length;
+  readonly #start = safe(machineJiffies, { busy: 0, total: 0 });
+
+  busyCores(): number | null {
+    const now = safe(machineJiffies, this.#start);
+    const total = now.total - this.#start.total;
+    return total > 0 ? ((now.busy - this.#start.busy) / total) * this.cores : null;
   }
 }
 

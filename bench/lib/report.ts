@@ -67,6 +67,20 @@ export function exactly(figure: Omit<Figure, 'verdict' | 'target'>, wanted: numb
 
 export const info = (figure: Omit<Figure, 'verdict'>): Figure => ({ ...figure, verdict: 'info' });
 
+/** A scenario that could not run here (no PostgreSQL, say), reported as skipped with the reason. */
+export function skippedWithout(scenario: string, title: string, reason: string): ScenarioResult {
+  return {
+    scenario,
+    title,
+    status: 'skipped',
+    ranAt: new Date().toISOString(),
+    durationMs: 0,
+    figures: [{ name: title, value: null, unit: '', verdict: 'skipped', limitedBy: reason }],
+    details: {},
+    notes: [],
+  };
+}
+
 export function round(value: number | null | undefined, digits = 2): number | null {
   if (value === null || value === undefined || !Number.isFinite(value)) return null;
   const factor = 10 ** digits;

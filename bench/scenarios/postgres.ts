@@ -15,7 +15,7 @@ import {
   measureEngine,
 } from '../lib/engine-case.ts';
 import { measureLimits } from '../lib/limits-case.ts';
-import type { Figure, ScenarioResult } from '../lib/report.ts';
+import { type Figure, type ScenarioResult, skippedWithout } from '../lib/report.ts';
 import type { ScenarioContext } from '../lib/run-scenario.ts';
 import { benchScale, scaled, secondsFromEnv } from '../lib/scale.ts';
 import { engineConcurrency, engineFigures } from './engine.ts';
@@ -24,26 +24,7 @@ import { limitsFigures, limitsSetup } from './limits.ts';
 export async function run(context: ScenarioContext): Promise<ScenarioResult> {
   const started = performance.now();
   const url = process.env.DATABASE_URL;
-  if (!url) {
-    return {
-      scenario: 'postgres',
-      title: 'engine and limits on PostgreSQL',
-      status: 'skipped',
-      ranAt: new Date().toISOString(),
-      durationMs: 0,
-      figures: [
-        {
-          name: 'engine and limits on PostgreSQL',
-          value: null,
-          unit: '',
-          verdict: 'skipped',
-          limitedBy: 'DATABASE_URL is not set',
-        },
-      ],
-      details: {},
-      notes: [],
-    };
-  }
+  if (!url) return skippedWithout('postgres', 'engine and limits on PostgreSQL', 'DATABASE_URL is not set');
   // The e2e helpers create (and drop) a fresh database on the server named by TEST_DATABASE_URL.
   process.env.TEST_DATABASE_URL = url;
   const serverVersion = await postgresVersion(url);

@@ -27,6 +27,12 @@ export interface ScaleOut {
   killWorker(name: string): Promise<void>;
 }
 
+/**
+ * Several processes start at once on a machine that may be busy with other work: each is given longer
+ * than one process alone needs to load, migrate and answer.
+ */
+const START_TIMEOUT_MS = 60_000;
+
 export function scaleOut(stack: E2eStack, env: Record<string, string> = {}): ScaleOut {
   const workers = new Map<string, WorkerProcess>();
   const deployment: ScaleOut = {
@@ -35,7 +41,7 @@ export function scaleOut(stack: E2eStack, env: Record<string, string> = {}): Sca
     async startApi() {
       const api = startCli(['serve', '--role', 'api'], { ...stack.env, ...env });
       deployment.api = api;
-      await waitForHealthy(stack.url, api);
+      await waitForHealthy(stack.url, api, START_TIMEOUT_MS);
       return api;
     },
     async startWorker(name, extra = {}) {
@@ -47,11 +53,15 @@ export function scaleOut(stack: E2eStack, env: Record<string, string> = {}): Sca
         WORKER_HTTP_PORT: String(port),
       });
       const url = `http://127.0.0.1:${port}`;
-      await waitForHealthy(url, child);
-      await waitUntil(`${name} ready`, async () => {
-        const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2_000) });
-        return response.ok ? true : undefined;
-      });
+      await waitForHealthy(url, child, START_TIMEOUT_MS);
+      await waitUntil(
+        `${name} ready`,
+        async () => {
+          const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2_000) });
+          return response.ok ? true : undefined;
+        },
+        START_TIMEOUT_MS,
+      );
       const worker = { name, child, url };
       workers.set(name, worker);
       return worker;
