@@ -187,6 +187,10 @@ export const errorCatalogue = {
       "The account's credentials changed while the call was waiting; it is tried again with the new ones",
   },
   LOGIN_BUSY: { summary: 'Other workers kept logging in to the account; the call is tried again later' },
+  SESSION_EXPIRED: {
+    summary:
+      'The carrier refused a login session just renewed; nothing was applied, the call is tried again later',
+  },
   FOREIGN_OPERATION_LINK: { summary: 'The carrier linked to an operation result outside its own domain' },
   // Failed jobs (last_error)
   UNKNOWN_TASK: { summary: "No handler for the job's task on this worker" },

@@ -2,11 +2,15 @@ import { isCarrierError } from './carrier-error.ts';
 import { errorCodes } from './errors.ts';
 import type { RowError, RowOutcome } from './flow.ts';
 
-/** Our own codes for a call that was never sent: the circuit was open, or no login could be had. */
+/**
+ * Our own codes for a call the carrier did not act on: never sent (the circuit was open, no login could
+ * be had), or refused for its expired session before anything was done.
+ */
 const neverSentCodes = new Set<string>([
   errorCodes.CIRCUIT_OPEN,
   errorCodes.CREDENTIALS_CHANGED,
   errorCodes.LOGIN_BUSY,
+  errorCodes.SESSION_EXPIRED,
 ]);
 
 /** Refusals that mean the carrier did not act: over its limit, down for maintenance, or never called. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CarrierError, type CarrierErrorKind } from '../../core/carrier-error.ts';
+import { errorCodes } from '../../core/errors.ts';
 import type { CarrierAccount } from '../../core/flow.ts';
 import type { AccountReports } from '../carrier.ts';
 import type { CallContext, CarrierCall } from '../http/call.ts';
@@ -150,6 +151,10 @@ export function classifyThingSpaceError(
   if (isRuleCode(parsed.code)) return 'rule';
   return undefined;
 }
+
+/** The carrier refused the session (expired) or the gateway the bearer token (401): log in again. */
+const isExpiry = (error: CarrierError) =>
+  error.carrierCode?.endsWith('SessionToken.Expired') === true || error.httpStatus === 401;
 
 export const httpOptions: Omit<CarrierHttpOptions, 'headers'> = {
   system: 'thingspace',
@@ -311,17 +316,26 @@ export class ThingSpaceClient {
     return this.#callbackRegistered;
   }
 
-  /** An M2M call with both tokens; an expired session or token is renewed once and the call repeated. */
+  /**
+   * An M2M call with both tokens; an expired session or token is renewed once and the call repeated.
+   * Tokens that expire again before the repeat is answered (the carrier expired them twice in a row)
+   * do not mean the credentials are wrong: the call fails as transient, the row is tried again later.
+   */
   async #m2m<T>(call: CarrierCall<T>, context: CallContext, renewed = false): Promise<T> {
-    const headers = await this.#session.headers(context);
+    const { headers, version } = await this.#session.headers(context);
     try {
       return (await this.#http.send({ ...call, headers }, context)).body;
     } catch (error) {
-      if (renewed || !(error instanceof CarrierError)) throw error;
-      if (error.carrierCode?.endsWith('SessionToken.Expired')) await this.#session.expireSession();
-      else if (error.httpStatus === 401) await this.#session.expireAccessToken();
-      else throw error;
-      return this.#m2m(call, context, true);
+      if (!(error instanceof CarrierError) || !isExpiry(error)) throw error;
+      await this.#session.expire(version);
+      if (!renewed) return this.#m2m(call, context, true);
+      throw new CarrierError({
+        kind: 'transient',
+        httpStatus: error.httpStatus,
+        carrierCode: errorCodes.SESSION_EXPIRED,
+        message: `ThingSpace refused tokens just renewed (${error.message}); the call is tried again later`,
+        cause: error,
+      });
     }
   }
 

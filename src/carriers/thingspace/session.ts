@@ -58,36 +58,37 @@ export class ThingSpaceSession {
     this.#generation = generation;
   }
 
-  /** The headers of an M2M call, logging in first when needed. */
-  async headers(context: CallContext): Promise<Record<string, string>> {
-    const { accessToken, sessionToken } = await this.#current(context);
-    return { authorization: `Bearer ${accessToken}`, 'vz-m2m-token': sessionToken };
+  /**
+   * The headers of an M2M call, logging in first when needed, and the version of the tokens they carry:
+   * the call names it to `expire` if the carrier refuses them.
+   */
+  async headers(context: CallContext): Promise<{ headers: Record<string, string>; version: number }> {
+    const { value, version } = await this.#current(context);
+    return {
+      headers: { authorization: `Bearer ${value.accessToken}`, 'vz-m2m-token': value.sessionToken },
+      version,
+    };
   }
 
-  /** The carrier said the session expired: the next call logs in again (unless another already did). */
-  async expireSession(): Promise<void> {
-    await this.#forget();
+  /**
+   * The carrier refused the tokens of `version` (the session or the bearer token expired): the next call
+   * logs in again. Only those tokens are forgotten: a refusal that comes back after another call already
+   * logged in again names old tokens, and must not throw away the new ones (one login per expiry,
+   * however many calls met it).
+   */
+  async expire(version: number): Promise<void> {
+    if (this.#tokens?.version === version) this.#tokens = undefined;
+    await this.#store.discard(this.#generation, version);
   }
 
-  /** The gateway refused the bearer token: the next call fetches a new one, and a new session. */
-  async expireAccessToken(): Promise<void> {
-    await this.#forget();
-  }
-
-  async #forget(): Promise<void> {
-    const tokens = this.#tokens;
-    this.#tokens = undefined;
-    if (tokens) await this.#store.discard(this.#generation, tokens.version);
-  }
-
-  async #current(context: CallContext): Promise<Tokens> {
+  async #current(context: CallContext): Promise<{ value: Tokens; version: number }> {
     const cached = this.#tokens;
-    if (cached && usable(cached.value)) return cached.value;
+    if (cached && usable(cached.value)) return cached;
     this.#inFlight ??= this.#obtain(context).finally(() => {
       this.#inFlight = undefined;
     });
     this.#tokens = await this.#inFlight;
-    return this.#tokens.value;
+    return this.#tokens;
   }
 
   /** Stored tokens, or a login: ours when we get the turn, another caller's when it ends first. */
