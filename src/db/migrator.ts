@@ -8,6 +8,7 @@ import * as sharedGuards from './migrations/2026_12_03_0014_shared_guards.ts';
 import * as callbackRegistration from './migrations/2026_12_03_0015_callback_registration.ts';
 import * as engineCounters from './migrations/2026_12_03_0016_engine_counters.ts';
 import * as auditAndNotifications from './migrations/2026_12_03_0017_audit_and_notifications.ts';
+import * as deviceHistory from './migrations/2026_12_03_0021h_device_history.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run against untyped, historical schemas.
 type AnyDb = Kysely<any>;
@@ -26,6 +27,7 @@ const migrations: Record<string, VersionedMigration> = {
   '2026_12_03_0015_callback_registration': callbackRegistration,
   '2026_12_03_0016_engine_counters': engineCounters,
   '2026_12_03_0017_audit_and_notifications': auditAndNotifications,
+  '2026_12_03_0021h_device_history': deviceHistory,
 };
 
 /**

@@ -53,6 +53,8 @@ export async function createFollowUp(
         changeType: followUp.changeType,
         options: {},
         createdBy: parent.createdBy,
+        // The follow-up changes lines on behalf of whoever asked for the parent.
+        createdByActor: parent.createdByActor ?? systemActor('engine').id,
         createdAt: now,
         idempotencyKey: null,
         parentId: null,
