@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createThingSpaceSimulator } from '../src/carriers/thingspace/simulator/simulator.ts';
-import { normaliseThingSpaceState } from '../src/carriers/thingspace/statuses.ts';
 import {
   byIccid,
   changesOf,
@@ -10,13 +8,11 @@ import {
   postChange,
   submitChange,
 } from './support/bulk-changes.ts';
-import { thingSpaceAccountFixture } from './support/carrier-accounts.ts';
 import { testDialects } from './support/databases.ts';
-import { insertLines } from './support/inventory.ts';
 import { portalSession } from './support/portal-session.ts';
 import { postJson } from './support/post-json.ts';
-import { simAdmin } from './support/processes.ts';
-import { serviceForSuite, testIccid, testIccids, waitForFinish } from './support/service.ts';
+import { serviceForSuite, testIccid, waitForFinish } from './support/service.ts';
+import { thingSpaceLines } from './support/thingspace-lines.ts';
 
 type Change = {
   row: number;
@@ -31,45 +27,9 @@ for (const dialect of testDialects) {
     let prefix = 8901500;
 
     /** A simulator, an account wired to it (callbacks to this service) and lines in `state` in both. */
-    async function fixture(options: {
-      count: number;
-      state: string | null;
-      simulator?: Parameters<typeof createThingSpaceSimulator>[0];
-      limits?: Record<string, unknown>;
-    }) {
-      const simulator = createThingSpaceSimulator({
-        activationDelayMs: 300,
-        actionDelayMs: 100,
-        ...options.simulator,
-      });
-      const simulatorUrl = await test.serveSimulator(simulator);
-      const accountId = await thingSpaceAccountFixture(test, {
-        baseUrl: simulatorUrl,
-        accountName: simulator.accountName,
-        callbackPassword: 'callback-secret-1',
-        limits: {
-          requestsPerSecond: null,
-          maxConcurrent: 4,
-          checkIntervalMs: 250,
-          maxWaitMs: 20_000,
-          ...options.limits,
-        },
-      });
+    function fixture(options: Omit<Parameters<typeof thingSpaceLines>[1], 'prefix'>) {
       prefix += 1;
-      const iccids = testIccids(options.count, String(prefix));
-      const { state } = options;
-      const sim = simAdmin(simulatorUrl);
-      if (state) await sim.seed(iccids.map((iccid) => ({ iccid, state })));
-      await insertLines(
-        test,
-        accountId,
-        iccids.map((iccid) => ({
-          iccid,
-          status: state ? normaliseThingSpaceState(state) : 'inventory',
-          carrierStatus: state,
-        })),
-      );
-      return { simulator, simulatorUrl, accountId, iccids, ...sim };
+      return thingSpaceLines(test, { ...options, prefix: String(prefix) });
     }
 
     /** Changes the lines: their status, unless another change type is given. */

@@ -121,6 +121,7 @@ try {
     changeType: 'status_update',
     options: {},
     createdBy: 'bench',
+    createdByActor: 'bench',
     createdAt: now,
     idempotencyKey: null,
     parentId: null,

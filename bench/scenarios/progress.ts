@@ -186,6 +186,7 @@ async function insertBulkChange(
       changeType: 'status_update',
       options: {},
       createdBy: 'bench',
+      createdByActor: 'bench',
       createdAt: now,
       idempotencyKey: null,
       parentId: null,

@@ -25,7 +25,7 @@ function inventoryStep<TRequest>(patch: (request: TRequest) => DevicePatch): Ste
   };
 }
 
-const customerPlanFields = {
+export const customerPlanFields = {
   customerRatePlanId: catalogId.optional(),
   customerPoolId: catalogId.optional(),
 };

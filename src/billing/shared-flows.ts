@@ -12,6 +12,7 @@ import {
   archival,
   billingServiceCreation,
   customerAssignment,
+  customerPlanFields,
   customerRatePlanChange,
 } from './customer-flows.ts';
 
@@ -84,20 +85,49 @@ export function withBillingPostStep<TClient, TStep extends string>(
   };
 }
 
+type CustomerPlan = { customerRatePlanId?: string; customerPoolId?: string };
+
 /**
- * Every carrier account also takes the change types that act on the inventory and billing alone, and
- * a status update can bill or unbill the line it changed.
+ * An identifier change that also sets the line's customer rate plan or pool (the original's optional
+ * step, §3.7–§3.8): the row names them, and once the swaps are done a linked
+ * `customer_rate_plan_change` runs for the lines swapped, as a new service's customer assignment does.
+ * The original ran it inside the swap, for every line of the bulk change at each row (B7).
+ */
+export function withCustomerPlanStep<TClient, TRequest, TStep extends string>(
+  flow: Flow<TClient, TRequest, TStep>,
+): Flow<TClient, TRequest & CustomerPlan, TStep> {
+  return {
+    ...flow,
+    requestSchema: withFields(flow.requestSchema, customerPlanFields),
+    followUp: {
+      changeType: 'customer_rate_plan_change',
+      fields: ({ customerRatePlanId, customerPoolId }) =>
+        customerRatePlanId || customerPoolId
+          ? {
+              ...(customerRatePlanId ? { customerRatePlanId } : {}),
+              ...(customerPoolId ? { customerPoolId } : {}),
+            }
+          : undefined,
+    },
+  };
+}
+
+/**
+ * Every carrier account also takes the change types that act on the inventory and billing alone, a
+ * status update can bill or unbill the line it changed, and an identifier change can set its customer
+ * rate plan.
  */
 export function withSharedFlows<TClient>(
   adapter: CarrierAdapter<TClient>,
   billing: BillingClients,
 ): CarrierAdapter<TClient> {
-  const statusUpdate = adapter.flows.status_update;
+  const { status_update: statusUpdate, identifier_change: identifierChange } = adapter.flows;
   return {
     ...adapter,
     flows: {
       ...adapter.flows,
       ...(statusUpdate ? { status_update: withBillingPostStep(statusUpdate, billing) } : {}),
+      ...(identifierChange ? { identifier_change: withCustomerPlanStep(identifierChange) } : {}),
       customer_rate_plan_change: customerRatePlanChange,
       customer_assignment: customerAssignment(billing),
       billing_service_creation: billingServiceCreation(billing),

@@ -43,6 +43,7 @@ export const toBulkChange = (row: BulkChangeRow): BulkChange => ({
   status: row.status,
   options: JSON.parse(row.options),
   createdBy: row.created_by,
+  createdByActor: row.created_by_actor,
   createdAt: row.created_at,
   scheduledFor: row.scheduled_for,
   startedAt: row.started_at,
@@ -142,6 +143,7 @@ export interface NewBulkChange {
   changeType: ChangeType;
   options: Record<string, unknown>;
   createdBy: string;
+  createdByActor: string;
   createdAt: number;
   idempotencyKey: string | null;
   parentId: string | null;
@@ -211,6 +213,7 @@ export function bulkChangesRepository(db: Executor) {
           status: 'queued',
           options: JSON.stringify(change.options),
           created_by: change.createdBy,
+          created_by_actor: change.createdByActor,
           created_at: change.createdAt,
           scheduled_for: null,
           parent_id: change.parentId,

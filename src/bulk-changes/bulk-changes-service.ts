@@ -453,6 +453,7 @@ export class BulkChanges {
       changeType: options.changeType,
       options: options.options,
       createdBy: options.principal.keyName,
+      createdByActor: actorOf(options.principal).id,
       createdAt: now,
       idempotencyKey: options.idempotencyKey,
       parentId: options.parentId ?? null,

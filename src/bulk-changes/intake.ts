@@ -13,6 +13,7 @@ import {
   checkImei,
   checkMsisdn,
   cleanIdentifier,
+  msisdnForms,
 } from '../core/identifiers.ts';
 import type { Executor } from '../db/database.ts';
 import { type Device, devicesRepository } from '../devices/devices-repository.ts';
@@ -87,7 +88,13 @@ export async function validateRows(
   const keyField = flow.newLines?.keyField ?? adapter.keyField;
   const report = (row: number, issue: Omit<ErrorDetail, 'row'>) => issues.push({ row, ...issue });
 
-  const prepared: Array<{ row: number; key: string; fields: Record<string, unknown>; request: unknown }> = [];
+  const prepared: Array<{
+    row: number;
+    keyField: LineKey;
+    key: string;
+    fields: Record<string, unknown>;
+    request: unknown;
+  }> = [];
   const firstRowForKey = options.seen ?? new Map<string, number>();
   const allowed = flowFields(flow);
   for (const input of rows) {
@@ -98,22 +105,25 @@ export async function validateRows(
       continue;
     }
     const fields = { ...options.defaults, ...input.fields };
-    const key = checkKey(keyField, fields[keyField]);
+    const rowKey = lineKeyOf(fields, keyField, flow.lineKeys ?? []);
+    const key = checkKey(rowKey, fields[rowKey], flow.lineKeys ?? []);
     if (key.issue) {
       report(input.row, key.issue);
       continue;
     }
-    const duplicateOf = firstRowForKey.get(key.value);
+    // The carrier's key as it always was; another identifier by its name (an EID is no ICCID).
+    const seenKey = rowKey === keyField ? key.value : `${rowKey}:${key.value}`;
+    const duplicateOf = firstRowForKey.get(seenKey);
     if (duplicateOf !== undefined) {
       report(input.row, {
-        field: keyField,
+        field: rowKey,
         code: 'DUPLICATE_ROW',
-        message: `${keyField} ${key.value} is already in row ${duplicateOf}`,
+        message: `${rowKey} ${key.value} is already in row ${duplicateOf}`,
       });
       continue;
     }
-    firstRowForKey.set(key.value, input.row);
-    const identifierIssue = otherIdentifierIssue(fields, keyField);
+    firstRowForKey.set(seenKey, input.row);
+    const identifierIssue = otherIdentifierIssue(fields, rowKey);
     if (identifierIssue) {
       report(input.row, identifierIssue);
       continue;
@@ -129,23 +139,17 @@ export async function validateRows(
       }
       continue;
     }
-    prepared.push({ row: input.row, key: key.value, fields, request: parsed.data });
+    prepared.push({ row: input.row, keyField: rowKey, key: key.value, fields, request: parsed.data });
   }
 
-  const devices = await devicesRepository(options.db).findByIdentifiers(
-    options.account.id,
-    keyField,
-    prepared.map((p) => p.key),
-  );
+  const lines = await linesByKey(options.db, options.account.id, prepared);
+  const foundIds = [...new Set([...lines.values()].flat().map((d) => d.id))];
   const busy = await bulkChangesRepository(options.db).linesInRunningChanges(
     options.account.id,
-    [...devices.values()].map((d) => d.id),
+    foundIds,
     options.bulkChangeId,
   );
-  const quotas = await lineQuotas(
-    options,
-    [...devices.values()].map((d) => d.id),
-  );
+  const quotas = await lineQuotas(options, foundIds);
   const catalog = await ratePlanCatalog(options.db, options.account.id, options.changeType);
   const billingCatalog = await billingCatalogs(
     options.db,
@@ -160,7 +164,27 @@ export async function validateRows(
 
   const valid: ValidRow[] = [];
   for (const item of prepared) {
-    const found = devices.get(item.key);
+    const matches = lines.get(`${item.keyField}:${item.key}`) ?? [];
+    if (matches.length > 1) {
+      report(item.row, {
+        field: item.keyField,
+        code: 'AMBIGUOUS_LINE',
+        message: `${matches.length} lines of carrier account "${options.account.name}" have ${item.keyField} ${item.key}; name the line by its ${keyField}`,
+      });
+      continue;
+    }
+    const found = matches[0];
+    // A line named twice, once by each of two identifiers, is still one line.
+    const sameLine = found && firstRowForKey.get(`line:${found.id}`);
+    if (sameLine) {
+      report(item.row, {
+        field: item.keyField,
+        code: 'DUPLICATE_ROW',
+        message: `${item.keyField} ${item.key} names the line of row ${sameLine}`,
+      });
+      continue;
+    }
+    if (found) firstRowForKey.set(`line:${found.id}`, item.row);
     const inService = flow.newLines && found && lineInService(found);
     if (inService) {
       report(item.row, inService);
@@ -171,9 +195,9 @@ export async function validateRows(
       (flow.newLines ? newLine(options.tenantId, options.account.id, item.key, item.request) : undefined);
     if (!device) {
       report(item.row, {
-        field: keyField,
+        field: item.keyField,
         code: 'DEVICE_NOT_FOUND',
-        message: `No line with ${keyField} ${item.key} on carrier account "${options.account.name}"`,
+        message: `No line with ${item.keyField} ${item.key} on carrier account "${options.account.name}"`,
       });
       continue;
     }
@@ -275,11 +299,52 @@ function otherIdentifierIssue(fields: Record<string, unknown>, keyField: string)
   return undefined;
 }
 
-function checkKey(keyField: 'iccid' | 'msisdn' | 'eid', value: unknown): Checked {
-  if (value === undefined || value === null || cleanIdentifier(value) === '') {
-    return { issue: { field: keyField, code: 'REQUIRED', message: `${keyField} is required` } };
+type LineKey = 'iccid' | 'msisdn' | 'eid';
+
+const given = (value: unknown) => value !== undefined && value !== null && cleanIdentifier(value) !== '';
+
+/** The identifier a row names its line by: the carrier's key, else the first other one the flow takes. */
+function lineKeyOf(
+  fields: Record<string, unknown>,
+  keyField: LineKey,
+  lineKeys: readonly LineKey[],
+): LineKey {
+  if (given(fields[keyField])) return keyField;
+  return lineKeys.find((field) => given(fields[field])) ?? keyField;
+}
+
+function checkKey(keyField: LineKey, value: unknown, lineKeys: readonly LineKey[]): Checked {
+  if (!given(value)) {
+    const others = lineKeys.length ? ` (or ${lineKeys.join(' or ')})` : '';
+    return { issue: { field: keyField, code: 'REQUIRED', message: `${keyField}${others} is required` } };
   }
   return identifierChecks[keyField](value, keyField);
+}
+
+/**
+ * The account's lines each row names, keyed `field:value`: every match, so a row whose MSISDN or EID
+ * names two lines is told so rather than given one of them.
+ */
+async function linesByKey(
+  db: Executor,
+  carrierAccountId: string,
+  rows: ReadonlyArray<{ keyField: LineKey; key: string }>,
+): Promise<Map<string, Device[]>> {
+  const found = new Map<string, Device[]>();
+  for (const [field, group] of Map.groupBy(rows, (row) => row.keyField)) {
+    // A number is looked for in each form it may be stored in, and found under the form the row gave.
+    const forms = (key: string) => (field === 'msisdn' ? msisdnForms(key) : [key]);
+    const matches = await devicesRepository(db).findAllByIdentifiers(
+      carrierAccountId,
+      field,
+      group.flatMap((row) => forms(row.key)),
+    );
+    for (const { key } of group) {
+      const devices = forms(key).flatMap((form) => matches.get(form) ?? []);
+      if (devices.length > 0) found.set(`${field}:${key}`, devices);
+    }
+  }
+  return found;
 }
 
 /** A SIM to activate must not be on a line in service already. */

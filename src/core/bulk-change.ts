@@ -13,6 +13,8 @@ export interface BulkChange {
   /** The request's options, merged into every row at intake and kept for a retry. */
   options: Record<string, unknown>;
   createdBy: string;
+  /** Who created it, as the audit log names actors (`key:<id>`); null when made before this was kept. */
+  createdByActor: string | null;
   createdAt: number;
   scheduledFor: number | null;
   startedAt: number | null;

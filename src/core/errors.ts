@@ -41,6 +41,10 @@ export const errorCatalogue = {
     summary: 'Retry of a finished bulk change with no failed rows (cancelled rows are not retried)',
   },
   LINE_IN_RUNNING_CHANGE: { status: 409, summary: 'The line is still open in another bulk change' },
+  AMBIGUOUS_LINE: {
+    status: 409,
+    summary: 'The identifier names more than one line; name the line by its id or another identifier',
+  },
   PAYLOAD_TOO_LARGE: { status: 413, summary: 'The upload is larger than this server accepts' },
   UNSUPPORTED_MEDIA_TYPE: {
     status: 415,

@@ -184,6 +184,12 @@ export interface Flow<TClient, TRequest, TStep extends string> {
    * activate. A line already in service is refused.
    */
   newLines?: { keyField: 'iccid' };
+  /**
+   * Identifiers a row may name its line by instead of the carrier's key (ThingSpace's identifier
+   * change: the line's EID or MSISDN, as the original took them). Intake finds the line by the first
+   * of them the row gives, in the account's inventory; the row then carries the line's identifiers.
+   */
+  lineKeys?: ReadonlyArray<'msisdn' | 'eid'>;
   /** Where a row starts; it may depend on the line's state (add before activate, restore if suspended). */
   firstStep: TStep | ((request: TRequest, device: DeviceRecord) => TStep);
   steps: Record<TStep, Step<TClient, TRequest, TStep>>;

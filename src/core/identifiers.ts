@@ -157,6 +157,13 @@ export function checkMsisdn(raw: unknown, field = 'msisdn'): Checked {
   };
 }
 
+/**
+ * The forms a checked MSISDN may be stored in: a North American number as its 10 digits or, as
+ * ThingSpace reports it, with the country code 1 in front.
+ */
+export const msisdnForms = (msisdn: string): string[] =>
+  /^\d{10}$/.test(msisdn) ? [msisdn, `1${msisdn}`] : [msisdn];
+
 /** EID: 32 digits whose last two are the ISO 7064 mod 97-10 check digits (GSMA SGP.29). */
 export function checkEid(raw: unknown, field = 'eid'): Checked {
   const value = cleanIdentifier(raw);

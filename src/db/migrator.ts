@@ -10,6 +10,7 @@ import * as engineCounters from './migrations/2026_12_03_0016_engine_counters.ts
 import * as auditAndNotifications from './migrations/2026_12_03_0017_audit_and_notifications.ts';
 import * as pause from './migrations/2026_12_03_0021g_pause.ts';
 import * as waves from './migrations/2026_12_03_0021g_waves.ts';
+import * as deviceHistory from './migrations/2026_12_03_0021h_device_history.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run against untyped, historical schemas.
 type AnyDb = Kysely<any>;
@@ -30,6 +31,7 @@ const migrations: Record<string, VersionedMigration> = {
   '2026_12_03_0017_audit_and_notifications': auditAndNotifications,
   '2026_12_03_0021g_pause': pause,
   '2026_12_03_0021g_waves': waves,
+  '2026_12_03_0021h_device_history': deviceHistory,
 };
 
 /**

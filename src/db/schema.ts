@@ -26,6 +26,7 @@ export interface Database {
   customer_rate_plans: CatalogTable;
   customer_pools: CatalogTable;
   audit_entry_rows: AuditEntryRowTable;
+  device_history: DeviceHistoryTable;
   audit_chains: AuditChainTable;
   notification_events: NotificationEventTable;
   webhook_endpoints: WebhookEndpointTable;
@@ -149,6 +150,8 @@ export interface BulkChangeTable {
   status: BulkStatus;
   options: string;
   created_by: string;
+  /** The creator as the audit log names actors; null for bulk changes made before it was kept. */
+  created_by_actor: string | null;
   created_at: number;
   scheduled_for: number | null;
   started_at: number | null;
@@ -232,6 +235,22 @@ export interface AuditEntryTable {
   seq: number | null;
   hash: string | null;
   sealed_at: number | null;
+}
+
+/** One field a bulk change's row changed on a line, before → after (ADR 0046). */
+export interface DeviceHistoryTable {
+  id: Generated<number>;
+  tenant_id: string;
+  device_id: string;
+  carrier_account_id: string;
+  field: string;
+  before: string | null;
+  after: string | null;
+  bulk_change_id: string;
+  device_change_id: string;
+  actor: string;
+  actor_name: string | null;
+  at: number;
 }
 
 /** A batch call's (or a callback's) entry, linked to each row it carried. */
@@ -387,6 +406,7 @@ export type NewBulkChangeRow = Insertable<BulkChangeTable>;
 export type DeviceChangeRow = Selectable<DeviceChangeTable>;
 export type NewDeviceChangeRow = Insertable<DeviceChangeTable>;
 export type AuditEntryRow = Selectable<AuditEntryTable>;
+export type DeviceHistoryRow = Selectable<DeviceHistoryTable>;
 export type NewAuditEntryRow = Insertable<AuditEntryTable>;
 export type JobRow = Selectable<JobTable>;
 export type CarrierResultRow = Selectable<CarrierResultTable>;

@@ -210,6 +210,32 @@ export function devicesRepository(db: Executor) {
     return changes;
   };
 
+  /**
+   * The account's lines keyed by the given identifier column, for intake checks: every line with
+   * each value (an MSISDN or EID may name more than one).
+   */
+  const findAllByIdentifiers = async (
+    carrierAccountId: string,
+    column: 'iccid' | 'msisdn' | 'eid',
+    values: string[],
+  ): Promise<Map<string, Device[]>> => {
+    const found = new Map<string, Device[]>();
+    for (let start = 0; start < values.length; start += LOOKUP_SLICE) {
+      const rows = await db
+        .selectFrom('devices')
+        .selectAll()
+        .where('carrier_account_id', '=', carrierAccountId)
+        .where(column, 'in', values.slice(start, start + LOOKUP_SLICE))
+        .orderBy('id')
+        .execute();
+      for (const row of rows) {
+        const key = row[column];
+        if (key) found.set(key, [...(found.get(key) ?? []), toDevice(row)]);
+      }
+    }
+    return found;
+  };
+
   return {
     async list(tenantId: string, filter: DeviceFilter): Promise<Device[]> {
       let query = db.selectFrom('devices').selectAll().where('tenant_id', '=', tenantId);
@@ -249,24 +275,28 @@ export function devicesRepository(db: Executor) {
       return [...byId.values()];
     },
 
-    /** The account's lines keyed by the given identifier column, for intake checks. */
+    /** The account's line for each value of the identifier column (ICCIDs are unique on an account). */
+    findAllByIdentifiers,
+
     async findByIdentifiers(
       carrierAccountId: string,
       column: 'iccid' | 'msisdn' | 'eid',
       values: string[],
     ): Promise<Map<string, Device>> {
+      const all = await findAllByIdentifiers(carrierAccountId, column, values);
+      return new Map([...all].map(([key, devices]) => [key, devices[devices.length - 1]]));
+    },
+
+    /** Lines by their ids. */
+    async findByIds(ids: string[]): Promise<Map<string, Device>> {
       const found = new Map<string, Device>();
-      for (let start = 0; start < values.length; start += LOOKUP_SLICE) {
+      for (let start = 0; start < ids.length; start += LOOKUP_SLICE) {
         const rows = await db
           .selectFrom('devices')
           .selectAll()
-          .where('carrier_account_id', '=', carrierAccountId)
-          .where(column, 'in', values.slice(start, start + LOOKUP_SLICE))
+          .where('id', 'in', ids.slice(start, start + LOOKUP_SLICE))
           .execute();
-        for (const row of rows) {
-          const key = row[column];
-          if (key) found.set(key, toDevice(row));
-        }
+        for (const row of rows) found.set(row.id, toDevice(row));
       }
       return found;
     },

@@ -1,7 +1,8 @@
-import { notFound } from '../core/errors.ts';
+import { AppError, notFound } from '../core/errors.ts';
 import type { Executor } from '../db/database.ts';
 import { page } from '../shared/paging.ts';
 import { toIso } from '../shared/time.ts';
+import { deviceHistoryRepository, type LineHistoryEntry } from './device-history-repository.ts';
 import {
   type Device,
   type DeviceFilter,
@@ -33,6 +34,21 @@ export const deviceView = (device: Device) => ({
   updatedAt: toIso(device.updatedAt),
 });
 
+/** One entry of a line's history as the API shows it. */
+export const historyEntryView = (entry: LineHistoryEntry) => ({
+  id: String(entry.id),
+  at: new Date(entry.at).toISOString(),
+  field: entry.field,
+  before: entry.before,
+  after: entry.after,
+  bulkChangeId: entry.bulkChangeId,
+  changeType: entry.changeType,
+  changeId: entry.changeId,
+  row: entry.row,
+  actor: { id: entry.actor, name: entry.actorName },
+  carrierAccountId: entry.carrierAccountId,
+});
+
 /** The inventory as the API and the portal read it, always within one tenant. */
 export class Devices {
   readonly #db: Executor;
@@ -61,6 +77,38 @@ export class Devices {
   /** Lines whose ICCID, MSISDN, EID or IMEI is exactly this. */
   findByIdentifier(tenantId: string, identifier: string): Promise<Device[]> {
     return devicesRepository(this.#db).findByAnyIdentifier(tenantId, identifier);
+  }
+
+  /**
+   * The line a reference names: its id, or else any identifier it has now (ICCID, MSISDN, EID, IMEI).
+   * An identifier several of the tenant's lines share names none of them in particular.
+   */
+  async resolve(tenantId: string, reference: string): Promise<Device> {
+    const byId = await devicesRepository(this.#db).find(tenantId, reference);
+    if (byId) return byId;
+    const matches = await this.findByIdentifier(tenantId, reference);
+    if (matches.length === 0) throw notFound('Line');
+    if (matches.length > 1) {
+      throw new AppError(
+        'AMBIGUOUS_LINE',
+        `${reference} names ${matches.length} lines of the tenant; name the line by its id`,
+      );
+    }
+    return matches[0];
+  }
+
+  /** What bulk changes changed on the line, field by field, newest first (ADR 0046). */
+  async lineHistory(tenantId: string, deviceId: string, options: { cursor?: string; limit: number }) {
+    const rows = await deviceHistoryRepository(this.#db).list(tenantId, deviceId, {
+      before: options.cursor === undefined ? undefined : Number(options.cursor),
+      limit: options.limit + 1,
+    });
+    return page(
+      rows,
+      options.limit,
+      (entry) => entry,
+      (entry) => entry.id,
+    );
   }
 
   /** The bulk changes that touched the line, newest first. */

@@ -2,7 +2,24 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { type KeyAuth, principalOf, requireRole } from '../accounts/auth.ts';
 import { normalisedStatuses } from '../core/statuses.ts';
-import { type Devices, deviceView } from './devices-service.ts';
+import { NUMERIC_CURSOR } from '../shared/paging.ts';
+import { type Devices, deviceView, historyEntryView } from './devices-service.ts';
+
+const historyEntrySchema = z.object({
+  id: z.string().describe('Also the cursor of the next page'),
+  at: z.string().describe('When the change was committed (ISO-8601 UTC)'),
+  field: z.string().describe('The line field, as GET /devices names it (status, carrierRatePlan, iccid…)'),
+  before: z.string().nullable(),
+  after: z.string().nullable(),
+  bulkChangeId: z.string(),
+  changeType: z.string().nullable(),
+  changeId: z.string().describe('The row of the bulk change that made the change'),
+  row: z.number().int().nullable(),
+  actor: z
+    .object({ id: z.string(), name: z.string().nullable() })
+    .describe('Who created the bulk change, as the audit log names actors (key:<id>)'),
+  carrierAccountId: z.string(),
+});
 
 export const deviceRoutes: FastifyPluginAsyncZod<{ auth: KeyAuth; devices: Devices }> = async (
   app,
@@ -27,6 +44,41 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ auth: KeyAuth; devices: Devic
     async (request) => {
       const listed = await devices.list(principalOf(request).tenantId, request.query);
       return { ...listed, items: listed.items.map(deviceView) };
+    },
+  );
+
+  app.get(
+    '/devices/:id/history',
+    {
+      onRequest: requireRole(auth, 'viewer'),
+      schema: {
+        tags: ['devices'],
+        summary: "A line's history: every field a bulk change changed on it, newest first",
+        description:
+          'The line is named by its id or by any identifier it has now (ICCID, MSISDN, EID, IMEI); its history follows it through SIM swaps and new numbers.',
+        params: z.object({ id: z.string().trim().min(1).max(100) }),
+        querystring: z.object({
+          cursor: z.string().regex(NUMERIC_CURSOR).optional(),
+          limit: z.coerce.number().int().min(1).max(1000).default(100),
+        }),
+        response: {
+          200: z.object({
+            deviceId: z.string(),
+            items: z.array(historyEntrySchema),
+            nextCursor: z.string().nullable(),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const { tenantId } = principalOf(request);
+      const device = await devices.resolve(tenantId, request.params.id);
+      const listed = await devices.lineHistory(tenantId, device.id, request.query);
+      return {
+        deviceId: device.id,
+        items: listed.items.map(historyEntryView),
+        nextCursor: listed.nextCursor,
+      };
     },
   );
 };

@@ -20,6 +20,7 @@ import { outcomeFromError } from '../core/outcomes.ts';
 import { isTerminalBulkStatus } from '../core/statuses.ts';
 import { failureRate, type WaveProgress, type WaveResult } from '../core/waves.ts';
 import { type Capabilities, type Db, inTransaction, type Tx } from '../db/database.ts';
+import { deviceHistoryRepository } from '../devices/device-history-repository.ts';
 import { devicesRepository, type LineChange } from '../devices/devices-repository.ts';
 import { newId } from '../shared/ids.ts';
 import { toIso } from '../shared/time.ts';
@@ -484,6 +485,7 @@ export class Engine {
       );
       const inventory = await devicesRepository(tx).applyPatches(this.#deps.capabilities, patched, now);
       await this.#auditInventory(tx, mode.bulk, account, patched, inventory, now);
+      await this.#recordHistory(tx, mode.bulk, account, patched, inventory, now);
       const failed = kept.flatMap(({ row, outcome }) =>
         outcome.kind === 'failed' ? [{ ...row, error: outcome.error }] : [],
       );
@@ -540,6 +542,38 @@ export class Engine {
         now,
       ),
     ]);
+  }
+
+  /**
+   * What the chunk's outcomes changed on each line, field by field, in the line's history (ADR 0046),
+   * under whoever created the bulk change: in the outcomes' transaction, one statement for the chunk.
+   */
+  async #recordHistory(
+    tx: Tx,
+    bulk: BulkChange,
+    account: CarrierAccount,
+    patched: ReadonlyArray<{ deviceId: string; rowId: string }>,
+    changes: LineChange[],
+    now: number,
+  ): Promise<void> {
+    if (changes.length === 0) return;
+    // One row per line in a bulk change (intake refuses a line twice), so a line names its row.
+    const rowOf = new Map(patched.map(({ deviceId, rowId }) => [deviceId, rowId]));
+    await deviceHistoryRepository(tx).record(
+      this.#deps.capabilities,
+      {
+        tenantId: bulk.tenantId,
+        bulkChangeId: bulk.id,
+        carrierAccountId: account.id,
+        actor: bulk.createdByActor ?? bulk.createdBy,
+        actorName: bulk.createdBy,
+      },
+      changes.flatMap((change) => {
+        const rowId = rowOf.get(change.deviceId);
+        return rowId ? [{ ...change, rowId }] : [];
+      }),
+      now,
+    );
   }
 
   /**

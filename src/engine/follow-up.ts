@@ -53,6 +53,8 @@ export async function createFollowUp(
         changeType: followUp.changeType,
         options: {},
         createdBy: parent.createdBy,
+        // The follow-up changes lines on behalf of whoever asked for the parent.
+        createdByActor: parent.createdByActor ?? systemActor('engine').id,
         createdAt: now,
         idempotencyKey: null,
         parentId: null,
@@ -78,17 +80,16 @@ async function followUpRows(
   rows: FollowUpRow[],
   now: number,
 ): Promise<NewDeviceChange[]> {
-  const devices = await devicesRepository(tx).findByIdentifiers(
-    parent.carrierAccountId,
-    'iccid',
-    rows.flatMap(({ row }) => (row.iccid ? [row.iccid] : [])),
+  // By the line's id: the parent may have changed the line's identifiers (a SIM swap).
+  const devices = await devicesRepository(tx).findByIds(
+    rows.flatMap(({ row }) => (row.deviceId ? [row.deviceId] : [])),
   );
   const busy = await bulkChangesRepository(tx).linesInRunningChanges(
     parent.carrierAccountId,
     [...devices.values()].map((device) => device.id),
   );
   return rows.map(({ row, request }): NewDeviceChange => {
-    const device = row.iccid ? devices.get(row.iccid) : undefined;
+    const device = row.deviceId ? devices.get(row.deviceId) : undefined;
     const busyIn = device && busy.get(device.id);
     const lineExists = device && (row.status === 'succeeded' || row.result?.activated === true);
     const base = {
@@ -97,7 +98,7 @@ async function followUpRows(
       bulkChangeId: id,
       rowNumber: row.rowNumber,
       deviceId: device?.id ?? null,
-      iccid: row.iccid,
+      iccid: device?.iccid ?? row.iccid,
       imei: device?.imei ?? row.imei,
       msisdn: device?.msisdn ?? row.msisdn,
       eid: row.eid,

@@ -684,6 +684,8 @@ export const thingSpaceIdentifierChange: Flow<
 > = {
   requestSchema: identifierRequest,
   writesToCarrier: true,
+  // A SIM swap names the line as it is known to the operator: by its EID or its MSISDN too (original §3.3).
+  lineKeys: ['eid', 'msisdn'],
   checkRow(request, device) {
     // Documented: the device must be active (with an MDN) for its identifier to change.
     if (device.carrierStatus?.toLowerCase() !== 'active') {
