@@ -1,9 +1,15 @@
 import assert from 'node:assert/strict';
-import { setPriority } from 'node:os';
 import { after, describe, it } from 'node:test';
 import { type ChangeView, countBy, type E2eStack, startE2eStack } from '../support/e2e-stack.ts';
 import { listAll, waitForBulkChange, waitUntil } from '../support/processes.ts';
-import { maxInWindow, postgresOnly, scaleOut, simStats, workerMetric } from '../support/scale-out.ts';
+import {
+  keepOnCpu,
+  maxInWindow,
+  postgresOnly,
+  scaleOut,
+  simStats,
+  workerMetric,
+} from '../support/scale-out.ts';
 
 /** The issue's one change of 1,000 lines: 200 s of calls at 5 a second. */
 const LINES = 1_000;
@@ -33,12 +39,7 @@ describe('4 workers on PostgreSQL share a Jasper account limited to 5 requests/s
       env: { WORKER_POLL_INTERVAL_MS: '250' },
     });
     stacks.push(stack);
-    // The simulator is the measuring instrument: on a busy machine a simulator kept off the CPU for a
-    // moment stamps an arrival late (seen: 176 ms late, the client's own start 206 ms before the next),
-    // and two requests spaced right look 30 ms apart. Ahead of the other processes, where allowed.
-    try {
-      setPriority(stack.simulator.process.pid!, -10);
-    } catch {}
+    keepOnCpu(stack.simulator);
     const deployment = scaleOut(stack);
     await deployment.startApi();
     await Promise.all(WORKERS.map((name) => deployment.startWorker(name)));
