@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { CarrierLimits, RowOutcome } from '../core/flow.ts';
-import { type ClaimedRow, transitionFor } from './transitions.ts';
+import { type ClaimedRow, heldByCircuit, refusedByCircuit, transitionFor } from './transitions.ts';
 
 const limits: CarrierLimits = {
   requestsPerSecond: 5,
@@ -142,5 +142,36 @@ describe('transitionFor: the row state machine', () => {
         },
       ),
     );
+  });
+});
+
+describe('a call the open circuit refused', () => {
+  const refused: RowOutcome = {
+    kind: 'retry',
+    error: { code: 'CARRIER_UNAVAILABLE', message: 'circuit open', carrierCode: 'CIRCUIT_OPEN' },
+    ambiguous: false,
+    retryAfterMs: 4_000,
+  };
+
+  it('is told apart from a carrier fault', () => {
+    assert.equal(refusedByCircuit(refused), true);
+    assert.equal(refusedByCircuit(transient(false)), false);
+  });
+
+  it('puts a send back in the queue with its attempt given back, and a read back to waiting', () => {
+    if (refused.kind !== 'retry') throw new Error('a retry');
+    const resumeAt = now + 4_000;
+    assert.deepEqual(heldByCircuit(row({ attempts: 3 }), 'queued', refused.error, resumeAt), {
+      id: 'row-1',
+      status: 'queued',
+      nextCheckAt: null,
+      error: refused.error,
+      refundAttempt: true,
+    });
+    assert.deepEqual(heldByCircuit(row(), 'waiting', refused.error, resumeAt), {
+      id: 'row-1',
+      status: 'waiting',
+      nextCheckAt: resumeAt,
+    });
   });
 });
