@@ -35,7 +35,7 @@ export function scaleOut(stack: E2eStack, env: Record<string, string> = {}): Sca
     async startApi() {
       const api = startCli(['serve', '--role', 'api'], { ...stack.env, ...env });
       deployment.api = api;
-      await waitForHealthy(stack.url, api);
+      await waitForHealthy(stack.url, api, stack.startTimeoutMs);
       return api;
     },
     async startWorker(name, extra = {}) {
@@ -47,11 +47,15 @@ export function scaleOut(stack: E2eStack, env: Record<string, string> = {}): Sca
         WORKER_HTTP_PORT: String(port),
       });
       const url = `http://127.0.0.1:${port}`;
-      await waitForHealthy(url, child);
-      await waitUntil(`${name} ready`, async () => {
-        const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2_000) });
-        return response.ok ? true : undefined;
-      });
+      await waitForHealthy(url, child, stack.startTimeoutMs);
+      await waitUntil(
+        `${name} ready`,
+        async () => {
+          const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2_000) });
+          return response.ok ? true : undefined;
+        },
+        stack.startTimeoutMs,
+      );
       const worker = { name, child, url };
       workers.set(name, worker);
       return worker;
