@@ -40,6 +40,8 @@ export interface E2eStack {
   /** The database the server uses: a PostgreSQL URL or the SQLite file. */
   databaseLocation: string;
   server: Child | undefined;
+  /** How long a process it starts may take to answer /healthz. */
+  startTimeoutMs: number;
   /** Starts `bulkchange serve` (role all, no demo) and waits until it answers /healthz. */
   startServer(): Promise<Child>;
   /** A Jasper account on the simulator; lines seeded in the simulator and (straight into the database) the inventory. */
@@ -65,6 +67,8 @@ export async function startE2eStack(options: {
   simulatorFaults?: Record<string, unknown>;
   /** Node options for the `serve` process (e.g. `--cpu-prof`). */
   serverNodeArgs?: string[];
+  /** How long a process may take to answer /healthz (default 60 s: several may start at once on a busy machine). */
+  startTimeoutMs?: number;
 }): Promise<E2eStack> {
   const data = tempDir();
   const postgres = options.dialect === 'postgres' ? await createPostgresUrl() : undefined;
@@ -76,7 +80,10 @@ export async function startE2eStack(options: {
   };
   try {
     simulator = startCli(['simulate', 'jasper', '--port', '0']);
-    const [, simulatorUrl] = await simulator.waitForOutput(/listening at (http:\/\/\S+)/);
+    const [, simulatorUrl] = await simulator.waitForOutput(
+      /listening at (http:\/\/\S+)/,
+      options.startTimeoutMs,
+    );
     const sim = simAdmin(simulatorUrl);
     await sim.setFaults({ rateLimitPerSecond: null, maxConcurrent: null, ...options.simulatorFaults });
 
@@ -93,7 +100,11 @@ export async function startE2eStack(options: {
       ...(postgres ? { DATABASE_URL: postgres.url } : {}),
       ...options.env,
     };
-    const created = await runCli(['keys', 'create', '--tenant', 'acme', '--role', 'admin'], env);
+    const created = await runCli(
+      ['keys', 'create', '--tenant', 'acme', '--role', 'admin'],
+      env,
+      options.startTimeoutMs,
+    );
     if (created.code !== 0) throw new Error(`keys create: ${created.code} ${created.stderr}`);
     const adminKey = created.stdout.trim();
     const url = `http://127.0.0.1:${port}`;
@@ -113,10 +124,11 @@ export async function startE2eStack(options: {
       simulator,
       databaseLocation,
       server: undefined,
+      startTimeoutMs: options.startTimeoutMs ?? 60_000,
       async startServer() {
         const server = startCli(['serve'], env, { nodeArgs: options.serverNodeArgs });
         stack.server = server;
-        await waitForHealthy(url, server);
+        await waitForHealthy(url, server, stack.startTimeoutMs);
         return server;
       },
       async createJasperAccount({

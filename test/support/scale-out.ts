@@ -28,12 +28,6 @@ export interface ScaleOut {
   killWorker(name: string): Promise<void>;
 }
 
-/**
- * Several processes start at once on a machine that may be busy with other work: each is given longer
- * than one process alone needs to load, migrate and answer.
- */
-const START_TIMEOUT_MS = 60_000;
-
 export function scaleOut(stack: E2eStack, env: Record<string, string> = {}): ScaleOut {
   const workers = new Map<string, WorkerProcess>();
   const deployment: ScaleOut = {
@@ -42,7 +36,7 @@ export function scaleOut(stack: E2eStack, env: Record<string, string> = {}): Sca
     async startApi() {
       const api = startCli(['serve', '--role', 'api'], { ...stack.env, ...env });
       deployment.api = api;
-      await waitForHealthy(stack.url, api, START_TIMEOUT_MS);
+      await waitForHealthy(stack.url, api, stack.startTimeoutMs);
       return api;
     },
     async startWorker(name, extra = {}) {
@@ -54,14 +48,14 @@ export function scaleOut(stack: E2eStack, env: Record<string, string> = {}): Sca
         WORKER_HTTP_PORT: String(port),
       });
       const url = `http://127.0.0.1:${port}`;
-      await waitForHealthy(url, child, START_TIMEOUT_MS);
+      await waitForHealthy(url, child, stack.startTimeoutMs);
       await waitUntil(
         `${name} ready`,
         async () => {
           const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2_000) });
           return response.ok ? true : undefined;
         },
-        START_TIMEOUT_MS,
+        stack.startTimeoutMs,
       );
       const worker = { name, child, url };
       workers.set(name, worker);

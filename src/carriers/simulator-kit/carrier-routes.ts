@@ -38,7 +38,16 @@ export const registerCarrierRoutes = (app: FastifyInstance, scope: CarrierScope)
         logCall(scope, route, request, reply);
         return payload;
       },
-      handler: async (request, reply) => answer(reply, await route.handle(toSimRequest(request))),
+      handler: async (request, reply) => {
+        const response = await route.handle(toSimRequest(request));
+        if (response.status >= 400 || !scope.faults.takeDroppedAnswer()) return answer(reply, response);
+        // The carrier acted; its answer never reaches the caller. Logged as the carrier answered it.
+        scope.stats.errorInjected();
+        reply.code(response.status);
+        logCall(scope, route, request, reply);
+        reply.hijack();
+        reply.raw.destroy();
+      },
     });
   }
 };
@@ -46,7 +55,8 @@ export const registerCarrierRoutes = (app: FastifyInstance, scope: CarrierScope)
 /**
  * Applies the faults in the order a real gateway would meet them: outage (503), limits (429, with
  * Retry-After unless the carrier sends none; refused requests hold no slot), latency (holding the
- * concurrency slot), injected 500s.
+ * concurrency slot), injected 500s. A dropped answer comes last, once the carrier has acted (the
+ * handler above).
  */
 const gate = async (scope: CarrierScope, reply: FastifyReply): Promise<FastifyReply | undefined> => {
   const faults = scope.faults.get();

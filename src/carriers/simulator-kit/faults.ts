@@ -16,6 +16,11 @@ export interface Faults {
   expireTokens: boolean;
   /** The next N accepted carrier requests answer 500; counts down to 0. */
   errorBurst: number;
+  /**
+   * Share (0..1) of carrier requests that succeed whose answer is lost: the carrier acts, then the
+   * connection closes without a response (a proxy or the network failing on the way back).
+   */
+  dropAnswerRate: number;
 }
 
 export const noFaults: Faults = {
@@ -26,6 +31,7 @@ export const noFaults: Faults = {
   outage: false,
   expireTokens: false,
   errorBurst: 0,
+  dropAnswerRate: 0,
 };
 
 /** `PUT /_sim/faults`: every field optional, omitted = unchanged; unknown fields are typos, so refused. */
@@ -37,6 +43,7 @@ export const faultsPatchSchema = z.strictObject({
   outage: z.boolean().optional(),
   expireTokens: z.boolean().optional(),
   errorBurst: z.number().int().min(0).optional(),
+  dropAnswerRate: z.number().min(0).max(1).optional(),
 });
 export type FaultsPatch = z.infer<typeof faultsPatchSchema>;
 
@@ -70,6 +77,11 @@ export class FaultSet {
       return true;
     }
     return this.#current.errorRate > 0 && random() < this.#current.errorRate;
+  }
+
+  /** Decides whether the answer to a request the carrier carried out is lost on its way back. */
+  takeDroppedAnswer(random: () => number = Math.random): boolean {
+    return this.#current.dropAnswerRate > 0 && random() < this.#current.dropAnswerRate;
   }
 }
 

@@ -166,6 +166,25 @@ describe('simulator kit (standalone)', () => {
     assert.deepEqual(await statuses(3), [200, 200, 200]);
   });
 
+  it('carries out a request and then loses its answer, at dropAnswerRate', async () => {
+    await setFaults({ dropAnswerRate: 1 });
+    await assert.rejects(
+      carrier('/activations', { method: 'POST', body: { iccids: [iccidA] } }),
+      (error: Error) => error instanceof TypeError,
+      'the connection closes without an answer',
+    );
+    assert.equal(sim.store.get(iccidA)?.state, 'active', 'the carrier acted');
+    assert.deepEqual(
+      sim.calls.query({ action: 'activate' }).map((call) => call.status),
+      [202],
+      'logged as the carrier answered it',
+    );
+    assert.equal((await carrier('/lines/nope')).status, 404, 'a refusal is answered');
+    await setFaults({ dropAnswerRate: 0 });
+    assert.deepEqual(await statuses(2), [200, 200]);
+    assert.equal(sim.stats().errorsInjected, 1);
+  });
+
   it('delays answers by latencyMs', async () => {
     await setFaults({ latencyMs: 120 });
     const started = performance.now();
@@ -265,6 +284,7 @@ describe('simulator kit (standalone)', () => {
       outage: false,
       expireTokens: false,
       errorBurst: 0,
+      dropAnswerRate: 0,
     });
     await setFaults({ rateLimitPerSecond: null });
     assert.equal(sim.faults.get().rateLimitPerSecond, null);
