@@ -123,6 +123,13 @@ for (const dialect of testDialects) {
       assert.deepEqual(paged, history.body.items);
       assert.equal((await historyOf(newIccid, '?cursor=abc')).status, 422);
 
+      // The answer's shape is in the OpenAPI document.
+      const openApi = await test.api<{
+        paths: Record<string, { get?: { responses?: Record<string, { content?: unknown }> } }>;
+      }>('GET', '/api/openapi.json');
+      const documented = openApi.body.paths['/api/v1/devices/{id}/history']?.get?.responses?.['200'];
+      assert.match(JSON.stringify(documented?.content), /"before".*"after".*"actor"/);
+
       // Another tenant sees no such line, by id or by identifier.
       const otherKey = await test.keyFor('other-tenant', 'admin');
       for (const reference of [history.body.deviceId, newIccid]) {

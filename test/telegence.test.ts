@@ -403,14 +403,30 @@ for (const dialect of testDialects) {
       assert.equal((await waitForFinish(test, plan.body.id)).status, 'completed');
       assert.equal((await fx.lines()).find((line) => line.msisdn === lines[0].msisdn)?.ratePlan, 'APX5GM30');
 
+      await test.api('POST', '/api/v1/customer-pools', {
+        body: { items: [{ id: 'POOL-SWAP', name: 'Swapped lines' }] },
+      });
       const swap = await create(fx.accountId, 'identifier_change', [
-        { msisdn: lines[1].msisdn, newIccid: fx.iccid(500) },
+        { msisdn: lines[1].msisdn, newIccid: fx.iccid(500), customerPoolId: 'POOL-SWAP' },
         { msisdn: lines[2].msisdn, newImei: imei(501) },
       ]);
       assert.equal(swap.status, 201, JSON.stringify(swap.body));
-      assert.equal((await waitForFinish(test, swap.body.id)).status, 'completed');
+      const swapDone = await waitForFinish(test, swap.body.id);
+      assert.equal(swapDone.status, 'completed');
       const swapped = await fx.lines();
       assert.ok(swapped.some((line) => line.iccid === fx.iccid(500) && line.msisdn === lines[1].msisdn));
+      // The pool the first row named is set by the linked change, on that line alone.
+      const linked = await waitForFinish(test, String(swapDone.linkedId));
+      assert.deepEqual(
+        [linked.changeType, linked.status, linked.counts.total],
+        ['customer_rate_plan_change', 'completed', 1],
+      );
+      const pools = await test.api<{ items: Array<{ msisdn: string; customerPoolId: string | null }> }>(
+        'GET',
+        `/api/v1/devices?carrierAccountId=${fx.accountId}`,
+      );
+      const poolOf = new Map(pools.body.items.map((line) => [line.msisdn, line.customerPoolId]));
+      assert.deepEqual([poolOf.get(lines[1].msisdn), poolOf.get(lines[2].msisdn)], ['POOL-SWAP', null]);
 
       const user = await create(fx.accountId, 'username_cost_center_change', [
         { msisdn: lines[0].msisdn, username: 'Truck 12', costCenter1: 'FLEET-EAST' },

@@ -165,7 +165,8 @@ export async function validateRows(
   const valid: ValidRow[] = [];
   for (const item of prepared) {
     const matches = lines.get(`${item.keyField}:${item.key}`) ?? [];
-    if (matches.length > 1) {
+    // The carrier's key names one line (its newest, as before); another identifier must name one alone.
+    if (matches.length > 1 && item.keyField !== keyField) {
       report(item.row, {
         field: item.keyField,
         code: 'AMBIGUOUS_LINE',
@@ -173,7 +174,7 @@ export async function validateRows(
       });
       continue;
     }
-    const found = matches[0];
+    const found = matches.at(-1);
     // A line named twice, once by each of two identifiers, is still one line.
     const sameLine = found && firstRowForKey.get(`line:${found.id}`);
     if (sameLine) {
@@ -340,7 +341,10 @@ async function linesByKey(
       group.flatMap((row) => forms(row.key)),
     );
     for (const { key } of group) {
-      const devices = forms(key).flatMap((form) => matches.get(form) ?? []);
+      // Oldest first (ids are time-ordered), whichever form each was found under.
+      const devices = forms(key)
+        .flatMap((form) => matches.get(form) ?? [])
+        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       if (devices.length > 0) found.set(`${field}:${key}`, devices);
     }
   }

@@ -381,6 +381,13 @@ export function routeSpecs(context: FuzzContext): RouteSpec[] {
       },
     },
     {
+      method: 'GET',
+      path: '/api/v1/devices/:id/history',
+      auth: 'key',
+      params: { id: [...ids.device, 'not-a-line', ...context.iccids.slice(0, 1)] },
+      query: { cursor: cursorValue, limit: limitValue },
+    },
+    {
       method: 'POST',
       path: '/api/v1/bulk-changes',
       auth: 'key',
@@ -654,7 +661,13 @@ export function routeSpecs(context: FuzzContext): RouteSpec[] {
       params: { id: ids.bulkChange, changeId: ids.change },
     },
     { method: 'GET', path: '/portal/devices', auth: 'session', query: { q: iccid, cursor: cursorValue } },
-    { method: 'GET', path: '/portal/devices/:id', auth: 'session', params: { id: ids.device } },
+    {
+      method: 'GET',
+      path: '/portal/devices/:id',
+      auth: 'session',
+      params: { id: ids.device },
+      query: { cursor: cursorValue },
+    },
     { method: 'GET', path: '/portal/carrier-accounts', auth: 'session' },
     { method: 'GET', path: '/portal/carrier-accounts/health/events', auth: 'session', stream: true },
     {
