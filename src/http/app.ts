@@ -102,11 +102,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     // One line per request would drown the engine's logs; /metrics counts requests instead.
-    logController: new LogController({ disableRequestLogging: true }),
     // Every line a request logs names it (`requestId`), and its answer says it (`x-request-id`).
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     genReqId: requestIdOf,
     requestIdHeader: false,
-    requestIdLogLabel: 'requestId',
     // Uploads raise it on their own routes (POST /bulk-changes, the portal's upload).
     bodyLimit: Math.min(DEFAULT_BODY_LIMIT_BYTES, deps.maxUploadBytes),
     // Progress streams stay open until their bulk change ends; closing must not wait for them.

@@ -111,11 +111,12 @@ describe('the bulkchange CLI', () => {
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     const port = (taken.address() as AddressInfo).port;
     try {
-      const result = await runCli(['serve'], {
-        BULKCHANGE_DATA_DIR: dataDir(),
-        PORT: String(port),
-        LOG_LEVEL: 'warn',
-      });
+      // The port is tried after the database is migrated: a slow machine needs more than the default.
+      const result = await runCli(
+        ['serve'],
+        { BULKCHANGE_DATA_DIR: dataDir(), PORT: String(port), LOG_LEVEL: 'warn' },
+        60_000,
+      );
       assert.equal(result.code, 2, result.stderr);
       assert.equal(
         result.stderr,
