@@ -1,5 +1,6 @@
 import { once } from 'node:events';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import ExcelJS from 'exceljs';
 import { request } from 'undici';
 import { type E2eStack, insertInventory, startE2eStack } from '../../test/support/e2e-stack.ts';
 import { type Api, type Child, simAdmin, sleep, startCli } from '../../test/support/processes.ts';
@@ -94,23 +95,38 @@ export async function writeStatusCsv(file: string, iccids: string[], targetStatu
   return bytes;
 }
 
+/**
+ * The same rows as {@link writeStatusCsv}, as a spreadsheet saves them: an .xlsx with shared strings,
+ * written by exceljs's streaming writer (the bench's memory, not the server's).
+ */
+export async function writeStatusXlsx(file: string, iccids: string[], targetStatus: string): Promise<number> {
+  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: file, useSharedStrings: true });
+  const sheet = workbook.addWorksheet('Lines');
+  sheet.addRow(['iccid', 'target_status']).commit();
+  for (const iccid of iccids) sheet.addRow([iccid, targetStatus]).commit();
+  sheet.commit();
+  await workbook.commit();
+  return statSync(file).size;
+}
+
 export interface PostResult {
   status: number;
   body: Record<string, unknown>;
   elapsedMs: number;
 }
 
-/** Streams a CSV file to `POST /api/v1/bulk-changes`, giving up at `timeoutMs`. */
+/** Streams a CSV file (or, by `contentType`, an XLSX) to `POST /api/v1/bulk-changes`, giving up at `timeoutMs`. */
 export async function postCsv(
   stack: E2eStack,
   file: string,
   query: Record<string, string>,
   timeoutMs: number,
+  contentType = 'text/csv',
 ): Promise<PostResult> {
   const started = performance.now();
   const response = await request(`${stack.url}/api/v1/bulk-changes?${new URLSearchParams(query)}`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${stack.adminKey}`, 'content-type': 'text/csv' },
+    headers: { authorization: `Bearer ${stack.adminKey}`, 'content-type': contentType },
     body: createReadStream(file),
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,

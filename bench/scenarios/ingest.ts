@@ -1,11 +1,16 @@
 /**
  * 1. ingest: a 1,000,000-row status-update CSV posted to the API → time until `201`, rows/s and the
  * server's peak RSS. Bound: the same rows inserted by a bare `node:sqlite` loop (bench/lib/bare-insert.ts),
- * in a fresh process of the same run.
+ * in a fresh process of the same run. Then the XLSX round trip: the change's results downloaded as
+ * `results.xlsx`, and the same rows uploaded as an .xlsx, each phase's peak the highest RSS sampled
+ * during it (the kernel's high-water mark would still hold the CSV's).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { request } from 'undici';
+import { XLSX_CONTENT_TYPE } from '../../src/bulk-changes/upload-input.ts';
 import { runBenchChild } from '../lib/children.ts';
 import { codeRef } from '../lib/code-ref.ts';
 import { ProcessSampler } from '../lib/proc.ts';
@@ -21,7 +26,15 @@ import {
 } from '../lib/report.ts';
 import type { ScenarioContext } from '../lib/run-scenario.ts';
 import { benchScale, scaled, secondsFromEnv } from '../lib/scale.ts';
-import { createSeededAccount, onCleanup, postCsv, startBenchStack, writeStatusCsv } from '../lib/stack.ts';
+import type { BenchStack } from '../lib/stack.ts';
+import {
+  createSeededAccount,
+  onCleanup,
+  postCsv,
+  startBenchStack,
+  writeStatusCsv,
+  writeStatusXlsx,
+} from '../lib/stack.ts';
 
 const RSS_LIMIT_MB = 400;
 
@@ -132,6 +145,19 @@ export async function run(context: ScenarioContext): Promise<ScenarioResult> {
   const [, rate, rss] = figures;
   if (rate.verdict !== 'met') rate.limitedBy = created ? rateLimitedBy : notes[0];
   if (rss.verdict !== 'met') rss.limitedBy = rssLimitedBy;
+  const xlsx = created
+    ? await xlsxRoundTrip(stack, {
+        bulkChangeId: String(post!.body.id),
+        query: { carrierAccountId: accountId, changeType: 'status_update', scheduledFor },
+        iccids,
+        work,
+        capMs,
+      })
+    : undefined;
+  if (xlsx) {
+    figures.push(...xlsx.figures);
+    notes.push(...xlsx.notes);
+  }
   return {
     scenario: 'ingest',
     title: `${rows.toLocaleString('en-US')}-row status-update CSV → 201`,
@@ -152,8 +178,125 @@ export async function run(context: ScenarioContext): Promise<ScenarioResult> {
       serverPeakRssMb: round(memory.hwmMb, 0),
       rssTimelineMb: thin(sampler.samples),
       bareInsert: bare.result,
+      xlsx: xlsx?.details ?? null,
     },
     notes,
+  };
+}
+
+/**
+ * The XLSX round trip of the rows just taken: `results.xlsx` of the bulk change (streamed by
+ * WorkbookWriter), then, the bulk change cancelled so its lines are free, the same rows as an .xlsx
+ * (shared strings, as a spreadsheet saves them) posted like the CSV.
+ */
+async function xlsxRoundTrip(
+  stack: BenchStack,
+  options: {
+    bulkChangeId: string;
+    query: Record<string, string>;
+    iccids: string[];
+    work: string;
+    capMs: number;
+  },
+): Promise<{ figures: Figure[]; notes: string[]; details: Record<string, unknown> }> {
+  const notes: string[] = [];
+  const rows = options.iccids.length;
+  const authorization = `Bearer ${stack.adminKey}`;
+  // The same server process: a restart on this shared machine can take longer than the health wait.
+  const pid = stack.server!.process.pid!;
+
+  log(`ingest: GET results.xlsx of the ${rows} rows`);
+  let sampler = new ProcessSampler(pid, 100);
+  const downloadRssBeforeMb = sampler.samples.at(-1)?.rssMb ?? null;
+  const results = `${options.work}/results.xlsx`;
+  const downloadStarted = performance.now();
+  const response = await request(`${stack.url}/api/v1/bulk-changes/${options.bulkChangeId}/results.xlsx`, {
+    headers: { authorization },
+    headersTimeout: options.capMs,
+    bodyTimeout: options.capMs,
+  });
+  await pipeline(response.body, createWriteStream(results));
+  const downloadMs = performance.now() - downloadStarted;
+  const downloadCpuMs = sampler.cpuMsSinceStart();
+  const download = sampler.stop();
+  const resultsBytes = statSync(results).size;
+  if (response.statusCode !== 200) notes.push(`results.xlsx answered ${response.statusCode}`);
+  log(
+    `ingest: results.xlsx ${(resultsBytes / 1e6).toFixed(1)} MB in ${Math.round(downloadMs)} ms, peak RSS ${download.peakRssMb} MB`,
+  );
+
+  const cancel = await request(`${stack.url}/api/v1/bulk-changes/${options.bulkChangeId}/cancel`, {
+    method: 'POST',
+    headers: { authorization },
+    headersTimeout: options.capMs,
+    bodyTimeout: options.capMs,
+  });
+  await cancel.body.text();
+  const file = `${options.work}/status-update.xlsx`;
+  const xlsxBytes = await writeStatusXlsx(file, options.iccids, 'active');
+
+  log(`ingest: POST ${rows}-row XLSX (${(xlsxBytes / 1e6).toFixed(1)} MB)`);
+  sampler = new ProcessSampler(pid, 100);
+  const uploadRssBeforeMb = sampler.samples.at(-1)?.rssMb ?? null;
+  let post: Awaited<ReturnType<typeof postCsv>> | undefined;
+  try {
+    post = await postCsv(stack, file, options.query, options.capMs, XLSX_CONTENT_TYPE);
+  } catch (error) {
+    notes.push(`XLSX: no answer within the cap (${options.capMs / 1000} s): ${(error as Error).message}`);
+  }
+  const uploadCpuMs = sampler.cpuMsSinceStart();
+  const upload = sampler.stop();
+  const created = post?.status === 201;
+  if (post && !created)
+    notes.push(`XLSX answered ${post.status}: ${JSON.stringify(post.body).slice(0, 300)}`);
+  log(
+    `ingest: XLSX ${post?.status ?? 'no answer'} after ${Math.round(post?.elapsedMs ?? 0)} ms, peak RSS ${upload.peakRssMb} MB`,
+  );
+
+  const xlsxRssLimitedBy =
+    `exceljs keeps the workbook's shared strings, one per distinct ICCID (${codeRef('src/bulk-changes/xlsx-input.ts', "sharedStrings: 'cache'")}), ` +
+    'besides the intake batch and SQLite page cache of the CSV case';
+  const figures: Figure[] = [
+    info({ name: 'results.xlsx download', value: round(downloadMs / 1000, 1), unit: 's' }),
+    below(
+      { name: 'peak server RSS, results.xlsx', value: round(download.peakRssMb, 0), unit: 'MB' },
+      RSS_LIMIT_MB,
+      `< ${RSS_LIMIT_MB} MB`,
+    ),
+    info({ name: 'XLSX time to 201', value: created ? round(post!.elapsedMs / 1000, 1) : null, unit: 's' }),
+    info({
+      name: 'XLSX ingest rate',
+      value: created ? round((rows / post!.elapsedMs) * 1000, 0) : null,
+      unit: 'rows/s',
+    }),
+    below(
+      {
+        name: 'peak server RSS, XLSX upload',
+        value: created ? round(upload.peakRssMb, 0) : null,
+        unit: 'MB',
+      },
+      RSS_LIMIT_MB,
+      `< ${RSS_LIMIT_MB} MB`,
+    ),
+  ];
+  if (figures[4].verdict !== 'met') figures[4].limitedBy = created ? xlsxRssLimitedBy : notes.at(-1);
+  return {
+    figures,
+    notes,
+    details: {
+      resultsBytes,
+      downloadMs: Math.round(downloadMs),
+      downloadCpuMs: Math.round(downloadCpuMs),
+      downloadRssBeforeMb: downloadRssBeforeMb === null ? null : round(downloadRssBeforeMb, 0),
+      downloadPeakRssMb: round(download.peakRssMb, 0),
+      xlsxBytes,
+      uploadStatus: post?.status ?? null,
+      uploadMs: post ? Math.round(post.elapsedMs) : null,
+      uploadCpuMs: Math.round(uploadCpuMs),
+      uploadRssBeforeMb: uploadRssBeforeMb === null ? null : round(uploadRssBeforeMb, 0),
+      uploadPeakRssMb: round(upload.peakRssMb, 0),
+      uploadRssTimelineMb: thin(sampler.samples),
+    },
   };
 }
 

@@ -75,6 +75,9 @@ async function sniff(input: Readable, bytes: number): Promise<{ head: Buffer; st
   let failure: { error: unknown } | undefined;
   while (length < bytes) {
     const next = await chunks.next().catch((error: unknown) => {
+      // An error with its own status (the size limit's 413) is the answer, whatever the file is.
+      if (error instanceof AppError || typeof (error as { statusCode?: unknown }).statusCode === 'number')
+        throw error;
       failure = { error };
       return { done: true as const, value: undefined };
     });

@@ -13,12 +13,20 @@ import { cellText } from './xlsx-cells.ts';
  */
 export async function openXlsxRows(input: Readable, changeType: ChangeType): Promise<TableRows> {
   // exceljs pipes the input into its unzipper without passing errors on: the size limit's 413 or a
-  // dropped upload would leave it waiting, so every read also waits for the input to fail.
-  const failed = new Promise<never>((_, reject) => input.once('error', reject));
-  failed.catch(() => {});
+  // dropped upload would leave it waiting, so every read also listens for the input to fail. Not a
+  // race with one long-pending promise: each race would stay attached to it, a leak of every row.
+  let inputError: { error: unknown } | undefined;
+  input.once('error', (error) => {
+    inputError = { error };
+  });
   const read = <T>(step: () => Promise<T>): Promise<T> =>
-    Promise.race([step(), failed]).catch((error: unknown) => {
-      throw asXlsxError(error);
+    new Promise<T>((resolve, reject) => {
+      const fail = (error: unknown) => reject(asXlsxError(error));
+      if (inputError) return fail(inputError.error);
+      input.once('error', fail);
+      step()
+        .then(resolve, fail)
+        .finally(() => input.off('error', fail));
     });
   const workbook = new ExcelJS.stream.xlsx.WorkbookReader(input, {
     worksheets: 'emit',

@@ -88,7 +88,7 @@ describe('bulkchange submit, status, list, results, cancel, retry, watch', () =>
   });
 
   it('takes an .xlsx like a CSV: its first sheet, the same checks, the same report', async () => {
-    const { accountId, iccids } = await stack.createJasperAccount({ limits, count: 3, prefix: '8901407' });
+    const { accountId, iccids } = await stack.createJasperAccount({ limits, count: 3, prefix: '8901408' });
     const file = path.join(files.dir, 'lines.xlsx');
     writeFileSync(
       file,
