@@ -6,7 +6,13 @@ import { createPondSimulator } from './carriers/pond/simulator/simulator.ts';
 import { createTealSimulator } from './carriers/teal/simulator/simulator.ts';
 import { createTelegenceSimulator } from './carriers/telegence/simulator/simulator.ts';
 import { createThingSpaceSimulator } from './carriers/thingspace/simulator/simulator.ts';
-import { cancelCommand, retryCommand, watchCommand } from './cli/act-commands.ts';
+import {
+  cancelCommand,
+  pauseCommand,
+  resumeCommand,
+  retryCommand,
+  watchCommand,
+} from './cli/act-commands.ts';
 import { auditVerify } from './cli/audit-verify.ts';
 import { CliError } from './cli/cli-error.ts';
 import { processOutput } from './cli/cli-output.ts';
@@ -36,7 +42,7 @@ const usage = `Usage: bulkchange <command> [options]
 
 Bulk changes, through the API (--url and --key, else BULKCHANGE_URL and BULKCHANGE_API_KEY, else the
 running demo's <BULKCHANGE_DATA_DIR>/demo.json; every command has --help):
-  submit <file.csv> --account ID|NAME --type TYPE [--dry-run] [--wait] [...]
+  submit <file.csv|file.xlsx> --account ID|NAME --type TYPE [--dry-run] [--wait] [...]
                                            upload a CSV as a bulk change; --wait follows it (and the
                                            follow-ups it starts) to the end
   status <id> [--json]                     one bulk change: status, counts, times, links
@@ -44,6 +50,8 @@ running demo's <BULKCHANGE_DATA_DIR>/demo.json; every command has --help):
                                            recent bulk changes, newest first, as a table
   results <id> [--out FILE]                the results CSV, to stdout or FILE
   cancel <id> [--wait]                     cancel the rows not yet sent
+  pause <id> [--wait]                      send nothing new until resumed
+  resume <id> [--wait]                     carry on where it stopped (no row sent twice)
   retry <id> [--wait]                      retry the failed rows as a new bulk change (prints its id)
   watch <id>                               follow it live to its end, with its follow-ups
   Exit codes: 0 done (followed: every row succeeded), 1 refused by the server (4xx) or a dry run
@@ -60,7 +68,16 @@ const simulators = {
   revio: createRevioSimulator,
 } as const;
 
-const apiCommands = [statusCommand, listCommand, resultsCommand, cancelCommand, retryCommand, watchCommand];
+const apiCommands = [
+  statusCommand,
+  listCommand,
+  resultsCommand,
+  cancelCommand,
+  pauseCommand,
+  resumeCommand,
+  retryCommand,
+  watchCommand,
+];
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n\n${usage}`);

@@ -63,6 +63,43 @@ ${exitCodesHelp}`,
   },
 });
 
+/**
+ * `pause` and `resume`: one POST that answers with the bulk change (docs/guardrails.md). A change that
+ * has ended (pause) or is not paused (resume) is refused (exit 1).
+ */
+const pauseOrResume = (name: 'pause' | 'resume', usage: string) =>
+  apiCommand({
+    name,
+    usage: `Usage: bulkchange ${name} <id> [--wait]
+
+${usage}
+
+  --wait                   then follow it until it has ended
+  ${connectionHelp}
+
+${exitCodesHelp}`,
+    flags: { wait: { type: 'boolean' } },
+    schema: idAndWait(name),
+    async run(client, args, output) {
+      const path = `/api/v1/bulk-changes/${encodeURIComponent(args.id)}/${name}`;
+      const change = expectAnswer(await client.post(path), 200, bulkChangeSchema, `POST ${path}`);
+      output.stdout.write(createdReport(change, false));
+      return args.wait ? waitForEnd(client, change.id, output) : exitCodes.ok;
+    },
+  });
+
+export const pauseCommand = pauseOrResume(
+  'pause',
+  `Pauses a running bulk change: nothing new is sent to the carrier until it is resumed; rows already
+with the carrier are still confirmed. A bulk change that has ended is refused (exit 1).`,
+);
+
+export const resumeCommand = pauseOrResume(
+  'resume',
+  `Resumes a paused bulk change where it stopped: the rows not yet sent go out, none twice. A bulk
+change that is not paused is refused (exit 1).`,
+);
+
 const watchSchema = connectionSchema
   .extend({ positionals: oneId('watch') })
   .transform(({ positionals, ...rest }) => ({ ...rest, id: positionals }));

@@ -25,7 +25,7 @@ interface Change {
  * The real `bulkchange submit`, and the commands that follow a bulk change (status, list, results,
  * cancel, retry, watch), against a real `serve` and `simulate jasper` (processes of their own).
  */
-describe('bulkchange submit, status, list, results, cancel, retry, watch', () => {
+describe('bulkchange submit, status, list, results, cancel, pause, resume, retry, watch', () => {
   let stack: E2eStack;
   const files = tempDir('bulkchange-submit-');
   const limits = { requestsPerSecond: 10, maxConcurrent: 2 };
@@ -88,7 +88,7 @@ describe('bulkchange submit, status, list, results, cancel, retry, watch', () =>
   });
 
   it('takes an .xlsx like a CSV: its first sheet, the same checks, the same report', async () => {
-    const { accountId, iccids } = await stack.createJasperAccount({ limits, count: 3, prefix: '8901408' });
+    const { accountId, iccids } = await stack.createJasperAccount({ limits, count: 3, prefix: '8901411' });
     const file = path.join(files.dir, 'lines.xlsx');
     writeFileSync(
       file,
@@ -391,6 +391,42 @@ describe('bulkchange submit, status, list, results, cancel, retry, watch', () =>
     const again = await cli(['cancel', id, ...withServer()]);
     assert.equal(again.code, 1);
     assert.match(again.stderr, /^Refused \(409 BULK_CHANGE_FINISHED\): The bulk change is already cancelled/);
+  });
+
+  it('pause stops the sending, resume --wait carries on to the end; resuming again is refused (exit 1)', async () => {
+    const { accountId, iccids } = await stack.createJasperAccount({
+      // 30-row chunks (3 s of calls), two claimed at a time: a pause takes effect between chunks.
+      limits: { requestsPerSecond: 10, maxConcurrent: 1 },
+      count: 100,
+      prefix: '8901412',
+    });
+    const file = csvFile('pause.csv', ['iccid,target_status', ...iccids.map((iccid) => `${iccid},active`)]);
+    const id = await created(statusUpdate(file, accountId));
+    const paused = await cli(['pause', id, ...withServer()]);
+    assert.equal(paused.code, 0, `${paused.stdout}\n${paused.stderr}`);
+    assert.match(paused.stdout, new RegExp(`^Bulk change ${id}: paused, 100 rows$`, 'm'));
+    // A chunk already claimed still goes out; after it, nothing more while paused.
+    const sent = async () =>
+      (await stack.sim.calls()).filter((call) => iccids.includes(call.iccids[0] ?? ''));
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const before = (await sent()).length;
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    assert.equal((await sent()).length, before, 'nothing sent while paused');
+    assert.ok(before < 100, `${before} lines sent before the pause took effect`);
+
+    const resumed = await cli(['resume', id, '--wait', ...withServer()]);
+    assert.equal(resumed.code, 0, `${resumed.stdout}\n${resumed.stderr}`);
+    assert.match(
+      resumed.stdout,
+      new RegExp(`^Bulk change ${id} completed: 100 succeeded, 0 failed, 0 cancelled of 100$`, 'm'),
+    );
+    const changed = (await sent()).filter((call) => call.status === 200 && call.method === 'PUT');
+    assert.equal(new Set(changed.map((call) => call.iccids[0])).size, 100, 'every line changed');
+    assert.equal(changed.length, 100, 'none twice');
+
+    const again = await cli(['resume', id, ...withServer()]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /^Refused \(409 BULK_CHANGE_NOT_PAUSED\): /);
   });
 
   it('the commands take the API from BULKCHANGE_URL and BULKCHANGE_API_KEY; usage errors exit 2, unknown ids 1', async () => {
