@@ -134,7 +134,8 @@ describe('the portal: upload → preview → confirm → progress → timeline �
       .split('\n');
     assert.equal(
       results[0],
-      'row,iccid,imei,msisdn,eid,status,error_code,error_message,carrier_code,result,calls',
+      'row,iccid,imei,msisdn,eid,status,error_code,error_message,carrier_code,result,calls,' +
+        'new_msisdn,ip_address,previous_iccid,new_iccid,previous_imei,new_imei,target_status,rate_plan,carrier_request_id,billing_service_id',
     );
     assert.equal(results.length, 31);
     assert.equal(results.filter((row) => row.includes(',succeeded,')).length, 27);
