@@ -443,6 +443,12 @@ export function routeSpecs(context: FuzzContext): RouteSpec[] {
     },
     {
       method: 'GET',
+      path: '/api/v1/bulk-changes/:id/results.xlsx',
+      auth: 'key',
+      params: { id: ids.bulkChange },
+    },
+    {
+      method: 'GET',
       path: '/api/v1/bulk-changes/:id/events',
       auth: 'key',
       params: { id: ids.bulkChange },
@@ -458,6 +464,20 @@ export function routeSpecs(context: FuzzContext): RouteSpec[] {
     {
       method: 'POST',
       path: '/api/v1/bulk-changes/:id/retry',
+      auth: 'key',
+      params: { id: ids.bulkChange },
+      body: strayBody,
+    },
+    {
+      method: 'POST',
+      path: '/api/v1/bulk-changes/:id/resume',
+      auth: 'key',
+      params: { id: ids.bulkChange },
+      body: strayBody,
+    },
+    {
+      method: 'POST',
+      path: '/api/v1/bulk-changes/:id/pause',
       auth: 'key',
       params: { id: ids.bulkChange },
       body: strayBody,
@@ -641,6 +661,12 @@ export function routeSpecs(context: FuzzContext): RouteSpec[] {
       params: { id: ids.bulkChange },
     },
     {
+      method: 'GET',
+      path: '/portal/bulk-changes/:id/results.xlsx',
+      auth: 'session',
+      params: { id: ids.bulkChange },
+    },
+    {
       method: 'POST',
       path: '/portal/bulk-changes/:id/retry',
       auth: 'session',
@@ -650,6 +676,20 @@ export function routeSpecs(context: FuzzContext): RouteSpec[] {
     {
       method: 'POST',
       path: '/portal/bulk-changes/:id/cancel',
+      auth: 'session',
+      params: { id: ids.bulkChange },
+      body: portalForm({}),
+    },
+    {
+      method: 'POST',
+      path: '/portal/bulk-changes/:id/resume',
+      auth: 'session',
+      params: { id: ids.bulkChange },
+      body: portalForm({}),
+    },
+    {
+      method: 'POST',
+      path: '/portal/bulk-changes/:id/pause',
       auth: 'session',
       params: { id: ids.bulkChange },
       body: portalForm({}),
