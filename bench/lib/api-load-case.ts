@@ -38,6 +38,8 @@ export interface ApiLoadResult {
   smallestGapMs: number;
   /** API requests the load clients had answered per second meanwhile. */
   apiRequestsPerSecond: number;
+  /** Load requests that failed (an error answer or none): the API's own trouble under the load. */
+  apiRequestsFailed: number;
   endToEndMs: number;
 }
 
@@ -170,6 +172,7 @@ export async function measureApiLoad(options: {
     // The API's load: clients reading the largest pages it serves, one request after another.
     let loading = options.load;
     let answered = 0;
+    let failed = 0;
     const loadStarted = performance.now();
     const clients = Array.from({ length: options.load ? options.clients : 0 }, async (_, index) => {
       while (loading) {
@@ -177,8 +180,15 @@ export async function measureApiLoad(options: {
           index % 2 === 0
             ? `/api/v1/bulk-changes/${id}/changes?limit=1000`
             : `/api/v1/devices?carrierAccountId=${accountId}&limit=1000`;
-        await api('GET', pathname).catch(() => {});
-        answered += 1;
+        await api('GET', pathname).then(
+          (answer) => {
+            if (answer.status === 200) answered += 1;
+            else failed += 1;
+          },
+          () => {
+            failed += 1;
+          },
+        );
       }
     });
     const done = await waitUntil(
@@ -216,6 +226,7 @@ export async function measureApiLoad(options: {
       mostInASecond: stats.maxObservedRequestsPerSecond,
       smallestGapMs: Math.min(...gaps),
       apiRequestsPerSecond: Math.round((answered / loadSeconds) * 10) / 10,
+      apiRequestsFailed: failed,
       endToEndMs: done - started,
     };
   } finally {
