@@ -12,6 +12,7 @@ export {
   enqueue,
   enqueueMany,
   getJob,
+  jobsWaitingSince,
   listFailedJobs,
   retryFailedJob,
 } from './jobs-repository.ts';
