@@ -32,6 +32,9 @@ export const registerCarrierRoutes = (app: FastifyInstance, scope: CarrierScope)
     app.route({
       method: route.method,
       url: route.url,
+      onRequest: async (request) => {
+        arrivals.set(request, Date.now());
+      },
       // After body parsing, so that refused requests are logged with the lines they named.
       preValidation: (_request, reply) => gate(scope, reply),
       onSend: async (request, reply, payload) => {
@@ -94,12 +97,19 @@ export const answer = (reply: FastifyReply, response: SimResponse) =>
     .headers(response.headers ?? {})
     .send(response.body);
 
+/**
+ * When each request arrived, taken as it does. (`Date.now() - reply.elapsedTime` at the answer is not
+ * that: for a request whose caller gave up during a slow answer it gave the time of the answer, and a
+ * limit measured from the log then saw a request that had arrived seconds earlier next to later ones.)
+ */
+const arrivals = new WeakMap<FastifyRequest, number>();
+
 // In onSend the status is final and the client has not seen the answer yet: an in-process reader of
 // the log never misses a call whose response it already holds.
 const logCall = (scope: CarrierScope, route: CarrierRoute, request: FastifyRequest, reply: FastifyReply) => {
   scope.stats.received();
   scope.calls.record({
-    at: new Date(Date.now() - reply.elapsedTime).toISOString(),
+    at: new Date(arrivals.get(request) ?? Date.now()).toISOString(),
     method: request.method,
     path: request.url,
     action: route.action,

@@ -328,6 +328,26 @@ describe('Jasper simulator: limits and faults', () => {
     assert.equal(sim.stats().maxObservedConcurrency, 1);
   });
 
+  it('stamps a call with its arrival, even when the caller gave up before the answer', async () => {
+    // The call log is how limits are measured at the carrier: a request abandoned during a slow answer
+    // (a client timeout) once appeared as arriving when it was answered, next to later requests.
+    await start({ faults: { latencyMs: 400, rateLimitPerSecond: null, maxConcurrent: null } });
+    const sentAt = Date.now();
+    const abandoned = fetch(`${base}/rws/api/v1/devices/${iccidA}`, {
+      headers: demoAuth,
+      signal: AbortSignal.timeout(50),
+    });
+    await assert.rejects(abandoned);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const [call] = (await admin(`/calls?iccid=${iccidA}&action=get_device`)).body as CallEntry[];
+    assert.ok(call, 'the abandoned request is in the log');
+    const stampedAfterSendMs = Date.parse(call.at) - sentAt;
+    assert.ok(
+      stampedAfterSendMs >= 0 && stampedAfterSendMs < 200,
+      `stamped ${stampedAfterSendMs} ms after it was sent (answered 400 ms after)`,
+    );
+  });
+
   it('counts the PUTs each ICCID received in the call log', async () => {
     await start();
     await put(iccidA, { status: 'ACTIVATED' });
