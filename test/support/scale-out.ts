@@ -79,7 +79,7 @@ export function scaleOut(stack: E2eStack, env: Record<string, string> = {}): Sca
  */
 export function keepOnCpu(child: Child): void {
   try {
-    setPriority(child.process.pid!, -10);
+    setPriority(child.process.pid!, -20);
   } catch {
     // Not allowed here: the simulator keeps the default priority.
   }
