@@ -200,6 +200,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     sessionLimits: deps.sessionLimits,
     accounts: deps.accounts,
     bulkChanges: deps.bulkChanges,
+    approvalPolicies: deps.approvalPolicies,
     devices: deps.devices,
     webhooks: deps.webhooks,
     notificationSettings: deps.notificationSettings,

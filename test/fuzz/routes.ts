@@ -785,6 +785,16 @@ export function routeSpecs(context: FuzzContext): RouteSpec[] {
       auth: 'session',
       body: portalForm({ emails: fc.oneof(fc.constantFrom('noc@acme.test', 'a@b.c, nope'), weirdText) }),
     },
+    { method: 'GET', path: '/portal/guardrails', auth: 'session' },
+    {
+      method: 'POST',
+      path: '/portal/guardrails',
+      auth: 'session',
+      body: portalForm({
+        approvalAboveLines: fc.oneof(fc.constantFrom('', '0', '100', '-1', '1.5'), weirdText),
+        destructiveLinesPerHour: fc.oneof(fc.constantFrom('', '1', '2000', '0'), weirdText),
+      }),
+    },
     { method: 'GET', path: '/no/such/route', auth: 'key' },
   ];
 }

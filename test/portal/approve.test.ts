@@ -10,18 +10,25 @@ describe('the portal: approvals (four eyes)', { skip: noChromium }, () => {
 
   it('shows a held change as awaiting approval, refuses its creator the buttons, and lets a second approver approve it', async () => {
     const { test, browser } = suite;
-    const policy = await test.api('PUT', '/api/v1/approval-policy', {
-      body: { approvalAboveLines: 10, destructiveLinesPerHour: null },
-    });
-    assert.equal(policy.status, 200, policy.text);
+    // An admin sets the tenant's policy on the Guardrails page.
+    const creator = await openPortal(browser, test.url);
+    await signIn(creator.page, test.adminKey);
+    await creator.page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Guardrails' })
+      .click();
+    await creator.page.getByLabel(/Hold destructive changes of more lines than this/).fill('10');
+    await creator.page.getByRole('button', { name: 'Save guardrails' }).click();
+    assert.match(
+      await creator.page.locator('[data-policy-summary]').innerText(),
+      /Now: approval above 10 lines; no cap/,
+    );
     const fixture = await jasperFixture(test, { count: 25, prefix: '8901604', state: 'ACTIVATED' });
     const id = await submitChange(test, fixture.accountId, byIccid(fixture.iccids), 'status_update', {
       targetStatus: 'deactivated',
     });
 
     // Its creator (the admin key) sees why it waits, and no way to approve it.
-    const creator = await openPortal(browser, test.url);
-    await signIn(creator.page, test.adminKey);
     await creator.page.goto('/portal/bulk-changes?status=awaiting_approval');
     assert.equal(await creator.page.locator(`a[href="/portal/bulk-changes/${id}"]`).count(), 1);
     await creator.page.goto(`/portal/bulk-changes/${id}`);
