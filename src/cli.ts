@@ -7,8 +7,10 @@ import { createTealSimulator } from './carriers/teal/simulator/simulator.ts';
 import { createTelegenceSimulator } from './carriers/telegence/simulator/simulator.ts';
 import { createThingSpaceSimulator } from './carriers/thingspace/simulator/simulator.ts';
 import {
+  approveCommand,
   cancelCommand,
   pauseCommand,
+  rejectCommand,
   resumeCommand,
   retryCommand,
   watchCommand,
@@ -52,6 +54,9 @@ running demo's <BULKCHANGE_DATA_DIR>/demo.json; every command has --help):
   cancel <id> [--wait]                     cancel the rows not yet sent
   pause <id> [--wait]                      send nothing new until resumed
   resume <id> [--wait]                     carry on where it stopped (no row sent twice)
+  approve <id> [--note TEXT] [--wait]      approve a change awaiting approval (approver role,
+                                           not its creator)
+  reject <id> --note TEXT                  reject it: it is cancelled, nothing is sent
   retry <id> [--wait]                      retry the failed rows as a new bulk change (prints its id)
   watch <id>                               follow it live to its end, with its follow-ups
   Exit codes: 0 done (followed: every row succeeded), 1 refused by the server (4xx) or a dry run
@@ -75,6 +80,8 @@ const apiCommands = [
   cancelCommand,
   pauseCommand,
   resumeCommand,
+  approveCommand,
+  rejectCommand,
   retryCommand,
   watchCommand,
 ];

@@ -62,6 +62,11 @@ const configSchema = z.object({
   ENGINE_SLICE_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
   /** Jobs that may work on one bulk change at once (on several workers), where its account allows calls in parallel. */
   ENGINE_PARALLEL_JOBS: z.coerce.number().int().min(1).max(64).default(4),
+  /**
+   * The window a tenant's blast-radius cap counts destructive line changes over (docs/guardrails.md):
+   * an hour, as the policy's `destructiveLinesPerHour` says. Shorter only to rehearse the cap.
+   */
+  BLAST_RADIUS_WINDOW_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(3_600_000),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   MAX_UPLOAD_BYTES: z.coerce
     .number()

@@ -10,6 +10,7 @@ import { AuditSealer, auditSealTask } from './audit/audit-sealer.ts';
 import { BillingCatalogs } from './billing/billing-catalogs.ts';
 import { BillingConnections } from './billing/billing-connections.ts';
 import { withSharedFlows } from './billing/shared-flows.ts';
+import { ApprovalPolicies } from './bulk-changes/approval-policy.ts';
 import { BulkChanges } from './bulk-changes/bulk-changes-service.ts';
 import { dispatchEventsTask } from './bulk-changes/events.ts';
 import { advanceBulkChange, createEnqueue } from './bulk-changes/jobs.ts';
@@ -209,6 +210,7 @@ export async function startService(options: {
       billing,
       catalogs: new BillingCatalogs(db, billing),
       bulkChanges,
+      approvalPolicies: new ApprovalPolicies(db),
       webhooks,
       notificationSettings: new NotificationSettings(db, config.BULKCHANGE_SMTP_URL !== undefined),
       eventFeed: new EventFeed(db),
@@ -257,6 +259,7 @@ export async function startService(options: {
       othersWaiting: () =>
         jobsWaitingSince(db, Date.now() - Math.max(1_000, 2 * config.WORKER_POLL_INTERVAL_MS)),
       parallelJobs: config.ENGINE_PARALLEL_JOBS,
+      blastRadiusWindowMs: config.BLAST_RADIUS_WINDOW_MS,
       onCarrierCall: (record) =>
         metrics.carrierCalls.observe(
           { system: record.system, action: record.action, outcome: record.outcome },

@@ -1,5 +1,5 @@
 import type { Updateable } from 'kysely';
-import type { BulkChange, DeviceChange, NewDeviceChange, Pause } from '../core/bulk-change.ts';
+import type { Approval, BulkChange, DeviceChange, NewDeviceChange, Pause } from '../core/bulk-change.ts';
 import type { ChangeType } from '../core/change-types.ts';
 import {
   type BulkStatus,
@@ -67,6 +67,8 @@ export const toBulkChange = (row: BulkChangeRow): BulkChange => ({
         }
       : null,
   waves: row.waves ? JSON.parse(row.waves) : null,
+  destructiveAction: row.destructive_action,
+  approval: row.approval ? JSON.parse(row.approval) : null,
   counts: countsOf(row),
   updatedAt: row.updated_at,
 });
@@ -158,7 +160,15 @@ export interface NewBulkChange {
 export type BulkChangePatch = Partial<
   Pick<
     BulkChange,
-    'status' | 'totalCount' | 'requestHash' | 'scheduledFor' | 'startedAt' | 'cancelRequestedAt' | 'linkedId'
+    | 'status'
+    | 'totalCount'
+    | 'requestHash'
+    | 'scheduledFor'
+    | 'startedAt'
+    | 'cancelRequestedAt'
+    | 'linkedId'
+    | 'destructiveAction'
+    | 'approval'
   >
 >;
 
@@ -170,6 +180,8 @@ const patchColumns = (patch: BulkChangePatch): Updateable<BulkChangeTable> => ({
   ...(patch.startedAt !== undefined ? { started_at: patch.startedAt } : {}),
   ...(patch.cancelRequestedAt !== undefined ? { cancel_requested_at: patch.cancelRequestedAt } : {}),
   ...(patch.linkedId !== undefined ? { linked_id: patch.linkedId } : {}),
+  ...(patch.destructiveAction !== undefined ? { destructive_action: patch.destructiveAction } : {}),
+  ...(patch.approval !== undefined ? { approval: patch.approval && JSON.stringify(patch.approval) } : {}),
 });
 
 export interface BulkChangeFilter {
@@ -360,6 +372,29 @@ export function bulkChangesRepository(db: Executor) {
         .where('status', '=', 'paused');
       if (reason) query = query.where('pause_reason', '=', reason);
       const result = await query.executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    /**
+     * Records the decision on a change `awaiting_approval`: it goes on (`queued`, `scheduled`) or ends
+     * (`cancelled`, a rejection). False when it was not awaiting approval: decided already, or cancelled.
+     */
+    async decideApproval(
+      id: string,
+      decision: { status: 'queued' | 'scheduled' | 'cancelled'; approval: Approval; at: number },
+    ): Promise<boolean> {
+      const ends = decision.status === 'cancelled';
+      const result = await db
+        .updateTable('bulk_changes')
+        .set({
+          status: decision.status,
+          approval: JSON.stringify(decision.approval),
+          updated_at: decision.at,
+          ...(ends ? { completed_at: decision.at, cancel_requested_at: decision.at } : {}),
+        })
+        .where('id', '=', id)
+        .where('status', '=', 'awaiting_approval')
+        .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
     },
 

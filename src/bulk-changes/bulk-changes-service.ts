@@ -7,7 +7,8 @@ import { auditEntryForChange } from '../audit/change-entry.ts';
 import type { CarrierRegistry } from '../carriers/registry.ts';
 import type { BulkChange, NewDeviceChange } from '../core/bulk-change.ts';
 import type { ChangeType } from '../core/change-types.ts';
-import { conflict, type ErrorDetail, notFound, validationFailed } from '../core/errors.ts';
+import { destructiveVerb } from '../core/destructive.ts';
+import { AppError, conflict, type ErrorDetail, notFound, validationFailed } from '../core/errors.ts';
 import type { Principal } from '../core/roles.ts';
 import { isTerminalBulkStatus, type RowStatus } from '../core/statuses.ts';
 import type { WavePlan } from '../core/waves.ts';
@@ -15,6 +16,8 @@ import { type Db, inTransaction, isUniqueViolation, type Tx } from '../db/databa
 import { devicesRepository } from '../devices/devices-repository.ts';
 import { newId } from '../shared/ids.ts';
 import { page } from '../shared/paging.ts';
+import { approvalPolicyRepository } from './approval-policy-repository.ts';
+import { approvalRequirement, decideApproval } from './approvals.ts';
 import { bulkChangeWriter } from './bulk-change-writer.ts';
 import { type BulkChangeFilter, bulkChangesRepository } from './bulk-changes-repository.ts';
 import type { InputRow, RowBatch } from './csv-input.ts';
@@ -149,8 +152,10 @@ export class BulkChanges {
           notifyEmails: input.notifyEmails ?? [],
           wavePlan: input.waves,
         });
+        const targets = new Set<string>();
         for (let next = await batches.next(); !next.done; next = await batches.next()) {
           const valid = await run.check(next.value, { db: tx, bulkChangeId: bulkId });
+          for (const row of valid) addTarget(targets, row.request);
           await this.#addRows(tx, principal, bulkId, valid);
         }
         refuseUnlessAccepted(run, input.acceptValidRows);
@@ -159,6 +164,7 @@ export class BulkChanges {
           scheduledFor: requestedFor ?? run.scheduledStart,
           requestHash: run.requestHash,
           actor: actorOf(principal),
+          ...(await guardrailsFor(tx, principal.tenantId, input.changeType, targets, run.valid)),
         });
         return bulkId;
       });
@@ -331,7 +337,7 @@ export class BulkChanges {
         this.#enqueue,
         change,
         { reason: 'manual', actor: actorOf(principal), detail: {}, at: Date.now() },
-        ['circuit_open'],
+        ['circuit_open', 'blast_radius_cap'],
       ),
     );
     return this.get(principal.tenantId, id);
@@ -347,6 +353,49 @@ export class BulkChanges {
       throw conflict('BULK_CHANGE_NOT_PAUSED', `The bulk change is ${change.status}, not paused`);
     }
     return this.get(principal.tenantId, id);
+  }
+
+  /**
+   * Decides a change held by the tenant's approval policy (docs/guardrails.md): approved, it goes
+   * ahead; rejected, it is cancelled and its lines are free again. Never by its creator (four eyes).
+   */
+  async decide(
+    principal: Principal,
+    id: string,
+    decision: { outcome: 'approved' | 'rejected'; note: string | null },
+  ): Promise<BulkChangeView> {
+    const change = await this.find(principal.tenantId, id);
+    const actor = actorOf(principal);
+    if (change.status !== 'awaiting_approval' || change.cancelRequestedAt !== null) {
+      throw conflict(
+        'BULK_CHANGE_NOT_AWAITING_APPROVAL',
+        `The bulk change is ${change.status}, not awaiting approval`,
+      );
+    }
+    if (change.createdByActor === actor.id) {
+      throw new AppError(
+        'SELF_APPROVAL',
+        'You created this bulk change: another key or user with the approver role must decide it',
+      );
+    }
+    const decided = await inTransaction(this.#db, (tx) =>
+      decideApproval(tx, this.#enqueue, change, {
+        ...decision,
+        actor,
+        actorName: principal.keyName,
+        at: Date.now(),
+      }),
+    );
+    if (!decided) {
+      const now = await this.find(principal.tenantId, id);
+      throw conflict(
+        'BULK_CHANGE_NOT_AWAITING_APPROVAL',
+        `The bulk change is ${now.status}, not awaiting approval`,
+      );
+    }
+    const after = await this.find(principal.tenantId, id);
+    logLifecycle(this.#logger, after, { step: decision.outcome });
+    return this.view(after);
   }
 
   /**
@@ -406,7 +455,14 @@ export class BulkChanges {
         });
         await this.#addRows(tx, principal, bulkId, checked.valid);
         const actor = actorOf(principal);
-        await bulkChangeWriter(tx, this.#enqueue).end(bulkId, { total: checked.valid.length, actor });
+        const targets = new Set<string>();
+        for (const row of checked.valid) addTarget(targets, row.request);
+        // A retry is a new change: the tenant's approval policy holds it as it would any other.
+        await bulkChangeWriter(tx, this.#enqueue).end(bulkId, {
+          total: checked.valid.length,
+          actor,
+          ...(await guardrailsFor(tx, principal.tenantId, parent.changeType, targets, checked.valid.length)),
+        });
         await auditRepository(tx).append([
           auditEntryForChange({
             tenantId: principal.tenantId,
@@ -598,4 +654,26 @@ function dryRunReport(run: IntakeRun): DryRunReport {
     fileIssues: run.fileIssues,
     rows: run.dryRunRows,
   };
+}
+
+/** A row's target status, gathered to tell whether the change is destructive (core/destructive.ts). */
+function addTarget(targets: Set<string>, request: Record<string, unknown>): void {
+  if (typeof request.targetStatus === 'string') targets.add(request.targetStatus);
+}
+
+/**
+ * What the tenant's guardrails make of a new change (docs/guardrails.md): whether it is destructive
+ * (the blast-radius cap counts its lines) and whether the approval policy holds it.
+ */
+async function guardrailsFor(
+  tx: Tx,
+  tenantId: string,
+  changeType: ChangeType,
+  targets: ReadonlySet<string>,
+  lines: number,
+) {
+  const destructiveAction = destructiveVerb(changeType, targets) ?? null;
+  if (destructiveAction === null) return { destructiveAction };
+  const policy = await approvalPolicyRepository(tx).find(tenantId);
+  return { destructiveAction, approval: approvalRequirement(policy, destructiveAction, lines) };
 }

@@ -1,14 +1,17 @@
 import type { TerminalBulkStatus } from '../core/statuses.ts';
 
 /**
- * The tenant events (docs/webhooks.md): a bulk change's life (its pauses and resumes included,
- * docs/guardrails.md), and optionally each failed row. Approvals will add theirs when they exist.
+ * The tenant events (docs/webhooks.md): a bulk change's life (its pauses, resumes and approvals
+ * included, docs/guardrails.md), and optionally each failed row.
  */
 export const eventTypes = [
   'bulk_change.created',
   'bulk_change.started',
   'bulk_change.paused',
   'bulk_change.resumed',
+  'bulk_change.awaiting_approval',
+  'bulk_change.approved',
+  'bulk_change.rejected',
   'bulk_change.completed',
   'bulk_change.completed_with_errors',
   'bulk_change.failed',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { BulkChange, Pause } from '../core/bulk-change.ts';
+import type { Approval, BulkChange, Pause } from '../core/bulk-change.ts';
 import type { RowError } from '../core/flow.ts';
 import { isTerminalBulkStatus } from '../core/statuses.ts';
 import type { Tx } from '../db/database.ts';
@@ -34,12 +34,21 @@ export const bulkChangeSummary = (change: BulkChange) => ({
   linkedId: change.linkedId,
   failureReason: change.failureReason,
   pause: pauseView(change.pause),
+  approval: approvalView(change.approval),
   counts: change.counts,
 });
 
 /** A pause as the API, the portal and events show it. */
 export const pauseView = (pause: Pause | null) =>
   pause && { reason: pause.reason, by: pause.by, at: toIso(pause.at), detail: pause.detail };
+
+/** An approval (docs/guardrails.md) as the API, the portal and events show it. */
+export const approvalView = (approval: Approval | null) =>
+  approval && {
+    requiredBecause: approval.requiredBecause,
+    requestedAt: toIso(approval.requestedAt),
+    decision: approval.decision && { ...approval.decision, at: toIso(approval.decision.at) },
+  };
 
 /** A failed row as its event carries it. */
 export interface FailedRow {

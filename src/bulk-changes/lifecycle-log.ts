@@ -12,6 +12,7 @@ import { toIso } from '../shared/time.ts';
 export type LifecycleStep =
   | { step: 'created'; requestId?: string }
   | { step: 'started' }
+  | { step: 'approved' | 'rejected' }
   | { step: 'cancel_requested'; requestId?: string; rowsCancelled: number }
   | { step: 'finished' }
   | { step: 'given_up'; reason: string; rowsEnded: Partial<Record<RowStatus, number>> };
@@ -53,6 +54,18 @@ export function logLifecycle(
           waitedMs: (change.startedAt ?? change.createdAt) - change.createdAt,
         },
         'bulk change started',
+      );
+      return;
+    case 'approved':
+    case 'rejected':
+      logger.info(
+        {
+          event: `bulk_change.${step.step}`,
+          ...base,
+          rows: change.counts.total,
+          decidedBy: change.approval?.decision?.by,
+        },
+        `bulk change ${step.step}`,
       );
       return;
     case 'cancel_requested':

@@ -74,6 +74,7 @@ export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = 
 ) => {
   const viewer = requireRole(auth, 'viewer');
   const operator = requireRole(auth, 'operator');
+  const approver = requireRole(auth, 'approver');
 
   // A CSV or XLSX arrives as a stream; it is parsed row by row rather than buffered by Fastify.
   app.addContentTypeParser(fileContentTypes, (_request, payload, done) => done(null, payload));
@@ -269,6 +270,32 @@ export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = 
     async (request) => bulkChanges.resume(principalOf(request), request.params.id),
   );
 
+  for (const [control, outcome] of [
+    ['approve', 'approved'],
+    ['reject', 'rejected'],
+  ] as const) {
+    app.post(
+      `/bulk-changes/:id/${control}`,
+      {
+        onRequest: approver,
+        schema: {
+          tags: ['bulk changes'],
+          summary:
+            control === 'approve'
+              ? 'Approve a bulk change awaiting approval: it goes ahead (approver role; never its creator)'
+              : 'Reject a bulk change awaiting approval: it is cancelled and its lines freed (approver role; never its creator)',
+          params: idParams,
+          body: decisionBody(control === 'reject').optional(),
+        },
+      },
+      async (request) =>
+        bulkChanges.decide(principalOf(request), request.params.id, {
+          outcome,
+          note: request.body?.note ?? null,
+        }),
+    );
+  }
+
   app.post(
     '/bulk-changes/:id/retry',
     { onRequest: operator, schema: { tags: ['bulk changes'], params: idParams } },
@@ -282,6 +309,12 @@ export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = 
     },
   );
 };
+
+/** The note of an approval (optional) or a rejection (required: it is the reason the change was cancelled). */
+const decisionBody = (noteRequired: boolean) =>
+  z.object({
+    note: noteRequired ? z.string().trim().min(1).max(2000) : z.string().trim().max(2000).optional(),
+  });
 
 type CreateRequest = Omit<CreateBulkChangeInput, 'idempotencyKey'>;
 

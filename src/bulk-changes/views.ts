@@ -3,7 +3,7 @@ import { sliceForLine } from '../audit/row-slice.ts';
 import type { BulkChange, DeviceChange } from '../core/bulk-change.ts';
 import type { CarrierName } from '../core/change-types.ts';
 import { toIso } from '../shared/time.ts';
-import { pauseView } from './events.ts';
+import { approvalView, pauseView } from './events.ts';
 import { resultColumnValues } from './result-columns.ts';
 
 /** The API shapes of API §2. */
@@ -30,6 +30,13 @@ export const bulkChangeView = (change: BulkChange, carrier: CarrierName) => ({
   notifyEmails: change.notifyEmails,
   /** While `paused`: why (`manual`, `circuit_open`, `canary_halt`), by whom, since when, and the figures behind it. */
   pause: pauseView(change.pause),
+  /**
+   * Held by the tenant's approval policy: why (`requiredBecause`), since when, and the decision once
+   * made (`approved` or `rejected`, by whom, when, the note); null when it never was held.
+   */
+  approval: approvalView(change.approval),
+  /** What it does when destructive (`deactivate`, `archive`, …); null when it is not. */
+  destructiveAction: change.destructiveAction,
   /** In canary waves: the plan, the wave running now (1-based) with its rows, and each finished wave's figures. */
   waves: change.waves && {
     plan: change.waves.plan,

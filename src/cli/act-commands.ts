@@ -100,6 +100,58 @@ export const resumeCommand = pauseOrResume(
 change that is not paused is refused (exit 1).`,
 );
 
+/**
+ * `approve` and `reject`: a second person's decision on a change awaiting approval, with a note
+ * (docs/guardrails.md). The creator's own key, a key below `approver`, or a change not awaiting
+ * approval is refused (exit 1).
+ */
+const approveOrReject = (name: 'approve' | 'reject', usage: string) =>
+  apiCommand({
+    name,
+    usage: `Usage: bulkchange ${name} <id> ${name === 'reject' ? '--note TEXT' : '[--note TEXT]'} [--wait]
+
+${usage}
+
+  --note TEXT              why, kept in the audit log and on the bulk change${name === 'reject' ? ' (required)' : ''}
+  --wait                   then follow it until it has ended
+  ${connectionHelp}
+
+${exitCodesHelp}`,
+    flags: { note: { type: 'string' }, wait: { type: 'boolean' } },
+    schema: connectionSchema
+      .extend({
+        positionals: oneId(name),
+        note:
+          name === 'reject'
+            ? z
+                .string({ error: '--note says why it is rejected' })
+                .trim()
+                .min(1, '--note says why it is rejected')
+            : z.string().trim().optional(),
+        wait: z.boolean().default(false),
+      })
+      .transform(({ positionals, ...rest }) => ({ ...rest, id: positionals })),
+    async run(client, args, output) {
+      const path = `/api/v1/bulk-changes/${encodeURIComponent(args.id)}/${name}`;
+      const answer = await client.postJson(path, args.note ? { note: args.note } : {});
+      const change = expectAnswer(answer, 200, bulkChangeSchema, `POST ${path}`);
+      output.stdout.write(createdReport(change, false));
+      return args.wait ? waitForEnd(client, change.id, output) : exitCodes.ok;
+    },
+  });
+
+export const approveCommand = approveOrReject(
+  'approve',
+  `Approves a bulk change awaiting approval (the tenant's approval policy held it): it goes ahead.
+Needs a key with the approver (or admin) role, and not the key that created it.`,
+);
+
+export const rejectCommand = approveOrReject(
+  'reject',
+  `Rejects a bulk change awaiting approval: it is cancelled, nothing is sent, and its lines are free
+again. Needs a key with the approver (or admin) role, and not the key that created it.`,
+);
+
 const watchSchema = connectionSchema
   .extend({ positionals: oneId('watch') })
   .transform(({ positionals, ...rest }) => ({ ...rest, id: positionals }));

@@ -12,7 +12,7 @@ export interface ApiAnswer {
 }
 
 interface SendOptions {
-  body?: Readable;
+  body?: Readable | string;
   headers?: Record<string, string>;
   /** A long-lived answer (an event stream): no deadline between chunks. */
   streamed?: boolean;
@@ -64,6 +64,9 @@ export function createApiClient(baseUrl: string, apiKey: string) {
     get: (path: string) => answer('GET', path),
     /** A POST without a body (cancel, retry). */
     post: (path: string) => answer('POST', path),
+    /** A POST with a small JSON body (approve, reject). */
+    postJson: (path: string, body: Record<string, unknown>) =>
+      answer('POST', path, { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
     /** A file as the request body (a CSV or an XLSX, by its content type), streamed. */
     postFile: (path: string, body: Readable, contentType: string, headers: Record<string, string> = {}) =>
       answer('POST', path, { body, headers: { 'content-type': contentType, ...headers } }),

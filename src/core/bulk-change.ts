@@ -36,6 +36,10 @@ export interface BulkChange {
   pause: Pause | null;
   /** Where it is in its canary waves, when it is sent in waves. */
   waves: WaveProgress | null;
+  /** What it does when it is destructive (`deactivate`, core/destructive.ts); null when it is not. */
+  destructiveAction: string | null;
+  /** Why it was held for a second person's approval, and their decision; null when it never was. */
+  approval: Approval | null;
   /**
    * Its rows by status, kept with the rows in the transactions that move them (so reading them costs
    * the same at any size); derived from the rows, never set by a bulk-level status (the original's B1).
@@ -50,6 +54,22 @@ export interface Pause {
   by: string;
   at: number;
   detail: Record<string, unknown>;
+}
+
+/**
+ * A bulk change held by the tenant's approval policy (docs/guardrails.md): what the policy asked
+ * (`aboveLines`), what the change does, and, once decided, by whom (an actor id), when and why.
+ */
+export interface Approval {
+  requiredBecause: { action: string; lines: number; aboveLines: number };
+  requestedAt: number;
+  decision: {
+    outcome: 'approved' | 'rejected';
+    by: string;
+    byName: string;
+    at: number;
+    note: string | null;
+  } | null;
 }
 
 /** One input row of a bulk change and what became of it. */

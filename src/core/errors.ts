@@ -31,6 +31,15 @@ export const errorCatalogue = {
     summary: 'Cancel or pause of a bulk change that has already finished',
   },
   BULK_CHANGE_NOT_PAUSED: { status: 409, summary: 'Resume of a bulk change that is not paused' },
+  BULK_CHANGE_NOT_AWAITING_APPROVAL: {
+    status: 409,
+    summary:
+      'Approve or reject of a bulk change that is not awaiting approval (decided already, or never held)',
+  },
+  SELF_APPROVAL: {
+    status: 403,
+    summary: 'Approve or reject by whoever created the bulk change: four eyes need another key or user',
+  },
   BULK_CHANGE_RUNNING: { status: 409, summary: 'Retry of a bulk change that has not finished' },
   ALREADY_RETRIED: {
     status: 409,

@@ -1,7 +1,7 @@
-export const roles = ['viewer', 'operator', 'admin'] as const;
+export const roles = ['viewer', 'operator', 'approver', 'admin'] as const;
 export type Role = (typeof roles)[number];
 
-const rank: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
+const rank: Record<Role, number> = { viewer: 0, operator: 1, approver: 2, admin: 3 };
 
 export const roleAllows = (held: Role, needed: Role) => rank[held] >= rank[needed];
 

@@ -5,6 +5,7 @@ export const bulkStatuses = [
   'queued',
   'processing',
   'paused',
+  'awaiting_approval',
   'completed',
   'completed_with_errors',
   'failed',
@@ -22,15 +23,32 @@ export const runningBulkStatuses = [
   'processing',
 ] as const satisfies readonly BulkStatus[];
 
+/**
+ * The statuses in which a bulk change sends nothing new to the carrier (the claim's gate): paused, or
+ * waiting for a second person's approval (docs/guardrails.md). Rows already with the carrier are read.
+ */
+export const holdingBulkStatuses = ['paused', 'awaiting_approval'] as const satisfies readonly BulkStatus[];
+
+export const isHoldingBulkStatus = (status: BulkStatus): boolean =>
+  (holdingBulkStatuses as readonly BulkStatus[]).includes(status);
+
 export const isTerminalBulkStatus = (status: BulkStatus): status is TerminalBulkStatus =>
   (terminalBulkStatuses as readonly BulkStatus[]).includes(status);
 
 /**
  * Why a bulk change is `paused` (docs/guardrails.md): a person paused it, the account's circuit opened
- * (it resumes by itself once the circuit lets calls through again), or a canary wave failed too often.
+ * (it resumes by itself once the circuit lets calls through again), a canary wave failed too often, or
+ * the tenant's blast-radius cap on destructive line changes is reached (it resumes by itself when the
+ * window allows more).
  */
-export const pauseReasons = ['manual', 'circuit_open', 'canary_halt'] as const;
+export const pauseReasons = ['manual', 'circuit_open', 'canary_halt', 'blast_radius_cap'] as const;
 export type PauseReason = (typeof pauseReasons)[number];
+
+/** Pauses the engine ends by itself at their `detail.resumeAt`. */
+export const selfEndingPauseReasons = [
+  'circuit_open',
+  'blast_radius_cap',
+] as const satisfies readonly PauseReason[];
 
 export const rowStatuses = ['queued', 'in_progress', 'waiting', 'succeeded', 'failed', 'cancelled'] as const;
 export type RowStatus = (typeof rowStatuses)[number];

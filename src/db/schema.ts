@@ -33,6 +33,7 @@ export interface Database {
   webhook_deliveries: WebhookDeliveryTable;
   webhook_attempts: WebhookAttemptTable;
   tenant_notification_settings: TenantNotificationSettingsTable;
+  tenant_approval_policies: TenantApprovalPolicyTable;
   guard_limiters: GuardLimiterTable;
   guard_slots: GuardSlotTable;
   guard_waiters: GuardWaiterTable;
@@ -183,6 +184,10 @@ export interface BulkChangeTable {
   waves: string | null;
   /** The last row number the current wave may send; null: no wave gate. */
   wave_to_row: number | null;
+  /** What a destructive change does (`deactivate`, core/destructive.ts); null when it is not destructive. */
+  destructive_action: string | null;
+  /** JSON `Approval` (core/bulk-change.ts): why it was held for approval, and the decision; null: never held. */
+  approval: string | null;
   updated_at: number;
 }
 
@@ -213,6 +218,8 @@ export interface DeviceChangeTable {
   error_message: string | null;
   error_carrier_code: string | null;
   result: string | null;
+  /** When a destructive change's row was first claimed to be sent (the blast-radius cap counts these). */
+  destructive_sent_at: number | null;
   updated_at: number;
 }
 
@@ -321,6 +328,16 @@ export interface WebhookAttemptTable {
   status_code: number | null;
   duration_ms: number;
   error: string | null;
+}
+
+/** A tenant's guardrail policy (docs/guardrails.md); null columns are off. */
+export interface TenantApprovalPolicyTable {
+  tenant_id: string;
+  /** Destructive changes of more lines than this wait for a second person's approval. */
+  approval_above_lines: number | null;
+  /** At most this many destructive line changes in any hour; more wait. */
+  destructive_lines_per_hour: number | null;
+  updated_at: number;
 }
 
 export interface TenantNotificationSettingsTable {

@@ -4,6 +4,7 @@ import { systemActor } from '../audit/actor.ts';
 import { AuditBuffer } from '../audit/audit-buffer.ts';
 import { type AuditScope, auditEntryForEvent, auditEntryFromCall } from '../audit/audit-entry.ts';
 import { auditRepository } from '../audit/audit-repository.ts';
+import { approvalPolicyRepository } from '../bulk-changes/approval-policy-repository.ts';
 import { bulkChangesRepository } from '../bulk-changes/bulk-changes-repository.ts';
 import { announceFinished, publishEvents, rowFailedEvents, startBulkChange } from '../bulk-changes/events.ts';
 import { advanceBulkChange, type Enqueue } from '../bulk-changes/jobs.ts';
@@ -17,7 +18,12 @@ import type { CarrierName } from '../core/change-types.ts';
 import { errorCodes } from '../core/errors.ts';
 import type { CarrierAccount, Flow, RowError, RowOutcome, Step, StepContext, WorkRow } from '../core/flow.ts';
 import { outcomeFromError } from '../core/outcomes.ts';
-import { isTerminalBulkStatus } from '../core/statuses.ts';
+import {
+  isHoldingBulkStatus,
+  isTerminalBulkStatus,
+  type PauseReason,
+  selfEndingPauseReasons,
+} from '../core/statuses.ts';
 import { failureRate, type WaveProgress, type WaveResult } from '../core/waves.ts';
 import { type Capabilities, type Db, inTransaction, type Tx } from '../db/database.ts';
 import { deviceHistoryRepository } from '../devices/device-history-repository.ts';
@@ -47,6 +53,8 @@ export interface EngineDeps {
   othersWaiting: () => Promise<boolean>;
   /** Jobs that may work on one bulk change at once, where the account allows calls in parallel. */
   parallelJobs: number;
+  /** The blast-radius cap's window: a tenant's destructive line changes are counted over it (one hour). */
+  blastRadiusWindowMs: number;
 }
 
 type AnyFlow = Flow<unknown, unknown, string>;
@@ -148,14 +156,18 @@ export class Engine {
       await this.#advanceLater(db, bulk.id, { runAt: bulk.scheduledFor ?? undefined });
       return;
     }
+    // Held for approval: nothing to do until it is decided (a cancel still ends it, below).
+    if (bulk.status === 'awaiting_approval' && bulk.cancelRequestedAt === null) return;
     if (bulk.status === 'scheduled' || bulk.status === 'queued') {
       const started = await inTransaction(db, (tx) => startBulkChange(tx, this.#deps.enqueue, bulk.id, now));
       if (started) logLifecycle(this.#deps.logger, started, { step: 'started' });
     }
-    // Paused for the circuit, whose open period is over: resume, and the first call is its probe.
-    if (circuitResumeAt(bulk) <= now && bulk.cancelRequestedAt === null) {
+    // Paused for the circuit, whose open period is over (the first call is its probe), or for the
+    // blast-radius cap, whose window allows more now: resume.
+    const selfEnding = selfEndingPause(bulk);
+    if (selfEnding && selfEnding.resumeAt <= now && bulk.cancelRequestedAt === null) {
       await inTransaction(db, (tx) =>
-        resumeBulkChange(tx, this.#deps.enqueue, bulk, { actor: ENGINE, at: now, reason: 'circuit_open' }),
+        resumeBulkChange(tx, this.#deps.enqueue, bulk, { actor: ENGINE, at: now, reason: selfEnding.reason }),
       );
       return; // the resume's own job carries on
     }
@@ -295,7 +307,7 @@ export class Engine {
     for (const status of statuses) {
       const name = await rowsStore.firstDueStep(bulk.id, status, now, Object.keys(flow.steps));
       if (!name) continue;
-      const rows = await rowsStore.claimDue({
+      const claim = {
         bulkChangeId: bulk.id,
         status,
         step: name,
@@ -303,7 +315,11 @@ export class Engine {
         limit: flow.steps[name].chunkSize(account.limits),
         attemptId,
         leaseUntil,
-      });
+      };
+      const rows =
+        status === 'queued' && bulk.destructiveAction !== null
+          ? await this.#claimWithinCap(bulk, claim)
+          : await rowsStore.claimDue(claim);
       if (rows.length > 0)
         return {
           rows,
@@ -315,6 +331,51 @@ export class Engine {
         };
     }
     return undefined;
+  }
+
+  /**
+   * Claims rows of a destructive change within the tenant's blast-radius cap (docs/guardrails.md): the
+   * tenant's destructive line changes of the last window are counted and the claim takes no more than
+   * what is left, under the policy's row lock (PostgreSQL; SQLite has one writer), so workers on many
+   * machines never spend the cap twice. None left: the change pauses (`blast_radius_cap`) until the
+   * earliest counted send leaves the window, and resumes by itself then.
+   */
+  async #claimWithinCap(
+    bulk: BulkChange,
+    claim: Parameters<ReturnType<typeof rowsRepository>['claimDue']>[0],
+  ): Promise<ClaimedRow[]> {
+    const { capabilities, blastRadiusWindowMs } = this.#deps;
+    return inTransaction(this.#deps.db, async (tx) => {
+      const rowsStore = this.#rows(tx);
+      const policy = await approvalPolicyRepository(tx).find(bulk.tenantId, { lock: capabilities.rowLocks });
+      const cap = policy.destructiveLinesPerHour;
+      if (cap === null) return rowsStore.claimDue({ ...claim, destructive: true });
+      const spent = await rowsStore.destructiveSendsSince(bulk.tenantId, claim.now - blastRadiusWindowMs);
+      const room = cap - spent.count;
+      if (room > 0)
+        return rowsStore.claimDue({ ...claim, limit: Math.min(claim.limit, room), destructive: true });
+      const resumeAt = (spent.earliest ?? claim.now) + blastRadiusWindowMs;
+      const current = await bulkChangesRepository(tx).findById(bulk.id);
+      const paused =
+        current &&
+        (await pauseBulkChange(tx, this.#deps.enqueue, current, {
+          reason: 'blast_radius_cap',
+          actor: ENGINE,
+          detail: {
+            resumeAt: toIso(resumeAt),
+            destructiveLinesPerHour: cap,
+            sentInWindow: spent.count,
+            windowMs: blastRadiusWindowMs,
+          },
+          at: claim.now,
+        }));
+      if (paused)
+        this.#deps.logger.warn(
+          { bulkChangeId: bulk.id, resumeAt, cap },
+          'paused: the blast-radius cap is reached',
+        );
+      return [];
+    });
   }
 
   /** A chunk's calls, step by step (a reconciled chunk may hold rows of several steps), then its commit. */
@@ -726,7 +787,7 @@ export class Engine {
       if (!current || isTerminalBulkStatus(current.status)) return undefined;
       // Paused: only the reads of rows already with the carrier wake it; its resume brings the rest. In
       // waves: the rows of its current wave.
-      const paused = current.status === 'paused';
+      const paused = isHoldingBulkStatus(current.status);
       const { waves } = current;
       const wake = await rowsStore.nextWake(bulk.id, paused ? 0 : (waves?.toRow ?? null));
       if (wake.open) {
@@ -740,8 +801,12 @@ export class Engine {
           await this.#endWave(tx, current, waves);
           return undefined;
         }
-        // A change paused for the circuit also wakes when the circuit lets a call through again.
-        const at = Math.min(wake.at ?? Number.POSITIVE_INFINITY, circuitResumeAt(current));
+        // A change paused for the circuit also wakes when the circuit lets a call through again, one
+        // paused for the blast-radius cap when its window allows more.
+        const at = Math.min(
+          wake.at ?? Number.POSITIVE_INFINITY,
+          selfEndingPause(current)?.resumeAt ?? Number.POSITIVE_INFINITY,
+        );
         if (at !== Number.POSITIVE_INFINITY)
           await this.#advanceLater(tx, bulk.id, { runAt: Math.max(at, Date.now()) });
         return undefined;
@@ -774,11 +839,16 @@ export class Engine {
 
 const ENGINE = systemActor('engine');
 
-/** When a change paused for the account's circuit may try again; never for any other change. */
-const circuitResumeAt = (bulk: BulkChange): number =>
-  bulk.pause?.reason === 'circuit_open' && typeof bulk.pause.detail.resumeAt === 'string'
-    ? Date.parse(bulk.pause.detail.resumeAt)
-    : Number.POSITIVE_INFINITY;
+/**
+ * A pause the engine ends by itself (the account's circuit, the blast-radius cap) and when it may go on;
+ * undefined for any other change, which waits for a person.
+ */
+const selfEndingPause = (bulk: BulkChange): { reason: PauseReason; resumeAt: number } | undefined => {
+  const pause = bulk.pause;
+  if (!pause || typeof pause.detail.resumeAt !== 'string') return undefined;
+  if (!(selfEndingPauseReasons as readonly PauseReason[]).includes(pause.reason)) return undefined;
+  return { reason: pause.reason, resumeAt: Date.parse(pause.detail.resumeAt) };
+};
 
 const retryAfter = (outcome: RowOutcome): number =>
   outcome.kind === 'retry' ? (outcome.retryAfterMs ?? 0) : 0;

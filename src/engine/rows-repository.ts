@@ -7,6 +7,7 @@ import {
 } from '../bulk-changes/bulk-changes-repository.ts';
 import type { RowError } from '../core/flow.ts';
 import {
+  holdingBulkStatuses,
   type OpenRowStatus,
   openRowStatuses,
   type RowStatus,
@@ -99,8 +100,8 @@ const inRowOrder = (rows: DeviceChangeRow[]) => rows.sort((a, b) => a.row_number
 export function rowsRepository(db: Executor, capabilities: Capabilities) {
   const counts = bulkChangesRepository(db);
   /**
-   * Rows due now. A queued row is sent only while its bulk change may send: not while it is paused,
-   * nor past its current canary wave (docs/guardrails.md). Asked in the claim's own statement, so a pause that commits stops the next
+   * Rows due now. A queued row is sent only while its bulk change may send: not while it is paused or
+   * awaiting approval, nor past its current canary wave (docs/guardrails.md). Asked in the claim's own statement, so a pause that commits stops the next
    * claim of every worker; waiting rows (reads of changes already with the carrier) go on.
    */
   const due = (bulkChangeId: string, status: 'queued' | 'waiting', now: number) => {
@@ -116,7 +117,7 @@ export function rowsRepository(db: Executor, capabilities: Capabilities) {
         selectFrom('bulk_changes')
           .select('bulk_changes.id')
           .where('bulk_changes.id', '=', bulkChangeId)
-          .where('bulk_changes.status', '<>', 'paused')
+          .where('bulk_changes.status', 'not in', [...holdingBulkStatuses])
           .where((eb) =>
             eb.or([
               eb('bulk_changes.wave_to_row', 'is', null),
@@ -212,6 +213,8 @@ export function rowsRepository(db: Executor, capabilities: Capabilities) {
       limit: number;
       attemptId: string;
       leaseUntil: number;
+      /** Rows of a destructive change: their first send is noted, for the blast-radius cap. */
+      destructive?: boolean;
     }): Promise<ClaimedRow[]> {
       let candidates = due(options.bulkChangeId, options.status, options.now)
         .select('id')
@@ -226,6 +229,9 @@ export function rowsRepository(db: Executor, capabilities: Capabilities) {
           attempt_id: options.attemptId,
           lease_until: options.leaseUntil,
           attempts: options.status === 'queued' ? eb('attempts', '+', 1) : eb.ref('attempts'),
+          ...(options.destructive
+            ? { destructive_sent_at: eb.fn.coalesce('destructive_sent_at', eb.val(options.now)) }
+            : {}),
           updated_at: options.now,
         }))
         .where('id', 'in', candidates)
@@ -233,6 +239,26 @@ export function rowsRepository(db: Executor, capabilities: Capabilities) {
         .execute();
       await counts.moveCounts(options.bulkChangeId, moved(options.status, 'in_progress', rows.length));
       return inRowOrder(rows).map(toWorkRow);
+    },
+
+    /**
+     * The tenant's destructive line changes sent since a time (each row counted once, at its first
+     * send), and the earliest of them: what the blast-radius cap counts (docs/guardrails.md).
+     */
+    async destructiveSendsSince(
+      tenantId: string,
+      since: number,
+    ): Promise<{ count: number; earliest: number | null }> {
+      const row = await db
+        .selectFrom('device_changes')
+        .select((eb) => [
+          eb.fn.countAll<number>().as('count'),
+          eb.fn.min<number | null>('destructive_sent_at').as('earliest'),
+        ])
+        .where('tenant_id', '=', tenantId)
+        .where('destructive_sent_at', '>=', since)
+        .executeTakeFirstOrThrow();
+      return { count: Number(row.count), earliest: row.earliest === null ? null : Number(row.earliest) };
     },
 
     /**

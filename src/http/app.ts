@@ -19,6 +19,8 @@ import type { AuditLog } from '../audit/audit-log.ts';
 import type { BillingCatalogs } from '../billing/billing-catalogs.ts';
 import type { BillingConnections } from '../billing/billing-connections.ts';
 import { billingRoutes } from '../billing/routes.ts';
+import type { ApprovalPolicies } from '../bulk-changes/approval-policy.ts';
+import { approvalPolicyRoutes } from '../bulk-changes/approval-policy-routes.ts';
 import type { BulkChanges } from '../bulk-changes/bulk-changes-service.ts';
 import { bulkChangeRoutes } from '../bulk-changes/routes.ts';
 import type { CallbackIngress } from '../callbacks/callback-ingress.ts';
@@ -49,6 +51,7 @@ export interface AppServices {
   billing: BillingConnections;
   catalogs: BillingCatalogs;
   bulkChanges: BulkChanges;
+  approvalPolicies: ApprovalPolicies;
   webhooks: Webhooks;
   notificationSettings: NotificationSettings;
   eventFeed: EventFeed;
@@ -180,6 +183,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         feed: deps.eventFeed,
       });
       await api.register(billingRoutes, { auth, billing: deps.billing, catalogs: deps.catalogs });
+      await api.register(approvalPolicyRoutes, { auth, approvalPolicies: deps.approvalPolicies });
       await api.register(bulkChangeRoutes, {
         auth,
         bulkChanges: deps.bulkChanges,
@@ -196,6 +200,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     sessionLimits: deps.sessionLimits,
     accounts: deps.accounts,
     bulkChanges: deps.bulkChanges,
+    approvalPolicies: deps.approvalPolicies,
     devices: deps.devices,
     webhooks: deps.webhooks,
     notificationSettings: deps.notificationSettings,

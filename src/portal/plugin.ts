@@ -13,6 +13,7 @@ import { bulkChangesListRoutes } from './pages/bulk-changes-list.ts';
 import { carrierAccountsRoutes } from './pages/carrier-accounts.ts';
 import { deviceDetailRoutes } from './pages/device-detail.ts';
 import { devicesRoutes } from './pages/devices.ts';
+import { guardrailsRoutes } from './pages/guardrails.ts';
 import { newBulkChangeRoutes } from './pages/new-bulk-change.ts';
 import { rowTimelineRoutes } from './pages/row-timeline.ts';
 import { signInRoutes } from './pages/sign-in.ts';
@@ -68,6 +69,7 @@ export const portalPlugin: FastifyPluginAsyncZod<PortalOptions> = async (app, op
     sessionLimits: options.sessionLimits,
     accounts: options.accounts,
     bulkChanges: options.bulkChanges,
+    approvalPolicies: options.approvalPolicies,
     devices: options.devices,
     webhooks: options.webhooks,
     notificationSettings: options.notificationSettings,
@@ -117,4 +119,5 @@ export const portalPlugin: FastifyPluginAsyncZod<PortalOptions> = async (app, op
   deviceDetailRoutes(app, deps);
   carrierAccountsRoutes(app, deps);
   webhooksRoutes(app, deps);
+  guardrailsRoutes(app, deps);
 };

@@ -99,6 +99,14 @@ export function routeSpecs(context: FuzzContext): RouteSpec[] {
     { emails: fc.array(fc.constantFrom('noc@acme.test', 'not-an-address', ''), { maxLength: 3 }) },
     ['emails'],
   );
+  const approvalPolicy = mutatedObject(
+    {
+      approvalAboveLines: fc.constantFrom(null, 0, 100, -1, 1.5),
+      destructiveLinesPerHour: fc.constantFrom(null, 1, 2000, 0),
+    },
+    ['approvalAboveLines', 'destructiveLinesPerHour'],
+  );
+  const note = mutatedObject({ note: fc.oneof(fc.constantFrom('checked', ''), weirdText) }, []);
   const iccid = fc.constantFrom(...context.iccids);
   const rowValues: Record<string, fc.Arbitrary<string>> = {
     iccid,
@@ -482,6 +490,13 @@ export function routeSpecs(context: FuzzContext): RouteSpec[] {
       params: { id: ids.bulkChange },
       body: strayBody,
     },
+    ...(['approve', 'reject'] as const).map((control) => ({
+      method: 'POST',
+      path: `/api/v1/bulk-changes/:id/${control}`,
+      auth: 'key' as const,
+      params: { id: ids.bulkChange },
+      body: jsonBody(note),
+    })),
     {
       method: 'GET',
       path: '/api/v1/bulk-changes/:id/changes/:changeId',
@@ -538,6 +553,8 @@ export function routeSpecs(context: FuzzContext): RouteSpec[] {
       params: { id: ids.webhook, deliveryId: ids.delivery },
       body: strayBody,
     },
+    { method: 'GET', path: '/api/v1/approval-policy', auth: 'key' },
+    { method: 'PUT', path: '/api/v1/approval-policy', auth: 'key', body: jsonBody(approvalPolicy) },
     { method: 'GET', path: '/api/v1/notification-settings', auth: 'key' },
     { method: 'PUT', path: '/api/v1/notification-settings', auth: 'key', body: jsonBody(emails) },
     { method: 'GET', path: '/api/v1/events', auth: 'key', stream: true },
@@ -694,6 +711,13 @@ export function routeSpecs(context: FuzzContext): RouteSpec[] {
       params: { id: ids.bulkChange },
       body: portalForm({}),
     },
+    ...(['approve', 'reject'] as const).map((control) => ({
+      method: 'POST',
+      path: `/portal/bulk-changes/:id/${control}`,
+      auth: 'session' as const,
+      params: { id: ids.bulkChange },
+      body: portalForm({ note: fc.oneof(fc.constantFrom('checked', ''), weirdText) }),
+    })),
     {
       method: 'GET',
       path: '/portal/bulk-changes/:id/rows/:changeId',
@@ -760,6 +784,16 @@ export function routeSpecs(context: FuzzContext): RouteSpec[] {
       path: '/portal/notification-settings',
       auth: 'session',
       body: portalForm({ emails: fc.oneof(fc.constantFrom('noc@acme.test', 'a@b.c, nope'), weirdText) }),
+    },
+    { method: 'GET', path: '/portal/guardrails', auth: 'session' },
+    {
+      method: 'POST',
+      path: '/portal/guardrails',
+      auth: 'session',
+      body: portalForm({
+        approvalAboveLines: fc.oneof(fc.constantFrom('', '0', '100', '-1', '1.5'), weirdText),
+        destructiveLinesPerHour: fc.oneof(fc.constantFrom('', '1', '2000', '0'), weirdText),
+      }),
     },
     { method: 'GET', path: '/no/such/route', auth: 'key' },
   ];

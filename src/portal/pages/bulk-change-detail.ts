@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { actorOf } from '../../audit/actor.ts';
 import { streamProgress } from '../../bulk-changes/progress-events.ts';
 import { resultsCsv } from '../../bulk-changes/results-csv.ts';
 import { resultsXlsx } from '../../bulk-changes/results-xlsx.ts';
@@ -9,7 +10,7 @@ import { NUMERIC_CURSOR } from '../../shared/paging.ts';
 import { can, type PortalUser, requirePortalRole } from '../auth.ts';
 import { statusBadge } from '../components/badges.ts';
 import { count, duration, label, time } from '../components/format.ts';
-import { actionButton } from '../components/forms.ts';
+import { actionButton, csrfField } from '../components/forms.ts';
 import { pager } from '../components/pager.ts';
 import { finishedRows, progressBar } from '../components/progress-bar.ts';
 import { table } from '../components/table.ts';
@@ -29,6 +30,15 @@ const detailQuery = z.object({
   cursor: z.string().regex(NUMERIC_CURSOR, 'a row number').optional(),
 });
 type DetailQuery = z.infer<typeof detailQuery>;
+/** The approval form: a note, required to reject (it is the reason the change is cancelled). */
+const decisionForm = (noteRequired: boolean) =>
+  z
+    .object({
+      note: noteRequired
+        ? z.string().trim().min(1, 'Say why it is rejected').max(2000)
+        : z.string().trim().max(2000).optional(),
+    })
+    .loose();
 type ChangeRow = ReturnType<typeof deviceChangeView>;
 
 const isFinished = (view: BulkChangeView) => isTerminalBulkStatus(view.status);
@@ -62,6 +72,7 @@ function facts(view: BulkChangeView, accountName: string): SafeHtml {
   return html`<dl class="facts" id="facts" data-live-region>
   <div><dt>Status</dt><dd data-bulk-status>${statusBadge(view.status)}</dd></div>
   ${view.pause && html`<div><dt>Why it is paused</dt><dd class="pause-reason" data-pause-reason="${view.pause.reason}">${pauseText(view, view.pause)}</dd></div>`}
+  ${view.approval && html`<div><dt>Approval</dt><dd class="approval" data-approval="${view.approval.decision?.outcome ?? 'awaiting'}">${approvalText(view.approval)}</dd></div>`}
   ${view.failureReason && html`<div><dt>Why it stopped</dt><dd class="stopped-reason">The engine gave up: ${view.failureReason}. Open rows were ended and their lines are free again.</dd></div>`}
   <div><dt>Carrier account</dt><dd>${accountName}</dd></div>
   <div><dt>Created</dt><dd>${time(view.createdAt)} by ${view.createdBy}</dd></div>
@@ -75,6 +86,19 @@ function facts(view: BulkChangeView, accountName: string): SafeHtml {
 </dl>`;
 }
 
+/** An approval in words: what the policy held, and who decided what, when and why. */
+function approvalText(approval: NonNullable<BulkChangeView['approval']>): SafeHtml {
+  const { action, lines, aboveLines } = approval.requiredBecause;
+  const held = html`It would ${action} ${count(lines)} lines, more than the ${count(aboveLines)} the tenant's policy lets go without a second person's approval.`;
+  const { decision } = approval;
+  if (!decision)
+    return html`<strong>Awaiting approval</strong> since ${time(approval.requestedAt)}. ${held} Nothing is sent until an approver other than its creator approves it.`;
+  const note = decision.note ? html` Note: “${decision.note}”` : '';
+  return decision.outcome === 'approved'
+    ? html`Approved by ${decision.byName} at ${time(decision.at)}.${note}`
+    : html`Rejected by ${decision.byName} at ${time(decision.at)}; it was cancelled and nothing was sent.${note}`;
+}
+
 /** A pause in words: why, who, since when, and what happens next. */
 function pauseText(view: BulkChangeView, pause: NonNullable<BulkChangeView['pause']>): SafeHtml {
   const since = html`since ${time(pause.at)}`;
@@ -83,6 +107,8 @@ function pauseText(view: BulkChangeView, pause: NonNullable<BulkChangeView['paus
       return html`Paused by ${pause.by} ${since}. Nothing new is sent to the carrier until it is resumed; rows already with the carrier are still confirmed.`;
     case 'circuit_open':
       return html`The carrier account's circuit opened after repeated carrier faults (${since}). It resumes by itself once the carrier answers again, or resume it now.`;
+    case 'blast_radius_cap':
+      return html`The tenant's blast-radius cap is reached: ${String(pause.detail.sentInWindow)} destructive line changes in the last hour, at most ${String(pause.detail.destructiveLinesPerHour)} allowed (${since}). It resumes by itself at ${time(String(pause.detail.resumeAt))}, when the window allows more.`;
     case 'canary_halt':
       return html`Canary wave ${String(pause.detail.wave)} failed more often than allowed (${since}): ${String(pause.detail.failed)} of ${String(pause.detail.rows)} rows failed, above ${percent(Number(pause.detail.haltOnFailureRate))}. Check its <a href="/portal/bulk-changes/${view.id}?status=failed">failed rows</a>, then resume or cancel.`;
   }
@@ -136,9 +162,27 @@ function live(view: BulkChangeView): SafeHtml {
 </section>`;
 }
 
-function actions(user: PortalUser, view: BulkChangeView): SafeHtml {
+/**
+ * Approve or reject, with a note, for an approver who did not create the change (four eyes); its
+ * creator sees why they cannot.
+ */
+function approvalForm(user: PortalUser, view: BulkChangeView, createdByActor: string | null): SafeHtml {
+  if (view.status !== 'awaiting_approval' || !can(user, 'approver')) return html``;
+  if (createdByActor === actorOf(user.principal).id)
+    return html`<p class="muted" data-own-change>You created this change: another approver must approve or reject it.</p>`;
+  return html`<form method="post" class="approval-form" id="approval-form">
+  ${csrfField(user)}
+  <div class="field"><label for="approval-note">Note (required to reject)</label>
+  <textarea id="approval-note" name="note" rows="2" maxlength="2000"></textarea></div>
+  <button type="submit" class="button button-primary" formaction="/portal/bulk-changes/${view.id}/approve">Approve</button>
+  <button type="submit" class="button button-danger" formaction="/portal/bulk-changes/${view.id}/reject">Reject</button>
+</form>`;
+}
+
+function actions(user: PortalUser, view: BulkChangeView, createdByActor: string | null): SafeHtml {
   const operator = can(user, 'operator');
   const canRetry = operator && isFinished(view) && view.counts.failed > 0 && !view.retriedAsId;
+  const pausable = view.status !== 'awaiting_approval';
   return html`<div class="actions" id="actions" data-live-region>
   <a class="button" href="/portal/bulk-changes/${view.id}/results.csv" download>Download results CSV</a>
   <a class="button" href="/portal/bulk-changes/${view.id}/results.xlsx" download>Download results XLSX</a>
@@ -153,9 +197,11 @@ function actions(user: PortalUser, view: BulkChangeView): SafeHtml {
       confirm: 'Cancel this bulk change? Rows not yet sent to the carrier will be cancelled.',
     })
   }
+  ${approvalForm(user, view, createdByActor)}
   ${
     operator &&
     !isFinished(view) &&
+    pausable &&
     (view.status === 'paused'
       ? actionButton({
           user,
@@ -232,6 +278,7 @@ function rowsSection(view: BulkChangeView, query: DetailQuery, rows: ChangeRow[]
 function detailPage(options: {
   user: PortalUser;
   view: BulkChangeView;
+  createdByActor: string | null;
   accountName: string;
   query: DetailQuery;
   rows: ChangeRow[];
@@ -246,7 +293,7 @@ function detailPage(options: {
   <h1>${label(view.changeType)} <span class="muted id">${view.id}</span></h1>
 </div>
 ${facts(view, options.accountName)}
-${actions(options.user, view)}
+${actions(options.user, view, options.createdByActor)}
 ${live(view)}
 ${wavesSection(view)}
 ${rowsSection(view, options.query, options.rows, options.nextCursor)}`,
@@ -262,7 +309,8 @@ export function bulkChangeDetailRoutes(app: PortalApp, deps: PortalDeps): void {
       const { tenantId } = user.principal;
       const { id } = request.params;
       const query = request.query;
-      const view = await deps.bulkChanges.get(tenantId, id);
+      const change = await deps.bulkChanges.find(tenantId, id);
+      const view = await deps.bulkChanges.view(change);
       const account = await deps.accounts.get(tenantId, view.carrierAccountId);
       let rows: ChangeRow[];
       let nextCursor: string | null = null;
@@ -279,7 +327,18 @@ export function bulkChangeDetailRoutes(app: PortalApp, deps: PortalDeps): void {
         rows = listed.items;
         nextCursor = listed.nextCursor;
       }
-      return sendHtml(reply, detailPage({ user, view, accountName: account.name, query, rows, nextCursor }));
+      return sendHtml(
+        reply,
+        detailPage({
+          user,
+          view,
+          createdByActor: change.createdByActor,
+          accountName: account.name,
+          query,
+          rows,
+          nextCursor,
+        }),
+      );
     },
   );
 
@@ -336,6 +395,22 @@ export function bulkChangeDetailRoutes(app: PortalApp, deps: PortalDeps): void {
       async (request, reply) => {
         const { principal } = requirePortalRole(request, 'operator');
         await deps.bulkChanges[control](principal, request.params.id);
+        return reply.redirect(`/portal/bulk-changes/${request.params.id}`, 303);
+      },
+    );
+  }
+
+  for (const [control, outcome] of [
+    ['approve', 'approved'],
+    ['reject', 'rejected'],
+  ] as const) {
+    app.post(
+      `/bulk-changes/:id/${control}`,
+      { schema: { hide: true, params: idParams } },
+      async (request, reply) => {
+        const { principal } = requirePortalRole(request, 'approver');
+        const { note } = decisionForm(control === 'reject').parse(request.body ?? {});
+        await deps.bulkChanges.decide(principal, request.params.id, { outcome, note: note || null });
         return reply.redirect(`/portal/bulk-changes/${request.params.id}`, 303);
       },
     );
