@@ -11,6 +11,7 @@ import {
   pauseCommand,
   resumeCommand,
   retryCommand,
+  undoCommand,
   watchCommand,
 } from './cli/act-commands.ts';
 import { auditVerify } from './cli/audit-verify.ts';
@@ -53,6 +54,8 @@ running demo's <BULKCHANGE_DATA_DIR>/demo.json; every command has --help):
   pause <id> [--wait]                      send nothing new until resumed
   resume <id> [--wait]                     carry on where it stopped (no row sent twice)
   retry <id> [--wait]                      retry the failed rows as a new bulk change (prints its id)
+  undo <id> [--dry-run] [--wait]           reverse a finished bulk change as a new one (prints its id);
+                                           lists the rows it cannot reverse, with why
   watch <id>                               follow it live to its end, with its follow-ups
   Exit codes: 0 done (followed: every row succeeded), 1 refused by the server (4xx) or a dry run
   that would fail, 2 usage or cannot reach the API, 3 followed change ended with failed or
@@ -76,6 +79,7 @@ const apiCommands = [
   pauseCommand,
   resumeCommand,
   retryCommand,
+  undoCommand,
   watchCommand,
 ];
 
