@@ -164,7 +164,11 @@ for (const dialect of testDialects) {
       assert.ok(rows.every((row) => row.request.targetStatus === 'active' && row.status === 'succeeded'));
 
       // Once done, the CLI says so and exits 1 (a refusal).
-      const twice = await runCli(['undo', original.id, '--url', test.url, '--key', test.adminKey]);
+      const twice = await runCli(
+        ['undo', original.id, '--url', test.url, '--key', test.adminKey],
+        {},
+        60_000,
+      );
       assert.equal(twice.code, 1);
       assert.match(twice.stderr, /Refused \(409 ALREADY_UNDONE\)/);
     });
@@ -269,6 +273,18 @@ for (const dialect of testDialects) {
         nothing.body.error?.details.map((detail) => [detail.row, detail.code]),
         [[1, 'IDENTIFIER_SWAP_FINAL']],
       );
+      const cliRefusal = await runCli(
+        ['undo', swap.id, '--url', test.url, '--key', test.adminKey],
+        {},
+        60_000,
+      );
+      assert.equal(cliRefusal.code, 1, cliRefusal.stderr);
+      assert.match(cliRefusal.stderr, /Refused \(409 NOTHING_TO_UNDO\)/);
+      assert.match(
+        cliRefusal.stderr,
+        /row 1\s+IDENTIFIER_SWAP_FINAL\s+An ICCID or IMEI swap/,
+        'each row says why',
+      );
 
       // Jasper lines activated from ACTIVATION_READY: Control Center does not move them back, so the
       // reverse rows fail intake's transition check; the preview says so, row by row.
@@ -283,6 +299,18 @@ for (const dialect of testDialects) {
       assert.deepEqual(
         refused.body.irreversible.map((row) => [row.iccid, row.reason, row.code]),
         jasper.iccids.map((iccid) => [iccid, 'REVERSE_REFUSED', 'INVALID_TRANSITION']),
+      );
+
+      const cliPreview = await runCli(
+        ['undo', activated.id, '--dry-run', '--url', test.url, '--key', test.adminKey],
+        {},
+        60_000,
+      );
+      assert.equal(cliPreview.code, 1, 'a dry run with rows that would fail exits 1');
+      assert.match(cliPreview.stdout, /Dry run: 3 rows; 0 would succeed, 3 would fail/);
+      assert.match(
+        cliPreview.stdout,
+        new RegExp(`Not reversed \\(3 rows\\):[\\s\\S]*row 1\\s+${jasper.iccids[0]}\\s+REVERSE_REFUSED`),
       );
 
       // Options must be row fields; a viewer may not undo; another tenant sees no such change.

@@ -49,7 +49,7 @@ describe('the portal: undo', { skip: noChromium }, () => {
     await page.waitForURL(
       (url) => /\/portal\/bulk-changes\/[^/]+$/.test(url.pathname) && !url.pathname.endsWith(original),
     );
-    assert.match(await page.locator('#facts').innerText(), new RegExp(`Undo of\\s+${original}`));
+    assert.match(await page.locator('#facts').innerText(), new RegExp(`Undo of\\s+${original}`, 'i'));
     await waitForBulkStatus(page, /Completed/);
     const back = await simAdmin(fixture.simulatorUrl).devices();
     assert.ok(
@@ -59,7 +59,7 @@ describe('the portal: undo', { skip: noChromium }, () => {
 
     // The original now names its undo, and offers no second one.
     await page.goto(`/portal/bulk-changes/${original}`);
-    assert.match(await page.locator('#facts').innerText(), /Undone by/);
+    assert.match(await page.locator('#facts').innerText(), /Undone by/i);
     assert.equal(await page.getByRole('button', { name: 'Undo…' }).count(), 0);
     assert.deepEqual(errors, []);
   });
