@@ -13,6 +13,7 @@ import {
   rejectCommand,
   resumeCommand,
   retryCommand,
+  undoCommand,
   watchCommand,
 } from './cli/act-commands.ts';
 import { auditVerify } from './cli/audit-verify.ts';
@@ -58,6 +59,8 @@ running demo's <BULKCHANGE_DATA_DIR>/demo.json; every command has --help):
                                            not its creator)
   reject <id> --note TEXT                  reject it: it is cancelled, nothing is sent
   retry <id> [--wait]                      retry the failed rows as a new bulk change (prints its id)
+  undo <id> [--dry-run] [--wait]           reverse a finished bulk change as a new one (prints its id);
+                                           lists the rows it cannot reverse, with why
   watch <id>                               follow it live to its end, with its follow-ups
   Exit codes: 0 done (followed: every row succeeded), 1 refused by the server (4xx) or a dry run
   that would fail, 2 usage or cannot reach the API, 3 followed change ended with failed or
@@ -83,6 +86,7 @@ const apiCommands = [
   approveCommand,
   rejectCommand,
   retryCommand,
+  undoCommand,
   watchCommand,
 ];
 

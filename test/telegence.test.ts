@@ -382,6 +382,57 @@ for (const dialect of testDialects) {
       assert.match(row.error?.message ?? '', /reason code/i);
     });
 
+    it('undoes a suspension with the reason code the undo gives, and leaves a cancelled line cancelled', async () => {
+      const fx = await fixture();
+      const lines = await seedLines(fx, 3);
+      const original = await create(
+        fx.accountId,
+        'status_update',
+        [
+          { msisdn: lines[0].msisdn, targetStatus: 'suspended' },
+          { msisdn: lines[1].msisdn, targetStatus: 'suspended' },
+          { msisdn: lines[2].msisdn, targetStatus: 'deactivated' },
+        ],
+        { reasonCode: 'CUST_REQ' },
+      );
+      assert.equal(original.status, 201, JSON.stringify(original.body));
+      assert.equal((await waitForFinish(test, original.body.id)).status, 'completed');
+      type Undo = {
+        id: string;
+        counts: { total: number };
+        summary: { wouldFail: number };
+        irreversible: Array<{ row: number; reason: string; code?: string }>;
+      };
+      const undo = (body?: unknown, query = '') =>
+        test.api<Undo>('POST', `/api/v1/bulk-changes/${original.body.id}/undo${query}`, { body });
+
+      // AT&T wants a reason for every status change: without one the reverse rows are refused.
+      const bare = await undo(undefined, '?dryRun=true');
+      assert.equal(bare.status, 200, bare.text);
+      assert.deepEqual(
+        bare.body.irreversible.map((row) => [row.row, row.reason, row.code]),
+        [
+          [3, 'DEACTIVATION_FINAL', undefined],
+          [1, 'REVERSE_REFUSED', 'INVALID_FIELD'],
+          [2, 'REVERSE_REFUSED', 'INVALID_FIELD'],
+        ],
+      );
+
+      const undone = await undo({ options: { reasonCode: 'FOUND' } });
+      assert.equal(undone.status, 201, undone.text);
+      assert.equal(undone.body.counts.total, 2);
+      assert.deepEqual(
+        undone.body.irreversible.map((row) => [row.row, row.reason]),
+        [[3, 'DEACTIVATION_FINAL']],
+      );
+      assert.equal((await waitForFinish(test, undone.body.id)).status, 'completed');
+      const states = new Map((await fx.lines()).map((line) => [line.msisdn, line.state]));
+      assert.deepEqual(
+        lines.map((line) => states.get(line.msisdn)),
+        ['A', 'A', 'C'],
+      );
+    });
+
     it('changes rate plans within the bill cycle, swaps equipment (eSIM rules) and sets usernames', async () => {
       const fx = await fixture();
       const lines = await seedLines(fx, 3);

@@ -62,6 +62,7 @@ export function bulkChangeWriter(tx: Tx, enqueue: Enqueue) {
         carrierAccountId: change.carrierAccountId,
         rows: options.total,
         ...(change.parentId ? { retryOf: change.parentId } : {}),
+        ...(change.undoOf ? { undoOf: change.undoOf } : {}),
         ...(change.linkedId ? { followUpOf: change.linkedId } : {}),
         ...(change.notifyEmails.length ? { notifyEmails: change.notifyEmails } : {}),
         ...(change.waves ? { waves: change.waves.plan } : {}),

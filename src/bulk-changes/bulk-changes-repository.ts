@@ -52,6 +52,8 @@ export const toBulkChange = (row: BulkChangeRow): BulkChange => ({
   parentId: row.parent_id,
   linkedId: row.linked_id,
   retriedAsId: row.retried_as_id,
+  undoOf: row.undo_of,
+  undoneAsId: row.undone_as_id,
   idempotencyKey: row.idempotency_key,
   requestHash: row.request_hash,
   totalCount: row.total_count,
@@ -150,6 +152,8 @@ export interface NewBulkChange {
   idempotencyKey: string | null;
   parentId: string | null;
   linkedId: string | null;
+  /** The bulk change it reverses, when it is an undo. */
+  undoOf?: string;
   /** Addresses told by e-mail when it ends (none when absent). */
   notifyEmails?: string[];
   /** Sent in canary waves; the first opens when its rows are all written (`bulkChangeWriter.end`). */
@@ -230,6 +234,7 @@ export function bulkChangesRepository(db: Executor) {
           scheduled_for: null,
           parent_id: change.parentId,
           linked_id: change.linkedId,
+          undo_of: change.undoOf ?? null,
           notify_emails: change.notifyEmails?.length ? JSON.stringify(change.notifyEmails) : null,
           ...(change.wavePlan
             ? {
@@ -477,6 +482,17 @@ export function bulkChangesRepository(db: Executor) {
         .set({ retried_as_id: retryId })
         .where('id', '=', id)
         .where('retried_as_id', 'is', null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    /** Marks a bulk change as undone by another; false when it already was. */
+    async markUndone(id: string, undoId: string): Promise<boolean> {
+      const result = await db
+        .updateTable('bulk_changes')
+        .set({ undone_as_id: undoId })
+        .where('id', '=', id)
+        .where('undone_as_id', 'is', null)
         .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
     },

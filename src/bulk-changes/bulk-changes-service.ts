@@ -20,12 +20,14 @@ import { approvalPolicyRepository } from './approval-policy-repository.ts';
 import { approvalRequirement, decideApproval } from './approvals.ts';
 import { bulkChangeWriter } from './bulk-change-writer.ts';
 import { type BulkChangeFilter, bulkChangesRepository } from './bulk-changes-repository.ts';
-import type { InputRow, RowBatch } from './csv-input.ts';
+import { type InputRow, inBatches, type RowBatch } from './csv-input.ts';
 import { checkFileFields, type IntakeContext, rowDefaults, type ValidRow, validateRows } from './intake.ts';
 import { type DryRunRow, IntakeRun } from './intake-run.ts';
 import { advanceBulkChange, type Enqueue } from './jobs.ts';
 import { logLifecycle } from './lifecycle-log.ts';
 import { pauseBulkChange, resumeBulkChange } from './pause.ts';
+import { isRowField } from './row-fields.ts';
+import { type IrreversibleRow, planUndo, refusedRows } from './undo-plan.ts';
 import {
   auditEntryView,
   type BulkChangeView,
@@ -55,7 +57,20 @@ export interface CreateBulkChangeInput {
   waves?: WavePlan;
   /** The API or portal request that asks for it, named in its log line. */
   requestId?: string;
+  /** The bulk change it reverses: set by `undoInput` only, never by a caller's field. */
+  undoOf?: string;
 }
+
+/** An undo's input, its rows in memory: what the portal previews, and then submits as it showed it. */
+export type UndoInput = Omit<CreateBulkChangeInput, 'dryRun' | 'acceptValidRows' | 'rows'> & {
+  rows: InputRow[];
+  undoOf: string;
+};
+
+/** The undo of a bulk change: created, or its dry run; either with the rows it leaves alone and why. */
+export type UndoOutcome =
+  | { created: BulkChangeView; irreversible: IrreversibleRow[] }
+  | (DryRunReport & { undoOf: string; irreversible: IrreversibleRow[] });
 
 export interface DryRunReport {
   dryRun: true;
@@ -151,6 +166,7 @@ export class BulkChanges {
           idempotencyKey: input.idempotencyKey ?? null,
           notifyEmails: input.notifyEmails ?? [],
           wavePlan: input.waves,
+          undoOf: input.undoOf,
         });
         const targets = new Set<string>();
         for (let next = await batches.next(); !next.done; next = await batches.next()) {
@@ -486,6 +502,85 @@ export class BulkChanges {
     }
   }
 
+  /**
+   * The reverse of a finished bulk change, as an ordinary bulk change of the same type linked to it
+   * (`undoOf`), checked, previewed (`dryRun`), audited and run like any other (docs/guardrails.md, ADR
+   * 0048). Its rows set back what each succeeded row changed on its line; the rows it leaves alone are
+   * listed with their reason, as are reverse rows intake refuses (they are left out, never fatal).
+   */
+  async undo(
+    principal: Principal,
+    id: string,
+    request: { dryRun: boolean; options: Record<string, unknown>; requestId?: string },
+  ): Promise<UndoOutcome> {
+    const { input, plan } = await this.#undoPlan(principal, id, request.options);
+    const outcome = await this.create(principal, {
+      ...input,
+      rows: inBatches(input.rows),
+      dryRun: request.dryRun,
+      acceptValidRows: true,
+      requestId: request.requestId,
+    });
+    if ('dryRun' in outcome) {
+      const refused = refusedRows(
+        plan,
+        outcome.rows.filter((row) => row.outcome === 'would_fail'),
+      );
+      return { ...outcome, undoOf: id, irreversible: [...plan.irreversible, ...refused] };
+    }
+    return {
+      created: outcome.created,
+      irreversible: [...plan.irreversible, ...refusedRows(plan, outcome.rejected)],
+    };
+  }
+
+  /** What an undo of the bulk change would send, for the portal to preview as any upload. */
+  async undoInput(
+    principal: Principal,
+    id: string,
+    options: Record<string, unknown> = {},
+  ): Promise<{ input: UndoInput; irreversible: IrreversibleRow[] }> {
+    const { input, plan } = await this.#undoPlan(principal, id, options);
+    return { input, irreversible: plan.irreversible };
+  }
+
+  async #undoPlan(principal: Principal, id: string, options: Record<string, unknown>) {
+    const original = await this.find(principal.tenantId, id);
+    if (!isTerminalBulkStatus(original.status)) {
+      throw conflict('BULK_CHANGE_RUNNING', 'Undo a bulk change once it has finished');
+    }
+    if (original.undoneAsId) {
+      throw conflict(
+        'ALREADY_UNDONE',
+        `The bulk change was already undone by bulk change ${original.undoneAsId}`,
+      );
+    }
+    const { account, adapter } = await this.#flowFor(
+      principal.tenantId,
+      original.carrierAccountId,
+      original.changeType,
+    );
+    const plan = await planUndo(this.#db, original, account.carrier, adapter.keyField);
+    if (plan.rows.length === 0) {
+      throw new AppError(
+        'NOTHING_TO_UNDO',
+        'None of the rows of the bulk change can be reversed; details say why, row by row',
+        plan.irreversible
+          .slice(0, MAX_LISTED)
+          .map((row) => ({ row: row.row, code: row.reason, message: row.message })),
+      );
+    }
+    const input: UndoInput = {
+      carrierAccountId: original.carrierAccountId,
+      changeType: original.changeType,
+      options,
+      inputIssues: unknownOptions(options),
+      rows: plan.rows,
+      undoOf: original.id,
+    };
+    return { input, plan };
+  }
+
   /** A new bulk change's row; a retry also marks its parent, and fails when it was retried meanwhile. */
   async #begin(
     tx: Tx,
@@ -498,6 +593,7 @@ export class BulkChanges {
       parentId?: string;
       notifyEmails: string[];
       wavePlan?: WavePlan;
+      undoOf?: string;
     },
   ): Promise<string> {
     const now = Date.now();
@@ -516,11 +612,31 @@ export class BulkChanges {
       linkedId: null,
       notifyEmails: options.notifyEmails,
       wavePlan: options.wavePlan,
+      undoOf: options.undoOf,
     });
     if (options.parentId && !(await bulkChangesRepository(tx).markRetried(options.parentId, id))) {
       throw conflict('ALREADY_RETRIED', 'The failed rows were retried meanwhile');
     }
+    if (options.undoOf) await this.#markUndone(tx, options.principal, options.undoOf, id);
     return id;
+  }
+
+  /** The reversed bulk change names its undo, once: a second undo, even one racing this one, is a 409. */
+  async #markUndone(tx: Tx, principal: Principal, undoOf: string, undoId: string): Promise<void> {
+    const original = await bulkChangesRepository(tx).find(principal.tenantId, undoOf);
+    if (!original) throw notFound('Bulk change');
+    if (!(await bulkChangesRepository(tx).markUndone(undoOf, undoId))) {
+      throw conflict('ALREADY_UNDONE', 'The bulk change was undone meanwhile');
+    }
+    await auditRepository(tx).append([
+      auditEntryForChange({
+        tenantId: principal.tenantId,
+        actor: actorOf(principal),
+        action: 'bulk_change.undo',
+        subject: { bulkChangeId: undoOf, carrierAccountId: original.carrierAccountId },
+        after: { undoneAs: undoId },
+      }),
+    ]);
   }
 
   /** A batch of checked rows: lines new to the inventory first (new service), then the rows. */
@@ -628,6 +744,16 @@ function parseSchedule(value: string | undefined): number | null {
     ]);
   }
   return at > Date.now() ? at : null;
+}
+
+/** Details listed at most in one answer, as intake lists its problems. */
+const MAX_LISTED = 1000;
+
+/** An undo's options are defaults for its rows (a Telegence `reasonCode`): anything else is refused. */
+function unknownOptions(options: Record<string, unknown>): ErrorDetail[] {
+  return Object.keys(options)
+    .filter((key) => !isRowField(key))
+    .map((key) => ({ field: `options.${key}`, code: 'UNKNOWN_FIELD', message: `${key} is not a row field` }));
 }
 
 function noRows() {

@@ -32,6 +32,7 @@ export const bulkChangeSummary = (change: BulkChange) => ({
   completedAt: toIso(change.completedAt),
   parentId: change.parentId,
   linkedId: change.linkedId,
+  undoOf: change.undoOf,
   failureReason: change.failureReason,
   pause: pauseView(change.pause),
   approval: approvalView(change.approval),

@@ -62,6 +62,11 @@ const createFields = z
   })
   .loose();
 
+/** An undo's body is optional: defaults for every reverse row (a Telegence `reasonCode`, say). */
+const undoBody = z
+  .object({ options: z.record(z.string(), z.unknown()).default({}) })
+  .default({ options: {} });
+
 export interface BulkChangeRoutesOptions {
   auth: KeyAuth;
   bulkChanges: BulkChanges;
@@ -306,6 +311,34 @@ export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = 
         request.id,
       );
       return reply.status(201).send({ ...created, ...(rejected.length ? { rejectedRows: rejected } : {}) });
+    },
+  );
+  app.post(
+    '/bulk-changes/:id/undo',
+    {
+      onRequest: operator,
+      schema: {
+        tags: ['bulk changes'],
+        summary:
+          'Undo a finished bulk change: create (or dry-run) its reverse, and list the rows it cannot reverse',
+        description:
+          'The reverse is an ordinary bulk change of the same type with `undoOf` this one, each row setting back what the ' +
+          'row it reverses changed on its line. 201: the new bulk change with `irreversible: [{row, changeId, iccid, msisdn, eid, reason, message, code?}]`; ' +
+          '200 with ?dryRun=true: the dry-run report with `undoOf` and `irreversible`. Optional JSON body `{options}`: defaults for every reverse row. ' +
+          'Reasons and refusals: docs/guardrails.md#undo, docs/errors.md.',
+        params: idParams,
+        querystring: z.object({ dryRun: flag }),
+      },
+    },
+    async (request, reply) => {
+      const { options } = parseOrFail(undoBody, request.body ?? undefined);
+      const outcome = await bulkChanges.undo(principalOf(request), request.params.id, {
+        dryRun: request.query.dryRun,
+        options,
+        requestId: request.id,
+      });
+      if ('dryRun' in outcome) return reply.status(200).send(outcome);
+      return reply.status(201).send({ ...outcome.created, irreversible: outcome.irreversible });
     },
   );
 };

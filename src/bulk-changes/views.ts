@@ -24,6 +24,9 @@ export const bulkChangeView = (change: BulkChange, carrier: CarrierName) => ({
   linkedId: change.linkedId,
   /** The bulk change that retried this one's failed rows. */
   retriedAsId: change.retriedAsId,
+  /** The bulk change this one reverses (an undo), and the one that reverses this one. */
+  undoOf: change.undoOf,
+  undoneAsId: change.undoneAsId,
   /** Why the engine gave up on the bulk change (`failed`), when it did. */
   failureReason: change.failureReason,
   /** Told by e-mail when it ends, besides the tenant's own addresses. */

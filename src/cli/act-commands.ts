@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { bulkChangeSchema } from './api-answers.ts';
-import { expectAnswer } from './api-client.ts';
+import { bulkChangeSchema, undoCreatedSchema, undoDryRunSchema } from './api-answers.ts';
+import { apiError, expectAnswer } from './api-client.ts';
 import { apiCommand } from './api-command.ts';
 import { connectionHelp, connectionSchema } from './api-target.ts';
 import { exitCodes, exitCodesHelp } from './exit-codes.ts';
 import { oneId } from './inspect-commands.ts';
-import { createdReport } from './reports.ts';
+import { createdReport, dryRunReport, irreversibleReport, refusalReport } from './reports.ts';
 import { waitForEnd } from './wait-for-end.ts';
 
 const idAndWait = (command: string) =>
@@ -59,6 +59,56 @@ ${exitCodesHelp}`,
     const created = expectAnswer(await client.post(path), 201, bulkChangeSchema, `POST ${path}`);
     output.stdout.write(`${created.id}\n`);
     output.stderr.write(createdReport(created, false));
+    return args.wait ? waitForEnd(client, created.id, output) : exitCodes.ok;
+  },
+});
+
+const undoSchema = connectionSchema
+  .extend({
+    positionals: oneId('undo'),
+    wait: z.boolean().default(false),
+    'dry-run': z.boolean().default(false),
+  })
+  .refine((args) => !(args['dry-run'] && args.wait), {
+    message: '--wait has nothing to follow with --dry-run',
+  })
+  .transform(({ positionals, 'dry-run': dryRun, ...rest }) => ({ ...rest, dryRun, id: positionals }));
+
+export const undoCommand = apiCommand({
+  name: 'undo',
+  usage: `Usage: bulkchange undo <id> [--dry-run] [--wait]
+
+Undoes a finished bulk change: creates its reverse, a new bulk change of the same type that sets back
+what each succeeded row changed on its line (plan, suspend/restore, customer, …), and prints its id
+alone on stdout (UNDO=$(bulkchange undo <id>)); on stderr, the rows it cannot reverse, each with its
+reason (DEACTIVATION_FINAL, ROW_NOT_SUCCEEDED, …; docs/guardrails.md). A bulk change still running,
+already undone, or with no row to reverse is refused (exit 1).
+
+  --dry-run                check the reverse and report what it would do, and what it leaves alone;
+                           creates nothing (exit 1 if some reverse rows would fail)
+  --wait                   then follow the undo to its end, as submit --wait does
+  ${connectionHelp}
+
+${exitCodesHelp}`,
+  flags: { wait: { type: 'boolean' }, 'dry-run': { type: 'boolean' } },
+  schema: undoSchema,
+  async run(client, args, output) {
+    const path = `/api/v1/bulk-changes/${encodeURIComponent(args.id)}/undo${args.dryRun ? '?dryRun=true' : ''}`;
+    const answer = await client.post(path);
+    const error = apiError(answer.body);
+    if (answer.status >= 400 && answer.status < 500 && answer.status !== 401 && error) {
+      // The details are the point of a refusal here: why no row can be reversed.
+      output.stderr.write(refusalReport(answer.status, error));
+      return exitCodes.refused;
+    }
+    if (args.dryRun) {
+      const report = expectAnswer(answer, 200, undoDryRunSchema, `POST ${path}`);
+      output.stdout.write(dryRunReport(report) + irreversibleReport(report.irreversible));
+      return report.summary.wouldFail === 0 ? exitCodes.ok : exitCodes.refused;
+    }
+    const created = expectAnswer(answer, 201, undoCreatedSchema, `POST ${path}`);
+    output.stdout.write(`${created.id}\n`);
+    output.stderr.write(createdReport(created, false) + irreversibleReport(created.irreversible));
     return args.wait ? waitForEnd(client, created.id, output) : exitCodes.ok;
   },
 });

@@ -51,6 +51,9 @@ export const bulkChangeSchema = progressSchema.extend({
   /** A follow-up this one started when it finished, or the one that started this one (API §2). */
   linkedId: z.string().nullable(),
   retriedAsId: z.string().nullable().default(null),
+  /** The bulk change this one reverses, and the one that reverses this one (an undo). */
+  undoOf: z.string().nullable().default(null),
+  undoneAsId: z.string().nullable().default(null),
   failureReason: z.string().nullable().default(null),
   rejectedRows: z.array(errorDetailSchema).default([]),
 });
@@ -72,6 +75,23 @@ export const dryRunSchema = z.object({
   ),
 });
 export type DryRunAnswer = z.infer<typeof dryRunSchema>;
+
+/** A row an undo leaves alone, and why (docs/guardrails.md#undo). */
+export const irreversibleSchema = z.object({
+  row: z.number(),
+  iccid: z.string().nullable(),
+  msisdn: z.string().nullable(),
+  eid: z.string().nullable(),
+  reason: z.string(),
+  message: z.string(),
+});
+export type IrreversibleAnswer = z.infer<typeof irreversibleSchema>;
+
+export const undoCreatedSchema = bulkChangeSchema.extend({ irreversible: z.array(irreversibleSchema) });
+export const undoDryRunSchema = dryRunSchema.extend({
+  undoOf: z.string(),
+  irreversible: z.array(irreversibleSchema),
+});
 
 export const changeSchema = z.object({
   row: z.number(),

@@ -4,6 +4,7 @@ import {
   type DryRunAnswer,
   type ErrorAnswer,
   type ErrorDetailAnswer,
+  type IrreversibleAnswer,
   isFollowUpOf,
 } from './api-answers.ts';
 import { capped, textTable } from './text-table.ts';
@@ -44,6 +45,18 @@ export function dryRunReport(report: DryRunAnswer): string {
     );
   }
   return `${parts.join('\n')}\n`;
+}
+
+/** The rows an undo leaves alone, as `row  line  REASON  message`; nothing when there are none. */
+export function irreversibleReport(rows: IrreversibleAnswer[]): string {
+  if (rows.length === 0) return '';
+  const lines = rows.map((row) => [
+    `row ${row.row}`,
+    row.iccid ?? row.msisdn ?? row.eid ?? '',
+    row.reason,
+    row.message,
+  ]);
+  return `Not reversed (${rows.length} rows):\n${listed(lines)}\n`;
 }
 
 export function createdReport(bulkChange: BulkChangeAnswer, replayed: boolean): string {
@@ -138,6 +151,8 @@ export function statusReport(change: BulkChangeAnswer, linked?: BulkChangeAnswer
   if (change.failureReason) lines.push(['why failed', change.failureReason]);
   if (change.parentId) lines.push(['retry of', change.parentId]);
   if (change.retriedAsId) lines.push(['retried as', change.retriedAsId]);
+  if (change.undoOf) lines.push(['undo of', change.undoOf]);
+  if (change.undoneAsId) lines.push(['undone by', change.undoneAsId]);
   if (linked) {
     lines.push([
       isFollowUpOf(linked, change) ? 'follow-up' : 'follow-up of',

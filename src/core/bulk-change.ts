@@ -25,6 +25,10 @@ export interface BulkChange {
   /** The other half of a pair: a follow-up's parent, or a parent's follow-up. */
   linkedId: string | null;
   retriedAsId: string | null;
+  /** The bulk change this one reverses (an undo, docs/guardrails.md). */
+  undoOf: string | null;
+  /** The bulk change that reverses this one, once it was undone. */
+  undoneAsId: string | null;
   idempotencyKey: string | null;
   requestHash: string | null;
   totalCount: number;

@@ -40,7 +40,7 @@ export const errorCatalogue = {
     status: 403,
     summary: 'Approve or reject by whoever created the bulk change: four eyes need another key or user',
   },
-  BULK_CHANGE_RUNNING: { status: 409, summary: 'Retry of a bulk change that has not finished' },
+  BULK_CHANGE_RUNNING: { status: 409, summary: 'Retry or undo of a bulk change that has not finished' },
   ALREADY_RETRIED: {
     status: 409,
     summary: 'Retry of a bulk change whose failed rows were already retried: a bulk change is retried once',
@@ -48,6 +48,40 @@ export const errorCatalogue = {
   NOTHING_TO_RETRY: {
     status: 409,
     summary: 'Retry of a finished bulk change with no failed rows (cancelled rows are not retried)',
+  },
+  ALREADY_UNDONE: {
+    status: 409,
+    summary: 'Undo of a bulk change that was already undone: a bulk change is undone once',
+  },
+  NOTHING_TO_UNDO: {
+    status: 409,
+    summary:
+      'Undo of a finished bulk change none of whose rows can be reversed (details say why, row by row)',
+  },
+  // Why a row of a bulk change is not reversed by its undo (`irreversible[].reason`, docs/guardrails.md)
+  ROW_NOT_SUCCEEDED: { summary: 'The row failed or was cancelled: failed rows are not reversed' },
+  LINE_NOT_CHANGED: { summary: 'The row changed nothing on the line (it already was as asked)' },
+  LINE_CHANGED_SINCE: {
+    summary: 'The line was changed again (or left the inventory) since: undo would overwrite that change',
+  },
+  BEFORE_STATE_UNKNOWN: {
+    summary: 'The inventory held no value before the change (or an unknown status): nothing to go back to',
+  },
+  DEACTIVATION_FINAL: {
+    summary:
+      'A deactivation this carrier does not reverse (ThingSpace: a new activation; Telegence: cancelled)',
+  },
+  RETIRED_FINAL: { summary: 'A retired line never comes back' },
+  IDENTIFIER_SWAP_FINAL: {
+    summary: 'An ICCID or IMEI swap is not reversed: the old SIM or device may be gone',
+  },
+  NEW_SERVICE_FINAL: { summary: 'A new service activation is not reversed: that would cancel the line' },
+  BILLING_INVOICED: {
+    summary: 'The row created a billing service, which billing may already have invoiced',
+  },
+  ARCHIVAL_NOT_REVERSED: { summary: 'Archiving a line is not reversed by undo' },
+  REVERSE_REFUSED: {
+    summary: 'The reverse row fails the checks of any new row (the message names the check)',
   },
   LINE_IN_RUNNING_CHANGE: { status: 409, summary: 'The line is still open in another bulk change' },
   AMBIGUOUS_LINE: {

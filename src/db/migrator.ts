@@ -12,6 +12,7 @@ import * as pause from './migrations/2026_12_03_0021g_pause.ts';
 import * as waves from './migrations/2026_12_03_0021g_waves.ts';
 import * as deviceHistory from './migrations/2026_12_03_0021h_device_history.ts';
 import * as approvals from './migrations/2026_12_03_0023a_approvals.ts';
+import * as undo from './migrations/2026_12_03_0023b_undo.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run against untyped, historical schemas.
 type AnyDb = Kysely<any>;
@@ -34,6 +35,7 @@ const migrations: Record<string, VersionedMigration> = {
   '2026_12_03_0021g_waves': waves,
   '2026_12_03_0021h_device_history': deviceHistory,
   '2026_12_03_0023a_approvals': approvals,
+  '2026_12_03_0023b_undo': undo,
 };
 
 /**

@@ -161,6 +161,10 @@ export interface BulkChangeTable {
   parent_id: string | null;
   linked_id: string | null;
   retried_as_id: string | null;
+  /** The bulk change this one reverses (ADR 0048). */
+  undo_of: string | null;
+  /** The bulk change that reverses this one: a bulk change is undone once. */
+  undone_as_id: string | null;
   idempotency_key: string | null;
   request_hash: string | null;
   total_count: number;

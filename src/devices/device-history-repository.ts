@@ -33,6 +33,16 @@ const asText = (column: string, value: unknown): string | null => {
   return String(value);
 };
 
+/** SQLite allows 32k bound parameters; lookups go in slices well below that. */
+const LOOKUP_SLICE = 500;
+
+/** One field a row changed on its line, as the history keeps it (text). */
+export interface RowFieldChange {
+  field: string;
+  before: string | null;
+  after: string | null;
+}
+
 /** Who made a bulk change's rows change their lines, and on which account. */
 export interface HistoryOrigin {
   tenantId: string;
@@ -104,6 +114,28 @@ export function deviceHistoryRepository(db: Executor) {
         select ${origin.tenantId}, v.device_id, ${origin.carrierAccountId}, v.field, v.before, v.after,
           ${origin.bulkChangeId}, v.device_change_id, ${origin.actor}, ${origin.actorName}, cast(${at} as bigint)
         from ${records}`.execute(db);
+    },
+
+    /**
+     * What each of these rows changed on its line, field by field in the order it was written (a row
+     * of several steps may change a field more than once): what an undo reverses (ADR 0048).
+     */
+    async forRows(rowIds: readonly string[]): Promise<Map<string, RowFieldChange[]>> {
+      const found = new Map<string, RowFieldChange[]>();
+      for (let start = 0; start < rowIds.length; start += LOOKUP_SLICE) {
+        const rows = await db
+          .selectFrom('device_history')
+          .select(['device_change_id', 'field', 'before', 'after'])
+          .where('device_change_id', 'in', rowIds.slice(start, start + LOOKUP_SLICE))
+          .orderBy('id')
+          .execute();
+        for (const row of rows) {
+          const changes = found.get(row.device_change_id) ?? [];
+          changes.push({ field: row.field, before: row.before, after: row.after });
+          found.set(row.device_change_id, changes);
+        }
+      }
+      return found;
     },
 
     /** A line's history, newest first, after the entry `before` (a cursor) when given. */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { CreateBulkChangeInput, DryRunReport } from '../bulk-changes/bulk-changes-service.ts';
 import { type InputRow, inBatches } from '../bulk-changes/csv-input.ts';
+import type { IrreversibleRow } from '../bulk-changes/undo-plan.ts';
 import type { ErrorDetail } from '../core/errors.ts';
 
 /** A preview can be confirmed for this long; after that the file is uploaded again. */
@@ -33,6 +34,8 @@ export interface PendingPreview {
   source: string;
   /** The row fields shown as the preview's columns. */
   columns: string[];
+  /** An undo's preview: the rows of the bulk change it leaves alone, and why. */
+  irreversible?: IrreversibleRow[];
 }
 
 /** One pending preview per session, in memory: a new upload replaces the previous one. */

@@ -478,6 +478,17 @@ export function routeSpecs(context: FuzzContext): RouteSpec[] {
     },
     {
       method: 'POST',
+      path: '/api/v1/bulk-changes/:id/undo',
+      auth: 'key',
+      params: { id: ids.bulkChange },
+      query: { dryRun: fc.constantFrom('true', 'false', '1', 'maybe') },
+      body: fc.oneof(
+        strayBody,
+        jsonBody(fc.record({ options: fc.dictionary(fc.string({ maxLength: 12 }), weirdJson) })),
+      ),
+    },
+    {
+      method: 'POST',
       path: '/api/v1/bulk-changes/:id/resume',
       auth: 'key',
       params: { id: ids.bulkChange },
@@ -686,6 +697,13 @@ export function routeSpecs(context: FuzzContext): RouteSpec[] {
     {
       method: 'POST',
       path: '/portal/bulk-changes/:id/retry',
+      auth: 'session',
+      params: { id: ids.bulkChange },
+      body: portalForm({}),
+    },
+    {
+      method: 'POST',
+      path: '/portal/bulk-changes/:id/undo',
       auth: 'session',
       params: { id: ids.bulkChange },
       body: portalForm({}),

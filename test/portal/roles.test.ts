@@ -35,6 +35,7 @@ describe('the portal: sign-in and roles', { skip: noChromium }, () => {
 
     await page.goto(`/portal/bulk-changes/${finishedId}`);
     assert.equal(await page.getByRole('button', { name: /Retry/ }).count(), 0);
+    assert.equal(await page.getByRole('button', { name: /Undo/ }).count(), 0);
     assert.equal(await page.getByRole('button', { name: 'Cancel' }).count(), 0);
     assert.equal(await page.getByRole('link', { name: 'Download results CSV' }).count(), 1);
 
@@ -47,6 +48,11 @@ describe('the portal: sign-in and roles', { skip: noChromium }, () => {
     assert.match(await retry.text(), /needs the operator role/);
     const after = await test.api<{ retriedAsId: string | null }>('GET', `/api/v1/bulk-changes/${finishedId}`);
     assert.equal(after.body.retriedAsId, null, 'nothing was retried');
+    const undo = await context.request.post(`/portal/bulk-changes/${finishedId}/undo`, {
+      form: { _csrf: token },
+      maxRedirects: 0,
+    });
+    assert.equal(undo.status(), 403);
 
     for (const path of ['/portal/bulk-changes/new', '/portal/carrier-accounts']) {
       const response = await page.goto(path);

@@ -17,6 +17,7 @@ import { table } from '../components/table.ts';
 import type { PortalApp, PortalDeps } from '../deps.ts';
 import { href, html, type SafeHtml } from '../html.ts';
 import { page, sendHtml } from '../layout.ts';
+import { serviceInput } from '../preview-stash.ts';
 
 const ROWS_PER_PAGE = 50;
 
@@ -83,6 +84,8 @@ function facts(view: BulkChangeView, accountName: string): SafeHtml {
   ${view.parentId && html`<div><dt>Retry of</dt><dd>${link(view.parentId)}</dd></div>`}
   ${view.linkedId && html`<div><dt>Linked change</dt><dd>${link(view.linkedId)}</dd></div>`}
   ${view.retriedAsId && html`<div><dt>Failed rows retried in</dt><dd>${link(view.retriedAsId)}</dd></div>`}
+  ${view.undoOf && html`<div><dt>Undo of</dt><dd>${link(view.undoOf)}</dd></div>`}
+  ${view.undoneAsId && html`<div><dt>Undone by</dt><dd>${link(view.undoneAsId)}</dd></div>`}
 </dl>`;
 }
 
@@ -183,6 +186,7 @@ function actions(user: PortalUser, view: BulkChangeView, createdByActor: string 
   const operator = can(user, 'operator');
   const canRetry = operator && isFinished(view) && view.counts.failed > 0 && !view.retriedAsId;
   const pausable = view.status !== 'awaiting_approval';
+  const canUndo = operator && isFinished(view) && view.counts.succeeded > 0 && !view.undoneAsId;
   return html`<div class="actions" id="actions" data-live-region>
   <a class="button" href="/portal/bulk-changes/${view.id}/results.csv" download>Download results CSV</a>
   <a class="button" href="/portal/bulk-changes/${view.id}/results.xlsx" download>Download results XLSX</a>
@@ -218,6 +222,14 @@ function actions(user: PortalUser, view: BulkChangeView, createdByActor: string 
       action: `/portal/bulk-changes/${view.id}/retry`,
       label: `Retry ${count(view.counts.failed)} failed rows`,
       variant: 'primary',
+    })
+  }
+  ${
+    canUndo &&
+    actionButton({
+      user,
+      action: `/portal/bulk-changes/${view.id}/undo`,
+      label: 'Undo…',
     })
   }
 </div>`;
@@ -415,6 +427,28 @@ export function bulkChangeDetailRoutes(app: PortalApp, deps: PortalDeps): void {
       },
     );
   }
+  // Undo builds the reverse and shows it as the preview of any upload: nothing is created until confirmed.
+  app.post('/bulk-changes/:id/undo', { schema: { hide: true, params: idParams } }, async (request, reply) => {
+    const user = requirePortalRole(request, 'operator');
+    const { input, irreversible } = await deps.bulkChanges.undoInput(user.principal, request.params.id);
+    const previewInput = { ...input, rowIssues: [] };
+    const report = await deps.bulkChanges.create(user.principal, {
+      ...serviceInput(previewInput),
+      dryRun: true,
+      acceptValidRows: false,
+    });
+    if (!('dryRun' in report)) throw new Error('A dry run created a bulk change');
+    const account = await deps.accounts.get(user.principal.tenantId, input.carrierAccountId);
+    const preview = deps.previews.put(user.session.id, {
+      input: previewInput,
+      report,
+      accountName: account.name,
+      source: `the undo of bulk change ${request.params.id}`,
+      columns: [...new Set(input.rows.flatMap((row) => Object.keys(row.fields)))],
+      irreversible,
+    });
+    return reply.redirect(`/portal/bulk-changes/preview/${preview.token}`, 303);
+  });
 
   app.post(
     '/bulk-changes/:id/retry',

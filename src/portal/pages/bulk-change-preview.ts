@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { DryRunReport } from '../../bulk-changes/bulk-changes-service.ts';
+import type { IrreversibleRow } from '../../bulk-changes/undo-plan.ts';
 import { AppError, type ErrorDetail } from '../../core/errors.ts';
 import { type PortalUser, requirePortalRole } from '../auth.ts';
 import { count, csvColumn, label, time } from '../components/format.ts';
@@ -66,6 +67,23 @@ function rowsTable(preview: PendingPreview, rows: ReportRow[], caption: string, 
   });
 }
 
+/** An undo's rows of the original that it leaves alone, each with its reason (docs/guardrails.md#undo). */
+function irreversibleSection(undoOf: string, rows: IrreversibleRow[]): SafeHtml {
+  return html`<section aria-labelledby="irreversible" data-irreversible><h2 id="irreversible">Rows of <a href="/portal/bulk-changes/${undoOf}">${undoOf}</a> not reversed (${count(rows.length)})</h2>
+${table({
+  caption: 'Rows the undo leaves as they are, and why',
+  rows: rows.slice(0, FAILING_SHOWN),
+  empty: 'Every row that changed its line is reversed.',
+  columns: [
+    { header: 'Row', cell: (row) => row.row, className: 'num' },
+    { header: 'Line', cell: (row) => html`<code>${row.iccid ?? row.msisdn ?? row.eid}</code>` },
+    { header: 'Why not', cell: (row) => html`<strong>${row.reason}</strong> ${row.message}` },
+  ],
+})}
+${rows.length > FAILING_SHOWN && html`<p class="muted">The first ${FAILING_SHOWN} are shown.</p>`}
+</section>`;
+}
+
 function confirmForm(user: PortalUser, preview: PendingPreview, phrase: string | undefined): SafeHtml {
   const { summary, fileIssues } = preview.report;
   if (fileIssues.length > 0 || summary.wouldSucceed === 0) {
@@ -84,7 +102,11 @@ function confirmForm(user: PortalUser, preview: PendingPreview, phrase: string |
   }
   <div>
     <button type="submit" class="button button-${phrase ? 'danger' : 'primary'}" data-confirm-submit>${preview.input.scheduledFor ? 'Schedule' : 'Submit'} ${rowsWord}</button>
-    <a href="${href('/portal/bulk-changes/new', { carrierAccountId: preview.input.carrierAccountId, changeType: preview.input.changeType })}">Start over</a>
+    ${
+      preview.input.undoOf
+        ? html`<a href="/portal/bulk-changes/${preview.input.undoOf}">Back to the bulk change</a>`
+        : html`<a href="${href('/portal/bulk-changes/new', { carrierAccountId: preview.input.carrierAccountId, changeType: preview.input.changeType })}">Start over</a>`
+    }
   </div>
 </form>`;
 }
@@ -102,7 +124,7 @@ function previewPage(
     title: 'Preview',
     user,
     section: 'new',
-    body: html`<h1>Preview: ${label(input.changeType)} on ${preview.accountName}</h1>
+    body: html`<h1>Preview: ${input.undoOf ? 'undo, ' : ''}${label(input.changeType)} on ${preview.accountName}</h1>
 ${problems && problemList(problems.message, problems.details)}
 <dl class="facts">
   <div><dt>Lines from</dt><dd>${preview.source}</dd></div>
@@ -114,6 +136,7 @@ ${problems && problemList(problems.message, problems.details)}
   <span class="bad"><strong>${count(report.summary.wouldFail)}</strong> will fail</span>
   <span>of ${count(report.summary.total)} rows</span>
 </p>
+${preview.irreversible && irreversibleSection(input.undoOf ?? '', preview.irreversible)}
 ${report.fileIssues.length > 0 && problemList('The file has problems; nothing can be submitted until they are fixed.', report.fileIssues)}
 <section aria-labelledby="failing"><h2 id="failing">Rows that will fail (${count(failing.length)})</h2>
 ${rowsTable(preview, failing.slice(0, FAILING_SHOWN), 'Rows that will fail, with the invalid cell marked', true)}
