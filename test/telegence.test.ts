@@ -412,9 +412,9 @@ for (const dialect of testDialects) {
       assert.deepEqual(
         bare.body.irreversible.map((row) => [row.row, row.reason, row.code]),
         [
-          [3, 'DEACTIVATION_FINAL', undefined],
           [1, 'REVERSE_REFUSED', 'INVALID_FIELD'],
           [2, 'REVERSE_REFUSED', 'INVALID_FIELD'],
+          [3, 'DEACTIVATION_FINAL', undefined],
         ],
       );
 

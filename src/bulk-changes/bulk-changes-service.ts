@@ -526,11 +526,11 @@ export class BulkChanges {
         plan,
         outcome.rows.filter((row) => row.outcome === 'would_fail'),
       );
-      return { ...outcome, undoOf: id, irreversible: [...plan.irreversible, ...refused] };
+      return { ...outcome, undoOf: id, irreversible: inRowOrder([...plan.irreversible, ...refused]) };
     }
     return {
       created: outcome.created,
-      irreversible: [...plan.irreversible, ...refusedRows(plan, outcome.rejected)],
+      irreversible: inRowOrder([...plan.irreversible, ...refusedRows(plan, outcome.rejected)]),
     };
   }
 
@@ -745,6 +745,8 @@ function parseSchedule(value: string | undefined): number | null {
   }
   return at > Date.now() ? at : null;
 }
+
+const inRowOrder = (rows: IrreversibleRow[]) => rows.sort((a, b) => a.row - b.row);
 
 /** Details listed at most in one answer, as intake lists its problems. */
 const MAX_LISTED = 1000;
