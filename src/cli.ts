@@ -18,6 +18,7 @@ import { CliError } from './cli/cli-error.ts';
 import { processOutput } from './cli/cli-output.ts';
 import { listCommand, resultsCommand, statusCommand } from './cli/inspect-commands.ts';
 import { keysCommand } from './cli/keys.ts';
+import { reconcileCommand, reconciliationCommand } from './cli/reconcile-commands.ts';
 import { submit } from './cli/submit.ts';
 import { roles } from './core/roles.ts';
 import { openDatabase } from './db/database.ts';
@@ -54,6 +55,9 @@ running demo's <BULKCHANGE_DATA_DIR>/demo.json; every command has --help):
   resume <id> [--wait]                     carry on where it stopped (no row sent twice)
   retry <id> [--wait]                      retry the failed rows as a new bulk change (prints its id)
   watch <id>                               follow it live to its end, with its follow-ups
+  reconcile <account> [--wait]             compare the carrier's lines, the inventory and billing;
+                                           --wait prints the drift report
+  reconciliation <id> [--json | --csv]     a reconciliation's report (--csv: every drift)
   Exit codes: 0 done (followed: every row succeeded), 1 refused by the server (4xx) or a dry run
   that would fail, 2 usage or cannot reach the API, 3 followed change ended with failed or
   cancelled rows
@@ -77,6 +81,8 @@ const apiCommands = [
   resumeCommand,
   retryCommand,
   watchCommand,
+  reconcileCommand,
+  reconciliationCommand,
 ];
 
 function fail(message: string): never {

@@ -50,6 +50,12 @@ import {
   taskHandlers,
   type Worker,
 } from './queue/index.ts';
+import {
+  Reconciler,
+  reconciliationRunTask,
+  reconciliationScheduleTask,
+} from './reconciliation/reconciler.ts';
+import { Reconciliations } from './reconciliation/reconciliations.ts';
 import { newId } from './shared/ids.ts';
 
 export type Role = 'api' | 'worker' | 'all';
@@ -66,6 +72,8 @@ const definedTasks = [
   deliverWebhookTask,
   sendCompletionEmailTask,
   retentionTask,
+  reconciliationRunTask,
+  reconciliationScheduleTask,
 ];
 
 export interface Service {
@@ -159,6 +167,7 @@ export async function startService(options: {
     enqueue,
     logger: logger.child({ component: 'bulk-changes' }),
   });
+  const reconciliations = new Reconciliations({ db, capabilities, accounts, registry, bulkChanges, enqueue });
   // Webhooks go where carrier calls may go: under the same address policy, through the same agent (ADR 0023).
   const webhookTargets = outboundTargets(outbound, agent);
   const webhooks = new Webhooks({ db, secrets, targets: webhookTargets, enqueue });
@@ -216,6 +225,7 @@ export async function startService(options: {
       registry,
       accountHealth,
       requestInventorySync: (account, actor) => requestInventorySync(db, enqueue, account, actor),
+      reconciliations,
     });
     const demo = options.demo ? await startDemo({ app, database, accounts, billing, config, logger }) : null;
     const address = await app.listen({ port: config.PORT, host: config.HOST });
@@ -286,6 +296,13 @@ export async function startService(options: {
       registry,
       logger: logger.child({ component: 'inventory-sync' }),
     });
+    const reconciler = new Reconciler({
+      db,
+      accounts,
+      registry,
+      billing,
+      logger: logger.child({ component: 'reconciliation' }),
+    });
     worker = createWorker({
       db,
       capabilities,
@@ -310,6 +327,17 @@ export async function startService(options: {
         ),
         handleTask(inventorySyncTask, ({ carrierAccountId }, context) =>
           inventorySync.run(carrierAccountId, context.signal),
+        ),
+        handleTask(reconciliationRunTask, ({ reconciliationId }, context) =>
+          reconciler.run(reconciliationId, context.signal),
+        ),
+        handlePeriodically(
+          db,
+          reconciliationScheduleTask,
+          { everyMs: config.RECONCILIATION_SCHEDULE_CHECK_MS, payload: {} },
+          async () => {
+            await reconciliations.runDue();
+          },
         ),
         handlePeriodically(
           db,
@@ -344,6 +372,7 @@ export async function startService(options: {
       ]),
     });
     await schedulePeriodic(db, auditSealTask, {});
+    await schedulePeriodic(db, reconciliationScheduleTask, {});
     if (retention) await schedulePeriodic(db, retentionTask, {});
     worker.start();
     if (role === 'worker') {

@@ -14,6 +14,7 @@ import { carrierAccountsRoutes } from './pages/carrier-accounts.ts';
 import { deviceDetailRoutes } from './pages/device-detail.ts';
 import { devicesRoutes } from './pages/devices.ts';
 import { newBulkChangeRoutes } from './pages/new-bulk-change.ts';
+import { reconciliationsRoutes } from './pages/reconciliations.ts';
 import { rowTimelineRoutes } from './pages/row-timeline.ts';
 import { signInRoutes } from './pages/sign-in.ts';
 import { webhooksRoutes } from './pages/webhooks.ts';
@@ -72,6 +73,7 @@ export const portalPlugin: FastifyPluginAsyncZod<PortalOptions> = async (app, op
     webhooks: options.webhooks,
     notificationSettings: options.notificationSettings,
     health: options.health,
+    reconciliations: options.reconciliations,
     catalog: new ChangeCatalog(options.registry),
     maxUploadBytes: options.maxUploadBytes,
     previews,
@@ -115,6 +117,7 @@ export const portalPlugin: FastifyPluginAsyncZod<PortalOptions> = async (app, op
   rowTimelineRoutes(app, deps);
   devicesRoutes(app, deps);
   deviceDetailRoutes(app, deps);
+  reconciliationsRoutes(app, deps);
   carrierAccountsRoutes(app, deps);
   webhooksRoutes(app, deps);
 };

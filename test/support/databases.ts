@@ -39,7 +39,7 @@ function createSqlite(): TestDatabase {
 
 async function createPostgres(): Promise<TestDatabase> {
   const adminUrl = process.env.TEST_DATABASE_URL!;
-  const name = `bulkchange_t_${randomBytes(6).toString('hex')}`;
+  const name = testDatabaseName(adminUrl);
   await adminQuery(adminUrl, `CREATE DATABASE ${name}`);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
@@ -56,7 +56,7 @@ async function createPostgres(): Promise<TestDatabase> {
 /** The URL of a fresh, empty PostgreSQL database for a child process; dropped by the returned function. */
 export async function createPostgresUrl(): Promise<{ url: string; drop: () => Promise<void> }> {
   const adminUrl = process.env.TEST_DATABASE_URL!;
-  const name = `bulkchange_t_${randomBytes(6).toString('hex')}`;
+  const name = testDatabaseName(adminUrl);
   await adminQuery(adminUrl, `CREATE DATABASE ${name}`);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
@@ -64,6 +64,16 @@ export async function createPostgresUrl(): Promise<{ url: string; drop: () => Pr
     url: url.toString(),
     drop: () => adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
   };
+}
+
+/**
+ * A fresh database's name: after TEST_DATABASE_URL's own database when that is a test one
+ * (`bulkchange_t_<who>`), so runs side by side on one server create and drop only their own.
+ */
+function testDatabaseName(adminUrl: string): string {
+  const admin = new URL(adminUrl).pathname.slice(1);
+  const prefix = /^bulkchange_t_[a-z0-9_]+$/.test(admin) ? admin : 'bulkchange_t';
+  return `${prefix}_${randomBytes(6).toString('hex')}`;
 }
 
 async function adminQuery(adminUrl: string, statement: string): Promise<void> {
