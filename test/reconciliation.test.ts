@@ -6,7 +6,7 @@ import { revioConnection } from './support/billing-connection.ts';
 import { thingSpaceAccountFixture } from './support/carrier-accounts.ts';
 import { testDialects } from './support/databases.ts';
 import { insertLines } from './support/inventory.ts';
-import { simAdmin } from './support/processes.ts';
+import { runCli, simAdmin } from './support/processes.ts';
 import {
   startTestService,
   type TestService,
@@ -307,6 +307,27 @@ for (const dialect of testDialects) {
         key: otherTenant,
       });
       assert.equal(hidden.status, 404);
+    });
+
+    it('is started and read from the CLI', async () => {
+      const connection = ['--url', test.url, '--key', test.adminKey];
+      const reconciled = await runCli(['reconcile', accountId, '--wait', ...connection], {}, 60_000);
+      assert.equal(reconciled.code, 0, reconciled.stderr);
+      const [, id] = /^Reconciliation (\S+): completed$/m.exec(reconciled.stdout) ?? [];
+      assert.ok(id, reconciled.stdout);
+      assert.match(
+        reconciled.stdout,
+        /Lines at the carrier: 9, in the inventory: 8, 3 active billing services\nDrifts: 1\n/,
+      );
+      assert.match(
+        reconciled.stdout,
+        new RegExp(`missing_from_inventory\\s+${newAtCarrier}\\s+line\\s+active\\s+-\\s+-`),
+      );
+      const csv = await runCli(['reconciliation', id, '--csv', ...connection], {}, 60_000);
+      assert.equal(csv.code, 0, csv.stderr);
+      assert.equal(csv.stdout.trim().split('\n').length, 2);
+      const missing = await runCli(['reconciliation', 'no-such-run', ...connection], {}, 60_000);
+      assert.equal(missing.code, 1, 'a 404 is a refusal');
     });
 
     it('runs on the account schedule, by itself', async () => {

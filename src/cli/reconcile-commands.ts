@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { type ApiClient, expectAnswer, expectOk } from './api-client.ts';
+import { type ApiClient, expectAnswer } from './api-client.ts';
 import { apiCommand } from './api-command.ts';
 import { connectionHelp, connectionSchema, resolveAccountId } from './api-target.ts';
 import type { CliOutput } from './cli-output.ts';
@@ -45,7 +45,7 @@ const ended = (run: ReconciliationAnswer) => run.status === 'completed' || run.s
 
 async function getRun(client: ApiClient, id: string): Promise<ReconciliationAnswer> {
   const path = `/api/v1/reconciliations/${encodeURIComponent(id)}`;
-  return expectOk(await client.get(path), reconciliationSchema, `GET ${path}`);
+  return expectAnswer(await client.get(path), 200, reconciliationSchema, `GET ${path}`);
 }
 
 /** Prints a run: its counts, its drifts as a table (the first of them); exit 3 when it failed. */
@@ -66,7 +66,7 @@ async function report(client: ApiClient, run: ReconciliationAnswer, output: CliO
   if (run.status === 'failed') return exitCodes.unsuccessful;
   if (run.status !== 'completed' || !run.counts?.drifts) return exitCodes.ok;
   const path = `/api/v1/reconciliations/${encodeURIComponent(run.id)}/drifts?limit=${DRIFTS_PRINTED}`;
-  const drifts = expectOk(await client.get(path), driftsSchema, `GET ${path}`);
+  const drifts = expectAnswer(await client.get(path), 200, driftsSchema, `GET ${path}`);
   const { shown } = capped(
     drifts.items.map((drift) => [
       drift.id,
