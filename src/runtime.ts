@@ -52,6 +52,7 @@ import {
 } from './queue/index.ts';
 import {
   Reconciler,
+  reconciliationAfterCallbackTask,
   reconciliationRunTask,
   reconciliationScheduleTask,
 } from './reconciliation/reconciler.ts';
@@ -74,6 +75,7 @@ const definedTasks = [
   retentionTask,
   reconciliationRunTask,
   reconciliationScheduleTask,
+  reconciliationAfterCallbackTask,
 ];
 
 export interface Service {
@@ -221,7 +223,13 @@ export async function startService(options: {
       notificationSettings: new NotificationSettings(db, config.BULKCHANGE_SMTP_URL !== undefined),
       eventFeed: new EventFeed(db),
       devices: new Devices(db),
-      callbacks: new CallbackIngress({ db, accounts, registry, enqueue }),
+      callbacks: new CallbackIngress({
+        db,
+        accounts,
+        registry,
+        enqueue,
+        unmatchedSettleMs: config.RECONCILIATION_CALLBACK_SETTLE_MS,
+      }),
       registry,
       accountHealth,
       requestInventorySync: (account, actor) => requestInventorySync(db, enqueue, account, actor),
@@ -331,6 +339,7 @@ export async function startService(options: {
         handleTask(reconciliationRunTask, ({ reconciliationId }, context) =>
           reconciler.run(reconciliationId, context.signal),
         ),
+        handleTask(reconciliationAfterCallbackTask, (result) => reconciliations.afterCallback(result)),
         handlePeriodically(
           db,
           reconciliationScheduleTask,

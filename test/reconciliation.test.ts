@@ -17,6 +17,7 @@ import {
 
 interface Run {
   id: string;
+  createdAt: string;
   status: string;
   trigger: string;
   counts: {
@@ -86,7 +87,13 @@ for (const dialect of testDialects) {
 
     before(async () => {
       // Schedules are looked at often, so a due one runs within the test.
-      Object.assign(test, await startTestService(dialect, { RECONCILIATION_SCHEDULE_CHECK_MS: '200' }));
+      Object.assign(
+        test,
+        await startTestService(dialect, {
+          RECONCILIATION_SCHEDULE_CHECK_MS: '200',
+          RECONCILIATION_CALLBACK_SETTLE_MS: '1500',
+        }),
+      );
       const simulator = createThingSpaceSimulator({ activationDelayMs: 200, actionDelayMs: 50 });
       const simulatorUrl = await test.serveSimulator(simulator);
       ts = simAdmin(simulatorUrl);
@@ -383,6 +390,39 @@ for (const dialect of testDialects) {
         { body: { everyMinutes: null } },
       );
       assert.equal(stopped.body.everyMinutes, null);
+    });
+
+    it('reconciles the account when ThingSpace calls back about a change no bulk change made', async () => {
+      const runs = async () =>
+        (await test.api<{ items: Run[] }>('GET', `/api/v1/reconciliations?carrierAccountId=${accountId}`))
+          .body.items;
+      const postedAt = new Date().toISOString();
+      const since = async () => (await runs()).filter((item) => item.createdAt >= postedAt);
+      // Someone suspends a line in ThingSpace's own portal; ThingSpace calls back with the result.
+      await ts.seed([{ iccid: billed0, state: 'suspend' }]);
+      const callback = await fetch(`${test.url}/callbacks/thingspace/${accountId}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          requestId: 'made-in-the-carrier-portal-1',
+          deviceIds: [{ id: billed0, kind: 'iccid' }],
+          status: 'Success',
+          username: 'bulkchange',
+          password: 'callback-secret-1',
+        }),
+      });
+      assert.equal(callback.status, 200, await callback.text());
+      let run: Run | undefined;
+      for (let tries = 0; tries < 200 && !run; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        run = (await since()).find((item) => item.trigger === 'callback' && item.status === 'completed');
+      }
+      assert.ok(run, 'the callback started a reconciliation');
+      assert.equal((await since()).length, 1, 'one run');
+      assert.ok(
+        described(await driftsOf(run)).includes(`status_differs ${billed0} suspended/active/-`),
+        'which marks the line’s drift',
+      );
     });
   });
 }

@@ -502,6 +502,19 @@ export function bulkChangesRepository(db: Executor) {
       return counts;
     },
 
+    /** Whether a row of the account sent the carrier request `requestId` for the line. */
+    async carriesRequest(carrierAccountId: string, requestId: string, iccid: string): Promise<boolean> {
+      const row = await db
+        .selectFrom('device_changes')
+        .innerJoin('bulk_changes', 'bulk_changes.id', 'device_changes.bulk_change_id')
+        .select('device_changes.id')
+        .where('bulk_changes.carrier_account_id', '=', carrierAccountId)
+        .where('device_changes.carrier_request_id', '=', requestId)
+        .where('device_changes.iccid', '=', iccid)
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+
     /** Lines the carrier refused since `since` with a code ending in `carrierCodeSuffix` (a quota spent). */
     async refusedSince(options: {
       carrierAccountId: string;

@@ -21,5 +21,8 @@ export type DriftKind = (typeof driftKinds)[number];
 export const reconciliationStatuses = ['queued', 'running', 'completed', 'failed'] as const;
 export type ReconciliationStatus = (typeof reconciliationStatuses)[number];
 
-/** Who started a run: a person (API, portal, CLI) or the account's schedule. */
-export type ReconciliationTrigger = 'manual' | 'schedule';
+/**
+ * Who started a run: a person (API, portal, CLI), the account's schedule, or a carrier callback for a
+ * change no bulk change made (a change made outside bulkchange).
+ */
+export type ReconciliationTrigger = 'manual' | 'schedule' | 'callback';

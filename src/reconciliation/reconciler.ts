@@ -38,6 +38,22 @@ export interface ReconcilerDeps {
   logger: Logger;
 }
 
+/**
+ * A carrier callback stored for no row of ours: once rows have had time to record their requests,
+ * a result still no row carries is a change made outside bulkchange, and the account is reconciled.
+ */
+export const reconciliationAfterCallbackTask = defineTask({
+  name: 'reconciliation.after_callback',
+  payload: z.object({
+    carrierAccountId: z.string().min(1),
+    requestId: z.string().min(1),
+    iccid: z.string().min(1),
+  }),
+  key: ({ carrierAccountId, requestId, iccid }) =>
+    `reconciliation-callback:${carrierAccountId}:${requestId}:${iccid}`,
+  maxAttempts: 5,
+});
+
 /** The actor of a reconciliation's carrier and billing reads in the audit log. */
 const ACTOR = 'reconciliation';
 

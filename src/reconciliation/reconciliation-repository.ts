@@ -127,6 +127,17 @@ export function reconciliationRepository(db: Executor) {
       return rows.map(toReconciliation);
     },
 
+    /** Whether a run of the account waits to start (it will read the carrier as it is then). */
+    async hasQueued(carrierAccountId: string): Promise<boolean> {
+      const row = await db
+        .selectFrom('reconciliations')
+        .select('id')
+        .where('carrier_account_id', '=', carrierAccountId)
+        .where('status', '=', 'queued')
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+
     async start(id: string, at: number): Promise<void> {
       await db
         .updateTable('reconciliations')

@@ -3,6 +3,7 @@ import type { CarrierAccounts } from '../accounts/carrier-accounts.ts';
 import { type Actor, actorOf, systemActor } from '../audit/actor.ts';
 import { auditRepository } from '../audit/audit-repository.ts';
 import { auditEntryForChange } from '../audit/change-entry.ts';
+import { bulkChangesRepository } from '../bulk-changes/bulk-changes-repository.ts';
 import type { BulkChanges, DryRunReport } from '../bulk-changes/bulk-changes-service.ts';
 import { inBatches } from '../bulk-changes/csv-input.ts';
 import type { Enqueue } from '../bulk-changes/jobs.ts';
@@ -131,6 +132,23 @@ export class Reconciliations {
     for (const { carrierAccountId, tenantId } of due)
       await this.request({ id: carrierAccountId, tenantId }, systemActor('schedule'), 'schedule');
     return due.length;
+  }
+
+  /**
+   * A callback's result that no row of ours carries, looked at again once rows have had time to record
+   * their requests: still no row's, it is a change made outside bulkchange, and the account is
+   * reconciled (unless a run already waits to start: it will see the change).
+   */
+  async afterCallback(result: { carrierAccountId: string; requestId: string; iccid: string }): Promise<void> {
+    const { db, accounts } = this.#deps;
+    if (
+      await bulkChangesRepository(db).carriesRequest(result.carrierAccountId, result.requestId, result.iccid)
+    )
+      return;
+    if (await reconciliationRepository(db).hasQueued(result.carrierAccountId)) return;
+    const loaded = await accounts.load(result.carrierAccountId);
+    if (!loaded) return;
+    await this.request(loaded.account, systemActor(loaded.account.carrier), 'callback');
   }
 
   async schedule(tenantId: string, carrierAccountId: string) {
