@@ -16,7 +16,7 @@ const floors = [
   ['devices'],
   ['billing'],
   ['bulk-changes'],
-  ['engine'],
+  ['engine', 'reconciliation'],
   ['callbacks'],
   ['notifications'],
   ['portal'],

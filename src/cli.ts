@@ -21,6 +21,7 @@ import { CliError } from './cli/cli-error.ts';
 import { processOutput } from './cli/cli-output.ts';
 import { listCommand, resultsCommand, statusCommand } from './cli/inspect-commands.ts';
 import { keysCommand } from './cli/keys.ts';
+import { reconcileCommand, reconciliationCommand } from './cli/reconcile-commands.ts';
 import { submit } from './cli/submit.ts';
 import { roles } from './core/roles.ts';
 import { openDatabase } from './db/database.ts';
@@ -62,6 +63,9 @@ running demo's <BULKCHANGE_DATA_DIR>/demo.json; every command has --help):
   undo <id> [--dry-run] [--wait]           reverse a finished bulk change as a new one (prints its id);
                                            lists the rows it cannot reverse, with why
   watch <id>                               follow it live to its end, with its follow-ups
+  reconcile <account> [--wait]             compare the carrier's lines, the inventory and billing;
+                                           --wait prints the drift report
+  reconciliation <id> [--json | --csv]     a reconciliation's report (--csv: every drift)
   Exit codes: 0 done (followed: every row succeeded), 1 refused by the server (4xx) or a dry run
   that would fail, 2 usage or cannot reach the API, 3 followed change ended with failed or
   cancelled rows
@@ -88,6 +92,8 @@ const apiCommands = [
   retryCommand,
   undoCommand,
   watchCommand,
+  reconcileCommand,
+  reconciliationCommand,
 ];
 
 function fail(message: string): never {

@@ -73,6 +73,13 @@ const configSchema = z.object({
     .int()
     .min(1024)
     .default(512 * 1024 * 1024),
+  /** How often the worker looks for carrier accounts whose reconciliation schedule is due. */
+  RECONCILIATION_SCHEDULE_CHECK_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
+  /**
+   * How long a carrier callback that no row carries waits before it counts as a change made outside
+   * bulkchange (and the account is reconciled): rows record their requests within seconds.
+   */
+  RECONCILIATION_CALLBACK_SETTLE_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
   /** How often the audit log's new entries are sealed into each tenant's hash chain. */
   AUDIT_SEAL_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(5_000),
   /**

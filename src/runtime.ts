@@ -52,6 +52,13 @@ import {
   taskHandlers,
   type Worker,
 } from './queue/index.ts';
+import {
+  Reconciler,
+  reconciliationAfterCallbackTask,
+  reconciliationRunTask,
+  reconciliationScheduleTask,
+} from './reconciliation/reconciler.ts';
+import { Reconciliations } from './reconciliation/reconciliations.ts';
 import { newId } from './shared/ids.ts';
 
 export type Role = 'api' | 'worker' | 'all';
@@ -68,6 +75,9 @@ const definedTasks = [
   deliverWebhookTask,
   sendCompletionEmailTask,
   retentionTask,
+  reconciliationRunTask,
+  reconciliationScheduleTask,
+  reconciliationAfterCallbackTask,
 ];
 
 export interface Service {
@@ -161,6 +171,7 @@ export async function startService(options: {
     enqueue,
     logger: logger.child({ component: 'bulk-changes' }),
   });
+  const reconciliations = new Reconciliations({ db, capabilities, accounts, registry, bulkChanges, enqueue });
   // Webhooks go where carrier calls may go: under the same address policy, through the same agent (ADR 0023).
   const webhookTargets = outboundTargets(outbound, agent);
   const webhooks = new Webhooks({ db, secrets, targets: webhookTargets, enqueue });
@@ -215,10 +226,17 @@ export async function startService(options: {
       notificationSettings: new NotificationSettings(db, config.BULKCHANGE_SMTP_URL !== undefined),
       eventFeed: new EventFeed(db),
       devices: new Devices(db),
-      callbacks: new CallbackIngress({ db, accounts, registry, enqueue }),
+      callbacks: new CallbackIngress({
+        db,
+        accounts,
+        registry,
+        enqueue,
+        unmatchedSettleMs: config.RECONCILIATION_CALLBACK_SETTLE_MS,
+      }),
       registry,
       accountHealth,
       requestInventorySync: (account, actor) => requestInventorySync(db, enqueue, account, actor),
+      reconciliations,
     });
     const demo = options.demo ? await startDemo({ app, database, accounts, billing, config, logger }) : null;
     const address = await app.listen({ port: config.PORT, host: config.HOST });
@@ -294,6 +312,13 @@ export async function startService(options: {
       registry,
       logger: logger.child({ component: 'inventory-sync' }),
     });
+    const reconciler = new Reconciler({
+      db,
+      accounts,
+      registry,
+      billing,
+      logger: logger.child({ component: 'reconciliation' }),
+    });
     worker = createWorker({
       db,
       capabilities,
@@ -318,6 +343,18 @@ export async function startService(options: {
         ),
         handleTask(inventorySyncTask, ({ carrierAccountId }, context) =>
           inventorySync.run(carrierAccountId, context.signal),
+        ),
+        handleTask(reconciliationRunTask, ({ reconciliationId }, context) =>
+          reconciler.run(reconciliationId, context.signal),
+        ),
+        handleTask(reconciliationAfterCallbackTask, (result) => reconciliations.afterCallback(result)),
+        handlePeriodically(
+          db,
+          reconciliationScheduleTask,
+          { everyMs: config.RECONCILIATION_SCHEDULE_CHECK_MS, payload: {} },
+          async () => {
+            await reconciliations.runDue();
+          },
         ),
         handlePeriodically(
           db,
@@ -352,6 +389,7 @@ export async function startService(options: {
       ]),
     });
     await schedulePeriodic(db, auditSealTask, {});
+    await schedulePeriodic(db, reconciliationScheduleTask, {});
     if (retention) await schedulePeriodic(db, retentionTask, {});
     worker.start();
     if (role === 'worker') {

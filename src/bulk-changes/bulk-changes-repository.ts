@@ -553,6 +553,44 @@ export function bulkChangesRepository(db: Executor) {
       return counts;
     },
 
+    /** Whether a row of the account sent the carrier request `requestId` for the line. */
+    async carriesRequest(carrierAccountId: string, requestId: string, iccid: string): Promise<boolean> {
+      const row = await db
+        .selectFrom('device_changes')
+        .innerJoin('bulk_changes', 'bulk_changes.id', 'device_changes.bulk_change_id')
+        .select('device_changes.id')
+        .where('bulk_changes.carrier_account_id', '=', carrierAccountId)
+        .where('device_changes.carrier_request_id', '=', requestId)
+        .where('device_changes.iccid', '=', iccid)
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+
+    /** Lines the carrier refused since `since` with a code ending in `carrierCodeSuffix` (a quota spent). */
+    async refusedSince(options: {
+      carrierAccountId: string;
+      deviceIds: string[];
+      carrierCodeSuffix: string;
+      since: number;
+    }): Promise<Set<string>> {
+      const refused = new Set<string>();
+      for (let start = 0; start < options.deviceIds.length; start += LOOKUP_SLICE) {
+        const rows = await db
+          .selectFrom('device_changes')
+          .innerJoin('bulk_changes', 'bulk_changes.id', 'device_changes.bulk_change_id')
+          .select('device_changes.device_id')
+          .distinct()
+          .where('bulk_changes.carrier_account_id', '=', options.carrierAccountId)
+          .where('device_changes.device_id', 'in', options.deviceIds.slice(start, start + LOOKUP_SLICE))
+          .where('device_changes.status', '=', 'failed')
+          .where('device_changes.error_carrier_code', 'like', `%${options.carrierCodeSuffix}`)
+          .where('device_changes.updated_at', '>=', options.since)
+          .execute();
+        for (const row of rows) if (row.device_id) refused.add(row.device_id);
+      }
+      return refused;
+    },
+
     /** Lines of the account that another unfinished bulk change is working on. */
     async linesInRunningChanges(
       carrierAccountId: string,

@@ -433,7 +433,16 @@ const periodStart = (period: 'day' | 'month', now = new Date()) =>
     ? Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate())
     : Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
 
-/** The carrier's per-line quotas (ThingSpace's daily provisioning, monthly plan changes), from our history. */
+/** When the carrier's period after the current one begins: the quota is whole again. */
+const nextPeriodStart = (period: 'day' | 'month', now = new Date()) =>
+  period === 'day'
+    ? Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1)
+    : Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1);
+
+/**
+ * The carrier's per-line quotas (ThingSpace's daily provisioning, monthly plan changes), counted from
+ * our history and from the carrier's own refusals this period.
+ */
 async function lineQuotas(
   options: {
     db: Executor;
@@ -446,26 +455,30 @@ async function lineQuotas(
   const applicable = (options.adapter.lineQuotas ?? []).filter((quota) =>
     quota.changeTypes.includes(options.changeType),
   );
+  const repository = bulkChangesRepository(options.db);
   const counted = await Promise.all(
-    applicable.map(async (quota) => ({
-      quota,
-      counts: await bulkChangesRepository(options.db).changesSince({
-        carrierAccountId: options.account.id,
-        deviceIds,
-        changeTypes: quota.changeTypes,
-        since: periodStart(quota.period),
-      }),
-    })),
+    applicable.map(async (quota) => {
+      const since = periodStart(quota.period);
+      const scope = { carrierAccountId: options.account.id, deviceIds, since };
+      return {
+        quota,
+        counts: await repository.changesSince({ ...scope, changeTypes: quota.changeTypes }),
+        refused: quota.refusalCode
+          ? await repository.refusedSince({ ...scope, carrierCodeSuffix: quota.refusalCode })
+          : new Set<string>(),
+      };
+    }),
   );
   return (deviceId) => {
-    for (const { quota, counts } of counted) {
+    for (const { quota, counts, refused } of counted) {
       const done = counts.get(deviceId) ?? 0;
-      if (done >= quota.max) {
-        return {
-          code: 'CARRIER_RULE',
-          message: `${quota.rule}; this line has had ${done} this ${quota.period} (UTC). Submit it again ${quota.period === 'day' ? 'tomorrow' : 'next month'}`,
-        };
-      }
+      if (done < quota.max && !refused.has(deviceId)) continue;
+      const again = new Date(nextPeriodStart(quota.period)).toISOString();
+      const why =
+        done >= quota.max
+          ? `this line has had ${done} this ${quota.period} (UTC)`
+          : `the carrier refused this line this ${quota.period} (UTC) as over it (changes made elsewhere count too)`;
+      return { code: 'CARRIER_RULE', message: `${quota.rule}; ${why}. Submit it again from ${again}` };
     }
     return undefined;
   };

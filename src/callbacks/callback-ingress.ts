@@ -8,9 +8,19 @@ import { type CarrierName, isCarrierName } from '../core/change-types.ts';
 import { AppError } from '../core/errors.ts';
 import { type Db, inTransaction } from '../db/database.ts';
 import { carrierResultsRepository } from '../engine/carrier-results-repository.ts';
+import { reconciliationAfterCallbackTask } from '../reconciliation/reconciler.ts';
 
 // One answer for an unknown account, another carrier's, and wrong credentials: nothing to probe.
 const refused = () => new AppError('UNAUTHENTICATED', 'Unknown account or wrong callback credentials');
+
+export interface CallbackIngressDeps {
+  db: Db;
+  accounts: CarrierAccounts;
+  registry: CarrierRegistry;
+  enqueue: Enqueue;
+  /** How long a result no row carries waits before it counts as a change made outside bulkchange. */
+  unmatchedSettleMs: number;
+}
 
 export interface CallbackReceipt {
   received: true;
@@ -25,9 +35,9 @@ export interface CallbackReceipt {
  * moment finds its result when it next looks.
  */
 export class CallbackIngress {
-  readonly #deps: { db: Db; accounts: CarrierAccounts; registry: CarrierRegistry; enqueue: Enqueue };
+  readonly #deps: CallbackIngressDeps;
 
-  constructor(deps: { db: Db; accounts: CarrierAccounts; registry: CarrierRegistry; enqueue: Enqueue }) {
+  constructor(deps: CallbackIngressDeps) {
     this.#deps = deps;
   }
 
@@ -104,6 +114,17 @@ export class CallbackIngress {
       if (key && !saved.duplicate) await results.attachAuditEntry(key, entryId);
       for (const bulkChangeId of woken) {
         await this.#deps.enqueue(tx, advanceBulkChange.job({ bulkChangeId }));
+      }
+      // A result no row carries yet may be a change made outside bulkchange (ADR 0049), or one whose
+      // row has not recorded its request yet: looked at again once that has had time.
+      if (key && !saved.duplicate && saved.carried.length === 0) {
+        await this.#deps.enqueue(
+          tx,
+          reconciliationAfterCallbackTask.job(
+            { carrierAccountId: key.carrierAccountId, requestId: key.requestId, iccid: key.iccid },
+            { runAt: now + this.#deps.unmatchedSettleMs },
+          ),
+        );
       }
       return { received: true, duplicate: saved.duplicate };
     });

@@ -54,7 +54,8 @@ export interface InventorySource<TClient> {
 
 /**
  * How often the carrier lets a line change (ThingSpace: 5 provisioning actions a day, 4 plan changes a
- * month). Intake counts the line's changes in our own history and refuses a row that would pass it.
+ * month). Intake counts the line's changes in our own history and the carrier's own refusals, and
+ * refuses a row that would pass it.
  */
 export interface LineQuota {
   changeTypes: readonly ChangeType[];
@@ -63,6 +64,11 @@ export interface LineQuota {
   period: 'day' | 'month';
   /** What the carrier allows, for the operator: "ThingSpace allows 4 plan changes per line a month". */
   rule: string;
+  /**
+   * How the carrier's code ends when it refuses a line for this quota. Such a refusal this period
+   * means the quota is spent whatever our history counts: changes made outside bulkchange count too.
+   */
+  refusalCode?: string;
 }
 
 /** What every carrier implements (DESIGN §6). */

@@ -83,6 +83,10 @@ export const errorCatalogue = {
   REVERSE_REFUSED: {
     summary: 'The reverse row fails the checks of any new row (the message names the check)',
   },
+  RECONCILIATION_NOT_FINISHED: {
+    status: 409,
+    summary: 'A fix proposed from a reconciliation that has not completed (queued, running or failed)',
+  },
   LINE_IN_RUNNING_CHANGE: { status: 409, summary: 'The line is still open in another bulk change' },
   AMBIGUOUS_LINE: {
     status: 409,
@@ -121,6 +125,7 @@ export const errorCatalogue = {
   // Validation details of a 422 (and of dry-run rows)
   INVALID_FIELD: { summary: 'A field is missing or malformed' },
   UNKNOWN_FIELD: { summary: 'A field the request or this change type does not read' },
+  UNKNOWN_DRIFT: { summary: "A drift id that is not one of the reconciliation's drifts" },
   UNKNOWN_COLUMN: { summary: 'A CSV column that maps to no field this change type reads' },
   MISSING_COLUMN: { summary: 'A CSV has no column for a field the change type needs' },
   DUPLICATE_COLUMN: { summary: 'Two CSV columns map to the same field' },

@@ -13,6 +13,7 @@ import * as waves from './migrations/2026_12_03_0021g_waves.ts';
 import * as deviceHistory from './migrations/2026_12_03_0021h_device_history.ts';
 import * as approvals from './migrations/2026_12_03_0023a_approvals.ts';
 import * as undo from './migrations/2026_12_03_0023b_undo.ts';
+import * as reconciliation from './migrations/2026_12_03_0023c_reconciliation.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run against untyped, historical schemas.
 type AnyDb = Kysely<any>;
@@ -36,6 +37,7 @@ const migrations: Record<string, VersionedMigration> = {
   '2026_12_03_0021h_device_history': deviceHistory,
   '2026_12_03_0023a_approvals': approvals,
   '2026_12_03_0023b_undo': undo,
+  '2026_12_03_0023c_reconciliation': reconciliation,
 };
 
 /**

@@ -1,5 +1,6 @@
 import type { Generated, Insertable, Selectable } from 'kysely';
 import type { CarrierName, ChangeType } from '../core/change-types.ts';
+import type { DriftKind, ReconciliationStatus, ReconciliationTrigger } from '../core/drifts.ts';
 import type { ErrorCode } from '../core/errors.ts';
 import type { Role } from '../core/roles.ts';
 import type { BulkStatus, NormalisedStatus, PauseReason, RowStatus } from '../core/statuses.ts';
@@ -39,6 +40,9 @@ export interface Database {
   guard_waiters: GuardWaiterTable;
   guard_circuits: GuardCircuitTable;
   guard_sessions: GuardSessionTable;
+  reconciliations: ReconciliationTable;
+  reconciliation_drifts: ReconciliationDriftTable;
+  reconciliation_schedules: ReconciliationScheduleTable;
 }
 
 export interface BillingConnectionTable {
@@ -264,6 +268,49 @@ export interface DeviceHistoryTable {
   at: number;
 }
 
+/** One run of a three-way reconciliation of a carrier account (ADR 0049). */
+export interface ReconciliationTable {
+  id: string;
+  tenant_id: string;
+  carrier_account_id: string;
+  status: ReconciliationStatus;
+  trigger: ReconciliationTrigger;
+  requested_by: string;
+  created_at: number;
+  started_at: number | null;
+  completed_at: number | null;
+  /** JSON: lines read at the carrier, in our inventory, services in billing, drifts found. */
+  counts: string | null;
+  error: string | null;
+}
+
+/** One drift a reconciliation found: a line's field, as the carrier, our inventory and billing have it. */
+export interface ReconciliationDriftTable {
+  id: Generated<number>;
+  reconciliation_id: string;
+  tenant_id: string;
+  kind: DriftKind;
+  field: string;
+  device_id: string | null;
+  iccid: string | null;
+  msisdn: string | null;
+  carrier_value: string | null;
+  our_value: string | null;
+  billing_value: string | null;
+  /** The carrier's own word for the line's status (ThingSpace `suspend`). */
+  carrier_status: string | null;
+  /** The billing customer of the line's active service (or of our line), for a billing fix. */
+  billing_customer_id: string | null;
+}
+
+/** A carrier account's reconciliation schedule. */
+export interface ReconciliationScheduleTable {
+  carrier_account_id: string;
+  tenant_id: string;
+  every_minutes: number;
+  next_run_at: number;
+}
+
 /** A batch call's (or a callback's) entry, linked to each row it carried. */
 export interface AuditEntryRowTable {
   audit_entry_id: number;
@@ -438,3 +485,5 @@ export type NotificationEventRow = Selectable<NotificationEventTable>;
 export type WebhookEndpointRow = Selectable<WebhookEndpointTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveryTable>;
 export type WebhookAttemptRow = Selectable<WebhookAttemptTable>;
+export type ReconciliationRow = Selectable<ReconciliationTable>;
+export type ReconciliationDriftRow = Selectable<ReconciliationDriftTable>;

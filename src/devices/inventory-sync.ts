@@ -6,7 +6,9 @@ import type { Actor } from '../audit/actor.ts';
 import { type AuditScope, auditEntryForEvent, auditEntryFromCall } from '../audit/audit-entry.ts';
 import { auditRepository } from '../audit/audit-repository.ts';
 import { auditEntryForChange } from '../audit/change-entry.ts';
+import type { LineSnapshot } from '../carriers/carrier.ts';
 import type { CarrierRegistry } from '../carriers/registry.ts';
+import type { CarrierAccount } from '../core/flow.ts';
 import { type Db, type Executor, inTransaction } from '../db/database.ts';
 import { defineTask, type EnqueueInput, NonRetryableError } from '../queue/index.ts';
 import { newId } from '../shared/ids.ts';
@@ -47,6 +49,39 @@ export async function requestInventorySync(
 }
 
 /**
+ * The account's lines as its carrier lists them, a page at a time, each call audited under `actor`:
+ * what the inventory sync stores and a reconciliation compares. Throws when the carrier cannot list
+ * its lines; the audit entries are written before it returns or throws.
+ */
+export async function* carrierLinePages(
+  deps: { db: Db; registry: CarrierRegistry },
+  loaded: { account: CarrierAccount; version: number },
+  actor: string,
+  signal: AbortSignal,
+): AsyncGenerator<LineSnapshot[]> {
+  const { account, version } = loaded;
+  const inventory = deps.registry.adapter(account.carrier)?.inventory;
+  if (!inventory) throw new NonRetryableError(`${account.carrier} cannot list its lines`);
+  const scope: AuditScope = {
+    tenantId: account.tenantId,
+    bulkChangeId: null,
+    deviceChangeId: null,
+    carrierAccountId: account.id,
+    actor,
+  };
+  const audit = auditRepository(deps.db);
+  const pending: Array<Promise<void>> = [];
+  try {
+    yield* inventory.pages(deps.registry.clientFor(account, version), {
+      signal,
+      audit: (record) => pending.push(audit.append([auditEntryFromCall(scope, record)])),
+    });
+  } finally {
+    await Promise.all(pending);
+  }
+}
+
+/**
  * Reads every line of a carrier account from the carrier into the inventory, so bulk changes can be
  * checked against it. Each page is committed as it arrives; running it again is harmless.
  */
@@ -61,7 +96,7 @@ export class InventorySync {
     const { db, accounts, registry } = this.#deps;
     const loaded = await accounts.load(carrierAccountId);
     if (!loaded) throw new NonRetryableError(`Carrier account ${carrierAccountId} does not exist`);
-    const { account, version } = loaded;
+    const { account } = loaded;
     const adapter = registry.adapter(account.carrier);
     if (!adapter?.inventory) {
       await this.#finish(
@@ -72,25 +107,12 @@ export class InventorySync {
       );
       return;
     }
-    const client = registry.clientFor(account, version);
-    const scope: AuditScope = {
-      tenantId: account.tenantId,
-      bulkChangeId: null,
-      deviceChangeId: null,
-      carrierAccountId: account.id,
-      actor: 'inventory_sync',
-    };
-    const audit = auditRepository(db);
-    const pending: Array<Promise<void>> = [];
     let lines = 0;
     let created = 0;
     const changed: LineChange[] = [];
     let changedCount = 0;
     try {
-      for await (const page of adapter.inventory.pages(client, {
-        signal,
-        audit: (record) => pending.push(audit.append([auditEntryFromCall(scope, record)])),
-      })) {
+      for await (const page of carrierLinePages({ db, registry }, loaded, 'inventory_sync', signal)) {
         const now = Date.now();
         const written = await devicesRepository(db).upsertFromCarrier(
           page.map((line) => ({
@@ -114,7 +136,6 @@ export class InventorySync {
         lines += page.length;
       }
     } catch (error) {
-      await Promise.all(pending);
       await this.#finish(
         account.id,
         account.tenantId,
@@ -128,7 +149,6 @@ export class InventorySync {
       );
       throw error;
     }
-    await Promise.all(pending);
     await this.#finish(
       account.id,
       account.tenantId,

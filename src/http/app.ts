@@ -36,6 +36,8 @@ import { notificationRoutes } from '../notifications/routes.ts';
 import type { Webhooks } from '../notifications/webhooks.ts';
 import { portalPlugin } from '../portal/plugin.ts';
 import type { SessionLimits } from '../portal/session.ts';
+import type { Reconciliations } from '../reconciliation/reconciliations.ts';
+import { reconciliationRoutes } from '../reconciliation/routes.ts';
 import { auditRoutes } from './audit-routes.ts';
 import { answerClientError, installErrorHandler, sendProblem } from './errors.ts';
 import { type HealthDeps, healthRoutes } from './health-routes.ts';
@@ -63,6 +65,8 @@ export interface AppServices {
   accountHealth: AccountHealth;
   /** Queues a read of the account's lines from its carrier. */
   requestInventorySync: CarrierAccountRoutesOptions['requestInventorySync'];
+  /** Three-way reconciliations of carrier accounts and their fixes. */
+  reconciliations: Reconciliations;
 }
 
 /** How long the server waits for a request's parts (slow senders must not hold connections). */
@@ -189,6 +193,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         bulkChanges: deps.bulkChanges,
         maxUploadBytes: deps.maxUploadBytes,
       });
+      await api.register(reconciliationRoutes, {
+        auth,
+        accounts: deps.accounts,
+        reconciliations: deps.reconciliations,
+      });
     },
     { prefix: '/api/v1' },
   );
@@ -206,6 +215,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     notificationSettings: deps.notificationSettings,
     health: deps.accountHealth,
     registry: deps.registry,
+    reconciliations: deps.reconciliations,
     maxUploadBytes: deps.maxUploadBytes,
     bodyTimeoutMs: deps.timeouts.bodyTimeoutMs,
   });

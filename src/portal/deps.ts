@@ -8,6 +8,7 @@ import type { AccountHealth } from '../carriers/account-health.ts';
 import type { Devices } from '../devices/devices-service.ts';
 import type { NotificationSettings } from '../notifications/notification-settings.ts';
 import type { Webhooks } from '../notifications/webhooks.ts';
+import type { Reconciliations } from '../reconciliation/reconciliations.ts';
 import type { ChangeCatalog } from './change-catalog.ts';
 import type { PreviewStash } from './preview-stash.ts';
 import type { SessionLimits, SessionStore } from './session.ts';
@@ -29,6 +30,8 @@ export interface PortalServices {
   notificationSettings: NotificationSettings;
   /** Carrier calls and circuit states seen by this process, for the health charts. */
   health: AccountHealth;
+  /** Three-way reconciliations and their fixes. */
+  reconciliations: Reconciliations;
 }
 
 /** What the pages share: the services plus the portal's own state. */

@@ -12,12 +12,14 @@ export type Section =
   | 'carrier-accounts'
   | 'webhooks'
   | 'guardrails'
+  | 'reconciliations'
   | 'none';
 
 const navigation = [
   { section: 'bulk-changes', href: '/portal/bulk-changes', label: 'Bulk changes', role: 'viewer' },
   { section: 'new', href: '/portal/bulk-changes/new', label: 'New bulk change', role: 'operator' },
   { section: 'devices', href: '/portal/devices', label: 'Devices', role: 'viewer' },
+  { section: 'reconciliations', href: '/portal/reconciliations', label: 'Reconciliation', role: 'viewer' },
   { section: 'carrier-accounts', href: '/portal/carrier-accounts', label: 'Carrier accounts', role: 'admin' },
   { section: 'webhooks', href: '/portal/webhooks', label: 'Webhooks', role: 'admin' },
   { section: 'guardrails', href: '/portal/guardrails', label: 'Guardrails', role: 'admin' },

@@ -15,6 +15,7 @@ import { deviceDetailRoutes } from './pages/device-detail.ts';
 import { devicesRoutes } from './pages/devices.ts';
 import { guardrailsRoutes } from './pages/guardrails.ts';
 import { newBulkChangeRoutes } from './pages/new-bulk-change.ts';
+import { reconciliationsRoutes } from './pages/reconciliations.ts';
 import { rowTimelineRoutes } from './pages/row-timeline.ts';
 import { signInRoutes } from './pages/sign-in.ts';
 import { webhooksRoutes } from './pages/webhooks.ts';
@@ -74,6 +75,7 @@ export const portalPlugin: FastifyPluginAsyncZod<PortalOptions> = async (app, op
     webhooks: options.webhooks,
     notificationSettings: options.notificationSettings,
     health: options.health,
+    reconciliations: options.reconciliations,
     catalog: new ChangeCatalog(options.registry),
     maxUploadBytes: options.maxUploadBytes,
     previews,
@@ -117,6 +119,7 @@ export const portalPlugin: FastifyPluginAsyncZod<PortalOptions> = async (app, op
   rowTimelineRoutes(app, deps);
   devicesRoutes(app, deps);
   deviceDetailRoutes(app, deps);
+  reconciliationsRoutes(app, deps);
   carrierAccountsRoutes(app, deps);
   webhooksRoutes(app, deps);
   guardrailsRoutes(app, deps);

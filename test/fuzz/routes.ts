@@ -69,6 +69,8 @@ export function routeSpecs(context: FuzzContext): RouteSpec[] {
     webhook: [context.webhookId],
     delivery: [context.deliveryId],
     auditEntry: [context.auditEntryId, '0', '999999999999999'],
+    // No run is made for the fuzz: every probe of a run is a 404, which still exercises the routes' checks.
+    reconciliation: ['0197a000-0000-7000-8000-000000000000', 'not-a-run'],
   };
   const webhookBody = mutatedObject(
     {
@@ -361,6 +363,53 @@ export function routeSpecs(context: FuzzContext): RouteSpec[] {
       auth: 'key',
       params: { id: ids.account },
       body: strayBody,
+    },
+    {
+      method: 'POST',
+      path: '/api/v1/carrier-accounts/:id/reconciliations',
+      auth: 'key',
+      params: { id: ids.account },
+      body: strayBody,
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/carrier-accounts/:id/reconciliation-schedule',
+      auth: 'key',
+      params: { id: ids.account },
+    },
+    {
+      method: 'PUT',
+      path: '/api/v1/carrier-accounts/:id/reconciliation-schedule',
+      auth: 'key',
+      params: { id: ids.account },
+      body: jsonBody(mutatedObject({ everyMinutes: fc.constantFrom(5, 60, 1, null, -1, 1e9) })),
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/reconciliations',
+      auth: 'key',
+      query: { carrierAccountId: fc.constantFrom(...ids.account), cursor: cursorValue, limit: limitValue },
+    },
+    ...['', '/drifts', '/drifts.csv'].map(
+      (tail): RouteSpec => ({
+        method: 'GET',
+        path: `/api/v1/reconciliations/:id${tail}`,
+        auth: 'key',
+        params: { id: ids.reconciliation },
+        query: { kind: weirdText, cursor: cursorValue, limit: limitValue },
+      }),
+    ),
+    {
+      method: 'POST',
+      path: '/api/v1/reconciliations/:id/propose-fix',
+      auth: 'key',
+      params: { id: ids.reconciliation },
+      body: jsonBody(
+        mutatedObject({
+          driftIds: fc.array(fc.oneof(cursorValue, fc.nat()), { maxLength: 3 }),
+          dryRun: fc.constantFrom(true, false),
+        }),
+      ),
     },
     {
       method: 'GET',
@@ -749,6 +798,28 @@ export function routeSpecs(context: FuzzContext): RouteSpec[] {
       auth: 'session',
       params: { id: ids.device },
       query: { cursor: cursorValue },
+    },
+    { method: 'GET', path: '/portal/reconciliations', auth: 'session' },
+    {
+      method: 'POST',
+      path: '/portal/reconciliations',
+      auth: 'session',
+      body: portalForm({ carrierAccountId: fc.constantFrom(...ids.account, '', 'x') }),
+    },
+    ...['', '/drifts.csv'].map(
+      (tail): RouteSpec => ({
+        method: 'GET',
+        path: `/portal/reconciliations/:id${tail}`,
+        auth: 'session',
+        params: { id: ids.reconciliation },
+      }),
+    ),
+    {
+      method: 'POST',
+      path: '/portal/reconciliations/:id/fix',
+      auth: 'session',
+      params: { id: ids.reconciliation },
+      body: portalForm({ 'drift-1': fc.constantFrom('on'), dryRun: fc.constantFrom('true', 'false', 'x') }),
     },
     { method: 'GET', path: '/portal/carrier-accounts', auth: 'session' },
     { method: 'GET', path: '/portal/carrier-accounts/health/events', auth: 'session', stream: true },

@@ -169,7 +169,8 @@ export function uncoveredRoutes(tree: string, covered: Set<string>): string[] {
     const depth = match[1].length / 4;
     stack.length = depth;
     stack.push(match[2]);
-    const path = `/${stack.join('/')}`.replace(/\/+/g, '/');
+    // A node that goes on a sibling's static part (`drifts` → `.csv` beside `drifts`) is not a new segment.
+    const path = `/${stack.join('/')}`.replace(/\/+/g, '/').replace(/\/\./g, '.');
     for (const method of (match[3] ?? '').split(', ').filter((name) => name && name !== 'HEAD')) {
       routes.push(`${method} ${path.length > 1 ? path.replace(/\/$/, '') : path}`);
     }

@@ -120,6 +120,9 @@ export interface NewRevioService {
   description?: string;
 }
 
+/** Services read a page at a time when every one of a status is wanted (a reconciliation). */
+export const SERVICES_PAGE_SIZE = 500;
+
 /** The Rev.io calls billing needs: customers, services and their products (carrier-apis §6). */
 export class RevioClient {
   readonly #http: CarrierHttpClient;
@@ -164,6 +167,21 @@ export class RevioClient {
       context,
     );
     return response.body.records;
+  }
+
+  /** One page of the services in a status (500 a page), with how many there are in all. */
+  async servicesPage(status: string, page: number, context: CallContext) {
+    const response = await this.#http.send(
+      {
+        action: 'list_services',
+        method: 'GET',
+        path: '/v1/Services',
+        query: { 'search.status': status, page, page_size: SERVICES_PAGE_SIZE },
+        responseSchema: listOf(serviceSchema),
+      },
+      context,
+    );
+    return response.body;
   }
 
   /** Not re-sent in process after an unclear failure: the caller looks the service up first. */
