@@ -29,6 +29,7 @@ import { migrateToLatest } from './db/migrator.ts';
 import { startDemo } from './demo/demo-runtime.ts';
 import { Devices } from './devices/devices-service.ts';
 import { InventorySync, inventorySyncTask, requestInventorySync } from './devices/inventory-sync.ts';
+import { Sites } from './devices/sites.ts';
 import { Engine } from './engine/engine.ts';
 import { buildApp } from './http/app.ts';
 import { circuitStateValue, createMetrics } from './http/metrics.ts';
@@ -212,6 +213,7 @@ export async function startService(options: {
       notificationSettings: new NotificationSettings(db, config.BULKCHANGE_SMTP_URL !== undefined),
       eventFeed: new EventFeed(db),
       devices: new Devices(db),
+      sites: new Sites(db),
       callbacks: new CallbackIngress({ db, accounts, registry, enqueue }),
       registry,
       accountHealth,

@@ -5,6 +5,7 @@ import type { CarrierAccounts } from '../accounts/carrier-accounts.ts';
 import type { BulkChanges } from '../bulk-changes/bulk-changes-service.ts';
 import type { AccountHealth } from '../carriers/account-health.ts';
 import type { Devices } from '../devices/devices-service.ts';
+import type { Sites } from '../devices/sites.ts';
 import type { NotificationSettings } from '../notifications/notification-settings.ts';
 import type { Webhooks } from '../notifications/webhooks.ts';
 import type { ChangeCatalog } from './change-catalog.ts';
@@ -22,6 +23,7 @@ export interface PortalServices {
   accounts: CarrierAccounts;
   bulkChanges: BulkChanges;
   devices: Devices;
+  sites: Sites;
   webhooks: Webhooks;
   notificationSettings: NotificationSettings;
   /** Carrier calls and circuit states seen by this process, for the health charts. */

@@ -5,12 +5,13 @@ import type { PortalUser } from './auth.ts';
 import { csrfField } from './components/forms.ts';
 import { html, type SafeHtml } from './html.ts';
 
-export type Section = 'bulk-changes' | 'new' | 'devices' | 'carrier-accounts' | 'webhooks' | 'none';
+export type Section = 'bulk-changes' | 'new' | 'devices' | 'sites' | 'carrier-accounts' | 'webhooks' | 'none';
 
 const navigation = [
   { section: 'bulk-changes', href: '/portal/bulk-changes', label: 'Bulk changes', role: 'viewer' },
   { section: 'new', href: '/portal/bulk-changes/new', label: 'New bulk change', role: 'operator' },
   { section: 'devices', href: '/portal/devices', label: 'Devices', role: 'viewer' },
+  { section: 'sites', href: '/portal/sites', label: 'Sites', role: 'viewer' },
   { section: 'carrier-accounts', href: '/portal/carrier-accounts', label: 'Carrier accounts', role: 'admin' },
   { section: 'webhooks', href: '/portal/webhooks', label: 'Webhooks', role: 'admin' },
 ] as const;

@@ -16,6 +16,7 @@ import { devicesRoutes } from './pages/devices.ts';
 import { newBulkChangeRoutes } from './pages/new-bulk-change.ts';
 import { rowTimelineRoutes } from './pages/row-timeline.ts';
 import { signInRoutes } from './pages/sign-in.ts';
+import { sitesRoutes } from './pages/sites.ts';
 import { webhooksRoutes } from './pages/webhooks.ts';
 import { PreviewStash } from './preview-stash.ts';
 import { type SessionLimits, SessionStore } from './session.ts';
@@ -69,6 +70,7 @@ export const portalPlugin: FastifyPluginAsyncZod<PortalOptions> = async (app, op
     accounts: options.accounts,
     bulkChanges: options.bulkChanges,
     devices: options.devices,
+    sites: options.sites,
     webhooks: options.webhooks,
     notificationSettings: options.notificationSettings,
     health: options.health,
@@ -115,6 +117,7 @@ export const portalPlugin: FastifyPluginAsyncZod<PortalOptions> = async (app, op
   rowTimelineRoutes(app, deps);
   devicesRoutes(app, deps);
   deviceDetailRoutes(app, deps);
+  sitesRoutes(app, deps);
   carrierAccountsRoutes(app, deps);
   webhooksRoutes(app, deps);
 };
