@@ -98,7 +98,7 @@ for (const dialect of testDialects) {
         assert.deepEqual(theirs.body.items, []);
         const hidden = await test.api('GET', `/api/v1/sites/${depot.id}`, { key: otherKey });
         assert.equal(hidden.status, 404);
-        const viewer = await test.keyFor(test.tenantId, 'viewer');
+        const viewer = await test.keyFor('acme', 'viewer');
         const refused = await test.api('POST', '/api/v1/sites', { key: viewer, body: { name: 'x' } });
         assert.equal(refused.status, 403);
       });

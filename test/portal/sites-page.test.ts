@@ -71,7 +71,7 @@ describe('the portal: sites', { skip: noChromium }, () => {
       assert.ok(actions.includes(action), action);
 
     const viewer = await openPortal(browser, test.url);
-    await signIn(viewer.page, await test.keyFor(test.tenantId, 'viewer'));
+    await signIn(viewer.page, await test.keyFor('acme', 'viewer'));
     await viewer.page.goto('/portal/sites');
     assert.match(await viewer.page.locator('main').innerText(), /Depot/);
     assert.equal(await viewer.page.getByRole('button', { name: 'Add site' }).count(), 0);
