@@ -209,12 +209,11 @@ for (const dialect of testDialects) {
             [2, 'failed', 'ACTIVE_BILLING_SERVICE'],
           ],
         );
-        const services = await revio.devices<RevioService>();
-        assert.equal(
-          services.find((service) => service.number2 === billed)?.status,
-          'ACTIVE',
-          'billing untouched',
+        const service = (await revio.devices<RevioService>()).find(
+          (candidate) => candidate.number2 === billed,
         );
+        assert.equal(service?.status, 'ACTIVE', 'billing untouched');
+        assert.equal((await lineOf(fx.accountId, billed)).billingServiceId, String(service?.id), 'now known');
         const log = await test.api<{ items: Array<{ system: string; action: string; changeId: string }> }>(
           'GET',
           `/api/v1/bulk-changes/${run}/log`,
