@@ -30,6 +30,7 @@ import { migrateToLatest } from './db/migrator.ts';
 import { startDemo } from './demo/demo-runtime.ts';
 import { Devices } from './devices/devices-service.ts';
 import { InventorySync, inventorySyncTask, requestInventorySync } from './devices/inventory-sync.ts';
+import { Sites } from './devices/sites.ts';
 import { Engine } from './engine/engine.ts';
 import { buildApp } from './http/app.ts';
 import { circuitStateValue, createMetrics } from './http/metrics.ts';
@@ -233,6 +234,7 @@ export async function startService(options: {
         enqueue,
         unmatchedSettleMs: config.RECONCILIATION_CALLBACK_SETTLE_MS,
       }),
+      sites: new Sites(db),
       registry,
       accountHealth,
       requestInventorySync: (account, actor) => requestInventorySync(db, enqueue, account, actor),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { CallContext } from '../carriers/http/call.ts';
 import { callContext } from '../carriers/per-line.ts';
 import type { CarrierName } from '../core/change-types.ts';
 import type { ErrorCode } from '../core/errors.ts';
@@ -56,8 +57,7 @@ async function ensureService(
 ): Promise<RowOutcome<never>> {
   const request = row.request;
   const customerId = Number(request.billingCustomerId);
-  const search = row.iccid ? { number2: row.iccid } : { number: numberOf(row) };
-  const active = await revio.findServices({ ...search, status: 'ACTIVE' }, audit);
+  const active = await activeServices(revio, row, audit);
   const otherCustomer = active.find((service) => service.customer_id !== customerId);
   if (otherCustomer) {
     return failed(
@@ -120,12 +120,18 @@ async function ensureService(
   };
 }
 
+/** The line's active services in billing: by its ICCID (`number2`), else by its number. */
+export function activeServices(revio: RevioClient, row: WorkRow<unknown>, audit: CallContext) {
+  const search = row.iccid ? { number2: row.iccid } : { number: numberOf(row as Row) };
+  return revio.findServices({ ...search, status: 'ACTIVE' }, audit);
+}
+
 /** Calls to billing in flight per chunk; the billing client's own limiter paces them. */
-const BILLING_LANES = 8;
+export const BILLING_LANES = 8;
 
 const noCustomer = failed('REQUIRED', 'A billing service needs billingCustomerId');
 
-const noBilling = failed('BILLING_NOT_CONFIGURED', 'No billing system is configured for this tenant');
+export const noBilling = failed('BILLING_NOT_CONFIGURED', 'No billing system is configured for this tenant');
 
 /**
  * A step that ensures each row's billing service. Safe to run again after a crash (it looks before it
@@ -173,8 +179,7 @@ export function disconnectStep(billing: BillingClients): Step<unknown, unknown, 
     return forEachRow(rows, BILLING_LANES, async (row): Promise<RowOutcome<never>> => {
       if (!revio) return noBilling;
       const audit = callContext(row, context);
-      const search = row.iccid ? { number2: row.iccid } : { number: numberOf(row as Row) };
-      const active = await revio.findServices({ ...search, status: 'ACTIVE' }, audit);
+      const active = await activeServices(revio, row, audit);
       for (const service of active) await revio.disconnectService(service.service_id, audit);
       return {
         kind: 'succeeded',

@@ -14,7 +14,9 @@ import {
  */
 
 /** A step that only updates the inventory: every row succeeds with its patch, in one commit. */
-function inventoryStep<TRequest>(patch: (request: TRequest) => DevicePatch): Step<unknown, TRequest, never> {
+export function inventoryStep<TRequest>(
+  patch: (request: TRequest) => DevicePatch,
+): Step<unknown, TRequest, never> {
   return {
     chunkSize: () => 1000,
     run: async (rows: WorkRow<TRequest>[]) =>
@@ -125,30 +127,16 @@ export const billingServiceCreation = (
   steps: { billing_service: billingServiceStep({ billing }) },
 });
 
-const archivalRequest = z.object({ override: yesNo.optional() });
-type ArchivalRequest = z.infer<typeof archivalRequest>;
-const RECENT_USAGE_MS = 30 * 86_400_000;
+const siteAssignmentRequest = z.object({ siteId: catalogId });
+type SiteAssignmentRequest = z.infer<typeof siteAssignmentRequest>;
 
-/** Archives lines in the inventory; lines still billed or in use are refused unless `override`. */
-export const archival: Flow<unknown, ArchivalRequest, 'archive'> = {
-  requestSchema: archivalRequest,
+/**
+ * Puts lines at one of the tenant's sites (the original's AMOP-only assignment carried the site, §3.6).
+ * Intake resolves the site by id or name; the change is the inventory's alone.
+ */
+export const siteAssignment: Flow<unknown, SiteAssignmentRequest, 'assign_site'> = {
+  requestSchema: siteAssignmentRequest,
   writesToCarrier: false,
-  checkRow(request, device) {
-    if (request.override) return undefined;
-    if (device.billingServiceId) {
-      return {
-        code: 'ACTIVE_BILLING_SERVICE',
-        message: `The line has an active billing service (${device.billingServiceId}); disconnect it, or set override`,
-      };
-    }
-    if (device.lastUsageAt !== null && device.lastUsageAt > Date.now() - RECENT_USAGE_MS) {
-      return {
-        code: 'RECENT_USAGE',
-        message: `The line used data on ${new Date(device.lastUsageAt).toISOString().slice(0, 10)}, within 30 days; set override to archive it anyway`,
-      };
-    }
-    return undefined;
-  },
-  firstStep: 'archive',
-  steps: { archive: inventoryStep(() => ({ archived: true })) },
+  firstStep: 'assign_site',
+  steps: { assign_site: inventoryStep((request) => ({ siteId: request.siteId })) },
 };

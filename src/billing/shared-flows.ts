@@ -1,6 +1,7 @@
 import type { CarrierAdapter } from '../carriers/carrier.ts';
 import { withFields } from '../core/field-types.ts';
 import type { Flow, RowOutcome, Step, WorkRow } from '../core/flow.ts';
+import { archival, unarchive } from './archival-flows.ts';
 import {
   type BillingClients,
   type BillingServiceRequest,
@@ -9,11 +10,11 @@ import {
   disconnectStep,
 } from './billing-service.ts';
 import {
-  archival,
   billingServiceCreation,
   customerAssignment,
   customerPlanFields,
   customerRatePlanChange,
+  siteAssignment,
 } from './customer-flows.ts';
 
 type StatusRequest = { targetStatus: string } & Partial<BillingServiceRequest>;
@@ -131,7 +132,9 @@ export function withSharedFlows<TClient>(
       customer_rate_plan_change: customerRatePlanChange,
       customer_assignment: customerAssignment(billing),
       billing_service_creation: billingServiceCreation(billing),
-      archival,
+      archival: archival(billing),
+      unarchive,
+      site_assignment: siteAssignment,
     },
   };
 }

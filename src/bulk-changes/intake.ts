@@ -15,8 +15,10 @@ import {
   cleanIdentifier,
   msisdnForms,
 } from '../core/identifiers.ts';
+import type { Site } from '../core/site.ts';
 import type { Executor } from '../db/database.ts';
 import { type Device, devicesRepository } from '../devices/devices-repository.ts';
+import { sitesRepository } from '../devices/sites-repository.ts';
 import { newId } from '../shared/ids.ts';
 import { bulkChangesRepository } from './bulk-changes-repository.ts';
 import type { InputRow } from './csv-input.ts';
@@ -156,6 +158,7 @@ export async function validateRows(
     options.tenantId,
     prepared.map((p) => p.request as Record<string, unknown>),
   );
+  const siteOf = await siteCatalog(options.db, options.tenantId);
   const swappedTo = await iccidsInUse(
     options.db,
     options.account.id,
@@ -202,8 +205,16 @@ export async function validateRows(
       });
       continue;
     }
+    const site = siteOf.resolve(item.request as Record<string, unknown>);
+    if (site.issue) {
+      report(item.row, site.issue);
+      continue;
+    }
+    const lineSite = siteOf.forLine(device);
+    const fromSite = lineSite && flow.fromSite?.(item.request, lineSite);
+    if (fromSite) item.request = { ...(item.request as Record<string, unknown>), ...fromSite };
     const problem =
-      deviceProblem(device, busy.get(device.id)) ??
+      deviceProblem(device, busy.get(device.id), flow.archivedLinesOnly === true) ??
       quotas(device.id) ??
       swappedTo(item.request as Record<string, unknown>) ??
       catalog?.(item.request as Record<string, unknown>) ??
@@ -388,14 +399,25 @@ function newLine(tenantId: string, carrierAccountId: string, iccid: string, requ
     costCenter3: null,
     lastUsageAt: null,
     archived: false,
+    siteId: null,
     createdAt: now,
     updatedAt: now,
   };
 }
 
-function deviceProblem(device: Device, busyIn: string | undefined): RowIssue | undefined {
-  if (device.archived) {
-    return { code: 'DEVICE_ARCHIVED', message: 'The line is archived; restore it before changing it' };
+function deviceProblem(
+  device: Device,
+  busyIn: string | undefined,
+  archivedOnly: boolean,
+): RowIssue | undefined {
+  if (device.archived && !archivedOnly) {
+    return {
+      code: 'DEVICE_ARCHIVED',
+      message: 'The line is archived; restore it with an unarchive change before changing it',
+    };
+  }
+  if (!device.archived && archivedOnly) {
+    return { code: 'DEVICE_NOT_ARCHIVED', message: 'The line is not archived' };
   }
   if (busyIn) {
     return {
@@ -404,6 +426,37 @@ function deviceProblem(device: Device, busyIn: string | undefined): RowIssue | u
     };
   }
   return undefined;
+}
+
+/**
+ * The tenant's sites: a row's `siteId` may name one by id or by name (a CSV's "Site" column holds
+ * names) and is stored as its id; a line's site is its own, else the tenant's default.
+ */
+async function siteCatalog(db: Executor, tenantId: string) {
+  const sites = await sitesRepository(db).list(tenantId);
+  const byId = new Map(sites.map((site) => [site.id, site]));
+  const byName = new Map(sites.map((site) => [site.name.toLowerCase(), site]));
+  const fallback = sites.find((site) => site.isDefault);
+  return {
+    resolve(request: Record<string, unknown>): { issue?: RowIssue } {
+      const given = request.siteId;
+      if (typeof given !== 'string') return {};
+      const site = byId.get(given) ?? byName.get(given.toLowerCase());
+      if (!site) {
+        return {
+          issue: {
+            field: 'siteId',
+            code: 'UNKNOWN_SITE',
+            message: `${given} is not a site of this tenant (GET /api/v1/sites)`,
+          },
+        };
+      }
+      request.siteId = site.id;
+      return {};
+    },
+    forLine: (device: Device): Site | undefined =>
+      (device.siteId ? byId.get(device.siteId) : undefined) ?? fallback,
+  };
 }
 
 /** A SIM swap's new ICCID must not belong to another line of the account already. */

@@ -18,6 +18,7 @@ const line = (fields: Partial<Device> = {}): Device => ({
   customerRatePlanId: null,
   customerPoolId: null,
   billingCustomerId: null,
+  siteId: null,
   billingServiceId: null,
   lastUsageAt: null,
   ipAddress: null,

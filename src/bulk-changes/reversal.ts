@@ -22,6 +22,7 @@ type ReversibleField = keyof Pick<
   | 'costCenter1'
   | 'costCenter2'
   | 'costCenter3'
+  | 'siteId'
 >;
 
 interface Final {
@@ -90,6 +91,12 @@ const reversals: Record<ChangeType, Reversible | Final> = {
     reason: 'ARCHIVAL_NOT_REVERSED',
     message: 'Archiving a line is not reversed by undo',
   },
+  unarchive: {
+    kind: 'final',
+    reason: 'ARCHIVAL_NOT_REVERSED',
+    message: 'Bringing a line back from the archive is not reversed by undo: archive it again',
+  },
+  site_assignment: { kind: 'reversible', fields: { siteId: 'siteId' } },
 };
 
 /** Statuses a line does not come back from on a carrier (docs/carriers/*.md), and why. */

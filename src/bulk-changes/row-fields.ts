@@ -45,6 +45,9 @@ export const rowFields = [
   'costCenter2',
   'costCenter3',
   'override',
+  'overrideUsage',
+  'overrideBilling',
+  'siteId',
 ] as const;
 export type RowField = (typeof rowFields)[number];
 
@@ -75,6 +78,9 @@ const aliases: Record<string, RowField> = {
   addsoc: 'addFeatureCodes',
   removesoc: 'removeFeatureCodes',
   staticipprovision: 'staticIp',
+  // The original's site column (original §3.6 SiteId); a site is named by its id or its name.
+  site: 'siteId',
+  sitename: 'siteId',
 };
 
 /** Canonical form of a header: lower case, letters and digits only ("Rate Plan", "rate_plan" → "rateplan"). */

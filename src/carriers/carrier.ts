@@ -45,6 +45,8 @@ export interface LineSnapshot {
   carrierStatus: string;
   carrierRatePlan?: string | null;
   communicationPlan?: string | null;
+  /** Epoch ms the carrier last saw the line use the network, where it reports that. */
+  lastUsageAt?: number | null;
 }
 
 /** Reads every line of an account from the carrier, a page at a time. */

@@ -13,6 +13,8 @@ export const changeTypes = [
   'billing_service_creation',
   'username_cost_center_change',
   'archival',
+  'unarchive',
+  'site_assignment',
 ] as const;
 export type ChangeType = (typeof changeTypes)[number];
 

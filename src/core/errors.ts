@@ -26,6 +26,8 @@ export const errorCatalogue = {
     summary: 'This Idempotency-Key was already used with a different request',
   },
   NAME_TAKEN: { status: 409, summary: 'Another account of the tenant already has this name' },
+  SITE_NAME_TAKEN: { status: 409, summary: 'Another site of the tenant already has this name' },
+  SITE_IN_USE: { status: 409, summary: 'Lines are assigned to the site; move them before deleting it' },
   BULK_CHANGE_FINISHED: {
     status: 409,
     summary: 'Cancel or pause of a bulk change that has already finished',
@@ -157,6 +159,8 @@ export const errorCatalogue = {
   DUPLICATE_ROW: { summary: 'The same line (after cleaning) is already in an earlier row' },
   DEVICE_NOT_FOUND: { summary: 'No such line on this carrier account' },
   DEVICE_ARCHIVED: { summary: 'The line is archived in the inventory' },
+  DEVICE_NOT_ARCHIVED: { summary: 'Unarchive of a line that is not archived' },
+  UNKNOWN_SITE: { summary: "SiteId is not one of the tenant's sites (GET /api/v1/sites)" },
   INVALID_TRANSITION: { summary: "The line's current status cannot move to the target" },
   UNKNOWN_RATE_PLAN: { summary: "CarrierRatePlan is not in the account's rate plan catalog" },
   COMMUNICATION_PLAN_NOT_ALLOWED: {

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { AuditRecord } from './audit-record.ts';
 import type { CarrierName, ChangeType } from './change-types.ts';
 import type { ErrorCode } from './errors.ts';
+import type { Site } from './site.ts';
 import type { NormalisedStatus } from './statuses.ts';
 
 /** Per-account limits (DESIGN §2.6): defaults come from the carrier, an account may override each. */
@@ -50,6 +51,9 @@ export interface DeviceRecord {
   customerPoolId: string | null;
   /** Epoch ms of the line's last data use, when known. */
   lastUsageAt: number | null;
+  /** The tenant's site the line is at, if assigned. */
+  siteId: string | null;
+  archived: boolean;
 }
 
 /** What a successful carrier change does to the inventory record. */
@@ -71,6 +75,7 @@ export type DevicePatch = Partial<{
   customerPoolId: string | null;
   billingServiceId: string | null;
   archived: boolean;
+  siteId: string | null;
 }>;
 
 export interface RowError {
@@ -190,6 +195,15 @@ export interface Flow<TClient, TRequest, TStep extends string> {
    * of them the row gives, in the account's inventory; the row then carries the line's identifiers.
    */
   lineKeys?: ReadonlyArray<'msisdn' | 'eid'>;
+  /**
+   * Unarchive acts on archived lines only; every other change type refuses them (DEVICE_ARCHIVED).
+   */
+  archivedLinesOnly?: true;
+  /**
+   * The fields a row takes from its line's site (its own, else the tenant's default) at intake, if any:
+   * ThingSpace sends the site's address as the place of use of a row that gives none.
+   */
+  fromSite?(request: TRequest, site: Site): Record<string, unknown> | undefined;
   /** Where a row starts; it may depend on the line's state (add before activate, restore if suspended). */
   firstStep: TStep | ((request: TRequest, device: DeviceRecord) => TStep);
   steps: Record<TStep, Step<TClient, TRequest, TStep>>;

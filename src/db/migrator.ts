@@ -14,6 +14,7 @@ import * as deviceHistory from './migrations/2026_12_03_0021h_device_history.ts'
 import * as approvals from './migrations/2026_12_03_0023a_approvals.ts';
 import * as undo from './migrations/2026_12_03_0023b_undo.ts';
 import * as reconciliation from './migrations/2026_12_03_0023c_reconciliation.ts';
+import * as sites from './migrations/2026_12_03_0023e_sites.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run against untyped, historical schemas.
 type AnyDb = Kysely<any>;
@@ -38,6 +39,7 @@ const migrations: Record<string, VersionedMigration> = {
   '2026_12_03_0023a_approvals': approvals,
   '2026_12_03_0023b_undo': undo,
   '2026_12_03_0023c_reconciliation': reconciliation,
+  '2026_12_03_0023e_sites': sites,
 };
 
 /**

@@ -43,6 +43,7 @@ export interface Database {
   reconciliations: ReconciliationTable;
   reconciliation_drifts: ReconciliationDriftTable;
   reconciliation_schedules: ReconciliationScheduleTable;
+  sites: SiteTable;
 }
 
 export interface BillingConnectionTable {
@@ -134,6 +135,25 @@ export interface DeviceTable {
   billing_service_id: string | null;
   last_usage_at: number | null;
   archived: number;
+  site_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A tenant's site (its address is a line's place of use). */
+export interface SiteTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  contact_first_name: string | null;
+  contact_last_name: string | null;
+  address_line1: string;
+  address_line2: string | null;
+  city: string;
+  state: string;
+  zip_code: string;
+  country: string;
+  is_default: number;
   created_at: number;
   updated_at: number;
 }
@@ -469,6 +489,7 @@ export type ApiKeyRow = Selectable<ApiKeyTable>;
 export type CarrierAccountTableRow = Selectable<CarrierAccountTable>;
 export type DeviceRow = Selectable<DeviceTable>;
 export type NewDeviceRow = Insertable<DeviceTable>;
+export type SiteRow = Selectable<SiteTable>;
 export type BulkChangeRow = Selectable<BulkChangeTable>;
 export type NewBulkChangeRow = Insertable<BulkChangeTable>;
 export type DeviceChangeRow = Selectable<DeviceChangeTable>;

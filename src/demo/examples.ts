@@ -223,6 +223,15 @@ export const demoExamples: DemoExample[] = [
     cells: (line) => [line.iccid],
   },
   {
+    file: 'examples/site-assignment.csv',
+    account: 'rogers',
+    changeType: 'site_assignment',
+    description: 'Put 30 active Rogers lines at the Seattle office site (the Site column names it)',
+    header: ['ICCID', 'Site'],
+    lines: inState(['ACTIVATED'], 0, 30),
+    cells: (line) => [line.iccid, 'Seattle office'],
+  },
+  {
     file: 'examples/pond-rate-plan-change.csv',
     account: 'pond',
     changeType: 'carrier_rate_plan_change',

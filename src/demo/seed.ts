@@ -5,10 +5,12 @@ import { carrierAccountsRepository } from '../accounts/carrier-accounts-reposito
 import { systemActor } from '../audit/actor.ts';
 import { type Db, inTransaction } from '../db/database.ts';
 import { devicesRepository } from '../devices/devices-repository.ts';
+import { sitesRepository } from '../devices/sites-repository.ts';
 import { newId } from '../shared/ids.ts';
 import { writePrivateFile } from '../shared/private-files.ts';
 import { demoAccounts, simulatorPath } from './demo-accounts.ts';
 import { DEMO_BILLING_KEY } from './demo-billing.ts';
+import { demoSites } from './demo-sites.ts';
 import { demoExamples } from './examples.ts';
 
 export const DEMO_TENANT = 'demo';
@@ -72,6 +74,9 @@ export async function seedDemo(options: {
         })),
         now,
       );
+    }
+    for (const site of demoSites) {
+      await sitesRepository(tx).insert({ ...site, id: newId(now), tenantId, createdAt: now, updatedAt: now });
     }
     return { apiKey: key, tenantId };
   });

@@ -24,6 +24,7 @@ const fieldNames: Partial<Record<keyof DeviceTable, string>> = {
   customer_rate_plan_id: 'customerRatePlanId',
   customer_pool_id: 'customerPoolId',
   archived: 'archived',
+  site_id: 'siteId',
 };
 
 /** A value as the history keeps it: text, a flag as true / false, nothing as null. */

@@ -32,7 +32,6 @@ export interface Device extends DeviceRecord {
   costCenter1: string | null;
   costCenter2: string | null;
   costCenter3: string | null;
-  archived: boolean;
   createdAt: number;
   updatedAt: number;
 }
@@ -64,6 +63,7 @@ export const toDevice = (row: DeviceRow): Device => ({
   costCenter3: row.cost_center3,
   lastUsageAt: row.last_usage_at,
   archived: row.archived === 1,
+  siteId: row.site_id,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });
@@ -91,6 +91,7 @@ const deviceRow = (device: NewDevice, at: number): NewDeviceRow => ({
   cost_center3: device.costCenter3 ?? null,
   last_usage_at: device.lastUsageAt ?? null,
   archived: device.archived ? 1 : 0,
+  site_id: device.siteId ?? null,
   created_at: at,
   updated_at: at,
 });
@@ -114,6 +115,7 @@ const columnTypes: Partial<Record<keyof DeviceTable, JsonColumnType>> = {
   customer_pool_id: 'text',
   archived: 'integer',
   billing_service_id: 'text',
+  site_id: 'text',
 };
 
 const patchColumns = (patch: DevicePatch) => {
@@ -135,6 +137,7 @@ const patchColumns = (patch: DevicePatch) => {
   if (patch.customerPoolId !== undefined) set.customer_pool_id = patch.customerPoolId;
   if (patch.archived !== undefined) set.archived = patch.archived ? 1 : 0;
   if (patch.billingServiceId !== undefined) set.billing_service_id = patch.billingServiceId;
+  if (patch.siteId !== undefined) set.site_id = patch.siteId;
   return set;
 };
 
@@ -434,6 +437,8 @@ export function devicesRepository(db: Executor) {
             msisdn: eb.fn.coalesce('excluded.msisdn', 'devices.msisdn'),
             imei: eb.fn.coalesce('excluded.imei', 'devices.imei'),
             eid: eb.fn.coalesce('excluded.eid', 'devices.eid'),
+            // A carrier that reports no usage keeps what another read found.
+            last_usage_at: eb.fn.coalesce('excluded.last_usage_at', 'devices.last_usage_at'),
             updated_at: at,
           })),
         )

@@ -31,6 +31,7 @@ export const deviceView = (device: Device) => ({
   costCenters: [device.costCenter1, device.costCenter2, device.costCenter3],
   lastUsageAt: device.lastUsageAt === null ? null : toIso(device.lastUsageAt),
   archived: device.archived,
+  siteId: device.siteId,
   updatedAt: toIso(device.updatedAt),
 });
 

@@ -127,6 +127,7 @@ export class InventorySync {
             carrierStatus: line.carrierStatus,
             carrierRatePlan: line.carrierRatePlan ?? null,
             communicationPlan: line.communicationPlan ?? null,
+            lastUsageAt: line.lastUsageAt ?? null,
           })),
           now,
         );

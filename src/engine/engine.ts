@@ -26,6 +26,7 @@ import {
 } from '../core/statuses.ts';
 import { failureRate, type WaveProgress, type WaveResult } from '../core/waves.ts';
 import { type Capabilities, type Db, inTransaction, type Tx } from '../db/database.ts';
+import { withDefaultSite } from '../devices/default-site.ts';
 import { deviceHistoryRepository } from '../devices/device-history-repository.ts';
 import { devicesRepository, type LineChange } from '../devices/devices-repository.ts';
 import { newId } from '../shared/ids.ts';
@@ -551,10 +552,14 @@ export class Engine {
       if (refused.some(({ row }) => applied.has(row.id)))
         await this.#pauseForCircuit(tx, mode.bulk.id, resumeAt, now);
       const kept = decided.filter(({ row }) => applied.has(row.id));
-      const patched = kept.flatMap(({ row, outcome }) =>
-        'device' in outcome && outcome.device && row.deviceId
-          ? [{ deviceId: row.deviceId, rowId: row.id, patch: outcome.device }]
-          : [],
+      const patched = await withDefaultSite(
+        tx,
+        mode.bulk.tenantId,
+        kept.flatMap(({ row, outcome }) =>
+          'device' in outcome && outcome.device && row.deviceId
+            ? [{ deviceId: row.deviceId, rowId: row.id, patch: outcome.device }]
+            : [],
+        ),
       );
       const inventory = await devicesRepository(tx).applyPatches(this.#deps.capabilities, patched, now);
       await this.#auditInventory(tx, mode.bulk, account, patched, inventory, now);

@@ -30,6 +30,8 @@ import type { CarrierRegistry } from '../carriers/registry.ts';
 import type { Db } from '../db/database.ts';
 import type { Devices } from '../devices/devices-service.ts';
 import { deviceRoutes } from '../devices/routes.ts';
+import { siteRoutes } from '../devices/site-routes.ts';
+import type { Sites } from '../devices/sites.ts';
 import type { EventFeed } from '../notifications/event-feed.ts';
 import type { NotificationSettings } from '../notifications/notification-settings.ts';
 import { notificationRoutes } from '../notifications/routes.ts';
@@ -58,6 +60,7 @@ export interface AppServices {
   notificationSettings: NotificationSettings;
   eventFeed: EventFeed;
   devices: Devices;
+  sites: Sites;
   callbacks: CallbackIngress;
   /** The carriers of this build: the portal offers each account's change types from it. */
   registry: CarrierRegistry;
@@ -179,6 +182,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       });
       await api.register(apiKeyRoutes, { auth });
       await api.register(deviceRoutes, { auth, devices: deps.devices });
+      await api.register(siteRoutes, { auth, sites: deps.sites });
       await api.register(auditRoutes, { auth, audit: deps.audit });
       await api.register(notificationRoutes, {
         auth,
@@ -211,6 +215,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bulkChanges: deps.bulkChanges,
     approvalPolicies: deps.approvalPolicies,
     devices: deps.devices,
+    sites: deps.sites,
     webhooks: deps.webhooks,
     notificationSettings: deps.notificationSettings,
     health: deps.accountHealth,

@@ -6,6 +6,7 @@ import type { ApprovalPolicies } from '../bulk-changes/approval-policy.ts';
 import type { BulkChanges } from '../bulk-changes/bulk-changes-service.ts';
 import type { AccountHealth } from '../carriers/account-health.ts';
 import type { Devices } from '../devices/devices-service.ts';
+import type { Sites } from '../devices/sites.ts';
 import type { NotificationSettings } from '../notifications/notification-settings.ts';
 import type { Webhooks } from '../notifications/webhooks.ts';
 import type { Reconciliations } from '../reconciliation/reconciliations.ts';
@@ -26,6 +27,7 @@ export interface PortalServices {
   /** The tenant's approval policy and blast-radius cap (the guardrails page). */
   approvalPolicies: ApprovalPolicies;
   devices: Devices;
+  sites: Sites;
   webhooks: Webhooks;
   notificationSettings: NotificationSettings;
   /** Carrier calls and circuit states seen by this process, for the health charts. */

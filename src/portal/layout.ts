@@ -13,6 +13,7 @@ export type Section =
   | 'webhooks'
   | 'guardrails'
   | 'reconciliations'
+  | 'sites'
   | 'none';
 
 const navigation = [
@@ -20,6 +21,7 @@ const navigation = [
   { section: 'new', href: '/portal/bulk-changes/new', label: 'New bulk change', role: 'operator' },
   { section: 'devices', href: '/portal/devices', label: 'Devices', role: 'viewer' },
   { section: 'reconciliations', href: '/portal/reconciliations', label: 'Reconciliation', role: 'viewer' },
+  { section: 'sites', href: '/portal/sites', label: 'Sites', role: 'viewer' },
   { section: 'carrier-accounts', href: '/portal/carrier-accounts', label: 'Carrier accounts', role: 'admin' },
   { section: 'webhooks', href: '/portal/webhooks', label: 'Webhooks', role: 'admin' },
   { section: 'guardrails', href: '/portal/guardrails', label: 'Guardrails', role: 'admin' },

@@ -18,6 +18,7 @@ import { newBulkChangeRoutes } from './pages/new-bulk-change.ts';
 import { reconciliationsRoutes } from './pages/reconciliations.ts';
 import { rowTimelineRoutes } from './pages/row-timeline.ts';
 import { signInRoutes } from './pages/sign-in.ts';
+import { sitesRoutes } from './pages/sites.ts';
 import { webhooksRoutes } from './pages/webhooks.ts';
 import { PreviewStash } from './preview-stash.ts';
 import { type SessionLimits, SessionStore } from './session.ts';
@@ -72,6 +73,7 @@ export const portalPlugin: FastifyPluginAsyncZod<PortalOptions> = async (app, op
     bulkChanges: options.bulkChanges,
     approvalPolicies: options.approvalPolicies,
     devices: options.devices,
+    sites: options.sites,
     webhooks: options.webhooks,
     notificationSettings: options.notificationSettings,
     health: options.health,
@@ -120,6 +122,7 @@ export const portalPlugin: FastifyPluginAsyncZod<PortalOptions> = async (app, op
   devicesRoutes(app, deps);
   deviceDetailRoutes(app, deps);
   reconciliationsRoutes(app, deps);
+  sitesRoutes(app, deps);
   carrierAccountsRoutes(app, deps);
   webhooksRoutes(app, deps);
   guardrailsRoutes(app, deps);

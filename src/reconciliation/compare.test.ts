@@ -27,6 +27,7 @@ const ourLine = (iccid: string, state: string | null, extra: Partial<Device> = {
   customerRatePlanId: null,
   customerPoolId: null,
   billingCustomerId: null,
+  siteId: null,
   billingServiceId: null,
   ipAddress: null,
   username: null,

@@ -63,6 +63,7 @@ const listedDevice = z
     extendedAttributes: z
       .array(z.object({ key: z.string(), value: z.string().optional() }).loose())
       .optional(),
+    lastConnectionDate: z.string().optional(),
   })
   .loose();
 const deviceList = z.object({ hasMoreData: z.boolean(), devices: z.array(listedDevice) }).loose();

@@ -19,6 +19,7 @@ interface Device {
   ipAddress: string | null;
   username: string | null;
   archived: boolean;
+  siteId: string | null;
 }
 interface Row {
   row: number;
@@ -164,6 +165,14 @@ describe('the demo examples, all at once', () => {
     const archivedDevices = (await devicesOf('examples/archival.csv')).filter((d) => archived.has(d.iccid));
     assert.equal(archivedDevices.length, archived.size);
     assert.ok(archivedDevices.every((device) => device.archived));
+    const sites = await api<{ items: Array<{ id: string; name: string }> }>('GET', '/api/v1/sites');
+    const office = sites.body.items.find((site) => site.name === 'Seattle office');
+    const placed = firstColumn('examples/site-assignment.csv');
+    const placedDevices = (await devicesOf('examples/site-assignment.csv')).filter((d) =>
+      placed.has(d.iccid),
+    );
+    assert.equal(placedDevices.length, placed.size);
+    assert.ok(office && placedDevices.every((device) => device.siteId === office.id));
 
     // POND: exactly one active package per line, the new one, and the inventory says so.
     const pondLines = new Map(

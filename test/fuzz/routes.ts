@@ -68,6 +68,7 @@ export function routeSpecs(context: FuzzContext): RouteSpec[] {
     key: context.disposableKeyIds,
     webhook: [context.webhookId],
     delivery: [context.deliveryId],
+    site: [context.siteId, 'no-such-site'],
     auditEntry: [context.auditEntryId, '0', '999999999999999'],
     // No run is made for the fuzz: every probe of a run is a 404, which still exercises the routes' checks.
     reconciliation: ['0197a000-0000-7000-8000-000000000000', 'not-a-run'],
@@ -96,6 +97,18 @@ export function routeSpecs(context: FuzzContext): RouteSpec[] {
       enabled: fc.boolean(),
     },
     ['url'],
+  );
+  const siteBody = mutatedObject(
+    {
+      name: fc.oneof(fc.constantFrom('Depot', 'Fuzz depot'), weirdText),
+      contactFirstName: fc.constantFrom('Ford', null, ''),
+      addressLine1: fc.oneof(fc.constant('1 Main St'), weirdText),
+      city: fc.constantFrom('Wenatchee', ''),
+      state: fc.constantFrom('WA', 'x'.repeat(30)),
+      zipCode: fc.constantFrom('98801', '!', '12345-6789', ''),
+      isDefault: fc.boolean(),
+    },
+    ['name', 'addressLine1', 'city', 'state', 'zipCode'],
   );
   const emails = mutatedObject(
     { emails: fc.array(fc.constantFrom('noc@acme.test', 'not-an-address', ''), { maxLength: 3 }) },
@@ -579,6 +592,17 @@ export function routeSpecs(context: FuzzContext): RouteSpec[] {
     },
     { method: 'GET', path: '/api/v1/audit/verify', auth: 'key' },
     { method: 'GET', path: '/api/v1/audit/:id', auth: 'key', params: { id: ids.auditEntry } },
+    { method: 'GET', path: '/api/v1/sites', auth: 'key' },
+    { method: 'POST', path: '/api/v1/sites', auth: 'key', body: jsonBody(siteBody) },
+    { method: 'GET', path: '/api/v1/sites/:id', auth: 'key', params: { id: ids.site } },
+    {
+      method: 'PATCH',
+      path: '/api/v1/sites/:id',
+      auth: 'key',
+      params: { id: ids.site },
+      body: jsonBody(siteBody),
+    },
+    { method: 'DELETE', path: '/api/v1/sites/:id', auth: 'key', params: { id: ids.site } },
     { method: 'GET', path: '/api/v1/webhooks', auth: 'key' },
     { method: 'POST', path: '/api/v1/webhooks', auth: 'key', body: jsonBody(webhookBody), weight: 2 },
     { method: 'GET', path: '/api/v1/webhooks/:id', auth: 'key', params: { id: ids.webhook } },
@@ -840,6 +864,29 @@ export function routeSpecs(context: FuzzContext): RouteSpec[] {
         maxConcurrent: fc.constantFrom('4', '0', '-1'),
       }),
     },
+    { method: 'GET', path: '/portal/sites', auth: 'session' },
+    {
+      method: 'POST',
+      path: '/portal/sites',
+      auth: 'session',
+      body: portalForm({
+        name: fc.oneof(fc.constant('Portal depot'), weirdText),
+        addressLine1: fc.constantFrom('1 Main St', ''),
+        city: fc.constantFrom('Wenatchee', ''),
+        state: fc.constantFrom('WA'),
+        zipCode: fc.constantFrom('98801', '!'),
+        isDefault: fc.constantFrom('on', 'off'),
+      }),
+    },
+    ...['default', 'delete'].map(
+      (action): RouteSpec => ({
+        method: 'POST',
+        path: `/portal/sites/:id/${action}`,
+        auth: 'session',
+        params: { id: ids.site },
+        body: portalForm({}),
+      }),
+    ),
     { method: 'GET', path: '/portal/webhooks', auth: 'session' },
     { method: 'GET', path: '/portal/webhooks/:id', auth: 'session', params: { id: ids.webhook } },
     {

@@ -25,6 +25,8 @@ export interface FuzzContext {
   /** A webhook endpoint of the tenant and one of its deliveries (a test event). */
   webhookId: string;
   deliveryId: string;
+  /** A site of the tenant. */
+  siteId: string;
   /** An audit entry of the tenant. */
   auditEntryId: string;
   callback: { username: string; password: string };
@@ -129,6 +131,16 @@ export async function startFuzzTarget(dialect: 'sqlite' | 'postgres'): Promise<F
     assert.equal(webhook.status, 201, webhook.text);
     const delivery = await test.api<{ id: string }>('POST', `/api/v1/webhooks/${webhook.body.id}/test`);
     assert.equal(delivery.status, 202, delivery.text);
+    const site = await test.api<{ id: string }>('POST', '/api/v1/sites', {
+      body: {
+        name: 'Fuzz depot',
+        addressLine1: '1 Main St',
+        city: 'Wenatchee',
+        state: 'WA',
+        zipCode: '98801',
+      },
+    });
+    assert.equal(site.status, 201, site.text);
     const audit = await test.api<{ items: Array<{ id: string }> }>('GET', '/api/v1/audit?limit=1');
 
     const context: FuzzContext = {
@@ -146,6 +158,7 @@ export async function startFuzzTarget(dialect: 'sqlite' | 'postgres'): Promise<F
       foreignAccountId: foreignAccount.body.id,
       webhookId: webhook.body.id,
       deliveryId: delivery.body.id,
+      siteId: site.body.id,
       auditEntryId: audit.body.items[0].id,
       callback: CALLBACK,
       portal: { cookie: '', csrf: '' },

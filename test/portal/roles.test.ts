@@ -30,7 +30,7 @@ describe('the portal: sign-in and roles', { skip: noChromium }, () => {
     const { page, context } = await openPortal(browser, test.url);
     await signIn(page, await test.keyFor('acme', 'viewer'));
     const nav = page.getByRole('navigation', { name: 'Main' });
-    assert.deepEqual(await nav.getByRole('link').allInnerTexts(), ['Bulk changes', 'Devices']);
+    assert.deepEqual(await nav.getByRole('link').allInnerTexts(), ['Bulk changes', 'Devices', 'Sites']);
     assert.equal(await page.getByRole('link', { name: 'New bulk change' }).count(), 0);
 
     await page.goto(`/portal/bulk-changes/${finishedId}`);
@@ -70,6 +70,7 @@ describe('the portal: sign-in and roles', { skip: noChromium }, () => {
       'Bulk changes',
       'New bulk change',
       'Devices',
+      'Sites',
     ]);
     await page.goto(`/portal/bulk-changes/${finishedId}`);
     assert.equal(await page.getByRole('button', { name: 'Retry 1 failed rows' }).count(), 1);

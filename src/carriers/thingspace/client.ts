@@ -194,6 +194,8 @@ const listedDeviceSchema = z
     ipAddress: z.string().optional(),
     carrierInformations: z.array(z.object({ state: z.string(), servicePlan: z.string().optional() }).loose()),
     extendedAttributes: z.array(extendedAttributeSchema).optional(),
+    /** When the line last connected to the network (list shape, carrier-apis §1.5): its last usage. */
+    lastConnectionDate: z.string().optional(),
   })
   .loose();
 const listSchema = z.object({ hasMoreData: z.boolean(), devices: z.array(listedDeviceSchema) }).loose();
@@ -207,7 +209,15 @@ export interface ThingSpaceLine {
   state: string;
   servicePlan: string | null;
   ipAddress: string | null;
+  /** Epoch ms of the line's last network connection, when ThingSpace reports one. */
+  lastConnectionAt: number | null;
 }
+
+/** ThingSpace's times carry an offset (`2020-03-12T04:23:37-04:00`); one it cannot read is unknown. */
+const epochOf = (time: string | undefined): number | null => {
+  const at = time ? Date.parse(time) : Number.NaN;
+  return Number.isNaN(at) ? null : at;
+};
 
 const idOfKind = (ids: DeviceId[], kind: string) =>
   ids.find((id) => id.kind.toLowerCase() === kind)?.id ?? null;
@@ -230,6 +240,7 @@ const lineOf = (device: ListedDevice, fallbackIccid?: string): ThingSpaceLine | 
     ipAddress: ids.ipAddress,
     state: device.carrierInformations[0]?.state.toLowerCase() ?? 'unknown',
     servicePlan: device.carrierInformations[0]?.servicePlan ?? null,
+    lastConnectionAt: epochOf(device.lastConnectionDate),
   };
 };
 

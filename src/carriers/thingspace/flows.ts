@@ -3,6 +3,7 @@ import { isCarrierError } from '../../core/carrier-error.ts';
 import type { DevicePatch, Flow, RowError, RowOutcome, Step, StepContext, WorkRow } from '../../core/flow.ts';
 import { checkIccid } from '../../core/identifiers.ts';
 import { forEachRow, outcomeFromError } from '../../core/outcomes.ts';
+import type { Site } from '../../core/site.ts';
 import { callContext, perLineChunk } from '../per-line.ts';
 import {
   type Change4gOption,
@@ -75,6 +76,25 @@ function rowPlaceOfUse(request: Partial<StatusRequest>): PlaceOfUse | undefined 
       zip: zipCode,
       country: 'USA',
     },
+  };
+}
+
+/**
+ * A row without a place of use takes its line's site's (or the tenant's default site's), when the site
+ * names a contact and has a 5-digit ZIP code, as Verizon's place of use needs; the account's default
+ * applies otherwise.
+ */
+function placeOfUseFromSite(request: StatusRequest, site: Site): Partial<StatusRequest> | undefined {
+  const givesOwn = placeOfUseFields.some((field) => request[field] !== undefined);
+  if (givesOwn || !site.contactFirstName || !site.contactLastName || !/^\d{5}$/.test(site.zipCode))
+    return undefined;
+  return {
+    firstName: site.contactFirstName,
+    lastName: site.contactLastName,
+    streetName: site.addressLine1,
+    city: site.city,
+    state: site.state,
+    zipCode: site.zipCode,
   };
 }
 
@@ -468,6 +488,8 @@ export const thingSpaceStatusUpdate: Flow<ThingSpaceClient, StatusRequest, Statu
     }
     return undefined;
   },
+  fromSite: (request, site) =>
+    activating(request.targetStatus) ? placeOfUseFromSite(request, site) : request,
   firstStep: (request, device) => firstStepFor(request.targetStatus, device.carrierStatus) ?? 'already',
   steps: {
     already: {

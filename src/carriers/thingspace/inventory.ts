@@ -17,6 +17,7 @@ export const thingSpaceInventory: InventorySource<ThingSpaceClient> = {
         msisdn: line.msisdn,
         carrierStatus: line.state,
         carrierRatePlan: line.servicePlan,
+        lastUsageAt: line.lastConnectionAt,
       }));
       after = page.next;
     } while (after !== undefined);

@@ -25,6 +25,7 @@ const shownFields: Array<[keyof Device, string]> = [
   ['billingCustomerId', 'Billing customer'],
   ['ipAddress', 'IP address'],
   ['username', 'Username'],
+  ['siteId', 'Site'],
 ];
 
 /** Changes shown on the line's page at a time. */

@@ -30,6 +30,8 @@ export interface ThingSpaceSimLine extends SimDevice {
   createdAt: string;
   updatedAt: string;
   lastActivationDate: string | null;
+  /** When the line last connected (seeded: the simulator carries no traffic of its own). */
+  lastConnectionDate: string | null;
 }
 
 export interface DeviceId {
@@ -169,6 +171,7 @@ export const listedDevice = (line: ThingSpaceSimLine, single: boolean, now: numb
     ipAddress: line.ipAddress ?? '',
     lastActivationBy: line.lastActivationDate === null ? '' : 'ThingSpace simulator',
     lastActivationDate: thingSpaceTime(line.lastActivationDate),
+    lastConnectionDate: thingSpaceTime(line.lastConnectionDate),
   };
 };
 
@@ -224,6 +227,7 @@ export const createSeedSchema = (planCodes: Set<string>) =>
       ratePlan: optionalText,
       ipAddress: optionalText,
       mdnZipCode: optionalText,
+      lastConnectionDate: z.iso.datetime().nullish(),
     })
     .superRefine((seed, context) => {
       for (const field of ['servicePlan', 'ratePlan'] as const) {
@@ -259,6 +263,7 @@ export const seededLine = (
     ratePlan: given(plan, base.ratePlan),
     ipAddress: given(seed.ipAddress, base.ipAddress),
     mdnZipCode: given(seed.mdnZipCode, base.mdnZipCode),
+    lastConnectionDate: given(seed.lastConnectionDate, base.lastConnectionDate),
     updatedAt: context.now,
   };
   return line.state === 'active' || line.state === 'suspend' ? withService(line, context.defaultPlan) : line;
@@ -305,4 +310,5 @@ export const newLine = (
   createdAt: now,
   updatedAt: now,
   lastActivationDate: null,
+  lastConnectionDate: null,
 });
