@@ -69,8 +69,8 @@ const toDrift = (row: ReconciliationDriftRow): Drift => ({
   billingCustomerId: row.billing_customer_id,
 });
 
-/** Drifts written per statement: well under both dialects' bound-parameter limits. */
-const INSERT_SLICE = 200;
+/** Drifts written or looked up per statement: well under both dialects' bound-parameter limits. */
+const STATEMENT_SLICE = 200;
 
 export function reconciliationRepository(db: Executor) {
   return {
@@ -158,11 +158,11 @@ export function reconciliationRepository(db: Executor) {
       at: number,
     ): Promise<void> {
       await db.deleteFrom('reconciliation_drifts').where('reconciliation_id', '=', id).execute();
-      for (let start = 0; start < drifts.length; start += INSERT_SLICE) {
+      for (let start = 0; start < drifts.length; start += STATEMENT_SLICE) {
         await db
           .insertInto('reconciliation_drifts')
           .values(
-            drifts.slice(start, start + INSERT_SLICE).map((drift) => ({
+            drifts.slice(start, start + STATEMENT_SLICE).map((drift) => ({
               reconciliation_id: id,
               tenant_id: tenantId,
               kind: drift.kind,
@@ -194,20 +194,28 @@ export function reconciliationRepository(db: Executor) {
         .execute();
     },
 
-    /** The run's drifts in the order they were found; `ids` narrows them to a selection. */
-    async drifts(
-      id: string,
-      filter: { ids?: string[]; afterId?: string; limit?: number } = {},
-    ): Promise<Drift[]> {
+    /** The run's drifts in the order they were found, a page after `afterId`. */
+    async drifts(id: string, filter: { afterId?: string; limit?: number } = {}): Promise<Drift[]> {
       let query = db.selectFrom('reconciliation_drifts').selectAll().where('reconciliation_id', '=', id);
-      if (filter.ids) {
-        if (filter.ids.length === 0) return [];
-        query = query.where('id', 'in', filter.ids.map(Number));
-      }
       if (filter.afterId) query = query.where('id', '>', Number(filter.afterId));
       query = query.orderBy('id');
       if (filter.limit) query = query.limit(filter.limit);
       return (await query.execute()).map(toDrift);
+    },
+
+    /** The run's drifts of a selection (any size: looked up a slice at a time), in the order found. */
+    async selectedDrifts(id: string, ids: readonly string[]): Promise<Drift[]> {
+      const found: Drift[] = [];
+      for (let start = 0; start < ids.length; start += STATEMENT_SLICE) {
+        const rows = await db
+          .selectFrom('reconciliation_drifts')
+          .selectAll()
+          .where('reconciliation_id', '=', id)
+          .where('id', 'in', ids.slice(start, start + STATEMENT_SLICE).map(Number))
+          .execute();
+        found.push(...rows.map(toDrift));
+      }
+      return found.sort((a, b) => Number(a.id) - Number(b.id));
     },
 
     async schedule(carrierAccountId: string) {

@@ -277,7 +277,7 @@ export class Reconciliations {
     }
     const repository = reconciliationRepository(this.#deps.db);
     const wanted = [...new Set(request.driftIds)];
-    const drifts = await repository.drifts(run.id, { ids: wanted });
+    const drifts = await repository.selectedDrifts(run.id, wanted);
     const found = new Set(drifts.map((drift) => drift.id));
     const unknown = wanted.filter((driftId) => !found.has(driftId));
     if (unknown.length > 0) {
