@@ -40,8 +40,18 @@ const failed = (code: ErrorCode, message: string): RowOutcome<never> => ({
   error: { code, message },
 });
 
-/** The line's number in billing: its MSISDN, else the identifier the carrier keys on. */
-const numberOf = (row: Row) => row.msisdn ?? row.iccid ?? row.eid ?? row.id;
+/**
+ * The line's number in billing: its MSISDN (one an earlier step of the row read back first), else the
+ * identifier the carrier keys on.
+ */
+const numberOf = (row: WorkRow<unknown>) => {
+  const learned = row.result?.msisdn;
+  return (typeof learned === 'string' ? learned : null) ?? row.msisdn ?? row.iccid ?? row.eid ?? row.id;
+};
+
+/** How billing finds a line's services: by ICCID (`number2`) when it has one, else by its number. */
+export const lineSearch = (row: WorkRow<unknown>): { number2: string } | { number: string } =>
+  row.iccid ? { number2: row.iccid } : { number: numberOf(row) };
 
 /**
  * The line's billing service for the customer, created only when billing has none: a retry, or a
@@ -56,8 +66,7 @@ async function ensureService(
 ): Promise<RowOutcome<never>> {
   const request = row.request;
   const customerId = Number(request.billingCustomerId);
-  const search = row.iccid ? { number2: row.iccid } : { number: numberOf(row) };
-  const active = await revio.findServices({ ...search, status: 'ACTIVE' }, audit);
+  const active = await revio.findServices({ ...lineSearch(row), status: 'ACTIVE' }, audit);
   const otherCustomer = active.find((service) => service.customer_id !== customerId);
   if (otherCustomer) {
     return failed(
@@ -121,7 +130,7 @@ async function ensureService(
 }
 
 /** Calls to billing in flight per chunk; the billing client's own limiter paces them. */
-const BILLING_LANES = 8;
+export const BILLING_LANES = 8;
 
 const noCustomer = failed('REQUIRED', 'A billing service needs billingCustomerId');
 
@@ -173,8 +182,7 @@ export function disconnectStep(billing: BillingClients): Step<unknown, unknown, 
     return forEachRow(rows, BILLING_LANES, async (row): Promise<RowOutcome<never>> => {
       if (!revio) return noBilling;
       const audit = callContext(row, context);
-      const search = row.iccid ? { number2: row.iccid } : { number: numberOf(row as Row) };
-      const active = await revio.findServices({ ...search, status: 'ACTIVE' }, audit);
+      const active = await revio.findServices({ ...lineSearch(row), status: 'ACTIVE' }, audit);
       for (const service of active) await revio.disconnectService(service.service_id, audit);
       return {
         kind: 'succeeded',

@@ -1,6 +1,7 @@
 import type { CarrierAdapter } from '../carriers/carrier.ts';
 import { withFields } from '../core/field-types.ts';
-import type { Flow, RowOutcome, Step, WorkRow } from '../core/flow.ts';
+import type { Flow } from '../core/flow.ts';
+import { costCenterChange, withBillingFields } from './billing-fields.ts';
 import {
   type BillingClients,
   type BillingServiceRequest,
@@ -15,6 +16,7 @@ import {
   customerPlanFields,
   customerRatePlanChange,
 } from './customer-flows.ts';
+import { thenPostStep } from './post-steps.ts';
 
 type StatusRequest = { targetStatus: string } & Partial<BillingServiceRequest>;
 type BillingPostStep = 'billing_service' | 'billing_disconnect';
@@ -31,27 +33,6 @@ const postStep = (request: StatusRequest): BillingPostStep | undefined => {
 const lineChangedBut = (message: string) =>
   `The line's status changed at the carrier, but billing failed: ${message}`;
 
-/** Sends rows the carrier step finished on to their billing post-step instead. */
-function routeToBilling<TClient, TStep extends string>(
-  step: Step<TClient, StatusRequest, TStep>,
-): Step<TClient, StatusRequest, TStep | BillingPostStep> {
-  const reroute = (rows: WorkRow<StatusRequest>[], outcomes: RowOutcome<TStep>[]) =>
-    outcomes.map((outcome, index): RowOutcome<TStep | BillingPostStep> => {
-      const next = postStep(rows[index].request);
-      return outcome.kind === 'succeeded' && next
-        ? { kind: 'next', step: next, result: outcome.result, device: outcome.device }
-        : outcome;
-    });
-  const reconcile = step.reconcile;
-  return {
-    chunkSize: step.chunkSize,
-    run: async (rows, context) => reroute(rows, await step.run(rows, context)),
-    ...(reconcile
-      ? { reconcile: async (rows, context) => reroute(rows, await reconcile(rows, context)) }
-      : {}),
-  };
-}
-
 /**
  * `status_update` with the billing post-step (original §5.7): a line activated for a billing customer
  * gets its billing service (never twice), a deactivated one has its services disconnected.
@@ -62,12 +43,7 @@ export function withBillingPostStep<TClient, TStep extends string>(
 ): Flow<TClient, StatusRequest, TStep | BillingPostStep> {
   // The carrier's own effectiveDate means the status change's; billing then uses today.
   const { billingCustomerId, serviceTypeId, packageId, productIds, rates } = billingServiceFields;
-  const carrierSteps = Object.fromEntries(
-    Object.entries<Step<TClient, StatusRequest, TStep>>(flow.steps).map(([name, step]) => [
-      name,
-      routeToBilling(step),
-    ]),
-  ) as Record<TStep, Step<TClient, StatusRequest, TStep | BillingPostStep>>;
+  const carrierSteps = thenPostStep(flow.steps, postStep);
   return {
     ...flow,
     requestSchema: withFields(flow.requestSchema, {
@@ -114,14 +90,18 @@ export function withCustomerPlanStep<TClient, TRequest, TStep extends string>(
 
 /**
  * Every carrier account also takes the change types that act on the inventory and billing alone, a
- * status update can bill or unbill the line it changed, and an identifier change can set its customer
- * rate plan.
+ * status update can bill or unbill the line it changed, an identifier change can set its customer
+ * rate plan, and a username / cost centre change writes the cost centres to billing on every carrier.
  */
 export function withSharedFlows<TClient>(
   adapter: CarrierAdapter<TClient>,
   billing: BillingClients,
 ): CarrierAdapter<TClient> {
-  const { status_update: statusUpdate, identifier_change: identifierChange } = adapter.flows;
+  const {
+    status_update: statusUpdate,
+    identifier_change: identifierChange,
+    username_cost_center_change: usernameChange,
+  } = adapter.flows;
   return {
     ...adapter,
     flows: {
@@ -131,6 +111,9 @@ export function withSharedFlows<TClient>(
       customer_rate_plan_change: customerRatePlanChange,
       customer_assignment: customerAssignment(billing),
       billing_service_creation: billingServiceCreation(billing),
+      username_cost_center_change: usernameChange
+        ? withBillingFields(usernameChange, billing)
+        : costCenterChange(billing),
       archival,
     },
   };

@@ -45,6 +45,8 @@ export const rowFields = [
   'costCenter2',
   'costCenter3',
   'override',
+  'readMsisdn',
+  'cheapestPlanBeforeDeactivation',
 ] as const;
 export type RowField = (typeof rowFields)[number];
 

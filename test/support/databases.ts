@@ -37,9 +37,19 @@ function createSqlite(): TestDatabase {
   };
 }
 
+/**
+ * A fresh database's name: under the admin URL's own database name when that is a `bulkchange_t_…` one
+ * (each engineer's runs then create and drop only their own), else `bulkchange_t_`.
+ */
+function freshDatabaseName(adminUrl: string): string {
+  const own = new URL(adminUrl).pathname.slice(1);
+  const prefix = own.startsWith('bulkchange_t_') ? `${own}_` : 'bulkchange_t_';
+  return `${prefix}${randomBytes(6).toString('hex')}`;
+}
+
 async function createPostgres(): Promise<TestDatabase> {
   const adminUrl = process.env.TEST_DATABASE_URL!;
-  const name = `bulkchange_t_${randomBytes(6).toString('hex')}`;
+  const name = freshDatabaseName(adminUrl);
   await adminQuery(adminUrl, `CREATE DATABASE ${name}`);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
@@ -56,7 +66,7 @@ async function createPostgres(): Promise<TestDatabase> {
 /** The URL of a fresh, empty PostgreSQL database for a child process; dropped by the returned function. */
 export async function createPostgresUrl(): Promise<{ url: string; drop: () => Promise<void> }> {
   const adminUrl = process.env.TEST_DATABASE_URL!;
-  const name = `bulkchange_t_${randomBytes(6).toString('hex')}`;
+  const name = freshDatabaseName(adminUrl);
   await adminQuery(adminUrl, `CREATE DATABASE ${name}`);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;

@@ -92,6 +92,16 @@ const serviceSchema = z
   .loose();
 export type RevioService = z.infer<typeof serviceSchema>;
 
+/** A service with its custom fields (`fields: [{field_id, label, value}]`), as one service reads. */
+const serviceDetailSchema = serviceSchema.extend({
+  fields: z
+    .array(
+      z.object({ field_id: z.coerce.number().int(), label: z.string(), value: z.string().nullish() }).loose(),
+    )
+    .default([]),
+});
+export type RevioServiceDetail = z.infer<typeof serviceDetailSchema>;
+
 const serviceProductSchema = z
   .object({
     service_product_id: z.coerce.number().int(),
@@ -193,6 +203,42 @@ export class RevioClient {
           { op: 'replace', path: '/status', value: 'DISCONNECTED' },
           { op: 'replace', path: '/disconnected_date', value: new Date().toISOString() },
         ],
+        responseSchema: createdSchema,
+        idempotent: true,
+      },
+      context,
+    );
+  }
+
+  async getService(serviceId: number, context: CallContext): Promise<RevioServiceDetail> {
+    const response = await this.#http.send(
+      {
+        action: 'get_service',
+        method: 'GET',
+        path: `/v1/Services/${serviceId}`,
+        responseSchema: serviceDetailSchema,
+      },
+      context,
+    );
+    return response.body;
+  }
+
+  /**
+   * Sets custom fields' values, each named by its place in the service's `fields` (a JSON Pointer), in
+   * one JSON-Patch. Setting a value twice leaves the same value: safe to send again.
+   */
+  async setServiceFields(
+    serviceId: number,
+    values: ReadonlyArray<{ index: number; value: string }>,
+    context: CallContext,
+  ): Promise<void> {
+    await this.#http.send(
+      {
+        action: 'update_service',
+        method: 'PATCH',
+        path: `/v1/Services/${serviceId}`,
+        headers: { 'content-type': 'application/json-patch+json' },
+        body: values.map(({ index, value }) => ({ op: 'replace', path: `/fields/${index}/value`, value })),
         responseSchema: createdSchema,
         idempotent: true,
       },
