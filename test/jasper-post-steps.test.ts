@@ -36,7 +36,12 @@ for (const dialect of testDialects) {
       );
       revio = simAdmin(revioUrl);
       const connected = await test.api('PUT', '/api/v1/billing-connection', {
-        body: revioConnection(revioUrl, { settings: { providerIds: { jasper: 3 } } }),
+        body: revioConnection(revioUrl, {
+          settings: {
+            providerIds: { jasper: 3 },
+            customerDefaults: { '1002': { customerRatePlanId: 'CRP-FLEET', customerPoolId: 'POOL-FLEET' } },
+          },
+        }),
       });
       assert.equal(connected.status, 200, connected.text);
       const synced = await test.api('POST', '/api/v1/billing-customers/sync');
@@ -162,6 +167,87 @@ for (const dialect of testDialects) {
         [inventory.body.items[0].carrierRatePlan, inventory.body.items[0].status],
         ['IoT 100MB', 'deactivated'],
       );
+    });
+
+    it('moves an activated line to its billing customer with the customer’s default plan and pool', async () => {
+      const fx = await fixture(2, 'ACTIVATION_READY');
+      const created = await createBulkChange(test, {
+        carrierAccountId: fx.accountId,
+        changeType: 'status_update',
+        changes: byIccid(fx.iccids),
+        options: {
+          targetStatus: 'active',
+          billingCustomerId: '1002',
+          serviceTypeId: 10,
+          moveBillingCustomer: true,
+        },
+      });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      assert.equal((await waitForFinish(test, created.body.id)).status, 'completed');
+      const changes = await changesOf<Change>(test, created.body.id);
+      assert.deepEqual(
+        changes.map((change) => [
+          change.step,
+          change.result?.movedToBillingCustomer,
+          change.result?.customerPoolId,
+        ]),
+        [
+          ['move_customer', '1002', 'POOL-FLEET'],
+          ['move_customer', '1002', 'POOL-FLEET'],
+        ],
+      );
+      const devices = await test.api<{
+        items: Array<{ billingCustomerId: string; customerRatePlanId: string; customerPoolId: string }>;
+      }>('GET', `/api/v1/devices?carrierAccountId=${fx.accountId}`);
+      assert.deepEqual(
+        devices.body.items.map((device) => [
+          device.billingCustomerId,
+          device.customerRatePlanId,
+          device.customerPoolId,
+        ]),
+        [
+          ['1002', 'CRP-FLEET', 'POOL-FLEET'],
+          ['1002', 'CRP-FLEET', 'POOL-FLEET'],
+        ],
+      );
+      const services = (await revio.devices<RevService>()).filter((service) =>
+        fx.iccids.includes(service.number2),
+      );
+      assert.deepEqual(
+        services.map((service) => service.customerId),
+        [1002, 1002],
+      );
+
+      const noCustomer = await createBulkChange(test, {
+        carrierAccountId: fx.accountId,
+        changeType: 'status_update',
+        changes: byIccid(fx.iccids),
+        options: { targetStatus: 'deactivated', moveBillingCustomer: true },
+      });
+      assert.equal(noCustomer.status, 422);
+      assert.deepEqual(
+        noCustomer.body.error?.details.map((detail) => [detail.field, detail.code]),
+        [
+          ['billingCustomerId', 'REQUIRED'],
+          ['billingCustomerId', 'REQUIRED'],
+        ],
+      );
+    });
+
+    it('documents the post-step options in the OpenAPI create body', async () => {
+      type Schema = { properties?: Record<string, Schema>; description?: string };
+      const openApi = await test.api<{
+        paths: Record<string, { post?: { requestBody?: { content?: Record<string, { schema?: Schema }> } } }>;
+      }>('GET', '/api/openapi.json');
+      const body =
+        openApi.body.paths['/api/v1/bulk-changes']?.post?.requestBody?.content?.['application/json']?.schema;
+      const options = body?.properties?.options?.properties ?? {};
+      assert.match(
+        options.readMsisdn?.description ?? '',
+        /^status_update on the Jasper family: after an activation/,
+      );
+      assert.match(options.cheapestPlanBeforeDeactivation?.description ?? '', /before a deactivation/);
+      assert.match(options.moveBillingCustomer?.description ?? '', /^status_update with billingCustomerId/);
     });
 
     it('refuses the cheapest-plan option at intake on an account that lists no plans', async () => {

@@ -175,6 +175,37 @@ export function billingServiceStep<
   return { chunkSize: () => 100, run, reconcile: run };
 }
 
+/**
+ * Moves an activated line to the row's billing customer in the inventory, with the customer rate plan
+ * and pool the billing settings name for that customer (`customerDefaults`; none named: the line keeps
+ * its own). Its billing service is ensured before (another customer's active service refuses the line).
+ */
+export function customerMoveStep(
+  billing: BillingClients,
+): Step<unknown, Partial<BillingServiceRequest>, never> {
+  const run = async (rows: WorkRow<Partial<BillingServiceRequest>>[], context: Context) => {
+    const revio = await billing.client(context.account.tenantId);
+    return rows.map((row): RowOutcome<never> => {
+      const { billingCustomerId } = row.request;
+      if (!revio) return noBilling;
+      if (!billingCustomerId) return noCustomer;
+      const { customerRatePlanId, customerPoolId } =
+        revio.settings.customerDefaults?.[billingCustomerId] ?? {};
+      const plan = {
+        ...(customerRatePlanId ? { customerRatePlanId } : {}),
+        ...(customerPoolId ? { customerPoolId } : {}),
+      };
+      return {
+        kind: 'succeeded',
+        result: { movedToBillingCustomer: billingCustomerId, ...plan },
+        device: { billingCustomerId, ...plan },
+      };
+    });
+  };
+  // Only the inventory changes: running it again sets the same values.
+  return { chunkSize: () => 500, run };
+}
+
 /** Disconnects the line's active billing services (a deactivated line stops being billed). */
 export function disconnectStep(billing: BillingClients): Step<unknown, unknown, never> {
   const run = async (rows: WorkRow<unknown>[], context: Context) => {

@@ -1,12 +1,13 @@
 import type { CarrierAdapter } from '../carriers/carrier.ts';
-import { withFields } from '../core/field-types.ts';
-import type { Flow } from '../core/flow.ts';
+import { withFields, yesNo } from '../core/field-types.ts';
+import type { Flow, Step } from '../core/flow.ts';
 import { costCenterChange, withBillingFields } from './billing-fields.ts';
 import {
   type BillingClients,
   type BillingServiceRequest,
   billingServiceFields,
   billingServiceStep,
+  customerMoveStep,
   disconnectStep,
 } from './billing-service.ts';
 import {
@@ -18,8 +19,8 @@ import {
 } from './customer-flows.ts';
 import { thenPostStep } from './post-steps.ts';
 
-type StatusRequest = { targetStatus: string } & Partial<BillingServiceRequest>;
-type BillingPostStep = 'billing_service' | 'billing_disconnect';
+type StatusRequest = { targetStatus: string; moveBillingCustomer?: boolean } & Partial<BillingServiceRequest>;
+type BillingPostStep = 'billing_service' | 'billing_disconnect' | 'move_customer';
 
 /** What billing does after a line's status change, when the row names a billing customer. */
 const postStep = (request: StatusRequest): BillingPostStep | undefined => {
@@ -33,9 +34,15 @@ const postStep = (request: StatusRequest): BillingPostStep | undefined => {
 const lineChangedBut = (message: string) =>
   `The line's status changed at the carrier, but billing failed: ${message}`;
 
+/** The customer move follows the billing service of an activation, when the row asks for it. */
+const afterBillingService = (request: StatusRequest) =>
+  request.moveBillingCustomer ? ('move_customer' as const) : undefined;
+
 /**
- * `status_update` with the billing post-step (original §5.7): a line activated for a billing customer
- * gets its billing service (never twice), a deactivated one has its services disconnected.
+ * `status_update` with the billing post-steps (original §5.1, §5.7): a line activated for a billing
+ * customer gets its billing service (never twice) and, with `moveBillingCustomer`, is moved to the
+ * customer with its default customer rate plan and pool; a deactivated one has its services
+ * disconnected.
  */
 export function withBillingPostStep<TClient, TStep extends string>(
   flow: Flow<TClient, StatusRequest, TStep>,
@@ -44,6 +51,15 @@ export function withBillingPostStep<TClient, TStep extends string>(
   // The carrier's own effectiveDate means the status change's; billing then uses today.
   const { billingCustomerId, serviceTypeId, packageId, productIds, rates } = billingServiceFields;
   const carrierSteps = thenPostStep(flow.steps, postStep);
+  const billingService: Step<TClient, StatusRequest, BillingPostStep> = thenPostStep<
+    unknown,
+    StatusRequest,
+    'billing_service',
+    'move_customer'
+  >(
+    { billing_service: billingServiceStep<StatusRequest>({ billing, describeFailure: lineChangedBut }) },
+    afterBillingService,
+  ).billing_service;
   return {
     ...flow,
     requestSchema: withFields(flow.requestSchema, {
@@ -52,11 +68,21 @@ export function withBillingPostStep<TClient, TStep extends string>(
       packageId,
       productIds,
       rates,
+      moveBillingCustomer: yesNo.optional(),
     }),
+    checkRow: (request, device, settings) =>
+      request.moveBillingCustomer && !request.billingCustomerId
+        ? {
+            field: 'billingCustomerId',
+            code: 'REQUIRED',
+            message: 'moveBillingCustomer moves the line to billingCustomerId: give it',
+          }
+        : flow.checkRow?.(request, device, settings),
     steps: {
       ...carrierSteps,
-      billing_service: billingServiceStep({ billing, describeFailure: lineChangedBut }),
+      billing_service: billingService,
       billing_disconnect: disconnectStep(billing),
+      move_customer: customerMoveStep(billing),
     },
   };
 }

@@ -56,6 +56,9 @@ const createOptions = z
     cheapestPlanBeforeDeactivation: optionFlag(
       'status_update on the Jasper family: before a deactivation, move the line to the cheapest of the account’s settings.deactivationRatePlans that covers its cycle’s data usage',
     ),
+    moveBillingCustomer: optionFlag(
+      'status_update with billingCustomerId: after an activation and its billing service, move the line to that customer with the customer rate plan and pool the billing settings name for it (customerDefaults)',
+    ),
   })
   .catchall(z.unknown());
 

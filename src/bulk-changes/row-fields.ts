@@ -47,6 +47,7 @@ export const rowFields = [
   'override',
   'readMsisdn',
   'cheapestPlanBeforeDeactivation',
+  'moveBillingCustomer',
 ] as const;
 export type RowField = (typeof rowFields)[number];
 

@@ -23,6 +23,19 @@ export const revioSettingsSchema = z
     /** The Rev.io provider id each carrier's services are created under. */
     providerIds: z.record(z.string(), z.number().int().positive()).default({}),
     defaultProviderId: z.number().int().positive().optional(),
+    /**
+     * Per billing customer id, the customer rate plan and pool a line takes when a status change moves
+     * it to that customer (`moveBillingCustomer`; the original's default customer rate plans).
+     */
+    customerDefaults: z
+      .record(
+        z.string(),
+        z.object({
+          customerRatePlanId: z.string().trim().min(1).max(64).optional(),
+          customerPoolId: z.string().trim().min(1).max(64).optional(),
+        }),
+      )
+      .optional(),
     /** Over the defaults: Rev.io publishes no limits, a tenant's contract may. */
     limits: z
       .object({

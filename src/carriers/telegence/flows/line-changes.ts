@@ -93,18 +93,23 @@ const cancelled = (device: DeviceRecord): RowIssue | undefined =>
     ? { code: 'INVALID_TRANSITION', message: 'The line is cancelled on AT&T; it cannot be changed' }
     : undefined;
 
-/** One PATCH per line; reconciled by reading the line. */
+/**
+ * One PATCH per line; reconciled by reading the line. With `readFirst`, the line is read before and a
+ * line that already has the change is not written again.
+ */
 function patchStep<TRequest>(spec: {
   body: (row: WorkRow<TRequest>) => { effectiveDate?: string; serviceCharacteristic: Characteristic[] };
   applied: (row: WorkRow<TRequest>, line: TelegenceLineDetail) => boolean;
   success: (row: WorkRow<TRequest>, line: TelegenceLineDetail) => RowOutcome<never>;
+  readFirst?: boolean;
 }) {
   return perLineStep<TelegenceClient, TRequest, TelegenceLineDetail>({
-    send: async (row, context) =>
-      spec.success(
-        row,
-        await context.client.updateLine(row.msisdn!, spec.body(row), callContext(row, context)),
-      ),
+    send: async (row, context) => {
+      const call = callContext(row, context);
+      const current = spec.readFirst ? await context.client.getLine(row.msisdn!, call) : undefined;
+      if (current && spec.applied(row, current)) return spec.success(row, current);
+      return spec.success(row, await context.client.updateLine(row.msisdn!, spec.body(row), call));
+    },
     read: (row, context) => context.client.getLine(row.msisdn!, callContext(row, context)),
     applied: (row, line) => (spec.applied(row, line) ? spec.success(row, line) : undefined),
     mapRejection: mapTelegenceRejection,
@@ -296,6 +301,8 @@ const contactNameStep = patchStep<CarrierUsernameRequest>({
   body: (row) => ({ serviceCharacteristic: [{ name: 'contactName', value: row.request.username }] }),
   applied: (row, line) =>
     characteristicValue(line.serviceCharacteristic, 'contactName') === row.request.username,
+  // A row run again (a retry, the same file twice) makes no second write.
+  readFirst: true,
   success: (row) => ({
     kind: 'succeeded',
     result: usernamePatch(row.request),
