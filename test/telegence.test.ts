@@ -487,6 +487,15 @@ for (const dialect of testDialects) {
         (await fx.lines()).find((line) => line.msisdn === lines[0].msisdn)?.contactName,
         'Truck 12',
       );
+      // The same row again: the line is read, and not written a second time.
+      const writes = async () =>
+        (await fx.calls('update_line')).filter((call) => call.path.includes(lines[0].msisdn)).length;
+      const before = await writes();
+      const again = await create(fx.accountId, 'username_cost_center_change', [
+        { msisdn: lines[0].msisdn, username: 'Truck 12' },
+      ]);
+      assert.equal((await waitForFinish(test, again.body.id)).status, 'completed');
+      assert.equal(await writes(), before);
     });
 
     it('takes dates as AT&T writes them; swaps carry the line’s ZIP, SOC and technology type', async () => {

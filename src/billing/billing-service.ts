@@ -41,8 +41,18 @@ const failed = (code: ErrorCode, message: string): RowOutcome<never> => ({
   error: { code, message },
 });
 
-/** The line's number in billing: its MSISDN, else the identifier the carrier keys on. */
-const numberOf = (row: Row) => row.msisdn ?? row.iccid ?? row.eid ?? row.id;
+/**
+ * The line's number in billing: its MSISDN (one an earlier step of the row read back first), else the
+ * identifier the carrier keys on.
+ */
+const numberOf = (row: WorkRow<unknown>) => {
+  const learned = row.result?.msisdn;
+  return (typeof learned === 'string' ? learned : null) ?? row.msisdn ?? row.iccid ?? row.eid ?? row.id;
+};
+
+/** How billing finds a line's services: by ICCID (`number2`) when it has one, else by its number. */
+export const lineSearch = (row: WorkRow<unknown>): { number2: string } | { number: string } =>
+  row.iccid ? { number2: row.iccid } : { number: numberOf(row) };
 
 /**
  * The line's billing service for the customer, created only when billing has none: a retry, or a
@@ -170,6 +180,37 @@ export function billingServiceStep<
     });
   };
   return { chunkSize: () => 100, run, reconcile: run };
+}
+
+/**
+ * Moves an activated line to the row's billing customer in the inventory, with the customer rate plan
+ * and pool the billing settings name for that customer (`customerDefaults`; none named: the line keeps
+ * its own). Its billing service is ensured before (another customer's active service refuses the line).
+ */
+export function customerMoveStep(
+  billing: BillingClients,
+): Step<unknown, Partial<BillingServiceRequest>, never> {
+  const run = async (rows: WorkRow<Partial<BillingServiceRequest>>[], context: Context) => {
+    const revio = await billing.client(context.account.tenantId);
+    return rows.map((row): RowOutcome<never> => {
+      const { billingCustomerId } = row.request;
+      if (!revio) return noBilling;
+      if (!billingCustomerId) return noCustomer;
+      const { customerRatePlanId, customerPoolId } =
+        revio.settings.customerDefaults?.[billingCustomerId] ?? {};
+      const plan = {
+        ...(customerRatePlanId ? { customerRatePlanId } : {}),
+        ...(customerPoolId ? { customerPoolId } : {}),
+      };
+      return {
+        kind: 'succeeded',
+        result: { movedToBillingCustomer: billingCustomerId, ...plan },
+        device: { billingCustomerId, ...plan },
+      };
+    });
+  };
+  // Only the inventory changes: running it again sets the same values.
+  return { chunkSize: () => 500, run };
 }
 
 /** Disconnects the line's active billing services (a deactivated line stops being billed). */

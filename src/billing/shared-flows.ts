@@ -1,12 +1,14 @@
 import type { CarrierAdapter } from '../carriers/carrier.ts';
-import { withFields } from '../core/field-types.ts';
+import { withFields, yesNo } from '../core/field-types.ts';
 import type { Flow, RowOutcome, Step, WorkRow } from '../core/flow.ts';
 import { archival, unarchive } from './archival-flows.ts';
+import { costCenterChange, withBillingFields } from './billing-fields.ts';
 import {
   type BillingClients,
   type BillingServiceRequest,
   billingServiceFields,
   billingServiceStep,
+  customerMoveStep,
   disconnectStep,
 } from './billing-service.ts';
 import {
@@ -16,9 +18,10 @@ import {
   customerRatePlanChange,
   siteAssignment,
 } from './customer-flows.ts';
+import { thenPostStep } from './post-steps.ts';
 
-type StatusRequest = { targetStatus: string } & Partial<BillingServiceRequest>;
-type BillingPostStep = 'billing_service' | 'billing_disconnect';
+type StatusRequest = { targetStatus: string; moveBillingCustomer?: boolean } & Partial<BillingServiceRequest>;
+type BillingPostStep = 'billing_service' | 'billing_disconnect' | 'move_customer';
 
 /** What billing does after a line's status change, when the row names a billing customer. */
 const postStep = (request: StatusRequest): BillingPostStep | undefined => {
@@ -32,30 +35,15 @@ const postStep = (request: StatusRequest): BillingPostStep | undefined => {
 const lineChangedBut = (message: string) =>
   `The line's status changed at the carrier, but billing failed: ${message}`;
 
-/** Sends rows the carrier step finished on to their billing post-step instead. */
-function routeToBilling<TClient, TStep extends string>(
-  step: Step<TClient, StatusRequest, TStep>,
-): Step<TClient, StatusRequest, TStep | BillingPostStep> {
-  const reroute = (rows: WorkRow<StatusRequest>[], outcomes: RowOutcome<TStep>[]) =>
-    outcomes.map((outcome, index): RowOutcome<TStep | BillingPostStep> => {
-      const next = postStep(rows[index].request);
-      return outcome.kind === 'succeeded' && next
-        ? { kind: 'next', step: next, result: outcome.result, device: outcome.device }
-        : outcome;
-    });
-  const reconcile = step.reconcile;
-  return {
-    chunkSize: step.chunkSize,
-    run: async (rows, context) => reroute(rows, await step.run(rows, context)),
-    ...(reconcile
-      ? { reconcile: async (rows, context) => reroute(rows, await reconcile(rows, context)) }
-      : {}),
-  };
-}
+/** The customer move follows the billing service of an activation, when the row asks for it. */
+const afterBillingService = (request: StatusRequest) =>
+  request.moveBillingCustomer ? ('move_customer' as const) : undefined;
 
 /**
- * `status_update` with the billing post-step (original §5.7): a line activated for a billing customer
- * gets its billing service (never twice), a deactivated one has its services disconnected.
+ * `status_update` with the billing post-steps (original §5.1, §5.7): a line activated for a billing
+ * customer gets its billing service (never twice) and, with `moveBillingCustomer`, is moved to the
+ * customer with its default customer rate plan and pool; a deactivated one has its services
+ * disconnected.
  */
 export function withBillingPostStep<TClient, TStep extends string>(
   flow: Flow<TClient, StatusRequest, TStep>,
@@ -63,12 +51,16 @@ export function withBillingPostStep<TClient, TStep extends string>(
 ): Flow<TClient, StatusRequest, TStep | BillingPostStep> {
   // The carrier's own effectiveDate means the status change's; billing then uses today.
   const { billingCustomerId, serviceTypeId, packageId, productIds, rates } = billingServiceFields;
-  const carrierSteps = Object.fromEntries(
-    Object.entries<Step<TClient, StatusRequest, TStep>>(flow.steps).map(([name, step]) => [
-      name,
-      routeToBilling(step),
-    ]),
-  ) as Record<TStep, Step<TClient, StatusRequest, TStep | BillingPostStep>>;
+  const carrierSteps = thenPostStep(flow.steps, postStep);
+  const billingService: Step<TClient, StatusRequest, BillingPostStep> = thenPostStep<
+    unknown,
+    StatusRequest,
+    'billing_service',
+    'move_customer'
+  >(
+    { billing_service: billingServiceStep<StatusRequest>({ billing, describeFailure: lineChangedBut }) },
+    afterBillingService,
+  ).billing_service;
   return {
     ...flow,
     requestSchema: withFields(flow.requestSchema, {
@@ -77,11 +69,21 @@ export function withBillingPostStep<TClient, TStep extends string>(
       packageId,
       productIds,
       rates,
+      moveBillingCustomer: yesNo.optional(),
     }),
+    checkRow: (request, device, settings) =>
+      request.moveBillingCustomer && !request.billingCustomerId
+        ? {
+            field: 'billingCustomerId',
+            code: 'REQUIRED',
+            message: 'moveBillingCustomer moves the line to billingCustomerId: give it',
+          }
+        : flow.checkRow?.(request, device, settings),
     steps: {
       ...carrierSteps,
-      billing_service: billingServiceStep({ billing, describeFailure: lineChangedBut }),
+      billing_service: billingService,
       billing_disconnect: disconnectStep(billing),
+      move_customer: customerMoveStep(billing),
     },
   };
 }
@@ -115,14 +117,18 @@ export function withCustomerPlanStep<TClient, TRequest, TStep extends string>(
 
 /**
  * Every carrier account also takes the change types that act on the inventory and billing alone, a
- * status update can bill or unbill the line it changed, and an identifier change can set its customer
- * rate plan.
+ * status update can bill or unbill the line it changed, an identifier change can set its customer
+ * rate plan, and a username / cost centre change writes the cost centres to billing on every carrier.
  */
 export function withSharedFlows<TClient>(
   adapter: CarrierAdapter<TClient>,
   billing: BillingClients,
 ): CarrierAdapter<TClient> {
-  const { status_update: statusUpdate, identifier_change: identifierChange } = adapter.flows;
+  const {
+    status_update: statusUpdate,
+    identifier_change: identifierChange,
+    username_cost_center_change: usernameChange,
+  } = adapter.flows;
   return {
     ...adapter,
     flows: {
@@ -132,6 +138,9 @@ export function withSharedFlows<TClient>(
       customer_rate_plan_change: customerRatePlanChange,
       customer_assignment: customerAssignment(billing),
       billing_service_creation: billingServiceCreation(billing),
+      username_cost_center_change: usernameChange
+        ? withBillingFields(usernameChange, billing)
+        : costCenterChange(billing),
       archival: archival(billing),
       unarchive,
       site_assignment: siteAssignment,

@@ -40,11 +40,33 @@ const notifyEmailsField = z
   )
   .pipe(notifyEmails);
 
+/** A yes/no option as JSON or a CSV cell gives it; the flow checks it. */
+const optionFlag = (description: string) =>
+  z.union([z.boolean(), z.string()]).optional().describe(description);
+
+/**
+ * Any row field given once for every row, and the flow options named here (documented; the flow of the
+ * change type and carrier checks them, and refuses those it does not take).
+ */
+const createOptions = z
+  .object({
+    readMsisdn: optionFlag(
+      'status_update on the Jasper family: after an activation, read the line’s new MSISDN back (inventory, result, billing service number)',
+    ),
+    cheapestPlanBeforeDeactivation: optionFlag(
+      'status_update on the Jasper family: before a deactivation, move the line to the cheapest of the account’s settings.deactivationRatePlans that covers its cycle’s data usage',
+    ),
+    moveBillingCustomer: optionFlag(
+      'status_update with billingCustomerId: after an activation and its billing service, move the line to that customer with the customer rate plan and pool the billing settings name for it (customerDefaults)',
+    ),
+  })
+  .catchall(z.unknown());
+
 const createJson = z.object({
   carrierAccountId: z.string().min(1),
   changeType: z.enum(changeTypes),
   changes: z.array(z.record(z.string(), z.unknown())),
-  options: z.record(z.string(), z.unknown()).default({}),
+  options: createOptions.default({}),
   scheduledFor: z.string().optional(),
   dryRun: z.boolean().default(false),
   acceptValidRows: z.boolean().default(false),

@@ -48,6 +48,9 @@ export const rowFields = [
   'overrideUsage',
   'overrideBilling',
   'siteId',
+  'readMsisdn',
+  'cheapestPlanBeforeDeactivation',
+  'moveBillingCustomer',
 ] as const;
 export type RowField = (typeof rowFields)[number];
 

@@ -193,6 +193,13 @@ export const errorCatalogue = {
   WRITE_DISABLED: { summary: 'Writes are disabled on the carrier account; nothing was sent' },
   AUTH_FAILED: { summary: "The carrier refused the account's credentials" },
   CARRIER_REJECTED: { summary: 'The carrier refused this line' },
+  USERNAME_REFUSED: {
+    summary:
+      'POD19 took the username edit, then refused it (its audit trail shows Error): it is not a user of the account',
+  },
+  BILLING_FIELD_MISSING: {
+    summary: "The line's Rev.io service has no custom field for a cost centre the row sets (CostCenter1–3)",
+  },
   PACKAGE_CHANGE_ROLLED_BACK: { summary: 'POND could not complete the package change, so it was undone' },
   PACKAGE_NOT_FOUND: {
     summary: 'POND does not know the package a step works on (simulator code PACKAGE_NOT_FOUND)',

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { CarrierAdapter } from '../carriers/carrier.ts';
 import type { CarrierRegistry } from '../carriers/registry.ts';
 import { type CarrierName, type ChangeType, changeTypes } from '../core/change-types.ts';
+import { yesNo } from '../core/field-types.ts';
 import type { CarrierLimits } from '../core/flow.ts';
 import { label } from './components/format.ts';
 
@@ -73,7 +74,8 @@ function fieldInput(name: string, schema: z.ZodType, adapter: CarrierAdapter): F
   const base = { name, label: label(name), required: !schema.safeParse(undefined).success, options: [] };
   if (name === 'targetStatus') return { ...base, kind: 'select', options: [...adapter.targetStatuses] };
   if (inner instanceof z.ZodEnum) return { ...base, kind: 'select', options: inner.options.map(String) };
-  if (inner instanceof z.ZodBoolean) return { ...base, kind: 'checkbox' };
+  // A yes/no field (an option such as readMsisdn) is a tick box, as a JSON boolean would be.
+  if (inner instanceof z.ZodBoolean || inner === yesNo) return { ...base, kind: 'checkbox' };
   if (name.endsWith('Date')) return { ...base, kind: 'date' };
   return { ...base, kind: 'text' };
 }

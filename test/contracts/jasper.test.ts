@@ -51,6 +51,13 @@ describe('Jasper: the client and the simulator against Cisco’s published contr
       { ratePlan: 'IoT 100MB', communicationPlan: 'CP_Data_SMS', effectiveDate: inAWeek },
       context,
     );
+    await client.editDevice(iccids[2], { accountCustom1: 'fleet.ops' }, context);
+    const trail = await client.auditTrail(iccids[2], 2, context);
+    assert.deepEqual(
+      trail.map((entry) => [entry.field, entry.value, entry.status]),
+      [['accountCustom1', 'fleet.ops', 'Executed']],
+    );
+    assert.equal((await client.cycleUsage(iccids[2], context)).ctdDataUsage, 0);
     let lines = 0;
     for await (const page of jasperInventory.pages(client, context)) lines += page.length;
     assert.equal(lines, 60);

@@ -3,7 +3,8 @@ import type { Contract } from './contract.ts';
 
 /**
  * Cisco IoT Control Center REST, as Cisco publishes it (developer.cisco.com/docs/control-center: Get
- * Device Details, Edit Device Details, Search Devices, the troubleshooting checklist) and as the
+ * Device Details, Edit Device Details, Get Device Usage, Get Device Audit History, Search Devices, the troubleshooting
+ * checklist) and as the
  * OpenAPI model of those pages has it (titobrasolin/jasper-client-python, `DeviceEditModel.yaml`,
  * `DeviceDetails.yaml`, `specs/paths/devices.yaml`). Requests are strict.
  */
@@ -97,6 +98,60 @@ export const jasperContract: Contract = {
           },
         ),
       responses: { 200: z.object({ iccid: z.string() }), 202: z.object({ iccid: z.string() }) },
+    },
+    {
+      name: 'get_usage',
+      method: 'GET',
+      path: '/rws/api/v1/devices/:iccid/ctdUsages',
+      source: 'Get Device Usage (ctdDataUsage in bytes, with the line’s identifiers and plans)',
+      client: true,
+      headers: basic,
+      responses: {
+        200: z
+          .object({
+            iccid: z.string(),
+            ctdDataUsage: z.number().nonnegative(),
+            ctdSMSUsage: z.number(),
+            ctdVoiceUsage: z.number(),
+            ratePlan: z.string().nullable(),
+            status: z.enum(statuses),
+          })
+          .loose(),
+      },
+    },
+    {
+      name: 'get_audit_trail',
+      method: 'GET',
+      path: '/rws/api/v1/devices/:iccid/auditTrails',
+      source: 'Get Device Audit History (daysOfHistory ≤ 365, default 30; pageSize ≤ 50; newest first)',
+      client: true,
+      headers: basic,
+      query: z.strictObject({
+        daysOfHistory: z.coerce.number().int().min(1).max(365).optional(),
+        pageSize: z.coerce.number().int().min(1).max(50).optional(),
+        pageNumber: z.coerce.number().int().min(1).optional(),
+      }),
+      responses: {
+        200: z
+          .object({
+            iccid: z.string(),
+            pageNumber: z.number().int(),
+            lastPage: z.boolean(),
+            deviceAuditTrails: z.array(
+              z
+                .object({
+                  field: z.string(),
+                  priorValue: z.string().nullable(),
+                  value: z.string().nullable(),
+                  effectiveDate: z.string(),
+                  status: z.string(),
+                  userName: z.string(),
+                })
+                .loose(),
+            ),
+          })
+          .loose(),
+      },
     },
     {
       name: 'search_devices',

@@ -71,6 +71,17 @@ describe('Rev.io: the client and the simulator against Rev.io’s published cont
       context,
     );
     assert.equal((await client.serviceProducts(serviceId, context)).length, 1);
+    const service = await client.getService(serviceId, context);
+    assert.deepEqual(
+      service.fields.map((field) => [field.label, field.value ?? null]),
+      [
+        ['Cost Center 1', null],
+        ['Cost Center 2', null],
+        ['Cost Center 3', null],
+      ],
+    );
+    await client.setServiceFields(serviceId, [{ index: 1, value: 'FLEET-EAST' }], context);
+    assert.equal((await client.getService(serviceId, context)).fields[1].value, 'FLEET-EAST');
     await client.disconnectService(serviceId, context);
     const { problems, covered } = verifyExchanges(revioContract, proxy.exchanges);
     assert.deepEqual(problems, []);

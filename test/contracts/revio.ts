@@ -78,6 +78,29 @@ export const revioContract: Contract = {
       },
     },
     {
+      name: 'get_service',
+      method: 'GET',
+      path: '/v1/Services/:id',
+      source:
+        'Rev.io REST reference: GET /v1/Services/{id}; custom fields as fields: [{field_id, label, value}] (unconfirmed, docs/billing.md)',
+      client: true,
+      headers: auth,
+      responses: {
+        200: z
+          .object({
+            service_id: z.number().int(),
+            customer_id: z.number().int(),
+            status: z.enum(serviceStatuses),
+            fields: z.array(
+              z
+                .object({ field_id: z.number().int(), label: z.string(), value: z.string().nullable() })
+                .loose(),
+            ),
+          })
+          .loose(),
+      },
+    },
+    {
       name: 'create_service',
       method: 'POST',
       path: '/v1/Services',

@@ -41,8 +41,6 @@ function createSqlite(): TestDatabase {
  * A fresh database's name: after the database TEST_DATABASE_URL names when that is a test one
  * (`bulkchange_t_<run>` → `bulkchange_t_<run>_<hex>`), so that parallel runs sharing one server each
  * create and drop only databases of their own prefix.
- * A fresh database's name: after the one TEST_DATABASE_URL names when that is a test database itself
- * (`bulkchange_t_sites` → `bulkchange_t_sites_…`), so runs of different worktrees keep apart.
  */
 function freshDatabaseName(adminUrl: string): string {
   const base = new URL(adminUrl).pathname.slice(1);

@@ -4,7 +4,10 @@ import path from 'node:path';
 import { after, before } from 'node:test';
 import { pino } from 'pino';
 import { createApiKey, ensureTenant } from '../../src/accounts/api-keys.ts';
-import { createJasperSimulator } from '../../src/carriers/jasper/simulator/simulator.ts';
+import {
+  createJasperSimulator,
+  type JasperSimulatorOptions,
+} from '../../src/carriers/jasper/simulator/simulator.ts';
 import { normaliseJasperStatus } from '../../src/carriers/jasper/statuses.ts';
 import { loadConfig } from '../../src/config.ts';
 import { luhnCheckDigit } from '../../src/core/identifiers.ts';
@@ -159,10 +162,15 @@ export async function jasperFixture(
     writeEnabled?: boolean;
     prefix?: string;
     unknownToCarrier?: number;
+    /** The account's settings (a variant, say). */
+    settings?: Record<string, unknown>;
+    /** The simulator's custom fields (names and listed values). */
+    customFields?: JasperSimulatorOptions['customFields'];
   },
 ): Promise<JasperFixture> {
   const simulator = createJasperSimulator({
     faults: { rateLimitPerSecond: null, maxConcurrent: null, ...options.faults },
+    customFields: options.customFields,
   });
   const simulatorUrl = await test.serveSimulator(simulator);
   const accountId = await carrierAccountFixture(test, {
@@ -170,6 +178,7 @@ export async function jasperFixture(
     baseUrl: simulatorUrl,
     credentials: { username: 'demo', apiKey: 'demo-api-key' },
     writeEnabled: options.writeEnabled,
+    settings: options.settings,
     limits: { requestsPerSecond: null, maxConcurrent: 4, ...options.limits },
   });
   const state = options.state ?? 'ACTIVATION_READY';

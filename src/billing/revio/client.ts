@@ -23,6 +23,19 @@ export const revioSettingsSchema = z
     /** The Rev.io provider id each carrier's services are created under. */
     providerIds: z.record(z.string(), z.number().int().positive()).default({}),
     defaultProviderId: z.number().int().positive().optional(),
+    /**
+     * Per billing customer id, the customer rate plan and pool a line takes when a status change moves
+     * it to that customer (`moveBillingCustomer`; the original's default customer rate plans).
+     */
+    customerDefaults: z
+      .record(
+        z.string(),
+        z.object({
+          customerRatePlanId: z.string().trim().min(1).max(64).optional(),
+          customerPoolId: z.string().trim().min(1).max(64).optional(),
+        }),
+      )
+      .optional(),
     /** Over the defaults: Rev.io publishes no limits, a tenant's contract may. */
     limits: z
       .object({
@@ -91,6 +104,16 @@ const serviceSchema = z
   })
   .loose();
 export type RevioService = z.infer<typeof serviceSchema>;
+
+/** A service with its custom fields (`fields: [{field_id, label, value}]`), as one service reads. */
+const serviceDetailSchema = serviceSchema.extend({
+  fields: z
+    .array(
+      z.object({ field_id: z.coerce.number().int(), label: z.string(), value: z.string().nullish() }).loose(),
+    )
+    .default([]),
+});
+export type RevioServiceDetail = z.infer<typeof serviceDetailSchema>;
 
 const serviceProductSchema = z
   .object({
@@ -211,6 +234,42 @@ export class RevioClient {
           { op: 'replace', path: '/status', value: 'DISCONNECTED' },
           { op: 'replace', path: '/disconnected_date', value: new Date().toISOString() },
         ],
+        responseSchema: createdSchema,
+        idempotent: true,
+      },
+      context,
+    );
+  }
+
+  async getService(serviceId: number, context: CallContext): Promise<RevioServiceDetail> {
+    const response = await this.#http.send(
+      {
+        action: 'get_service',
+        method: 'GET',
+        path: `/v1/Services/${serviceId}`,
+        responseSchema: serviceDetailSchema,
+      },
+      context,
+    );
+    return response.body;
+  }
+
+  /**
+   * Sets custom fields' values, each named by its place in the service's `fields` (a JSON Pointer), in
+   * one JSON-Patch. Setting a value twice leaves the same value: safe to send again.
+   */
+  async setServiceFields(
+    serviceId: number,
+    values: ReadonlyArray<{ index: number; value: string }>,
+    context: CallContext,
+  ): Promise<void> {
+    await this.#http.send(
+      {
+        action: 'update_service',
+        method: 'PATCH',
+        path: `/v1/Services/${serviceId}`,
+        headers: { 'content-type': 'application/json-patch+json' },
+        body: values.map(({ index, value }) => ({ op: 'replace', path: `/fields/${index}/value`, value })),
         responseSchema: createdSchema,
         idempotent: true,
       },

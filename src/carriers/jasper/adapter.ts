@@ -4,6 +4,7 @@ import { classifyJasperError, parseJasperError } from './errors.ts';
 import { jasperRatePlanChange, jasperStatusUpdate } from './flows.ts';
 import { jasperInventory } from './inventory.ts';
 import { jasperTargets, normaliseJasperStatus } from './statuses.ts';
+import { jasperUsernameChange } from './username.ts';
 
 /** Cisco IoT Control Center: Jasper, POD19, T-Mobile Jasper and Rogers accounts (`settings.variant`). */
 export function jasperAdapter({ http }: CarrierKit): CarrierAdapter<JasperClient> {
@@ -28,6 +29,7 @@ export function jasperAdapter({ http }: CarrierKit): CarrierAdapter<JasperClient
     flows: {
       status_update: jasperStatusUpdate,
       carrier_rate_plan_change: jasperRatePlanChange,
+      username_cost_center_change: jasperUsernameChange,
     },
     inventory: jasperInventory,
     createClient({ account }) {

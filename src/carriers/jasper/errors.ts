@@ -1,5 +1,6 @@
 import type { CarrierErrorKind } from '../../core/carrier-error.ts';
 import type { ErrorCode } from '../../core/errors.ts';
+import type { RowError } from '../../core/flow.ts';
 import { jasperErrorSchema } from './client.ts';
 
 /**
@@ -26,6 +27,12 @@ export const jasperRejectionCodes: Record<string, ErrorCode> = {
   [jasperCodes.unknownRatePlan.code]: 'UNKNOWN_RATE_PLAN',
   [jasperCodes.communicationPlanNotAllowed.code]: 'COMMUNICATION_PLAN_NOT_ALLOWED',
 };
+
+/** A refused row's error, with the code its carrier code reads as. */
+export const mapJasperRejection = (error: RowError): RowError => ({
+  ...error,
+  code: (error.carrierCode && jasperRejectionCodes[error.carrierCode]) || error.code,
+});
 
 /** Jasper's envelope: `{errorMessage, errorCode}`, the code sometimes absent. */
 export const parseJasperError = (_status: number, body: unknown) => {

@@ -93,6 +93,7 @@ export const seededService = (
       seed.products?.map((product) => seededProduct(book, id, seed.customerId, product)) ??
       existing?.products ??
       [],
+    fields: existing?.fields ?? book.blankFields(),
   });
 };
 

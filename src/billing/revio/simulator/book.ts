@@ -19,6 +19,13 @@ export interface RevioSimServiceProduct {
   generateProration: boolean;
 }
 
+/** A custom field's value on one service (null: never set). */
+export interface RevioSimServiceField {
+  fieldId: number;
+  label: string;
+  value: string | null;
+}
+
 /** A billable line (carrier-apis §6); `GET /_sim/devices` shows it as is (dates in ISO-8601 UTC). */
 export interface RevioSimService extends SimDevice {
   /** The kit's store key, `svc-<id>`: Rev keys services by id, and two services may share an ICCID. */
@@ -42,6 +49,8 @@ export interface RevioSimService extends SimDevice {
   disconnectedDate: string | null;
   createdDate: string;
   products: RevioSimServiceProduct[];
+  /** Every custom field the tenant defines, in the definitions' order. */
+  fields: RevioSimServiceField[];
 }
 
 /** A service without the fields the book derives when it stores one. */
@@ -137,6 +146,15 @@ export class RevioBook {
     const id = given ?? this.#nextServiceProductId;
     this.#nextServiceProductId = Math.max(this.#nextServiceProductId, id + 1);
     return id;
+  }
+
+  /** A new service's custom fields: every definition, unset. */
+  blankFields(): RevioSimServiceField[] {
+    return this.catalog.serviceFields.map((field) => ({
+      fieldId: field.field_id,
+      label: field.label,
+      value: null,
+    }));
   }
 
   /** Why a new service cannot be billed this way; undefined when it can. */

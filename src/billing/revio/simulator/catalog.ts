@@ -19,6 +19,15 @@ export interface RevioProduct {
   rate: number;
 }
 
+/**
+ * A custom field every service has (Rev.io lets a tenant define them; its API shows them on a service
+ * as `fields: [{field_id, label, value}]`).
+ */
+export interface RevioServiceFieldDefinition {
+  field_id: number;
+  label: string;
+}
+
 export interface RevioProvider {
   provider_id: number;
   name: string;
@@ -58,10 +67,18 @@ export const revioProviders: RevioProvider[] = [
   { provider_id: 5, name: 'Teal' },
 ];
 
+/** Labels as a tenant writes them: a client matches them ignoring spaces and case (original §5.9). */
+export const revioServiceFields: RevioServiceFieldDefinition[] = [
+  { field_id: 1, label: 'Cost Center 1' },
+  { field_id: 2, label: 'Cost Center 2' },
+  { field_id: 3, label: 'Cost Center 3' },
+];
+
 /** What a simulator bills against: customers change through the admin API, the rest is fixed. */
 export interface RevioCatalog {
   customers: RevioCustomer[];
   serviceTypes: RevioServiceType[];
   products: RevioProduct[];
   providers: RevioProvider[];
+  serviceFields: RevioServiceFieldDefinition[];
 }

@@ -103,18 +103,26 @@ export const createService = (book: RevioBook, request: SimRequest): SimResponse
     disconnectedDate: null,
     createdDate: now,
     products: [],
+    fields: book.blankFields(),
   });
   return created(id);
 };
 
+/** `/fields/{index}/value` for each custom field the service has: a JSON Pointer into its `fields`. */
+const fieldValuePaths = (service: RevioSimService) =>
+  Object.fromEntries(
+    service.fields.map((_, index) => [`/fields/${index}/value`, z.string().max(255).nullable()]),
+  ) as Record<`/fields/${number}/value`, z.ZodNullable<z.ZodString>>;
+
 /**
- * JSON-Patch `replace` of status, description, customer, disconnected date or usage plan group. A
- * disconnect without a date is dated now; a reconnect clears the date unless the patch sets one.
+ * JSON-Patch `replace` of status, description, customer, disconnected date, usage plan group or a
+ * custom field's value. A disconnect without a date is dated now; a reconnect clears the date unless the
+ * patch sets one.
  */
 export const updateService = (book: RevioBook, request: SimRequest): SimResponse => {
   const found = serviceAt(book, request.params.id);
   if (!isService(found)) return found;
-  const patch = parseJsonPatch(request.body, patchPaths);
+  const patch = parseJsonPatch(request.body, { ...patchPaths, ...fieldValuePaths(found) });
   if ('problem' in patch) return badRequest(patch.problem);
   const changes = patch.changes;
   const customerId = changes['/customer_id'] ?? found.customerId;
@@ -131,6 +139,10 @@ export const updateService = (book: RevioBook, request: SimRequest): SimResponse
         ? found.usagePlanGroupId
         : changes['/usage_plan_group_id'],
     disconnectedDate: disconnectedDate(found, status, changes['/disconnected_date']),
+    fields: found.fields.map((field, index) => {
+      const value = (changes as Record<string, string | null | undefined>)[`/fields/${index}/value`];
+      return value === undefined ? field : { ...field, value };
+    }),
   });
   return updated(found.id);
 };

@@ -197,6 +197,11 @@ describe('Rev.io simulator: services', () => {
       effective_date: null,
       activated_date: '2024-05-01T00:00:00.000Z',
       disconnected_date: null,
+      fields: [
+        { field_id: 1, label: 'Cost Center 1', value: null },
+        { field_id: 2, label: 'Cost Center 2', value: null },
+        { field_id: 3, label: 'Cost Center 3', value: null },
+      ],
     };
     const { created_date, ...read } = (await rev(`/Services/${id}`)).body as Record<string, unknown>;
     assert.deepEqual(read, expected);
@@ -281,6 +286,22 @@ describe('Rev.io simulator: services', () => {
       [{ ok: false, error: 'BadRequest' }],
     );
     assert.deepEqual((await admin('/devices')).body, []);
+  });
+
+  it('sets custom fields by JSON-Patch of /fields/<index>/value, and refuses a field the service lacks', async () => {
+    await start({ ...unlimited, serviceFields: [{ field_id: 7, label: 'CostCenter' }] });
+    const id = await createService();
+    const set = await patchService(id, [{ op: 'replace', path: '/fields/0/value', value: 'FLEET-EAST' }]);
+    assert.deepEqual(statusAndBody(set), { status: 200, body: { id, ok: true } });
+    const read = (await rev(`/Services/${id}`)).body as { fields: unknown[] };
+    assert.deepEqual(read.fields, [{ field_id: 7, label: 'CostCenter', value: 'FLEET-EAST' }]);
+    const missing = await patchService(id, [{ op: 'replace', path: '/fields/1/value', value: 'X' }]);
+    assert.equal(missing.status, 400);
+    const tooLong = await patchService(id, [
+      { op: 'replace', path: '/fields/0/value', value: 'x'.repeat(256) },
+    ]);
+    assert.equal(tooLong.status, 400);
+    assert.deepEqual(((await rev(`/Services/${id}`)).body as { fields: unknown[] }).fields, read.fields);
   });
 
   it('disconnects a service by JSON-Patch and refuses what Rev.io does not take', async () => {

@@ -8,6 +8,7 @@ import {
   type RevioCustomer,
   type RevioProduct,
   type RevioProvider,
+  type RevioServiceFieldDefinition,
   type RevioServiceType,
   revioCustomers,
   revioDefaultFaults,
@@ -15,6 +16,7 @@ import {
   revioDefaultUsers,
   revioProducts,
   revioProviders,
+  revioServiceFields,
   revioServiceTypes,
 } from './catalog.ts';
 import { getCustomer, listCustomers } from './customers.ts';
@@ -38,6 +40,8 @@ export interface RevioSimulatorOptions {
   serviceTypes?: RevioServiceType[];
   products?: RevioProduct[];
   providers?: RevioProvider[];
+  /** The custom fields every service has. */
+  serviceFields?: RevioServiceFieldDefinition[];
 }
 
 type Handler = (book: RevioBook, request: SimRequest) => SimResponse;
@@ -58,6 +62,7 @@ export const createRevioSimulator = (
     serviceTypes: options.serviceTypes ?? revioServiceTypes,
     products: options.products ?? revioProducts,
     providers: options.providers ?? revioProviders,
+    serviceFields: options.serviceFields ?? revioServiceFields,
   });
   const route = (
     method: CarrierRoute['method'],

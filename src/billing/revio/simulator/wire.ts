@@ -58,6 +58,11 @@ export const serviceJson = (service: RevioSimService) => ({
   activated_date: service.activatedDate,
   disconnected_date: service.disconnectedDate,
   created_date: service.createdDate,
+  fields: service.fields.map((field) => ({
+    field_id: field.fieldId,
+    label: field.label,
+    value: field.value,
+  })),
 });
 
 export const serviceProductJson = (product: RevioSimServiceProduct) => ({

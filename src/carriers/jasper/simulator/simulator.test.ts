@@ -215,6 +215,64 @@ describe('Jasper simulator: devices', () => {
   });
 });
 
+describe('Jasper simulator: usage and audit trail', () => {
+  it('answers the cycle usage seeded for a line, and 404 for an unknown ICCID', async () => {
+    await start();
+    await seedLines(base, [{ iccid: iccidA, ctdDataUsage: 5_000_000 }]);
+    const usage = await jasper(`/devices/${iccidA}/ctdUsages`);
+    assert.equal(usage.status, 200);
+    const body = usage.body as Record<string, unknown>;
+    assert.deepEqual([body.iccid, body.ctdDataUsage, body.ratePlan], [iccidA, 5_000_000, 'IoT 10MB']);
+    assert.deepEqual(
+      statusAndBody(await jasper('/devices/8988216716970000009/ctdUsages')),
+      error(404, jasperErrorCodes.iccidNotFound, 'Resource not found - Iccid does not exist'),
+    );
+  });
+
+  it('records each changed field in the audit trail, newest first, and refuses a bad query', async () => {
+    await start();
+    assert.equal((await put(iccidA, { ratePlan: 'IoT 100MB', accountCustom2: 'x' })).status, 200);
+    assert.equal((await put(iccidA, { status: 'ACTIVATED' })).status, 200);
+    const trail = await jasper(`/devices/${iccidA}/auditTrails?daysOfHistory=1`);
+    assert.equal(trail.status, 200);
+    const entries = (trail.body as { deviceAuditTrails: Array<Record<string, unknown>>; lastPage: boolean })
+      .deviceAuditTrails;
+    assert.deepEqual(
+      entries.map((entry) => [entry.field, entry.priorValue, entry.value, entry.status, entry.userName]),
+      [
+        ['SIM Status', 'INVENTORY', 'ACTIVATED', 'Executed', 'demo'],
+        ['Rate Plan', 'IoT 10MB', 'IoT 100MB', 'Executed', 'demo'],
+        ['accountCustom2', null, 'x', 'Executed', 'demo'],
+      ],
+    );
+    const tooLong = await jasper(`/devices/${iccidA}/auditTrails?daysOfHistory=366`);
+    assert.deepEqual(
+      [tooLong.status, (tooLong.body as { errorCode: string }).errorCode],
+      [400, jasperErrorCodes.invalidQueryParameter],
+    );
+  });
+
+  it('answers 200 to a listed custom field set to a value not listed, then keeps the old value (Error)', async () => {
+    await start({
+      ...unlimited,
+      customFields: { accountCustom1: { label: 'Username', values: ['fleet.ops'] } },
+    });
+    assert.equal((await put(iccidA, { accountCustom1: 'fleet.ops' })).status, 200);
+    assert.deepEqual(statusAndBody(await put(iccidA, { accountCustom1: 'nobody' })), {
+      status: 200,
+      body: { iccid: iccidA },
+    });
+    assert.equal(line(iccidA).customFields.accountCustom1, 'fleet.ops');
+    const trail = await jasper(`/devices/${iccidA}/auditTrails`);
+    const [newest, older] = (trail.body as { deviceAuditTrails: Array<Record<string, unknown>> })
+      .deviceAuditTrails;
+    assert.deepEqual(
+      [newest.field, newest.value, newest.status, older.status],
+      ['Username', 'nobody', 'Error', 'Executed'],
+    );
+  });
+});
+
 describe('Jasper simulator: search', () => {
   it('pages lines modified since a time, 50 at most per page', async () => {
     await start();

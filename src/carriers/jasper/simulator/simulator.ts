@@ -9,6 +9,7 @@ import { DeviceStore, type SimDevice } from '../../simulator-kit/device-store.ts
 import type { Faults } from '../../simulator-kit/faults.ts';
 import { createSimulatorServer, type SimulatorServer } from '../../simulator-kit/simulator.ts';
 import { canMoveJasperLine, type JasperStatus, jasperStatuses } from '../statuses.ts';
+import { auditFieldNames, auditTrailPage, type JasperAuditEntry } from './audit-trail.ts';
 
 // The simulator enforces the same transition matrix that intake checks.
 export { jasperTransitions } from '../statuses.ts';
@@ -24,6 +25,12 @@ export interface JasperSimulatorOptions {
   /** Over the Jasper defaults (the documented limits). */
   faults?: Partial<Faults>;
   ratePlans?: JasperRatePlan[];
+  /**
+   * How the account names its custom fields, and those that take only listed values (POD19 keeps its
+   * users' names in one): a value not listed is answered 200, then refused, leaving the field as it
+   * was and an `Error` entry in the line's audit trail.
+   */
+  customFields?: Partial<Record<CustomField, { label: string; values?: string[] }>>;
 }
 
 export const jasperDefaultUsers: Record<string, string> = { demo: 'demo-api-key' };
@@ -70,7 +77,7 @@ const customFieldNames = [
   ...numbered('customerCustom', 5),
 ] as CustomField[];
 type UpToFive = 1 | 2 | 3 | 4 | 5;
-type CustomField =
+export type CustomField =
   | `accountCustom${UpToFive | 6 | 7 | 8 | 9 | 10}`
   | `operatorCustom${UpToFive}`
   | `customerCustom${UpToFive}`;
@@ -97,6 +104,10 @@ export interface JasperSimLine extends SimDevice {
   dateActivated: string | null;
   /** The last `effectiveDate` sent; the change itself was applied at once. */
   effectiveDate: string | null;
+  /** Its changes, newest first (Get Device Audit History). */
+  auditTrail: JasperAuditEntry[];
+  /** Bytes of data used this cycle (Get Device Usage `ctdDataUsage`). */
+  ctdDataUsage: number;
 }
 
 const accountId = '100020620';
@@ -119,6 +130,7 @@ const createSeedSchema = (plans: Map<string, string[]>) =>
       ratePlan: optionalText,
       communicationPlan: optionalText,
       ipAddress: optionalText,
+      ctdDataUsage: z.number().int().nonnegative().optional(),
     })
     .superRefine((seed, context) => {
       if (seed.ratePlan && !plans.has(seed.ratePlan)) {
@@ -198,6 +210,7 @@ export const createJasperSimulator = (
     (handle: (request: SimRequest) => SimResponse) =>
     (request: SimRequest): SimResponse =>
       authenticate(users, request) ?? handle(request);
+  const customFields = options.customFields ?? {};
   const iccidParam = (request: SimRequest) => [request.params.iccid];
   const routes: CarrierRoute[] = [
     {
@@ -212,7 +225,30 @@ export const createJasperSimulator = (
       url: '/rws/api/v1/devices/:iccid',
       action: 'put_device',
       iccids: iccidParam,
-      handle: authenticated((request) => editDevice(store, plans, request)),
+      handle: authenticated((request) => editDevice(store, plans, customFields, request)),
+    },
+    {
+      method: 'GET',
+      url: '/rws/api/v1/devices/:iccid/ctdUsages',
+      action: 'get_usage',
+      iccids: iccidParam,
+      handle: authenticated((request) => {
+        const line = store.get(request.params.iccid);
+        return line === undefined ? iccidNotFound() : { status: 200, body: cycleUsage(line) };
+      }),
+    },
+    {
+      method: 'GET',
+      url: '/rws/api/v1/devices/:iccid/auditTrails',
+      action: 'get_audit_trail',
+      iccids: iccidParam,
+      handle: authenticated((request) => {
+        const line = store.get(request.params.iccid);
+        if (line === undefined) return iccidNotFound();
+        return auditTrailPage(line.iccid, line.auditTrail, request.query, (message) =>
+          jasperError(400, jasperErrorCodes.invalidQueryParameter, message),
+        );
+      }),
     },
     {
       method: 'GET',
@@ -273,7 +309,12 @@ const getDevice = (store: DeviceStore<JasperSimLine>, iccid: string): SimRespons
 };
 
 /** Validates the whole edit before changing anything, so a refused edit leaves the line untouched. */
-const editDevice = (store: DeviceStore<JasperSimLine>, plans: Map<string, string[]>, request: SimRequest) => {
+const editDevice = (
+  store: DeviceStore<JasperSimLine>,
+  plans: Map<string, string[]>,
+  customFields: NonNullable<JasperSimulatorOptions['customFields']>,
+  request: SimRequest,
+) => {
   const line = store.get(request.params.iccid);
   if (line === undefined) return iccidNotFound();
   const parsed = editSchema.safeParse(request.body);
@@ -295,9 +336,54 @@ const editDevice = (store: DeviceStore<JasperSimLine>, plans: Map<string, string
   if (typeof state !== 'string') return state;
   const planned = resolvePlans(plans, line, edit);
   if ('status' in planned) return planned;
-  const next = applyEdit(line, edit, state, planned);
-  store.put(JSON.stringify(next) === JSON.stringify(line) ? line : { ...next, dateUpdated: nowIso() });
+  const next = applyEdit(line, edit, state, planned, customFields);
+  const trail = auditEntries(line, next, edit, customFields, basicUser(request));
+  store.put(
+    JSON.stringify(next) === JSON.stringify(line) && trail.length === 0
+      ? line
+      : { ...next, dateUpdated: nowIso(), auditTrail: [...trail, ...line.auditTrail] },
+  );
   return { status: 200, body: { iccid: line.iccid } };
+};
+
+/** What the edit changed, and the listed custom fields it set to a value not on their list (Error). */
+const auditEntries = (
+  before: JasperSimLine,
+  after: JasperSimLine,
+  edit: JasperEdit,
+  customFields: NonNullable<JasperSimulatorOptions['customFields']>,
+  userName: string,
+): JasperAuditEntry[] => {
+  const effectiveDate = nowIso();
+  const entry = (field: string, priorValue: string | null, value: string | null, ok = true) => ({
+    field,
+    priorValue,
+    value,
+    effectiveDate,
+    status: ok ? ('Executed' as const) : ('Error' as const),
+    userName,
+  });
+  const entries: JasperAuditEntry[] = [];
+  if (before.state !== after.state) entries.push(entry(auditFieldNames.status, before.state, after.state));
+  for (const field of ['ratePlan', 'communicationPlan'] as const) {
+    if (before[field] !== after[field])
+      entries.push(entry(auditFieldNames[field], before[field], after[field]));
+  }
+  for (const name of customFieldNames) {
+    const asked = edit[name];
+    const prior = before.customFields[name] ?? null;
+    if (asked === undefined || asked === prior) continue;
+    const label = customFields[name]?.label ?? name;
+    entries.push(entry(label, prior, asked, after.customFields[name] === asked));
+  }
+  return entries;
+};
+
+/** The Basic user the request came as (authentication has already checked it). */
+const basicUser = (request: SimRequest): string => {
+  const encoded = /^Basic\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? '';
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  return decoded.slice(0, Math.max(0, decoded.indexOf(':')));
 };
 
 const effectiveDateRefusal = (effectiveDate: string | undefined): SimResponse | undefined => {
@@ -361,15 +447,19 @@ const resolvePlans = (
   };
 };
 
+/** A listed custom field keeps its value when asked for one not on its list (the audit trail says Error). */
 const applyEdit = (
   line: JasperSimLine,
   edit: JasperEdit,
   state: JasperStatus,
   plans: Plans,
+  listed: NonNullable<JasperSimulatorOptions['customFields']>,
 ): JasperSimLine => {
   const customFields = { ...line.customFields };
   for (const name of customFieldNames) {
-    if (edit[name] !== undefined) customFields[name] = edit[name];
+    const value = edit[name];
+    const allowed = listed[name]?.values;
+    if (value !== undefined && (allowed === undefined || allowed.includes(value))) customFields[name] = value;
   }
   const next: JasperSimLine = {
     ...line,
@@ -430,6 +520,23 @@ const searchDevices = (store: DeviceStore<JasperSimLine>, query: URLSearchParams
   };
 };
 
+/** Get Device Usage (carrier-apis §2.2): the cycle's usage beside the line's identifiers and plans. */
+const cycleUsage = (line: JasperSimLine) => ({
+  iccid: line.iccid,
+  imsi: line.imsi ?? '',
+  msisdn: line.msisdn ?? '',
+  imei: line.imei ?? '',
+  status: line.state,
+  ratePlan: line.ratePlan ?? '',
+  communicationPlan: line.communicationPlan ?? '',
+  ctdDataUsage: line.ctdDataUsage,
+  ctdSMSUsage: 0,
+  ctdVoiceUsage: 0,
+  ctdSessionCount: 0,
+  overageLimitReached: false,
+  overageLimitOverride: line.overageLimitOverride ?? 'DEFAULT',
+});
+
 /**
  * Get Device Details (carrier-apis §2.2). Fields the documentation marks nullable are null when unset;
  * the other strings are empty, as in Cisco's example.
@@ -475,6 +582,7 @@ const seededLine = (plans: Map<string, string[]>, seed: JasperSeed, existing: Ja
     msisdn: given(seed.msisdn, base.msisdn),
     eid: given(seed.eid, base.eid),
     ipAddress: given(seed.ipAddress, base.ipAddress),
+    ctdDataUsage: seed.ctdDataUsage ?? base.ctdDataUsage,
     state: seed.state ?? seed.status ?? base.state,
     ratePlan,
     communicationPlan: given(seed.communicationPlan, defaultCommunicationPlan),
@@ -504,6 +612,8 @@ const newLine = (iccid: string, now: string): JasperSimLine => ({
   dateUpdated: now,
   dateActivated: null,
   effectiveDate: null,
+  auditTrail: [],
+  ctdDataUsage: 0,
 });
 
 const nowIso = () => new Date().toISOString();

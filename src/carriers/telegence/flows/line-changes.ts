@@ -12,6 +12,11 @@ import type {
 import { checkIccid, checkImei, identifierField } from '../../../core/identifiers.ts';
 import { callContext, perLineStep } from '../../per-line.ts';
 import {
+  type CarrierUsernameRequest,
+  carrierUsernameRequest,
+  usernamePatch,
+} from '../../username-request.ts';
+import {
   type Characteristic,
   characteristicValue,
   type TelegenceClient,
@@ -88,18 +93,23 @@ const cancelled = (device: DeviceRecord): RowIssue | undefined =>
     ? { code: 'INVALID_TRANSITION', message: 'The line is cancelled on AT&T; it cannot be changed' }
     : undefined;
 
-/** One PATCH per line; reconciled by reading the line. */
+/**
+ * One PATCH per line; reconciled by reading the line. With `readFirst`, the line is read before and a
+ * line that already has the change is not written again.
+ */
 function patchStep<TRequest>(spec: {
   body: (row: WorkRow<TRequest>) => { effectiveDate?: string; serviceCharacteristic: Characteristic[] };
   applied: (row: WorkRow<TRequest>, line: TelegenceLineDetail) => boolean;
   success: (row: WorkRow<TRequest>, line: TelegenceLineDetail) => RowOutcome<never>;
+  readFirst?: boolean;
 }) {
   return perLineStep<TelegenceClient, TRequest, TelegenceLineDetail>({
-    send: async (row, context) =>
-      spec.success(
-        row,
-        await context.client.updateLine(row.msisdn!, spec.body(row), callContext(row, context)),
-      ),
+    send: async (row, context) => {
+      const call = callContext(row, context);
+      const current = spec.readFirst ? await context.client.getLine(row.msisdn!, call) : undefined;
+      if (current && spec.applied(row, current)) return spec.success(row, current);
+      return spec.success(row, await context.client.updateLine(row.msisdn!, spec.body(row), call));
+    },
     read: (row, context) => context.client.getLine(row.msisdn!, callContext(row, context)),
     applied: (row, line) => (spec.applied(row, line) ? spec.success(row, line) : undefined),
     mapRejection: mapTelegenceRejection,
@@ -286,30 +296,13 @@ const swapped = (row: WorkRow<IdentifierRequest>, line: TelegenceLineDetail): Ro
   device: linePatch(line),
 });
 
-const usernameRequest = z
-  .object({
-    username: z.string().trim().min(1).max(60).optional(),
-    costCenter1: z.string().trim().max(60).optional(),
-    costCenter2: z.string().trim().max(60).optional(),
-    costCenter3: z.string().trim().max(60).optional(),
-  })
-  .refine((request) => Object.values(request).some((value) => value !== undefined), {
-    message: 'Give username or costCenter1..3',
-  });
-type UsernameRequest = z.infer<typeof usernameRequest>;
-
-/** Cost centres are ours (the inventory and billing); the username is the line's AT&T contact name. */
-const usernamePatch = (request: UsernameRequest): DevicePatch => ({
-  ...(request.username !== undefined ? { username: request.username } : {}),
-  ...(request.costCenter1 !== undefined ? { costCenter1: request.costCenter1 } : {}),
-  ...(request.costCenter2 !== undefined ? { costCenter2: request.costCenter2 } : {}),
-  ...(request.costCenter3 !== undefined ? { costCenter3: request.costCenter3 } : {}),
-});
-
-const contactNameStep = patchStep<UsernameRequest>({
-  body: (row) => ({ serviceCharacteristic: [{ name: 'contactName', value: row.request.username! }] }),
+/** The username is the line's AT&T contact name; cost centres go to billing (`withBillingFields`). */
+const contactNameStep = patchStep<CarrierUsernameRequest>({
+  body: (row) => ({ serviceCharacteristic: [{ name: 'contactName', value: row.request.username }] }),
   applied: (row, line) =>
     characteristicValue(line.serviceCharacteristic, 'contactName') === row.request.username,
+  // A row run again (a retry, the same file twice) makes no second write.
+  readFirst: true,
   success: (row) => ({
     kind: 'succeeded',
     result: usernamePatch(row.request),
@@ -317,27 +310,10 @@ const contactNameStep = patchStep<UsernameRequest>({
   }),
 });
 
-export const telegenceUsernameChange: Flow<
-  TelegenceClient,
-  UsernameRequest,
-  'update_contact_name' | 'record_cost_centers'
-> = {
-  requestSchema: usernameRequest,
+export const telegenceUsernameChange: Flow<TelegenceClient, CarrierUsernameRequest, 'update_contact_name'> = {
+  requestSchema: carrierUsernameRequest,
   writesToCarrier: true,
   checkRow: (_request, device) => cancelled(device),
-  firstStep: (request) => (request.username === undefined ? 'record_cost_centers' : 'update_contact_name'),
-  steps: {
-    update_contact_name: contactNameStep,
-    record_cost_centers: {
-      chunkSize: () => 500,
-      run: async (rows) =>
-        rows.map(
-          (row): RowOutcome<never> => ({
-            kind: 'succeeded',
-            result: usernamePatch(row.request),
-            device: usernamePatch(row.request),
-          }),
-        ),
-    },
-  },
+  firstStep: 'update_contact_name',
+  steps: { update_contact_name: contactNameStep },
 };
