@@ -70,6 +70,7 @@ export type DevicePatch = Partial<{
   customerRatePlanId: string | null;
   customerPoolId: string | null;
   billingServiceId: string | null;
+  optimizationGroup: string | null;
   archived: boolean;
 }>;
 

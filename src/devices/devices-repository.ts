@@ -32,6 +32,7 @@ export interface Device extends DeviceRecord {
   costCenter1: string | null;
   costCenter2: string | null;
   costCenter3: string | null;
+  optimizationGroup: string | null;
   archived: boolean;
   createdAt: number;
   updatedAt: number;
@@ -62,6 +63,7 @@ export const toDevice = (row: DeviceRow): Device => ({
   costCenter1: row.cost_center1,
   costCenter2: row.cost_center2,
   costCenter3: row.cost_center3,
+  optimizationGroup: row.optimization_group,
   lastUsageAt: row.last_usage_at,
   archived: row.archived === 1,
   createdAt: row.created_at,
@@ -89,6 +91,7 @@ const deviceRow = (device: NewDevice, at: number): NewDeviceRow => ({
   cost_center1: device.costCenter1 ?? null,
   cost_center2: device.costCenter2 ?? null,
   cost_center3: device.costCenter3 ?? null,
+  optimization_group: device.optimizationGroup ?? null,
   last_usage_at: device.lastUsageAt ?? null,
   archived: device.archived ? 1 : 0,
   created_at: at,
@@ -114,6 +117,7 @@ const columnTypes: Partial<Record<keyof DeviceTable, JsonColumnType>> = {
   customer_pool_id: 'text',
   archived: 'integer',
   billing_service_id: 'text',
+  optimization_group: 'text',
 };
 
 const patchColumns = (patch: DevicePatch) => {
@@ -135,6 +139,7 @@ const patchColumns = (patch: DevicePatch) => {
   if (patch.customerPoolId !== undefined) set.customer_pool_id = patch.customerPoolId;
   if (patch.archived !== undefined) set.archived = patch.archived ? 1 : 0;
   if (patch.billingServiceId !== undefined) set.billing_service_id = patch.billingServiceId;
+  if (patch.optimizationGroup !== undefined) set.optimization_group = patch.optimizationGroup;
   return set;
 };
 

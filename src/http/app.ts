@@ -19,6 +19,7 @@ import type { AuditLog } from '../audit/audit-log.ts';
 import type { BillingCatalogs } from '../billing/billing-catalogs.ts';
 import type { BillingConnections } from '../billing/billing-connections.ts';
 import { billingRoutes } from '../billing/routes.ts';
+import { ActivationWorkbookTemplates } from '../bulk-changes/activation-workbook-template.ts';
 import type { BulkChanges } from '../bulk-changes/bulk-changes-service.ts';
 import { bulkChangeRoutes } from '../bulk-changes/routes.ts';
 import type { CallbackIngress } from '../callbacks/callback-ingress.ts';
@@ -140,6 +141,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(rateLimit, { global: false, cache: THROTTLE_KEYS });
   const throttle = attemptThrottle(app, { failuresPerMinute: deps.authFailuresPerMinute });
   const auth = { keys: deps.apiKeys, throttle };
+  const activationTemplates = new ActivationWorkbookTemplates({
+    accounts: deps.accounts,
+    catalogs: deps.catalogs,
+    registry: deps.registry,
+  });
 
   await app.register(multipart);
   await app.register(swagger, {
@@ -183,6 +189,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(bulkChangeRoutes, {
         auth,
         bulkChanges: deps.bulkChanges,
+        activationTemplates,
         maxUploadBytes: deps.maxUploadBytes,
       });
     },
@@ -196,6 +203,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     sessionLimits: deps.sessionLimits,
     accounts: deps.accounts,
     bulkChanges: deps.bulkChanges,
+    activationTemplates,
     devices: deps.devices,
     webhooks: deps.webhooks,
     notificationSettings: deps.notificationSettings,

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ApiKeys } from '../accounts/api-keys.ts';
 import type { AttemptThrottle } from '../accounts/attempt-throttle.ts';
 import type { CarrierAccounts } from '../accounts/carrier-accounts.ts';
+import type { ActivationWorkbookTemplates } from '../bulk-changes/activation-workbook-template.ts';
 import type { BulkChanges } from '../bulk-changes/bulk-changes-service.ts';
 import type { AccountHealth } from '../carriers/account-health.ts';
 import type { Devices } from '../devices/devices-service.ts';
@@ -21,6 +22,8 @@ export interface PortalServices {
   throttle: AttemptThrottle;
   accounts: CarrierAccounts;
   bulkChanges: BulkChanges;
+  /** The activation workbook template of a Telegence account (ADR 0052). */
+  activationTemplates: ActivationWorkbookTemplates;
   devices: Devices;
   webhooks: Webhooks;
   notificationSettings: NotificationSettings;
