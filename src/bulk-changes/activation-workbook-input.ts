@@ -6,7 +6,7 @@ import { type CellProblem, type InputRow, inBatches, type TableRows, tableRows }
 import { csvColumn, fieldForHeader, type RowField } from './row-fields.ts';
 import { skipRows, type XlsxSheet, type XlsxSheets } from './xlsx-sheets.ts';
 
-/** The assignment sheet's columns, by the header's canonical spelling (its own and the original's). */
+/** The fields the assignment sheet's columns may name (headers in our spelling or the original's). */
 const assignmentFields = new Set<string>(assignmentColumns.map((column) => column.field));
 const useCarrierActivationHeaders = new Set(['usecarrieractivation', 'isusecarrieractivation']);
 const canonical = (header: string) => header.toLowerCase().replace(/[^a-z0-9]/g, '');
