@@ -1,6 +1,6 @@
 import type { CarrierAdapter } from '../carriers/carrier.ts';
 import { withFields, yesNo } from '../core/field-types.ts';
-import type { Flow, RowOutcome, Step, WorkRow } from '../core/flow.ts';
+import type { Flow, Step } from '../core/flow.ts';
 import { archival, unarchive } from './archival-flows.ts';
 import { costCenterChange, withBillingFields } from './billing-fields.ts';
 import {

@@ -48,6 +48,8 @@ export interface CreateBulkChangeInput {
   rows: AsyncIterable<RowBatch>;
   /** The fields of a CSV's columns, checked once against the change type. */
   csvColumns?: string[];
+  /** The workbook sheet the rows are, when other sheets feed them (an activation workbook, ADR 0052). */
+  rowsSheet?: string;
   /** Problems found before the rows (CSV header), reported with the rows'. */
   inputIssues: ErrorDetail[];
   idempotencyKey?: string;
@@ -126,6 +128,7 @@ export class BulkChanges {
       {
         ...this.#intakeContext(principal, { account, adapter, flow }, input.changeType, defaults),
         badColumns: fileFields.badColumns,
+        ...(input.rowsSheet ? { rowsSheet: input.rowsSheet } : {}),
       },
       {
         requestFields: [

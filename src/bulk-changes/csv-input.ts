@@ -8,6 +8,17 @@ export interface InputRow {
   /** 1-based data row (the header is not counted). */
   row: number;
   fields: Record<string, unknown>;
+  /**
+   * Fields that came from a row of another sheet (an activation workbook's customer assignment):
+   * a problem with one of them is reported where it was written.
+   */
+  origins?: Record<string, CellOrigin>;
+}
+
+/** Where in a workbook a value was written: its sheet and data row. */
+export interface CellOrigin {
+  sheet: string;
+  row: number;
 }
 
 /** Rows as intake takes them, a batch at a time, with the problems the reader found in them. */
@@ -29,6 +40,8 @@ export interface CellProblem {
 /** An opened upload (CSV or XLSX): its header is read, its rows come as they are parsed. */
 export interface TableRows {
   columns: RowField[];
+  /** The sheet the rows are, when the workbook has other sheets that feed them (its problems name it). */
+  sheet?: string;
   /** Problems of the header (unknown or repeated columns), reported once for the whole file. */
   headerIssues: ErrorDetail[];
   batches: AsyncIterable<RowBatch>;

@@ -2,7 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import type { ErrorDetail } from '../core/errors.ts';
 import type { Executor } from '../db/database.ts';
 import { bulkChangesRepository } from './bulk-changes-repository.ts';
-import type { RowBatch } from './csv-input.ts';
+import type { InputRow, RowBatch } from './csv-input.ts';
 import {
   type IntakeContext,
   type IntakeResult,
@@ -26,6 +26,8 @@ export type DryRunRow = {
 export interface IntakeRunContext extends IntakeContext {
   /** CSV columns already reported as not used by the change type, left out of the rows. */
   badColumns: string[];
+  /** The workbook sheet the rows are, when other sheets feed them: their problems name it. */
+  rowsSheet?: string;
 }
 
 /**
@@ -65,9 +67,15 @@ export class IntakeRun {
   /** Fields a CSV has no column for: said once for the file, not again for every row. */
   readonly #missing: Set<string>;
 
-  /** Request-level problems (columns, options): the file cannot be accepted as it is. */
+  /**
+   * Request-level problems (columns, options) and those of another sheet (a workbook's customer
+   * assignment): the file cannot be accepted as it is.
+   */
   get fileIssues(): ErrorDetail[] {
-    return this.issues.filter((issue) => issue.row === undefined);
+    return this.issues.filter(
+      (issue) =>
+        issue.row === undefined || (issue.sheet !== undefined && issue.sheet !== this.#context.rowsSheet),
+    );
   }
 
   /** Feeds the request's hash only (an idempotent replay compares it). */
@@ -103,7 +111,8 @@ export class IntakeRun {
       ...(into ? { bulkChangeId: into.bulkChangeId } : { seen: this.#seen }),
     });
     const valid = into ? await this.#withoutRepeats(checked, into) : checked.valid;
-    for (const issue of checked.issues) this.#note(issue);
+    const origins = new Map(batch.rows.map((row) => [row.row, row.origins]));
+    for (const issue of checked.issues) this.#note(whereWritten(issue, origins));
     for (const row of checked.rejectedRows) rejected.add(row);
     this.rejectedRows += rejected.size;
     this.valid += valid.length;
@@ -148,7 +157,9 @@ export class IntakeRun {
 
   #note(issue: ErrorDetail): void {
     if (issue.row !== undefined && issue.field !== undefined && this.#missing.has(issue.field)) return;
-    if (this.issues.length < MAX_DETAILS) this.issues.push(issue);
+    const sheet = this.#context.rowsSheet;
+    const located = sheet && issue.row !== undefined && !issue.sheet ? { sheet, ...issue } : issue;
+    if (this.issues.length < MAX_DETAILS) this.issues.push(located);
     else this.moreIssues += 1;
   }
 
@@ -174,4 +185,10 @@ export class IntakeRun {
       );
     }
   }
+}
+
+/** A problem with a value another sheet gave the row is reported at that sheet's row. */
+function whereWritten(issue: ErrorDetail, origins: Map<number, InputRow['origins']>): ErrorDetail {
+  const origin = issue.row !== undefined && issue.field ? origins.get(issue.row)?.[issue.field] : undefined;
+  return origin ? { ...issue, ...origin } : issue;
 }

@@ -397,6 +397,7 @@ function newLine(tenantId: string, carrierAccountId: string, iccid: string, requ
     costCenter1: null,
     costCenter2: null,
     costCenter3: null,
+    optimizationGroup: null,
     lastUsageAt: null,
     archived: false,
     siteId: null,

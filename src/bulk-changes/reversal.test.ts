@@ -19,6 +19,7 @@ const line = (fields: Partial<Device> = {}): Device => ({
   customerPoolId: null,
   billingCustomerId: null,
   siteId: null,
+  optimizationGroup: null,
   billingServiceId: null,
   lastUsageAt: null,
   ipAddress: null,

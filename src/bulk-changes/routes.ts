@@ -9,6 +9,7 @@ import { bulkStatuses, rowStatuses } from '../core/statuses.ts';
 import { nulCharacterAt, nulDetail } from '../core/text.ts';
 import { type WavePlan, wavePlanSchema } from '../core/waves.ts';
 import { NUMERIC_CURSOR } from '../shared/paging.ts';
+import type { ActivationWorkbookTemplates } from './activation-workbook-template.ts';
 import type { BulkChanges, CreateBulkChangeInput } from './bulk-changes-service.ts';
 import { type InputRow, inBatches, type RowBatch } from './csv-input.ts';
 import { multipartParts } from './multipart.ts';
@@ -92,12 +93,13 @@ const undoBody = z
 export interface BulkChangeRoutesOptions {
   auth: KeyAuth;
   bulkChanges: BulkChanges;
+  activationTemplates: ActivationWorkbookTemplates;
   maxUploadBytes: number;
 }
 
 export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = async (
   app,
-  { auth, bulkChanges, maxUploadBytes },
+  { auth, bulkChanges, activationTemplates, maxUploadBytes },
 ) => {
   const viewer = requireRole(auth, 'viewer');
   const operator = requireRole(auth, 'operator');
@@ -138,6 +140,28 @@ export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = 
       return reply
         .status(201)
         .send({ ...outcome.created, ...(outcome.rejected.length ? { rejectedRows: outcome.rejected } : {}) });
+    },
+  );
+
+  app.get(
+    '/carrier-accounts/:id/activation-workbook.xlsx',
+    {
+      onRequest: viewer,
+      schema: {
+        tags: ['bulk changes'],
+        summary:
+          'The activation workbook template of a Telegence account: activations, customer assignment and instructions sheets (ADR 0052)',
+        description:
+          'Fill it in and POST it like any XLSX with changeType=activate_new_service: one bulk change, with the assignment sheet run as its linked customer_assignment.',
+        params: idParams,
+      },
+    },
+    async (request, reply) => {
+      const template = await activationTemplates.build(principalOf(request).tenantId, request.params.id);
+      return reply
+        .header('content-type', XLSX_CONTENT_TYPE)
+        .header('content-disposition', `attachment; filename="activation-workbook-${request.params.id}.xlsx"`)
+        .send(template);
     },
   );
 
@@ -476,6 +500,7 @@ async function fileRequest(
     ...fields,
     rows: table.batches,
     csvColumns: table.columns,
+    ...(table.sheet ? { rowsSheet: table.sheet } : {}),
     inputIssues: [...inputIssues, ...table.headerIssues],
   };
 }

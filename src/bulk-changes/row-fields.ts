@@ -17,6 +17,7 @@ export const rowFields = [
   'firstName',
   'lastName',
   'streetNumber',
+  'streetDirection',
   'streetName',
   'city',
   'state',
@@ -27,6 +28,8 @@ export const rowFields = [
   'apn',
   'dataGroup',
   'ratePool',
+  'qualificationToken',
+  'optimizationGroup',
   'customerRatePlanId',
   'customerPoolId',
   'carrierRatePlan',
@@ -84,6 +87,20 @@ const aliases: Record<string, RowField> = {
   // The original's site column (original §3.6 SiteId); a site is named by its id or its name.
   site: 'siteId',
   sitename: 'siteId',
+  carrierrateplangroup: 'dataGroup',
+  carrierratepool: 'ratePool',
+  customerrateplancode: 'customerRatePlanId',
+  // The original's Mobility carrier plan CSV (original §3.7).
+  rateplanname: 'carrierRatePlan',
+  optimisationgroup: 'optimizationGroup',
+  // The customer assignment sheet of the original's activation workbook (original §3.7).
+  reviocustomer: 'billingCustomerId',
+  iscreateserviceproduct: 'createBillingService',
+  servicetype: 'serviceTypeId',
+  revioproduct: 'productIds',
+  rate: 'rates',
+  isprorate: 'prorate',
+  customerpool: 'customerPoolId',
 };
 
 /** Canonical form of a header: lower case, letters and digits only ("Rate Plan", "rate_plan" → "rateplan"). */
@@ -100,8 +117,14 @@ const byCanonical = new Map<string, RowField>([
  */
 export function fieldForHeader(header: string, changeType: ChangeType): RowField | undefined {
   const key = canonical(header.replace(/^\uFEFF/, ''));
-  if (key === 'rateplan' && changeType === 'activate_new_service') return 'ratePlan';
+  if ((key === 'rateplan' || key === 'carrierrateplancode') && changeType === 'activate_new_service')
+    return 'ratePlan';
+  if (key === 'carrierrateplancode') return 'carrierRatePlan';
   return byCanonical.get(key);
 }
 
 export const isRowField = (name: string): name is RowField => (rowFields as readonly string[]).includes(name);
+
+/** A row field's CSV column name (API §3: JSON camelCase = CSV snake_case). */
+export const csvColumn = (field: string): string =>
+  field.replace(/[A-Z]/g, (char) => `_${char.toLowerCase()}`);

@@ -52,7 +52,7 @@ export async function readUploadRows(
   input: Readable,
   changeType: ChangeType,
   declared: DeclaredFile,
-): Promise<{ rows: InputRow[]; issues: ErrorDetail[]; columns: RowField[] }> {
+): Promise<{ rows: InputRow[]; issues: ErrorDetail[]; columns: RowField[]; sheet?: string }> {
   const table = await openUploadRows(input, changeType, declared);
   const rows: InputRow[] = [];
   const issues = [...table.headerIssues];
@@ -60,7 +60,7 @@ export async function readUploadRows(
     rows.push(...batch.rows);
     issues.push(...batch.issues);
   }
-  return { rows, issues, columns: table.columns };
+  return { rows, issues, columns: table.columns, ...(table.sheet ? { sheet: table.sheet } : {}) };
 }
 
 /**

@@ -5,6 +5,8 @@ import { z } from 'zod';
  * answer that does not match is reported instead of printed half-understood.
  */
 export const errorDetailSchema = z.object({
+  /** The workbook sheet of `row` (an activation workbook's rows come from two sheets). */
+  sheet: z.string().optional(),
   row: z.number().int().optional(),
   field: z.string().optional(),
   code: z.string(),

@@ -12,8 +12,14 @@ import { capped, textTable } from './text-table.ts';
 /** Lines of problems printed at most; a 422 can list a thousand. */
 const MAX_LINES = 50;
 
+/** Where a problem is: `row 12`, `Customer assignment row 3` (a workbook's other sheet), or the file. */
+const place = (detail: ErrorDetailAnswer) => {
+  if (detail.row === undefined) return detail.sheet ?? 'file';
+  return detail.sheet ? `${detail.sheet} row ${detail.row}` : `row ${detail.row}`;
+};
+
 const detailLine = (detail: ErrorDetailAnswer) => [
-  detail.row === undefined ? 'file' : `row ${detail.row}`,
+  place(detail),
   detail.field ?? '',
   detail.code,
   detail.message,

@@ -157,6 +157,9 @@ export const errorCatalogue = {
   INVALID_LUHN: { summary: "The ICCID's check digit is wrong" },
   SCIENTIFIC_NOTATION: { summary: 'A spreadsheet turned the identifier into a rounded number' },
   DUPLICATE_ROW: { summary: 'The same line (after cleaning) is already in an earlier row' },
+  ASSIGNMENT_WITHOUT_ACTIVATION: {
+    summary: "An activation workbook's customer assignment row names a SIM no activation row activates",
+  },
   DEVICE_NOT_FOUND: { summary: 'No such line on this carrier account' },
   DEVICE_ARCHIVED: { summary: 'The line is archived in the inventory' },
   DEVICE_NOT_ARCHIVED: { summary: 'Unarchive of a line that is not archived' },
@@ -277,6 +280,8 @@ export type ApiErrorCode = {
 
 /** One row- or request-level problem, in the API's `details` shape. */
 export interface ErrorDetail {
+  /** The workbook sheet `row` is a data row of, when the upload has more than one sheet of rows. */
+  sheet?: string;
   row?: number;
   field?: string;
   code: ErrorCode;

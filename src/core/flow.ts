@@ -74,6 +74,7 @@ export type DevicePatch = Partial<{
   customerRatePlanId: string | null;
   customerPoolId: string | null;
   billingServiceId: string | null;
+  optimizationGroup: string | null;
   archived: boolean;
   siteId: string | null;
 }>;

@@ -15,6 +15,7 @@ import * as approvals from './migrations/2026_12_03_0023a_approvals.ts';
 import * as undo from './migrations/2026_12_03_0023b_undo.ts';
 import * as reconciliation from './migrations/2026_12_03_0023c_reconciliation.ts';
 import * as sites from './migrations/2026_12_03_0023e_sites.ts';
+import * as optimizationGroup from './migrations/2026_12_03_0023f_optimization_group.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run against untyped, historical schemas.
 type AnyDb = Kysely<any>;
@@ -40,6 +41,7 @@ const migrations: Record<string, VersionedMigration> = {
   '2026_12_03_0023b_undo': undo,
   '2026_12_03_0023c_reconciliation': reconciliation,
   '2026_12_03_0023e_sites': sites,
+  '2026_12_03_0023f_optimization_group': optimizationGroup,
 };
 
 /**

@@ -133,6 +133,8 @@ export interface DeviceTable {
   cost_center2: string | null;
   cost_center3: string | null;
   billing_service_id: string | null;
+  /** A mobility line's optimisation group, set with its carrier rate plan. */
+  optimization_group: string | null;
   last_usage_at: number | null;
   archived: number;
   site_id: string | null;

@@ -23,6 +23,7 @@ const fieldNames: Partial<Record<keyof DeviceTable, string>> = {
   billing_service_id: 'billingServiceId',
   customer_rate_plan_id: 'customerRatePlanId',
   customer_pool_id: 'customerPoolId',
+  optimization_group: 'optimizationGroup',
   archived: 'archived',
   site_id: 'siteId',
 };

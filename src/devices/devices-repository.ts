@@ -32,6 +32,8 @@ export interface Device extends DeviceRecord {
   costCenter1: string | null;
   costCenter2: string | null;
   costCenter3: string | null;
+  optimizationGroup: string | null;
+  archived: boolean;
   createdAt: number;
   updatedAt: number;
 }
@@ -61,6 +63,7 @@ export const toDevice = (row: DeviceRow): Device => ({
   costCenter1: row.cost_center1,
   costCenter2: row.cost_center2,
   costCenter3: row.cost_center3,
+  optimizationGroup: row.optimization_group,
   lastUsageAt: row.last_usage_at,
   archived: row.archived === 1,
   siteId: row.site_id,
@@ -89,6 +92,7 @@ const deviceRow = (device: NewDevice, at: number): NewDeviceRow => ({
   cost_center1: device.costCenter1 ?? null,
   cost_center2: device.costCenter2 ?? null,
   cost_center3: device.costCenter3 ?? null,
+  optimization_group: device.optimizationGroup ?? null,
   last_usage_at: device.lastUsageAt ?? null,
   archived: device.archived ? 1 : 0,
   site_id: device.siteId ?? null,
@@ -116,6 +120,7 @@ const columnTypes: Partial<Record<keyof DeviceTable, JsonColumnType>> = {
   archived: 'integer',
   billing_service_id: 'text',
   site_id: 'text',
+  optimization_group: 'text',
 };
 
 const patchColumns = (patch: DevicePatch) => {
@@ -138,6 +143,7 @@ const patchColumns = (patch: DevicePatch) => {
   if (patch.archived !== undefined) set.archived = patch.archived ? 1 : 0;
   if (patch.billingServiceId !== undefined) set.billing_service_id = patch.billingServiceId;
   if (patch.siteId !== undefined) set.site_id = patch.siteId;
+  if (patch.optimizationGroup !== undefined) set.optimization_group = patch.optimizationGroup;
   return set;
 };
 

@@ -29,6 +29,7 @@ export const deviceView = (device: Device) => ({
   ipAddress: device.ipAddress,
   username: device.username,
   costCenters: [device.costCenter1, device.costCenter2, device.costCenter3],
+  optimizationGroup: device.optimizationGroup,
   lastUsageAt: device.lastUsageAt === null ? null : toIso(device.lastUsageAt),
   archived: device.archived,
   siteId: device.siteId,

@@ -19,6 +19,7 @@ import type { AuditLog } from '../audit/audit-log.ts';
 import type { BillingCatalogs } from '../billing/billing-catalogs.ts';
 import type { BillingConnections } from '../billing/billing-connections.ts';
 import { billingRoutes } from '../billing/routes.ts';
+import { ActivationWorkbookTemplates } from '../bulk-changes/activation-workbook-template.ts';
 import type { ApprovalPolicies } from '../bulk-changes/approval-policy.ts';
 import { approvalPolicyRoutes } from '../bulk-changes/approval-policy-routes.ts';
 import type { BulkChanges } from '../bulk-changes/bulk-changes-service.ts';
@@ -150,6 +151,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(rateLimit, { global: false, cache: THROTTLE_KEYS });
   const throttle = attemptThrottle(app, { failuresPerMinute: deps.authFailuresPerMinute });
   const auth = { keys: deps.apiKeys, throttle };
+  const activationTemplates = new ActivationWorkbookTemplates({
+    accounts: deps.accounts,
+    catalogs: deps.catalogs,
+    registry: deps.registry,
+  });
 
   await app.register(multipart);
   await app.register(swagger, {
@@ -195,6 +201,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(bulkChangeRoutes, {
         auth,
         bulkChanges: deps.bulkChanges,
+        activationTemplates,
         maxUploadBytes: deps.maxUploadBytes,
       });
       await api.register(reconciliationRoutes, {
@@ -214,6 +221,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     accounts: deps.accounts,
     bulkChanges: deps.bulkChanges,
     approvalPolicies: deps.approvalPolicies,
+    activationTemplates,
     devices: deps.devices,
     sites: deps.sites,
     webhooks: deps.webhooks,

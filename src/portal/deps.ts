@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ApiKeys } from '../accounts/api-keys.ts';
 import type { AttemptThrottle } from '../accounts/attempt-throttle.ts';
 import type { CarrierAccounts } from '../accounts/carrier-accounts.ts';
+import type { ActivationWorkbookTemplates } from '../bulk-changes/activation-workbook-template.ts';
 import type { ApprovalPolicies } from '../bulk-changes/approval-policy.ts';
 import type { BulkChanges } from '../bulk-changes/bulk-changes-service.ts';
 import type { AccountHealth } from '../carriers/account-health.ts';
@@ -26,6 +27,8 @@ export interface PortalServices {
   bulkChanges: BulkChanges;
   /** The tenant's approval policy and blast-radius cap (the guardrails page). */
   approvalPolicies: ApprovalPolicies;
+  /** The activation workbook template of a Telegence account (ADR 0052). */
+  activationTemplates: ActivationWorkbookTemplates;
   devices: Devices;
   sites: Sites;
   webhooks: Webhooks;

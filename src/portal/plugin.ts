@@ -7,6 +7,7 @@ import { requireCsrf, resolveUser, signInRequired, userOf } from './auth.ts';
 import { ChangeCatalog } from './change-catalog.ts';
 import type { PortalDeps, PortalServices } from './deps.ts';
 import { installPortalErrorHandler } from './errors.ts';
+import { activationWorkbookRoutes } from './pages/activation-workbook.ts';
 import { bulkChangeDetailRoutes } from './pages/bulk-change-detail.ts';
 import { bulkChangePreviewRoutes } from './pages/bulk-change-preview.ts';
 import { bulkChangesListRoutes } from './pages/bulk-changes-list.ts';
@@ -72,6 +73,7 @@ export const portalPlugin: FastifyPluginAsyncZod<PortalOptions> = async (app, op
     accounts: options.accounts,
     bulkChanges: options.bulkChanges,
     approvalPolicies: options.approvalPolicies,
+    activationTemplates: options.activationTemplates,
     devices: options.devices,
     sites: options.sites,
     webhooks: options.webhooks,
@@ -116,6 +118,7 @@ export const portalPlugin: FastifyPluginAsyncZod<PortalOptions> = async (app, op
   signInRoutes(app, deps);
   bulkChangesListRoutes(app, deps);
   newBulkChangeRoutes(app, deps);
+  activationWorkbookRoutes(app, deps);
   bulkChangePreviewRoutes(app, deps);
   bulkChangeDetailRoutes(app, deps);
   rowTimelineRoutes(app, deps);

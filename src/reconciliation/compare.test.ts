@@ -28,6 +28,7 @@ const ourLine = (iccid: string, state: string | null, extra: Partial<Device> = {
   customerPoolId: null,
   billingCustomerId: null,
   siteId: null,
+  optimizationGroup: null,
   billingServiceId: null,
   ipAddress: null,
   username: null,

@@ -519,6 +519,12 @@ export function routeSpecs(context: FuzzContext): RouteSpec[] {
     },
     {
       method: 'GET',
+      path: '/api/v1/carrier-accounts/:id/activation-workbook.xlsx',
+      auth: 'key',
+      params: { id: ids.account },
+    },
+    {
+      method: 'GET',
       path: '/api/v1/bulk-changes/:id/events',
       auth: 'key',
       params: { id: ids.bulkChange },
@@ -766,6 +772,12 @@ export function routeSpecs(context: FuzzContext): RouteSpec[] {
       path: '/portal/bulk-changes/:id/results.xlsx',
       auth: 'session',
       params: { id: ids.bulkChange },
+    },
+    {
+      method: 'GET',
+      path: '/portal/carrier-accounts/:id/activation-workbook.xlsx',
+      auth: 'session',
+      params: { id: ids.account },
     },
     {
       method: 'POST',

@@ -29,9 +29,12 @@ export interface PortalSuite {
   browser: Browser;
 }
 
-/** The service (SQLite) and a browser of a portal suite: started before its tests, stopped after them. */
-export function portalSuite(): PortalSuite {
-  const suite = { test: serviceForSuite('sqlite') } as PortalSuite;
+/**
+ * The service (SQLite, unless the suite asks for PostgreSQL) and a browser of a portal suite: started
+ * before its tests, stopped after them.
+ */
+export function portalSuite(dialect: 'sqlite' | 'postgres' = 'sqlite'): PortalSuite {
+  const suite = { test: serviceForSuite(dialect) } as PortalSuite;
   before(async () => {
     suite.browser = await launchBrowser();
   });

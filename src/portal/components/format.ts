@@ -17,9 +17,7 @@ export function label(name: string): string {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
-/** A row field's CSV column name (API §3: JSON camelCase = CSV snake_case). */
-export const csvColumn = (field: string): string =>
-  field.replace(/[A-Z]/g, (char) => `_${char.toLowerCase()}`);
+export { csvColumn } from '../../bulk-changes/row-fields.ts';
 
 export function duration(ms: number): string {
   const seconds = Math.max(0, Math.round(ms / 1000));

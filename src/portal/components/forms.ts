@@ -25,7 +25,7 @@ export function actionButton(options: {
 /** The problems of a refused request, as the API reports them. */
 export function problemList(
   message: string,
-  details: Array<{ row?: number; field?: string; code: string; message: string }> = [],
+  details: Array<{ sheet?: string; row?: number; field?: string; code: string; message: string }> = [],
 ): SafeHtml {
   return html`<div class="alert alert-error" role="alert">
   <p>${message}</p>
@@ -35,7 +35,7 @@ export function problemList(
       .slice(0, 50)
       .map(
         (detail) =>
-          html`<li>${detail.row !== undefined && html`Row ${detail.row}: `}${detail.field && html`<code>${detail.field}</code> `}<strong>${detail.code}</strong> ${detail.message}</li>`,
+          html`<li>${detail.sheet && html`Sheet ${detail.sheet}, `}${detail.row !== undefined && html`${detail.sheet ? 'row' : 'Row'} ${detail.row}: `}${detail.field && html`<code>${detail.field}</code> `}<strong>${detail.code}</strong> ${detail.message}</li>`,
       )}</ul>`
   }
   ${details.length > 50 && html`<p>… and ${details.length - 50} more.</p>`}

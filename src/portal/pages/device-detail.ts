@@ -20,6 +20,7 @@ const shownFields: Array<[keyof Device, string]> = [
   ['carrierStatus', 'Carrier status'],
   ['carrierRatePlan', 'Carrier rate plan'],
   ['communicationPlan', 'Communication plan'],
+  ['optimizationGroup', 'Optimisation group'],
   ['customerRatePlanId', 'Customer rate plan'],
   ['customerPoolId', 'Customer pool'],
   ['billingCustomerId', 'Billing customer'],

@@ -125,6 +125,10 @@ function chooser(state: FormState): SafeHtml {
 </form>`;
 }
 
+/** A new mobility service can come as the activation workbook: activations and their customer assignment. */
+const workbookHint = (account: CarrierAccountView): SafeHtml =>
+  html`<p class="hint" data-activation-workbook>Activating with customer assignment? <a href="/portal/carrier-accounts/${account.id}/activation-workbook.xlsx" download>Download the activation workbook template</a> (an <strong>Activations</strong> sheet and a <strong>Customer assignment</strong> sheet, with drop-downs from this account's rate plans and your billing catalogs), fill it in and drop it here.</p>`;
+
 function newBulkChangePage(options: {
   user: PortalUser;
   state: FormState;
@@ -149,6 +153,7 @@ ${chooser(state)}
   <input type="hidden" name="carrierAccountId" value="${state.account.id}">
   <input type="hidden" name="changeType" value="${state.changeType}">
   <section aria-labelledby="step-2"><h2 id="step-2">2. The lines</h2>
+    ${state.changeType === 'activate_new_service' && workbookHint(state.account)}
     <label class="dropzone" data-dropzone for="file">
       <span class="dropzone-title">Drop a CSV or XLSX file here, or choose one</span>
       <span class="hint">Columns: ${columns.map((column, index) => html`${index > 0 && ', '}<code>${column}</code>`)}. The header is matched in any case or separator style.</span>
@@ -270,8 +275,10 @@ function previewInput(form: PreviewFields, csv: PreviewForm['csv'], state: FormS
         ...base,
         rows: csv.rows,
         csvColumns: csv.columns,
-        inputIssues: csv.issues.filter((issue) => issue.row === undefined),
-        rowIssues: csv.issues.filter((issue) => issue.row !== undefined),
+        ...(csv.sheet ? { rowsSheet: csv.sheet } : {}),
+        // A problem of another sheet (a workbook's customer assignment) is no row of these rows.
+        inputIssues: csv.issues.filter((issue) => issue.row === undefined || issue.sheet !== undefined),
+        rowIssues: csv.issues.filter((issue) => issue.row !== undefined && issue.sheet === undefined),
       }
     : { ...base, rows: pastedRows(pasted, state.keyField), inputIssues: [], rowIssues: [] };
 }

@@ -6,6 +6,7 @@ import type {
   CarrierLimits,
   DevicePatch,
   Flow,
+  RowIssue,
   RowOutcome,
   Step,
   StepContext,
@@ -26,6 +27,8 @@ import { mapTelegenceRejection } from './line-changes.ts';
 import { type StaticIpStep, staticIpSteps } from './static-ip.ts';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
+/** A Rev.io service type or package id. */
+const billingCatalogNumber = z.coerce.number().int().positive();
 
 const activationRequest = z.object({
   imei: identifierField(checkImei, 'imei'),
@@ -41,6 +44,7 @@ const activationRequest = z.object({
   firstName: text(50),
   lastName: text(50),
   streetNumber: text(10).optional(),
+  streetDirection: text(2).optional(),
   streetName: text(60).optional(),
   city: text(40).optional(),
   state: z
@@ -55,14 +59,22 @@ const activationRequest = z.object({
   apn: text(80).optional(),
   dataGroup: text(20).optional(),
   ratePool: text(40).optional(),
+  /**
+   * The id of AT&T's qualification of the service address (original §3.7 `QualificationToken`), sent
+   * as the service's `serviceQualification`. How a token is obtained is not in any published contract.
+   */
+  qualificationToken: text(64).optional(),
   // The linked customer assignment, for the lines that get activated (original §3.7's second sheet).
   billingCustomerId: catalogId.optional(),
   customerRatePlanId: catalogId.optional(),
   customerPoolId: catalogId.optional(),
   createBillingService: yesNo.optional(),
-  serviceTypeId: z.coerce.number().int().positive().optional(),
+  serviceTypeId: billingCatalogNumber.optional(),
+  packageId: billingCatalogNumber.optional(),
   productIds: numberList.optional(),
   rates: numberList.optional(),
+  prorate: yesNo.optional(),
+  effectiveDate: z.iso.date().optional(),
 });
 export type ActivationRequest = z.infer<typeof activationRequest>;
 
@@ -75,8 +87,11 @@ const assignmentFields = [
   'customerPoolId',
   'createBillingService',
   'serviceTypeId',
+  'packageId',
   'productIds',
   'rates',
+  'prorate',
+  'effectiveDate',
 ] as const satisfies ReadonlyArray<keyof ActivationRequest>;
 type Context = StepContext<TelegenceClient>;
 
@@ -91,6 +106,7 @@ export function activationBody(row: Row): TelegenceActivationRequest {
   const request = row.request;
   const address = {
     ...(request.streetNumber ? { streetNumber: request.streetNumber } : {}),
+    ...(request.streetDirection ? { streetDirection: request.streetDirection } : {}),
     ...(request.streetName ? { streetName: request.streetName } : {}),
     ...(request.city ? { city: request.city } : {}),
     ...(request.state ? { state: request.state } : {}),
@@ -114,9 +130,28 @@ export function activationBody(row: Row): TelegenceActivationRequest {
       name: '',
       category: { ...telegenceMobilityService.category },
       serviceSpecification: { ...telegenceMobilityService.serviceSpecification },
+      ...(request.qualificationToken ? { serviceQualification: { id: request.qualificationToken } } : {}),
       serviceCharacteristic: characteristics,
     },
   };
+}
+
+const qualifiedAddressFields = ['streetNumber', 'streetName', 'city', 'state'] as const;
+
+/**
+ * A qualification is of one address: a row that names one gives that address in full, as the
+ * original required (its token had to match a qualified address with the same street fields).
+ */
+function qualifiedAddressIssue(request: ActivationRequest): RowIssue | undefined {
+  if (!request.qualificationToken) return undefined;
+  const missing = qualifiedAddressFields.find((field) => !request[field]);
+  return missing
+    ? {
+        field: missing,
+        code: 'REQUIRED',
+        message: `${missing} is required with a qualificationToken: the qualified address is given in full`,
+      }
+    : undefined;
 }
 
 /** Rows of one billing account that AT&T refuses up front: the rest of the batch is still posted. */
@@ -354,6 +389,7 @@ export const telegenceActivation: Flow<TelegenceClient, ActivationRequest, Activ
   requestSchema: activationRequest,
   writesToCarrier: true,
   newLines: { keyField: 'iccid' },
+  checkRow: qualifiedAddressIssue,
   firstStep: 'activate',
   followUp: {
     changeType: 'customer_assignment',

@@ -179,7 +179,15 @@ export const telegenceStatusUpdate: Flow<TelegenceClient, StatusRequest, 'update
   },
 };
 
-const ratePlanRequest = z.object({ carrierRatePlan: z.string().trim().min(1), effectiveDate });
+const ratePlanRequest = z.object({
+  carrierRatePlan: z.string().trim().min(1),
+  effectiveDate,
+  /**
+   * The line's optimisation group (original §3.7, the Mobility carrier plan CSV's OptimizationGroup):
+   * ours, not AT&T's, so it is never sent; kept on the line with its new plan once AT&T took it.
+   */
+  optimizationGroup: z.string().trim().min(1).max(50).optional(),
+});
 type RatePlanRequest = z.infer<typeof ratePlanRequest>;
 
 export const telegenceRatePlanChange: Flow<TelegenceClient, RatePlanRequest, 'update_rate_plan'> = {
@@ -204,11 +212,17 @@ export const telegenceRatePlanChange: Flow<TelegenceClient, RatePlanRequest, 'up
       }),
       applied: (row, line) =>
         characteristicValue(line.serviceCharacteristic, 'singleUserCode') === row.request.carrierRatePlan,
-      success: (row, line) => ({
-        kind: 'succeeded',
-        result: { carrierRatePlan: row.request.carrierRatePlan },
-        device: linePatch(line),
-      }),
+      success: (row, line) => {
+        const group = row.request.optimizationGroup;
+        return {
+          kind: 'succeeded',
+          result: {
+            carrierRatePlan: row.request.carrierRatePlan,
+            ...(group ? { optimizationGroup: group } : {}),
+          },
+          device: { ...linePatch(line), ...(group ? { optimizationGroup: group } : {}) },
+        };
+      },
     }),
   },
 };

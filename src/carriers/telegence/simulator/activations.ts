@@ -67,7 +67,8 @@ const elementSchema = z.object({
     // What AT&T's line objects carry, required here as the original always sent them.
     category: z.object({ id: z.string(), name: z.string() }),
     serviceSpecification: z.object({ id: z.string().min(1), href: z.string().min(1) }),
-    serviceQualification: z.unknown().optional(),
+    // The only shape the original sent (`ServiceQualification{Id: token}`, original §3.7).
+    serviceQualification: z.object({ id: z.string().min(1) }).optional(),
     serviceCharacteristic: z.array(characteristicSchema).superRefine((characteristics, context) => {
       for (const [name, schema] of Object.entries(requiredCharacteristics)) {
         const value = characteristics.find((characteristic) => characteristic.name === name)?.value;
