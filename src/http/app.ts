@@ -88,6 +88,18 @@ export interface AppDeps extends AppServices, Pick<HealthDeps, 'notReadyBecause'
   sessionLimits: SessionLimits;
 }
 
+/** Where the demo mounts its carrier and billing simulators (ADR 0006): `/simulators/<key>`. */
+export const SIMULATORS_PREFIX = '/simulators/';
+
+/**
+ * The document covers the product API only: the demo's carrier simulators, mounted in the same app
+ * (ADR 0006), answer as the carriers do and are documented with the simulators (ADR 0054).
+ */
+const productRoutesOnly: typeof jsonSchemaTransform = (route) =>
+  route.url.startsWith(SIMULATORS_PREFIX)
+    ? { schema: { ...route.schema, hide: true }, url: route.url }
+    : jsonSchemaTransform(route);
+
 /** Trusts the nearest `hops` proxies (Fastify's own reading of a number, which its types do not list). */
 const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops;
 
@@ -147,12 +159,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       info: {
         title: 'bulkchange',
         version: '1',
-        description: 'Change thousands of IoT / M2M SIM lines at once across carriers. See API.md.',
+        description:
+          'Change thousands of IoT / M2M SIM lines at once across carriers. Every error answers {"error": {code, message, details}}; the codes are listed in docs/errors.md of the source. The carrier simulators of the demo are not part of this API (docs/operations.md).',
       },
       components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
       security: [{ apiKey: [] }],
     },
-    transform: jsonSchemaTransform,
+    transform: productRoutesOnly,
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
@@ -195,16 +208,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     publicUrl: deps.publicUrl,
     sessionLimits: deps.sessionLimits,
     accounts: deps.accounts,
+    catalogs: deps.catalogs,
     bulkChanges: deps.bulkChanges,
     devices: deps.devices,
     webhooks: deps.webhooks,
     notificationSettings: deps.notificationSettings,
     health: deps.accountHealth,
+    requestInventorySync: deps.requestInventorySync,
     registry: deps.registry,
     maxUploadBytes: deps.maxUploadBytes,
     bodyTimeoutMs: deps.timeouts.bodyTimeoutMs,
   });
-  app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/portal/bulk-changes'));
+  app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/portal/overview'));
   await app.register(callbackRoutes, {
     prefix: '/callbacks',
     ingress: deps.callbacks,

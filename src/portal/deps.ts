@@ -2,6 +2,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ApiKeys } from '../accounts/api-keys.ts';
 import type { AttemptThrottle } from '../accounts/attempt-throttle.ts';
 import type { CarrierAccounts } from '../accounts/carrier-accounts.ts';
+import type { CarrierAccountRoutesOptions } from '../accounts/routes.ts';
+import type { BillingCatalogs } from '../billing/billing-catalogs.ts';
 import type { BulkChanges } from '../bulk-changes/bulk-changes-service.ts';
 import type { AccountHealth } from '../carriers/account-health.ts';
 import type { Devices } from '../devices/devices-service.ts';
@@ -20,12 +22,16 @@ export interface PortalServices {
   /** Failed sign-ins, throttled per address and key prefix with the API's. */
   throttle: AttemptThrottle;
   accounts: CarrierAccounts;
+  /** Billing customers, customer rate plans and pools: the new bulk change form's pickers. */
+  catalogs: BillingCatalogs;
   bulkChanges: BulkChanges;
   devices: Devices;
   webhooks: Webhooks;
   notificationSettings: NotificationSettings;
   /** Carrier calls and circuit states seen by this process, for the health charts. */
   health: AccountHealth;
+  /** Queues a read of the account's lines from its carrier (the API's inventory sync). */
+  requestInventorySync: CarrierAccountRoutesOptions['requestInventorySync'];
 }
 
 /** What the pages share: the services plus the portal's own state. */

@@ -14,6 +14,8 @@ import { carrierAccountsRoutes } from './pages/carrier-accounts.ts';
 import { deviceDetailRoutes } from './pages/device-detail.ts';
 import { devicesRoutes } from './pages/devices.ts';
 import { newBulkChangeRoutes } from './pages/new-bulk-change.ts';
+import { newCarrierAccountRoutes } from './pages/new-carrier-account.ts';
+import { overviewRoutes } from './pages/overview.ts';
 import { rowTimelineRoutes } from './pages/row-timeline.ts';
 import { signInRoutes } from './pages/sign-in.ts';
 import { webhooksRoutes } from './pages/webhooks.ts';
@@ -67,11 +69,13 @@ export const portalPlugin: FastifyPluginAsyncZod<PortalOptions> = async (app, op
     publicUrl: options.publicUrl,
     sessionLimits: options.sessionLimits,
     accounts: options.accounts,
+    catalogs: options.catalogs,
     bulkChanges: options.bulkChanges,
     devices: options.devices,
     webhooks: options.webhooks,
     notificationSettings: options.notificationSettings,
     health: options.health,
+    requestInventorySync: options.requestInventorySync,
     catalog: new ChangeCatalog(options.registry),
     maxUploadBytes: options.maxUploadBytes,
     previews,
@@ -108,6 +112,7 @@ export const portalPlugin: FastifyPluginAsyncZod<PortalOptions> = async (app, op
 
   assetRoutes(app);
   signInRoutes(app, deps);
+  overviewRoutes(app, deps);
   bulkChangesListRoutes(app, deps);
   newBulkChangeRoutes(app, deps);
   bulkChangePreviewRoutes(app, deps);
@@ -115,6 +120,7 @@ export const portalPlugin: FastifyPluginAsyncZod<PortalOptions> = async (app, op
   rowTimelineRoutes(app, deps);
   devicesRoutes(app, deps);
   deviceDetailRoutes(app, deps);
+  newCarrierAccountRoutes(app, deps);
   carrierAccountsRoutes(app, deps);
   webhooksRoutes(app, deps);
 };

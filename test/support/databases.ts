@@ -37,9 +37,19 @@ function createSqlite(): TestDatabase {
   };
 }
 
+/**
+ * A fresh database's name: under the prefix of TEST_DATABASE_URL's own database when that is a test
+ * one (`bulkchange_t_portal` → `bulkchange_t_portal_<hex>`), so parallel runs each keep to their own.
+ */
+function freshDatabaseName(adminUrl: string): string {
+  const own = decodeURIComponent(new URL(adminUrl).pathname.slice(1));
+  const prefix = /^bulkchange_t\w*$/.test(own) ? own : 'bulkchange_t';
+  return `${prefix}_${randomBytes(6).toString('hex')}`;
+}
+
 async function createPostgres(): Promise<TestDatabase> {
   const adminUrl = process.env.TEST_DATABASE_URL!;
-  const name = `bulkchange_t_${randomBytes(6).toString('hex')}`;
+  const name = freshDatabaseName(adminUrl);
   await adminQuery(adminUrl, `CREATE DATABASE ${name}`);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
@@ -56,7 +66,7 @@ async function createPostgres(): Promise<TestDatabase> {
 /** The URL of a fresh, empty PostgreSQL database for a child process; dropped by the returned function. */
 export async function createPostgresUrl(): Promise<{ url: string; drop: () => Promise<void> }> {
   const adminUrl = process.env.TEST_DATABASE_URL!;
-  const name = `bulkchange_t_${randomBytes(6).toString('hex')}`;
+  const name = freshDatabaseName(adminUrl);
   await adminQuery(adminUrl, `CREATE DATABASE ${name}`);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
