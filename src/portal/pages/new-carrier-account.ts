@@ -50,7 +50,7 @@ function newAccountPage(options: {
     section: 'carrier-accounts',
     body: html`<h1>Add a carrier account</h1>
 ${options.problems && problemList(options.problems.message, options.problems.details)}
-<form method="get" action="/portal/carrier-accounts/new" class="filters" data-autosubmit aria-label="Carrier">
+<form method="get" action="/portal/carrier-accounts/new" class="filters" data-autosubmit aria-label="Choose the carrier">
   <div class="field"><label for="choose-carrier">Carrier</label>
   <select id="choose-carrier" name="carrier">
     ${carriers.map((entry) => html`<option value="${entry.carrier}"${entry.carrier === carrier ? html` selected` : ''}>${entry.title}</option>`)}
