@@ -43,18 +43,30 @@ const notifyEmailsField = z
 /** A bulk change's name, when its creator gives one (else it is named from what it does). */
 const nameField = z.string().trim().min(1).max(200);
 
-const createJson = z.object({
-  carrierAccountId: z.string().min(1),
-  changeType: z.enum(changeTypes),
-  name: nameField.optional(),
-  changes: z.array(z.record(z.string(), z.unknown())),
-  options: z.record(z.string(), z.unknown()).default({}),
-  scheduledFor: z.string().optional(),
-  dryRun: z.boolean().default(false),
-  acceptValidRows: z.boolean().default(false),
-  skipAlreadyInTarget: z.boolean().default(false),
-  notifyEmails: notifyEmails.optional(),
-});
+const createJson = z
+  .object({
+    carrierAccountId: z.string().min(1),
+    changeType: z.enum(changeTypes),
+    name: nameField.optional(),
+    changes: z.array(z.record(z.string(), z.unknown())),
+    options: z.record(z.string(), z.unknown()).default({}),
+    scheduledFor: z.string().optional(),
+    dryRun: z.boolean().default(false),
+    acceptValidRows: z.boolean().default(false),
+    skipAlreadyInTarget: z.boolean().default(false),
+    notifyEmails: notifyEmails.optional(),
+  })
+  .meta({
+    example: {
+      carrierAccountId: '0193a1f0-7c2e-7d41-9a51-3c2f6b0e8d11',
+      changeType: 'status_update',
+      name: 'Deactivate the pilot fleet',
+      changes: [{ iccid: '89014103211118510720' }, { iccid: '89014103211118510738' }],
+      options: { targetStatus: 'deactivated' },
+      skipAlreadyInTarget: true,
+      dryRun: true,
+    },
+  });
 
 const createFields = z
   .object({

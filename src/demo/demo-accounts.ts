@@ -16,7 +16,7 @@ import {
 import { normaliseThingSpaceState } from '../carriers/thingspace/statuses.ts';
 import type { CarrierName } from '../core/change-types.ts';
 import type { Device } from '../devices/devices-repository.ts';
-import { SIMULATORS_PREFIX } from '../http/app.ts';
+import { SIMULATORS_PREFIX } from '../http/openapi.ts';
 import {
   DEMO_TELEGENCE_BAN,
   type DemoLine,

@@ -3,12 +3,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
-import {
-  jsonSchemaTransform,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { apiKeyRoutes } from '../accounts/api-key-routes.ts';
 import type { ApiKeys } from '../accounts/api-keys.ts';
@@ -39,6 +34,7 @@ import { answerClientError, installErrorHandler, sendProblem } from './errors.ts
 import { type HealthDeps, healthRoutes } from './health-routes.ts';
 import type { Metrics } from './metrics.ts';
 import { refuseNulCharacters } from './nul-guard.ts';
+import { productRoutesOnly } from './openapi.ts';
 import { requestIdOf } from './request-id.ts';
 
 /** The services the API and the portal act through; routes never reach the database themselves. */
@@ -87,18 +83,6 @@ export interface AppDeps extends AppServices, Pick<HealthDeps, 'notReadyBecause'
   /** Portal sessions kept at most, and how long each lives. */
   sessionLimits: SessionLimits;
 }
-
-/** Where the demo mounts its carrier and billing simulators (ADR 0006): `/simulators/<key>`. */
-export const SIMULATORS_PREFIX = '/simulators/';
-
-/**
- * The document covers the product API only: the demo's carrier simulators, mounted in the same app
- * (ADR 0006), answer as the carriers do and are documented with the simulators (ADR 0054).
- */
-const productRoutesOnly: typeof jsonSchemaTransform = (route) =>
-  route.url.startsWith(SIMULATORS_PREFIX)
-    ? { schema: { ...route.schema, hide: true }, url: route.url }
-    : jsonSchemaTransform(route);
 
 /** Trusts the nearest `hops` proxies (Fastify's own reading of a number, which its types do not list). */
 const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops;
