@@ -121,6 +121,8 @@ await page
   .filter({ hasText: /^([3-9]\d|\d{3}) \// })
   .waitFor();
 await shoot('bulk-changes');
+await page.goto('/portal/overview');
+await shoot('overview');
 
 await page.goto(`${runningPath}?status=failed`);
 await shoot('bulk-change-done');
@@ -133,8 +135,9 @@ const timelinePath = new URL(page.url()).pathname;
 for (const summary of await page.locator('.payload summary').all()) await summary.click();
 await shoot('row-timeline');
 
+await page.goto(`/portal/devices?carrierAccountId=${jasper.carrierAccountId}&status=active`);
+await shoot('devices', false);
 await page.goto(`/portal/devices?q=${retired[0]}`);
-await shoot('devices');
 await page.getByRole('link', { name: retired[0] }).click();
 await page.waitForURL(/\/portal\/devices\/.+/);
 const devicePath = new URL(page.url()).pathname;
@@ -143,6 +146,8 @@ await shoot('device');
 await page.goto('/portal/carrier-accounts');
 await page.waitForTimeout(2500);
 await shoot('carrier-accounts');
+await page.goto('/portal/carrier-accounts/new?carrier=jasper');
+await shoot('new-carrier-account');
 
 await page.setViewportSize({ width: 390, height: 844 });
 await page.goto('/portal/bulk-changes');
@@ -167,6 +172,7 @@ async function ttfb(pathname: string): Promise<{ median: number; max: number }> 
 
 const measured: Array<[string, { median: number; max: number }]> = [['Preview (60 rows)', previewTtfb]];
 const pages: Array<[string, string]> = [
+  ['Overview', '/portal/overview'],
   ['Bulk changes', '/portal/bulk-changes'],
   [
     'Bulk changes, filtered',
@@ -180,6 +186,7 @@ const pages: Array<[string, string]> = [
   ['Row timeline', timelinePath],
   ['Devices', '/portal/devices'],
   ['Devices, search', `/portal/devices?q=${retired[0]}`],
+  ['Devices, filtered', `/portal/devices?carrierAccountId=${jasper.carrierAccountId}&status=active`],
   ['Device', devicePath],
   ['Carrier accounts', '/portal/carrier-accounts'],
 ];

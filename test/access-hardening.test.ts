@@ -225,7 +225,7 @@ describe('portal sign-in: login CSRF and Secure cookies', () => {
       assert.match(await refused.text(), /expired or came from another site/);
     }
     const { response } = await portalSession(plain.url, plain.adminKey);
-    assert.equal(response.headers.get('location'), '/portal/bulk-changes');
+    assert.equal(response.headers.get('location'), '/portal/overview');
   });
 
   it('sets Secure only when the portal is reached over https: its public URL, or a trusted proxy', async () => {

@@ -109,6 +109,7 @@ try {
       flow,
       changeType: 'status_update',
       defaults: {},
+      skipAlreadyInTarget: false,
       badColumns: [],
     },
     { requestFields: [], requestIssues: [], keepDryRun: false },

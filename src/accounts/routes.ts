@@ -15,13 +15,23 @@ const accountFields = {
   settings: z.record(z.string(), z.unknown()),
 };
 
-const accountInput = z.object({
-  ...accountFields,
-  carrier: z.enum(carrierNames),
-  // New accounts start read-only: an operator turns writes on after a dry run.
-  writeEnabled: accountFields.writeEnabled.default(false),
-  settings: accountFields.settings.default({}),
-});
+const accountInput = z
+  .object({
+    ...accountFields,
+    carrier: z.enum(carrierNames),
+    // New accounts start read-only: an operator turns writes on after a dry run.
+    writeEnabled: accountFields.writeEnabled.default(false),
+    settings: accountFields.settings.default({}),
+  })
+  .meta({
+    example: {
+      name: 'Jasper (fleet A)',
+      carrier: 'jasper',
+      baseUrl: 'https://restapi.example-carrier.com',
+      credentials: { username: 'ops-api', apiKey: 'your-api-key' },
+      settings: { variant: 'pod19', limits: { requestsPerSecond: 5 } },
+    },
+  });
 
 /** Only what is sent changes; no defaults here, or a PATCH would reset what it does not name. */
 const accountPatch = z.object(accountFields).partial();

@@ -64,7 +64,9 @@ export const billingRoutes: FastifyPluginAsyncZod<{
         onRequest: admin,
         schema: {
           tags,
-          body: z.object({ items: z.array(catalogEntry).min(1).max(10_000) }),
+          body: z.object({ items: z.array(catalogEntry).min(1).max(10_000) }).meta({
+            example: { items: [{ id: 'CUST-7', name: 'Acme Logistics', status: 'active' }] },
+          }),
           summary: 'Add or update entries',
         },
       },

@@ -41,6 +41,7 @@ export const toBulkChange = (row: BulkChangeRow): BulkChange => ({
   carrierAccountId: row.carrier_account_id,
   changeType: row.change_type,
   status: row.status,
+  name: row.name,
   options: JSON.parse(row.options),
   createdBy: row.created_by,
   createdByActor: row.created_by_actor,
@@ -145,6 +146,8 @@ export interface NewBulkChange {
   tenantId: string;
   carrierAccountId: string;
   changeType: ChangeType;
+  /** Given by its creator; absent: named from what it does when shown. */
+  name?: string | null;
   options: Record<string, unknown>;
   createdBy: string;
   createdByActor: string;
@@ -227,6 +230,7 @@ export function bulkChangesRepository(db: Executor) {
           carrier_account_id: change.carrierAccountId,
           change_type: change.changeType,
           status: 'queued',
+          name: change.name ?? null,
           options: JSON.stringify(change.options),
           created_by: change.createdBy,
           created_by_actor: change.createdByActor,

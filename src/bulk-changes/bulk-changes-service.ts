@@ -21,6 +21,7 @@ import { approvalRequirement, decideApproval } from './approvals.ts';
 import { bulkChangeWriter } from './bulk-change-writer.ts';
 import { type BulkChangeFilter, bulkChangesRepository } from './bulk-changes-repository.ts';
 import { type InputRow, inBatches, type RowBatch } from './csv-input.ts';
+import { estimateSending, type SendEstimate } from './estimate.ts';
 import { checkFileFields, type IntakeContext, rowDefaults, type ValidRow, validateRows } from './intake.ts';
 import { type DryRunRow, IntakeRun } from './intake-run.ts';
 import { advanceBulkChange, type Enqueue } from './jobs.ts';
@@ -40,6 +41,8 @@ import {
 export interface CreateBulkChangeInput {
   carrierAccountId: string;
   changeType: ChangeType;
+  /** What the creator calls it; without one it is named from what it does (ADR 0054). */
+  name?: string;
   options: Record<string, unknown>;
   scheduledFor?: string;
   dryRun: boolean;
@@ -57,6 +60,8 @@ export interface CreateBulkChangeInput {
   notifyEmails?: string[];
   /** Send it in canary waves (docs/guardrails.md). */
   waves?: WavePlan;
+  /** Leave out rows whose line already is what they ask for (ADR 0054). */
+  skipAlreadyInTarget?: boolean;
   /** The API or portal request that asks for it, named in its log line. */
   requestId?: string;
   /** The bulk change it reverses: set by `undoInput` only, never by a caller's field. */
@@ -76,7 +81,9 @@ export type UndoOutcome =
 
 export interface DryRunReport {
   dryRun: true;
-  summary: { total: number; wouldSucceed: number; wouldFail: number };
+  summary: { total: number; wouldSucceed: number; wouldFail: number; wouldSkip: number };
+  /** How long sending the rows that would succeed takes at the account's limits. */
+  estimate: SendEstimate;
   /** Problems of the whole request (columns, options): the real submission would be refused for them. */
   fileIssues: ErrorDetail[];
   rows: DryRunRow[];
@@ -110,7 +117,9 @@ export class BulkChanges {
   async create(
     principal: Principal,
     input: CreateBulkChangeInput,
-  ): Promise<{ created: BulkChangeView; rejected: ErrorDetail[]; replayed: boolean } | DryRunReport> {
+  ): Promise<
+    { created: BulkChangeView; rejected: ErrorDetail[]; skipped: number; replayed: boolean } | DryRunReport
+  > {
     const { account, adapter, flow } = await this.#flowFor(
       principal.tenantId,
       input.carrierAccountId,
@@ -127,6 +136,7 @@ export class BulkChanges {
     const run = new IntakeRun(
       {
         ...this.#intakeContext(principal, { account, adapter, flow }, input.changeType, defaults),
+        skipAlreadyInTarget: input.skipAlreadyInTarget === true,
         badColumns: fileFields.badColumns,
         ...(input.rowsSheet ? { rowsSheet: input.rowsSheet } : {}),
       },
@@ -140,6 +150,8 @@ export class BulkChanges {
           // Only when given, so a request hashed before the field existed hashes the same.
           ...(input.notifyEmails?.length ? [input.notifyEmails] : []),
           ...(input.waves ? [input.waves] : []),
+          ...(input.skipAlreadyInTarget ? [{ skipAlreadyInTarget: true }] : []),
+          ...(input.name ? [{ name: input.name }] : []),
         ],
         requestIssues: [...input.inputIssues, ...fileFields.issues],
         keepDryRun: input.dryRun,
@@ -151,7 +163,7 @@ export class BulkChanges {
       for (let next = await batches.next(); !next.done; next = await batches.next())
         await run.check(next.value);
       if (run.total === 0) throw noRows();
-      return dryRunReport(run);
+      return dryRunReport(run, estimateSending(flow, account.limits, run.rowsByFirstStep));
     }
     if (input.idempotencyKey) {
       const earlier = await this.#repository().findByIdempotencyKey(principal.tenantId, input.idempotencyKey);
@@ -165,6 +177,7 @@ export class BulkChanges {
           principal,
           carrierAccountId: account.id,
           changeType: input.changeType,
+          name: input.name,
           options: input.options,
           idempotencyKey: input.idempotencyKey ?? null,
           notifyEmails: input.notifyEmails ?? [],
@@ -178,6 +191,7 @@ export class BulkChanges {
           await this.#addRows(tx, principal, bulkId, valid);
         }
         refuseUnlessAccepted(run, input.acceptValidRows);
+        if (run.valid === 0) throw nothingToChange(run.skipped);
         await bulkChangeWriter(tx, this.#enqueue).end(bulkId, {
           total: run.valid,
           scheduledFor: requestedFor ?? run.scheduledStart,
@@ -193,7 +207,12 @@ export class BulkChanges {
     }
     const created = await this.find(principal.tenantId, id);
     logLifecycle(this.#logger, created, { step: 'created', requestId: input.requestId });
-    return { created: await this.view(created), rejected: run.issues, replayed: false };
+    return {
+      created: await this.view(created),
+      rejected: run.issues,
+      skipped: run.skipped,
+      replayed: false,
+    };
   }
 
   /** The same Idempotency-Key again: the same request gets the original answer, another one a 409. */
@@ -202,12 +221,12 @@ export class BulkChanges {
     if (earlier.requestHash !== run.requestHash) {
       throw conflict('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request');
     }
-    return { created: await this.view(earlier), rejected: [], replayed: true };
+    return { created: await this.view(earlier), rejected: [], skipped: 0, replayed: true };
   }
 
   async view(change: BulkChange): Promise<BulkChangeView> {
     const account = await this.#accounts.get(change.tenantId, change.carrierAccountId);
-    return bulkChangeView(change, account.carrier);
+    return bulkChangeView(change, account);
   }
 
   async find(tenantId: string, id: string): Promise<BulkChange> {
@@ -465,6 +484,8 @@ export class BulkChanges {
           principal,
           carrierAccountId: account.id,
           changeType: parent.changeType,
+          // A name given to the parent carries over; a generated one is made again for the retry's rows.
+          ...(parent.name ? { name: `${parent.name} (retry)` } : {}),
           options: parent.options,
           idempotencyKey: null,
           parentId: parent.id,
@@ -591,6 +612,7 @@ export class BulkChanges {
       principal: Principal;
       carrierAccountId: string;
       changeType: ChangeType;
+      name?: string;
       options: Record<string, unknown>;
       idempotencyKey: string | null;
       parentId?: string;
@@ -606,6 +628,7 @@ export class BulkChanges {
       tenantId: options.principal.tenantId,
       carrierAccountId: options.carrierAccountId,
       changeType: options.changeType,
+      name: options.name ?? null,
       options: options.options,
       createdBy: options.principal.keyName,
       createdByActor: actorOf(options.principal).id,
@@ -707,6 +730,7 @@ export class BulkChanges {
       ...target,
       changeType,
       defaults,
+      skipAlreadyInTarget: false,
     };
   }
 
@@ -777,11 +801,21 @@ function refuseUnlessAccepted(run: IntakeRun, acceptValidRows: boolean): void {
   );
 }
 
-function dryRunReport(run: IntakeRun): DryRunReport {
+/** Every row was left out as already in its target: a bulk change of no rows would do nothing. */
+function nothingToChange(skipped: number) {
+  return new AppError(
+    'NOTHING_TO_CHANGE',
+    `Every line (${skipped}) already is what its row asks for; nothing was created`,
+  );
+}
+
+function dryRunReport(run: IntakeRun, estimate: SendEstimate): DryRunReport {
   const wouldSucceed = run.dryRunRows.filter((row) => row.outcome === 'would_succeed').length;
+  const wouldSkip = run.dryRunRows.filter((row) => row.outcome === 'would_skip').length;
   return {
     dryRun: true,
-    summary: { total: run.total, wouldSucceed, wouldFail: run.total - wouldSucceed },
+    summary: { total: run.total, wouldSucceed, wouldFail: run.total - wouldSucceed - wouldSkip, wouldSkip },
+    estimate,
     fileIssues: run.fileIssues,
     rows: run.dryRunRows,
   };

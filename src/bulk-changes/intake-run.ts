@@ -1,11 +1,12 @@
 import { createHash, type Hash } from 'node:crypto';
-import type { ErrorDetail } from '../core/errors.ts';
+import { type ErrorDetail, errorCodes } from '../core/errors.ts';
 import type { Executor } from '../db/database.ts';
 import { bulkChangesRepository } from './bulk-changes-repository.ts';
 import type { InputRow, RowBatch } from './csv-input.ts';
 import {
   type IntakeContext,
   type IntakeResult,
+  type SkippedRow,
   type ValidRow,
   validateRows,
   withoutColumns,
@@ -17,10 +18,16 @@ export const MAX_DETAILS = 1000;
 export type DryRunRow = {
   row: number;
   iccid: string | null;
-  outcome: 'would_succeed' | 'would_fail';
+  /** `would_skip`: the line already is what the row asks for, and `skipAlreadyInTarget` leaves it out. */
+  outcome: 'would_succeed' | 'would_fail' | 'would_skip';
   code?: string;
   message?: string;
   field?: string;
+  /** The line's value now and the one asked for, for change types that set one (status, rate plan). */
+  current?: string | null;
+  target?: string;
+  /** Set when the line already is what the row asks for, whether or not the row is skipped. */
+  alreadyInTarget?: true;
 };
 
 export interface IntakeRunContext extends IntakeContext {
@@ -46,6 +53,10 @@ export class IntakeRun {
   total = 0;
   valid = 0;
   rejectedRows = 0;
+  /** Rows left out because their line already is what they ask for. */
+  skipped = 0;
+  /** Valid rows by the flow step they start at, for the estimate of the sending time. */
+  readonly rowsByFirstStep = new Map<string, number>();
   /** The earliest row start, when every valid row waits for one (a change scheduled for its date). */
   firstStart: number | null = null;
   #everyRowWaits = true;
@@ -116,11 +127,13 @@ export class IntakeRun {
     for (const row of checked.rejectedRows) rejected.add(row);
     this.rejectedRows += rejected.size;
     this.valid += valid.length;
+    this.skipped += checked.skipped.length;
     for (const row of valid) {
+      this.rowsByFirstStep.set(row.step, (this.rowsByFirstStep.get(row.step) ?? 0) + 1);
       if (row.notBefore === undefined) this.#everyRowWaits = false;
       else this.firstStart = Math.min(this.firstStart ?? row.notBefore, row.notBefore);
     }
-    if (this.#keepDryRun) this.#report(batch, valid, [...batch.issues, ...checked.issues]);
+    if (this.#keepDryRun) this.#report(batch, valid, checked.skipped, [...batch.issues, ...checked.issues]);
     return valid;
   }
 
@@ -163,26 +176,45 @@ export class IntakeRun {
     else this.moreIssues += 1;
   }
 
-  #report(batch: RowBatch, valid: ValidRow[], issues: ErrorDetail[]): void {
+  #report(batch: RowBatch, valid: ValidRow[], skipped: SkippedRow[], issues: ErrorDetail[]): void {
     const firstIssue = new Map<number, ErrorDetail>();
     for (const issue of issues)
       if (issue.row !== undefined && !firstIssue.has(issue.row)) firstIssue.set(issue.row, issue);
-    const validRows = new Set(valid.map((row) => row.row));
+    const validRows = new Map(valid.map((row) => [row.row, row]));
+    const skippedRows = new Map(skipped.map((row) => [row.row, row]));
     for (const input of batch.rows) {
       const issue = firstIssue.get(input.row);
       const iccid = typeof input.fields.iccid === 'string' ? input.fields.iccid : null;
-      this.dryRunRows.push(
-        validRows.has(input.row) && !issue
-          ? { row: input.row, iccid, outcome: 'would_succeed' }
-          : {
-              row: input.row,
-              iccid,
-              outcome: 'would_fail',
-              code: issue?.code ?? 'INVALID_ROW',
-              message: issue?.message ?? 'The file has problems',
-              ...(issue?.field ? { field: issue.field } : {}),
-            },
-      );
+      const state = (validRows.get(input.row) ?? skippedRows.get(input.row))?.state;
+      const change = state
+        ? {
+            current: state.current,
+            target: state.target,
+            ...(state.alreadyInTarget ? { alreadyInTarget: true as const } : {}),
+          }
+        : {};
+      if (skippedRows.has(input.row) && !issue) {
+        this.dryRunRows.push({
+          row: input.row,
+          iccid,
+          outcome: 'would_skip',
+          code: errorCodes.ALREADY_IN_TARGET,
+          message: `The line already is ${state?.target}; it is left out`,
+          ...(state ? { field: state.field } : {}),
+          ...change,
+        });
+      } else if (validRows.has(input.row) && !issue) {
+        this.dryRunRows.push({ row: input.row, iccid, outcome: 'would_succeed', ...change });
+      } else {
+        this.dryRunRows.push({
+          row: input.row,
+          iccid,
+          outcome: 'would_fail',
+          code: issue?.code ?? 'INVALID_ROW',
+          message: issue?.message ?? 'The file has problems',
+          ...(issue?.field ? { field: issue.field } : {}),
+        });
+      }
     }
   }
 }

@@ -23,6 +23,7 @@ import { newId } from '../shared/ids.ts';
 import { bulkChangesRepository } from './bulk-changes-repository.ts';
 import type { InputRow } from './csv-input.ts';
 import { isRowField } from './row-fields.ts';
+import { type TargetState, targetState } from './target-state.ts';
 
 export interface ValidRow {
   row: number;
@@ -35,10 +36,20 @@ export interface ValidRow {
   notBefore?: number;
   identifiers: { iccid: string | null; imei: string | null; msisdn: string | null; eid: string | null };
   request: Record<string, unknown>;
+  /** The line's current → target value, for change types that set one (the preview shows it). */
+  state?: TargetState;
+}
+
+/** A row left out because its line already is what it asks for (`skipAlreadyInTarget`). */
+export interface SkippedRow {
+  row: number;
+  state: TargetState;
 }
 
 export interface IntakeResult {
   valid: ValidRow[];
+  /** Rows that would change nothing, left out (neither valid nor a problem). */
+  skipped: SkippedRow[];
   issues: ErrorDetail[];
   /** Rows with at least one issue. */
   rejectedRows: Set<number>;
@@ -74,6 +85,8 @@ export interface IntakeContext {
   changeType: ChangeType;
   /** Row fields given once for every row. */
   defaults: Record<string, unknown>;
+  /** Leave out rows whose line already is what they ask for, instead of sending them. */
+  skipAlreadyInTarget: boolean;
 }
 
 export async function validateRows(
@@ -166,6 +179,7 @@ export async function validateRows(
   );
 
   const valid: ValidRow[] = [];
+  const skipped: SkippedRow[] = [];
   for (const item of prepared) {
     const matches = lines.get(`${item.keyField}:${item.key}`) ?? [];
     // The carrier's key names one line (its newest, as before); another identifier must name one alone.
@@ -213,15 +227,25 @@ export async function validateRows(
     const lineSite = siteOf.forLine(device);
     const fromSite = lineSite && flow.fromSite?.(item.request, lineSite);
     if (fromSite) item.request = { ...(item.request as Record<string, unknown>), ...fromSite };
+    const request = item.request as Record<string, unknown>;
+    const state = found ? targetState(options.changeType, request, device) : undefined;
+    // Before the carrier's own checks: a line already there is left out, not refused as a transition.
+    const skip = options.skipAlreadyInTarget && state?.alreadyInTarget === true;
     const problem =
       deviceProblem(device, busy.get(device.id), flow.archivedLinesOnly === true) ??
-      quotas(device.id) ??
-      swappedTo(item.request as Record<string, unknown>) ??
-      catalog?.(item.request as Record<string, unknown>) ??
-      billingCatalog(item.request as Record<string, unknown>) ??
-      flow.checkRow?.(item.request, device, options.account.settings);
+      (skip
+        ? undefined
+        : (quotas(device.id) ??
+          swappedTo(request) ??
+          catalog?.(request) ??
+          billingCatalog(request) ??
+          flow.checkRow?.(item.request, device, options.account.settings)));
     if (problem) {
       report(item.row, problem);
+      continue;
+    }
+    if (skip && state) {
+      skipped.push({ row: item.row, state });
       continue;
     }
     const startAt = flow.startAt?.(item.request);
@@ -237,11 +261,13 @@ export async function validateRows(
         msisdn: device.msisdn,
         eid: device.eid,
       },
-      request: item.request as Record<string, unknown>,
+      request,
+      ...(state ? { state } : {}),
     });
   }
   return {
     valid,
+    skipped,
     issues,
     rejectedRows: new Set(issues.map((i) => i.row).filter((r): r is number => r !== undefined)),
   };

@@ -63,24 +63,43 @@ const createOptions = z
   })
   .catchall(z.unknown());
 
-const createJson = z.object({
-  carrierAccountId: z.string().min(1),
-  changeType: z.enum(changeTypes),
-  changes: z.array(z.record(z.string(), z.unknown())),
-  options: createOptions.default({}),
-  scheduledFor: z.string().optional(),
-  dryRun: z.boolean().default(false),
-  acceptValidRows: z.boolean().default(false),
-  notifyEmails: notifyEmails.optional(),
-});
+/** A bulk change's name, when its creator gives one (else it is named from what it does). */
+const nameField = z.string().trim().min(1).max(200);
+
+const createJson = z
+  .object({
+    carrierAccountId: z.string().min(1),
+    changeType: z.enum(changeTypes),
+    name: nameField.optional(),
+    changes: z.array(z.record(z.string(), z.unknown())),
+    options: createOptions.default({}),
+    scheduledFor: z.string().optional(),
+    dryRun: z.boolean().default(false),
+    acceptValidRows: z.boolean().default(false),
+    skipAlreadyInTarget: z.boolean().default(false),
+    notifyEmails: notifyEmails.optional(),
+  })
+  .meta({
+    example: {
+      carrierAccountId: '0193a1f0-7c2e-7d41-9a51-3c2f6b0e8d11',
+      changeType: 'status_update',
+      name: 'Deactivate the pilot fleet',
+      changes: [{ iccid: '89014103211118510720' }, { iccid: '89014103211118510738' }],
+      options: { targetStatus: 'deactivated' },
+      skipAlreadyInTarget: true,
+      dryRun: true,
+    },
+  });
 
 const createFields = z
   .object({
     carrierAccountId: z.string().min(1),
     changeType: z.enum(changeTypes),
+    name: nameField.optional(),
     scheduledFor: z.string().optional(),
     dryRun: flag,
     acceptValidRows: flag,
+    skipAlreadyInTarget: flag,
     notifyEmails: notifyEmailsField.optional(),
   })
   .loose();
@@ -117,7 +136,8 @@ export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = 
         tags: ['bulk changes'],
         summary: 'Create a bulk change (JSON, text/csv, XLSX or multipart/form-data), or dry-run it',
         description:
-          'JSON: {carrierAccountId, changeType, changes: [row], options, scheduledFor?, dryRun?, acceptValidRows?, notifyEmails?}; ' +
+          'JSON: {carrierAccountId, changeType, name?, changes: [row], options, scheduledFor?, dryRun?, acceptValidRows?, skipAlreadyInTarget?, notifyEmails?}; ' +
+          'skipAlreadyInTarget leaves out rows whose line already is what they ask for (a dry run marks them would_skip, with current and target, and estimates the sending time); ' +
           'options.waves ([{lines} | {percent}], cumulative) and options.haltOnFailureRate (0..1, default 0.2) send it in canary waves (docs/guardrails.md). ' +
           'CSV: the same fields as query parameters and one row per line. XLSX (`' +
           XLSX_CONTENT_TYPE +
@@ -137,9 +157,11 @@ export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = 
       });
       if ('dryRun' in outcome) return reply.status(200).send(outcome);
       if (outcome.replayed) reply.header('idempotent-replayed', 'true');
-      return reply
-        .status(201)
-        .send({ ...outcome.created, ...(outcome.rejected.length ? { rejectedRows: outcome.rejected } : {}) });
+      return reply.status(201).send({
+        ...outcome.created,
+        ...(outcome.rejected.length ? { rejectedRows: outcome.rejected } : {}),
+        ...(outcome.skipped ? { skippedRows: outcome.skipped } : {}),
+      });
     },
   );
 
@@ -464,8 +486,17 @@ function splitWaves(given: Record<string, unknown>): { waves?: WavePlan; options
 /** Query or form fields besides the request's own are options (defaults for every row). */
 function splitFields(raw: Record<string, unknown>) {
   const fields = parseOrFail(createFields, raw);
-  const { carrierAccountId, changeType, scheduledFor, dryRun, acceptValidRows, notifyEmails, ...rest } =
-    fields;
+  const {
+    carrierAccountId,
+    changeType,
+    name,
+    scheduledFor,
+    dryRun,
+    acceptValidRows,
+    skipAlreadyInTarget,
+    notifyEmails,
+    ...rest
+  } = fields;
   const inputIssues: ErrorDetail[] = Object.keys(rest)
     .filter((key) => !isRowField(key))
     .map((key) => ({ field: key, code: 'UNKNOWN_FIELD', message: `${key} is not an option or row field` }));
@@ -473,9 +504,11 @@ function splitFields(raw: Record<string, unknown>) {
   return {
     carrierAccountId,
     changeType,
+    name,
     scheduledFor,
     dryRun,
     acceptValidRows,
+    skipAlreadyInTarget,
     notifyEmails,
     options,
     inputIssues,

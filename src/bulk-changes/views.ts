@@ -3,14 +3,19 @@ import { sliceForLine } from '../audit/row-slice.ts';
 import type { BulkChange, DeviceChange } from '../core/bulk-change.ts';
 import type { CarrierName } from '../core/change-types.ts';
 import { toIso } from '../shared/time.ts';
+import { bulkChangeName } from './bulk-change-name.ts';
 import { approvalView, pauseView } from './events.ts';
 import { resultColumnValues } from './result-columns.ts';
 
-/** The API shapes of API §2. */
-export const bulkChangeView = (change: BulkChange, carrier: CarrierName) => ({
+/** The API shapes of API §2; the account names the change when its creator did not. */
+export const bulkChangeView = (change: BulkChange, account: { carrier: CarrierName; name: string }) => ({
   id: change.id,
+  /** Given at creation, or made from what it does ("Deactivate 500 lines on Jasper (demo)"). */
+  name: bulkChangeName(change, account.name),
+  /** Whether the name was given (false: generated, and it follows the account's name). */
+  nameGiven: change.name !== null,
   carrierAccountId: change.carrierAccountId,
-  carrier,
+  carrier: account.carrier,
   changeType: change.changeType,
   status: change.status,
   options: change.options,

@@ -40,6 +40,8 @@ export type Progress = z.infer<typeof progressSchema>;
 
 export const bulkChangeSchema = progressSchema.extend({
   id: z.string(),
+  /** Given or generated (ADR 0054); absent from servers older than names. */
+  name: z.string().optional(),
   carrierAccountId: z.string(),
   carrier: z.string(),
   changeType: z.string(),

@@ -137,6 +137,7 @@ export function statusReport(change: BulkChangeAnswer, linked?: BulkChangeAnswer
   const lines: string[][] = [
     ['status', change.status],
     ['type', change.changeType],
+    ...(change.name ? [['name', change.name]] : []),
     ['account', `${change.carrierAccountId} (${change.carrier})`],
     [
       'rows',

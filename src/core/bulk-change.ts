@@ -10,6 +10,8 @@ export interface BulkChange {
   carrierAccountId: string;
   changeType: ChangeType;
   status: BulkStatus;
+  /** The name its creator gave it; null when none was given (the API shows a generated one). */
+  name: string | null;
   /** The request's options, merged into every row at intake and kept for a retry. */
   options: Record<string, unknown>;
   createdBy: string;

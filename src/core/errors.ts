@@ -120,6 +120,10 @@ export const errorCatalogue = {
   TOO_MANY_REQUESTS: { status: 429, summary: 'Too many failed attempts; wait as Retry-After says' },
   HEADERS_TOO_LARGE: { status: 431, summary: 'The request headers are too large' },
   BILLING_UNAVAILABLE: { status: 502, summary: 'The billing system refused or failed the call' },
+  NOTHING_TO_CHANGE: {
+    status: 422,
+    summary: 'Every line already is what its row asks for (skipAlreadyInTarget): nothing to send',
+  },
   ADDRESS_NOT_ALLOWED: {
     status: 422,
     summary: 'The URL leads to an address the outbound address policy refuses (loopback, private, …)',
@@ -165,6 +169,9 @@ export const errorCatalogue = {
   DEVICE_NOT_ARCHIVED: { summary: 'Unarchive of a line that is not archived' },
   UNKNOWN_SITE: { summary: "SiteId is not one of the tenant's sites (GET /api/v1/sites)" },
   INVALID_TRANSITION: { summary: "The line's current status cannot move to the target" },
+  ALREADY_IN_TARGET: {
+    summary: 'A dry-run row left out: the line already is what the row asks for (skipAlreadyInTarget)',
+  },
   UNKNOWN_RATE_PLAN: { summary: "CarrierRatePlan is not in the account's rate plan catalog" },
   COMMUNICATION_PLAN_NOT_ALLOWED: {
     summary: 'CommunicationPlan is not allowed with that rate plan in the catalog',

@@ -175,6 +175,8 @@ export interface BulkChangeTable {
   carrier_account_id: string;
   change_type: ChangeType;
   status: BulkStatus;
+  /** The name its creator gave it; null: the API shows one made from what it does. */
+  name: string | null;
   options: string;
   created_by: string;
   /** The creator as the audit log names actors; null for bulk changes made before it was kept. */

@@ -16,6 +16,7 @@ import {
 import { normaliseThingSpaceState } from '../carriers/thingspace/statuses.ts';
 import type { CarrierName } from '../core/change-types.ts';
 import type { Device } from '../devices/devices-repository.ts';
+import { SIMULATORS_PREFIX } from '../http/openapi.ts';
 import {
   DEMO_TELEGENCE_BAN,
   type DemoLine,
@@ -49,7 +50,7 @@ export interface DemoAccount {
   seedOf: (line: Device) => Record<string, unknown> | undefined;
 }
 
-export const simulatorPath = (key: string) => `/simulators/${key}`;
+export const simulatorPath = (key: string) => `${SIMULATORS_PREFIX}${key}`;
 
 const telegenceDemoLines = () => demoTelegenceLines({ inService: 1000, inStock: 600, prefix: '8901410' });
 

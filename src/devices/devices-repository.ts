@@ -152,6 +152,8 @@ export interface DeviceFilter {
   iccid?: string;
   msisdn?: string;
   status?: NormalisedStatus;
+  carrierRatePlan?: string;
+  billingCustomerId?: string;
   cursor?: string;
   limit: number;
 }
@@ -252,6 +254,8 @@ export function devicesRepository(db: Executor) {
       if (filter.iccid) query = query.where('iccid', '=', filter.iccid);
       if (filter.msisdn) query = query.where('msisdn', '=', filter.msisdn);
       if (filter.status) query = query.where('status', '=', filter.status);
+      if (filter.carrierRatePlan) query = query.where('carrier_rate_plan', '=', filter.carrierRatePlan);
+      if (filter.billingCustomerId) query = query.where('billing_customer_id', '=', filter.billingCustomerId);
       if (filter.cursor) query = query.where('id', '>', filter.cursor);
       const rows = await query.orderBy('id').limit(filter.limit).execute();
       return rows.map(toDevice);

@@ -36,6 +36,8 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ auth: KeyAuth; devices: Devic
           iccid: z.string().optional(),
           msisdn: z.string().optional(),
           status: z.enum(normalisedStatuses).optional(),
+          carrierRatePlan: z.string().optional(),
+          billingCustomerId: z.string().optional(),
           cursor: z.string().optional(),
           limit: z.coerce.number().int().min(1).max(1000).default(100),
         }),

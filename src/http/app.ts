@@ -3,12 +3,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
-import {
-  jsonSchemaTransform,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { apiKeyRoutes } from '../accounts/api-key-routes.ts';
 import type { ApiKeys } from '../accounts/api-keys.ts';
@@ -46,6 +41,7 @@ import { answerClientError, installErrorHandler, sendProblem } from './errors.ts
 import { type HealthDeps, healthRoutes } from './health-routes.ts';
 import type { Metrics } from './metrics.ts';
 import { refuseNulCharacters } from './nul-guard.ts';
+import { productRoutesOnly } from './openapi.ts';
 import { requestIdOf } from './request-id.ts';
 
 /** The services the API and the portal act through; routes never reach the database themselves. */
@@ -163,12 +159,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       info: {
         title: 'bulkchange',
         version: '1',
-        description: 'Change thousands of IoT / M2M SIM lines at once across carriers. See API.md.',
+        description:
+          'Change thousands of IoT / M2M SIM lines at once across carriers. Every error answers {"error": {code, message, details}}; the codes are listed in docs/errors.md of the source. The carrier simulators of the demo are not part of this API (docs/operations.md).',
       },
       components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
       security: [{ apiKey: [] }],
     },
-    transform: jsonSchemaTransform,
+    transform: productRoutesOnly,
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
@@ -219,6 +216,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     publicUrl: deps.publicUrl,
     sessionLimits: deps.sessionLimits,
     accounts: deps.accounts,
+    catalogs: deps.catalogs,
     bulkChanges: deps.bulkChanges,
     approvalPolicies: deps.approvalPolicies,
     activationTemplates,
@@ -227,12 +225,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     webhooks: deps.webhooks,
     notificationSettings: deps.notificationSettings,
     health: deps.accountHealth,
+    requestInventorySync: deps.requestInventorySync,
     registry: deps.registry,
     reconciliations: deps.reconciliations,
     maxUploadBytes: deps.maxUploadBytes,
     bodyTimeoutMs: deps.timeouts.bodyTimeoutMs,
   });
-  app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/portal/bulk-changes'));
+  app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/portal/overview'));
   await app.register(callbackRoutes, {
     prefix: '/callbacks',
     ingress: deps.callbacks,

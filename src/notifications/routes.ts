@@ -43,12 +43,20 @@ export const notificationRoutes: FastifyPluginAsyncZod<NotificationRoutesOptions
       schema: {
         tags,
         summary: 'Add an endpoint; the answer holds its signing secret, shown this once',
-        body: z.object({
-          url: webhookFields.url,
-          events: webhookFields.events.default(defaultWebhookEvents),
-          description: webhookFields.description.default(''),
-          enabled: webhookFields.enabled.default(true),
-        }),
+        body: z
+          .object({
+            url: webhookFields.url,
+            events: webhookFields.events.default(defaultWebhookEvents),
+            description: webhookFields.description.default(''),
+            enabled: webhookFields.enabled.default(true),
+          })
+          .meta({
+            example: {
+              url: 'https://ops.example.com/hooks/bulkchange',
+              events: ['bulk_change.completed', 'bulk_change.failed'],
+              description: 'operations center',
+            },
+          }),
       },
     },
     async (request, reply) => {

@@ -43,6 +43,30 @@ export class ChangeCatalog {
     return this.#adapter(carrier)?.defaultLimits ?? {};
   }
 
+  /** The carriers of this build, for the new account form. */
+  carriers(): Array<{ carrier: CarrierName; title: string }> {
+    return this.#registry.adapters().map((adapter) => ({ carrier: adapter.carrier, title: adapter.title }));
+  }
+
+  /** The fields of the carrier's credentials, each with whether the form may leave it empty. */
+  credentialFields(carrier: CarrierName): Array<{ name: string; required: boolean }> {
+    const schema = this.#adapter(carrier)?.credentialsSchema;
+    if (!(schema instanceof z.ZodObject)) return [];
+    return Object.entries(schema.shape as Record<string, z.ZodType>).map(([name, field]) => ({
+      name,
+      required: !field.safeParse(undefined).success,
+    }));
+  }
+
+  /** The account variants a carrier's settings offer (the Jasper family's `variant`), else none. */
+  variants(carrier: CarrierName): string[] {
+    const schema = this.#adapter(carrier)?.settingsSchema;
+    if (!(schema instanceof z.ZodObject)) return [];
+    const variant = (schema.shape as Record<string, z.ZodType>).variant;
+    const inner = variant instanceof z.ZodDefault ? (variant.unwrap() as z.ZodType) : variant;
+    return inner instanceof z.ZodEnum ? inner.options.map(String) : [];
+  }
+
   keyField(carrier: CarrierName): 'iccid' | 'msisdn' | 'eid' {
     return this.#adapter(carrier)?.keyField ?? 'iccid';
   }

@@ -2,6 +2,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ApiKeys } from '../accounts/api-keys.ts';
 import type { AttemptThrottle } from '../accounts/attempt-throttle.ts';
 import type { CarrierAccounts } from '../accounts/carrier-accounts.ts';
+import type { CarrierAccountRoutesOptions } from '../accounts/routes.ts';
+import type { BillingCatalogs } from '../billing/billing-catalogs.ts';
 import type { ActivationWorkbookTemplates } from '../bulk-changes/activation-workbook-template.ts';
 import type { ApprovalPolicies } from '../bulk-changes/approval-policy.ts';
 import type { BulkChanges } from '../bulk-changes/bulk-changes-service.ts';
@@ -24,6 +26,8 @@ export interface PortalServices {
   /** Failed sign-ins, throttled per address and key prefix with the API's. */
   throttle: AttemptThrottle;
   accounts: CarrierAccounts;
+  /** Billing customers, customer rate plans and pools: the new bulk change form's pickers. */
+  catalogs: BillingCatalogs;
   bulkChanges: BulkChanges;
   /** The tenant's approval policy and blast-radius cap (the guardrails page). */
   approvalPolicies: ApprovalPolicies;
@@ -37,6 +41,8 @@ export interface PortalServices {
   health: AccountHealth;
   /** Three-way reconciliations and their fixes. */
   reconciliations: Reconciliations;
+  /** Queues a read of the account's lines from its carrier (the API's inventory sync). */
+  requestInventorySync: CarrierAccountRoutesOptions['requestInventorySync'];
 }
 
 /** What the pages share: the services plus the portal's own state. */

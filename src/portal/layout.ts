@@ -6,6 +6,7 @@ import { csrfField } from './components/forms.ts';
 import { html, type SafeHtml } from './html.ts';
 
 export type Section =
+  | 'overview'
   | 'bulk-changes'
   | 'new'
   | 'devices'
@@ -17,6 +18,7 @@ export type Section =
   | 'none';
 
 const navigation = [
+  { section: 'overview', href: '/portal/overview', label: 'Overview', role: 'viewer' },
   { section: 'bulk-changes', href: '/portal/bulk-changes', label: 'Bulk changes', role: 'viewer' },
   { section: 'new', href: '/portal/bulk-changes/new', label: 'New bulk change', role: 'operator' },
   { section: 'devices', href: '/portal/devices', label: 'Devices', role: 'viewer' },
@@ -70,7 +72,7 @@ export function page(options: {
 <body>
 <a class="skip-link" href="#main">Skip to content</a>
 <header class="site-header">
-  <a class="brand" href="/portal/bulk-changes">bulkchange</a>
+  <a class="brand" href="/portal/overview">bulkchange</a>
   ${user && nav(user, options.section ?? 'none')}
   ${user && account(user)}
 </header>

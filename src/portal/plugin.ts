@@ -16,6 +16,8 @@ import { deviceDetailRoutes } from './pages/device-detail.ts';
 import { devicesRoutes } from './pages/devices.ts';
 import { guardrailsRoutes } from './pages/guardrails.ts';
 import { newBulkChangeRoutes } from './pages/new-bulk-change.ts';
+import { newCarrierAccountRoutes } from './pages/new-carrier-account.ts';
+import { overviewRoutes } from './pages/overview.ts';
 import { reconciliationsRoutes } from './pages/reconciliations.ts';
 import { rowTimelineRoutes } from './pages/row-timeline.ts';
 import { signInRoutes } from './pages/sign-in.ts';
@@ -71,6 +73,7 @@ export const portalPlugin: FastifyPluginAsyncZod<PortalOptions> = async (app, op
     publicUrl: options.publicUrl,
     sessionLimits: options.sessionLimits,
     accounts: options.accounts,
+    catalogs: options.catalogs,
     bulkChanges: options.bulkChanges,
     approvalPolicies: options.approvalPolicies,
     activationTemplates: options.activationTemplates,
@@ -80,6 +83,7 @@ export const portalPlugin: FastifyPluginAsyncZod<PortalOptions> = async (app, op
     notificationSettings: options.notificationSettings,
     health: options.health,
     reconciliations: options.reconciliations,
+    requestInventorySync: options.requestInventorySync,
     catalog: new ChangeCatalog(options.registry),
     maxUploadBytes: options.maxUploadBytes,
     previews,
@@ -116,6 +120,7 @@ export const portalPlugin: FastifyPluginAsyncZod<PortalOptions> = async (app, op
 
   assetRoutes(app);
   signInRoutes(app, deps);
+  overviewRoutes(app, deps);
   bulkChangesListRoutes(app, deps);
   newBulkChangeRoutes(app, deps);
   activationWorkbookRoutes(app, deps);
@@ -126,6 +131,7 @@ export const portalPlugin: FastifyPluginAsyncZod<PortalOptions> = async (app, op
   deviceDetailRoutes(app, deps);
   reconciliationsRoutes(app, deps);
   sitesRoutes(app, deps);
+  newCarrierAccountRoutes(app, deps);
   carrierAccountsRoutes(app, deps);
   webhooksRoutes(app, deps);
   guardrailsRoutes(app, deps);

@@ -147,6 +147,15 @@ describe('the demo (serve --demo on an empty data dir)', () => {
     const document = (await openapi.json()) as { openapi: string; paths: Record<string, unknown> };
     assert.match(document.openapi, /^3\./);
     assert.ok(document.paths['/api/v1/bulk-changes'], 'documents /api/v1/bulk-changes');
+    // The product API only: the demo's simulators (mounted in the same app) are not in it.
+    const paths = Object.keys(document.paths);
+    assert.ok(paths.some((path) => path.startsWith('/api/v1/')));
+    assert.deepEqual(
+      paths.filter((path) => !path.startsWith('/api/v1/') && !path.startsWith('/callbacks/')),
+      [],
+      'only product routes',
+    );
+    assert.doesNotMatch(JSON.stringify(document), /API\.md/, 'no link to a file that is not served');
   });
 
   it('runs the POD19 example CSV to completion', async () => {

@@ -30,7 +30,13 @@ describe('the portal: sign-in and roles', { skip: noChromium }, () => {
     const { page, context } = await openPortal(browser, test.url);
     await signIn(page, await test.keyFor('acme', 'viewer'));
     const nav = page.getByRole('navigation', { name: 'Main' });
-    assert.deepEqual(await nav.getByRole('link').allInnerTexts(), ['Bulk changes', 'Devices', 'Sites']);
+    assert.deepEqual(await nav.getByRole('link').allInnerTexts(), [
+      'Overview',
+      'Bulk changes',
+      'Devices',
+      'Reconciliation',
+      'Sites',
+    ]);
     assert.equal(await page.getByRole('link', { name: 'New bulk change' }).count(), 0);
 
     await page.goto(`/portal/bulk-changes/${finishedId}`);
@@ -67,6 +73,7 @@ describe('the portal: sign-in and roles', { skip: noChromium }, () => {
     await signIn(page, await test.keyFor('acme', 'operator'));
     const nav = page.getByRole('navigation', { name: 'Main' });
     assert.deepEqual(await nav.getByRole('link').allInnerTexts(), [
+      'Overview',
       'Bulk changes',
       'New bulk change',
       'Devices',
@@ -121,7 +128,7 @@ describe('the portal: sign-in and roles', { skip: noChromium }, () => {
     // The key field has the focus; typing and Enter sign in.
     await page.keyboard.type(test.adminKey);
     await page.keyboard.press('Enter');
-    await page.waitForURL(/\/portal\/bulk-changes$/);
+    await page.waitForURL(/\/portal\/overview$/);
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate('document.activeElement.textContent'), 'Skip to content');
     await page.keyboard.press('Enter');
@@ -129,11 +136,13 @@ describe('the portal: sign-in and roles', { skip: noChromium }, () => {
 
     await page.setViewportSize({ width: 390, height: 844 });
     for (const path of [
+      '/portal/overview',
       '/portal/bulk-changes',
       `/portal/bulk-changes/${finishedId}`,
       '/portal/bulk-changes/new',
       '/portal/devices',
       '/portal/carrier-accounts',
+      '/portal/carrier-accounts/new',
     ]) {
       await page.goto(path);
       const overflow = await page.evaluate<number>(

@@ -298,12 +298,13 @@ function detailPage(options: {
 }) {
   const { view } = options;
   return page({
-    title: `${label(view.changeType)} ${view.id}`,
+    title: view.name,
     user: options.user,
     section: 'bulk-changes',
     body: html`<div class="page-head">
-  <h1>${label(view.changeType)} <span class="muted id">${view.id}</span></h1>
+  <h1>${view.name}</h1>
 </div>
+<p class="muted">${label(view.changeType)} · <span class="id">${view.id}</span></p>
 ${facts(view, options.accountName)}
 ${actions(options.user, view, options.createdByActor)}
 ${live(view)}

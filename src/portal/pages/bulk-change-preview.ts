@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { generatedName } from '../../bulk-changes/bulk-change-name.ts';
 import type { DryRunReport } from '../../bulk-changes/bulk-changes-service.ts';
 import type { IrreversibleRow } from '../../bulk-changes/undo-plan.ts';
 import { AppError, type ErrorDetail } from '../../core/errors.ts';
 import { type PortalUser, requirePortalRole } from '../auth.ts';
-import { count, csvColumn, label, time } from '../components/format.ts';
+import { count, csvColumn, duration, label, time } from '../components/format.ts';
 import { csrfField, problemList } from '../components/forms.ts';
 import { type Column, table } from '../components/table.ts';
 import type { PortalApp, PortalDeps } from '../deps.ts';
@@ -50,6 +51,15 @@ function rowsTable(preview: PendingPreview, rows: ReportRow[], caption: string, 
     header: 'Why it will fail',
     cell: (row) => html`<strong>${row.code}</strong> ${row.message}`,
   };
+  const change: Column<ReportRow> = {
+    header: 'Current → target',
+    key: 'change',
+    cell: (row) =>
+      row.target === undefined
+        ? ''
+        : html`<span class="change-arrow">${label(row.current ?? '—')} → ${label(row.target)}</span>`,
+  };
+  const hasChange = rows.some((row) => row.target !== undefined);
   return table({
     caption,
     rows,
@@ -57,6 +67,7 @@ function rowsTable(preview: PendingPreview, rows: ReportRow[], caption: string, 
     columns: [
       { header: 'Row', cell: (row) => row.row, className: 'num' },
       ...cellColumns,
+      ...(hasChange ? [change] : []),
       ...(failing ? [problem] : []),
     ],
     // The cell the problem is about is marked for sight (colour and <mark>) and for assistive technology.
@@ -84,15 +95,39 @@ ${rows.length > FAILING_SHOWN && html`<p class="muted">The first ${FAILING_SHOWN
 </section>`;
 }
 
+/** "About 1 min 40 s to send: 500 requests at 5 per second", from the account's limits. */
+function estimateText(preview: PendingPreview): string {
+  const { estimate } = preview.report;
+  if (estimate.requests === 0) return 'Nothing to send to the carrier';
+  const requests = `${count(estimate.requests)} ${estimate.requests === 1 ? 'request' : 'requests'}`;
+  const batches = estimate.batchSize > 1 ? ` (up to ${count(estimate.batchSize)} lines each)` : '';
+  if (estimate.seconds === null) return `${requests}${batches}; the account sets no request limit`;
+  return `At least ${duration(estimate.seconds * 1000)} to send: ${requests}${batches} at ${estimate.requestsPerSecond} per second`;
+}
+
 function confirmForm(user: PortalUser, preview: PendingPreview, phrase: string | undefined): SafeHtml {
   const { summary, fileIssues } = preview.report;
+  if (fileIssues.length === 0 && summary.wouldSucceed === 0 && summary.wouldSkip > 0) {
+    return html`<p>Every line already is what its row asks for: there is nothing to send.</p>
+<p><a class="button" href="${href('/portal/bulk-changes/new', { carrierAccountId: preview.input.carrierAccountId, changeType: preview.input.changeType })}">Start over</a></p>`;
+  }
   if (fileIssues.length > 0 || summary.wouldSucceed === 0) {
     return html`<p><a class="button" href="${href('/portal/bulk-changes/new', { carrierAccountId: preview.input.carrierAccountId, changeType: preview.input.changeType })}">Fix the file and start over</a></p>`;
   }
   const rowsWord = `${count(summary.wouldSucceed)} ${summary.wouldSucceed === 1 ? 'row' : 'rows'}`;
+  const suggested = generatedName(
+    { changeType: preview.input.changeType, options: preview.input.options, lines: summary.wouldSucceed },
+    preview.accountName,
+  );
   return html`<form method="post" action="/portal/bulk-changes/preview/${preview.token}" class="stack confirm">
   ${csrfField(user)}
+  <div class="field">
+    <label for="bulk-change-name">Name (optional)</label>
+    <input id="bulk-change-name" name="name" type="text" maxlength="200" placeholder="${suggested}" autocomplete="off">
+    <span class="hint">Left empty, it is called "${suggested}".</span>
+  </div>
   ${summary.wouldFail > 0 && html`<p>The ${count(summary.wouldFail)} failing rows are left out; only the ${rowsWord} that pass are created.</p>`}
+  ${summary.wouldSkip > 0 && html`<p>The ${count(summary.wouldSkip)} lines already in that state are skipped: nothing is sent for them.</p>`}
   ${
     phrase &&
     html`<div class="field">
@@ -119,37 +154,50 @@ function previewPage(
   const { report, input } = preview;
   const failing = report.rows.filter((row) => row.outcome === 'would_fail');
   const succeeding = report.rows.filter((row) => row.outcome === 'would_succeed');
+  const skipped = report.rows.filter((row) => row.outcome === 'would_skip');
   const options = Object.entries(input.options);
+  // The summary and Confirm come first, so both are on screen without scrolling; the rows follow.
   return page({
     title: 'Preview',
     user,
     section: 'new',
     body: html`<h1>Preview: ${input.undoOf ? 'undo, ' : ''}${label(input.changeType)} on ${preview.accountName}</h1>
 ${problems && problemList(problems.message, problems.details)}
+<p class="summary" data-preview-summary>
+  <span class="ok"><strong>${count(report.summary.wouldSucceed)}</strong> will succeed</span>
+  <span class="skip"><strong>${count(report.summary.wouldSkip)}</strong> already in that state</span>
+  <span class="bad"><strong>${count(report.summary.wouldFail)}</strong> will fail</span>
+  <span>of ${count(report.summary.total)} rows</span>
+</p>
 <dl class="facts">
   <div><dt>Lines from</dt><dd>${preview.source}</dd></div>
   <div><dt>Set for every row</dt><dd>${options.length === 0 ? 'nothing' : options.map(([name, value], index) => html`${index > 0 && ', '}${label(name)} = <code>${String(value)}</code>`)}</dd></div>
   <div><dt>Runs</dt><dd>${input.scheduledFor ? time(input.scheduledFor) : 'as soon as it is submitted'}</dd></div>
+  <div><dt>Estimate</dt><dd data-preview-estimate>${estimateText(preview)}</dd></div>
 </dl>
-<p class="summary" data-preview-summary>
-  <span class="ok"><strong>${count(report.summary.wouldSucceed)}</strong> will succeed</span>
-  <span class="bad"><strong>${count(report.summary.wouldFail)}</strong> will fail</span>
-  <span>of ${count(report.summary.total)} rows</span>
-</p>
-${preview.irreversible && irreversibleSection(input.undoOf ?? '', preview.irreversible)}
 ${report.fileIssues.length > 0 && problemList('The file has problems; nothing can be submitted until they are fixed.', report.fileIssues)}
+<section aria-labelledby="confirm"><h2 id="confirm" class="visually-hidden">Confirm</h2>
+${confirmForm(user, preview, confirmationFor(preview))}
+</section>
+${preview.irreversible && irreversibleSection(input.undoOf ?? '', preview.irreversible)}
 <section aria-labelledby="failing"><h2 id="failing">Rows that will fail (${count(failing.length)})</h2>
 ${rowsTable(preview, failing.slice(0, FAILING_SHOWN), 'Rows that will fail, with the invalid cell marked', true)}
 ${failing.length > FAILING_SHOWN && html`<p class="muted">The first ${FAILING_SHOWN} are shown.</p>`}
 </section>
+${
+  skipped.length > 0 &&
+  html`<section aria-labelledby="skipped"><h2 id="skipped">Skipped: already in that state (${count(skipped.length)})</h2>
+<details><summary>Show them</summary>
+${rowsTable(preview, skipped.slice(0, SUCCEEDING_SHOWN), 'Rows skipped because the line already is in the target state', false)}
+${skipped.length > SUCCEEDING_SHOWN && html`<p class="muted">The first ${SUCCEEDING_SHOWN} are shown.</p>`}
+</details>
+</section>`
+}
 <section aria-labelledby="succeeding"><h2 id="succeeding">Rows that will succeed (${count(succeeding.length)})</h2>
 <details${failing.length === 0 ? html` open` : ''}><summary>Show them</summary>
 ${rowsTable(preview, succeeding.slice(0, SUCCEEDING_SHOWN), 'Rows that will succeed', false)}
 ${succeeding.length > SUCCEEDING_SHOWN && html`<p class="muted">The first ${SUCCEEDING_SHOWN} are shown.</p>`}
 </details>
-</section>
-<section aria-labelledby="confirm"><h2 id="confirm">Confirm</h2>
-${confirmForm(user, preview, confirmationFor(preview))}
 </section>`,
   });
 }
@@ -178,7 +226,11 @@ export function bulkChangePreviewRoutes(app: PortalApp, deps: PortalDeps): void 
       schema: {
         hide: true,
         params: tokenParams,
-        body: z.object({ _csrf: z.string(), confirmation: z.string().max(200).optional() }),
+        body: z.object({
+          _csrf: z.string(),
+          confirmation: z.string().max(200).optional(),
+          name: z.string().trim().max(200).optional(),
+        }),
       },
     },
     async (request, reply) => {
@@ -193,6 +245,7 @@ export function bulkChangePreviewRoutes(app: PortalApp, deps: PortalDeps): void 
       try {
         const outcome = await deps.bulkChanges.create(user.principal, {
           ...serviceInput(preview.input),
+          ...(request.body.name ? { name: request.body.name } : {}),
           dryRun: false,
           acceptValidRows: preview.report.summary.wouldFail > 0,
           // A double submit, or a submit after a lost response, answers with the same bulk change.

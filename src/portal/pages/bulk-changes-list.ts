@@ -71,6 +71,10 @@ function listPage(options: {
     rowAttributes: (item) => html` data-bulk-change="${item.id}"`,
     columns: [
       {
+        header: 'Name',
+        cell: (item) => html`<a href="/portal/bulk-changes/${item.id}">${item.name}</a>`,
+      },
+      {
         header: 'Created',
         cell: (item) => html`<a href="/portal/bulk-changes/${item.id}">${time(item.createdAt)}</a>`,
       },
@@ -122,7 +126,7 @@ ${pager({
 
 export function bulkChangesListRoutes(app: PortalApp, deps: PortalDeps): void {
   app.get('/', { schema: { hide: true } }, async (_request, reply) =>
-    reply.redirect('/portal/bulk-changes', 303),
+    reply.redirect('/portal/overview', 303),
   );
 
   app.get('/bulk-changes', { schema: { hide: true, querystring: listQuery } }, async (request, reply) => {

@@ -1,13 +1,18 @@
 import { z } from 'zod';
+import type { CarrierAccountView } from '../../accounts/carrier-accounts.ts';
+import { normalisedStatuses } from '../../core/statuses.ts';
 import type { Device } from '../../devices/devices-repository.ts';
 import { toIso } from '../../shared/time.ts';
-import { type PortalUser, requirePortalRole } from '../auth.ts';
+import { can, type PortalUser, requirePortalRole } from '../auth.ts';
 import { statusBadge } from '../components/badges.ts';
-import { time } from '../components/format.ts';
+import { type Choice, namedChoice } from '../components/choices.ts';
+import { label, time } from '../components/format.ts';
 import { pager } from '../components/pager.ts';
 import { table } from '../components/table.ts';
 import type { PortalApp, PortalDeps } from '../deps.ts';
-import { href, html } from '../html.ts';
+import { type DevicesFilter, deviceFilterShape, linesMatching, linesQuery } from '../device-filter.ts';
+import { devicesCsv } from '../devices-csv.ts';
+import { href, html, type SafeHtml } from '../html.ts';
 import { page, sendHtml } from '../layout.ts';
 
 const PAGE_SIZE = 50;
@@ -15,17 +20,80 @@ const PAGE_SIZE = 50;
 const devicesQuery = z.object({
   q: z.string().trim().max(100).optional(),
   cursor: z.string().max(100).optional(),
+  ...deviceFilterShape,
 });
+
+const filterOf = ({ carrierAccountId, status, carrierRatePlan, billingCustomerId }: DevicesFilter) => ({
+  carrierAccountId,
+  status,
+  carrierRatePlan,
+  billingCustomerId,
+});
+
+function select(name: string, title: string, options: Choice[], selected?: string): SafeHtml {
+  return html`<div class="field">
+  <label for="filter-${name}">${title}</label>
+  <select id="filter-${name}" name="${name}">
+    <option value="">Any</option>
+    ${options.map((option) => html`<option value="${option.value}"${option.value === selected ? html` selected` : ''}>${option.text}</option>`)}
+  </select>
+</div>`;
+}
+
+function filtersForm(filter: DevicesFilter, accounts: CarrierAccountView[], customers: Choice[]): SafeHtml {
+  return html`<form method="get" action="/portal/devices" class="filters" aria-label="Filters">
+  ${select(
+    'carrierAccountId',
+    'Carrier account',
+    accounts.map((account) => ({ value: account.id, text: account.name })),
+    filter.carrierAccountId,
+  )}
+  ${select(
+    'status',
+    'Status',
+    normalisedStatuses.map((status) => ({ value: status, text: label(status) })),
+    filter.status,
+  )}
+  <div class="field"><label for="filter-carrierRatePlan">Rate plan</label>
+  <input id="filter-carrierRatePlan" name="carrierRatePlan" type="text" value="${filter.carrierRatePlan ?? ''}" spellcheck="false"></div>
+  ${
+    customers.length > 0
+      ? select('billingCustomerId', 'Customer', customers, filter.billingCustomerId)
+      : html`<div class="field"><label for="filter-billingCustomerId">Customer</label>
+  <input id="filter-billingCustomerId" name="billingCustomerId" type="text" value="${filter.billingCustomerId ?? ''}" spellcheck="false"></div>`
+  }
+  <button type="submit" class="button">Filter</button>
+  <a href="/portal/devices">Clear</a>
+</form>`;
+}
+
+/** Export and "start a bulk change" for what the filter shows; a bulk change runs on one account. */
+function filterActions(user: PortalUser, filter: DevicesFilter, shown: number): SafeHtml {
+  if (shown === 0) return html``;
+  const start = !can(user, 'operator')
+    ? ''
+    : filter.carrierAccountId
+      ? html`<a class="button button-primary" href="${href('/portal/bulk-changes/new', { carrierAccountId: filter.carrierAccountId, changeType: 'status_update', ...linesQuery(filter) })}">Start a bulk change with these lines</a>`
+      : html`<span class="hint">Choose a carrier account to start a bulk change with these lines: a bulk change runs on one account.</span>`;
+  return html`<div class="actions">
+  <a class="button" href="${href('/portal/devices/export.csv', filter)}" download>Export CSV</a>
+  ${start}
+</div>`;
+}
 
 function devicesPage(options: {
   user: PortalUser;
   q?: string;
+  filter: DevicesFilter;
   devices: Device[];
   nextCursor: string | null;
   cursor?: string;
-  accountNames: Map<string, string>;
+  accounts: CarrierAccountView[];
+  customers: Choice[];
 }) {
-  const { q } = options;
+  const { q, filter } = options;
+  const accountNames = new Map(options.accounts.map((account) => [account.id, account.name]));
+  const filtered = Object.values(filter).some((value) => value !== undefined);
   return page({
     title: 'Devices',
     user: options.user,
@@ -37,10 +105,16 @@ function devicesPage(options: {
   <button type="submit" class="button">Search</button>
   ${q && html`<a href="/portal/devices">Clear</a>`}
 </form>
+${!q && filtersForm(filter, options.accounts, options.customers)}
+${!q && filterActions(options.user, filter, options.devices.length)}
 ${table({
-  caption: q ? `Lines matching ${q}` : 'Lines in the inventory',
+  caption: q ? `Lines matching ${q}` : filtered ? 'Lines matching the filters' : 'Lines in the inventory',
   rows: options.devices,
-  empty: q ? `No line has the identifier ${q}. Identifiers are matched exactly.` : 'The inventory is empty.',
+  empty: q
+    ? `No line has the identifier ${q}. Identifiers are matched exactly.`
+    : filtered
+      ? 'No line matches these filters.'
+      : 'The inventory is empty.',
   columns: [
     {
       header: 'ICCID',
@@ -50,16 +124,14 @@ ${table({
     { header: 'Status', cell: (device) => statusBadge(device.status) },
     { header: 'Carrier status', cell: (device) => device.carrierStatus },
     { header: 'Rate plan', cell: (device) => device.carrierRatePlan },
-    {
-      header: 'Carrier account',
-      cell: (device) => options.accountNames.get(device.carrierAccountId) ?? '',
-    },
+    { header: 'Customer', cell: (device) => device.billingCustomerId },
+    { header: 'Carrier account', cell: (device) => accountNames.get(device.carrierAccountId) ?? '' },
     { header: 'Updated', cell: (device) => time(toIso(device.updatedAt)) },
   ],
 })}
 ${pager({
-  firstHref: options.cursor ? '/portal/devices' : null,
-  nextHref: options.nextCursor ? href('/portal/devices', { cursor: options.nextCursor }) : null,
+  firstHref: options.cursor ? href('/portal/devices', filter) : null,
+  nextHref: options.nextCursor ? href('/portal/devices', { ...filter, cursor: options.nextCursor }) : null,
 })}`,
   });
 }
@@ -69,20 +141,40 @@ export function devicesRoutes(app: PortalApp, deps: PortalDeps): void {
     const user = requirePortalRole(request, 'viewer');
     const { tenantId } = user.principal;
     const { q, cursor } = request.query;
-    const accounts = await deps.accounts.list(tenantId);
+    const filter = filterOf(request.query);
+    const [accounts, customers] = await Promise.all([
+      deps.accounts.list(tenantId),
+      deps.catalogs.list(tenantId, 'billing_customers'),
+    ]);
     const listed = q
       ? { items: await deps.devices.findByIdentifier(tenantId, q), nextCursor: null }
-      : await deps.devices.list(tenantId, { cursor, limit: PAGE_SIZE });
+      : await deps.devices.list(tenantId, { ...filter, cursor, limit: PAGE_SIZE });
     return sendHtml(
       reply,
       devicesPage({
         user,
         q,
+        filter,
         cursor,
         devices: listed.items,
         nextCursor: listed.nextCursor,
-        accountNames: new Map(accounts.map((account) => [account.id, account.name])),
+        accounts,
+        customers: customers.map((customer) => namedChoice(customer.id, customer.name)),
       }),
     );
   });
+
+  app.get(
+    '/devices/export.csv',
+    { schema: { hide: true, querystring: z.object(deviceFilterShape) } },
+    async (request, reply) => {
+      const { tenantId } = requirePortalRole(request, 'viewer').principal;
+      const accounts = await deps.accounts.list(tenantId);
+      const accountNames = new Map(accounts.map((account) => [account.id, account.name]));
+      return reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header('content-disposition', 'attachment; filename="devices.csv"')
+        .send(devicesCsv(linesMatching(deps, tenantId, filterOf(request.query)), accountNames));
+    },
+  );
 }

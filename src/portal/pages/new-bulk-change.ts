@@ -3,25 +3,74 @@ import { z } from 'zod';
 import type { CarrierAccountView } from '../../accounts/carrier-accounts.ts';
 import type { InputRow } from '../../bulk-changes/csv-input.ts';
 import { asClientError, multipartParts } from '../../bulk-changes/multipart.ts';
+import { setsOneValue } from '../../bulk-changes/target-state.ts';
 import { readUploadRows, XLSX_CONTENT_TYPE } from '../../bulk-changes/upload-input.ts';
 import { type ChangeType, changeTypes } from '../../core/change-types.ts';
 import { AppError, type ErrorDetail, validationFailed } from '../../core/errors.ts';
 import { nulCharacterAt, nulDetail } from '../../core/text.ts';
 import { type PortalUser, requireCsrf, requirePortalRole } from '../auth.ts';
 import type { FieldInput } from '../change-catalog.ts';
+import { type Choice, namedChoice } from '../components/choices.ts';
 import { csvColumn, label } from '../components/format.ts';
 import { csrfField, problemList } from '../components/forms.ts';
 import type { PortalApp, PortalDeps } from '../deps.ts';
-import { html, type SafeHtml } from '../html.ts';
+import { type DevicesFilter, linesFilterOf, linesMatching, linesQuery } from '../device-filter.ts';
+import { fieldHelp } from '../field-help.ts';
+import { href, html, type SafeHtml } from '../html.ts';
 import { page, sendHtml } from '../layout.ts';
 import { type PreviewInput, serviceInput } from '../preview-stash.ts';
 
 const OPTION_PREFIX = 'option.';
 
-const chooseQuery = z.object({
-  carrierAccountId: z.string().max(100).optional(),
-  changeType: z.enum(changeTypes).optional(),
-});
+const chooseQuery = z
+  .object({
+    carrierAccountId: z.string().max(100).optional(),
+    changeType: z.enum(changeTypes).optional(),
+  })
+  // `lines.*`: a devices filter whose lines the form starts with (device-filter.ts).
+  .loose();
+
+/** Lines a devices filter may fill the form with; more go through an exported CSV. */
+const MAX_LINES_FROM_FILTER = 10_000;
+
+/** The lines a devices filter names, as the identifiers the form pastes (the carrier's key field). */
+interface LinesFromFilter {
+  filter: DevicesFilter;
+  identifiers: string[];
+  /** More lines matched than the form takes. */
+  truncated: boolean;
+}
+
+async function linesFromFilter(
+  deps: PortalDeps,
+  tenantId: string,
+  state: FormState,
+  filter: DevicesFilter | undefined,
+): Promise<LinesFromFilter | undefined> {
+  // A bulk change runs on one account: a filter for another one (or none) does not apply.
+  if (!filter || filter.carrierAccountId !== state.account.id) return undefined;
+  const identifiers: string[] = [];
+  let truncated = false;
+  for await (const device of linesMatching(deps, tenantId, filter, MAX_LINES_FROM_FILTER + 1)) {
+    if (identifiers.length === MAX_LINES_FROM_FILTER) {
+      truncated = true;
+      break;
+    }
+    const key = device[state.keyField as 'iccid' | 'msisdn' | 'eid'];
+    if (key) identifiers.push(key);
+  }
+  return { filter, identifiers, truncated };
+}
+
+/** What the filter was, in words: "status Active, rate plan P1". */
+const filterText = (filter: DevicesFilter): string =>
+  [
+    filter.status && `status ${label(filter.status)}`,
+    filter.carrierRatePlan && `rate plan ${filter.carrierRatePlan}`,
+    filter.billingCustomerId && `customer ${filter.billingCustomerId}`,
+  ]
+    .filter(Boolean)
+    .join(', ') || 'every line of the account';
 
 const previewFields = z
   .object({
@@ -31,6 +80,7 @@ const previewFields = z
     identifiers: z.string().optional(),
     when: z.enum(['now', 'later']).default('now'),
     scheduledFor: z.string().optional(),
+    alreadyInTarget: z.enum(['skip', 'send']).default('skip'),
   })
   .loose();
 type PreviewFields = z.infer<typeof previewFields>;
@@ -43,7 +93,42 @@ interface FormState {
   changeType: ChangeType;
   fields: FieldInput[];
   keyField: string;
-  suggestions: Record<string, string[]>;
+  /** Fields picked from a catalog (carrier rate plans, billing customers, …) rather than typed. */
+  choices: Record<string, Choice[]>;
+}
+
+/** The change type a new form starts with: a status update, the commonest, where the carrier has it. */
+const DEFAULT_CHANGE_TYPE: ChangeType = 'status_update';
+
+/** The catalogs the chosen change type's fields pick from; a field whose catalog is empty stays a text box. */
+async function catalogChoices(
+  deps: PortalDeps,
+  tenantId: string,
+  account: CarrierAccountView,
+  fields: FieldInput[],
+): Promise<Record<string, Choice[]>> {
+  const wanted = new Set(fields.map((field) => field.name));
+  const choices: Record<string, Choice[]> = {};
+  if (wanted.has('carrierRatePlan') || wanted.has('communicationPlan')) {
+    const plans = await deps.accounts.ratePlans(tenantId, account.id);
+    choices.carrierRatePlan = plans.map((plan) => namedChoice(plan.code, plan.name));
+    choices.communicationPlan = [...new Set(plans.flatMap((plan) => plan.communicationPlans))].map((plan) =>
+      namedChoice(plan, plan),
+    );
+  }
+  const billing = [
+    ['billingCustomerId', 'billing_customers'],
+    ['customerRatePlanId', 'customer_rate_plans'],
+    ['customerPoolId', 'customer_pools'],
+  ] as const;
+  for (const [field, catalog] of billing) {
+    if (!wanted.has(field)) continue;
+    const entries = await deps.catalogs.list(tenantId, catalog);
+    choices[field] = entries
+      .filter((entry) => entry.status === 'active')
+      .map((entry) => namedChoice(entry.id, entry.name));
+  }
+  return Object.fromEntries(Object.entries(choices).filter(([, list]) => list.length > 0));
 }
 
 async function formState(deps: PortalDeps, tenantId: string, query: z.infer<typeof chooseQuery>) {
@@ -53,56 +138,68 @@ async function formState(deps: PortalDeps, tenantId: string, query: z.infer<type
   const account = accounts.find((candidate) => candidate.id === query.carrierAccountId) ?? accounts[0];
   if (!account) return undefined;
   const types = deps.catalog.changeTypes(account.carrier);
-  const changeType = query.changeType && types.includes(query.changeType) ? query.changeType : types[0];
-  const plans = await deps.accounts.ratePlans(tenantId, account.id);
+  const wanted = query.changeType ?? DEFAULT_CHANGE_TYPE;
+  const changeType = types.includes(wanted) ? wanted : types[0];
+  const fields = deps.catalog.fields(account.carrier, changeType);
   const state: FormState = {
     accounts,
     account,
     changeTypes: types,
     changeType,
-    fields: deps.catalog.fields(account.carrier, changeType),
+    fields,
     keyField: deps.catalog.keyField(account.carrier),
-    suggestions: {
-      carrierRatePlan: plans.map((plan) => plan.code),
-      communicationPlan: [...new Set(plans.flatMap((plan) => plan.communicationPlans))],
-    },
+    choices: await catalogChoices(deps, tenantId, account, fields),
   };
   return state;
 }
 
-function fieldControl(field: FieldInput, value: string | undefined, suggestions: string[] = []): SafeHtml {
+function fieldControl(field: FieldInput, value: string | undefined, choices: Choice[] | undefined): SafeHtml {
   const id = `option-${field.name}`;
   const name = OPTION_PREFIX + field.name;
+  const column = html`<code>${csvColumn(field.name)}</code>`;
+  const help = fieldHelp[field.name] && html`<span class="hint">${fieldHelp[field.name]}</span>`;
   const hint = field.required
-    ? html`<span class="hint">Required: set it here, or in a <code>${csvColumn(field.name)}</code> column.</span>`
-    : html`<span class="hint">Optional; a <code>${csvColumn(field.name)}</code> column overrides it per row.</span>`;
+    ? html`${help}<span class="hint">Required: set it here, or in a ${column} column.</span>`
+    : html`${help}<span class="hint">Optional; a ${column} column overrides it per row.</span>`;
   if (field.kind === 'checkbox') {
     return html`<div class="field field-checkbox">
   <input id="${id}" name="${name}" type="checkbox" value="true"${value === 'true' ? html` checked` : ''}>
   <label for="${id}">${field.label}</label> ${hint}
 </div>`;
   }
-  if (field.kind === 'select') {
+  const options: Choice[] | undefined =
+    field.kind === 'select'
+      ? field.options.map((option) => ({ value: option, text: label(option) }))
+      : choices;
+  if (options) {
     return html`<div class="field">
   <label for="${id}">${field.label}</label>
   <select id="${id}" name="${name}">
     <option value="">— from the file —</option>
-    ${field.options.map((option) => html`<option value="${option}"${option === value ? html` selected` : ''}>${label(option)}</option>`)}
+    ${options.map((option) => html`<option value="${option.value}"${option.value === value ? html` selected` : ''}>${option.text}</option>`)}
   </select>
   ${hint}
 </div>`;
   }
-  const list = suggestions.length > 0 ? `${id}-choices` : undefined;
   return html`<div class="field">
   <label for="${id}">${field.label}</label>
-  <input id="${id}" name="${name}" type="${field.kind === 'date' ? 'date' : 'text'}" value="${value ?? ''}"${list ? html` list="${list}"` : ''}>
-  ${list && html`<datalist id="${list}">${suggestions.map((option) => html`<option value="${option}"></option>`)}</datalist>`}
+  <input id="${id}" name="${name}" type="${field.kind === 'date' ? 'date' : 'text'}" value="${value ?? ''}">
   ${hint}
 </div>`;
 }
 
-function chooser(state: FormState): SafeHtml {
+/** Lines already in the target: skipped unless the operator asks for them to be sent anyway. */
+function alreadyInTargetChoice(value: string | undefined): SafeHtml {
+  return html`<fieldset class="choices">
+  <legend>Lines already in that state</legend>
+  <div class="field-checkbox"><input id="already-skip" type="radio" name="alreadyInTarget" value="skip"${value !== 'send' ? html` checked` : ''}><label for="already-skip">Skip them: nothing is sent for a line that would not change</label></div>
+  <div class="field-checkbox"><input id="already-send" type="radio" name="alreadyInTarget" value="send"${value === 'send' ? html` checked` : ''}><label for="already-send">Send them anyway</label></div>
+</fieldset>`;
+}
+
+function chooser(state: FormState, lines: LinesFromFilter | undefined): SafeHtml {
   return html`<form method="get" action="/portal/bulk-changes/new" class="filters" data-autosubmit aria-label="Account and change type">
+  ${lines && Object.entries(linesQuery(lines.filter)).map(([name, value]) => value !== undefined && html`<input type="hidden" name="${name}" value="${value}">`)}
   <div class="field">
     <label for="choose-account">Carrier account</label>
     <select id="choose-account" name="carrierAccountId">
@@ -134,9 +231,13 @@ function newBulkChangePage(options: {
   state: FormState;
   values?: Record<string, string>;
   problems?: { message: string; details: ErrorDetail[] };
+  lines?: LinesFromFilter;
 }) {
-  const { state, user } = options;
-  const values = options.values ?? {};
+  const { state, user, lines } = options;
+  const values: Record<string, string> = {
+    ...(lines ? { identifiers: lines.identifiers.join('\n') } : {}),
+    ...options.values,
+  };
   const columns = [state.keyField, ...state.fields.map((field) => field.name)].map(csvColumn);
   return page({
     title: 'New bulk change',
@@ -145,7 +246,7 @@ function newBulkChangePage(options: {
     body: html`<h1>New bulk change</h1>
 ${options.problems && problemList(options.problems.message, options.problems.details)}
 <section aria-labelledby="step-1"><h2 id="step-1">1. Carrier account and change type</h2>
-${chooser(state)}
+${chooser(state, lines)}
 <p class="muted">${state.account.name} is a ${state.account.carrier} account (${state.account.writeEnabled ? 'writes enabled' : html`<strong>writes disabled</strong>: every row would fail with WRITE_DISABLED`}).</p>
 </section>
 <form method="post" action="/portal/bulk-changes/preview" enctype="multipart/form-data" class="stack">
@@ -154,6 +255,10 @@ ${chooser(state)}
   <input type="hidden" name="changeType" value="${state.changeType}">
   <section aria-labelledby="step-2"><h2 id="step-2">2. The lines</h2>
     ${state.changeType === 'activate_new_service' && workbookHint(state.account)}
+    ${
+      lines &&
+      html`<p class="alert alert-notice" data-lines-from-filter>${lines.identifiers.length} ${lines.identifiers.length === 1 ? 'line' : 'lines'} from the devices filter (${filterText(lines.filter)}) are filled in below.${lines.truncated ? ` Only the first ${MAX_LINES_FROM_FILTER} are taken: export the lines as CSV to change more at once.` : ''} <a href="${href('/portal/devices', lines.filter)}">Back to the devices</a></p>`
+    }
     <label class="dropzone" data-dropzone for="file">
       <span class="dropzone-title">Drop a CSV or XLSX file here, or choose one</span>
       <span class="hint">Columns: ${columns.map((column, index) => html`${index > 0 && ', '}<code>${column}</code>`)}. The header is matched in any case or separator style.</span>
@@ -167,7 +272,8 @@ ${chooser(state)}
   </section>
   <section aria-labelledby="step-3"><h2 id="step-3">3. Set for every row</h2>
     ${state.fields.length === 0 ? html`<p class="muted">${label(state.changeType)} has no fields to set.</p>` : ''}
-    ${state.fields.map((field) => fieldControl(field, values[OPTION_PREFIX + field.name], state.suggestions[field.name]))}
+    ${state.fields.map((field) => fieldControl(field, values[OPTION_PREFIX + field.name], state.choices[field.name]))}
+    ${setsOneValue(state.changeType) && alreadyInTargetChoice(values.alreadyInTarget)}
   </section>
   <section aria-labelledby="step-4"><h2 id="step-4">4. When</h2>
     <fieldset class="choices">
@@ -269,6 +375,7 @@ function previewInput(form: PreviewFields, csv: PreviewForm['csv'], state: FormS
     changeType: state.changeType,
     options: optionsFrom(form as Record<string, string>, state.fields),
     scheduledFor: scheduleFrom(form),
+    skipAlreadyInTarget: setsOneValue(state.changeType) && form.alreadyInTarget === 'skip',
   };
   return csv
     ? {
@@ -289,9 +396,11 @@ export function newBulkChangeRoutes(app: PortalApp, deps: PortalDeps): void {
     { schema: { hide: true, querystring: chooseQuery } },
     async (request, reply) => {
       const user = requirePortalRole(request, 'operator');
-      const state = await formState(deps, user.principal.tenantId, request.query);
+      const { tenantId } = user.principal;
+      const state = await formState(deps, tenantId, request.query);
       if (!state) throw new AppError('NOT_FOUND', 'There is no carrier account to change lines on yet');
-      return sendHtml(reply, newBulkChangePage({ user, state }));
+      const lines = await linesFromFilter(deps, tenantId, state, linesFilterOf(request.query));
+      return sendHtml(reply, newBulkChangePage({ user, state, lines }));
     },
   );
 

@@ -10,7 +10,7 @@ import { cookie, randomToken, readCookie, sameToken, sessionCookie } from '../se
 
 /** Only a portal path may follow sign-in: an open redirect would make the form a phishing tool. */
 const safeNext = (next: string | undefined) =>
-  next && /^\/portal\/[^/\\]/.test(next) ? next : '/portal/bulk-changes';
+  next && /^\/portal\/[^/\\]/.test(next) ? next : '/portal/overview';
 
 /**
  * The sign-in form's own CSRF token (login CSRF: another site must not sign a browser in with the
