@@ -8,6 +8,7 @@ import type { CarrierRegistry } from '../carriers/registry.ts';
 import type { BulkChange, NewDeviceChange } from '../core/bulk-change.ts';
 import type { ChangeType } from '../core/change-types.ts';
 import { conflict, type ErrorDetail, notFound, validationFailed } from '../core/errors.ts';
+import { requireModule } from '../core/modules.ts';
 import type { Principal } from '../core/roles.ts';
 import { isTerminalBulkStatus, type RowStatus } from '../core/statuses.ts';
 import type { WavePlan } from '../core/waves.ts';
@@ -92,7 +93,7 @@ export class BulkChanges {
     input: CreateBulkChangeInput,
   ): Promise<{ created: BulkChangeView; rejected: ErrorDetail[]; replayed: boolean } | DryRunReport> {
     const { account, adapter, flow } = await this.#flowFor(
-      principal.tenantId,
+      principal,
       input.carrierAccountId,
       input.changeType,
     );
@@ -287,7 +288,7 @@ export class BulkChanges {
   /** Rows not yet sent are cancelled now; rows already with the carrier finish (DESIGN §5). */
   async cancel(principal: Principal, id: string, requestId?: string): Promise<BulkChangeView> {
     const { tenantId } = principal;
-    const change = await this.find(tenantId, id);
+    const change = await this.#findToActOn(principal, id);
     if (isTerminalBulkStatus(change.status)) {
       throw conflict('BULK_CHANGE_FINISHED', `The bulk change is already ${change.status}`);
     }
@@ -321,7 +322,7 @@ export class BulkChanges {
    * resume by itself; pausing a change paused already changes nothing.
    */
   async pause(principal: Principal, id: string): Promise<BulkChangeView> {
-    const change = await this.find(principal.tenantId, id);
+    const change = await this.#findToActOn(principal, id);
     if (isTerminalBulkStatus(change.status)) {
       throw conflict('BULK_CHANGE_FINISHED', `The bulk change is already ${change.status}`);
     }
@@ -339,7 +340,7 @@ export class BulkChanges {
 
   /** Carries on where the change stopped: the rows not yet sent go out, none twice (docs/guardrails.md). */
   async resume(principal: Principal, id: string): Promise<BulkChangeView> {
-    const change = await this.find(principal.tenantId, id);
+    const change = await this.#findToActOn(principal, id);
     const resumed = await inTransaction(this.#db, (tx) =>
       resumeBulkChange(tx, this.#enqueue, change, { actor: actorOf(principal), at: Date.now() }),
     );
@@ -372,7 +373,7 @@ export class BulkChanges {
     const failed = await this.#repository().failedRows(id);
     if (failed.length === 0) throw conflict('NOTHING_TO_RETRY', 'The bulk change has no failed rows');
     const { account, adapter, flow } = await this.#flowFor(
-      principal.tenantId,
+      principal,
       parent.carrierAccountId,
       parent.changeType,
     );
@@ -535,8 +536,19 @@ export class BulkChanges {
     };
   }
 
-  async #flowFor(tenantId: string, carrierAccountId: string, changeType: ChangeType) {
-    const account = this.#accounts.view(await this.#accounts.get(tenantId, carrierAccountId));
+  /** A bulk change the caller may act on: a user whose modules do not include its account's is refused. */
+  async #findToActOn(principal: Principal, id: string): Promise<BulkChange> {
+    const change = await this.find(principal.tenantId, id);
+    if (principal.modules !== undefined) {
+      requireModule(principal.modules, await this.#accounts.get(principal.tenantId, change.carrierAccountId));
+    }
+    return change;
+  }
+
+  /** The account's flow for the change type, for a caller whose modules include the account's. */
+  async #flowFor(principal: Principal, carrierAccountId: string, changeType: ChangeType) {
+    const account = this.#accounts.view(await this.#accounts.get(principal.tenantId, carrierAccountId));
+    requireModule(principal.modules, account);
     const adapter = this.#registry.adapter(account.carrier);
     const flow = this.#registry.flowFor(account.carrier, changeType);
     if (!adapter || !flow) {

@@ -20,12 +20,17 @@ export const errorCatalogue = {
   // API errors: the body of a 4xx or 5xx answer
   UNAUTHENTICATED: { status: 401, summary: 'A valid API key is required (Authorization: Bearer …)' },
   FORBIDDEN: { status: 403, summary: "The key's role is too low for this" },
+  MODULE_FORBIDDEN: {
+    status: 403,
+    summary: "The user's modules (m2m, mobility) do not include this carrier account's",
+  },
   NOT_FOUND: { status: 404, summary: 'Not found in your tenant' },
   IDEMPOTENCY_KEY_REUSED: {
     status: 409,
     summary: 'This Idempotency-Key was already used with a different request',
   },
   NAME_TAKEN: { status: 409, summary: 'Another account of the tenant already has this name' },
+  EMAIL_TAKEN: { status: 409, summary: 'A user with this e-mail address already exists' },
   BULK_CHANGE_FINISHED: {
     status: 409,
     summary: 'Cancel or pause of a bulk change that has already finished',

@@ -11,6 +11,7 @@ import * as auditAndNotifications from './migrations/2026_12_03_0017_audit_and_n
 import * as pause from './migrations/2026_12_03_0021g_pause.ts';
 import * as waves from './migrations/2026_12_03_0021g_waves.ts';
 import * as deviceHistory from './migrations/2026_12_03_0021h_device_history.ts';
+import * as users from './migrations/2026_12_03_0023g_users.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run against untyped, historical schemas.
 type AnyDb = Kysely<any>;
@@ -32,6 +33,7 @@ const migrations: Record<string, VersionedMigration> = {
   '2026_12_03_0021g_pause': pause,
   '2026_12_03_0021g_waves': waves,
   '2026_12_03_0021h_device_history': deviceHistory,
+  '2026_12_03_0023g_users': users,
 };
 
 /**

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ApiKeys } from '../accounts/api-keys.ts';
 import type { AttemptThrottle } from '../accounts/attempt-throttle.ts';
 import type { CarrierAccounts } from '../accounts/carrier-accounts.ts';
+import type { Users } from '../accounts/users.ts';
 import type { BulkChanges } from '../bulk-changes/bulk-changes-service.ts';
 import type { AccountHealth } from '../carriers/account-health.ts';
 import type { Devices } from '../devices/devices-service.ts';
@@ -17,6 +18,8 @@ export type PortalApp = Parameters<FastifyPluginAsyncZod>[0];
 /** The services the portal reads and acts through: the same as the API's, never the database. */
 export interface PortalServices {
   apiKeys: ApiKeys;
+  /** Portal users: e-mail and password sign-in, managed by admins. */
+  users: Users;
   /** Failed sign-ins, throttled per address and key prefix with the API's. */
   throttle: AttemptThrottle;
   accounts: CarrierAccounts;

@@ -5,7 +5,15 @@ import type { PortalUser } from './auth.ts';
 import { csrfField } from './components/forms.ts';
 import { html, type SafeHtml } from './html.ts';
 
-export type Section = 'bulk-changes' | 'new' | 'devices' | 'carrier-accounts' | 'webhooks' | 'none';
+export type Section =
+  | 'bulk-changes'
+  | 'new'
+  | 'devices'
+  | 'carrier-accounts'
+  | 'webhooks'
+  | 'users'
+  | 'api-keys'
+  | 'none';
 
 const navigation = [
   { section: 'bulk-changes', href: '/portal/bulk-changes', label: 'Bulk changes', role: 'viewer' },
@@ -13,6 +21,8 @@ const navigation = [
   { section: 'devices', href: '/portal/devices', label: 'Devices', role: 'viewer' },
   { section: 'carrier-accounts', href: '/portal/carrier-accounts', label: 'Carrier accounts', role: 'admin' },
   { section: 'webhooks', href: '/portal/webhooks', label: 'Webhooks', role: 'admin' },
+  { section: 'users', href: '/portal/users', label: 'Users', role: 'admin' },
+  { section: 'api-keys', href: '/portal/api-keys', label: 'API keys', role: 'admin' },
 ] as const;
 
 /** Links the user's role may follow only: a viewer is not shown what would be refused. */

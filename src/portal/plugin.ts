@@ -7,6 +7,7 @@ import { requireCsrf, resolveUser, signInRequired, userOf } from './auth.ts';
 import { ChangeCatalog } from './change-catalog.ts';
 import type { PortalDeps, PortalServices } from './deps.ts';
 import { installPortalErrorHandler } from './errors.ts';
+import { apiKeysRoutes } from './pages/api-keys.ts';
 import { bulkChangeDetailRoutes } from './pages/bulk-change-detail.ts';
 import { bulkChangePreviewRoutes } from './pages/bulk-change-preview.ts';
 import { bulkChangesListRoutes } from './pages/bulk-changes-list.ts';
@@ -16,6 +17,7 @@ import { devicesRoutes } from './pages/devices.ts';
 import { newBulkChangeRoutes } from './pages/new-bulk-change.ts';
 import { rowTimelineRoutes } from './pages/row-timeline.ts';
 import { signInRoutes } from './pages/sign-in.ts';
+import { usersRoutes } from './pages/users.ts';
 import { webhooksRoutes } from './pages/webhooks.ts';
 import { PreviewStash } from './preview-stash.ts';
 import { type SessionLimits, SessionStore } from './session.ts';
@@ -57,12 +59,14 @@ async function securityHeaders(_request: FastifyRequest, reply: FastifyReply, pa
 
 /**
  * The operator portal (ADR 0007): server-rendered pages over the API's service layer, signed in with
- * an API key exchanged for a session cookie. Mounted under `/portal`.
+ * an API key or a user's e-mail and password (ADR 0053), exchanged for a session cookie. Mounted under
+ * `/portal`.
  */
 export const portalPlugin: FastifyPluginAsyncZod<PortalOptions> = async (app, options) => {
   const previews = new PreviewStash();
   const deps: PortalDeps = {
     apiKeys: options.apiKeys,
+    users: options.users,
     throttle: options.throttle,
     publicUrl: options.publicUrl,
     sessionLimits: options.sessionLimits,
@@ -117,4 +121,6 @@ export const portalPlugin: FastifyPluginAsyncZod<PortalOptions> = async (app, op
   deviceDetailRoutes(app, deps);
   carrierAccountsRoutes(app, deps);
   webhooksRoutes(app, deps);
+  usersRoutes(app, deps);
+  apiKeysRoutes(app, deps);
 };

@@ -27,6 +27,8 @@ export interface FuzzContext {
   deliveryId: string;
   /** An audit entry of the tenant. */
   auditEntryId: string;
+  /** A portal user of the tenant (the requests may disable and re-enable them). */
+  userId: string;
   callback: { username: string; password: string };
   portal: { cookie: string; csrf: string };
   /** A second session, for the requests that may sign out: the first one stays for the others. */
@@ -129,6 +131,10 @@ export async function startFuzzTarget(dialect: 'sqlite' | 'postgres'): Promise<F
     assert.equal(webhook.status, 201, webhook.text);
     const delivery = await test.api<{ id: string }>('POST', `/api/v1/webhooks/${webhook.body.id}/test`);
     assert.equal(delivery.status, 202, delivery.text);
+    const user = await test.api<{ id: string }>('POST', '/api/v1/users', {
+      body: { email: 'fuzz@acme.test', name: 'Fuzz', role: 'operator', password: 'fuzz-password-1' },
+    });
+    assert.equal(user.status, 201, user.text);
     const audit = await test.api<{ items: Array<{ id: string }> }>('GET', '/api/v1/audit?limit=1');
 
     const context: FuzzContext = {
@@ -147,6 +153,7 @@ export async function startFuzzTarget(dialect: 'sqlite' | 'postgres'): Promise<F
       webhookId: webhook.body.id,
       deliveryId: delivery.body.id,
       auditEntryId: audit.body.items[0].id,
+      userId: user.body.id,
       callback: CALLBACK,
       portal: { cookie: '', csrf: '' },
       spare: { cookie: '', csrf: '' },

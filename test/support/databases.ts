@@ -37,9 +37,19 @@ function createSqlite(): TestDatabase {
   };
 }
 
+/**
+ * A new database's name: after the one TEST_DATABASE_URL names when that is a test database
+ * (`bulkchange_t…`), so runs that share a server each create and drop only their own.
+ */
+function testDatabaseName(adminUrl: string): string {
+  const named = decodeURIComponent(new URL(adminUrl).pathname.slice(1));
+  const prefix = /^bulkchange_t\w*$/.test(named) ? named : 'bulkchange_t';
+  return `${prefix}_${randomBytes(6).toString('hex')}`;
+}
+
 async function createPostgres(): Promise<TestDatabase> {
   const adminUrl = process.env.TEST_DATABASE_URL!;
-  const name = `bulkchange_t_${randomBytes(6).toString('hex')}`;
+  const name = testDatabaseName(adminUrl);
   await adminQuery(adminUrl, `CREATE DATABASE ${name}`);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
@@ -56,7 +66,7 @@ async function createPostgres(): Promise<TestDatabase> {
 /** The URL of a fresh, empty PostgreSQL database for a child process; dropped by the returned function. */
 export async function createPostgresUrl(): Promise<{ url: string; drop: () => Promise<void> }> {
   const adminUrl = process.env.TEST_DATABASE_URL!;
-  const name = `bulkchange_t_${randomBytes(6).toString('hex')}`;
+  const name = testDatabaseName(adminUrl);
   await adminQuery(adminUrl, `CREATE DATABASE ${name}`);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;

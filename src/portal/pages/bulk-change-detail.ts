@@ -4,6 +4,7 @@ import { resultsCsv } from '../../bulk-changes/results-csv.ts';
 import { resultsXlsx } from '../../bulk-changes/results-xlsx.ts';
 import { XLSX_CONTENT_TYPE } from '../../bulk-changes/upload-input.ts';
 import type { BulkChangeView, deviceChangeView } from '../../bulk-changes/views.ts';
+import { moduleAllows } from '../../core/modules.ts';
 import { type Counts, countKey, isTerminalBulkStatus, rowStatuses } from '../../core/statuses.ts';
 import { NUMERIC_CURSOR } from '../../shared/paging.ts';
 import { can, type PortalUser, requirePortalRole } from '../auth.ts';
@@ -137,7 +138,8 @@ function live(view: BulkChangeView): SafeHtml {
 }
 
 function actions(user: PortalUser, view: BulkChangeView): SafeHtml {
-  const operator = can(user, 'operator');
+  // Acting needs the role and, for a user limited to some modules, the account's module.
+  const operator = can(user, 'operator') && moduleAllows(user.principal.modules, view.carrier);
   const canRetry = operator && isFinished(view) && view.counts.failed > 0 && !view.retriedAsId;
   return html`<div class="actions" id="actions" data-live-region>
   <a class="button" href="/portal/bulk-changes/${view.id}/results.csv" download>Download results CSV</a>
