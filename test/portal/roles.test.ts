@@ -111,7 +111,11 @@ describe('the portal: sign-in and roles', { skip: noChromium }, () => {
     const { test, browser } = suite;
     const { page, errors } = await openPortal(browser, test.url);
     await page.goto('/portal/sign-in');
-    // The key field has the focus; typing and Enter sign in.
+    // The e-mail field has the focus; past the password and its button is the key field, where
+    // typing and Enter sign in.
+    assert.equal(await page.evaluate('document.activeElement.id'), 'email');
+    for (let press = 0; press < 3; press++) await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate('document.activeElement.id'), 'api-key');
     await page.keyboard.type(test.adminKey);
     await page.keyboard.press('Enter');
     await page.waitForURL(/\/portal\/bulk-changes$/);
@@ -127,6 +131,8 @@ describe('the portal: sign-in and roles', { skip: noChromium }, () => {
       '/portal/bulk-changes/new',
       '/portal/devices',
       '/portal/carrier-accounts',
+      '/portal/users',
+      '/portal/api-keys',
     ]) {
       await page.goto(path);
       const overflow = await page.evaluate<number>(

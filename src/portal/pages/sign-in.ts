@@ -39,8 +39,8 @@ function signInPage(options: { next?: string; error?: string; token: string }) {
     body: html`<section class="narrow">
   <h1>Sign in</h1>
   ${options.error && html`<div class="alert alert-error" role="alert"><p>${options.error}</p></div>`}
-  <form method="post" action="/portal/sign-in/password" class="stack" aria-labelledby="with-password">
-    <h2 id="with-password">With your e-mail address</h2>
+  <form method="post" action="/portal/sign-in/password" class="stack">
+    <h2>With your e-mail address</h2>
     ${hidden}
     <label for="email">E-mail address</label>
     <input id="email" name="email" type="email" autocomplete="username" required autofocus spellcheck="false">
@@ -48,8 +48,8 @@ function signInPage(options: { next?: string; error?: string; token: string }) {
     <input id="password" name="password" type="password" autocomplete="current-password" required>
     <button type="submit" class="button button-primary">Log in</button>
   </form>
-  <form method="post" action="/portal/sign-in" class="stack" aria-labelledby="with-key">
-    <h2 id="with-key">With an API key</h2>
+  <form method="post" action="/portal/sign-in" class="stack">
+    <h2>With an API key</h2>
     <p>The portal keeps a session for you; the key itself is not stored in your browser.</p>
     ${hidden}
     <label for="api-key">API key</label>
