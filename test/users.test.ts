@@ -4,7 +4,7 @@ import { byIccid, submitChange } from './support/bulk-changes.ts';
 import { carrierAccountFixture } from './support/carrier-accounts.ts';
 import { testDialects } from './support/databases.ts';
 import { insertLines } from './support/inventory.ts';
-import { passwordSession } from './support/portal-session.ts';
+import { passwordSession, portalSession } from './support/portal-session.ts';
 import { runCli } from './support/processes.ts';
 import {
   jasperFixture,
@@ -33,7 +33,13 @@ const portalGet = (test: TestService, cookie: string, path: string) =>
   fetch(`${test.url}${path}`, { headers: { cookie }, redirect: 'manual' });
 
 /** A portal form post with the session's CSRF token, read from the page at `from`. */
-async function portalPost(test: TestService, cookie: string, from: string, path: string) {
+async function portalPost(
+  test: TestService,
+  cookie: string,
+  from: string,
+  path: string,
+  fields: Record<string, string> = {},
+) {
   const page = await (await portalGet(test, cookie, from)).text();
   const token = /name="_csrf" value="([^"]+)"/.exec(page)?.[1];
   assert.ok(token, `${from} carries the session's token`);
@@ -41,7 +47,7 @@ async function portalPost(test: TestService, cookie: string, from: string, path:
     method: 'POST',
     redirect: 'manual',
     headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ _csrf: token }).toString(),
+    body: new URLSearchParams({ ...fields, _csrf: token }).toString(),
   });
 }
 
@@ -134,6 +140,33 @@ for (const dialect of testDialects) {
         !everything.includes(password) && !everything.includes('scrypt$'),
         'no password in the audit log',
       );
+    });
+
+    it("lets an admin change a user's role and modules on the portal's Users page, audited", async () => {
+      const dan = await addUser({
+        email: 'dan@acme.test',
+        name: 'Dan',
+        role: 'viewer',
+        password: 'dan has a password',
+      });
+      assert.equal(dan.status, 201, dan.text);
+      const admin = await portalSession(test.url, test.adminKey);
+      const page = await (await portalGet(test, admin.cookie, '/portal/users')).text();
+      assert.match(page, /<tr role="row" data-user="dan@acme\.test">/);
+      const refused = await portalPost(test, admin.cookie, '/portal/users', `/portal/users/${dan.body.id}`, {
+        role: 'root',
+      });
+      assert.equal(refused.status, 422);
+      const saved = await portalPost(test, admin.cookie, '/portal/users', `/portal/users/${dan.body.id}`, {
+        role: 'operator',
+        'module:mobility': 'on',
+      });
+      assert.equal(saved.status, 303, await saved.text());
+      const after = await test.api<UserView>('GET', `/api/v1/users/${dan.body.id}`);
+      assert.deepEqual([after.body.role, after.body.modules], ['operator', ['mobility']]);
+      const entry = (await audit('action=user.update')).at(-1)!;
+      assert.match(entry.actor, /^key:/);
+      assert.deepEqual(entry.response.after, { role: 'operator', modules: ['mobility'] });
     });
 
     it('signs a user in with e-mail and password, attributes what they do to them, keeps them to their modules and ends their session when disabled', async () => {

@@ -811,6 +811,13 @@ export function routeSpecs(context: FuzzContext): RouteSpec[] {
         'module:m2m': fc.constantFrom('on', 'off'),
       }),
     },
+    {
+      method: 'POST',
+      path: '/portal/users/:id',
+      auth: 'session',
+      params: { id: ids.user },
+      body: portalForm({ role: roleValue, 'module:mobility': fc.constantFrom('on', 'off') }),
+    },
     ...['disable', 'enable'].map(
       (action): RouteSpec => ({
         method: 'POST',

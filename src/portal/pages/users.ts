@@ -1,5 +1,6 @@
+import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { type NewUser, newUserSchema, type UserView } from '../../accounts/users.ts';
+import { newUserSchema, type UserView, userPatchSchema } from '../../accounts/users.ts';
 import { actorOf } from '../../audit/actor.ts';
 import { modules } from '../../core/modules.ts';
 import { type Problem, problemOf } from '../../core/problem.ts';
@@ -38,18 +39,47 @@ function usersTable(user: PortalUser, users: UserView[]): SafeHtml {
       {
         header: 'Actions',
         cell: (row) =>
-          row.disabledAt
-            ? actionButton({ user, action: `/portal/users/${row.id}/enable`, label: `Enable ${row.email}` })
-            : actionButton({
-                user,
-                action: `/portal/users/${row.id}/disable`,
-                label: `Disable ${row.email}`,
-                variant: 'danger',
-                confirm: `Disable ${row.email}? Their sessions end at once; what they did stays theirs.`,
-              }),
+          html`${
+            row.disabledAt
+              ? actionButton({ user, action: `/portal/users/${row.id}/enable`, label: `Enable ${row.email}` })
+              : actionButton({
+                  user,
+                  action: `/portal/users/${row.id}/disable`,
+                  label: `Disable ${row.email}`,
+                  variant: 'danger',
+                  confirm: `Disable ${row.email}? Their sessions end at once; what they did stays theirs.`,
+                })
+          }${accessForm(user, row)}`,
       },
     ],
   });
+}
+
+/** The role select and the module checkboxes, as set now (a new user: operator of every module). */
+function accessFields(idSuffix: string, current: Pick<UserView, 'role' | 'modules'>): SafeHtml {
+  return html`<div class="field"><label for="role-${idSuffix}">Role</label>
+    <select id="role-${idSuffix}" name="role">${roles.map(
+      (role) => html`<option value="${role}"${role === current.role ? html` selected` : ''}>${role}</option>`,
+    )}</select></div>
+  <fieldset><legend>Modules</legend>
+    ${modules.map(
+      (module) =>
+        html`<div class="field-checkbox"><input type="checkbox" id="module-${module}-${idSuffix}" name="module:${module}"${
+          current.modules === null || current.modules.includes(module) ? html` checked` : ''
+        }><label for="module-${module}-${idSuffix}">${moduleLabel[module]}</label></div>`,
+    )}
+  </fieldset>`;
+}
+
+/** A user's role and modules, changed in place (their sessions take it at their next request). */
+function accessForm(user: PortalUser, row: UserView): SafeHtml {
+  return html`<details><summary>Role and modules</summary>
+  <form method="post" action="/portal/users/${row.id}" class="stack">
+    ${csrfField(user)}
+    ${accessFields(row.id, row)}
+    <button type="submit" class="button">Save ${row.email}</button>
+  </form>
+</details>`;
 }
 
 function addForm(user: PortalUser): SafeHtml {
@@ -60,16 +90,7 @@ function addForm(user: PortalUser): SafeHtml {
     <input id="user-name" name="name" required maxlength="200"></div>
   <div class="field"><label for="user-email">E-mail address</label>
     <input id="user-email" name="email" type="email" required autocomplete="off"></div>
-  <div class="field"><label for="user-role">Role</label>
-    <select id="user-role" name="role">${roles.map(
-      (role) => html`<option value="${role}"${role === 'operator' ? html` selected` : ''}>${role}</option>`,
-    )}</select></div>
-  <fieldset><legend>Modules</legend>
-    ${modules.map(
-      (module) =>
-        html`<div class="field-checkbox"><input type="checkbox" id="module-${module}" name="module:${module}" checked><label for="module-${module}">${moduleLabel[module]}</label></div>`,
-    )}
-  </fieldset>
+  ${accessFields('new', { role: 'operator', modules: null })}
   <div class="field"><label for="user-password">First password (at least 12 characters)</label>
     <input id="user-password" name="password" type="password" required autocomplete="new-password"></div>
   <p class="hint">Give the password to the user over a channel of its own; an admin sets a new one with <code>PATCH /api/v1/users/{id}</code>.</p>
@@ -91,16 +112,25 @@ ${addForm(user)}`,
   });
 }
 
-/** The form's user: `module:<name>` checkboxes are the modules, every one ticked is every module (`null`). */
-function userFromForm(body: unknown): NewUser {
+/** A form's fields, its `module:<name>` checkboxes as the modules: every one ticked is every module (`null`). */
+function formWithModules(body: unknown): Record<string, unknown> {
   const form = z.record(z.string(), z.unknown()).parse(body ?? {});
   const chosen = modules.filter((module) => form[`module:${module}`] === 'on');
-  return newUserSchema.parse({ ...form, modules: chosen.length === modules.length ? null : chosen });
+  return { ...form, modules: chosen.length === modules.length ? null : chosen };
+}
+
+const accessSchema = userPatchSchema.pick({ role: true, modules: true }).required();
+
+/** Answers a refused form (409, 422) with the page and why; anything else is thrown on. */
+async function refusedForm(error: unknown, user: PortalUser, deps: PortalDeps, reply: FastifyReply) {
+  const problem = problemOf(error);
+  if (problem.status !== 409 && problem.status !== 422) throw error;
+  return sendHtml(reply, await listPage(user, deps, problem), problem.status);
 }
 
 /**
  * The users page (admin): the tenant's users with their role, modules and last sign-in, a form to add
- * one, and disable / enable buttons. Everything goes through the same service as the API, audited alike.
+ * one, disable / enable buttons and each one's role and modules to change. Everything goes through the same service as the API, audited alike.
  */
 export function usersRoutes(app: PortalApp, deps: PortalDeps): void {
   app.get('/users', { schema: { hide: true } }, async (request, reply) => {
@@ -111,12 +141,21 @@ export function usersRoutes(app: PortalApp, deps: PortalDeps): void {
   app.post('/users', { schema: { hide: true } }, async (request, reply) => {
     const user = requirePortalRole(request, 'admin');
     try {
-      const input = userFromForm(request.body);
+      const input = newUserSchema.parse(formWithModules(request.body));
       await deps.users.create(user.principal.tenantId, input, actorOf(user.principal));
     } catch (error) {
-      const problem = problemOf(error);
-      if (problem.status !== 409 && problem.status !== 422) throw error;
-      return sendHtml(reply, await listPage(user, deps, problem), problem.status);
+      return refusedForm(error, user, deps, reply);
+    }
+    return reply.redirect('/portal/users', 303);
+  });
+
+  app.post('/users/:id', { schema: { hide: true, params: idParams } }, async (request, reply) => {
+    const user = requirePortalRole(request, 'admin');
+    try {
+      const access = accessSchema.parse(formWithModules(request.body));
+      await deps.users.update(user.principal.tenantId, request.params.id, access, actorOf(user.principal));
+    } catch (error) {
+      return refusedForm(error, user, deps, reply);
     }
     return reply.redirect('/portal/users', 303);
   });
