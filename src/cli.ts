@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { text } from 'node:stream/consumers';
 import { parseArgs } from 'node:util';
 import { createRevioSimulator } from './billing/revio/simulator/simulator.ts';
 import { createJasperSimulator } from './carriers/jasper/simulator/simulator.ts';
@@ -23,8 +24,9 @@ import { listCommand, resultsCommand, statusCommand } from './cli/inspect-comman
 import { keysCommand } from './cli/keys.ts';
 import { reconcileCommand, reconciliationCommand } from './cli/reconcile-commands.ts';
 import { submit } from './cli/submit.ts';
+import { usersCommand } from './cli/users.ts';
 import { roles } from './core/roles.ts';
-import { openDatabase } from './db/database.ts';
+import { type Executor, openDatabase } from './db/database.ts';
 import { migrateToLatest } from './db/migrator.ts';
 import { configOrExit, serve } from './main.ts';
 import { listFailedJobs, retryFailedJob } from './queue/index.ts';
@@ -43,6 +45,11 @@ const usage = `Usage: bulkchange <command> [options]
                                            create an API key (printed once; roles: ${roles.join(', ')})
   keys list [--tenant T]                   list API keys: id, tenant, role, prefix, last use, revoked
   keys revoke <id>                         revoke an API key: it stops working at once
+  users add --tenant T --email E --role R [--name N] [--modules m2m,mobility]  < password
+                                           add a portal user; the first password is read from
+                                           standard input (at least 12 characters)
+  users list --tenant T                    list portal users: id, e-mail, role, modules, last sign-in
+  users disable|enable <id>                stop (or restore) a user's sign-in; their sessions end at once
 
 Bulk changes, through the API (--url and --key, else BULKCHANGE_URL and BULKCHANGE_API_KEY, else the
 running demo's <BULKCHANGE_DATA_DIR>/demo.json; every command has --help):
@@ -113,11 +120,25 @@ function parseArguments(argv: string[]) {
         host: { type: 'string' },
         tenant: { type: 'string' },
         name: { type: 'string' },
+        email: { type: 'string' },
+        modules: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (error) {
     fail((error as Error).message);
+  }
+}
+
+/** Runs `work` on the configured database, its schema brought up to date first. */
+async function onDatabase<T>(work: (db: Executor) => Promise<T>): Promise<T> {
+  const config = configOrExit();
+  const database = openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.BULKCHANGE_DATA_DIR });
+  try {
+    await migrateToLatest(database.db, database.capabilities);
+    return await work(database.db);
+  } finally {
+    await database.close();
   }
 }
 
@@ -223,17 +244,22 @@ async function main(argv: string[]): Promise<void> {
       } else if (action === 'revoke') {
         if (!id) fail('keys revoke needs the key id (keys list shows it)');
       } else if (action !== 'list') fail('keys create, keys list or keys revoke <id>');
-      const config = configOrExit();
-      const database = openDatabase({
-        databaseUrl: config.DATABASE_URL,
-        dataDir: config.BULKCHANGE_DATA_DIR,
-      });
-      try {
-        await migrateToLatest(database.db, database.capabilities);
-        process.stdout.write(await keysCommand(database.db, action, { ...values, id }));
-      } finally {
-        await database.close();
-      }
+      process.stdout.write(await onDatabase((db) => keysCommand(db, action, { ...values, id })));
+      return;
+    }
+    case 'users': {
+      const [action, id] = rest;
+      if (action === 'add') {
+        if (!values.tenant || !values.email || !values.role)
+          fail('users add needs --tenant, --email and --role');
+      } else if (action === 'disable' || action === 'enable') {
+        if (!id) fail(`users ${action} needs the user id (users list shows it)`);
+      } else if (action === 'list') {
+        if (!values.tenant) fail('users list needs --tenant');
+      } else fail('users add, users list, users disable <id> or users enable <id>');
+      // The first line of standard input: a password on the command line would show in `ps`.
+      const password = action === 'add' ? (await text(process.stdin)).split(/\r?\n/)[0] : undefined;
+      process.stdout.write(await onDatabase((db) => usersCommand(db, action, { ...values, id, password })));
       return;
     }
     default:

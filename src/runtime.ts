@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { ApiKeys } from './accounts/api-keys.ts';
 import { accountReports, CarrierAccounts } from './accounts/carrier-accounts.ts';
 import { loadSecretBox } from './accounts/secret-box.ts';
+import { Users } from './accounts/users.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import { AuditSealer, auditSealTask } from './audit/audit-sealer.ts';
 import { BillingCatalogs } from './billing/billing-catalogs.ts';
@@ -217,6 +218,7 @@ export async function startService(options: {
         maxAgeMs: config.PORTAL_SESSION_MAX_AGE_MS,
       },
       apiKeys: new ApiKeys(db),
+      users: new Users(db),
       audit: new AuditLog(db, capabilities),
       accounts,
       billing,

@@ -1,11 +1,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorOf } from '../audit/actor.ts';
+import { roles } from '../core/roles.ts';
 import { type KeyAuth, principalOf, requireRole } from './auth.ts';
 
 /**
- * `GET /api/v1/api-keys` and `DELETE /api/v1/api-keys/{id}` (admin): a tenant's keys, with when each
- * was last used, and their revocation. Keys are created with `bulkchange keys create`.
+ * `GET`, `POST /api/v1/api-keys` and `DELETE /api/v1/api-keys/{id}` (admin): a tenant's keys, with
+ * when each was last used, named new keys, and their revocation (also `bulkchange keys create|revoke`).
  */
 export const apiKeyRoutes: FastifyPluginAsyncZod<{ auth: KeyAuth }> = async (app, { auth }) => {
   const admin = requireRole(auth, 'admin');
@@ -15,6 +16,24 @@ export const apiKeyRoutes: FastifyPluginAsyncZod<{ auth: KeyAuth }> = async (app
     '/api-keys',
     { onRequest: admin, schema: { tags, summary: "The tenant's API keys (never the keys themselves)" } },
     async (request) => ({ items: await auth.keys.list(principalOf(request).tenantId), nextCursor: null }),
+  );
+
+  app.post(
+    '/api-keys',
+    {
+      onRequest: admin,
+      schema: {
+        tags,
+        body: z.object({ name: z.string().trim().min(1).max(200), role: z.enum(roles) }),
+        summary: 'Create a named key: the answer carries the key itself, shown this once',
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      return reply
+        .status(201)
+        .send(await auth.keys.create(principal.tenantId, request.body, actorOf(principal)));
+    },
   );
 
   app.delete(

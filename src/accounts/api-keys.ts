@@ -141,6 +141,17 @@ export class ApiKeys {
     return listApiKeys(this.#db, tenantId);
   }
 
+  /** A new named key of the tenant: the view, and the key itself, shown this once. */
+  async create(
+    tenantId: string,
+    input: { name: string; role: Role },
+    actor: Actor,
+  ): Promise<ApiKeyView & { key: string }> {
+    const { id, key } = await createApiKey(this.#db, { tenantId, ...input, actor });
+    const created = await accountsRepository(this.#db).findApiKey(tenantId, id);
+    return { ...apiKeyView(created!), key };
+  }
+
   async revoke(tenantId: string, id: string, actor: Actor): Promise<ApiKeyView> {
     const revoked = await revokeApiKey(this.#db, tenantId, id, actor);
     if (!revoked) throw notFound('API key');

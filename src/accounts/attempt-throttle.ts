@@ -11,8 +11,13 @@ import { AppError } from '../core/errors.ts';
  * a key's first characters cannot lock its holder out.
  */
 export interface AttemptThrottle {
-  /** Before the key is looked at: throws `429 TOO_MANY_REQUESTS` (with `Retry-After`) for a throttled address. */
-  admit(request: FastifyRequest): Promise<void>;
+  /**
+   * Before the key is looked at: throws `429 TOO_MANY_REQUESTS` (with `Retry-After`) for a throttled
+   * address. Given an account (a portal user's e-mail address), also for that account past its limit:
+   * a password, unlike a key, can be guessed, so a guessed account is closed to every address for the
+   * rest of the minute, its right password included.
+   */
+  admit(request: FastifyRequest, account?: string): Promise<void>;
   /**
    * After a failed attempt: counts it against the address and the key prefix, and throws the 429 when
    * either is now past the limit (the caller answers 401 otherwise).
@@ -52,9 +57,13 @@ export function attemptThrottle(
     limit.isAllowed ? 1 : Math.max(1, limit.ttlInSeconds);
 
   return {
-    async admit(request) {
+    async admit(request, account) {
       const limit = await byAddress(request, { increment: false });
       if (spent(limit)) throw refuse(waitSeconds(limit));
+      if (account === undefined) return;
+      prefixes.set(request, account);
+      const accountLimit = await byPrefix(request, { increment: false });
+      if (spent(accountLimit)) throw refuse(waitSeconds(accountLimit));
     },
     async failed(request, keyPrefix) {
       const limits = [await byAddress(request)];

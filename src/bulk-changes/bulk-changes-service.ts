@@ -9,6 +9,7 @@ import type { BulkChange, NewDeviceChange } from '../core/bulk-change.ts';
 import type { ChangeType } from '../core/change-types.ts';
 import { destructiveVerb } from '../core/destructive.ts';
 import { AppError, conflict, type ErrorDetail, notFound, validationFailed } from '../core/errors.ts';
+import { requireModule } from '../core/modules.ts';
 import type { Principal } from '../core/roles.ts';
 import { isTerminalBulkStatus, type RowStatus } from '../core/statuses.ts';
 import type { WavePlan } from '../core/waves.ts';
@@ -121,7 +122,7 @@ export class BulkChanges {
     { created: BulkChangeView; rejected: ErrorDetail[]; skipped: number; replayed: boolean } | DryRunReport
   > {
     const { account, adapter, flow } = await this.#flowFor(
-      principal.tenantId,
+      principal,
       input.carrierAccountId,
       input.changeType,
     );
@@ -331,7 +332,7 @@ export class BulkChanges {
   /** Rows not yet sent are cancelled now; rows already with the carrier finish (DESIGN §5). */
   async cancel(principal: Principal, id: string, requestId?: string): Promise<BulkChangeView> {
     const { tenantId } = principal;
-    const change = await this.find(tenantId, id);
+    const change = await this.#findToActOn(principal, id);
     if (isTerminalBulkStatus(change.status)) {
       throw conflict('BULK_CHANGE_FINISHED', `The bulk change is already ${change.status}`);
     }
@@ -365,7 +366,7 @@ export class BulkChanges {
    * resume by itself; pausing a change paused already changes nothing.
    */
   async pause(principal: Principal, id: string): Promise<BulkChangeView> {
-    const change = await this.find(principal.tenantId, id);
+    const change = await this.#findToActOn(principal, id);
     if (isTerminalBulkStatus(change.status)) {
       throw conflict('BULK_CHANGE_FINISHED', `The bulk change is already ${change.status}`);
     }
@@ -383,7 +384,7 @@ export class BulkChanges {
 
   /** Carries on where the change stopped: the rows not yet sent go out, none twice (docs/guardrails.md). */
   async resume(principal: Principal, id: string): Promise<BulkChangeView> {
-    const change = await this.find(principal.tenantId, id);
+    const change = await this.#findToActOn(principal, id);
     const resumed = await inTransaction(this.#db, (tx) =>
       resumeBulkChange(tx, this.#enqueue, change, { actor: actorOf(principal), at: Date.now() }),
     );
@@ -402,7 +403,7 @@ export class BulkChanges {
     id: string,
     decision: { outcome: 'approved' | 'rejected'; note: string | null },
   ): Promise<BulkChangeView> {
-    const change = await this.find(principal.tenantId, id);
+    const change = await this.#findToActOn(principal, id);
     const actor = actorOf(principal);
     if (change.status !== 'awaiting_approval' || change.cancelRequestedAt !== null) {
       throw conflict(
@@ -459,7 +460,7 @@ export class BulkChanges {
     const failed = await this.#repository().failedRows(id);
     if (failed.length === 0) throw conflict('NOTHING_TO_RETRY', 'The bulk change has no failed rows');
     const { account, adapter, flow } = await this.#flowFor(
-      principal.tenantId,
+      principal,
       parent.carrierAccountId,
       parent.changeType,
     );
@@ -569,7 +570,7 @@ export class BulkChanges {
   }
 
   async #undoPlan(principal: Principal, id: string, options: Record<string, unknown>) {
-    const original = await this.find(principal.tenantId, id);
+    const original = await this.#findToActOn(principal, id);
     if (!isTerminalBulkStatus(original.status)) {
       throw conflict('BULK_CHANGE_RUNNING', 'Undo a bulk change once it has finished');
     }
@@ -580,7 +581,7 @@ export class BulkChanges {
       );
     }
     const { account, adapter } = await this.#flowFor(
-      principal.tenantId,
+      principal,
       original.carrierAccountId,
       original.changeType,
     );
@@ -734,8 +735,19 @@ export class BulkChanges {
     };
   }
 
-  async #flowFor(tenantId: string, carrierAccountId: string, changeType: ChangeType) {
-    const account = this.#accounts.view(await this.#accounts.get(tenantId, carrierAccountId));
+  /** A bulk change the caller may act on: a user whose modules do not include its account's is refused. */
+  async #findToActOn(principal: Principal, id: string): Promise<BulkChange> {
+    const change = await this.find(principal.tenantId, id);
+    if (principal.modules !== undefined) {
+      requireModule(principal.modules, await this.#accounts.get(principal.tenantId, change.carrierAccountId));
+    }
+    return change;
+  }
+
+  /** The account's flow for the change type, for a caller whose modules include the account's. */
+  async #flowFor(principal: Principal, carrierAccountId: string, changeType: ChangeType) {
+    const account = this.#accounts.view(await this.#accounts.get(principal.tenantId, carrierAccountId));
+    requireModule(principal.modules, account);
     const adapter = this.#registry.adapter(account.carrier);
     const flow = this.#registry.flowFor(account.carrier, changeType);
     if (!adapter || !flow) {

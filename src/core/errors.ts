@@ -20,6 +20,10 @@ export const errorCatalogue = {
   // API errors: the body of a 4xx or 5xx answer
   UNAUTHENTICATED: { status: 401, summary: 'A valid API key is required (Authorization: Bearer …)' },
   FORBIDDEN: { status: 403, summary: "The key's role is too low for this" },
+  MODULE_FORBIDDEN: {
+    status: 403,
+    summary: "The user's modules (m2m, mobility) do not include this carrier account's",
+  },
   NOT_FOUND: { status: 404, summary: 'Not found in your tenant' },
   IDEMPOTENCY_KEY_REUSED: {
     status: 409,
@@ -28,6 +32,7 @@ export const errorCatalogue = {
   NAME_TAKEN: { status: 409, summary: 'Another account of the tenant already has this name' },
   SITE_NAME_TAKEN: { status: 409, summary: 'Another site of the tenant already has this name' },
   SITE_IN_USE: { status: 409, summary: 'Lines are assigned to the site; move them before deleting it' },
+  EMAIL_TAKEN: { status: 409, summary: 'A user with this e-mail address already exists' },
   BULK_CHANGE_FINISHED: {
     status: 409,
     summary: 'Cancel or pause of a bulk change that has already finished',

@@ -16,6 +16,7 @@ import * as undo from './migrations/2026_12_03_0023b_undo.ts';
 import * as reconciliation from './migrations/2026_12_03_0023c_reconciliation.ts';
 import * as sites from './migrations/2026_12_03_0023e_sites.ts';
 import * as optimizationGroup from './migrations/2026_12_03_0023f_optimization_group.ts';
+import * as users from './migrations/2026_12_03_0023g_users.ts';
 import * as bulkChangeNames from './migrations/2026_12_03_0023h_bulk_change_names.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run against untyped, historical schemas.
@@ -44,6 +45,7 @@ const migrations: Record<string, VersionedMigration> = {
   '2026_12_03_0023e_sites': sites,
   '2026_12_03_0023f_optimization_group': optimizationGroup,
   '2026_12_03_0023h_bulk_change_names': bulkChangeNames,
+  '2026_12_03_0023g_users': users,
 };
 
 /**

@@ -14,6 +14,7 @@ import type { BulkStatus, NormalisedStatus, PauseReason, RowStatus } from '../co
 export interface Database {
   tenants: TenantTable;
   api_keys: ApiKeyTable;
+  users: UserTable;
   carrier_accounts: CarrierAccountTable;
   devices: DeviceTable;
   carrier_rate_plans: CarrierRatePlanTable;
@@ -92,6 +93,23 @@ export interface ApiKeyTable {
   created_at: number;
   last_used_at: number | null;
   revoked_at: number | null;
+}
+
+export interface UserTable {
+  id: string;
+  tenant_id: string;
+  /** Lower-case. */
+  email: string;
+  name: string;
+  /** `scrypt$<log2 N>$<r>$<p>$<salt>$<hash>` (src/accounts/passwords.ts). */
+  password_hash: string;
+  role: Role;
+  /** Comma-separated `Module`s; null: every module. */
+  modules: string | null;
+  created_at: number;
+  updated_at: number;
+  last_sign_in_at: number | null;
+  disabled_at: number | null;
 }
 
 export interface CarrierAccountTable {

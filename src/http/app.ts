@@ -10,6 +10,8 @@ import type { ApiKeys } from '../accounts/api-keys.ts';
 import { attemptThrottle } from '../accounts/attempt-throttle.ts';
 import type { CarrierAccounts } from '../accounts/carrier-accounts.ts';
 import { type CarrierAccountRoutesOptions, carrierAccountRoutes } from '../accounts/routes.ts';
+import { userRoutes } from '../accounts/user-routes.ts';
+import type { Users } from '../accounts/users.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { BillingCatalogs } from '../billing/billing-catalogs.ts';
 import type { BillingConnections } from '../billing/billing-connections.ts';
@@ -47,6 +49,7 @@ import { requestIdOf } from './request-id.ts';
 /** The services the API and the portal act through; routes never reach the database themselves. */
 export interface AppServices {
   apiKeys: ApiKeys;
+  users: Users;
   audit: AuditLog;
   accounts: CarrierAccounts;
   billing: BillingConnections;
@@ -184,6 +187,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         requestInventorySync: deps.requestInventorySync,
       });
       await api.register(apiKeyRoutes, { auth });
+      await api.register(userRoutes, { auth, users: deps.users });
       await api.register(deviceRoutes, { auth, devices: deps.devices });
       await api.register(siteRoutes, { auth, sites: deps.sites });
       await api.register(auditRoutes, { auth, audit: deps.audit });
@@ -212,6 +216,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(portalPlugin, {
     prefix: '/portal',
     apiKeys: deps.apiKeys,
+    users: deps.users,
     throttle,
     publicUrl: deps.publicUrl,
     sessionLimits: deps.sessionLimits,

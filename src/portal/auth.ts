@@ -1,10 +1,11 @@
 import type { FastifyRequest } from 'fastify';
 import type { ApiKeys } from '../accounts/api-keys.ts';
+import type { Users } from '../accounts/users.ts';
 import { AppError } from '../core/errors.ts';
 import { type Principal, type Role, roleAllows } from '../core/roles.ts';
 import { csrfMatches, type PortalSession, readCookie, SESSION_COOKIE, type SessionStore } from './session.ts';
 
-/** Who is using the portal: the API key's principal, re-read on every request, and the session. */
+/** Who is using the portal: the principal of the API key or user, re-read on every request, and the session. */
 export interface PortalUser {
   principal: Principal;
   session: PortalSession;
@@ -24,15 +25,20 @@ declare module 'fastify' {
 
 /**
  * The session's user, when the cookie names a live session whose API key still exists and is not
- * revoked. A revoked key ends its sessions at their next request; a changed role applies at once.
+ * revoked, or whose portal user is still enabled. A revoked key or a disabled user ends its sessions at
+ * their next request; a changed role (or modules) applies at once.
  */
 export async function resolveUser(
   request: FastifyRequest,
-  deps: { apiKeys: ApiKeys; sessions: SessionStore },
+  deps: { apiKeys: ApiKeys; users: Users; sessions: SessionStore },
 ): Promise<PortalUser | undefined> {
   const session = deps.sessions.find(readCookie(request.headers.cookie, SESSION_COOKIE));
   if (!session) return undefined;
-  const principal = await deps.apiKeys.principalFor(session.keyHash);
+  const { credential } = session;
+  const principal =
+    'userId' in credential
+      ? await deps.users.principalFor(credential.userId)
+      : await deps.apiKeys.principalFor(credential.keyHash);
   if (!principal) {
     deps.sessions.end(session.id);
     return undefined;

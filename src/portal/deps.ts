@@ -3,6 +3,7 @@ import type { ApiKeys } from '../accounts/api-keys.ts';
 import type { AttemptThrottle } from '../accounts/attempt-throttle.ts';
 import type { CarrierAccounts } from '../accounts/carrier-accounts.ts';
 import type { CarrierAccountRoutesOptions } from '../accounts/routes.ts';
+import type { Users } from '../accounts/users.ts';
 import type { BillingCatalogs } from '../billing/billing-catalogs.ts';
 import type { ActivationWorkbookTemplates } from '../bulk-changes/activation-workbook-template.ts';
 import type { ApprovalPolicies } from '../bulk-changes/approval-policy.ts';
@@ -23,6 +24,8 @@ export type PortalApp = Parameters<FastifyPluginAsyncZod>[0];
 /** The services the portal reads and acts through: the same as the API's, never the database. */
 export interface PortalServices {
   apiKeys: ApiKeys;
+  /** Portal users: e-mail and password sign-in, managed by admins. */
+  users: Users;
   /** Failed sign-ins, throttled per address and key prefix with the API's. */
   throttle: AttemptThrottle;
   accounts: CarrierAccounts;

@@ -15,6 +15,8 @@ export type Section =
   | 'guardrails'
   | 'reconciliations'
   | 'sites'
+  | 'users'
+  | 'api-keys'
   | 'none';
 
 const navigation = [
@@ -27,6 +29,8 @@ const navigation = [
   { section: 'carrier-accounts', href: '/portal/carrier-accounts', label: 'Carrier accounts', role: 'admin' },
   { section: 'webhooks', href: '/portal/webhooks', label: 'Webhooks', role: 'admin' },
   { section: 'guardrails', href: '/portal/guardrails', label: 'Guardrails', role: 'admin' },
+  { section: 'users', href: '/portal/users', label: 'Users', role: 'admin' },
+  { section: 'api-keys', href: '/portal/api-keys', label: 'API keys', role: 'admin' },
 ] as const;
 
 /** Links the user's role may follow only: a viewer is not shown what would be refused. */

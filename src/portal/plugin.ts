@@ -8,6 +8,7 @@ import { ChangeCatalog } from './change-catalog.ts';
 import type { PortalDeps, PortalServices } from './deps.ts';
 import { installPortalErrorHandler } from './errors.ts';
 import { activationWorkbookRoutes } from './pages/activation-workbook.ts';
+import { apiKeysRoutes } from './pages/api-keys.ts';
 import { bulkChangeDetailRoutes } from './pages/bulk-change-detail.ts';
 import { bulkChangePreviewRoutes } from './pages/bulk-change-preview.ts';
 import { bulkChangesListRoutes } from './pages/bulk-changes-list.ts';
@@ -22,6 +23,7 @@ import { reconciliationsRoutes } from './pages/reconciliations.ts';
 import { rowTimelineRoutes } from './pages/row-timeline.ts';
 import { signInRoutes } from './pages/sign-in.ts';
 import { sitesRoutes } from './pages/sites.ts';
+import { usersRoutes } from './pages/users.ts';
 import { webhooksRoutes } from './pages/webhooks.ts';
 import { PreviewStash } from './preview-stash.ts';
 import { type SessionLimits, SessionStore } from './session.ts';
@@ -63,12 +65,14 @@ async function securityHeaders(_request: FastifyRequest, reply: FastifyReply, pa
 
 /**
  * The operator portal (ADR 0007): server-rendered pages over the API's service layer, signed in with
- * an API key exchanged for a session cookie. Mounted under `/portal`.
+ * an API key or a user's e-mail and password (ADR 0053), exchanged for a session cookie. Mounted under
+ * `/portal`.
  */
 export const portalPlugin: FastifyPluginAsyncZod<PortalOptions> = async (app, options) => {
   const previews = new PreviewStash();
   const deps: PortalDeps = {
     apiKeys: options.apiKeys,
+    users: options.users,
     throttle: options.throttle,
     publicUrl: options.publicUrl,
     sessionLimits: options.sessionLimits,
@@ -135,4 +139,6 @@ export const portalPlugin: FastifyPluginAsyncZod<PortalOptions> = async (app, op
   carrierAccountsRoutes(app, deps);
   webhooksRoutes(app, deps);
   guardrailsRoutes(app, deps);
+  usersRoutes(app, deps);
+  apiKeysRoutes(app, deps);
 };

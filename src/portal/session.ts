@@ -12,10 +12,15 @@ export interface SessionLimits {
   maxAgeMs: number;
 }
 
+/**
+ * What a session was signed in with, checked again on every request: the hash of an API key (never the
+ * key) against the key table, or a portal user's id against the users.
+ */
+export type SessionCredential = { keyHash: string } | { userId: string };
+
 export interface PortalSession {
   id: string;
-  /** The hash of the API key signed in with (never the key): checked against the key table on every request. */
-  keyHash: string;
+  credential: SessionCredential;
   /** Sent back in every form and in the `x-csrf-token` header of scripted requests. */
   csrfToken: string;
   createdAt: number;
@@ -45,12 +50,18 @@ export class SessionStore {
     return this.#sessions.size;
   }
 
-  create(keyHash: string, now = Date.now()): PortalSession {
+  create(credential: SessionCredential, now = Date.now()): PortalSession {
     this.#sweep(now);
     while (this.#sessions.size >= this.#limits.maxSessions) {
       this.end(this.#sessions.keys().next().value!);
     }
-    const session = { id: randomToken(), keyHash, csrfToken: randomToken(), createdAt: now, lastSeenAt: now };
+    const session = {
+      id: randomToken(),
+      credential,
+      csrfToken: randomToken(),
+      createdAt: now,
+      lastSeenAt: now,
+    };
     this.#sessions.set(session.id, session);
     return session;
   }

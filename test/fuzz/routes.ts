@@ -69,6 +69,7 @@ export function routeSpecs(context: FuzzContext): RouteSpec[] {
     webhook: [context.webhookId],
     delivery: [context.deliveryId],
     site: [context.siteId, 'no-such-site'],
+    user: [context.userId],
     auditEntry: [context.auditEntryId, '0', '999999999999999'],
     // No run is made for the fuzz: every probe of a run is a 404, which still exercises the routes' checks.
     reconciliation: ['0197a000-0000-7000-8000-000000000000', 'not-a-run'],
@@ -109,6 +110,26 @@ export function routeSpecs(context: FuzzContext): RouteSpec[] {
       isDefault: fc.boolean(),
     },
     ['name', 'addressLine1', 'city', 'state', 'zipCode'],
+  );
+  const roleValue = fc.constantFrom('viewer', 'operator', 'approver', 'admin', 'root', '');
+  const modulesValue = fc.oneof(
+    fc.constant(null),
+    fc.array(fc.constantFrom('m2m', 'mobility', 'lnp'), { maxLength: 3 }),
+  );
+  const newKey = mutatedObject({ name: weirdText, role: roleValue }, ['name', 'role']);
+  const newUser = mutatedObject(
+    {
+      email: fc.constantFrom('someone@acme.test', 'fuzz@acme.test', 'FUZZ@ACME.TEST', 'not-an-address'),
+      name: weirdText,
+      role: roleValue,
+      password: fc.constantFrom('a long enough password', 'short', ''),
+      modules: modulesValue,
+    },
+    ['email', 'name', 'role', 'password'],
+  );
+  const userPatch = mutatedObject(
+    { name: weirdText, role: roleValue, modules: modulesValue, disabled: fc.boolean() },
+    [],
   );
   const emails = mutatedObject(
     { emails: fc.array(fc.constantFrom('noc@acme.test', 'not-an-address', ''), { maxLength: 3 }) },
@@ -650,6 +671,17 @@ export function routeSpecs(context: FuzzContext): RouteSpec[] {
     { method: 'GET', path: '/api/v1/events', auth: 'key', stream: true },
     { method: 'GET', path: '/api/v1/api-keys', auth: 'key' },
     { method: 'DELETE', path: '/api/v1/api-keys/:id', auth: 'key', params: { id: ids.key }, body: strayBody },
+    { method: 'POST', path: '/api/v1/api-keys', auth: 'key', body: jsonBody(newKey) },
+    { method: 'GET', path: '/api/v1/users', auth: 'key' },
+    { method: 'GET', path: '/api/v1/users/:id', auth: 'key', params: { id: ids.user } },
+    { method: 'POST', path: '/api/v1/users', auth: 'key', body: jsonBody(newUser) },
+    {
+      method: 'PATCH',
+      path: '/api/v1/users/:id',
+      auth: 'key',
+      params: { id: ids.user },
+      body: jsonBody(userPatch),
+    },
     {
       method: 'POST',
       path: '/callbacks/:carrier/:carrierAccountId',
@@ -690,6 +722,17 @@ export function routeSpecs(context: FuzzContext): RouteSpec[] {
         next: fc.constantFrom('/portal/devices', '//evil.example'),
       }),
       weight: 3,
+    },
+    {
+      method: 'POST',
+      path: '/portal/sign-in/password',
+      auth: 'none',
+      body: formBody({
+        email: fc.constantFrom('fuzz@acme.test', 'nobody@acme.test', '', 'x'.repeat(300)),
+        password: fc.constantFrom('fuzz-password-1', 'wrong', ''),
+        _csrf: fc.constantFrom(context.signIn.token, ''),
+        next: fc.constantFrom('/portal/devices', '//evil.example'),
+      }),
     },
     {
       method: 'POST',
@@ -925,6 +968,49 @@ export function routeSpecs(context: FuzzContext): RouteSpec[] {
       path: '/portal/webhooks/:id/deliveries/:deliveryId/redeliver',
       auth: 'session',
       params: { id: ids.webhook, deliveryId: ids.delivery },
+      body: portalForm({}),
+    },
+    { method: 'GET', path: '/portal/users', auth: 'session' },
+    {
+      method: 'POST',
+      path: '/portal/users',
+      auth: 'session',
+      body: portalForm({
+        name: weirdText,
+        email: fc.constantFrom('portal@acme.test', 'fuzz@acme.test', 'x'),
+        role: roleValue,
+        password: fc.constantFrom('a long enough password', 'short'),
+        'module:m2m': fc.constantFrom('on', 'off'),
+      }),
+    },
+    {
+      method: 'POST',
+      path: '/portal/users/:id',
+      auth: 'session',
+      params: { id: ids.user },
+      body: portalForm({ role: roleValue, 'module:mobility': fc.constantFrom('on', 'off') }),
+    },
+    ...['disable', 'enable'].map(
+      (action): RouteSpec => ({
+        method: 'POST',
+        path: `/portal/users/:id/${action}`,
+        auth: 'session',
+        params: { id: ids.user },
+        body: portalForm({}),
+      }),
+    ),
+    { method: 'GET', path: '/portal/api-keys', auth: 'session' },
+    {
+      method: 'POST',
+      path: '/portal/api-keys',
+      auth: 'session',
+      body: portalForm({ name: weirdText, role: roleValue }),
+    },
+    {
+      method: 'POST',
+      path: '/portal/api-keys/:id/revoke',
+      auth: 'session',
+      params: { id: ids.key },
       body: portalForm({}),
     },
     {

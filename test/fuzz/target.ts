@@ -29,6 +29,8 @@ export interface FuzzContext {
   siteId: string;
   /** An audit entry of the tenant. */
   auditEntryId: string;
+  /** A portal user of the tenant (the requests may disable and re-enable them). */
+  userId: string;
   callback: { username: string; password: string };
   portal: { cookie: string; csrf: string };
   /** A second session, for the requests that may sign out: the first one stays for the others. */
@@ -141,6 +143,10 @@ export async function startFuzzTarget(dialect: 'sqlite' | 'postgres'): Promise<F
       },
     });
     assert.equal(site.status, 201, site.text);
+    const user = await test.api<{ id: string }>('POST', '/api/v1/users', {
+      body: { email: 'fuzz@acme.test', name: 'Fuzz', role: 'operator', password: 'fuzz-password-1' },
+    });
+    assert.equal(user.status, 201, user.text);
     const audit = await test.api<{ items: Array<{ id: string }> }>('GET', '/api/v1/audit?limit=1');
 
     const context: FuzzContext = {
@@ -160,6 +166,7 @@ export async function startFuzzTarget(dialect: 'sqlite' | 'postgres'): Promise<F
       deliveryId: delivery.body.id,
       siteId: site.body.id,
       auditEntryId: audit.body.items[0].id,
+      userId: user.body.id,
       callback: CALLBACK,
       portal: { cookie: '', csrf: '' },
       spare: { cookie: '', csrf: '' },

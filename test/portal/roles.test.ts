@@ -125,7 +125,11 @@ describe('the portal: sign-in and roles', { skip: noChromium }, () => {
     const { test, browser } = suite;
     const { page, errors } = await openPortal(browser, test.url);
     await page.goto('/portal/sign-in');
-    // The key field has the focus; typing and Enter sign in.
+    // The e-mail field has the focus; past the password and its button is the key field, where
+    // typing and Enter sign in.
+    assert.equal(await page.evaluate('document.activeElement.id'), 'email');
+    for (let press = 0; press < 3; press++) await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate('document.activeElement.id'), 'api-key');
     await page.keyboard.type(test.adminKey);
     await page.keyboard.press('Enter');
     await page.waitForURL(/\/portal\/overview$/);
@@ -143,6 +147,8 @@ describe('the portal: sign-in and roles', { skip: noChromium }, () => {
       '/portal/devices',
       '/portal/carrier-accounts',
       '/portal/carrier-accounts/new',
+      '/portal/users',
+      '/portal/api-keys',
     ]) {
       await page.goto(path);
       const overflow = await page.evaluate<number>(

@@ -41,3 +41,28 @@ export async function portalSession(url: string, apiKey: string, headers: Record
   assert.equal(response.status, 303, await response.text());
   return { response, cookie: cookieValue(setCookies(response), 'bulkchange_session')! };
 }
+
+/** Posts the e-mail and password sign-in form, with the sign-in form's token and cookie. */
+export function postPasswordSignIn(
+  url: string,
+  form: { email: string; password: string; token: string; cookie: string },
+  headers: Record<string, string> = {},
+) {
+  return fetch(`${url}/portal/sign-in/password`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: form.cookie, ...headers },
+    body: new URLSearchParams({ email: form.email, password: form.password, _csrf: form.token }).toString(),
+  });
+}
+
+/** Signs a portal user in with e-mail and password; resolves with the answer and the session cookie. */
+export async function passwordSession(
+  url: string,
+  credentials: { email: string; password: string },
+  headers: Record<string, string> = {},
+) {
+  const form = await signInForm(url, headers);
+  const response = await postPasswordSignIn(url, { ...credentials, ...form }, headers);
+  return { response, cookie: cookieValue(setCookies(response), 'bulkchange_session') };
+}

@@ -48,13 +48,14 @@ process.once('exit', () => {
 export function startCli(
   args: string[],
   env: Record<string, string> = {},
-  options: { nodeArgs?: string[] } = {},
+  options: { nodeArgs?: string[]; input?: string } = {},
 ): Child {
   const proc = spawn(process.execPath, [...(options.nodeArgs ?? []), 'src/cli.ts', ...args], {
     cwd: repoRoot,
     env: { ...baseEnv(), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
+  if (options.input !== undefined) proc.stdin!.end(options.input);
   let stdout = '';
   let stderr = '';
   let running = true;
@@ -127,8 +128,9 @@ export async function runCli(
   args: string[],
   env: Record<string, string> = {},
   timeoutMs = 20_000,
+  input?: string,
 ): Promise<{ code: number | string; stdout: string; stderr: string }> {
-  const child = startCli(args, env);
+  const child = startCli(args, env, { input });
   const timer = setTimeout(() => child.process.kill('SIGKILL'), timeoutMs);
   const code = await child.exited;
   clearTimeout(timer);

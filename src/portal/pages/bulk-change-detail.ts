@@ -5,6 +5,7 @@ import { resultsCsv } from '../../bulk-changes/results-csv.ts';
 import { resultsXlsx } from '../../bulk-changes/results-xlsx.ts';
 import { XLSX_CONTENT_TYPE } from '../../bulk-changes/upload-input.ts';
 import type { BulkChangeView, deviceChangeView } from '../../bulk-changes/views.ts';
+import { moduleAllows } from '../../core/modules.ts';
 import { type Counts, countKey, isTerminalBulkStatus, rowStatuses } from '../../core/statuses.ts';
 import { NUMERIC_CURSOR } from '../../shared/paging.ts';
 import { can, type PortalUser, requirePortalRole } from '../auth.ts';
@@ -183,7 +184,8 @@ function approvalForm(user: PortalUser, view: BulkChangeView, createdByActor: st
 }
 
 function actions(user: PortalUser, view: BulkChangeView, createdByActor: string | null): SafeHtml {
-  const operator = can(user, 'operator');
+  // Acting needs the role and, for a user limited to some modules, the account's module.
+  const operator = can(user, 'operator') && moduleAllows(user.principal.modules, view.carrier);
   const canRetry = operator && isFinished(view) && view.counts.failed > 0 && !view.retriedAsId;
   const pausable = view.status !== 'awaiting_approval';
   const canUndo = operator && isFinished(view) && view.counts.succeeded > 0 && !view.undoneAsId;

@@ -7,6 +7,8 @@ import { setsOneValue } from '../../bulk-changes/target-state.ts';
 import { readUploadRows, XLSX_CONTENT_TYPE } from '../../bulk-changes/upload-input.ts';
 import { type ChangeType, changeTypes } from '../../core/change-types.ts';
 import { AppError, type ErrorDetail, validationFailed } from '../../core/errors.ts';
+import { moduleAllows, requireModule } from '../../core/modules.ts';
+import type { Principal } from '../../core/roles.ts';
 import { nulCharacterAt, nulDetail } from '../../core/text.ts';
 import { type PortalUser, requireCsrf, requirePortalRole } from '../auth.ts';
 import type { FieldInput } from '../change-catalog.ts';
@@ -131,11 +133,19 @@ async function catalogChoices(
   return Object.fromEntries(Object.entries(choices).filter(([, list]) => list.length > 0));
 }
 
-async function formState(deps: PortalDeps, tenantId: string, query: z.infer<typeof chooseQuery>) {
-  const accounts = (await deps.accounts.list(tenantId)).filter(
+/**
+ * The form for the principal: only the accounts of their modules are offered, and naming another one
+ * is refused (`MODULE_FORBIDDEN`) as the service would refuse it.
+ */
+async function formState(deps: PortalDeps, principal: Principal, query: z.infer<typeof chooseQuery>) {
+  const { tenantId } = principal;
+  const all = (await deps.accounts.list(tenantId)).filter(
     (account) => deps.catalog.changeTypes(account.carrier).length > 0,
   );
-  const account = accounts.find((candidate) => candidate.id === query.carrierAccountId) ?? accounts[0];
+  const named = all.find((candidate) => candidate.id === query.carrierAccountId);
+  if (named) requireModule(principal.modules, named);
+  const accounts = all.filter((candidate) => moduleAllows(principal.modules, candidate.carrier));
+  const account = named ?? accounts[0];
   if (!account) return undefined;
   const types = deps.catalog.changeTypes(account.carrier);
   const wanted = query.changeType ?? DEFAULT_CHANGE_TYPE;
@@ -397,7 +407,7 @@ export function newBulkChangeRoutes(app: PortalApp, deps: PortalDeps): void {
     async (request, reply) => {
       const user = requirePortalRole(request, 'operator');
       const { tenantId } = user.principal;
-      const state = await formState(deps, tenantId, request.query);
+      const state = await formState(deps, user.principal, request.query);
       if (!state) throw new AppError('NOT_FOUND', 'There is no carrier account to change lines on yet');
       const lines = await linesFromFilter(deps, tenantId, state, linesFilterOf(request.query));
       return sendHtml(reply, newBulkChangePage({ user, state, lines }));
@@ -412,7 +422,7 @@ export function newBulkChangeRoutes(app: PortalApp, deps: PortalDeps): void {
       const { fields, csv } = await readPreviewForm(request, deps.maxUploadBytes);
       requireCsrf(user, fields._csrf);
       const form = previewFields.parse(fields);
-      const state = await formState(deps, user.principal.tenantId, form);
+      const state = await formState(deps, user.principal, form);
       if (!state || state.account.id !== form.carrierAccountId || state.changeType !== form.changeType) {
         throw new AppError('NOT_FOUND', 'That carrier account or change type is not available');
       }

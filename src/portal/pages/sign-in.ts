@@ -2,11 +2,20 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { hashApiKey } from '../../accounts/api-keys.ts';
 import { attemptPrefix } from '../../accounts/attempt-throttle.ts';
+import { PASSWORD_MAX_LENGTH } from '../../accounts/passwords.ts';
+import { roles } from '../../core/roles.ts';
 import { secureCookies, userOf } from '../auth.ts';
 import type { PortalApp, PortalDeps } from '../deps.ts';
 import { html } from '../html.ts';
 import { page, sendHtml } from '../layout.ts';
-import { cookie, randomToken, readCookie, sameToken, sessionCookie } from '../session.ts';
+import {
+  cookie,
+  randomToken,
+  readCookie,
+  type SessionCredential,
+  sameToken,
+  sessionCookie,
+} from '../session.ts';
 
 /** Only a portal path may follow sign-in: an open redirect would make the form a phishing tool. */
 const safeNext = (next: string | undefined) =>
@@ -20,23 +29,35 @@ const safeNext = (next: string | undefined) =>
  */
 const SIGN_IN_COOKIE = 'bulkchange_sign_in';
 const SIGN_IN_TOKEN_SECONDS = 60 * 60;
+const formExpired = 'The sign-in form has expired or came from another site. Sign in again.';
 
 function signInPage(options: { next?: string; error?: string; token: string }) {
+  const hidden = html`<input type="hidden" name="next" value="${options.next ?? ''}">
+    <input type="hidden" name="_csrf" value="${options.token}">`;
   return page({
     title: 'Sign in',
     body: html`<section class="narrow">
   <h1>Sign in</h1>
-  <p>Sign in with an API key. The portal keeps a session for you; the key itself is not stored in your browser.</p>
   ${options.error && html`<div class="alert alert-error" role="alert"><p>${options.error}</p></div>`}
+  <form method="post" action="/portal/sign-in/password" class="stack">
+    <h2>With your e-mail address</h2>
+    ${hidden}
+    <label for="email">E-mail address</label>
+    <input id="email" name="email" type="email" autocomplete="username" required autofocus spellcheck="false">
+    <label for="password">Password</label>
+    <input id="password" name="password" type="password" autocomplete="current-password" required>
+    <button type="submit" class="button button-primary">Log in</button>
+  </form>
   <form method="post" action="/portal/sign-in" class="stack">
-    <input type="hidden" name="next" value="${options.next ?? ''}">
-    <input type="hidden" name="_csrf" value="${options.token}">
+    <h2>With an API key</h2>
+    <p>The portal keeps a session for you; the key itself is not stored in your browser.</p>
+    ${hidden}
     <label for="api-key">API key</label>
-    <input id="api-key" name="apiKey" type="password" autocomplete="current-password" required autofocus
+    <input id="api-key" name="apiKey" type="password" autocomplete="off" required
       spellcheck="false" placeholder="bck_…">
     <button type="submit" class="button button-primary">Sign in</button>
   </form>
-  <p class="muted">Create a key with <code>npx bulkchange keys create --tenant T --role viewer|operator|admin</code>.</p>
+  <p class="muted">An admin adds users (Users page, or <code>npx bulkchange users add</code>); keys come from <code>npx bulkchange keys create --tenant T --role ${roles.join('|')}</code>.</p>
 </section>`,
   });
 }
@@ -59,6 +80,23 @@ export function signInRoutes(app: PortalApp, deps: PortalDeps): void {
       }),
     );
     return sendHtml(reply, signInPage({ ...options, token }), status);
+  };
+
+  /** A new session for whoever signed in, and on to where they were going. */
+  const startSession = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    credential: SessionCredential,
+    next: string | undefined,
+  ) => {
+    const secure = secureCookies(request, deps.publicUrl);
+    const session = deps.sessions.create(credential);
+    return reply
+      .header('set-cookie', [
+        sessionCookie(session.id, { secure, maxAgeMs: deps.sessionLimits.maxAgeMs }),
+        cookie(SIGN_IN_COOKIE, '', { path: '/portal/sign-in', secure, maxAgeSeconds: 0 }),
+      ])
+      .redirect(safeNext(next), 303);
   };
 
   app.get(
@@ -89,8 +127,7 @@ export function signInRoutes(app: PortalApp, deps: PortalDeps): void {
     async (request, reply) => {
       const { apiKey, next, _csrf } = request.body;
       if (!sameToken(readCookie(request.headers.cookie, SIGN_IN_COOKIE), _csrf)) {
-        const error = 'The sign-in form has expired or came from another site. Sign in again.';
-        return sendSignIn(request, reply, { next, error }, 403);
+        return sendSignIn(request, reply, { next, error: formExpired }, 403);
       }
       await deps.throttle.admit(request);
       const principal = await deps.apiKeys.authenticate(apiKey);
@@ -103,14 +140,39 @@ export function signInRoutes(app: PortalApp, deps: PortalDeps): void {
           401,
         );
       }
-      const secure = secureCookies(request, deps.publicUrl);
-      const session = deps.sessions.create(hashApiKey(apiKey));
-      return reply
-        .header('set-cookie', [
-          sessionCookie(session.id, { secure, maxAgeMs: deps.sessionLimits.maxAgeMs }),
-          cookie(SIGN_IN_COOKIE, '', { path: '/portal/sign-in', secure, maxAgeSeconds: 0 }),
-        ])
-        .redirect(safeNext(next), 303);
+      return startSession(request, reply, { keyHash: hashApiKey(apiKey) }, next);
+    },
+  );
+
+  app.post(
+    '/sign-in/password',
+    {
+      config: { portalPublic: true },
+      schema: {
+        hide: true,
+        body: z.object({
+          email: z.string().trim().max(254),
+          password: z.string().max(PASSWORD_MAX_LENGTH),
+          next: z.string().max(2000).optional(),
+          _csrf: z.string().max(200).optional(),
+        }),
+      },
+    },
+    async (request, reply) => {
+      const { email, password, next, _csrf } = request.body;
+      if (!sameToken(readCookie(request.headers.cookie, SIGN_IN_COOKIE), _csrf)) {
+        return sendSignIn(request, reply, { next, error: formExpired }, 403);
+      }
+      // Counted per address and per account: a password can be guessed where a key cannot.
+      const account = `user:${email.toLowerCase()}`;
+      await deps.throttle.admit(request, account);
+      const principal = await deps.users.signIn(email, password);
+      if (!principal?.user) {
+        await deps.throttle.failed(request, account);
+        const error = 'That e-mail address and password do not match an enabled user.';
+        return sendSignIn(request, reply, { next, error }, 401);
+      }
+      return startSession(request, reply, { userId: principal.user.id }, next);
     },
   );
 
