@@ -61,6 +61,9 @@ describe('The OpenAPI document', () => {
       '/api/v1/carrier-accounts',
       '/api/v1/webhooks',
       '/api/v1/billing-customers',
+      '/api/v1/sites',
+      '/api/v1/users',
+      '/api/v1/api-keys',
     ]) {
       const body = document.paths[create]?.post?.requestBody?.content['application/json']?.schema;
       assert.ok(body?.example, `POST ${create} has an example`);

@@ -24,7 +24,9 @@ export const apiKeyRoutes: FastifyPluginAsyncZod<{ auth: KeyAuth }> = async (app
       onRequest: admin,
       schema: {
         tags,
-        body: z.object({ name: z.string().trim().min(1).max(200), role: z.enum(roles) }),
+        body: z
+          .object({ name: z.string().trim().min(1).max(200), role: z.enum(roles) })
+          .meta({ example: { name: 'CI pipeline', role: 'operator' } }),
         summary: 'Create a named key: the answer carries the key itself, shown this once',
       },
     },

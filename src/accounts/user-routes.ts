@@ -33,7 +33,15 @@ export const userRoutes: FastifyPluginAsyncZod<{ auth: KeyAuth; users: Users }> 
       onRequest: admin,
       schema: {
         tags,
-        body: newUserSchema,
+        body: newUserSchema.meta({
+          example: {
+            email: 'ana.ruiz@acme.example',
+            name: 'Ana Ruiz',
+            role: 'operator',
+            password: 'a long passphrase of her own',
+            modules: ['m2m'],
+          },
+        }),
         summary: 'Add a portal user who signs in with e-mail and password',
       },
     },

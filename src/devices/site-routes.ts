@@ -61,7 +61,18 @@ export const siteRoutes: FastifyPluginAsyncZod<{ auth: KeyAuth; sites: Sites }> 
       schema: {
         tags,
         summary: 'Add a site; isDefault makes it the one activated lines without a site are put at',
-        body: newSiteSchema,
+        body: newSiteSchema.meta({
+          example: {
+            name: 'Wenatchee depot',
+            contactFirstName: 'Ana',
+            contactLastName: 'Ruiz',
+            addressLine1: '1 Main St',
+            city: 'Wenatchee',
+            state: 'WA',
+            zipCode: '98801',
+            isDefault: true,
+          },
+        }),
       },
     },
     async (request, reply) => {
