@@ -100,7 +100,14 @@ for (const dialect of testDialects) {
     const inventory = async (accountId: string) =>
       (
         await test.api<{
-          items: Array<{ eid: string; status: string; carrierStatus: string; carrierRatePlan: string }>;
+          items: Array<{
+            eid: string;
+            status: string;
+            carrierStatus: string;
+            carrierRatePlan: string;
+            lastUsageAt: string | null;
+            archived: boolean;
+          }>;
         }>('GET', `/api/v1/devices?carrierAccountId=${accountId}&limit=1000`)
       ).body.items;
 
@@ -260,6 +267,61 @@ for (const dialect of testDialects) {
       assert.deepEqual(devices.map((d) => d.eid).sort(), [...lines.eids].sort());
       const pages = await lines.calls('list_esims');
       assert.equal(pages.length, 2);
+    });
+
+    it('imports the last day of data used in 30 days, so archival refuses a recently used line unless overrideUsage', async () => {
+      const lines = await fixture({ count: 3, state: 'online' });
+      const [used, idle, kept] = lines.eids;
+      const DAY = 86_400_000;
+      const day = (daysAgo: number) => new Date(Date.now() - daysAgo * DAY).toISOString().slice(0, 10);
+      // A sync that found usage earlier: Teal reporting none for the line must not erase it.
+      const earlier = Date.now() - 40 * DAY;
+      await test.service.database.db
+        .updateTable('devices')
+        .set({ last_usage_at: earlier })
+        .where('eid', '=', kept)
+        .execute();
+      const seeded = await postJson(`${lines.simulatorUrl}/_sim/data-consumption`, [
+        { eid: used, date: day(5), bytes: 900 },
+        { eid: used, date: day(2), bytes: 1_200 },
+        { eid: used, date: day(1), bytes: 0 },
+        { eid: idle, date: day(3), bytes: 0 },
+        { eid: idle, date: day(45), bytes: 5_000 },
+      ]);
+      assert.equal(seeded.status, 200, await seeded.text());
+
+      const queued = await test.api('POST', `/api/v1/carrier-accounts/${lines.accountId}/inventory-sync`);
+      assert.equal(queued.status, 202, queued.text);
+      const lineOf = async (eid: string) => (await inventory(lines.accountId)).find((d) => d.eid === eid)!;
+      for (let tries = 0; tries < 200 && !(await lineOf(used)).lastUsageAt; tries++)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal((await lineOf(used)).lastUsageAt, `${day(2)}T00:00:00.000Z`, 'the latest day with data');
+      assert.equal((await lineOf(idle)).lastUsageAt, null, 'no data in 30 days: nothing imported');
+      assert.equal((await lineOf(kept)).lastUsageAt, new Date(earlier).toISOString(), 'kept');
+      const [report] = await lines.calls('data_consumption');
+      const query = new URL(report.path, 'http://x').searchParams;
+      assert.deepEqual(
+        [query.get('dataType'), query.get('periodStart'), query.get('limit')],
+        ['DAILY', `${day(30)} 00:00:00`, '100'],
+      );
+
+      const refused = await postChange(
+        test,
+        lines.accountId,
+        [used, idle, kept].map((eid) => ({ eid })),
+        'archival',
+      );
+      assert.equal(refused.status, 422, refused.text);
+      assert.deepEqual(
+        refused.body.error?.details.map((detail) => [detail.row, detail.code]),
+        [[1, 'RECENT_USAGE']],
+      );
+      assert.match(refused.body.error?.details[0].message ?? '', new RegExp(day(2)));
+      const archived = await submitChange(test, lines.accountId, [{ eid: used }], 'archival', {
+        overrideUsage: true,
+      });
+      assert.equal((await waitForFinish(test, archived, 30_000)).status, 'completed');
+      assert.equal((await lineOf(used)).archived, true);
     });
 
     const requestId = 'bc-test-crashed-worker';

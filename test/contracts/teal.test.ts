@@ -26,6 +26,12 @@ describe('Teal: the client and the simulator against the contract AMOP used', ()
         eids.map((eid, index) => ({ eid, iccid: `8944500000000000000${index}`, state: 'online' })),
       ),
     });
+    const usage = await fetch(`${simUrl}/_sim/data-consumption`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([{ eid: eids[0], date: new Date().toISOString().slice(0, 10), bytes: 4096 }]),
+    });
+    assert.equal(usage.status, 200, await usage.text());
     const adapter = tealAdapter(testKit());
     client = clientOf(
       adapter,
@@ -43,6 +49,15 @@ describe('Teal: the client and the simulator against the contract AMOP used', ()
   it('sends every operation as AMOP did, and the simulator answers each so (its links through the same host)', async () => {
     const context = auditedContext();
     assert.equal((await client.listEsims(0, context)).entries.length, 2);
+    const usage = await client.dataConsumption(
+      { dataType: 'DAILY', from: Date.now() - 86_400_000, to: Date.now() },
+      0,
+      context,
+    );
+    assert.deepEqual(
+      usage.entries.map((entry) => [entry.eid, entry.bytes]),
+      [[eids[0], 4096]],
+    );
     const links = [
       await client.write({ action: 'disable', entries: [eids[0]] }, 'bc-contract-1', context),
       await client.write({ action: 'enable', entries: [eids[1]] }, 'bc-contract-2', context),

@@ -10,6 +10,12 @@ const auth = z.object({ apikey: z.string().min(1), apisecret: z.string().min(1) 
 const json = auth.extend({ 'content-type': z.string().startsWith('application/json') });
 const requestId = z.string().min(1);
 const eid = z.string().regex(/^\d{32}$/);
+/** `yyyy-MM-dd HH:mm:ss`, the only time format the consumption query takes (carrier-apis §5). */
+const periodTime = z.string().regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
+const pageLimit = z
+  .string()
+  .regex(/^\d+$/)
+  .refine((value) => Number(value) <= 100, 'at most 100');
 const accepted = z.object({
   success: z.literal(true),
   link: z.object({ operationResultLink: z.object({ href: z.string().min(1) }) }),
@@ -40,15 +46,39 @@ export const tealContract: Contract = {
       query: z.strictObject({
         requestId,
         offset: z.string().regex(/^\d+$/),
-        limit: z
-          .string()
-          .regex(/^\d+$/)
-          .refine((value) => Number(value) <= 100, 'at most 100'),
+        limit: pageLimit,
       }),
       responses: {
         200: z
           .object({
             entries: z.array(z.object({ eid, iccid: z.string(), state: z.string() }).loose()),
+            total: z.number().int(),
+          })
+          .loose(),
+      },
+    },
+    {
+      name: 'data_consumption',
+      method: 'GET',
+      path: '/api/v1/data-consumption/data',
+      source:
+        'carrier-apis §5 (AMOP TealAPIService.cs): GET api/v1/data-consumption/data?dataType=&periodStart=&periodEnd=; the answer is unconfirmed (docs/carriers/teal.md)',
+      client: true,
+      headers: auth,
+      query: z.strictObject({
+        requestId,
+        dataType: z.enum(['DAILY', 'MONTHLY', 'DAILY_PROVIDER_NETWORK', 'MONTHLY_PROVIDER_NETWORK']),
+        periodStart: periodTime,
+        periodEnd: periodTime,
+        offset: z.string().regex(/^\d+$/),
+        limit: pageLimit,
+      }),
+      responses: {
+        200: z
+          .object({
+            entries: z.array(
+              z.object({ eid, periodStart: periodTime, bytes: z.number().int().min(0) }).loose(),
+            ),
             total: z.number().int(),
           })
           .loose(),

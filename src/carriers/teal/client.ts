@@ -26,6 +26,7 @@ const secretHeaderName = z
 export const tealSettingsSchema = z
   .object({
     esimsPath: outboundPathSchema.default('/api/v1/esims'),
+    dataConsumptionPath: outboundPathSchema.default('/api/v1/data-consumption/data'),
     enablePath: outboundPathSchema.default('/api/v1/esims/enable'),
     disablePath: outboundPathSchema.default('/api/v1/esims/disable'),
     assignPlanPath: outboundPathSchema.default('/api/v1/esims/assign-plan'),
@@ -58,6 +59,40 @@ const esimSchema = z
   .loose();
 const esimPageSchema = z.object({ entries: z.array(esimSchema), total: z.number().int().min(0) }).loose();
 export type TealEsimPage = z.infer<typeof esimPageSchema>;
+
+/**
+ * One entry of a data consumption report: the bytes an eSIM used in the day (or month) starting at
+ * `periodStart` (`yyyy-MM-dd HH:mm:ss`, UTC). Teal's own description was not available: the shape is
+ * the simulator's, keyed by EID like the eSIM list (docs/carriers/teal.md, unconfirmed).
+ */
+const consumptionSchema = z
+  .object({
+    eid: z.string(),
+    periodStart: z
+      .string()
+      .regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/)
+      .transform((value) => Date.parse(`${value.replace(' ', 'T')}Z`))
+      .pipe(z.number().int()),
+    bytes: z.number().min(0),
+  })
+  .loose();
+const consumptionPageSchema = z
+  .object({ entries: z.array(consumptionSchema), total: z.number().int().min(0) })
+  .loose();
+export type TealConsumptionPage = z.infer<typeof consumptionPageSchema>;
+
+/** The report granularities Teal offers (carrier-apis §5); the inventory sync reads `DAILY`. */
+export const tealDataTypes = [
+  'DAILY',
+  'MONTHLY',
+  'DAILY_PROVIDER_NETWORK',
+  'MONTHLY_PROVIDER_NETWORK',
+] as const;
+export type TealDataType = (typeof tealDataTypes)[number];
+
+/** A time as Teal's consumption query takes it: `yyyy-MM-dd HH:mm:ss`, UTC. */
+export const tealPeriodTime = (ms: number): string =>
+  new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
 
 const acceptedSchema = z
   .object({
@@ -117,6 +152,32 @@ export class TealClient {
         path: this.settings.esimsPath,
         query: { offset, limit: TEAL_MAX_ENTRIES, requestId: randomUUID() },
         responseSchema: incoming(esimPageSchema, this.settings.bodyCase),
+      },
+      context,
+    );
+    return response.body;
+  }
+
+  /** One page (100 entries) of the data every eSIM of the account used per period between two times. */
+  async dataConsumption(
+    report: { dataType: TealDataType; from: number; to: number },
+    offset: number,
+    context: CallContext,
+  ): Promise<TealConsumptionPage> {
+    const response = await this.#http.send(
+      {
+        action: 'data_consumption',
+        method: 'GET',
+        path: this.settings.dataConsumptionPath,
+        query: {
+          dataType: report.dataType,
+          periodStart: tealPeriodTime(report.from),
+          periodEnd: tealPeriodTime(report.to),
+          offset,
+          limit: TEAL_MAX_ENTRIES,
+          requestId: randomUUID(),
+        },
+        responseSchema: incoming(consumptionPageSchema, this.settings.bodyCase),
       },
       context,
     );

@@ -129,6 +129,10 @@ describe('Teal simulator: authentication and requestId', () => {
         { method: 'POST', body: { entries: [{ eid: eidA, planUuid: planSmall.uuid }] } },
       ],
       [operationPath, {}],
+      [
+        '/data-consumption/data?dataType=DAILY&periodStart=2026-11-01 00:00:00&periodEnd=2026-12-01 00:00:00',
+        {},
+      ],
     ];
     for (const [path, request] of routes) {
       for (const requestId of [null, '', 'x'.repeat(101)]) {
@@ -209,6 +213,105 @@ describe('Teal simulator: reads', () => {
       body: { success: true, entries: tealPlans },
     });
     assert.equal(tealPlans.length, 4);
+  });
+});
+
+describe('Teal simulator: data consumption', () => {
+  const period = (dataType: string, start: string, end: string, paging = '') =>
+    `/data-consumption/data?dataType=${dataType}&periodStart=${encodeURIComponent(start)}&periodEnd=${encodeURIComponent(end)}${paging}`;
+  const seedUsage = async () => {
+    const seeded = await admin('/data-consumption', {
+      method: 'POST',
+      body: [
+        { eid: eidB, date: '2026-11-30', bytes: 2048 },
+        { eid: eidA, date: '2026-11-02', bytes: 1000 },
+        { eid: eidA, date: '2026-11-20', bytes: 0 },
+        { eid: eidA, date: '2026-12-01', bytes: 500 },
+        { eid: eidA, date: '2026-10-31', bytes: 7 },
+      ],
+    });
+    assert.deepEqual(statusAndBody(seeded), { status: 200, body: { recorded: 5 } });
+  };
+
+  it('reports each EID’s bytes per day in the period, in EID then day order', async () => {
+    await start();
+    await seedUsage();
+    const daily = await teal(period('DAILY', '2026-11-01 12:00:00', '2026-12-01 00:00:00'));
+    assert.deepEqual(statusAndBody(daily), {
+      status: 200,
+      body: {
+        success: true,
+        entries: [
+          { eid: eidA, periodStart: '2026-11-02 00:00:00', bytes: 1000 },
+          { eid: eidA, periodStart: '2026-11-20 00:00:00', bytes: 0 },
+          { eid: eidA, periodStart: '2026-12-01 00:00:00', bytes: 500 },
+          { eid: eidB, periodStart: '2026-11-30 00:00:00', bytes: 2048 },
+        ],
+        total: 4,
+      },
+    });
+    const page = (
+      await teal(period('DAILY', '2026-11-01 00:00:00', '2026-12-01 00:00:00', '&offset=3&limit=1'))
+    ).body as { entries: { eid: string }[]; total: number };
+    assert.deepEqual([page.entries.map((entry) => entry.eid), page.total], [[eidB], 4]);
+    assert.equal(sim.calls.count({ action: 'data_consumption', status: 200 }), 2);
+  });
+
+  it('adds the days up per month for MONTHLY', async () => {
+    await start();
+    await seedUsage();
+    const monthly = await teal(period('MONTHLY', '2026-10-15 00:00:00', '2026-12-31 23:59:59'));
+    assert.deepEqual((monthly.body as { entries: unknown[] }).entries, [
+      { eid: eidA, periodStart: '2026-10-01 00:00:00', bytes: 7 },
+      { eid: eidA, periodStart: '2026-11-01 00:00:00', bytes: 1000 },
+      { eid: eidA, periodStart: '2026-12-01 00:00:00', bytes: 500 },
+      { eid: eidB, periodStart: '2026-11-01 00:00:00', bytes: 2048 },
+    ]);
+  });
+
+  it('refuses an unknown dataType, malformed or impossible times, a reversed period and a limit above 100', async () => {
+    await start();
+    const good = ['DAILY', '2026-11-01 00:00:00', '2026-12-01 00:00:00'] as const;
+    assert.equal((await teal(period(...good, '&limit=100'))).status, 200);
+    const refused: [string, string, string, string?][] = [
+      ['HOURLY', good[1], good[2]],
+      ['daily', good[1], good[2]],
+      ['DAILY', '2026-11-01', good[2]],
+      ['DAILY', '2026-11-01T00:00:00', good[2]],
+      ['DAILY', '2026-02-30 00:00:00', good[2]],
+      ['DAILY', good[1], '2026-12-01 24:00:00'],
+      ['DAILY', good[2], good[1]],
+      [...good, '&limit=101'],
+      [...good, '&offset=-1'],
+    ];
+    for (const [dataType, start, end, paging] of refused) {
+      const response = await teal(period(dataType, start, end, paging));
+      assert.equal(response.status, 400, `${dataType} ${start} ${end} ${paging ?? ''}`);
+      assert.equal((response.body as { success: boolean }).success, false);
+    }
+    for (const missing of ['dataType', 'periodStart', 'periodEnd']) {
+      const url = new URL(`${base}/api/v1${period(...good)}`);
+      url.searchParams.delete(missing);
+      assert.equal((await teal(`${url.pathname.replace('/api/v1', '')}${url.search}`)).status, 400, missing);
+    }
+  });
+
+  it('seeds usage only for known eSIMs, and forgets it on reset', async () => {
+    await start();
+    const unknown = await admin('/data-consumption', {
+      method: 'POST',
+      body: [{ eid: unknownEid, date: '2026-11-02', bytes: 1 }],
+    });
+    assert.equal(unknown.status, 404);
+    const malformed = await admin('/data-consumption', {
+      method: 'POST',
+      body: [{ eid: eidA, date: '2026-11-31', bytes: 1 }],
+    });
+    assert.equal(malformed.status, 400);
+    await seedUsage();
+    assert.equal(((await admin('/data-consumption')).body as unknown[]).length, 5);
+    await admin('/reset', { method: 'POST' });
+    assert.deepEqual((await admin('/data-consumption')).body, []);
   });
 });
 

@@ -1,9 +1,15 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
+import { adminError, adminValidationError } from '../../simulator-kit/admin-errors.ts';
 import { CarrierFaults } from '../../simulator-kit/carrier-faults.ts';
 import type { AdminRoute, CarrierRoute, SimRequest, SimResponse } from '../../simulator-kit/definition.ts';
 import type { Faults } from '../../simulator-kit/faults.ts';
 import { createSimulatorServer, type SimulatorServer } from '../../simulator-kit/simulator.ts';
+import {
+  consumptionSeedSchema,
+  createConsumptionQuerySchema,
+  TealConsumptionStore,
+} from './data-consumption.ts';
 import {
   createSeedSchema,
   esimView,
@@ -16,6 +22,7 @@ import { type TealFaults, tealDefaultOperationFaults, tealFaultsPatchSchema } fr
 import { RequestIdLedger } from './idempotency.ts';
 import { OperationEngine, type TealAction, type TealOperationEntry } from './operations.ts';
 
+export type { TealConsumptionEntry, TealConsumptionSeed } from './data-consumption.ts';
 export { type TealSimEsim, type TealState, tealStates } from './esims.ts';
 export { type TealFaults, tealDefaultOperationFaults } from './faults.ts';
 export type { TealAction, TealEntryResult, TealOperation } from './operations.ts';
@@ -58,6 +65,7 @@ const listQuerySchema = z.object({
   offset: z.coerce.number().int().min(0).default(0),
   limit: z.coerce.number().int().min(1).max(tealMaxPageSize).default(tealMaxPageSize),
 });
+const consumptionQuerySchema = createConsumptionQuerySchema(tealMaxPageSize);
 const eidEntriesSchema = z.object({ entries: z.array(z.string().min(1)).min(1).max(tealMaxEntries) });
 const planEntriesSchema = z.object({
   entries: z
@@ -95,6 +103,7 @@ export const createTealSimulator = (options: TealSimulatorOptions = {}): Simulat
   const store = new TealEsimStore();
   const engine = new OperationEngine({ store, planUuids, faults: () => faults.get() });
   const ledger = new RequestIdLedger();
+  const consumption = new TealConsumptionStore();
   let mountPrefix = '';
 
   /** Every route: credentials, then the `requestId` every Teal call carries. */
@@ -151,6 +160,16 @@ export const createTealSimulator = (options: TealSimulatorOptions = {}): Simulat
     return { status: 200, body: { success: true, entries, total: matching.length } };
   };
 
+  /** Data used per eSIM and period (day or month), the eSIMs in EID order, at most 100 entries a page. */
+  const dataConsumption = (request: SimRequest): SimResponse => {
+    const query = consumptionQuerySchema.safeParse(Object.fromEntries(request.query));
+    if (!query.success) return badRequest(query.error);
+    const { offset, limit, ...period } = query.data;
+    const report = consumption.report(period);
+    const entries = report.slice(offset, offset + limit);
+    return { status: 200, body: { success: true, entries, total: report.length } };
+  };
+
   const routes: CarrierRoute[] = [
     {
       method: 'GET',
@@ -165,6 +184,13 @@ export const createTealSimulator = (options: TealSimulatorOptions = {}): Simulat
       action: 'list_plans',
       iccids: () => [],
       handle: guarded(() => ({ status: 200, body: { success: true, entries: plans } })),
+    },
+    {
+      method: 'GET',
+      url: `${api}/data-consumption/data`,
+      action: 'data_consumption',
+      iccids: () => [],
+      handle: guarded(dataConsumption),
     },
     write('enable', 'enable', eidEntriesSchema, (body) => body.entries.map((eid) => ({ eid }))),
     write('disable', 'disable', eidEntriesSchema, (body) => body.entries.map((eid) => ({ eid }))),
@@ -188,6 +214,19 @@ export const createTealSimulator = (options: TealSimulatorOptions = {}): Simulat
 
   const adminRoutes: AdminRoute[] = [
     { method: 'GET', url: '/operations', handle: () => ({ status: 200, body: engine.list() }) },
+    {
+      method: 'POST',
+      url: '/data-consumption',
+      handle: (request) => {
+        const seeds = consumptionSeedSchema.safeParse(request.body);
+        if (!seeds.success) return adminValidationError(seeds.error);
+        const unknown = seeds.data.find(({ eid }) => store.byEid(eid) === undefined);
+        if (unknown !== undefined) return adminError(404, 'NOT_FOUND', `No eSIM has EID ${unknown.eid}`);
+        consumption.record(seeds.data);
+        return { status: 200, body: { recorded: seeds.data.length } };
+      },
+    },
+    { method: 'GET', url: '/data-consumption', handle: () => ({ status: 200, body: consumption.list() }) },
   ];
 
   const kit = createSimulatorServer({
@@ -202,6 +241,7 @@ export const createTealSimulator = (options: TealSimulatorOptions = {}): Simulat
     onReset: () => {
       engine.reset();
       ledger.clear();
+      consumption.clear();
     },
     onClose: () => engine.reset(),
   });
