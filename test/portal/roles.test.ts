@@ -77,6 +77,7 @@ describe('the portal: sign-in and roles', { skip: noChromium }, () => {
       'Bulk changes',
       'New bulk change',
       'Devices',
+      'Reconciliation',
       'Sites',
     ]);
     await page.goto(`/portal/bulk-changes/${finishedId}`);
