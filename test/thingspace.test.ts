@@ -204,24 +204,20 @@ for (const dialect of testDialects) {
         assert.equal((await lines.calls(action)).length, 1);
     });
 
-    it('refuses at intake a line that used up its provisioning actions for the day, as ThingSpace would', async () => {
+    it('holds a line that used up its provisioning actions for the day until the next UTC day, as ThingSpace would refuse it', async () => {
       const lines = await fixture({ count: 2, state: 'active' });
       for (const targetStatus of ['suspended', 'active', 'suspended', 'active', 'suspended']) {
         const id = await submit(lines.accountId, [lines.iccids[0]], { targetStatus });
         assert.equal((await waitForFinish(test, id, 30_000)).status, 'completed', targetStatus);
       }
-      const sixth = await postChange(test, lines.accountId, byIccid(lines.iccids), 'status_update', {
-        targetStatus: 'active',
-      });
-      assert.equal(sixth.status, 422);
-      assert.deepEqual(
-        sixth.body.error?.details.map((detail) => [detail.row, detail.code]),
-        [[1, 'CARRIER_RULE']],
-      );
-      assert.match(
-        sixth.body.error?.details[0].message ?? '',
-        /5 provisioning actions per line a day; this line has had 5/,
-      );
+      const sixth = await submit(lines.accountId, lines.iccids, { targetStatus: 'active' });
+      const now = new Date();
+      const tomorrow = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1));
+      const [held] = await changesOf<Change>(test, sixth);
+      assert.deepEqual([held.status, held.nextCheckAt], ['queued', tomorrow.toISOString()]);
+      assert.equal((await lines.calls('restore')).length, 2, 'the sixth action is not sent today');
+      const cancelled = await test.api('POST', `/api/v1/bulk-changes/${sixth}/cancel`);
+      assert.equal(cancelled.status, 200, cancelled.text);
     });
 
     it('changes service plans, confirmed asynchronously, and refuses suspended lines at intake', async () => {
