@@ -60,6 +60,11 @@ const configSchema = z.object({
   JOB_LEASE_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(30_000),
   /** How long one job works on a bulk change before it yields to others (fairness). */
   ENGINE_SLICE_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  /**
+   * Tests and demos only: carrier per-line quotas count in windows of this length instead of UTC days
+   * and months, so a row waiting for its line's quota is freed within seconds (docs/guardrails.md).
+   */
+  LINE_QUOTA_PERIOD_MS: z.coerce.number().int().min(1_000).optional(),
   /** Jobs that may work on one bulk change at once (on several workers), where its account allows calls in parallel. */
   ENGINE_PARALLEL_JOBS: z.coerce.number().int().min(1).max(64).default(4),
   /**

@@ -24,6 +24,7 @@ import { carrierHttpClients } from './carriers/http/factory.ts';
 import type { CarrierGuards } from './carriers/limits/guards.ts';
 import { LocalGuards } from './carriers/limits/local-guards.ts';
 import { SharedGuards } from './carriers/limits/shared-guards.ts';
+import { quotaCalendar } from './carriers/line-quotas.ts';
 import { CarrierRegistry, carrierAdapters } from './carriers/registry.ts';
 import { type Config, ConfigError } from './config.ts';
 import { type DatabaseHandle, openDatabase } from './db/database.ts';
@@ -161,6 +162,7 @@ export async function startService(options: {
   const registry = new CarrierRegistry(
     carrierAdapters({ http, guards }).map((adapter) => withSharedFlows(adapter, billing)),
     accountReports(db),
+    quotaCalendar(config.LINE_QUOTA_PERIOD_MS),
   );
   const accounts = new CarrierAccounts(db, secrets, registry, outbound);
   // Enqueues announce themselves to the workers of every process where the database can (ADR 0015).

@@ -17,7 +17,14 @@ type PreviewRow = {
 type Preview = {
   dryRun: true;
   summary: { total: number; wouldSucceed: number; wouldFail: number; wouldSkip: number };
-  estimate: { requests: number; requestsPerSecond: number | null; batchSize: number; seconds: number | null };
+  estimate: {
+    requests: number;
+    requestsPerSecond: number | null;
+    batchSize: number;
+    seconds: number | null;
+    waitingRows: number;
+    lastRowNotBefore: string | null;
+  };
   rows: PreviewRow[];
 };
 type Created = {
@@ -65,7 +72,14 @@ for (const dialect of testDialects) {
         moving.body.rows.map(({ outcome, current, target }) => ({ outcome, current, target })),
         Array(5).fill({ outcome: 'would_succeed', current: 'active', target: 'deactivated' }),
       );
-      assert.deepEqual(moving.body.estimate, { requests: 5, requestsPerSecond: 2, batchSize: 1, seconds: 3 });
+      assert.deepEqual(moving.body.estimate, {
+        requests: 5,
+        requestsPerSecond: 2,
+        batchSize: 1,
+        seconds: 3,
+        waitingRows: 0,
+        lastRowNotBefore: null,
+      });
 
       // Every line is already active: flagged and, with skipAlreadyInTarget, left out; nothing to send.
       const already = await dryRun('active', { skipAlreadyInTarget: true });

@@ -17,6 +17,7 @@ import { thingSpaceLines } from './support/thingspace-lines.ts';
 type Change = {
   row: number;
   status: string;
+  nextCheckAt: string | null;
   error: { code: string; carrierCode?: string; message: string } | null;
   result: { msisdn?: string; ipAddress?: string } | null;
 };
@@ -141,20 +142,30 @@ for (const dialect of testDialects) {
       assert.equal((await lines.calls('login')).length, 2, 'one login, then one more after the expiry');
     });
 
-    it('fails rows that break a carrier rule with CARRIER_RULE and the carrier’s message', async () => {
+    it('keeps rows the carrier refuses for a line quota waiting until the next UTC day, with CARRIER_RULE and the carrier’s code', async () => {
       const lines = await fixture({ count: 2, state: 'active', simulator: { provisioningActionsPerDay: 1 } });
       const suspend = await submit(lines.accountId, lines.iccids, { targetStatus: 'suspended' });
       assert.equal((await waitForFinish(test, suspend, 30_000)).status, 'completed');
       const restore = await submit(lines.accountId, lines.iccids, { targetStatus: 'active' });
-      const done = await waitForFinish(test, restore, 30_000);
-      assert.equal(done.status, 'failed');
-      const changes = await changesOf<Change>(test, restore);
-      assert.ok(
-        changes.every(
-          (c) =>
-            c.error?.code === 'CARRIER_RULE' && c.error.carrierCode?.endsWith('ProvisioningLimitExceeded'),
-        ),
+      const refusedAll = (changes: Change[]) => changes.every((c) => c.error?.carrierCode !== undefined);
+      let changes = await changesOf<Change>(test, restore);
+      for (const deadline = Date.now() + 30_000; !refusedAll(changes) && Date.now() < deadline; )
+        changes = await new Promise((resolve) => setTimeout(resolve, 100)).then(() =>
+          changesOf<Change>(test, restore),
+        );
+      const now = new Date();
+      const tomorrow = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1));
+      assert.deepEqual(
+        changes.map((c) => [
+          c.status,
+          c.error?.code,
+          c.error?.carrierCode?.endsWith('ProvisioningLimitExceeded'),
+          c.nextCheckAt,
+        ]),
+        changes.map(() => ['queued', 'CARRIER_RULE', true, tomorrow.toISOString()]),
       );
+      const cancelled = await test.api('POST', `/api/v1/bulk-changes/${restore}/cancel`);
+      assert.equal(cancelled.status, 200, cancelled.text);
     });
 
     it('fails a line stuck in pending activation past the maximum wait with WAIT_TIMEOUT', async () => {
@@ -193,24 +204,20 @@ for (const dialect of testDialects) {
         assert.equal((await lines.calls(action)).length, 1);
     });
 
-    it('refuses at intake a line that used up its provisioning actions for the day, as ThingSpace would', async () => {
+    it('holds a line that used up its provisioning actions for the day until the next UTC day, as ThingSpace would refuse it', async () => {
       const lines = await fixture({ count: 2, state: 'active' });
       for (const targetStatus of ['suspended', 'active', 'suspended', 'active', 'suspended']) {
         const id = await submit(lines.accountId, [lines.iccids[0]], { targetStatus });
         assert.equal((await waitForFinish(test, id, 30_000)).status, 'completed', targetStatus);
       }
-      const sixth = await postChange(test, lines.accountId, byIccid(lines.iccids), 'status_update', {
-        targetStatus: 'active',
-      });
-      assert.equal(sixth.status, 422);
-      assert.deepEqual(
-        sixth.body.error?.details.map((detail) => [detail.row, detail.code]),
-        [[1, 'CARRIER_RULE']],
-      );
-      assert.match(
-        sixth.body.error?.details[0].message ?? '',
-        /5 provisioning actions per line a day; this line has had 5/,
-      );
+      const sixth = await submit(lines.accountId, lines.iccids, { targetStatus: 'active' });
+      const now = new Date();
+      const tomorrow = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1));
+      const [held] = await changesOf<Change>(test, sixth);
+      assert.deepEqual([held.status, held.nextCheckAt], ['queued', tomorrow.toISOString()]);
+      assert.equal((await lines.calls('restore')).length, 2, 'the sixth action is not sent today');
+      const cancelled = await test.api('POST', `/api/v1/bulk-changes/${sixth}/cancel`);
+      assert.equal(cancelled.status, 200, cancelled.text);
     });
 
     it('changes service plans, confirmed asynchronously, and refuses suspended lines at intake', async () => {

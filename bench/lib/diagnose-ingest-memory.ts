@@ -21,6 +21,7 @@ import { outboundAgent } from '../../src/carriers/http/agent.ts';
 import { carrierHttpClients } from '../../src/carriers/http/factory.ts';
 import { jasperAdapter } from '../../src/carriers/jasper/adapter.ts';
 import { LocalGuards } from '../../src/carriers/limits/local-guards.ts';
+import { utcQuotaCalendar } from '../../src/carriers/line-quotas.ts';
 import type { Flow } from '../../src/core/flow.ts';
 import { openSqliteFile } from '../../src/db/database.ts';
 import { migrateToLatest } from '../../src/db/migrator.ts';
@@ -108,6 +109,7 @@ try {
       adapter,
       flow,
       changeType: 'status_update',
+      quotaCalendar: utcQuotaCalendar,
       defaults: {},
       skipAlreadyInTarget: false,
       badColumns: [],

@@ -586,7 +586,7 @@ export function bulkChangesRepository(db: Executor) {
           .distinct()
           .where('bulk_changes.carrier_account_id', '=', options.carrierAccountId)
           .where('device_changes.device_id', 'in', options.deviceIds.slice(start, start + LOOKUP_SLICE))
-          .where('device_changes.status', '=', 'failed')
+          // Whatever became of the row since: a refused row waits for the quota, or was cancelled waiting.
           .where('device_changes.error_carrier_code', 'like', `%${options.carrierCodeSuffix}`)
           .where('device_changes.updated_at', '>=', options.since)
           .execute();

@@ -164,7 +164,13 @@ export class BulkChanges {
       for (let next = await batches.next(); !next.done; next = await batches.next())
         await run.check(next.value);
       if (run.total === 0) throw noRows();
-      return dryRunReport(run, estimateSending(flow, account.limits, run.rowsByFirstStep));
+      return dryRunReport(
+        run,
+        estimateSending(flow, account.limits, run.rowsByFirstStep, {
+          rows: run.waitingRows,
+          lastStart: run.lastStart,
+        }),
+      );
     }
     if (input.idempotencyKey) {
       const earlier = await this.#repository().findByIdempotencyKey(principal.tenantId, input.idempotencyKey);
@@ -732,6 +738,7 @@ export class BulkChanges {
       changeType,
       defaults,
       skipAlreadyInTarget: false,
+      quotaCalendar: this.#registry.quotaCalendar,
     };
   }
 

@@ -13,6 +13,10 @@ export interface SendEstimate {
    * that confirm later (ThingSpace, Teal, Telegence activations) add their own. Null without a limit.
    */
   seconds: number | null;
+  /** Rows that wait before they are sent: their effective date, or their line's carrier quota. */
+  waitingRows: number;
+  /** When the last of those may go (ISO-8601); the sending ends no earlier. Null when none waits. */
+  lastRowNotBefore: string | null;
 }
 
 /**
@@ -23,6 +27,7 @@ export function estimateSending(
   flow: Flow<unknown, unknown, string>,
   limits: CarrierLimits,
   rowsByFirstStep: ReadonlyMap<string, number>,
+  waiting: { rows: number; lastStart: number | null },
 ): SendEstimate {
   let requests = 0;
   if (flow.writesToCarrier) {
@@ -38,5 +43,7 @@ export function estimateSending(
     requestsPerSecond: perSecond,
     batchSize: limits.batchSize,
     seconds: perSecond === null || perSecond <= 0 ? null : Math.ceil(requests / perSecond),
+    waitingRows: waiting.rows,
+    lastRowNotBefore: waiting.lastStart === null ? null : new Date(waiting.lastStart).toISOString(),
   };
 }

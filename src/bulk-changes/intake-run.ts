@@ -6,6 +6,7 @@ import type { InputRow, RowBatch } from './csv-input.ts';
 import {
   type IntakeContext,
   type IntakeResult,
+  type RowWait,
   type SkippedRow,
   type ValidRow,
   validateRows,
@@ -28,6 +29,12 @@ export type DryRunRow = {
   target?: string;
   /** Set when the line already is what the row asks for, whether or not the row is skipped. */
   alreadyInTarget?: true;
+  /**
+   * A row that would succeed but not before then (ISO-8601): its effective date, or its line's carrier
+   * quota spent this period (`waitsFor`; the message says which quota).
+   */
+  notBefore?: string;
+  waitsFor?: RowWait['reason'];
 };
 
 export interface IntakeRunContext extends IntakeContext {
@@ -59,6 +66,9 @@ export class IntakeRun {
   readonly rowsByFirstStep = new Map<string, number>();
   /** The earliest row start, when every valid row waits for one (a change scheduled for its date). */
   firstStart: number | null = null;
+  /** Rows that wait before they are sent (effective date, line quota), and when the last may go. */
+  waitingRows = 0;
+  lastStart: number | null = null;
   #everyRowWaits = true;
   readonly dryRunRows: DryRunRow[] = [];
 
@@ -130,8 +140,13 @@ export class IntakeRun {
     this.skipped += checked.skipped.length;
     for (const row of valid) {
       this.rowsByFirstStep.set(row.step, (this.rowsByFirstStep.get(row.step) ?? 0) + 1);
-      if (row.notBefore === undefined) this.#everyRowWaits = false;
-      else this.firstStart = Math.min(this.firstStart ?? row.notBefore, row.notBefore);
+      if (row.notBefore === undefined) {
+        this.#everyRowWaits = false;
+        continue;
+      }
+      this.firstStart = Math.min(this.firstStart ?? row.notBefore, row.notBefore);
+      this.lastStart = Math.max(this.lastStart ?? row.notBefore, row.notBefore);
+      this.waitingRows += 1;
     }
     if (this.#keepDryRun) this.#report(batch, valid, checked.skipped, [...batch.issues, ...checked.issues]);
     return valid;
@@ -204,7 +219,13 @@ export class IntakeRun {
           ...change,
         });
       } else if (validRows.has(input.row) && !issue) {
-        this.dryRunRows.push({ row: input.row, iccid, outcome: 'would_succeed', ...change });
+        this.dryRunRows.push({
+          row: input.row,
+          iccid,
+          outcome: 'would_succeed',
+          ...change,
+          ...waitOf(validRows.get(input.row)!),
+        });
       } else {
         this.dryRunRows.push({
           row: input.row,
@@ -217,6 +238,16 @@ export class IntakeRun {
       }
     }
   }
+}
+
+/** When and why a valid row waits, as the preview shows it. */
+function waitOf(row: ValidRow): Pick<DryRunRow, 'notBefore' | 'waitsFor' | 'message'> {
+  if (row.notBefore === undefined || !row.waitsFor) return {};
+  return {
+    notBefore: new Date(row.notBefore).toISOString(),
+    waitsFor: row.waitsFor.reason,
+    ...(row.waitsFor.reason === 'line_quota' ? { message: row.waitsFor.message } : {}),
+  };
 }
 
 /** A problem with a value another sheet gave the row is reported at that sheet's row. */

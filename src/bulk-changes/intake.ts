@@ -3,6 +3,7 @@ import type { CarrierAccountView } from '../accounts/carrier-accounts.ts';
 import { carrierAccountsRepository } from '../accounts/carrier-accounts-repository.ts';
 import { billingRepository, type CatalogRow } from '../billing/billing-repository.ts';
 import type { CarrierAdapter } from '../carriers/carrier.ts';
+import type { QuotaCalendar } from '../carriers/line-quotas.ts';
 import type { ChangeType } from '../core/change-types.ts';
 import { type ErrorCode, type ErrorDetail, isErrorCode } from '../core/errors.ts';
 import type { Flow, RowIssue } from '../core/flow.ts';
@@ -32,13 +33,20 @@ export interface ValidRow {
   isNewLine?: boolean;
   /** The flow step the row starts at. */
   step: string;
-  /** The row waits in the queue until then (a change scheduled for its effective date). */
+  /**
+   * The row waits in the queue until then: a change scheduled for its effective date, or a line whose
+   * carrier quota is spent this period (`waitsFor` says which; the later of the two wins).
+   */
   notBefore?: number;
+  waitsFor?: RowWait;
   identifiers: { iccid: string | null; imei: string | null; msisdn: string | null; eid: string | null };
   request: Record<string, unknown>;
   /** The line's current → target value, for change types that set one (the preview shows it). */
   state?: TargetState;
 }
+
+/** Why a valid row waits before it is sent. */
+export type RowWait = { reason: 'effective_date' } | { reason: 'line_quota'; message: string };
 
 /** A row left out because its line already is what it asks for (`skipAlreadyInTarget`). */
 export interface SkippedRow {
@@ -87,6 +95,8 @@ export interface IntakeContext {
   defaults: Record<string, unknown>;
   /** Leave out rows whose line already is what they ask for, instead of sending them. */
   skipAlreadyInTarget: boolean;
+  /** When the carrier's per-line quotas start again. */
+  quotaCalendar: QuotaCalendar;
 }
 
 export async function validateRows(
@@ -235,8 +245,7 @@ export async function validateRows(
       deviceProblem(device, busy.get(device.id), flow.archivedLinesOnly === true) ??
       (skip
         ? undefined
-        : (quotas(device.id) ??
-          swappedTo(request) ??
+        : (swappedTo(request) ??
           catalog?.(request) ??
           billingCatalog(request) ??
           flow.checkRow?.(item.request, device, options.account.settings)));
@@ -248,9 +257,8 @@ export async function validateRows(
       skipped.push({ row: item.row, state });
       continue;
     }
-    const startAt = flow.startAt?.(item.request);
     valid.push({
-      ...(startAt !== undefined && startAt > Date.now() ? { notBefore: startAt } : {}),
+      ...rowWait(flow.startAt?.(item.request), quotas(device.id)),
       row: item.row,
       device,
       ...(found ? {} : { isNewLine: true }),
@@ -508,20 +516,21 @@ async function iccidsInUse(db: Executor, carrierAccountId: string, requests: unk
   };
 }
 
-const periodStart = (period: 'day' | 'month', now = new Date()) =>
-  period === 'day'
-    ? Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate())
-    : Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
-
-/** When the carrier's period after the current one begins: the quota is whole again. */
-const nextPeriodStart = (period: 'day' | 'month', now = new Date()) =>
-  period === 'day'
-    ? Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1)
-    : Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1);
+/** When a row waits, and why: its effective date or its line's quota, whichever frees it later. */
+function rowWait(
+  startAt: number | undefined,
+  quota: { notBefore: number; message: string } | undefined,
+): Pick<ValidRow, 'notBefore' | 'waitsFor'> {
+  const dated = startAt !== undefined && startAt > Date.now() ? startAt : undefined;
+  if (quota && (dated === undefined || quota.notBefore >= dated))
+    return { notBefore: quota.notBefore, waitsFor: { reason: 'line_quota', message: quota.message } };
+  return dated === undefined ? {} : { notBefore: dated, waitsFor: { reason: 'effective_date' } };
+}
 
 /**
  * The carrier's per-line quotas (ThingSpace's daily provisioning, monthly plan changes), counted from
- * our history and from the carrier's own refusals this period.
+ * our history and from the carrier's own refusals this period: a line with none left waits for the
+ * next period (docs/guardrails.md).
  */
 async function lineQuotas(
   options: {
@@ -529,16 +538,18 @@ async function lineQuotas(
     account: CarrierAccountView;
     adapter: CarrierAdapter;
     changeType: ChangeType;
+    quotaCalendar: QuotaCalendar;
   },
   deviceIds: string[],
-): Promise<(deviceId: string) => RowIssue | undefined> {
+): Promise<(deviceId: string) => { notBefore: number; message: string } | undefined> {
   const applicable = (options.adapter.lineQuotas ?? []).filter((quota) =>
     quota.changeTypes.includes(options.changeType),
   );
   const repository = bulkChangesRepository(options.db);
+  const now = Date.now();
   const counted = await Promise.all(
     applicable.map(async (quota) => {
-      const since = periodStart(quota.period);
+      const since = options.quotaCalendar.periodStart(quota.period, now);
       const scope = { carrierAccountId: options.account.id, deviceIds, since };
       return {
         quota,
@@ -553,12 +564,15 @@ async function lineQuotas(
     for (const { quota, counts, refused } of counted) {
       const done = counts.get(deviceId) ?? 0;
       if (done < quota.max && !refused.has(deviceId)) continue;
-      const again = new Date(nextPeriodStart(quota.period)).toISOString();
+      const notBefore = options.quotaCalendar.nextPeriodStart(quota.period, now);
       const why =
         done >= quota.max
           ? `this line has had ${done} this ${quota.period} (UTC)`
           : `the carrier refused this line this ${quota.period} (UTC) as over it (changes made elsewhere count too)`;
-      return { code: 'CARRIER_RULE', message: `${quota.rule}; ${why}. Submit it again from ${again}` };
+      return {
+        notBefore,
+        message: `${quota.rule}; ${why}. It waits until ${new Date(notBefore).toISOString()}`,
+      };
     }
     return undefined;
   };

@@ -138,6 +138,7 @@ export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = 
         description:
           'JSON: {carrierAccountId, changeType, name?, changes: [row], options, scheduledFor?, dryRun?, acceptValidRows?, skipAlreadyInTarget?, notifyEmails?}; ' +
           'skipAlreadyInTarget leaves out rows whose line already is what they ask for (a dry run marks them would_skip, with current and target, and estimates the sending time); ' +
+          "a dry-run row that waits (its effective date, or its line's carrier quota spent this period) has notBefore and waitsFor, and the estimate waitingRows and lastRowNotBefore; " +
           'options.waves ([{lines} | {percent}], cumulative) and options.haltOnFailureRate (0..1, default 0.2) send it in canary waves (docs/guardrails.md). ' +
           'CSV: the same fields as query parameters and one row per line. XLSX (`' +
           XLSX_CONTENT_TYPE +

@@ -56,8 +56,8 @@ export interface InventorySource<TClient> {
 
 /**
  * How often the carrier lets a line change (ThingSpace: 5 provisioning actions a day, 4 plan changes a
- * month). Intake counts the line's changes in our own history and the carrier's own refusals, and
- * refuses a row that would pass it.
+ * month). Intake counts the line's changes in our own history and the carrier's own refusals; a row
+ * that would pass it waits for the next period, as does a row the carrier refuses for it.
  */
 export interface LineQuota {
   changeTypes: readonly ChangeType[];

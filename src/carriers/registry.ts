@@ -2,6 +2,7 @@ import type { CarrierName, ChangeType } from '../core/change-types.ts';
 import type { CarrierAccount, Flow } from '../core/flow.ts';
 import { type AccountReports, type CarrierAdapter, type CarrierKit, unrecordedReports } from './carrier.ts';
 import { jasperAdapter } from './jasper/adapter.ts';
+import { type QuotaCalendar, utcQuotaCalendar } from './line-quotas.ts';
 import { pondAdapter } from './pond/adapter.ts';
 import { tealAdapter } from './teal/adapter.ts';
 import { telegenceAdapter } from './telegence/adapter.ts';
@@ -23,10 +24,17 @@ export class CarrierRegistry {
   readonly #clients = new Map<string, { version: number; client: unknown }>();
 
   readonly #reports: AccountReports;
+  /** When the carriers' per-line quotas start again: intake and the engine count with the same one. */
+  readonly quotaCalendar: QuotaCalendar;
 
-  constructor(adapters: readonly CarrierAdapter[], reports: AccountReports = unrecordedReports) {
+  constructor(
+    adapters: readonly CarrierAdapter[],
+    reports: AccountReports = unrecordedReports,
+    quotaCalendar: QuotaCalendar = utcQuotaCalendar,
+  ) {
     this.#adapters = new Map(adapters.map((adapter) => [adapter.carrier, adapter]));
     this.#reports = reports;
+    this.quotaCalendar = quotaCalendar;
   }
 
   adapter(carrier: CarrierName): CarrierAdapter | undefined {

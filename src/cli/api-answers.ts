@@ -75,6 +75,8 @@ export const dryRunSchema = z.object({
       code: z.string().optional(),
       message: z.string().optional(),
       field: z.string().optional(),
+      notBefore: z.string().optional(),
+      waitsFor: z.enum(['line_quota', 'effective_date']).optional(),
     }),
   ),
 });

@@ -43,6 +43,21 @@ export function dryRunReport(report: DryRunAnswer): string {
     parts.push('The file has problems (the real submission would be refused for them):');
     parts.push(listed(report.fileIssues.map(detailLine)));
   }
+  const waiting = report.rows.filter((row) => row.notBefore !== undefined);
+  if (waiting.length) {
+    // They succeed, later: their line's carrier quota is spent this period, or they have a date.
+    parts.push('Rows that would wait before they are sent:');
+    parts.push(
+      listed(
+        waiting.map((row) => [
+          `row ${row.row}`,
+          row.iccid ?? '',
+          row.notBefore ?? '',
+          row.waitsFor === 'line_quota' ? (row.message ?? '') : 'effective date',
+        ]),
+      ),
+    );
+  }
   const failing = report.rows.filter((row) => row.outcome === 'would_fail');
   if (failing.length) {
     parts.push('Rows that would fail:');

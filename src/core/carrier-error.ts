@@ -3,7 +3,8 @@
  * - `transient`: network, timeout, 5xx, 429 — retried with backoff, honouring `retryAfterMs`;
  * - `rejected`: the carrier refused this line — the row fails at once with the carrier's code and message;
  * - `auth`: credentials refused — the account's rows fail and its circuit opens;
- * - `rule`: a carrier business rule (quota, plan-change limit) — the row fails with an explanation.
+ * - `rule`: a carrier business rule (quota, plan-change limit) — the row fails with an explanation,
+ *   unless it is a line quota's refusal: then it waits for the quota's next period (engine.ts).
  */
 export type CarrierErrorKind = 'transient' | 'rejected' | 'auth' | 'rule';
 

@@ -11,6 +11,7 @@ import { advanceBulkChange, type Enqueue } from '../bulk-changes/jobs.ts';
 import { logLifecycle } from '../bulk-changes/lifecycle-log.ts';
 import { pauseBulkChange, resumeBulkChange } from '../bulk-changes/pause.ts';
 import { openNextWave } from '../bulk-changes/waves.ts';
+import { quotaRefusedBy } from '../carriers/line-quotas.ts';
 import type { CarrierRegistry } from '../carriers/registry.ts';
 import type { AuditRecord } from '../core/audit-record.ts';
 import type { BulkChange } from '../core/bulk-change.ts';
@@ -35,7 +36,14 @@ import { carrierResultsRepository } from './carrier-results-repository.ts';
 import { finalStatus } from './final-status.ts';
 import { createFollowUp } from './follow-up.ts';
 import { rowsRepository } from './rows-repository.ts';
-import { type ClaimedRow, heldByCircuit, refusedByCircuit, transitionFor } from './transitions.ts';
+import {
+  type ClaimedRow,
+  heldByCircuit,
+  type RowTransition,
+  refusedByCircuit,
+  transitionFor,
+  waitForQuota,
+} from './transitions.ts';
 
 export interface EngineDeps {
   db: Db;
@@ -388,7 +396,7 @@ export class Engine {
   }
 
   async #processStep(
-    { bulk, account, client, signal }: Job,
+    { bulk, account, flow, client, signal }: Job,
     step: AnyStep,
     rows: ClaimedRow[],
     { attemptId, mode, progress, claimedFrom }: Chunk,
@@ -465,6 +473,7 @@ export class Engine {
     clearInterval(heartbeat);
     await this.#commit(account, step, rows, outcomes, attemptId, audit, {
       bulk,
+      flow,
       aborted: signal.aborted,
       reconciling: mode === 'reconcile',
       claimedFrom,
@@ -518,6 +527,7 @@ export class Engine {
     audit: AuditBuffer,
     mode: {
       bulk: BulkChange;
+      flow: AnyFlow;
       aborted: boolean;
       reconciling: boolean;
       claimedFrom: 'queued' | 'waiting' | null;
@@ -539,10 +549,13 @@ export class Engine {
     const refused = claimedFrom ? decided.filter(({ outcome }) => refusedByCircuit(outcome)) : [];
     const resumeAt =
       now + Math.max(MIN_CIRCUIT_PAUSE_MS, ...refused.map(({ outcome }) => retryAfter(outcome)));
-    const transitions = decided.map(({ row, outcome }) =>
-      claimedFrom && outcome.kind === 'retry' && refusedByCircuit(outcome)
-        ? heldByCircuit(row, claimedFrom, outcome.error, resumeAt)
-        : transitionFor(row, outcome, context),
+    const quotaWaits = await this.#quotaWaits(account, mode, decided, now);
+    const transitions = decided.map(
+      ({ row, outcome }) =>
+        quotaWaits.get(row.id) ??
+        (claimedFrom && outcome.kind === 'retry' && refusedByCircuit(outcome)
+          ? heldByCircuit(row, claimedFrom, outcome.error, resumeAt)
+          : transitionFor(row, outcome, context)),
     );
     await inTransaction(this.#deps.db, async (tx) => {
       const rowsStore = this.#rows(tx);
@@ -565,7 +578,7 @@ export class Engine {
       await this.#auditInventory(tx, mode.bulk, account, patched, inventory, now);
       await this.#recordHistory(tx, mode.bulk, account, patched, inventory, now);
       const failed = kept.flatMap(({ row, outcome }) =>
-        outcome.kind === 'failed' ? [{ ...row, error: outcome.error }] : [],
+        outcome.kind === 'failed' && !quotaWaits.has(row.id) ? [{ ...row, error: outcome.error }] : [],
       );
       await publishEvents(tx, this.#deps.enqueue, mode.bulk, rowFailedEvents(mode.bulk, failed), now);
       const authFailure = kept.find(
@@ -578,6 +591,37 @@ export class Engine {
       if (waiting.length > 0)
         await carrierResultsRepository(tx).wakeRowsWithResults(account.id, waiting, now);
     });
+  }
+
+  /**
+   * Rows the carrier refused because their line's quota is spent (ThingSpace's daily provisioning,
+   * monthly plan changes) wait for the quota's next period, from their first step again, instead of
+   * failing (docs/guardrails.md). The line has not moved, so its first step is the one intake chose.
+   */
+  async #quotaWaits(
+    account: CarrierAccount,
+    mode: { bulk: BulkChange; flow: AnyFlow },
+    decided: ReadonlyArray<{ row: ClaimedRow; outcome: RowOutcome }>,
+    now: number,
+  ): Promise<Map<string, RowTransition>> {
+    const quotas = this.#deps.registry.adapter(account.carrier)?.lineQuotas;
+    const refused = decided.flatMap(({ row, outcome }) => {
+      if (outcome.kind !== 'failed' || !row.deviceId) return [];
+      const quota = quotaRefusedBy(quotas, mode.bulk.changeType, outcome.error.carrierCode);
+      return quota ? [{ row, deviceId: row.deviceId, error: outcome.error, quota }] : [];
+    });
+    if (refused.length === 0) return new Map();
+    const devices = await devicesRepository(this.#deps.db).findByIds(refused.map(({ deviceId }) => deviceId));
+    const { firstStep } = mode.flow;
+    const calendar = this.#deps.registry.quotaCalendar;
+    return new Map(
+      refused.flatMap(({ row, deviceId, error, quota }) => {
+        const device = devices.get(deviceId);
+        if (!device) return [];
+        const step = typeof firstStep === 'string' ? firstStep : firstStep(row.request, device);
+        return [[row.id, waitForQuota(row, error, step, calendar.nextPeriodStart(quota.period, now))]];
+      }),
+    );
   }
 
   /** The account's circuit refused the change's calls: it pauses until `resumeAt` (unless paused already). */

@@ -151,3 +151,20 @@ export function heldByCircuit(
     ? { id: row.id, status: 'waiting', nextCheckAt: resumeAt }
     : { id: row.id, status: 'queued', nextCheckAt: null, error: clean(error), refundAttempt: true };
 }
+
+/**
+ * A row the carrier refused because its line's quota is spent this period (docs/guardrails.md): queued
+ * again from `step` (where it started) and not sent before `until`, when the quota is whole again,
+ * instead of failing. The attempt is given back: waiting for the carrier's period costs the row nothing.
+ */
+export function waitForQuota(row: ClaimedRow, error: RowError, step: string, until: number): RowTransition {
+  return {
+    id: row.id,
+    status: 'queued',
+    step,
+    nextCheckAt: until,
+    waitingSince: null,
+    error: clean(error),
+    refundAttempt: true,
+  };
+}

@@ -121,10 +121,13 @@ export async function startTestService(
  * The service of a `describe` block, on `dialect`: started before its tests and stopped after them. The
  * object is filled in when it starts, so read it only inside tests and hooks.
  */
-export function serviceForSuite(dialect: 'sqlite' | 'postgres'): TestService {
+export function serviceForSuite(
+  dialect: 'sqlite' | 'postgres',
+  env: Record<string, string> = {},
+): TestService {
   const test = {} as TestService;
   before(async () => {
-    Object.assign(test, await startTestService(dialect));
+    Object.assign(test, await startTestService(dialect, env));
   });
   after(() => test.stop?.());
   return test;

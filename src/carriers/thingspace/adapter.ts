@@ -32,7 +32,7 @@ export function thingSpaceAdapter({ http, guards }: CarrierKit): CarrierAdapter<
       maxWaitMs: 24 * 3_600_000,
     },
     targetStatuses: thingSpaceTargets,
-    // Documented (carrier-apis §1.9); the carrier refuses what passes them, intake says so first.
+    // Documented (carrier-apis §1.9); the carrier refuses what passes them: such rows wait instead.
     lineQuotas: [
       {
         changeTypes: ['status_update'],

@@ -270,6 +270,11 @@ function rowsSection(view: BulkChangeView, query: DetailQuery, rows: ChangeRow[]
       { header: 'Status', cell: (row) => statusBadge(row.status) },
       { header: 'Step', cell: (row) => row.step },
       { header: 'Attempts', cell: (row) => row.attempts, className: 'num' },
+      // A queued row with a time waits for it: its effective date, or its line's carrier quota.
+      {
+        header: 'Not sent before',
+        cell: (row) => (row.status === 'queued' && row.nextCheckAt ? time(row.nextCheckAt) : ''),
+      },
       {
         header: 'Problem',
         cell: (row) => row.error && html`<strong>${row.error.code}</strong> ${row.error.message}`,

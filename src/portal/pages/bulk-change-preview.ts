@@ -59,7 +59,16 @@ function rowsTable(preview: PendingPreview, rows: ReportRow[], caption: string, 
         ? ''
         : html`<span class="change-arrow">${label(row.current ?? '—')} → ${label(row.target)}</span>`,
   };
+  const waits: Column<ReportRow> = {
+    header: 'Waits until',
+    key: 'notBefore',
+    cell: (row) =>
+      row.notBefore === undefined
+        ? ''
+        : html`${time(row.notBefore)} ${row.waitsFor === 'line_quota' ? row.message : '(its effective date)'}`,
+  };
   const hasChange = rows.some((row) => row.target !== undefined);
+  const hasWait = rows.some((row) => row.notBefore !== undefined);
   return table({
     caption,
     rows,
@@ -68,6 +77,7 @@ function rowsTable(preview: PendingPreview, rows: ReportRow[], caption: string, 
       { header: 'Row', cell: (row) => row.row, className: 'num' },
       ...cellColumns,
       ...(hasChange ? [change] : []),
+      ...(hasWait ? [waits] : []),
       ...(failing ? [problem] : []),
     ],
     // The cell the problem is about is marked for sight (colour and <mark>) and for assistive technology.
@@ -93,6 +103,13 @@ ${table({
 })}
 ${rows.length > FAILING_SHOWN && html`<p class="muted">The first ${FAILING_SHOWN} are shown.</p>`}
 </section>`;
+}
+
+/** Rows that wait (their line's quota, their effective date): how many, and when the last may go. */
+function waitingText(preview: PendingPreview): SafeHtml | '' {
+  const { waitingRows, lastRowNotBefore } = preview.report.estimate;
+  if (waitingRows === 0) return '';
+  return html`<span data-preview-waiting>${count(waitingRows)} ${waitingRows === 1 ? 'row waits' : 'rows wait'} (carrier line quota or effective date); the last goes no earlier than ${time(lastRowNotBefore)}.</span>`;
 }
 
 /** "About 1 min 40 s to send: 500 requests at 5 per second", from the account's limits. */
@@ -173,7 +190,7 @@ ${problems && problemList(problems.message, problems.details)}
   <div><dt>Lines from</dt><dd>${preview.source}</dd></div>
   <div><dt>Set for every row</dt><dd>${options.length === 0 ? 'nothing' : options.map(([name, value], index) => html`${index > 0 && ', '}${label(name)} = <code>${String(value)}</code>`)}</dd></div>
   <div><dt>Runs</dt><dd>${input.scheduledFor ? time(input.scheduledFor) : 'as soon as it is submitted'}</dd></div>
-  <div><dt>Estimate</dt><dd data-preview-estimate>${estimateText(preview)}</dd></div>
+  <div><dt>Estimate</dt><dd data-preview-estimate>${estimateText(preview)} ${waitingText(preview)}</dd></div>
 </dl>
 ${report.fileIssues.length > 0 && problemList('The file has problems; nothing can be submitted until they are fixed.', report.fileIssues)}
 <section aria-labelledby="confirm"><h2 id="confirm" class="visually-hidden">Confirm</h2>
