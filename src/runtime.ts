@@ -49,7 +49,6 @@ import {
   createWorker,
   handlePeriodically,
   handleTask,
-  jobsWaitingSince,
   QueueNotifier,
   schedulePeriodic,
   taskHandlers,
@@ -278,10 +277,6 @@ export async function startService(options: {
       logger: logger.child({ component: 'engine' }),
       rowLeaseMs: config.JOB_LEASE_MS,
       sliceMs: config.ENGINE_SLICE_MS,
-      // A job due for longer than the workers take to find one and still pending means every worker
-      // is busy (ADR 0020).
-      othersWaiting: () =>
-        jobsWaitingSince(db, Date.now() - Math.max(1_000, 2 * config.WORKER_POLL_INTERVAL_MS)),
       parallelJobs: config.ENGINE_PARALLEL_JOBS,
       blastRadiusWindowMs: config.BLAST_RADIUS_WINDOW_MS,
       onCarrierCall: (record) =>

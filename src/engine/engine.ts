@@ -58,8 +58,6 @@ export interface EngineDeps {
   onCarrierCall?: (record: AuditRecord) => void;
   /** How long one job works on a bulk change before it yields to others (fairness, DESIGN §2.9). */
   sliceMs: number;
-  /** Whether other jobs are kept waiting (every worker busy): only then does a slice end. */
-  othersWaiting: () => Promise<boolean>;
   /** Jobs that may work on one bulk change at once, where the account allows calls in parallel. */
   parallelJobs: number;
   /** The blast-radius cap's window: a tenant's destructive line changes are counted over it (one hour). */
@@ -203,7 +201,7 @@ export class Engine {
     const statuses: Array<'waiting' | 'queued'> = writable ? ['waiting', 'queued'] : ['waiting'];
     const job = { bulk, account, flow, client, signal };
 
-    const sliceEndsAt = Date.now() + this.#deps.sliceMs;
+    const deadline = Date.now() + this.#deps.sliceMs;
     const inFlight = new Set<Promise<void>>();
     const failures: unknown[] = [];
     let chunks = 0;
@@ -214,17 +212,11 @@ export class Engine {
       // An account changed meanwhile (writes turned off, new limits or credentials) ends the slice:
       // the next job starts from the account as it now is.
       const chunk: Chunk | undefined =
-        room && (await this.#sliceGoesOn(sliceEndsAt)) && (await this.#accountUnchanged(account.id, version))
+        room && Date.now() < deadline && (await this.#accountUnchanged(account.id, version))
           ? await this.#claimChunk(job, statuses)
           : undefined;
       if (chunk) {
         chunks += 1;
-        // The first slot brings in the others, where the account allows calls in parallel, as soon as
-        // it has found work (its slice may go on for as long as nobody else waits).
-        if (slot === 0 && chunks === 1) {
-          for (let other = 1; other < this.#slots(account); other += 1)
-            await this.#advanceLater(db, bulk.id, { slot: other });
-        }
         isolating = chunk.isolating;
         const done: Promise<void> = this.#process(job, chunk)
           .catch((error: unknown) => {
@@ -246,15 +238,11 @@ export class Engine {
       return;
     }
     await this.#advanceLater(db, bulk.id, { slot });
-  }
-
-  /**
-   * A slice ends when its time is up and other jobs wait for a worker; with nobody waiting it goes on,
-   * chunk by chunk, until someone does. Yielding costs the account its rate for a moment (the last calls
-   * drain, the next job is claimed and fills its pipeline again): only worth it for another job's turn.
-   */
-  async #sliceGoesOn(endsAt: number): Promise<boolean> {
-    return Date.now() < endsAt || !(await this.#deps.othersWaiting());
+    // The first slot brings in the others, where the account allows calls in parallel.
+    if (slot === 0) {
+      for (let other = 1; other < this.#slots(account); other += 1)
+        await this.#advanceLater(db, bulk.id, { slot: other });
+    }
   }
 
   async #accountUnchanged(accountId: string, version: number): Promise<boolean> {

@@ -12,7 +12,6 @@ export {
   enqueue,
   enqueueMany,
   getJob,
-  jobsWaitingSince,
   listFailedJobs,
   retryFailedJob,
 } from './jobs-repository.ts';

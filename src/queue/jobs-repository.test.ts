@@ -10,7 +10,6 @@ import {
   extendLease,
   failJob,
   getJob,
-  jobsWaitingSince,
   listFailedJobs,
   releaseJob,
   retryFailedJob,
@@ -48,16 +47,6 @@ for (const dialect of testDialects) {
       assert.deepEqual(job?.payload, { bulkChangeId: 'b1', phase: 'activate' });
       assert.equal(job?.attempts, 0);
       assert.equal(job?.maxAttempts, 25);
-    });
-
-    it('says whether a job has waited, due and unclaimed, since a moment (the engine yields only then)', async () => {
-      const t = 2_000_000;
-      assert.equal(await jobsWaitingSince(handle.db, t), false, 'no jobs at all');
-      await enqueue(handle.db, { task: 'a', runAt: t + 500 }, t);
-      assert.equal(await jobsWaitingSince(handle.db, t), false, 'due only later');
-      assert.equal(await jobsWaitingSince(handle.db, t + 500), true, 'due since the moment asked about');
-      await claim('w1', t + 600);
-      assert.equal(await jobsWaitingSince(handle.db, t + 2_000), false, 'a running job waits for nobody');
     });
 
     it('keeps one pending job per key and moves its run_at to the earliest', async () => {

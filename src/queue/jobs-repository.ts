@@ -403,21 +403,6 @@ export async function retryFailedJob(db: Db, id: string, now = Date.now()): Prom
   }
 }
 
-/**
- * Whether a job has been due since `dueSince` or longer and is still pending: the workers are all busy
- * (a due job is otherwise claimed within milliseconds of its wake-up), so a long job should yield.
- */
-export async function jobsWaitingSince(db: Executor, dueSince: number): Promise<boolean> {
-  const row = await db
-    .selectFrom('jobs')
-    .select('id')
-    .where('state', '=', 'pending')
-    .where('run_at', '<=', dueSince)
-    .limit(1)
-    .executeTakeFirst();
-  return row !== undefined;
-}
-
 /** Jobs by state, plus the due backlog and its age: for /metrics and operators. */
 export async function countJobs(db: Executor, now = Date.now()): Promise<JobCounts> {
   const rows = await db
