@@ -900,7 +900,52 @@ export function routeSpecs(context: FuzzContext): RouteSpec[] {
       params: { id: ids.reconciliation },
       body: portalForm({ 'drift-1': fc.constantFrom('on'), dryRun: fc.constantFrom('true', 'false', 'x') }),
     },
+    { method: 'GET', path: '/portal/overview', auth: 'session' },
+    {
+      method: 'GET',
+      path: '/portal/devices/export.csv',
+      auth: 'session',
+      query: {
+        status: fc.constantFrom('active', 'suspended', 'nope', ''),
+        carrierAccountId: fc.constantFrom(...ids.account, 'x'),
+      },
+    },
     { method: 'GET', path: '/portal/carrier-accounts', auth: 'session' },
+    {
+      method: 'GET',
+      path: '/portal/carrier-accounts/new',
+      auth: 'session',
+      query: { carrier: fc.constantFrom('jasper', 'thingspace', 'telegence', 'nope', '') },
+    },
+    {
+      method: 'POST',
+      path: '/portal/carrier-accounts',
+      auth: 'session',
+      body: portalForm({
+        carrier: fc.constantFrom('jasper', 'teal', 'nope'),
+        name: fc.oneof(fc.constantFrom('Fuzz portal account', ''), weirdText),
+        baseUrl: fc.constantFrom('https://example.com/rws', 'http://127.0.0.1:1/', 'not a url', ''),
+        username: fc.constantFrom('demo', ''),
+        apiKey: fc.constantFrom('key', ''),
+      }),
+    },
+    {
+      method: 'POST',
+      path: '/portal/carrier-accounts/:id',
+      auth: 'session',
+      params: { id: ids.account },
+      body: portalForm({
+        name: fc.oneof(fc.constantFrom('Renamed by the fuzz', ''), weirdText),
+        requestsPerSecond: fc.constantFrom('5', '1e-300', 'abc', ''),
+      }),
+    },
+    {
+      method: 'POST',
+      path: '/portal/carrier-accounts/:id/inventory-sync',
+      auth: 'session',
+      params: { id: ids.account },
+      body: portalForm({}),
+    },
     { method: 'GET', path: '/portal/carrier-accounts/health/events', auth: 'session', stream: true },
     {
       method: 'POST',
