@@ -165,7 +165,7 @@ describe('intake of bad input', () => {
       contentType: 'text/csv',
     });
     assert.equal(response.status, 200, response.text);
-    assert.deepEqual(response.body.summary, { total: 3, wouldSucceed: 2, wouldFail: 1 });
+    assert.deepEqual(response.body.summary, { total: 3, wouldSucceed: 2, wouldFail: 1, wouldSkip: 0 });
     assert.deepEqual(response.body.fileIssues, []);
     assert.deepEqual(
       response.body.rows.map((r) => r.code ?? r.outcome),

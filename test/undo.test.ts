@@ -77,7 +77,7 @@ for (const dialect of testDialects) {
       const preview = await undo<UndoDryRun>(original.id, '?dryRun=true');
       assert.equal(preview.status, 200, preview.text);
       assert.equal(preview.body.undoOf, original.id);
-      assert.deepEqual(preview.body.summary, { total: 20, wouldSucceed: 20, wouldFail: 0 });
+      assert.deepEqual(preview.body.summary, { total: 20, wouldSucceed: 20, wouldFail: 0, wouldSkip: 0 });
       assert.deepEqual(reasonsByIccid(preview.body.irreversible), {
         [fixture.unknownToCarrier[0]]: 'ROW_NOT_SUCCEEDED',
         [fixture.unknownToCarrier[1]]: 'ROW_NOT_SUCCEEDED',
