@@ -35,7 +35,7 @@ describe('the portal: undo', { skip: noChromium }, () => {
     assert.match(await page.locator('h1').innerText(), /Preview: undo, .*on /i);
     assert.match(
       await page.locator('[data-preview-summary]').innerText(),
-      /5\s+will succeed\s+0\s+will fail/,
+      /5\s+will succeed\s+0\s+already in that state\s+0\s+will fail/,
     );
     const leftAlone = await page.locator('[data-irreversible]').innerText();
     assert.match(leftAlone, new RegExp(`6\\s+${fixture.unknownToCarrier[0]}\\s+ROW_NOT_SUCCEEDED`));

@@ -61,7 +61,7 @@ describe('the portal: people, not only keys', { skip: noChromium }, () => {
     assert.match(await cleo.page.locator('.who').innerText(), /Cleo Operator · operator · acme/);
     assert.deepEqual(
       await cleo.page.getByRole('navigation', { name: 'Main' }).getByRole('link').allInnerTexts(),
-      ['Bulk changes', 'New bulk change', 'Devices'],
+      ['Overview', 'Bulk changes', 'New bulk change', 'Devices', 'Reconciliation', 'Sites'],
     );
 
     // She is offered the M2M account only, and a Mobility one is refused by the server.
