@@ -283,6 +283,11 @@ for (const dialect of testDialects) {
         );
         assertErrorShape(answer, 422, 'VALIDATION_FAILED');
       }
+      // Past a bigint: PostgreSQL would refuse the comparison (a 500) if the cursor reached the query.
+      for (const path of ['/api/v1/audit', `/api/v1/devices/${'8901'.padEnd(19, '0')}/history`]) {
+        const answer = await test.api('GET', `${path}?cursor=9223372036854775808`);
+        assertErrorShape(answer, 422, 'VALIDATION_FAILED');
+      }
       for (const item of [
         { id: 'POOL-X', name: 'x', dataMb: 2 ** 31 },
         { id: 'POOL-X', name: 'x', monthlyRate: 2.4e126 },

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { type KeyAuth, principalOf, requireRole } from '../accounts/auth.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { AuditEntry } from '../audit/audit-repository.ts';
+import { NUMERIC_CURSOR } from '../shared/paging.ts';
 import { toIso } from '../shared/time.ts';
 
 const entryView = (entry: AuditEntry) => ({
@@ -46,7 +47,7 @@ export const auditRoutes: FastifyPluginAsyncZod<{ auth: KeyAuth; audit: AuditLog
           action: z.string().max(200).optional(),
           since: z.iso.datetime({ offset: true }).optional(),
           bulkChangeId: z.string().max(100).optional(),
-          cursor: z.string().regex(/^\d+$/).optional(),
+          cursor: z.string().regex(NUMERIC_CURSOR, 'an entry id').optional(),
           limit: z.coerce.number().int().min(1).max(1000).default(100),
         }),
       },

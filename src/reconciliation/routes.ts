@@ -4,6 +4,7 @@ import { type KeyAuth, principalOf, requireRole } from '../accounts/auth.ts';
 import type { CarrierAccounts } from '../accounts/carrier-accounts.ts';
 import { actorOf } from '../audit/actor.ts';
 import { driftKinds } from '../core/drifts.ts';
+import { NUMERIC_CURSOR } from '../shared/paging.ts';
 import type { Reconciliations } from './reconciliations.ts';
 
 const idParams = z.object({ id: z.string().min(1).max(100) });
@@ -107,10 +108,7 @@ export const reconciliationRoutes: FastifyPluginAsyncZod<{
         summary: 'The drifts a reconciliation found: line, field, and the carrier / ours / billing values',
         querystring: z.object({
           kind: z.enum(driftKinds).optional(),
-          cursor: z
-            .string()
-            .regex(/^\d{1,15}$/, 'a drift id')
-            .optional(),
+          cursor: z.string().regex(NUMERIC_CURSOR, 'a drift id').optional(),
           limit,
         }),
       },
