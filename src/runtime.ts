@@ -334,7 +334,8 @@ export async function startService(options: {
       tasks: taskHandlers(definedTasks, [
         handleTask(
           advanceBulkChange,
-          ({ bulkChangeId }, context) => engine.advance(bulkChangeId, context.signal),
+          ({ bulkChangeId, slot }, context) =>
+            engine.advance(bulkChangeId, context.signal, { slot, jobId: context.jobId }),
           {
             // Nothing stuck silently: a job that fails for good fails its bulk change, saying why.
             onGiveUp: async ({ bulkChangeId }, reason) => {

@@ -7,7 +7,7 @@ import { auditRepository } from '../audit/audit-repository.ts';
 import { approvalPolicyRepository } from '../bulk-changes/approval-policy-repository.ts';
 import { bulkChangesRepository } from '../bulk-changes/bulk-changes-repository.ts';
 import { announceFinished, publishEvents, rowFailedEvents, startBulkChange } from '../bulk-changes/events.ts';
-import { advanceBulkChange, type Enqueue } from '../bulk-changes/jobs.ts';
+import { advanceBulkChange, carryOnAdvance, type Enqueue } from '../bulk-changes/jobs.ts';
 import { logLifecycle } from '../bulk-changes/lifecycle-log.ts';
 import { pauseBulkChange, resumeBulkChange } from '../bulk-changes/pause.ts';
 import { openNextWave } from '../bulk-changes/waves.ts';
@@ -137,12 +137,8 @@ export class Engine {
     return rowsRepository(db, this.#deps.capabilities);
   }
 
-  #advanceLater(db: Db | Tx, bulkChangeId: string, options: { runAt?: number; slot?: number } = {}) {
-    const slot = options.slot ?? 0;
-    return this.#deps.enqueue(
-      db,
-      advanceBulkChange.job({ bulkChangeId, ...(slot > 0 ? { slot } : {}) }, { runAt: options.runAt }),
-    );
+  #advanceLater(db: Db | Tx, bulkChangeId: string, options: { runAt?: number } = {}) {
+    return this.#deps.enqueue(db, advanceBulkChange.job({ bulkChangeId }, options));
   }
 
   /**
@@ -152,7 +148,11 @@ export class Engine {
    * Where the account allows calls in parallel, several jobs (slots) work on the same change at
    * once, on as many workers; the account's limiter keeps them, together, within its limits.
    */
-  async advance(bulkChangeId: string, signal: AbortSignal, slot = 0): Promise<void> {
+  async advance(
+    bulkChangeId: string,
+    signal: AbortSignal,
+    { slot = 0, jobId = null }: { slot?: number; jobId?: string | null } = {},
+  ): Promise<void> {
     const { db } = this.#deps;
     const bulkChanges = bulkChangesRepository(db);
     const bulk = await bulkChanges.findById(bulkChangeId);
@@ -206,9 +206,16 @@ export class Engine {
     const failures: unknown[] = [];
     let chunks = 0;
     let isolating = false;
+    let handedOn = false;
     for (;;) {
       const room: boolean =
         inFlight.size < PIPELINE_DEPTH && !isolating && !signal.aborted && failures.length === 0;
+      // The slice is over: the next job is handed the change now, while this one's last calls are
+      // still out, so the account's limiter goes on without a gap (once; it claims no more).
+      if (room && !handedOn && chunks > 0 && Date.now() >= deadline) {
+        handedOn = true;
+        await this.#carryOn(bulk.id, account, slot, jobId);
+      }
       // An account changed meanwhile (writes turned off, new limits or credentials) ends the slice:
       // the next job starts from the account as it now is.
       const chunk: Chunk | undefined =
@@ -237,12 +244,21 @@ export class Engine {
       await this.#settle(bulk, { flow, carrier: account.carrier });
       return;
     }
-    await this.#advanceLater(db, bulk.id, { slot });
-    // The first slot brings in the others, where the account allows calls in parallel.
-    if (slot === 0) {
-      for (let other = 1; other < this.#slots(account); other += 1)
-        await this.#advanceLater(db, bulk.id, { slot: other });
-    }
+    // Asked again after the hand-on: the next job may have found nothing left and be waiting for
+    // these rows' leases; this brings it forward now that they are done.
+    await this.#carryOn(bulk.id, account, slot, jobId);
+  }
+
+  /**
+   * The slot goes on in the next job (one line of jobs per slot: `carryOnAdvance`), and the first slot
+   * brings in the others where the account allows calls in parallel.
+   */
+  async #carryOn(bulkChangeId: string, account: CarrierAccount, slot: number, jobId: string | null) {
+    const { db, enqueue } = this.#deps;
+    await carryOnAdvance(db, enqueue, { bulkChangeId, ...(slot > 0 ? { slot } : {}) }, jobId);
+    if (slot !== 0) return;
+    for (let other = 1; other < this.#slots(account); other += 1)
+      await carryOnAdvance(db, enqueue, { bulkChangeId, slot: other }, null);
   }
 
   async #accountUnchanged(accountId: string, version: number): Promise<boolean> {

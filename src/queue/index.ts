@@ -8,6 +8,7 @@ export {
 } from './backoff.ts';
 export { isNonRetryableError, isRetryAfterError, NonRetryableError, RetryAfterError } from './errors.ts';
 export {
+  activeJobsWithKey,
   countJobs,
   enqueue,
   enqueueMany,

@@ -321,6 +321,24 @@ async function moveToPending(
   }
 }
 
+/** How many jobs with this key are pending and running, leaving out `exceptId` (the asking job). */
+export async function activeJobsWithKey(
+  executor: Executor,
+  key: string,
+  exceptId: string | null = null,
+): Promise<{ pending: number; running: number }> {
+  const rows = await executor
+    .selectFrom('jobs')
+    .select(['state', (eb) => eb.fn.countAll<number>().as('count')])
+    .where('key', '=', key)
+    .where('state', 'in', ['pending', 'running'])
+    .$if(exceptId !== null, (query) => query.where('id', '<>', exceptId!))
+    .groupBy('state')
+    .execute();
+  const count = (state: JobState) => Number(rows.find((row) => row.state === state)?.count ?? 0);
+  return { pending: count('pending'), running: count('running') };
+}
+
 export async function getJob(db: Executor, id: string): Promise<Job | undefined> {
   const row = await db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
   return row && toJob(row);
