@@ -43,11 +43,21 @@ export class AuditBuffer {
     this.#links.push({ auditEntryId, rowId });
   }
 
-  /** Waits for the batches already under way, then writes the rest with `executor` (the commit's). */
-  async drainInto(executor: Executor): Promise<void> {
+  /**
+   * Waits for the batches already under way, each on a connection of its own; what is still pending
+   * stays for `drainInto`. Called before the commit opens its transaction: a commit that took the bulk
+   * change's lock and then waited for these writes could wait for ever when the pool's other connections
+   * are held by commits of the same change queued behind that lock (several slots on PostgreSQL).
+   */
+  async settle(): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     await Promise.all(this.#writes);
+  }
+
+  /** Writes what is pending with `executor` (the commit's), after `settle`. */
+  async drainInto(executor: Executor): Promise<void> {
+    await this.settle();
     const rest = this.#take();
     const repository = auditRepository(executor);
     if (rest.length > 0) await repository.append(rest);

@@ -561,6 +561,7 @@ export class Engine {
           ? heldByCircuit(row, claimedFrom, outcome.error, resumeAt)
           : transitionFor(row, outcome, context)),
     );
+    await audit.settle();
     await inTransaction(this.#deps.db, async (tx) => {
       const rowsStore = this.#rows(tx);
       await rowsStore.lock(mode.bulk.id);
