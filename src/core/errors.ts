@@ -245,7 +245,7 @@ export const errorCatalogue = {
   CARRIER_UNAVAILABLE: { summary: 'The carrier failed transiently; the row is retried' },
   RETRIES_EXHAUSTED: { summary: 'The row used its whole retry budget' },
   ROW_CRASHES_WORKER: {
-    summary: 'Handling this line took its worker down again and again; it was set apart',
+    summary: 'Handling this line alone took its worker down again and again; it was set apart',
   },
   CHANGE_ABANDONED: {
     summary: 'The engine gave up on the bulk change (its job failed for good); the line was not sent',

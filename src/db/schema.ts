@@ -257,8 +257,12 @@ export interface DeviceChangeTable {
   attempts: number;
   /** Times the carrier was read for the row after a crash or an unclear answer (its own budget). */
   reconciliations: Generated<number>;
-  /** Times the row's lease ran out under a worker that never came back: a row that keeps doing so is set apart. */
+  /** Times the row's lease ran out under a worker that never came back, alone or in a chunk with other rows. */
   crashes: Generated<number>;
+  /** 1 while the row's claim is the engine's isolating one (the row held alone, ADR 0057), else 0. */
+  held_alone: Generated<number>;
+  /** Deaths of workers that held the row alone: a row that keeps doing so is set apart. */
+  crashes_alone: Generated<number>;
   attempt_id: string | null;
   lease_until: number | null;
   next_check_at: number | null;

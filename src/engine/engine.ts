@@ -74,7 +74,10 @@ const PIPELINE_DEPTH = 2;
 const ONE_JOB_CALLS_PER_SECOND = 200;
 /** A change paused for the circuit tries again after this long at least (a circuit half-open at once says 0). */
 const MIN_CIRCUIT_PAUSE_MS = 1_000;
-/** A row that took its worker down this many times is set apart (failed alone), not tried again. */
+/**
+ * A row whose worker died more than this many times while holding it alone is set apart (failed), not
+ * tried again. Deaths while it was held in a chunk with other rows do not count (ADR 0057).
+ */
 export const MAX_ROW_CRASHES = 3;
 /** Audit entries of a chunk's calls are written in batches: at most this many, or this often. */
 const AUDIT_BATCH = 100;
@@ -301,6 +304,7 @@ export class Engine {
         limit: isolating ? 1 : STALE_CHUNK,
         attemptId,
         leaseUntil,
+        isolating,
       });
       if (rows.length > 0) {
         this.#deps.logger.info(
@@ -920,10 +924,10 @@ function groupByStep(rows: ClaimedRow[]): Map<string, ClaimedRow[]> {
  * carrier read too often without an answer, or a row that keeps taking its worker down with it.
  */
 function spentBudget(row: ClaimedRow, retryBudget: number, mode: 'run' | 'reconcile'): RowError | undefined {
-  if (row.crashes > MAX_ROW_CRASHES) {
+  if (row.crashesAlone > MAX_ROW_CRASHES) {
     return {
       code: errorCodes.ROW_CRASHES_WORKER,
-      message: `A worker stopped ${row.crashes} times while handling this line, so it was set apart; check the line at the carrier before sending the change again`,
+      message: `A worker stopped ${row.crashesAlone} times while handling this line alone, so it was set apart; check the line at the carrier before sending the change again`,
     };
   }
   if (mode === 'reconcile' && row.reconciliations > retryBudget) {

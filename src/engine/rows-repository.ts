@@ -35,6 +35,7 @@ export const toWorkRow = (row: DeviceChangeRow): ClaimedRow => ({
   result: row.result ? JSON.parse(row.result) : null,
   reconciliations: row.reconciliations,
   crashes: row.crashes,
+  crashesAlone: row.crashes_alone,
 });
 
 /**
@@ -229,6 +230,7 @@ export function rowsRepository(db: Executor, capabilities: Capabilities) {
           attempt_id: options.attemptId,
           lease_until: options.leaseUntil,
           attempts: options.status === 'queued' ? eb('attempts', '+', 1) : eb.ref('attempts'),
+          held_alone: 0,
           ...(options.destructive
             ? { destructive_sent_at: eb.fn.coalesce('destructive_sent_at', eb.val(options.now)) }
             : {}),
@@ -279,7 +281,8 @@ export function rowsRepository(db: Executor, capabilities: Capabilities) {
     /**
      * Rows left `in_progress` with their lease run out, re-leased to be reconciled (the carrier read,
      * never blindly re-sent). A read counts against the row's reconciliation budget, not its sending
-     * attempts; a row still claimed by an attempt (its worker died) also counts a crash.
+     * attempts; a row still claimed by an attempt (its worker died) also counts a crash, and a crash
+     * alone when that claim held it alone (ADR 0057): only those say the row itself is to blame.
      */
     async claimStale(options: {
       bulkChangeId: string;
@@ -287,6 +290,8 @@ export function rowsRepository(db: Executor, capabilities: Capabilities) {
       limit: number;
       attemptId: string;
       leaseUntil: number;
+      /** The engine's isolating claim (one row, nothing else run beside it), noted on the row. */
+      isolating: boolean;
     }): Promise<ClaimedRow[]> {
       let candidates = stale(options.bulkChangeId, options.now)
         .select('id')
@@ -298,6 +303,18 @@ export function rowsRepository(db: Executor, capabilities: Capabilities) {
         .updateTable('device_changes')
         .set((eb) => ({
           crashes: eb('crashes', '+', eb.case().when('attempt_id', 'is not', null).then(1).else(0).end()),
+          // Every value on the right is the row's before this claim: the dead holder's, not ours.
+          crashes_alone: eb(
+            'crashes_alone',
+            '+',
+            eb
+              .case()
+              .when(eb.and([eb('attempt_id', 'is not', null), eb('held_alone', '=', 1)]))
+              .then(1)
+              .else(0)
+              .end(),
+          ),
+          held_alone: options.isolating ? 1 : 0,
           attempt_id: options.attemptId,
           lease_until: options.leaseUntil,
           reconciliations: eb('reconciliations', '+', 1),

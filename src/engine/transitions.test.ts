@@ -30,6 +30,7 @@ const row = (fields: Partial<ClaimedRow> = {}): ClaimedRow => ({
   result: null,
   reconciliations: 0,
   crashes: 0,
+  crashesAlone: 0,
   ...fields,
 });
 const context = { limits, now, reconciling: false, canReconcile: true };

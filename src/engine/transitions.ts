@@ -23,8 +23,10 @@ export interface RowTransition {
 export interface ClaimedRow extends WorkRow {
   /** Carrier reads after a crash or an unclear answer, counted apart from sending attempts. */
   reconciliations: number;
-  /** Times a worker died holding it. */
+  /** Times a worker died holding it, alone or in a chunk with other rows. */
   crashes: number;
+  /** Times a worker died holding it alone (the isolating claim): what sets a row apart (ADR 0057). */
+  crashesAlone: number;
 }
 
 /** Our carrier code for a call the open circuit refused (`carriers/http/client.ts`). */
