@@ -8,18 +8,23 @@ import { outcomeFromError } from '../src/core/outcomes.ts';
 import { auditedContext, clientOf, testAccount, testKit } from './contracts/kit.ts';
 import { simAdmin, sleep } from './support/processes.ts';
 import { testIccids } from './support/service.ts';
+import { startTripwireProxy } from './support/tripwire-proxy.ts';
 
 type Simulator = ReturnType<typeof createThingSpaceSimulator>;
 
-/** The real client (as the registry builds it) of an account on `simulator`, with one line there. */
-async function clientOn(simulator: Simulator) {
+/**
+ * The real client (as the registry builds it) of an account on `simulator`, with one line there;
+ * through `baseUrl` when given (a proxy in front of the simulator).
+ */
+async function clientOn(simulator: Simulator, proxied?: (url: string) => Promise<string>) {
   const url = await simulator.listen({ port: 0 });
   const sim = simAdmin(url);
+  const baseUrl = proxied ? await proxied(url) : url;
   const [iccid] = testIccids(1, '8914812');
   await sim.seed([{ iccid, state: 'active' }]);
   const adapter = thingSpaceAdapter(testKit());
   const account = testAccount(adapter, {
-    baseUrl: url,
+    baseUrl,
     credentials: {
       clientId: 'demo-client-id',
       clientSecret: 'demo-client-secret',
@@ -33,7 +38,8 @@ async function clientOn(simulator: Simulator) {
 
 describe('the ThingSpace session when the carrier expires its tokens', () => {
   const simulators: Simulator[] = [];
-  after(() => Promise.all(simulators.map((simulator) => simulator.close())));
+  const proxies: Array<{ close: () => Promise<void> }> = [];
+  after(() => Promise.all([...proxies, ...simulators].map((server) => server.close())));
 
   it('logs in once per expiry, even when a call refused with the old tokens is answered after the new login', async () => {
     const simulator = createThingSpaceSimulator();
@@ -55,6 +61,35 @@ describe('the ThingSpace session when the carrier expires its tokens', () => {
     const lists = (await sim.calls('list_devices')).map((call) => call.status);
     assert.deepEqual(lists.toSorted(), [200, 200, 200, 401, 401], 'B and A each refused once');
     assert.equal((await sim.calls('login')).length, 2, 'no login for the late refusal of the old tokens');
+  });
+
+  it('takes a new access token and logs in again when the token expires between the token and the login', async () => {
+    // Seen in the chaos run: the expiry struck after the token was handed out, so the login itself was
+    // refused (401, the gateway refusing the token, not the password). That failed the change's open rows.
+    const simulator = createThingSpaceSimulator();
+    simulators.push(simulator);
+    let struck = false;
+    const { client, sim, iccid } = await clientOn(simulator, async (url) => {
+      const proxy = await startTripwireProxy({
+        target: url,
+        trips: () => false,
+        onTrip: () => {},
+        before: async (request) => {
+          if (struck || !request.url?.endsWith('/session/login')) return;
+          struck = true;
+          await simAdmin(url).setFaults({ expireTokens: true });
+        },
+      });
+      proxies.push(proxy);
+      return proxy.url;
+    });
+    assert.equal((await client.getDevice(iccid, auditedContext()))?.iccid, iccid);
+    assert.deepEqual(
+      (await sim.calls('login')).map((call) => call.status),
+      [401, 200],
+      'the login refused for its expired token, then the login with a new one',
+    );
+    assert.equal((await sim.calls('token')).length, 2, 'a new access token for the second login');
   });
 
   it('retries the row, not fails it, when the tokens of a fresh login are refused again', async () => {

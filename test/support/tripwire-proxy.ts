@@ -4,12 +4,14 @@ import type { AddressInfo } from 'node:net';
 /**
  * A proxy in front of a simulator that trips on chosen requests: it calls `onTrip` (a test kills the
  * worker there) and never answers them, so the caller dies with the request in flight, exactly when
- * the test wants. Every other request goes through unchanged.
+ * the test wants. Every other request goes through unchanged, after `before` (a test sets a fault at
+ * the simulator there, between two requests of the caller).
  */
 export async function startTripwireProxy(options: {
   target: string;
   trips: (request: IncomingMessage) => boolean;
   onTrip: () => void;
+  before?: (request: IncomingMessage) => Promise<void>;
 }): Promise<{ url: string; trips: number; close: () => Promise<void> }> {
   const state = { trips: 0 };
   const server = createServer(async (request, response) => {
@@ -18,6 +20,7 @@ export async function startTripwireProxy(options: {
       options.onTrip();
       return; // Held open: the caller is killed mid-request.
     }
+    await options.before?.(request);
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     try {

@@ -21,10 +21,12 @@ export const MAX_FAILED_LOGINS = 3;
 /** Renew the OAuth token this long before it expires. */
 const TOKEN_MARGIN_MS = 60_000;
 /**
- * How long one login may take (a token and a login call) before another caller may try: a caller that
+ * How long one login may take (a token and a login call, twice when the token is refused) before another caller may try: a caller that
  * died while logging in holds the others up this long at most.
  */
 const LOGIN_TURN_MS = 45_000;
+/** Access tokens one login tries: a token refused by the login (401) is replaced once. */
+const LOGIN_TOKEN_TRIES = 2;
 /** Rounds of "someone else is logging in, look again" before giving up on this call. */
 const MAX_LOGIN_ROUNDS = 5;
 
@@ -133,36 +135,43 @@ export class ThingSpaceSession {
     });
   }
 
-  /** A new access token (ThingSpace hands out the current one again within its hour) and a session. */
+  /**
+   * A new access token (ThingSpace hands out the current one again within its hour) and a session. A
+   * login refused with 401 is the gateway refusing the access token, which can expire between the token
+   * and the login: a fresh token and one more login. Refused again, the login fails.
+   */
   async #logIn(context: CallContext): Promise<Tokens> {
-    const token = await this.#fetchAccessToken(context);
-    try {
-      const response = await this.#http.send(
-        {
-          action: 'login',
-          method: 'POST',
-          path: '/api/m2m/v1/session/login',
-          headers: { authorization: `Bearer ${token.value}` },
-          body: { username: this.#login.username, password: this.#login.password },
-          responseSchema: loginSchema,
-        },
-        context,
-      );
-      return {
-        accessToken: token.value,
-        accessExpiresAt: token.expiresAt,
-        sessionToken: response.body.sessionToken,
-      };
-    } catch (error) {
-      if (!(error instanceof CarrierError) || error.kind === 'transient') throw error;
-      // A 401 is the gateway refusing the bearer token, not the user's password: not a refused login.
-      throw new CarrierError({
-        kind: 'auth',
-        httpStatus: error.httpStatus,
-        carrierCode: error.carrierCode,
-        message: `ThingSpace login refused: ${error.message}`,
-        cause: error,
-      });
+    for (let attempt = 1; ; attempt++) {
+      const token = await this.#fetchAccessToken(context);
+      try {
+        const response = await this.#http.send(
+          {
+            action: 'login',
+            method: 'POST',
+            path: '/api/m2m/v1/session/login',
+            headers: { authorization: `Bearer ${token.value}` },
+            body: { username: this.#login.username, password: this.#login.password },
+            responseSchema: loginSchema,
+          },
+          context,
+        );
+        return {
+          accessToken: token.value,
+          accessExpiresAt: token.expiresAt,
+          sessionToken: response.body.sessionToken,
+        };
+      } catch (error) {
+        if (!(error instanceof CarrierError) || error.kind === 'transient') throw error;
+        if (error.httpStatus === 401 && attempt < LOGIN_TOKEN_TRIES) continue;
+        // A 401 is the gateway refusing the bearer token, not the user's password: not a refused login.
+        throw new CarrierError({
+          kind: 'auth',
+          httpStatus: error.httpStatus,
+          carrierCode: error.carrierCode,
+          message: `ThingSpace login refused: ${error.message}`,
+          cause: error,
+        });
+      }
     }
   }
 
