@@ -534,6 +534,7 @@ async function fileRequest(
     ...fields,
     rows: table.batches,
     csvColumns: table.columns,
+    roundTrip: table.roundTrip,
     ...(table.sheet ? { rowsSheet: table.sheet } : {}),
     inputIssues: [...inputIssues, ...table.headerIssues],
   };
