@@ -39,15 +39,18 @@ const filterOf = ({ carrierAccountId, status, carrierRatePlan, billingCustomerId
   billingCustomerId,
 });
 
-function select(name: string, title: string, options: Choice[], selected?: string): SafeHtml {
-  // The filters' selects may be left at "any"; the export's choices may not.
-  const any = deviceFilterShape[name as keyof typeof deviceFilterShape]
-    ? html`<option value="">Any</option>`
-    : '';
+/** A select of the page's forms; a filter's may be left at "Any" (`anyOption`), the export's may not. */
+function select(
+  name: string,
+  title: string,
+  options: Choice[],
+  selected?: string,
+  anyOption = true,
+): SafeHtml {
   return html`<div class="field">
   <label for="filter-${name}">${title}</label>
   <select id="filter-${name}" name="${name}">
-    ${any}
+    ${anyOption && html`<option value="">Any</option>`}
     ${options.map((option) => html`<option value="${option.value}"${option.value === selected ? html` selected` : ''}>${option.text}</option>`)}
   </select>
 </div>`;
@@ -87,7 +90,7 @@ function filterActions(user: PortalUser, filter: DevicesFilter, shown: number): 
     ? ''
     : filter.carrierAccountId
       ? html`<a class="button button-primary" href="${href('/portal/bulk-changes/new', { carrierAccountId: filter.carrierAccountId, changeType: 'status_update', ...linesQuery(filter) })}">Start a bulk change with these lines</a>`
-      : html`<span class="hint">Choose a carrier account to start a bulk change with these lines: a bulk change runs on one account.</span>`;
+      : html`<span class="hint">Choose a carrier account to start a bulk change with these lines, or to export them for editing: a bulk change runs on one account.</span>`;
   return html`<div class="actions">
   <a class="button" href="${href('/portal/devices/export.csv', filter)}" download>Export CSV</a>
   ${start}
@@ -107,12 +110,14 @@ function exportForEditing(filter: DevicesFilter): SafeHtml {
     'Change to edit',
     oneValueChangeTypes.map((type) => ({ value: type, text: label(type) })),
     'status_update',
+    false,
   )}
   ${select(
     'format',
     'Format',
     exportFormats.map((format) => ({ value: format, text: format.toUpperCase() })),
     'xlsx',
+    false,
   )}
   <button type="submit" class="button">Export for editing</button>
   <span class="hint">Edit the desired columns and upload the file as a new bulk change of that type: only the lines whose value differs are sent.</span>
