@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { XLSX_CONTENT_TYPE } from '../src/bulk-changes/upload-input.ts';
-import { changesOf } from './support/bulk-changes.ts';
+import { changesOf, postChange, byIccid as rowsFor } from './support/bulk-changes.ts';
 import { testDialects } from './support/databases.ts';
 import { simAdmin } from './support/processes.ts';
 import { jasperFixture, serviceForSuite, type TestService, waitForFinish } from './support/service.ts';
@@ -184,6 +184,48 @@ for (const dialect of testDialects) {
         planned.map((line) => line.iccid).sort(),
         [1, 5, 9].map((index) => edited[index][0]).sort(),
       );
+    });
+
+    it('an unedited row of a line busy in another change is left out, an edited one is refused', async () => {
+      const fixture = await jasperFixture(test, { count: 3, state: 'ACTIVATED', prefix: '8901704' });
+      const file = await exported(test, { carrierAccountId: fixture.accountId, changeType: 'status_update' });
+      const [header, ...lines] = parse(file.bytes) as string[][];
+      // The first two lines wait in a change scheduled for tomorrow: they are busy until it runs.
+      const busy = lines.slice(0, 2).map((line) => line[0]);
+      const scheduled = await postChange(
+        test,
+        fixture.accountId,
+        rowsFor(busy),
+        'status_update',
+        { targetStatus: 'deactivated' },
+        { scheduledFor: new Date(Date.now() + 86_400_000).toISOString() },
+      );
+      assert.equal(scheduled.status, 201, scheduled.text);
+
+      // Only the third line is edited: the busy lines' unedited rows send nothing, so they pass.
+      const edited = lines.map((line, index) => (index === 2 ? [line[0], line[1], 'deactivated'] : line));
+      const created = await upload(
+        test,
+        fixture.accountId,
+        'status_update',
+        Buffer.from(stringify([header, ...edited])),
+        'text/csv',
+      );
+      assert.equal(created.status, 201, created.text);
+      assert.equal(created.body.counts.total, 1);
+      assert.equal(created.body.skippedRows, 2);
+
+      // Editing a busy line's row is still refused: that row would send something.
+      const again = lines.map((line, index) => (index === 0 ? [line[0], line[1], 'deactivated'] : line));
+      const refused = await upload(
+        test,
+        fixture.accountId,
+        'status_update',
+        Buffer.from(stringify([header, ...again])),
+        'text/csv',
+      );
+      assert.equal(refused.status, 422, refused.text);
+      assert.equal(refused.body.error?.details?.[0]?.code, 'LINE_IN_RUNNING_CHANGE');
     });
 
     it('blank cells keep a line as it is (lines without a customer plan); only types the inventory holds are exported', async () => {
