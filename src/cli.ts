@@ -20,6 +20,7 @@ import {
 import { auditVerify } from './cli/audit-verify.ts';
 import { CliError } from './cli/cli-error.ts';
 import { processOutput } from './cli/cli-output.ts';
+import { devicesCommand } from './cli/devices-export.ts';
 import { listCommand, resultsCommand, statusCommand } from './cli/inspect-commands.ts';
 import { keysCommand } from './cli/keys.ts';
 import { reconcileCommand, reconciliationCommand } from './cli/reconcile-commands.ts';
@@ -60,6 +61,10 @@ running demo's <BULKCHANGE_DATA_DIR>/demo.json; every command has --help):
   list [--status S] [--type T] [--account A] [--limit N] [--json]
                                            recent bulk changes, newest first, as a table
   results <id> [--out FILE]                the results CSV, to stdout or FILE
+  devices export --change-type T --account A [--format csv|xlsx] [--status S] [--rate-plan P]
+                 [--customer C] [--out FILE]
+                                           the account's lines for editing (current_* beside each
+                                           field); submit the edited file: only what differs is sent
   cancel <id> [--wait]                     cancel the rows not yet sent
   pause <id> [--wait]                      send nothing new until resumed
   resume <id> [--wait]                     carry on where it stopped (no row sent twice)
@@ -101,6 +106,7 @@ const apiCommands = [
   watchCommand,
   reconcileCommand,
   reconciliationCommand,
+  devicesCommand,
 ];
 
 function fail(message: string): never {

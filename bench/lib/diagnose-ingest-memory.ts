@@ -112,6 +112,7 @@ try {
       quotaCalendar: utcQuotaCalendar,
       defaults: {},
       skipAlreadyInTarget: false,
+      roundTrip: false,
       badColumns: [],
     },
     { requestFields: [], requestIssues: [], keepDryRun: false },

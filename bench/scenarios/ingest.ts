@@ -3,7 +3,8 @@
  * server's peak RSS. Bound: the same rows inserted by a bare `node:sqlite` loop (bench/lib/bare-insert.ts),
  * in a fresh process of the same run. Then the XLSX round trip: the change's results downloaded as
  * `results.xlsx`, and the same rows uploaded as an .xlsx, each phase's peak the highest RSS sampled
- * during it (the kernel's high-water mark would still hold the CSV's).
+ * during it (the kernel's high-water mark would still hold the CSV's). Last, the lines exported for
+ * editing (ADR 0059), as CSV and XLSX, each with its time and peak RSS.
  */
 import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -158,6 +159,9 @@ export async function run(context: ScenarioContext): Promise<ScenarioResult> {
     figures.push(...xlsx.figures);
     notes.push(...xlsx.notes);
   }
+  const exported = await exportForEditing(stack, { accountId, rows, work, capMs });
+  figures.push(...exported.figures);
+  notes.push(...exported.notes);
   return {
     scenario: 'ingest',
     title: `${rows.toLocaleString('en-US')}-row status-update CSV → 201`,
@@ -179,6 +183,7 @@ export async function run(context: ScenarioContext): Promise<ScenarioResult> {
       rssTimelineMb: thin(sampler.samples),
       bareInsert: bare.result,
       xlsx: xlsx?.details ?? null,
+      exportForEditing: exported.details,
     },
     notes,
   };
@@ -301,6 +306,75 @@ async function xlsxRoundTrip(
 }
 
 /** About 40 points of the RSS timeline, enough to see its shape. */
+/**
+ * The account's every line exported for editing (`GET /api/v1/devices/export`, ADR 0059), as CSV and
+ * as XLSX: the time to the last byte and the server's peak RSS while each streams.
+ */
+async function exportForEditing(
+  stack: BenchStack,
+  options: { accountId: string; rows: number; work: string; capMs: number },
+): Promise<{ figures: Figure[]; notes: string[]; details: Record<string, unknown> }> {
+  const notes: string[] = [];
+  const figures: Figure[] = [];
+  const details: Record<string, unknown> = {};
+  const pid = stack.server!.process.pid!;
+  for (const format of ['csv', 'xlsx'] as const) {
+    log(`ingest: GET devices/export (${format}) of the ${options.rows} lines`);
+    const sampler = new ProcessSampler(pid, 100);
+    // The earlier phases' heap is not given back to the system: what the export adds is the growth.
+    const rssBeforeMb = sampler.samples.at(-1)?.rssMb ?? 0;
+    const file = `${options.work}/lines.${format}`;
+    const started = performance.now();
+    const query = new URLSearchParams({
+      carrierAccountId: options.accountId,
+      changeType: 'status_update',
+      format,
+    });
+    const response = await request(`${stack.url}/api/v1/devices/export?${query}`, {
+      headers: { authorization: `Bearer ${stack.adminKey}` },
+      headersTimeout: options.capMs,
+      bodyTimeout: options.capMs,
+    });
+    await pipeline(response.body, createWriteStream(file));
+    const elapsedMs = performance.now() - started;
+    const memory = sampler.stop();
+    const ok = response.statusCode === 200;
+    if (!ok) notes.push(`devices/export (${format}) answered ${response.statusCode}`);
+    const bytes = statSync(file).size;
+    log(
+      `ingest: export ${format} ${(bytes / 1e6).toFixed(1)} MB in ${Math.round(elapsedMs)} ms, peak RSS ${memory.peakRssMb} MB`,
+    );
+    figures.push(
+      info({
+        name: `export for editing, ${format}`,
+        value: ok ? round(elapsedMs / 1000, 1) : null,
+        unit: 's',
+      }),
+      info({
+        name: `server RSS growth, export ${format}`,
+        value: round(memory.peakRssMb - rssBeforeMb, 0),
+        unit: 'MB',
+      }),
+      below(
+        { name: `peak server RSS, export ${format}`, value: round(memory.peakRssMb, 0), unit: 'MB' },
+        RSS_LIMIT_MB,
+        `< ${RSS_LIMIT_MB} MB`,
+      ),
+    );
+    const peak = figures.at(-1)!;
+    if (peak.verdict !== 'met')
+      peak.limitedBy = `the server held ${round(rssBeforeMb, 0)} MB before the export (the earlier phases' heap); the export, streamed a page of lines at a time (${codeRef('src/bulk-changes/selection-export.ts', 'export function selectionForEditing')}), added ${round(memory.peakRssMb - rssBeforeMb, 0)} MB`;
+    details[format] = {
+      status: response.statusCode,
+      bytes,
+      ms: Math.round(elapsedMs),
+      rssBeforeMb: round(rssBeforeMb, 0),
+      peakRssMb: round(memory.peakRssMb, 0),
+    };
+  }
+  return { figures, notes, details };
+}
+
 function thin(samples: Array<{ atMs: number; rssMb: number }>) {
   const step = Math.max(1, Math.floor(samples.length / 40));
   return samples

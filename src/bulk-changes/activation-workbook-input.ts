@@ -44,6 +44,7 @@ export async function activationWorkbookRows(first: XlsxSheet, sheets: XlsxSheet
   return {
     columns: [...new Set([...activations.columns, ...merged.columns])],
     sheet: first.name,
+    roundTrip: activations.roundTrip,
     headerIssues: [...activations.headerIssues, ...assignment.issues, ...merged.issues],
     batches: inBatches(merged.rows, rowIssues),
   };

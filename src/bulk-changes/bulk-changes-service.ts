@@ -23,12 +23,20 @@ import { bulkChangeWriter } from './bulk-change-writer.ts';
 import { type BulkChangeFilter, bulkChangesRepository } from './bulk-changes-repository.ts';
 import { type InputRow, inBatches, type RowBatch } from './csv-input.ts';
 import { estimateSending, type SendEstimate } from './estimate.ts';
-import { checkFileFields, type IntakeContext, rowDefaults, type ValidRow, validateRows } from './intake.ts';
+import {
+  checkFileFields,
+  flowFields,
+  type IntakeContext,
+  rowDefaults,
+  type ValidRow,
+  validateRows,
+} from './intake.ts';
 import { type DryRunRow, IntakeRun } from './intake-run.ts';
 import { advanceBulkChange, type Enqueue } from './jobs.ts';
 import { logLifecycle } from './lifecycle-log.ts';
 import { pauseBulkChange, resumeBulkChange } from './pause.ts';
 import { isRowField } from './row-fields.ts';
+import { type TargetField, targetFieldsOf } from './target-state.ts';
 import { type IrreversibleRow, planUndo, refusedRows } from './undo-plan.ts';
 import {
   auditEntryView,
@@ -63,6 +71,11 @@ export interface CreateBulkChangeInput {
   waves?: WavePlan;
   /** Leave out rows whose line already is what they ask for (ADR 0054). */
   skipAlreadyInTarget?: boolean;
+  /**
+   * The rows are a file exported for editing (it has `current_*` columns, ADR 0059): rows already as
+   * they ask are left out whatever `skipAlreadyInTarget` says; blank values keep the line as it is.
+   */
+  roundTrip?: boolean;
   /** The API or portal request that asks for it, named in its log line. */
   requestId?: string;
   /** The bulk change it reverses: set by `undoInput` only, never by a caller's field. */
@@ -138,6 +151,7 @@ export class BulkChanges {
       {
         ...this.#intakeContext(principal, { account, adapter, flow }, input.changeType, defaults),
         skipAlreadyInTarget: input.skipAlreadyInTarget === true,
+        roundTrip: input.roundTrip === true,
         badColumns: fileFields.badColumns,
         ...(input.rowsSheet ? { rowsSheet: input.rowsSheet } : {}),
       },
@@ -152,6 +166,7 @@ export class BulkChanges {
           ...(input.notifyEmails?.length ? [input.notifyEmails] : []),
           ...(input.waves ? [input.waves] : []),
           ...(input.skipAlreadyInTarget ? [{ skipAlreadyInTarget: true }] : []),
+          ...(input.roundTrip ? [{ roundTrip: true }] : []),
           ...(input.name ? [{ name: input.name }] : []),
         ],
         requestIssues: [...input.inputIssues, ...fileFields.issues],
@@ -234,6 +249,24 @@ export class BulkChanges {
   async view(change: BulkChange): Promise<BulkChangeView> {
     const account = await this.#accounts.get(change.tenantId, change.carrierAccountId);
     return bulkChangeView(change, account);
+  }
+
+  /**
+   * What a file exported for editing holds for this account and change type (ADR 0059): the column
+   * the account's lines are named by, and the fields its flow takes that the inventory holds (the
+   * communication plan only where the carrier has one).
+   */
+  async editableFields(
+    principal: Principal,
+    carrierAccountId: string,
+    changeType: ChangeType,
+  ): Promise<{ keyField: 'iccid' | 'msisdn' | 'eid'; fields: TargetField[] }> {
+    const { adapter, flow } = await this.#flowFor(principal, carrierAccountId, changeType);
+    const taken = flowFields(flow);
+    return {
+      keyField: flow.newLines?.keyField ?? adapter.keyField,
+      fields: targetFieldsOf(changeType).filter(({ field }) => taken.has(field)),
+    };
   }
 
   async find(tenantId: string, id: string): Promise<BulkChange> {
@@ -738,6 +771,7 @@ export class BulkChanges {
       changeType,
       defaults,
       skipAlreadyInTarget: false,
+      roundTrip: false,
       quotaCalendar: this.#registry.quotaCalendar,
     };
   }

@@ -2,7 +2,7 @@ import { pipeline, type Readable, Transform } from 'node:stream';
 import { parse } from 'csv-parse';
 import type { ChangeType } from '../core/change-types.ts';
 import { AppError, type ErrorDetail, validationFailed } from '../core/errors.ts';
-import { fieldForHeader, type RowField } from './row-fields.ts';
+import { fieldForHeader, isCurrentValueColumn, type RowField } from './row-fields.ts';
 
 export interface InputRow {
   /** 1-based data row (the header is not counted). */
@@ -44,6 +44,8 @@ export interface TableRows {
   sheet?: string;
   /** Problems of the header (unknown or repeated columns), reported once for the whole file. */
   headerIssues: ErrorDetail[];
+  /** The file was exported for editing: it has `current_*` columns (read past, ADR 0059). */
+  roundTrip: boolean;
   batches: AsyncIterable<RowBatch>;
 }
 
@@ -82,6 +84,7 @@ export async function tableRows(
   return {
     columns: mapped.filter((column): column is RowField => column !== undefined),
     headerIssues,
+    roundTrip: header.some(isCurrentValueColumn),
     batches: readBatches(records, mapped),
   };
 }
@@ -167,6 +170,8 @@ function mapHeader(
 ): Array<RowField | undefined> {
   const seen = new Set<RowField>();
   return header.map((name) => {
+    // The line's value when the file was exported: there to read, never a field.
+    if (isCurrentValueColumn(name)) return undefined;
     const field = fieldForHeader(name, changeType);
     if (!field) {
       issues.push({

@@ -24,7 +24,7 @@ import { newId } from '../shared/ids.ts';
 import { bulkChangesRepository } from './bulk-changes-repository.ts';
 import type { InputRow } from './csv-input.ts';
 import { isRowField } from './row-fields.ts';
-import { type TargetState, targetState } from './target-state.ts';
+import { asksForNothing, type TargetState, targetState } from './target-state.ts';
 
 export interface ValidRow {
   row: number;
@@ -48,7 +48,7 @@ export interface ValidRow {
 /** Why a valid row waits before it is sent. */
 export type RowWait = { reason: 'effective_date' } | { reason: 'line_quota'; message: string };
 
-/** A row left out because its line already is what it asks for (`skipAlreadyInTarget`). */
+/** A row left out because its line already is what it asks for (`skipAlreadyInTarget`, a round trip). */
 export interface SkippedRow {
   row: number;
   state: TargetState;
@@ -95,6 +95,11 @@ export interface IntakeContext {
   defaults: Record<string, unknown>;
   /** Leave out rows whose line already is what they ask for, instead of sending them. */
   skipAlreadyInTarget: boolean;
+  /**
+   * The rows come from a file exported for editing (ADR 0059): rows already as they ask are left out
+   * whatever `skipAlreadyInTarget` says, and a row whose values are all blank keeps its line as it is.
+   */
+  roundTrip: boolean;
   /** When the carrier's per-line quotas start again. */
   quotaCalendar: QuotaCalendar;
 }
@@ -153,7 +158,11 @@ export async function validateRows(
       report(input.row, identifierIssue);
       continue;
     }
-    const parsed = flow.requestSchema.safeParse(fields);
+    // A round-trip row left blank asks for nothing: its line stays as it is (left out below).
+    const keptAsIs = options.roundTrip && asksForNothing(options.changeType, fields);
+    const parsed = keptAsIs
+      ? ({ success: true, data: fields } as const)
+      : flow.requestSchema.safeParse(fields);
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
         report(input.row, {
@@ -240,15 +249,15 @@ export async function validateRows(
     const request = item.request as Record<string, unknown>;
     const state = found ? targetState(options.changeType, request, device) : undefined;
     // Before the carrier's own checks: a line already there is left out, not refused as a transition.
-    const skip = options.skipAlreadyInTarget && state?.alreadyInTarget === true;
-    const problem =
-      deviceProblem(device, busy.get(device.id), flow.archivedLinesOnly === true) ??
-      (skip
-        ? undefined
-        : (swappedTo(request) ??
-          catalog?.(request) ??
-          billingCatalog(request) ??
-          flow.checkRow?.(item.request, device, options.account.settings)));
+    const skip = (options.skipAlreadyInTarget || options.roundTrip) && state?.alreadyInTarget === true;
+    // A row left out sends nothing: the line may be busy in another change, or archived.
+    const problem = skip
+      ? undefined
+      : (deviceProblem(device, busy.get(device.id), flow.archivedLinesOnly === true) ??
+        swappedTo(request) ??
+        catalog?.(request) ??
+        billingCatalog(request) ??
+        flow.checkRow?.(item.request, device, options.account.settings));
     if (problem) {
       report(item.row, problem);
       continue;

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { resultColumnValues } from './result-columns.ts';
-import { escapeFormula, resultsHeader } from './results-csv.ts';
+import { resultsHeader } from './results-csv.ts';
+import { escapeFormula } from './table-files.ts';
 
 it('escapes cells a spreadsheet would run as formulas, and only those', () => {
   for (const cell of ['=HYPERLINK("x")', '+1', '-2+3', '@SUM(A1)', '\tx'])

@@ -1,13 +1,7 @@
-import { stringify } from 'csv-stringify';
 import type { BulkChanges } from './bulk-changes-service.ts';
 import { resultColumns } from './result-columns.ts';
+import { csvFile, linesOf, type TableLine } from './table-files.ts';
 import type { DeviceChangeView } from './views.ts';
-
-/**
- * A cell that begins with = + - @ (or a tab / carriage return) would run as a formula when the results
- * are opened in a spreadsheet; a leading apostrophe makes it text.
- */
-export const escapeFormula = (value: string): string => (/^[=+\-@\t\r]/.test(value) ? `'${value}` : value);
 
 /** A row as the results list it: its API view and the calls that carried it. */
 type ResultRow = DeviceChangeView & { calls: ReadonlyArray<{ id: number; action: string }> };
@@ -33,7 +27,7 @@ export const resultsHeader = [
 ];
 
 /** One row's cells, in the order of {@link resultsHeader}. */
-export const resultsLine = (change: ResultRow): Array<string | number | null | undefined> => [
+export const resultsLine = (change: ResultRow): TableLine => [
   change.row,
   change.iccid,
   change.imei,
@@ -54,16 +48,5 @@ export const resultsLine = (change: ResultRow): Array<string | number | null | u
  * from the rows page by page with backpressure.
  */
 export function resultsCsv(bulkChanges: BulkChanges, tenantId: string, id: string) {
-  const csv = stringify({ header: true, columns: resultsHeader, cast: { string: escapeFormula } });
-  (async () => {
-    try {
-      for await (const change of bulkChanges.allChanges(tenantId, id)) {
-        if (!csv.write(resultsLine(change))) await new Promise((resolve) => csv.once('drain', resolve));
-      }
-      csv.end();
-    } catch (error) {
-      csv.destroy(error as Error);
-    }
-  })();
-  return csv;
+  return csvFile(resultsHeader, linesOf(bulkChanges.allChanges(tenantId, id), resultsLine));
 }

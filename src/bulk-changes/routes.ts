@@ -142,7 +142,8 @@ export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = 
           'options.waves ([{lines} | {percent}], cumulative) and options.haltOnFailureRate (0..1, default 0.2) send it in canary waves (docs/guardrails.md). ' +
           'CSV: the same fields as query parameters and one row per line. XLSX (`' +
           XLSX_CONTENT_TYPE +
-          '`): like CSV, the first sheet, header row first. Multipart: a `file` part (CSV or XLSX) and the fields as parts.',
+          '`): like CSV, the first sheet, header row first. Multipart: a `file` part (CSV or XLSX) and the fields as parts. ' +
+          'A file exported for editing (GET /devices/export: current_* columns) is a round trip: current_* columns are read past, rows whose value the line already has in the inventory are left out whatever skipAlreadyInTarget says, blank cells keep the line as it is (ADR 0059).',
         headers: z.object({ 'idempotency-key': z.string().max(200).optional() }).loose(),
         body: createJson,
       },
@@ -534,6 +535,7 @@ async function fileRequest(
     ...fields,
     rows: table.batches,
     csvColumns: table.columns,
+    roundTrip: table.roundTrip,
     ...(table.sheet ? { rowsSheet: table.sheet } : {}),
     inputIssues: [...inputIssues, ...table.headerIssues],
   };

@@ -103,6 +103,9 @@ const aliases: Record<string, RowField> = {
   customerpool: 'customerPoolId',
 };
 
+/** The prefix of an export's read-only columns: the line's value when the file was exported. */
+export const CURRENT_VALUE_PREFIX = 'current_';
+
 /** Canonical form of a header: lower case, letters and digits only ("Rate Plan", "rate_plan" → "rateplan"). */
 const canonical = (header: string) => header.toLowerCase().replace(/[^a-z0-9]/g, '');
 
@@ -122,6 +125,15 @@ export function fieldForHeader(header: string, changeType: ChangeType): RowField
   if (key === 'carrierrateplancode') return 'carrierRatePlan';
   return byCanonical.get(key);
 }
+
+/**
+ * A `current_*` column (in any case or separator style: "Current Status"): informational, read past by
+ * the readers, and the mark of a file exported for editing (ADR 0059).
+ */
+export const isCurrentValueColumn = (header: string): boolean => {
+  const key = canonical(header.replace(/^\uFEFF/, ''));
+  return key.startsWith('current') && key.length > 'current'.length;
+};
 
 export const isRowField = (name: string): name is RowField => (rowFields as readonly string[]).includes(name);
 

@@ -1,5 +1,6 @@
 import type { ChangeType } from '../core/change-types.ts';
-import type { DeviceRecord } from '../core/flow.ts';
+import type { Device } from '../devices/devices-repository.ts';
+import type { RowField } from './row-fields.ts';
 
 /** What a row changes on its line: the field, the inventory's value now and the value asked for. */
 export interface TargetState {
@@ -10,42 +11,81 @@ export interface TargetState {
   alreadyInTarget: boolean;
 }
 
-interface TargetField {
-  field: string;
-  current: (device: DeviceRecord) => string | null;
-  /** Other fields of the row that would still change something when the main one is already there. */
-  othersUnchanged?: (request: Record<string, unknown>, device: DeviceRecord) => boolean;
+/** A row field whose value the inventory also holds. */
+export interface TargetField {
+  field: RowField;
+  /** The line's field, as GET /devices names it. */
+  lineField: string;
+  current: (device: Device) => string | null;
 }
 
 /**
- * The change types whose row asks for one value the inventory also holds, so a row can be seen to
- * change nothing. Types that create or swap something (new service, billing, identifiers) are left
- * out: there "the same value" does not mean "nothing to do".
+ * The change types whose row sets values the inventory also holds, so a row can be seen to change
+ * nothing: the first field is the one a row must give (or one of them), the others are optional and
+ * compared only when given. Only where the inventory is what the change writes, or what the carrier
+ * last said: the status and the carrier rate plan (kept by the inventory sync), and the customer rate
+ * plan, pool and site, which live in the inventory alone. Types that create or swap something (new
+ * service, billing, identifiers) are left out, and so is the username: it is written at the carrier
+ * and in billing's custom fields as well, and the inventory agreeing says nothing of billing — sending
+ * it again is how one repairs billing.
  */
-const targetFields: Partial<Record<ChangeType, TargetField>> = {
-  status_update: { field: 'targetStatus', current: (device) => device.status },
-  carrier_rate_plan_change: {
-    field: 'carrierRatePlan',
-    current: (device) => device.carrierRatePlan,
-    // A new communication plan on the same rate plan is still a change.
-    othersUnchanged: (request, device) =>
-      request.communicationPlan === undefined || request.communicationPlan === device.communicationPlan,
-  },
+const targetFields: Partial<Record<ChangeType, readonly TargetField[]>> = {
+  status_update: [{ field: 'targetStatus', lineField: 'status', current: (device) => device.status }],
+  // A new communication plan on the same rate plan is still a change.
+  carrier_rate_plan_change: [
+    { field: 'carrierRatePlan', lineField: 'carrierRatePlan', current: (device) => device.carrierRatePlan },
+    {
+      field: 'communicationPlan',
+      lineField: 'communicationPlan',
+      current: (device) => device.communicationPlan,
+    },
+  ],
+  customer_rate_plan_change: [
+    {
+      field: 'customerRatePlanId',
+      lineField: 'customerRatePlanId',
+      current: (device) => device.customerRatePlanId,
+    },
+    { field: 'customerPoolId', lineField: 'customerPoolId', current: (device) => device.customerPoolId },
+  ],
+  site_assignment: [{ field: 'siteId', lineField: 'siteId', current: (device) => device.siteId }],
 };
 
-/** Whether rows of this change type ask for one value, so a line can already have it. */
+/** The change types whose rows set values the inventory holds: the ones a selection exports for editing. */
+export const oneValueChangeTypes = Object.keys(targetFields) as ChangeType[];
+
+/** Whether rows of this change type ask for values the inventory holds, so a line can already have them. */
 export const setsOneValue = (changeType: ChangeType): boolean => targetFields[changeType] !== undefined;
 
-/** The row's current → target, for the change types that have one. */
+/** The fields a row of this change type sets that the inventory holds (none for other types). */
+export const targetFieldsOf = (changeType: ChangeType): readonly TargetField[] =>
+  targetFields[changeType] ?? [];
+
+/** Whether the row gives none of its change type's target values (a round-trip row left blank). */
+export const asksForNothing = (changeType: ChangeType, fields: Record<string, unknown>): boolean =>
+  setsOneValue(changeType) && targetFieldsOf(changeType).every(({ field }) => fields[field] === undefined);
+
+/**
+ * The row's current → target, for the change types that have one: the first field the row gives a
+ * different value for (else its first given field). A row that gives none keeps the line as it is
+ * (a round-trip file's blank cells), which is already where it should be.
+ */
 export function targetState(
   changeType: ChangeType,
   request: Record<string, unknown>,
-  device: DeviceRecord,
+  device: Device,
 ): TargetState | undefined {
-  const spec = targetFields[changeType];
-  const target = spec && request[spec.field];
-  if (!spec || typeof target !== 'string') return undefined;
-  const current = spec.current(device);
-  const alreadyInTarget = current === target && (spec.othersUnchanged?.(request, device) ?? true);
-  return { field: spec.field, current, target, alreadyInTarget };
+  const fields = targetFieldsOf(changeType);
+  if (fields.length === 0) return undefined;
+  const given = fields.flatMap(({ field, current }) => {
+    const target = request[field];
+    return typeof target === 'string' ? [{ field, current: current(device), target }] : [];
+  });
+  if (given.length === 0) {
+    const { field, current } = fields[0];
+    const value = current(device);
+    return { field, current: value, target: value ?? '', alreadyInTarget: true };
+  }
+  const changed = given.find((value) => value.current !== value.target);
+  return { ...(changed ?? given[0]), alreadyInTarget: changed === undefined };
 }

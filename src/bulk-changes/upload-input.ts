@@ -52,7 +52,13 @@ export async function readUploadRows(
   input: Readable,
   changeType: ChangeType,
   declared: DeclaredFile,
-): Promise<{ rows: InputRow[]; issues: ErrorDetail[]; columns: RowField[]; sheet?: string }> {
+): Promise<{
+  rows: InputRow[];
+  issues: ErrorDetail[];
+  columns: RowField[];
+  roundTrip: boolean;
+  sheet?: string;
+}> {
   const table = await openUploadRows(input, changeType, declared);
   const rows: InputRow[] = [];
   const issues = [...table.headerIssues];
@@ -60,7 +66,13 @@ export async function readUploadRows(
     rows.push(...batch.rows);
     issues.push(...batch.issues);
   }
-  return { rows, issues, columns: table.columns, ...(table.sheet ? { sheet: table.sheet } : {}) };
+  return {
+    rows,
+    issues,
+    columns: table.columns,
+    roundTrip: table.roundTrip,
+    ...(table.sheet ? { sheet: table.sheet } : {}),
+  };
 }
 
 /**

@@ -60,18 +60,25 @@ export const bulkChangeSchema = progressSchema.extend({
   undoneAsId: z.string().nullable().default(null),
   failureReason: z.string().nullable().default(null),
   rejectedRows: z.array(errorDetailSchema).default([]),
+  /** Rows left out because their line already is what they ask for (ADR 0054, 0059). */
+  skippedRows: z.number().default(0),
 });
 export type BulkChangeAnswer = z.infer<typeof bulkChangeSchema>;
 
 export const dryRunSchema = z.object({
   dryRun: z.literal(true),
-  summary: z.object({ total: z.number(), wouldSucceed: z.number(), wouldFail: z.number() }),
+  summary: z.object({
+    total: z.number(),
+    wouldSucceed: z.number(),
+    wouldFail: z.number(),
+    wouldSkip: z.number().default(0),
+  }),
   fileIssues: z.array(errorDetailSchema).default([]),
   rows: z.array(
     z.object({
       row: z.number(),
       iccid: z.string().nullable(),
-      outcome: z.enum(['would_succeed', 'would_fail']),
+      outcome: z.enum(['would_succeed', 'would_fail', 'would_skip']),
       code: z.string().optional(),
       message: z.string().optional(),
       field: z.string().optional(),

@@ -1,5 +1,3 @@
-import { createWriteStream, rmSync } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import { changeTypes } from '../core/change-types.ts';
 import { bulkStatuses } from '../core/statuses.ts';
@@ -7,7 +5,7 @@ import { bulkChangeSchema, pageSchema } from './api-answers.ts';
 import { expectAnswer } from './api-client.ts';
 import { apiCommand } from './api-command.ts';
 import { connectionHelp, connectionSchema, resolveAccountId } from './api-target.ts';
-import { CliError } from './cli-error.ts';
+import { download } from './download.ts';
 import { exitCodes, exitCodesHelp } from './exit-codes.ts';
 import { getBulkChange } from './follow-bulk-change.ts';
 import { listReport, statusReport } from './reports.ts';
@@ -127,24 +125,15 @@ GET /api/v1/bulk-changes/{id}/results.csv serves it, streamed: to stdout, or to 
 ${exitCodesHelp}`,
   flags: { out: { type: 'string' } },
   schema: resultsSchema,
-  async run(client, args, output) {
-    const body = await client.stream(
-      `/api/v1/bulk-changes/${encodeURIComponent(args.id)}/results.csv`,
-      'text/csv',
-    );
-    try {
-      await (args.out
-        ? pipeline(body, createWriteStream(args.out))
-        : pipeline(body, output.stdout, { end: false }));
-    } catch (error) {
-      // A reader that has seen enough (`| head`) is no failure.
-      if (!args.out && (error as NodeJS.ErrnoException).code === 'EPIPE') return exitCodes.ok;
-      // Half a results file is worse than none: it would pass for the whole.
-      if (args.out) rmSync(args.out, { force: true });
-      throw new CliError(`Writing the results of bulk change ${args.id} failed: ${(error as Error).message}`);
-    }
-    if (!args.out) return exitCodes.ok;
-    output.stderr.write(`Wrote the results of bulk change ${args.id} to ${args.out}\n`);
-    return exitCodes.ok;
-  },
+  run: (client, args, output) =>
+    download(
+      client,
+      {
+        path: `/api/v1/bulk-changes/${encodeURIComponent(args.id)}/results.csv`,
+        accept: 'text/csv',
+        out: args.out,
+        what: `the results of bulk change ${args.id}`,
+      },
+      output,
+    ),
 });

@@ -37,8 +37,11 @@ export function refusalReport(status: number, error: ErrorAnswer): string {
 }
 
 export function dryRunReport(report: DryRunAnswer): string {
-  const { total, wouldSucceed, wouldFail } = report.summary;
-  const parts = [`Dry run: ${total} rows; ${wouldSucceed} would succeed, ${wouldFail} would fail.`];
+  const { total, wouldSucceed, wouldFail, wouldSkip } = report.summary;
+  const parts = [
+    `Dry run: ${total} rows; ${wouldSucceed} would succeed, ${wouldFail} would fail` +
+      (wouldSkip ? `, ${wouldSkip} left out (their line already is what they ask for).` : '.'),
+  ];
   if (report.fileIssues.length) {
     parts.push('The file has problems (the real submission would be refused for them):');
     parts.push(listed(report.fileIssues.map(detailLine)));
@@ -88,6 +91,8 @@ export function createdReport(bulkChange: BulkChangeAnswer, replayed: boolean): 
       (replayed ? ' (this Idempotency-Key was used before: this is that bulk change)' : ''),
     `  queued ${counts.queued}  in progress ${counts.inProgress + counts.waiting}  succeeded ${counts.succeeded}  failed ${counts.failed}  cancelled ${counts.cancelled}`,
   ];
+  if (bulkChange.skippedRows)
+    lines.push(`Left out: ${bulkChange.skippedRows} rows whose line already is what they ask for`);
   if (bulkChange.rejectedRows.length) {
     lines.push(`Left out (${bulkChange.rejectedRows.length} problems, --accept-valid-rows):`);
     lines.push(listed(bulkChange.rejectedRows.map(detailLine)));

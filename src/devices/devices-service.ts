@@ -51,6 +51,9 @@ export const historyEntryView = (entry: LineHistoryEntry) => ({
   carrierAccountId: entry.carrierAccountId,
 });
 
+/** Lines read per page while walking a filter. */
+const MATCHING_PAGE = 1000;
+
 /** The inventory as the API and the portal read it, always within one tenant. */
 export class Devices {
   readonly #db: Executor;
@@ -68,6 +71,25 @@ export class Devices {
       (device) => device,
       (device) => device.id,
     );
+  }
+
+  /** Every line the filter matches, a page at a time, in id order (an export); stops after `max` lines. */
+  async *matching(
+    tenantId: string,
+    filter: Omit<DeviceFilter, 'cursor' | 'limit'>,
+    max = Number.POSITIVE_INFINITY,
+  ): AsyncGenerator<Device> {
+    let seen = 0;
+    for (let cursor: string | undefined, more = true; more; ) {
+      const listed = await this.list(tenantId, { ...filter, cursor, limit: MATCHING_PAGE });
+      for (const device of listed.items) {
+        if (seen >= max) return;
+        seen += 1;
+        yield device;
+      }
+      cursor = listed.nextCursor ?? undefined;
+      more = cursor !== undefined;
+    }
   }
 
   async get(tenantId: string, id: string): Promise<Device> {

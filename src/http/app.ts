@@ -21,6 +21,7 @@ import type { ApprovalPolicies } from '../bulk-changes/approval-policy.ts';
 import { approvalPolicyRoutes } from '../bulk-changes/approval-policy-routes.ts';
 import type { BulkChanges } from '../bulk-changes/bulk-changes-service.ts';
 import { bulkChangeRoutes } from '../bulk-changes/routes.ts';
+import { selectionExportRoutes } from '../bulk-changes/selection-export-routes.ts';
 import type { CallbackIngress } from '../callbacks/callback-ingress.ts';
 import { callbackRoutes } from '../callbacks/routes.ts';
 import type { AccountHealth } from '../carriers/account-health.ts';
@@ -189,6 +190,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(apiKeyRoutes, { auth });
       await api.register(userRoutes, { auth, users: deps.users });
       await api.register(deviceRoutes, { auth, devices: deps.devices });
+      await api.register(selectionExportRoutes, {
+        auth,
+        bulkChanges: deps.bulkChanges,
+        devices: deps.devices,
+      });
       await api.register(siteRoutes, { auth, sites: deps.sites });
       await api.register(auditRoutes, { auth, audit: deps.audit });
       await api.register(notificationRoutes, {

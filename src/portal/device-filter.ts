@@ -1,7 +1,5 @@
 import { z } from 'zod';
 import { normalisedStatuses } from '../core/statuses.ts';
-import type { Device, DeviceFilter } from '../devices/devices-repository.ts';
-import type { PortalDeps } from './deps.ts';
 
 /** An empty select or text box means "any". */
 const optionalText = z
@@ -41,32 +39,4 @@ export function linesFilterOf(query: Record<string, unknown>): DevicesFilter | u
     Object.fromEntries(given.map(([name, value]) => [name.slice(LINES_PREFIX.length), value])),
   );
   return parsed.success ? parsed.data : undefined;
-}
-
-/** Lines read per page while walking a filter. */
-const PAGE = 1000;
-
-/** Every line the filter matches, a page at a time, in id order; stops after `max` lines. */
-export async function* linesMatching(
-  deps: Pick<PortalDeps, 'devices'>,
-  tenantId: string,
-  filter: DevicesFilter,
-  max = Number.POSITIVE_INFINITY,
-): AsyncGenerator<Device> {
-  let cursor: string | undefined;
-  let seen = 0;
-  for (;;) {
-    const listed = await deps.devices.list(tenantId, {
-      ...filter,
-      cursor,
-      limit: PAGE,
-    } satisfies DeviceFilter);
-    for (const device of listed.items) {
-      if (seen >= max) return;
-      seen += 1;
-      yield device;
-    }
-    if (!listed.nextCursor) return;
-    cursor = listed.nextCursor;
-  }
 }

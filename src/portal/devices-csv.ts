@@ -1,5 +1,4 @@
-import { stringify } from 'csv-stringify';
-import { escapeFormula } from '../bulk-changes/results-csv.ts';
+import { csvFile, linesOf } from '../bulk-changes/table-files.ts';
 import type { Device } from '../devices/devices-repository.ts';
 import { deviceView } from '../devices/devices-service.ts';
 
@@ -46,17 +45,10 @@ const line = (device: Device, accountName: string) => {
 
 /** The lines as CSV (formula-escaped, like the results), written as they are read, with backpressure. */
 export function devicesCsv(lines: AsyncIterable<Device>, accountNames: ReadonlyMap<string, string>) {
-  const csv = stringify({ header: true, columns, cast: { string: escapeFormula } });
-  (async () => {
-    try {
-      for await (const device of lines) {
-        const cells = line(device, accountNames.get(device.carrierAccountId) ?? device.carrierAccountId);
-        if (!csv.write(cells)) await new Promise((resolve) => csv.once('drain', resolve));
-      }
-      csv.end();
-    } catch (error) {
-      csv.destroy(error as Error);
-    }
-  })();
-  return csv;
+  return csvFile(
+    columns,
+    linesOf(lines, (device) =>
+      line(device, accountNames.get(device.carrierAccountId) ?? device.carrierAccountId),
+    ),
+  );
 }

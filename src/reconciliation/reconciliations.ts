@@ -7,7 +7,7 @@ import { bulkChangesRepository } from '../bulk-changes/bulk-changes-repository.t
 import type { BulkChanges, DryRunReport } from '../bulk-changes/bulk-changes-service.ts';
 import { inBatches } from '../bulk-changes/csv-input.ts';
 import type { Enqueue } from '../bulk-changes/jobs.ts';
-import { escapeFormula } from '../bulk-changes/results-csv.ts';
+import { escapeFormula } from '../bulk-changes/table-files.ts';
 import type { BulkChangeView } from '../bulk-changes/views.ts';
 import type { CarrierRegistry } from '../carriers/registry.ts';
 import type { DriftKind, ReconciliationTrigger } from '../core/drifts.ts';

@@ -473,6 +473,18 @@ export function routeSpecs(context: FuzzContext): RouteSpec[] {
     },
     {
       method: 'GET',
+      path: '/api/v1/devices/export',
+      auth: 'key',
+      query: {
+        changeType: fc.constantFrom('status_update', 'carrier_rate_plan_change', 'archival', 'nope', ''),
+        format: fc.constantFrom('csv', 'xlsx', 'pdf'),
+        carrierAccountId: fc.constantFrom(...ids.account, 'x'),
+        status: weirdText,
+        iccid,
+      },
+    },
+    {
+      method: 'GET',
       path: '/api/v1/devices/:id/history',
       auth: 'key',
       params: { id: [...ids.device, 'not-a-line', ...context.iccids.slice(0, 1)] },
@@ -908,6 +920,17 @@ export function routeSpecs(context: FuzzContext): RouteSpec[] {
       query: {
         status: fc.constantFrom('active', 'suspended', 'nope', ''),
         carrierAccountId: fc.constantFrom(...ids.account, 'x'),
+      },
+    },
+    {
+      method: 'GET',
+      path: '/portal/devices/export-for-editing',
+      auth: 'session',
+      query: {
+        changeType: fc.constantFrom('status_update', 'customer_rate_plan_change', 'archival', ''),
+        format: fc.constantFrom('csv', 'xlsx', 'pdf'),
+        carrierAccountId: fc.constantFrom(...ids.account, 'x', ''),
+        status: fc.constantFrom('active', 'nope', ''),
       },
     },
     { method: 'GET', path: '/portal/carrier-accounts', auth: 'session' },

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type { CarrierAccountView } from '../../accounts/carrier-accounts.ts';
+import { exportFormats, exportHeaders, selectionForEditing } from '../../bulk-changes/selection-export.ts';
+import { oneValueChangeTypes } from '../../bulk-changes/target-state.ts';
 import { normalisedStatuses } from '../../core/statuses.ts';
 import type { Device } from '../../devices/devices-repository.ts';
 import { toIso } from '../../shared/time.ts';
@@ -10,7 +12,7 @@ import { label, time } from '../components/format.ts';
 import { pager } from '../components/pager.ts';
 import { table } from '../components/table.ts';
 import type { PortalApp, PortalDeps } from '../deps.ts';
-import { type DevicesFilter, deviceFilterShape, linesMatching, linesQuery } from '../device-filter.ts';
+import { type DevicesFilter, deviceFilterShape, linesQuery } from '../device-filter.ts';
 import { devicesCsv } from '../devices-csv.ts';
 import { href, html, type SafeHtml } from '../html.ts';
 import { page, sendHtml } from '../layout.ts';
@@ -23,6 +25,13 @@ const devicesQuery = z.object({
   ...deviceFilterShape,
 });
 
+const exportForEditingQuery = z.object({
+  ...deviceFilterShape,
+  carrierAccountId: z.string().trim().min(1).max(100),
+  changeType: z.enum(oneValueChangeTypes),
+  format: z.enum(exportFormats).default('xlsx'),
+});
+
 const filterOf = ({ carrierAccountId, status, carrierRatePlan, billingCustomerId }: DevicesFilter) => ({
   carrierAccountId,
   status,
@@ -30,11 +39,18 @@ const filterOf = ({ carrierAccountId, status, carrierRatePlan, billingCustomerId
   billingCustomerId,
 });
 
-function select(name: string, title: string, options: Choice[], selected?: string): SafeHtml {
+/** A select of the page's forms; a filter's may be left at "Any" (`anyOption`), the export's may not. */
+function select(
+  name: string,
+  title: string,
+  options: Choice[],
+  selected?: string,
+  anyOption = true,
+): SafeHtml {
   return html`<div class="field">
   <label for="filter-${name}">${title}</label>
   <select id="filter-${name}" name="${name}">
-    <option value="">Any</option>
+    ${anyOption && html`<option value="">Any</option>`}
     ${options.map((option) => html`<option value="${option.value}"${option.value === selected ? html` selected` : ''}>${option.text}</option>`)}
   </select>
 </div>`;
@@ -74,11 +90,38 @@ function filterActions(user: PortalUser, filter: DevicesFilter, shown: number): 
     ? ''
     : filter.carrierAccountId
       ? html`<a class="button button-primary" href="${href('/portal/bulk-changes/new', { carrierAccountId: filter.carrierAccountId, changeType: 'status_update', ...linesQuery(filter) })}">Start a bulk change with these lines</a>`
-      : html`<span class="hint">Choose a carrier account to start a bulk change with these lines: a bulk change runs on one account.</span>`;
+      : html`<span class="hint">Choose a carrier account to start a bulk change with these lines, or to export them for editing: a bulk change runs on one account.</span>`;
   return html`<div class="actions">
   <a class="button" href="${href('/portal/devices/export.csv', filter)}" download>Export CSV</a>
   ${start}
-</div>`;
+</div>
+${filter.carrierAccountId && exportForEditing(filter)}`;
+}
+
+/**
+ * "Export for editing" (ADR 0059): the lines the filter shows, with the chosen change type's fields
+ * beside their current values; uploaded back as that change, only the lines that differ are sent.
+ */
+function exportForEditing(filter: DevicesFilter): SafeHtml {
+  return html`<form method="get" action="/portal/devices/export-for-editing" class="filters" aria-label="Export for editing">
+  ${Object.entries(filter).map(([name, value]) => value !== undefined && html`<input type="hidden" name="${name}" value="${value}">`)}
+  ${select(
+    'changeType',
+    'Change to edit',
+    oneValueChangeTypes.map((type) => ({ value: type, text: label(type) })),
+    'status_update',
+    false,
+  )}
+  ${select(
+    'format',
+    'Format',
+    exportFormats.map((format) => ({ value: format, text: format.toUpperCase() })),
+    'xlsx',
+    false,
+  )}
+  <button type="submit" class="button">Export for editing</button>
+  <span class="hint">Edit the desired columns and upload the file as a new bulk change of that type: only the lines whose value differs are sent.</span>
+</form>`;
 }
 
 function devicesPage(options: {
@@ -174,7 +217,21 @@ export function devicesRoutes(app: PortalApp, deps: PortalDeps): void {
       return reply
         .header('content-type', 'text/csv; charset=utf-8')
         .header('content-disposition', 'attachment; filename="devices.csv"')
-        .send(devicesCsv(linesMatching(deps, tenantId, filterOf(request.query)), accountNames));
+        .send(devicesCsv(deps.devices.matching(tenantId, filterOf(request.query)), accountNames));
+    },
+  );
+
+  app.get(
+    '/devices/export-for-editing',
+    { schema: { hide: true, querystring: exportForEditingQuery } },
+    async (request, reply) => {
+      const { principal } = requirePortalRole(request, 'viewer');
+      const { changeType, format, carrierAccountId } = request.query;
+      const editable = await deps.bulkChanges.editableFields(principal, carrierAccountId, changeType);
+      const lines = deps.devices.matching(principal.tenantId, filterOf(request.query));
+      return reply
+        .headers(exportHeaders(changeType, format))
+        .send(selectionForEditing(editable, lines, format));
     },
   );
 }

@@ -16,7 +16,7 @@ import { type Choice, namedChoice } from '../components/choices.ts';
 import { csvColumn, label } from '../components/format.ts';
 import { csrfField, problemList } from '../components/forms.ts';
 import type { PortalApp, PortalDeps } from '../deps.ts';
-import { type DevicesFilter, linesFilterOf, linesMatching, linesQuery } from '../device-filter.ts';
+import { type DevicesFilter, linesFilterOf, linesQuery } from '../device-filter.ts';
 import { fieldHelp } from '../field-help.ts';
 import { href, html, type SafeHtml } from '../html.ts';
 import { page, sendHtml } from '../layout.ts';
@@ -53,7 +53,7 @@ async function linesFromFilter(
   if (!filter || filter.carrierAccountId !== state.account.id) return undefined;
   const identifiers: string[] = [];
   let truncated = false;
-  for await (const device of linesMatching(deps, tenantId, filter, MAX_LINES_FROM_FILTER + 1)) {
+  for await (const device of deps.devices.matching(tenantId, filter, MAX_LINES_FROM_FILTER + 1)) {
     if (identifiers.length === MAX_LINES_FROM_FILTER) {
       truncated = true;
       break;
@@ -392,6 +392,7 @@ function previewInput(form: PreviewFields, csv: PreviewForm['csv'], state: FormS
         ...base,
         rows: csv.rows,
         csvColumns: csv.columns,
+        roundTrip: csv.roundTrip,
         ...(csv.sheet ? { rowsSheet: csv.sheet } : {}),
         // A problem of another sheet (a workbook's customer assignment) is no row of these rows.
         inputIssues: csv.issues.filter((issue) => issue.row === undefined || issue.sheet !== undefined),

@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { XLSX_CONTENT_TYPE } from '../../src/bulk-changes/upload-input.ts';
+import { jasperFixture } from '../support/service.ts';
+import { xlsxFile, xlsxRows } from '../support/xlsx.ts';
+import { noChromium, openPortal, portalSuite, signIn, waitForBulkStatus } from './browser.ts';
+
+describe('the portal round trip: export for editing, upload back only what differs', {
+  skip: noChromium,
+}, () => {
+  const suite = portalSuite();
+
+  it('downloads the filtered lines with current_ and desired columns; the edited workbook previews and sends only the edited lines', async () => {
+    const { test, browser } = suite;
+    const fixture = await jasperFixture(test, { count: 10, prefix: '8901721' });
+    const { page, errors } = await openPortal(browser, test.url);
+    await signIn(page, test.adminKey);
+    await page.goto(`/portal/devices?carrierAccountId=${fixture.accountId}`);
+    const exportForm = page.getByRole('form', { name: 'Export for editing' });
+    await exportForm.getByLabel('Change to edit').selectOption('status_update');
+    await exportForm.getByLabel('Format').selectOption('xlsx');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      exportForm.getByRole('button', { name: 'Export for editing' }).click(),
+    ]);
+    assert.equal(download.suggestedFilename(), 'status_update-lines.xlsx');
+    const { rows } = await xlsxRows(readFileSync(await download.path()));
+    const [header, ...lines] = rows as string[][];
+    assert.deepEqual(header, ['iccid', 'current_status', 'target_status']);
+    assert.deepEqual(lines.map((line) => line[0]).sort(), [...fixture.iccids].sort());
+    assert.ok(lines.every((line) => line[1] === 'activation_ready' && line[2] === 'activation_ready'));
+
+    const edited = lines.map((line, index) => (index % 4 === 0 ? [line[0], line[1], 'active'] : line));
+    await page.goto(
+      `/portal/bulk-changes/new?carrierAccountId=${fixture.accountId}&changeType=status_update`,
+    );
+    await page.setInputFiles('#file', {
+      name: 'status_update-lines.xlsx',
+      mimeType: XLSX_CONTENT_TYPE,
+      buffer: await xlsxFile({ Lines: [header, ...edited] }),
+    });
+    await page.getByRole('button', { name: 'Preview (dry run)' }).click();
+    await page.waitForURL(/\/portal\/bulk-changes\/preview\//);
+    const summary = await page.locator('[data-preview-summary]').innerText();
+    assert.match(summary, /3\s+will succeed/);
+    assert.match(summary, /7\s+already in that state/);
+    await page.getByRole('button', { name: 'Submit 3 rows' }).click();
+    await page.waitForURL(/\/portal\/bulk-changes\/[0-9a-f-]{36}$/);
+    await waitForBulkStatus(page, /^Completed$/);
+    const moved = (
+      await test.api<{ items: Array<{ iccid: string }> }>(
+        'GET',
+        `/api/v1/devices?carrierAccountId=${fixture.accountId}&status=active`,
+      )
+    ).body.items.map((line) => line.iccid);
+    assert.deepEqual(moved.sort(), [0, 4, 8].map((index) => lines[index][0]).sort());
+    assert.deepEqual(errors, []);
+  });
+});
