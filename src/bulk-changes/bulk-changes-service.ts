@@ -24,7 +24,7 @@ import { type BulkChangeFilter, bulkChangesRepository } from './bulk-changes-rep
 import { type InputRow, inBatches, type RowBatch } from './csv-input.ts';
 import { estimateSending, type SendEstimate } from './estimate.ts';
 import { checkFileFields, type IntakeContext, rowDefaults, type ValidRow, validateRows } from './intake.ts';
-import { type DryRunRow, IntakeRun } from './intake-run.ts';
+import { IntakeRun } from './intake-run.ts';
 import { advanceBulkChange, type Enqueue } from './jobs.ts';
 import { logLifecycle } from './lifecycle-log.ts';
 import { pauseBulkChange, resumeBulkChange } from './pause.ts';
@@ -34,6 +34,7 @@ import {
   auditEntryView,
   type BulkChangeView,
   bulkChangeView,
+  type DryRunReport,
   deviceChangeView,
   type RowAuditEntryView,
   rowAuditEntryView,
@@ -79,16 +80,6 @@ export type UndoInput = Omit<CreateBulkChangeInput, 'dryRun' | 'acceptValidRows'
 export type UndoOutcome =
   | { created: BulkChangeView; irreversible: IrreversibleRow[] }
   | (DryRunReport & { undoOf: string; irreversible: IrreversibleRow[] });
-
-export interface DryRunReport {
-  dryRun: true;
-  summary: { total: number; wouldSucceed: number; wouldFail: number; wouldSkip: number };
-  /** How long sending the rows that would succeed takes at the account's limits. */
-  estimate: SendEstimate;
-  /** Problems of the whole request (columns, options): the real submission would be refused for them. */
-  fileIssues: ErrorDetail[];
-  rows: DryRunRow[];
-}
 
 export class BulkChanges {
   readonly #db: Db;
