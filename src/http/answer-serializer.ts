@@ -5,17 +5,6 @@ import type { z } from 'zod';
 import type { AnswerCheck } from '../config.ts';
 import { AppError } from '../core/errors.ts';
 
-/**
- * What the server does with a JSON answer and its route's documented schema (ADR 0058,
- * `BULKCHANGE_ANSWER_CHECK`):
- * - `off` (the default): writes the answer as the view built it; the schema is documentation, checked by
- *   the tests. Views pick their fields one by one, so no field leaks without a schema pass.
- * - `strip`: the type provider's own serializer, a safety net: parses every answer and drops what the
- *   schema does not name (a field the schema forgot disappears from the answer). It costs time (ADR 0058).
- * - `strict`: the tests' check: an answer that breaks its schema, or carries a field the schema does not
- *   name, is a 500 naming the route and the field, so a test fails rather than a client.
- */
-
 /** An answer its route's documented schema does not describe (only in `strict`): a 500 that says why. */
 const answerMismatch = (method: string, url: string, problem: string) =>
   new AppError(
@@ -59,7 +48,16 @@ function firstDroppedField(sent: unknown, parsed: unknown, path = '$'): string |
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** The serializer compiler of the chosen check. */
+/**
+ * What the server does with a JSON answer and its route's documented schema (ADR 0058,
+ * `BULKCHANGE_ANSWER_CHECK`):
+ * - `off` (the default): writes the answer as the view built it; the schema is documentation, checked by
+ *   the tests. Views pick their fields one by one, so no field leaks without a schema pass.
+ * - `strip`: the type provider's own serializer, a safety net: parses every answer and drops what the
+ *   schema does not name (a field the schema forgot disappears from the answer). It costs time (ADR 0058).
+ * - `strict`: the tests' check: an answer that breaks its schema, or carries a field the schema does not
+ *   name, is a 500 naming the route and the field, so a test fails rather than a client.
+ */
 export const answerSerializer = (check: AnswerCheck): FastifySerializerCompiler<z.ZodType> =>
   check === 'off'
     ? unchecked
