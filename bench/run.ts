@@ -37,6 +37,7 @@ const scenarios: Record<string, { capS: number }> = {
   progress: { capS: 300 },
   postgres: { capS: 600 },
   scaleout: { capS: 900 },
+  answers: { capS: 600 },
 };
 
 const { positionals, values } = parseArgs({

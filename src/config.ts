@@ -13,6 +13,10 @@ const listFromEnv = z.string().transform((value) =>
     .filter((item) => item !== ''),
 );
 
+/** What the API does with an answer and its route's documented schema (`src/http/answer-serializer.ts`). */
+export const answerChecks = ['off', 'strip', 'strict'] as const;
+export type AnswerCheck = (typeof answerChecks)[number];
+
 /**
  * Which proxies in front may tell the client's address and protocol (`X-Forwarded-For`, `-Proto`):
  * `true` (any), `false` (none), a hop count, or addresses / CIDRs / `loopback`, `linklocal`,
@@ -120,6 +124,11 @@ const configSchema = z.object({
   /** Failed authentication attempts per client address, and per key prefix, per minute. */
   AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(20),
   BULKCHANGE_TRUST_PROXY: trustProxyFromEnv.default(false),
+  /**
+   * What the API does with an answer and its route's documented schema (ADR 0058): `off` writes it as
+   * built, `strip` parses it and drops what the schema does not name, `strict` (the tests) refuses it.
+   */
+  BULKCHANGE_ANSWER_CHECK: z.enum(answerChecks).default('off'),
   /** Portal sign-ins kept in memory at most; past it, the one seen longest ago ends. */
   PORTAL_MAX_SESSIONS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   /** A portal session ends after this long without a request… */

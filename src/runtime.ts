@@ -212,6 +212,7 @@ export async function startService(options: {
       },
       authFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE,
       trustProxy: config.BULKCHANGE_TRUST_PROXY,
+      answerCheck: config.BULKCHANGE_ANSWER_CHECK,
       publicUrl: config.BULKCHANGE_PUBLIC_URL,
       sessionLimits: {
         maxSessions: config.PORTAL_MAX_SESSIONS,

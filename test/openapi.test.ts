@@ -56,6 +56,31 @@ describe('The OpenAPI document', () => {
         if (operation.requestBody) assert.ok(operation.responses['422'], `${where} documents 422`);
       }
     }
+  });
+
+  it('documents the success answer of every product operation: a schema for each status it gives, no body for a 204', async () => {
+    const document = (await test.api<Document>('GET', '/api/openapi.json', { key: null })).body;
+    for (const [path, operations] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        const where = `${method.toUpperCase()} ${path}`;
+        const successes = Object.keys(operation.responses).filter((status) => status.startsWith('2'));
+        assert.ok(successes.length > 0, `${where} documents its success answer`);
+        for (const status of successes) {
+          const { content } = operation.responses[status];
+          if (status === '204') {
+            assert.equal(content, undefined, `${where} 204 has no body`);
+            continue;
+          }
+          const media = Object.entries(content ?? {});
+          assert.ok(media.length > 0, `${where} ${status} documents its body`);
+          for (const [type, { schema }] of media)
+            assert.ok(schema, `${where} ${status} ${type} has a schema`);
+        }
+        // A create (201) that takes a JSON body shows an example of it.
+        const body = operation.requestBody?.content['application/json']?.schema;
+        if (successes.includes('201') && body) assert.ok(body.example, `${where} has an example`);
+      }
+    }
     for (const create of [
       '/api/v1/bulk-changes',
       '/api/v1/carrier-accounts',

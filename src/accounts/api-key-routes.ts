@@ -2,6 +2,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorOf } from '../audit/actor.ts';
 import { roles } from '../core/roles.ts';
+import { pageOf } from '../shared/answers.ts';
+import { apiKeyViewSchema, createdApiKeySchema } from './api-keys.ts';
 import { type KeyAuth, principalOf, requireRole } from './auth.ts';
 
 /**
@@ -14,7 +16,14 @@ export const apiKeyRoutes: FastifyPluginAsyncZod<{ auth: KeyAuth }> = async (app
 
   app.get(
     '/api-keys',
-    { onRequest: admin, schema: { tags, summary: "The tenant's API keys (never the keys themselves)" } },
+    {
+      onRequest: admin,
+      schema: {
+        tags,
+        summary: "The tenant's API keys (never the keys themselves)",
+        response: { 200: pageOf(apiKeyViewSchema) },
+      },
+    },
     async (request) => ({ items: await auth.keys.list(principalOf(request).tenantId), nextCursor: null }),
   );
 
@@ -28,6 +37,7 @@ export const apiKeyRoutes: FastifyPluginAsyncZod<{ auth: KeyAuth }> = async (app
           .object({ name: z.string().trim().min(1).max(200), role: z.enum(roles) })
           .meta({ example: { name: 'CI pipeline', role: 'operator' } }),
         summary: 'Create a named key: the answer carries the key itself, shown this once',
+        response: { 201: createdApiKeySchema },
       },
     },
     async (request, reply) => {
@@ -46,6 +56,7 @@ export const apiKeyRoutes: FastifyPluginAsyncZod<{ auth: KeyAuth }> = async (app
         tags,
         params: z.object({ id: z.string().min(1).max(64) }),
         summary: 'Revoke a key: it stops working at once, in the API and in portal sessions',
+        response: { 200: apiKeyViewSchema.describe('The key, revoked') },
       },
     },
     async (request) => {

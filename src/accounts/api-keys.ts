@@ -1,10 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { z } from 'zod';
 import { type Actor, systemActor } from '../audit/actor.ts';
 import { auditRepository } from '../audit/audit-repository.ts';
 import { auditEntryForChange } from '../audit/change-entry.ts';
 import { notFound } from '../core/errors.ts';
-import type { Principal, Role } from '../core/roles.ts';
+import { type Principal, type Role, roles } from '../core/roles.ts';
 import { type Executor, inTransaction } from '../db/database.ts';
+import { isoTime } from '../shared/answers.ts';
 import { newId } from '../shared/ids.ts';
 import { type ApiKeyListing, accountsRepository } from './accounts-repository.ts';
 
@@ -61,16 +63,19 @@ export async function createApiKey(
 const LAST_USED_PRECISION_MS = 60_000;
 
 /** An API key as its tenant's admins see it (`GET /api/v1/api-keys`): never the key or its hash. */
-export interface ApiKeyView {
-  id: string;
-  name: string;
-  role: Role;
-  /** The key's first characters, to tell keys apart. */
-  prefix: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-}
+export const apiKeyViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  role: z.enum(roles),
+  prefix: z.string().describe("The key's first characters, to tell keys apart"),
+  createdAt: isoTime,
+  lastUsedAt: isoTime.nullable(),
+  revokedAt: isoTime.nullable(),
+});
+export type ApiKeyView = z.infer<typeof apiKeyViewSchema>;
+
+/** A new key's answer: its view, and the key itself, shown this once. */
+export const createdApiKeySchema = apiKeyViewSchema.extend({ key: z.string().describe('Shown this once') });
 
 const iso = (at: number | null) => (at === null ? null : new Date(at).toISOString());
 
@@ -146,7 +151,7 @@ export class ApiKeys {
     tenantId: string,
     input: { name: string; role: Role },
     actor: Actor,
-  ): Promise<ApiKeyView & { key: string }> {
+  ): Promise<z.infer<typeof createdApiKeySchema>> {
     const { id, key } = await createApiKey(this.#db, { tenantId, ...input, actor });
     const created = await accountsRepository(this.#db).findApiKey(tenantId, id);
     return { ...apiKeyView(created!), key };

@@ -6,10 +6,11 @@ import type { AccountReports } from '../carriers/carrier.ts';
 import type { OutboundAddressPolicy } from '../carriers/http/address-policy.ts';
 import { checkOutboundUrl, issueDetailCode } from '../carriers/http/outbound-url.ts';
 import type { CarrierRegistry } from '../carriers/registry.ts';
-import type { CarrierName } from '../core/change-types.ts';
+import { type CarrierName, carrierNames } from '../core/change-types.ts';
 import { AppError, conflict, type ErrorDetail, notFound } from '../core/errors.ts';
 import type { CarrierAccount, CarrierLimits } from '../core/flow.ts';
 import { type Executor, inTransaction, isUniqueViolation } from '../db/database.ts';
+import { isoTime, jsonObject } from '../shared/answers.ts';
 import { newId } from '../shared/ids.ts';
 import { type CarrierAccountRow, carrierAccountsRepository } from './carrier-accounts-repository.ts';
 import type { SecretBox } from './secret-box.ts';
@@ -17,42 +18,48 @@ import type { SecretBox } from './secret-box.ts';
 const nameTaken = (name: string) =>
   conflict('NAME_TAKEN', `A carrier account named "${name}" already exists`);
 
-/** Per-account overrides of the carrier's default limits, kept in `settings.limits`. */
-export const limitsOverrideSchema = z
-  .object({
-    // One request in 100 s at least: a tiny positive rate (1e-300) would stall an account for ever.
-    requestsPerSecond: z.number().min(0.01).max(10_000).nullable(),
-    maxConcurrent: z.number().int().min(1).max(256),
-    batchSize: z.number().int().min(1).max(100_000),
-    retryBudget: z.number().int().min(1).max(100),
-    requestTimeoutMs: z.number().int().min(100).max(600_000),
-    checkIntervalMs: z.number().int().min(100).max(86_400_000),
-    maxWaitMs: z
-      .number()
-      .int()
-      .min(1_000)
-      .max(30 * 86_400_000),
-  })
-  .partial();
+/** An account's limits (DESIGN §2.6), as it takes them and as its view shows them. */
+const limitsSchema = z.object({
+  // One request in 100 s at least: a tiny positive rate (1e-300) would stall an account for ever.
+  requestsPerSecond: z.number().min(0.01).max(10_000).nullable(),
+  maxConcurrent: z.number().int().min(1).max(256),
+  batchSize: z.number().int().min(1).max(100_000),
+  retryBudget: z.number().int().min(1).max(100),
+  requestTimeoutMs: z.number().int().min(100).max(600_000),
+  checkIntervalMs: z.number().int().min(100).max(86_400_000),
+  maxWaitMs: z
+    .number()
+    .int()
+    .min(1_000)
+    .max(30 * 86_400_000),
+});
 
-export interface CarrierAccountView {
-  id: string;
-  name: string;
-  carrier: CarrierName;
-  baseUrl: string;
-  writeEnabled: boolean;
-  settings: Record<string, unknown>;
-  limits: CarrierLimits;
-  /** The last inventory sync: when it ended and what it found (or why it failed). */
-  inventorySync: { at: string; result: Record<string, unknown> } | null;
-  /**
-   * The last attempt to register the account's callback listener with the carrier (ThingSpace): null
-   * before the first. When `ok` is false the account's results are polled, and `error` says why.
-   */
-  callbackRegistration: { at: string; url: string; ok: boolean; error: string | null } | null;
-  createdAt: string;
-  updatedAt: string;
-}
+/** Per-account overrides of the carrier's default limits, kept in `settings.limits`. */
+export const limitsOverrideSchema = limitsSchema.partial();
+
+/** A carrier account as the API shows it: never its credentials. */
+export const carrierAccountViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  carrier: z.enum(carrierNames),
+  baseUrl: z.string(),
+  writeEnabled: z.boolean(),
+  settings: jsonObject,
+  limits: limitsSchema.describe("The carrier's default limits with the account's overrides"),
+  inventorySync: z
+    .object({ at: isoTime, result: jsonObject })
+    .nullable()
+    .describe('The last inventory sync: when it ended and what it found (or why it failed)'),
+  callbackRegistration: z
+    .object({ at: isoTime, url: z.string(), ok: z.boolean(), error: z.string().nullable() })
+    .nullable()
+    .describe(
+      "The last attempt to register the account's callback listener with the carrier (ThingSpace): null before the first; when `ok` is false the account's results are polled, and `error` says why",
+    ),
+  createdAt: isoTime,
+  updatedAt: isoTime,
+});
+export type CarrierAccountView = z.infer<typeof carrierAccountViewSchema>;
 
 /** A rate plan of the carrier account's catalog. */
 export interface CarrierRatePlan {
@@ -61,6 +68,14 @@ export interface CarrierRatePlan {
   dataMb: number | null;
   communicationPlans: string[];
 }
+
+/** A rate plan as `GET /carrier-accounts/{id}/rate-plans` lists it: `dataMb` only when the carrier gives one. */
+export const ratePlanViewSchema = z.object({
+  code: z.string(),
+  name: z.string(),
+  dataMb: z.number().optional(),
+  communicationPlans: z.array(z.string()),
+});
 
 export interface CarrierAccountInput {
   name: string;

@@ -2,8 +2,9 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { type Actor, actorOf } from '../audit/actor.ts';
 import { carrierNames } from '../core/change-types.ts';
+import { pageOf } from '../shared/answers.ts';
 import { type KeyAuth, principalOf, requireRole } from './auth.ts';
-import type { CarrierAccounts } from './carrier-accounts.ts';
+import { type CarrierAccounts, carrierAccountViewSchema, ratePlanViewSchema } from './carrier-accounts.ts';
 
 const idParams = z.object({ id: z.string().min(1) });
 
@@ -33,6 +34,9 @@ const accountInput = z
     },
   });
 
+/** `POST /carrier-accounts/{id}/inventory-sync`: the sync is queued. */
+const inventorySyncQueued = z.object({ carrierAccountId: z.string(), status: z.literal('queued') });
+
 /** Only what is sent changes; no defaults here, or a PATCH would reset what it does not name. */
 const accountPatch = z.object(accountFields).partial();
 
@@ -52,20 +56,24 @@ export const carrierAccountRoutes: FastifyPluginAsyncZod<CarrierAccountRoutesOpt
   const admin = requireRole(auth, 'admin');
   const tags = ['carrier accounts'];
 
-  app.get('/carrier-accounts', { onRequest: viewer, schema: { tags } }, async (request) => ({
-    items: await accounts.list(principalOf(request).tenantId),
-    nextCursor: null,
-  }));
+  app.get(
+    '/carrier-accounts',
+    { onRequest: viewer, schema: { tags, response: { 200: pageOf(carrierAccountViewSchema) } } },
+    async (request) => ({
+      items: await accounts.list(principalOf(request).tenantId),
+      nextCursor: null,
+    }),
+  );
 
   app.get(
     '/carrier-accounts/:id',
-    { onRequest: viewer, schema: { tags, params: idParams } },
+    { onRequest: viewer, schema: { tags, params: idParams, response: { 200: carrierAccountViewSchema } } },
     async (request) => accounts.view(await accounts.get(principalOf(request).tenantId, request.params.id)),
   );
 
   app.post(
     '/carrier-accounts',
-    { onRequest: admin, schema: { tags, body: accountInput } },
+    { onRequest: admin, schema: { tags, body: accountInput, response: { 201: carrierAccountViewSchema } } },
     async (request, reply) =>
       reply
         .status(201)
@@ -78,7 +86,7 @@ export const carrierAccountRoutes: FastifyPluginAsyncZod<CarrierAccountRoutesOpt
     '/carrier-accounts/:id',
     {
       onRequest: admin,
-      schema: { tags, params: idParams, body: accountPatch },
+      schema: { tags, params: idParams, body: accountPatch, response: { 200: carrierAccountViewSchema } },
     },
     async (request) =>
       accounts.update(
@@ -97,6 +105,7 @@ export const carrierAccountRoutes: FastifyPluginAsyncZod<CarrierAccountRoutesOpt
         tags,
         params: idParams,
         summary: "Read the account's lines from the carrier into the inventory (asynchronous)",
+        response: { 202: inventorySyncQueued },
       },
     },
     async (request, reply) => {
@@ -109,7 +118,7 @@ export const carrierAccountRoutes: FastifyPluginAsyncZod<CarrierAccountRoutesOpt
 
   app.get(
     '/carrier-accounts/:id/rate-plans',
-    { onRequest: viewer, schema: { tags, params: idParams } },
+    { onRequest: viewer, schema: { tags, params: idParams, response: { 200: pageOf(ratePlanViewSchema) } } },
     async (request) => {
       const plans = await accounts.ratePlans(principalOf(request).tenantId, request.params.id);
       return {

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorOf } from '../audit/actor.ts';
+import { pageOf } from '../shared/answers.ts';
 import { type KeyAuth, principalOf, requireRole } from './auth.ts';
-import { newUserSchema, type Users, userPatchSchema } from './users.ts';
+import { newUserSchema, type Users, userPatchSchema, userViewSchema } from './users.ts';
 
 const idParams = z.object({ id: z.string().min(1).max(64) });
 
@@ -19,12 +20,21 @@ export const userRoutes: FastifyPluginAsyncZod<{ auth: KeyAuth; users: Users }> 
 
   app.get(
     '/users',
-    { onRequest: admin, schema: { tags, summary: "The tenant's portal users (never their passwords)" } },
+    {
+      onRequest: admin,
+      schema: {
+        tags,
+        summary: "The tenant's portal users (never their passwords)",
+        response: { 200: pageOf(userViewSchema) },
+      },
+    },
     async (request) => ({ items: await users.list(principalOf(request).tenantId), nextCursor: null }),
   );
 
-  app.get('/users/:id', { onRequest: admin, schema: { tags, params: idParams } }, async (request) =>
-    users.get(principalOf(request).tenantId, request.params.id),
+  app.get(
+    '/users/:id',
+    { onRequest: admin, schema: { tags, params: idParams, response: { 200: userViewSchema } } },
+    async (request) => users.get(principalOf(request).tenantId, request.params.id),
   );
 
   app.post(
@@ -43,6 +53,7 @@ export const userRoutes: FastifyPluginAsyncZod<{ auth: KeyAuth; users: Users }> 
           },
         }),
         summary: 'Add a portal user who signs in with e-mail and password',
+        response: { 201: userViewSchema },
       },
     },
     async (request, reply) => {
@@ -60,6 +71,7 @@ export const userRoutes: FastifyPluginAsyncZod<{ auth: KeyAuth; users: Users }> 
         params: idParams,
         body: userPatchSchema,
         summary: "Change a user's name, role, modules or password, or disable them (ends their sessions)",
+        response: { 200: userViewSchema },
       },
     },
     async (request) => {

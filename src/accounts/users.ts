@@ -3,9 +3,10 @@ import { type Actor, actorOf } from '../audit/actor.ts';
 import { auditRepository } from '../audit/audit-repository.ts';
 import { auditEntryForChange, changedFields } from '../audit/change-entry.ts';
 import { AppError, notFound } from '../core/errors.ts';
-import { type Module, modules } from '../core/modules.ts';
+import { modules } from '../core/modules.ts';
 import { type Principal, roles } from '../core/roles.ts';
 import { type Executor, inTransaction, isUniqueViolation } from '../db/database.ts';
+import { isoTime } from '../shared/answers.ts';
 import { newId } from '../shared/ids.ts';
 import {
   decoyPasswordHash,
@@ -52,18 +53,18 @@ export const userPatchSchema = z.object({
 export type UserPatch = z.infer<typeof userPatchSchema>;
 
 /** A user as admins see them: never the password or its hash. */
-export interface UserView {
-  id: string;
-  email: string;
-  name: string;
-  role: UserRecord['role'];
-  /** `null`: every module. */
-  modules: Module[] | null;
-  createdAt: string;
-  updatedAt: string;
-  lastSignInAt: string | null;
-  disabledAt: string | null;
-}
+export const userViewSchema = z.object({
+  id: z.string(),
+  email: z.string(),
+  name: z.string(),
+  role: z.enum(roles),
+  modules: z.array(z.enum(modules)).nullable().describe('null: every module'),
+  createdAt: isoTime,
+  updatedAt: isoTime,
+  lastSignInAt: isoTime.nullable(),
+  disabledAt: isoTime.nullable(),
+});
+export type UserView = z.infer<typeof userViewSchema>;
 
 const iso = (at: number | null) => (at === null ? null : new Date(at).toISOString());
 

@@ -1,24 +1,30 @@
+import { z } from 'zod';
 import type { Capabilities, Executor } from '../db/database.ts';
 import { chainHash, genesisHash } from './audit-chain.ts';
 import { auditChainRepository } from './audit-chain-repository.ts';
 
+const chainPoint = z.object({ seq: z.number().int(), hash: z.string() });
+
 /** What `audit verify` proves about one tenant's log. */
-export interface ChainVerification {
-  tenantId: string;
-  /** Every sealed entry recomputes to its hash, in an unbroken sequence from the origin to the head. */
-  ok: boolean;
-  /** Sealed entries checked. */
-  entries: number;
-  /** Entries appended but not yet sealed: not covered by this proof. */
-  unsealed: number;
-  /** Where the chain starts (the genesis, or the last entry cut by retention) and where it ends. */
-  origin: { seq: number; hash: string };
-  head: { seq: number; hash: string };
-  /** The first entry whose hash does not match (edited), or the entry after a gap (removed). */
-  firstBrokenId?: string;
-  firstBrokenSeq?: number;
-  reason?: string;
-}
+export const chainVerificationSchema = z.object({
+  tenantId: z.string(),
+  ok: z
+    .boolean()
+    .describe(
+      'Every sealed entry recomputes to its hash, in an unbroken sequence from the origin to the head',
+    ),
+  entries: z.number().int().describe('Sealed entries checked'),
+  unsealed: z.number().int().describe('Entries appended but not yet sealed: not covered by this proof'),
+  origin: chainPoint.describe('Where the chain starts: the genesis, or the last entry cut by retention'),
+  head: chainPoint,
+  firstBrokenId: z
+    .string()
+    .optional()
+    .describe('The first entry whose hash does not match (edited), or the entry after a gap (removed)'),
+  firstBrokenSeq: z.number().int().optional(),
+  reason: z.string().optional(),
+});
+export type ChainVerification = z.infer<typeof chainVerificationSchema>;
 
 const PAGE = 1_000;
 

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Actor } from '../audit/actor.ts';
 import { type AuditScope, auditEntryFromCall } from '../audit/audit-entry.ts';
 import { auditRepository, type NewAuditEntry } from '../audit/audit-repository.ts';
@@ -9,13 +10,14 @@ import type { BillingConnections } from './billing-connections.ts';
 import { billingRepository, type CatalogName, type CatalogRow } from './billing-repository.ts';
 
 /** An entry of a tenant's billing customers, customer rate plans or customer pools. */
-export interface CatalogEntry {
-  id: string;
-  name: string;
-  status: 'active' | 'closed';
-  dataMb: number | null;
-  monthlyRate: number | null;
-}
+export const catalogEntrySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  status: z.enum(['active', 'closed']),
+  dataMb: z.number().nullable(),
+  monthlyRate: z.number().nullable(),
+});
+export type CatalogEntry = z.infer<typeof catalogEntrySchema>;
 
 const toEntry = (row: CatalogRow): CatalogEntry => ({
   id: row.id,

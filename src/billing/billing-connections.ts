@@ -8,6 +8,7 @@ import type { CarrierHttpClientFactory } from '../carriers/http/factory.ts';
 import { checkOutboundUrl } from '../carriers/http/outbound-url.ts';
 import { AppError } from '../core/errors.ts';
 import { type Executor, inTransaction } from '../db/database.ts';
+import { isoTime, jsonObject } from '../shared/answers.ts';
 import { billingRepository } from './billing-repository.ts';
 import {
   RevioClient,
@@ -25,13 +26,18 @@ export const billingConnectionInput = z.object({
 });
 export type BillingConnectionInput = z.infer<typeof billingConnectionInput>;
 
-export interface BillingConnectionView {
-  system: 'revio';
-  baseUrl: string;
-  writeEnabled: boolean;
-  settings: Record<string, unknown>;
-  updatedAt: string;
-}
+/** The tenant's billing connection as the API shows it: never its credentials. */
+export const billingConnectionViewSchema = z.object({
+  system: z.literal('revio'),
+  baseUrl: z.string(),
+  writeEnabled: z.boolean(),
+  settings: jsonObject,
+  updatedAt: isoTime,
+});
+export type BillingConnectionView = z.infer<typeof billingConnectionViewSchema>;
+
+/** `GET` and `PUT /billing-connection`: the connection, null before one is saved. */
+export const billingConnectionAnswerSchema = z.object({ connection: billingConnectionViewSchema.nullable() });
 
 /**
  * Rev.io publishes no limits; this is what our simulator allows. Its throttle answers say how long to

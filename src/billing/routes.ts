@@ -2,8 +2,13 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { type KeyAuth, principalOf, requireRole } from '../accounts/auth.ts';
 import { actorOf } from '../audit/actor.ts';
-import type { BillingCatalogs } from './billing-catalogs.ts';
-import { type BillingConnections, billingConnectionInput } from './billing-connections.ts';
+import { pageOf } from '../shared/answers.ts';
+import { type BillingCatalogs, catalogEntrySchema } from './billing-catalogs.ts';
+import {
+  type BillingConnections,
+  billingConnectionAnswerSchema,
+  billingConnectionInput,
+} from './billing-connections.ts';
 import type { CatalogName } from './billing-repository.ts';
 
 const catalogEntry = z.object({
@@ -15,6 +20,11 @@ const catalogEntry = z.object({
   dataMb: z.number().int().nonnegative().max(100_000_000).nullish(),
   monthlyRate: z.number().nonnegative().max(100_000).nullish(),
 });
+
+const catalogPage = pageOf(catalogEntrySchema);
+
+/** `POST /billing-customers/sync`: how many customers were read in. */
+const customersImported = z.object({ imported: z.number().int() });
 
 /** API §2's catalogs, by path. */
 const catalogs: Record<string, CatalogName> = {
@@ -32,9 +42,11 @@ export const billingRoutes: FastifyPluginAsyncZod<{
   const admin = requireRole(auth, 'admin');
   const tags = ['billing'];
 
-  app.get('/billing-connection', { onRequest: admin, schema: { tags } }, async (request) => ({
-    connection: await billing.get(principalOf(request).tenantId),
-  }));
+  app.get(
+    '/billing-connection',
+    { onRequest: admin, schema: { tags, response: { 200: billingConnectionAnswerSchema } } },
+    async (request) => ({ connection: await billing.get(principalOf(request).tenantId) }),
+  );
 
   app.put(
     '/billing-connection',
@@ -44,6 +56,7 @@ export const billingRoutes: FastifyPluginAsyncZod<{
         tags,
         body: billingConnectionInput,
         summary: 'Connect Rev.io (credentials are stored encrypted)',
+        response: { 200: billingConnectionAnswerSchema },
       },
     },
     async (request) => {
@@ -53,10 +66,14 @@ export const billingRoutes: FastifyPluginAsyncZod<{
   );
 
   for (const [path, catalog] of Object.entries(catalogs)) {
-    app.get(`/${path}`, { onRequest: viewer, schema: { tags } }, async (request) => ({
-      items: await entries.list(principalOf(request).tenantId, catalog),
-      nextCursor: null,
-    }));
+    app.get(
+      `/${path}`,
+      { onRequest: viewer, schema: { tags, response: { 200: catalogPage } } },
+      async (request) => ({
+        items: await entries.list(principalOf(request).tenantId, catalog),
+        nextCursor: null,
+      }),
+    );
 
     app.post(
       `/${path}`,
@@ -68,6 +85,7 @@ export const billingRoutes: FastifyPluginAsyncZod<{
             example: { items: [{ id: 'CUST-7', name: 'Acme Logistics', status: 'active' }] },
           }),
           summary: 'Add or update entries',
+          response: { 200: catalogPage.describe('The whole catalog, as it now is') },
         },
       },
       async (request) => {
@@ -88,7 +106,14 @@ export const billingRoutes: FastifyPluginAsyncZod<{
 
   app.post(
     '/billing-customers/sync',
-    { onRequest: admin, schema: { tags, summary: "Read the billing system's customers into the catalog" } },
+    {
+      onRequest: admin,
+      schema: {
+        tags,
+        summary: "Read the billing system's customers into the catalog",
+        response: { 200: customersImported },
+      },
+    },
     async (request) => {
       const principal = principalOf(request);
       return { imported: await entries.syncCustomers(principal.tenantId, actorOf(principal)) };

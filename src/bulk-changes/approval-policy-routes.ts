@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { type KeyAuth, principalOf, requireRole } from '../accounts/auth.ts';
 import { actorOf } from '../audit/actor.ts';
-import type { ApprovalPolicies } from './approval-policy.ts';
+import { type ApprovalPolicies, approvalPolicyViewSchema } from './approval-policy.ts';
 
 export interface ApprovalPolicyRoutesOptions {
   auth: KeyAuth;
@@ -30,6 +30,7 @@ export const approvalPolicyRoutes: FastifyPluginAsyncZod<ApprovalPolicyRoutesOpt
       schema: {
         tags: ['guardrails'],
         summary: "The tenant's approval policy and blast-radius cap (null: off, the default)",
+        response: { 200: approvalPolicyViewSchema },
       },
     },
     async (request) => approvalPolicies.get(principalOf(request).tenantId),
@@ -44,6 +45,7 @@ export const approvalPolicyRoutes: FastifyPluginAsyncZod<ApprovalPolicyRoutesOpt
         summary:
           'Set the approval policy (destructive changes above approvalAboveLines lines wait for an approver) and the blast-radius cap (destructiveLinesPerHour)',
         body: policyBody,
+        response: { 200: approvalPolicyViewSchema },
       },
     },
     async (request) => {

@@ -1,17 +1,33 @@
+import { z } from 'zod';
 import type { Actor } from '../audit/actor.ts';
 import { auditRepository } from '../audit/audit-repository.ts';
 import { auditEntryForChange } from '../audit/change-entry.ts';
 import { type Db, inTransaction } from '../db/database.ts';
+import { isoTime } from '../shared/answers.ts';
 import { toIso } from '../shared/time.ts';
 import { type ApprovalPolicy, approvalPolicyRepository } from './approval-policy-repository.ts';
 
 /** A policy as the API and the portal show it. */
-export const approvalPolicyView = (policy: ApprovalPolicy) => ({
+export const approvalPolicyViewSchema = z.object({
+  approvalAboveLines: z
+    .number()
+    .int()
+    .nullable()
+    .describe('Destructive changes of more lines wait for approval; 0: every one; null: off'),
+  destructiveLinesPerHour: z
+    .number()
+    .int()
+    .nullable()
+    .describe('At most this many destructive line changes an hour; null: no cap'),
+  updatedAt: isoTime.nullable(),
+});
+export type ApprovalPolicyView = z.infer<typeof approvalPolicyViewSchema>;
+
+export const approvalPolicyView = (policy: ApprovalPolicy): ApprovalPolicyView => ({
   approvalAboveLines: policy.approvalAboveLines,
   destructiveLinesPerHour: policy.destructiveLinesPerHour,
   updatedAt: toIso(policy.updatedAt),
 });
-export type ApprovalPolicyView = ReturnType<typeof approvalPolicyView>;
 
 /**
  * A tenant's guardrail policy (docs/guardrails.md): which destructive changes wait for a second

@@ -42,6 +42,7 @@ import {
   auditEntryView,
   type BulkChangeView,
   bulkChangeView,
+  type DryRunReport,
   deviceChangeView,
   type RowAuditEntryView,
   rowAuditEntryView,
@@ -92,16 +93,6 @@ export type UndoInput = Omit<CreateBulkChangeInput, 'dryRun' | 'acceptValidRows'
 export type UndoOutcome =
   | { created: BulkChangeView; irreversible: IrreversibleRow[] }
   | (DryRunReport & { undoOf: string; irreversible: IrreversibleRow[] });
-
-export interface DryRunReport {
-  dryRun: true;
-  summary: { total: number; wouldSucceed: number; wouldFail: number; wouldSkip: number };
-  /** How long sending the rows that would succeed takes at the account's limits. */
-  estimate: SendEstimate;
-  /** Problems of the whole request (columns, options): the real submission would be refused for them. */
-  fileIssues: ErrorDetail[];
-  rows: DryRunRow[];
-}
 
 export class BulkChanges {
   readonly #db: Db;

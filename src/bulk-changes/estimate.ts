@@ -1,23 +1,25 @@
+import { z } from 'zod';
 import type { CarrierLimits, Flow } from '../core/flow.ts';
+import { isoTime } from '../shared/answers.ts';
 
 /** How long sending a bulk change's rows takes at its carrier account's limits (the preview shows it). */
-export interface SendEstimate {
-  /** Carrier requests the rows' first steps need. */
-  requests: number;
-  /** The account's limit; null when it has none. */
-  requestsPerSecond: number | null;
-  /** Lines per request, where the carrier takes several. */
-  batchSize: number;
-  /**
-   * Seconds to send those requests at the limit: a floor, since answers take time too and carriers
-   * that confirm later (ThingSpace, Teal, Telegence activations) add their own. Null without a limit.
-   */
-  seconds: number | null;
-  /** Rows that wait before they are sent: their effective date, or their line's carrier quota. */
-  waitingRows: number;
-  /** When the last of those may go (ISO-8601); the sending ends no earlier. Null when none waits. */
-  lastRowNotBefore: string | null;
-}
+export const sendEstimateSchema = z.object({
+  requests: z.number().int().describe("Carrier requests the rows' first steps need"),
+  requestsPerSecond: z.number().nullable().describe("The account's limit; null when it has none"),
+  batchSize: z.number().int().describe('Lines per request, where the carrier takes several'),
+  seconds: z
+    .number()
+    .nullable()
+    .describe(
+      'Seconds to send those requests at the limit: a floor (answers take time too, and some carriers confirm later); null without a limit',
+    ),
+  waitingRows: z
+    .number()
+    .int()
+    .describe("Rows that wait before they are sent: their effective date, or their line's carrier quota"),
+  lastRowNotBefore: isoTime.nullable().describe('When the last of those may go; null when none waits'),
+});
+export type SendEstimate = z.infer<typeof sendEstimateSchema>;
 
 /**
  * Counts the requests of each first step: a step whose chunk is the account's batch size sends one

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import type { Approval, BulkChange, Pause } from '../core/bulk-change.ts';
 import type { RowError } from '../core/flow.ts';
-import { isTerminalBulkStatus } from '../core/statuses.ts';
+import { isTerminalBulkStatus, pauseReasons } from '../core/statuses.ts';
 import type { Tx } from '../db/database.ts';
 import { defineTask } from '../queue/index.ts';
+import { isoTime, jsonObject } from '../shared/answers.ts';
 import { newId } from '../shared/ids.ts';
 import { toIso } from '../shared/time.ts';
 import { bulkChangesRepository } from './bulk-changes-repository.ts';
@@ -40,15 +41,36 @@ export const bulkChangeSummary = (change: BulkChange) => ({
 });
 
 /** A pause as the API, the portal and events show it. */
-export const pauseView = (pause: Pause | null) =>
-  pause && { reason: pause.reason, by: pause.by, at: toIso(pause.at), detail: pause.detail };
+export const pauseViewSchema = z.object({
+  reason: z.enum(pauseReasons),
+  by: z.string().describe('Who paused it, as the audit log names actors (`key:<id>`, `engine`)'),
+  at: isoTime,
+  detail: jsonObject.describe('The figures behind it (error rate, the wave, when it resumes by itself)'),
+});
+
+export const pauseView = (pause: Pause | null): z.infer<typeof pauseViewSchema> | null =>
+  pause && { reason: pause.reason, by: pause.by, at: toIso(pause.at)!, detail: pause.detail };
 
 /** An approval (docs/guardrails.md) as the API, the portal and events show it. */
-export const approvalView = (approval: Approval | null) =>
+export const approvalViewSchema = z.object({
+  requiredBecause: z.object({ action: z.string(), lines: z.number().int(), aboveLines: z.number().int() }),
+  requestedAt: isoTime,
+  decision: z
+    .object({
+      outcome: z.enum(['approved', 'rejected']),
+      by: z.string(),
+      byName: z.string(),
+      at: isoTime,
+      note: z.string().nullable(),
+    })
+    .nullable(),
+});
+
+export const approvalView = (approval: Approval | null): z.infer<typeof approvalViewSchema> | null =>
   approval && {
     requiredBecause: approval.requiredBecause,
-    requestedAt: toIso(approval.requestedAt),
-    decision: approval.decision && { ...approval.decision, at: toIso(approval.decision.at) },
+    requestedAt: toIso(approval.requestedAt)!,
+    decision: approval.decision && { ...approval.decision, at: toIso(approval.decision.at)! },
   };
 
 /** A failed row as its event carries it. */

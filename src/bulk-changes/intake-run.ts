@@ -1,6 +1,8 @@
 import { createHash, type Hash } from 'node:crypto';
+import { z } from 'zod';
 import { type ErrorDetail, errorCodes } from '../core/errors.ts';
 import type { Executor } from '../db/database.ts';
+import { isoTime } from '../shared/answers.ts';
 import { bulkChangesRepository } from './bulk-changes-repository.ts';
 import type { InputRow, RowBatch } from './csv-input.ts';
 import {
@@ -16,26 +18,36 @@ import {
 /** Details listed in one answer; the message says how many more there were. */
 export const MAX_DETAILS = 1000;
 
-export type DryRunRow = {
-  row: number;
-  iccid: string | null;
-  /** `would_skip`: the line already is what the row asks for, and `skipAlreadyInTarget` leaves it out. */
-  outcome: 'would_succeed' | 'would_fail' | 'would_skip';
-  code?: string;
-  message?: string;
-  field?: string;
-  /** The line's value now and the one asked for, for change types that set one (status, rate plan). */
-  current?: string | null;
-  target?: string;
-  /** Set when the line already is what the row asks for, whether or not the row is skipped. */
-  alreadyInTarget?: true;
-  /**
-   * A row that would succeed but not before then (ISO-8601): its effective date, or its line's carrier
-   * quota spent this period (`waitsFor`; the message says which quota).
-   */
-  notBefore?: string;
-  waitsFor?: RowWait['reason'];
-};
+/** One row of a dry run's report: what the real submission would do with it. */
+export const dryRunRowSchema = z.object({
+  row: z.number().int(),
+  iccid: z.string().nullable(),
+  outcome: z
+    .enum(['would_succeed', 'would_fail', 'would_skip'])
+    .describe('would_skip: the line already is what the row asks for, and skipAlreadyInTarget leaves it out'),
+  code: z.string().optional(),
+  message: z.string().optional(),
+  field: z.string().optional(),
+  current: z
+    .string()
+    .nullable()
+    .optional()
+    .describe("The line's value now, for change types that set one (status, rate plan)"),
+  target: z.string().optional().describe('The value the row asks for'),
+  alreadyInTarget: z
+    .literal(true)
+    .optional()
+    .describe('Set when the line already is what the row asks for, whether or not the row is skipped'),
+  notBefore: isoTime
+    .optional()
+    .describe(
+      "A row that would succeed but not before then: its effective date, or its line's carrier quota spent this period",
+    ),
+  waitsFor: z
+    .enum(['effective_date', 'line_quota'] as const satisfies readonly RowWait['reason'][])
+    .optional(),
+});
+export type DryRunRow = z.infer<typeof dryRunRowSchema>;
 
 export interface IntakeRunContext extends IntakeContext {
   /** CSV columns already reported as not used by the change type, left out of the rows. */

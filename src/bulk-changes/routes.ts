@@ -8,6 +8,8 @@ import { AppError, type ErrorDetail, validationFailed } from '../core/errors.ts'
 import { bulkStatuses, rowStatuses } from '../core/statuses.ts';
 import { nulCharacterAt, nulDetail } from '../core/text.ts';
 import { type WavePlan, wavePlanSchema } from '../core/waves.ts';
+import { fileAnswer, pageOf } from '../shared/answers.ts';
+import { EVENT_STREAM_CONTENT_TYPE } from '../shared/event-stream.ts';
 import { NUMERIC_CURSOR } from '../shared/paging.ts';
 import type { ActivationWorkbookTemplates } from './activation-workbook-template.ts';
 import type { BulkChanges, CreateBulkChangeInput } from './bulk-changes-service.ts';
@@ -18,6 +20,17 @@ import { resultsCsv } from './results-csv.ts';
 import { resultsXlsx } from './results-xlsx.ts';
 import { isRowField } from './row-fields.ts';
 import { type DeclaredFile, openUploadRows, XLSX_CONTENT_TYPE } from './upload-input.ts';
+import {
+  bulkChangeViewSchema,
+  createdBulkChangeSchema,
+  deviceChangeViewSchema,
+  dryRunReportSchema,
+  retryBulkChangeSchema,
+  rowAuditEntryViewSchema,
+  rowWithTimelineSchema,
+  undoBulkChangeSchema,
+  undoDryRunSchema,
+} from './views.ts';
 
 const idParams = z.object({ id: z.string().min(1) });
 /** Bodies read as a file: CSV (browsers on Windows call it `application/vnd.ms-excel`) or XLSX. */
@@ -146,6 +159,12 @@ export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = 
           'A file exported for editing (GET /devices/export: current_* columns) is a round trip: current_* columns are read past, rows whose value the line already has in the inventory are left out whatever skipAlreadyInTarget says, blank cells keep the line as it is (ADR 0059).',
         headers: z.object({ 'idempotency-key': z.string().max(200).optional() }).loose(),
         body: createJson,
+        response: {
+          200: dryRunReportSchema.describe('The dry run (dryRun: true): nothing was created'),
+          201: createdBulkChangeSchema.describe(
+            'Created (or, with the same Idempotency-Key, the one created before: `idempotent-replayed: true`)',
+          ),
+        },
       },
       // The body schema documents the JSON form; CSV and multipart bodies are streams checked as they are read.
       attachValidation: true,
@@ -178,6 +197,7 @@ export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = 
         description:
           'Fill it in and POST it like any XLSX with changeType=activate_new_service: one bulk change, with the assignment sheet run as its linked customer_assignment.',
         params: idParams,
+        response: { 200: fileAnswer('The workbook', [XLSX_CONTENT_TYPE]) },
       },
     },
     async (request, reply) => {
@@ -202,6 +222,7 @@ export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = 
           cursor: z.string().optional(),
           limit,
         }),
+        response: { 200: pageOf(bulkChangeViewSchema) },
       },
     },
     async (request) => bulkChanges.list(principalOf(request).tenantId, request.query),
@@ -209,7 +230,10 @@ export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = 
 
   app.get(
     '/bulk-changes/:id',
-    { onRequest: viewer, schema: { tags: ['bulk changes'], params: idParams } },
+    {
+      onRequest: viewer,
+      schema: { tags: ['bulk changes'], params: idParams, response: { 200: bulkChangeViewSchema } },
+    },
     async (request) => bulkChanges.get(principalOf(request).tenantId, request.params.id),
   );
 
@@ -225,6 +249,7 @@ export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = 
           cursor: z.string().regex(NUMERIC_CURSOR, 'a row number').optional(),
           limit,
         }),
+        response: { 200: pageOf(deviceChangeViewSchema) },
       },
     },
     async (request) => bulkChanges.changes(principalOf(request).tenantId, request.params.id, request.query),
@@ -239,6 +264,7 @@ export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = 
         summary: 'One row with its timeline: every call that carried it, batch calls and callbacks included',
         params: z.object({ id: z.string().min(1), changeId: z.string().min(1) }),
         querystring: z.object({ limit }),
+        response: { 200: rowWithTimelineSchema },
       },
     },
     async (request) =>
@@ -262,6 +288,7 @@ export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = 
           cursor: z.string().regex(NUMERIC_CURSOR, 'a row number').optional(),
           limit,
         }),
+        response: { 200: pageOf(rowAuditEntryViewSchema) },
       },
     },
     async (request) => bulkChanges.log(principalOf(request).tenantId, request.params.id, request.query),
@@ -269,7 +296,15 @@ export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = 
 
   app.get(
     '/bulk-changes/:id/results.csv',
-    { onRequest: viewer, schema: { tags: ['bulk changes'], params: idParams } },
+    {
+      onRequest: viewer,
+      schema: {
+        tags: ['bulk changes'],
+        summary: 'The results as CSV: one line per row, with what each produced',
+        params: idParams,
+        response: { 200: fileAnswer('The results', ['text/csv']) },
+      },
+    },
     async (request, reply) => {
       const { tenantId } = principalOf(request);
       await bulkChanges.find(tenantId, request.params.id);
@@ -290,6 +325,7 @@ export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = 
         summary:
           'The results as an XLSX workbook: the columns of results.csv, header frozen, identifiers as text',
         params: idParams,
+        response: { 200: fileAnswer('The results', [XLSX_CONTENT_TYPE]) },
       },
     },
     async (request, reply) => {
@@ -304,7 +340,20 @@ export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = 
 
   app.get(
     '/bulk-changes/:id/events',
-    { onRequest: viewer, schema: { tags: ['bulk changes'], params: idParams } },
+    {
+      onRequest: viewer,
+      schema: {
+        tags: ['bulk changes'],
+        summary: 'Its progress as Server-Sent Events, until it ends',
+        params: idParams,
+        response: {
+          200: fileAnswer(
+            'Server-Sent Events: the bulk change as GET /bulk-changes/{id} shows it, at each change',
+            [EVENT_STREAM_CONTENT_TYPE],
+          ),
+        },
+      },
+    },
     async (request, reply) => {
       const { tenantId } = principalOf(request);
       await bulkChanges.find(tenantId, request.params.id);
@@ -314,7 +363,10 @@ export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = 
 
   app.post(
     '/bulk-changes/:id/cancel',
-    { onRequest: operator, schema: { tags: ['bulk changes'], params: idParams } },
+    {
+      onRequest: operator,
+      schema: { tags: ['bulk changes'], params: idParams, response: { 200: bulkChangeViewSchema } },
+    },
     async (request) => bulkChanges.cancel(principalOf(request), request.params.id, request.id),
   );
 
@@ -327,6 +379,7 @@ export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = 
         summary:
           'Pause a running bulk change: nothing new is sent; rows already with the carrier are confirmed',
         params: idParams,
+        response: { 200: bulkChangeViewSchema },
       },
     },
     async (request) => bulkChanges.pause(principalOf(request), request.params.id),
@@ -340,6 +393,7 @@ export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = 
         tags: ['bulk changes'],
         summary: 'Resume a paused bulk change where it stopped (no row is sent twice)',
         params: idParams,
+        response: { 200: bulkChangeViewSchema },
       },
     },
     async (request) => bulkChanges.resume(principalOf(request), request.params.id),
@@ -361,6 +415,7 @@ export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = 
               : 'Reject a bulk change awaiting approval: it is cancelled and its lines freed (approver role; never its creator)',
           params: idParams,
           body: decisionBody(control === 'reject').optional(),
+          response: { 200: bulkChangeViewSchema },
         },
       },
       async (request) =>
@@ -373,7 +428,15 @@ export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = 
 
   app.post(
     '/bulk-changes/:id/retry',
-    { onRequest: operator, schema: { tags: ['bulk changes'], params: idParams } },
+    {
+      onRequest: operator,
+      schema: {
+        tags: ['bulk changes'],
+        summary: 'Retry the failed rows of a finished bulk change as a new one',
+        params: idParams,
+        response: { 201: retryBulkChangeSchema },
+      },
+    },
     async (request, reply) => {
       const { created, rejected } = await bulkChanges.retry(
         principalOf(request),
@@ -398,6 +461,7 @@ export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = 
           'Reasons and refusals: docs/guardrails.md#undo, docs/errors.md.',
         params: idParams,
         querystring: z.object({ dryRun: flag }),
+        response: { 200: undoDryRunSchema, 201: undoBulkChangeSchema },
       },
     },
     async (request, reply) => {

@@ -1,6 +1,7 @@
+import { z } from 'zod';
 import type { BulkChange, DeviceChange } from '../core/bulk-change.ts';
 import type { CarrierName } from '../core/change-types.ts';
-import type { IrreversibleReason } from '../core/undo.ts';
+import { irreversibleReasons } from '../core/undo.ts';
 import type { Executor } from '../db/database.ts';
 import { deviceHistoryRepository } from '../devices/device-history-repository.ts';
 import { devicesRepository } from '../devices/devices-repository.ts';
@@ -12,17 +13,20 @@ import { reverseOf } from './reversal.ts';
 const PAGE = 1000;
 
 /** A row of the bulk change that its undo leaves alone, and why (`irreversible` of the API's answer). */
-export interface IrreversibleRow {
-  row: number;
-  changeId: string;
-  iccid: string | null;
-  msisdn: string | null;
-  eid: string | null;
-  reason: IrreversibleReason;
-  message: string;
-  /** For `REVERSE_REFUSED`: the code of the check the reverse row failed (`INVALID_TRANSITION`, …). */
-  code?: string;
-}
+export const irreversibleRowSchema = z.object({
+  row: z.number().int(),
+  changeId: z.string(),
+  iccid: z.string().nullable(),
+  msisdn: z.string().nullable(),
+  eid: z.string().nullable(),
+  reason: z.enum(irreversibleReasons),
+  message: z.string(),
+  code: z
+    .string()
+    .optional()
+    .describe('For REVERSE_REFUSED: the code of the check the reverse row failed (INVALID_TRANSITION, …)'),
+});
+export type IrreversibleRow = z.infer<typeof irreversibleRowSchema>;
 
 /** The undo of a bulk change as intake takes it: its rows keep the row numbers of the rows they reverse. */
 export interface UndoPlan {

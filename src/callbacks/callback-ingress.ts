@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { CarrierAccounts } from '../accounts/carrier-accounts.ts';
 import { auditEntryForEvent } from '../audit/audit-entry.ts';
 import { auditRepository } from '../audit/audit-repository.ts';
@@ -22,11 +23,12 @@ export interface CallbackIngressDeps {
   unmatchedSettleMs: number;
 }
 
-export interface CallbackReceipt {
-  received: true;
-  /** The same result came before; nothing changed. */
-  duplicate: boolean;
-}
+/** The answer to an authenticated callback. */
+export const callbackReceiptSchema = z.object({
+  received: z.literal(true),
+  duplicate: z.boolean().describe('The same result came before; nothing changed'),
+});
+export type CallbackReceipt = z.infer<typeof callbackReceiptSchema>;
 
 /**
  * Inbound carrier callbacks, the same for every carrier (DESIGN §4.1): the carrier module says who

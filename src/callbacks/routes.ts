@@ -4,7 +4,7 @@ import type { AttemptThrottle } from '../accounts/attempt-throttle.ts';
 import { carrierNames } from '../core/change-types.ts';
 import { AppError } from '../core/errors.ts';
 import { bodyDeadline } from '../shared/body-deadline.ts';
-import type { CallbackIngress } from './callback-ingress.ts';
+import { type CallbackIngress, callbackReceiptSchema } from './callback-ingress.ts';
 
 /**
  * A callback carries one device's result: a few KB. Fastify refuses a larger body from its
@@ -45,6 +45,7 @@ export const callbackRoutes: FastifyPluginAsyncZod<{
         summary: 'A carrier callback, authenticated with the credentials registered for the account',
         params: z.object({ carrier: z.enum(carrierNames), carrierAccountId: z.string().min(1).max(64) }),
         body: z.unknown(),
+        response: { 200: callbackReceiptSchema },
       },
     },
     async (request) =>

@@ -1,17 +1,11 @@
 import { z } from 'zod';
+import { errorDetailSchema } from '../core/errors.ts';
 
 /**
  * The parts of the API's answers (API §1–2) that the CLI reads. Checked like any other input: an
- * answer that does not match is reported instead of printed half-understood.
+ * answer that does not match is reported instead of printed half-understood. Lenient where the
+ * server's own schemas are exact (ADR 0058): a CLI may talk to an older server.
  */
-export const errorDetailSchema = z.object({
-  /** The workbook sheet of `row` (an activation workbook's rows come from two sheets). */
-  sheet: z.string().optional(),
-  row: z.number().int().optional(),
-  field: z.string().optional(),
-  code: z.string(),
-  message: z.string(),
-});
 export type ErrorDetailAnswer = z.infer<typeof errorDetailSchema>;
 
 export const errorAnswerSchema = z.object({
@@ -115,9 +109,6 @@ export const changeSchema = z.object({
   error: z.object({ code: z.string(), message: z.string(), carrierCode: z.string().optional() }).nullable(),
 });
 export type ChangeAnswer = z.infer<typeof changeSchema>;
-
-export const pageSchema = <T extends z.ZodType>(item: T) =>
-  z.object({ items: z.array(item), nextCursor: z.string().nullable() });
 
 export const carrierAccountSchema = z.object({ id: z.string(), name: z.string(), carrier: z.string() });
 

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { type Config, ConfigError, loadConfig } from '../config.ts';
-import { carrierAccountSchema, pageSchema } from './api-answers.ts';
+import { pageOf } from '../shared/answers.ts';
+import { carrierAccountSchema } from './api-answers.ts';
 import { type ApiClient, expectOk } from './api-client.ts';
 import { CliError } from './cli-error.ts';
 
@@ -74,7 +75,7 @@ function cliConfig(): Config {
 export async function resolveAccountId(client: ApiClient, account: string): Promise<string> {
   const { items } = expectOk(
     await client.get('/api/v1/carrier-accounts'),
-    pageSchema(carrierAccountSchema),
+    pageOf(carrierAccountSchema),
     'GET /api/v1/carrier-accounts',
   );
   const found =

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pageOf } from '../shared/answers.ts';
 import {
   type BulkChangeAnswer,
   bulkChangeSchema,
@@ -6,7 +7,6 @@ import {
   changeSchema,
   isFollowUpOf,
   type Progress,
-  pageSchema,
   progressSchema,
 } from './api-answers.ts';
 import { type ApiClient, expectAnswer, expectOk, parseJson } from './api-client.ts';
@@ -69,7 +69,7 @@ export async function failedRows(client: ApiClient, id: string): Promise<ChangeA
     const path: string =
       `/api/v1/bulk-changes/${encodeURIComponent(id)}/changes?status=failed&limit=1000` +
       (cursor ? `&cursor=${encodeURIComponent(cursor)}` : '');
-    const page = expectOk(await client.get(path), pageSchema(changeSchema), `GET ${path}`);
+    const page = expectOk(await client.get(path), pageOf(changeSchema), `GET ${path}`);
     rows.push(...page.items);
     cursor = page.nextCursor;
   } while (cursor);

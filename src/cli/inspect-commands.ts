@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { changeTypes } from '../core/change-types.ts';
 import { bulkStatuses } from '../core/statuses.ts';
-import { bulkChangeSchema, pageSchema } from './api-answers.ts';
+import { pageOf } from '../shared/answers.ts';
+import { bulkChangeSchema } from './api-answers.ts';
 import { expectAnswer } from './api-client.ts';
 import { apiCommand } from './api-command.ts';
 import { connectionHelp, connectionSchema, resolveAccountId } from './api-target.ts';
@@ -97,7 +98,7 @@ ${exitCodesHelp}`,
     if (args.account) query.set('carrierAccountId', await resolveAccountId(client, args.account));
     if (args.cursor) query.set('cursor', args.cursor);
     const path = `/api/v1/bulk-changes?${query}`;
-    const page = expectAnswer(await client.get(path), 200, pageSchema(bulkChangeSchema), `GET ${path}`);
+    const page = expectAnswer(await client.get(path), 200, pageOf(bulkChangeSchema), `GET ${path}`);
     if (args.json) {
       output.stdout.write(`${JSON.stringify(page, null, 2)}\n`);
       return exitCodes.ok;

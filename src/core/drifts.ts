@@ -25,4 +25,5 @@ export type ReconciliationStatus = (typeof reconciliationStatuses)[number];
  * Who started a run: a person (API, portal, CLI), the account's schedule, or a carrier callback for a
  * change no bulk change made (a change made outside bulkchange).
  */
-export type ReconciliationTrigger = 'manual' | 'schedule' | 'callback';
+export const reconciliationTriggers = ['manual', 'schedule', 'callback'] as const;
+export type ReconciliationTrigger = (typeof reconciliationTriggers)[number];

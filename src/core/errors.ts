@@ -114,6 +114,11 @@ export const errorCatalogue = {
   },
   XLSX_NO_SHEET: { status: 422, summary: 'The workbook has no sheet' },
   INTERNAL_ERROR: { status: 500, summary: 'Something went wrong on our side; it has been logged' },
+  ANSWER_MISMATCH: {
+    status: 500,
+    summary:
+      "An answer broke its route's documented schema (BULKCHANGE_ANSWER_CHECK=strict, the tests' setting)",
+  },
   NOT_READY: {
     status: 503,
     summary: "The database is not reachable, or this process's queue is not working (claims, wake-ups)",
@@ -299,6 +304,18 @@ export interface ErrorDetail {
   code: ErrorCode;
   message: string;
 }
+
+/** `ErrorDetail` as the API documents it: `code` is a code of docs/errors.md. */
+export const errorDetailSchema = z.object({
+  sheet: z
+    .string()
+    .optional()
+    .describe('The workbook sheet `row` is a data row of, when the upload has several'),
+  row: z.number().int().optional().describe('The 1-based data row, absent for the request'),
+  field: z.string().optional(),
+  code: z.string().describe('A stable code of docs/errors.md'),
+  message: z.string(),
+});
 
 /**
  * An error the API reports with a stable code; its HTTP status comes from the catalogue. Anything else

@@ -398,7 +398,8 @@ export interface WebhookEndpointTable {
   updated_at: number;
 }
 
-export type WebhookDeliveryState = 'pending' | 'delivered' | 'failed';
+export const webhookDeliveryStates = ['pending', 'delivered', 'failed'] as const;
+export type WebhookDeliveryState = (typeof webhookDeliveryStates)[number];
 
 export interface WebhookDeliveryTable {
   id: string;

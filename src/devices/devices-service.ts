@@ -1,5 +1,9 @@
+import { z } from 'zod';
+import { changeTypes } from '../core/change-types.ts';
 import { AppError, notFound } from '../core/errors.ts';
+import { normalisedStatuses } from '../core/statuses.ts';
 import type { Executor } from '../db/database.ts';
+import { isoTime } from '../shared/answers.ts';
 import { page } from '../shared/paging.ts';
 import { toIso } from '../shared/time.ts';
 import { deviceHistoryRepository, type LineHistoryEntry } from './device-history-repository.ts';
@@ -11,7 +15,32 @@ import {
 } from './devices-repository.ts';
 
 /** A line as the API shows it. */
-export const deviceView = (device: Device) => ({
+export const deviceViewSchema = z.object({
+  id: z.string(),
+  carrierAccountId: z.string(),
+  iccid: z.string().nullable(),
+  imei: z.string().nullable(),
+  msisdn: z.string().nullable(),
+  eid: z.string().nullable(),
+  status: z.enum(normalisedStatuses),
+  carrierStatus: z.string().nullable().describe("The carrier's own word for the status"),
+  carrierRatePlan: z.string().nullable(),
+  communicationPlan: z.string().nullable(),
+  customerRatePlanId: z.string().nullable(),
+  customerPoolId: z.string().nullable(),
+  billingCustomerId: z.string().nullable(),
+  billingServiceId: z.string().nullable(),
+  ipAddress: z.string().nullable(),
+  username: z.string().nullable(),
+  costCenters: z.array(z.string().nullable()).describe('Cost centers 1 to 3'),
+  optimizationGroup: z.string().nullable(),
+  lastUsageAt: isoTime.nullable(),
+  archived: z.boolean(),
+  siteId: z.string().nullable(),
+  updatedAt: isoTime,
+});
+
+export const deviceView = (device: Device): z.infer<typeof deviceViewSchema> => ({
   id: device.id,
   carrierAccountId: device.carrierAccountId,
   iccid: device.iccid,
@@ -33,11 +62,27 @@ export const deviceView = (device: Device) => ({
   lastUsageAt: device.lastUsageAt === null ? null : toIso(device.lastUsageAt),
   archived: device.archived,
   siteId: device.siteId,
-  updatedAt: toIso(device.updatedAt),
+  updatedAt: toIso(device.updatedAt)!,
 });
 
 /** One entry of a line's history as the API shows it. */
-export const historyEntryView = (entry: LineHistoryEntry) => ({
+export const historyEntrySchema = z.object({
+  id: z.string().describe('Also the cursor of the next page'),
+  at: isoTime.describe('When the change was committed (ISO-8601 UTC)'),
+  field: z.string().describe('The line field, as GET /devices names it (status, carrierRatePlan, iccid…)'),
+  before: z.string().nullable(),
+  after: z.string().nullable(),
+  bulkChangeId: z.string(),
+  changeType: z.enum(changeTypes).nullable(),
+  changeId: z.string().describe('The row of the bulk change that made the change'),
+  row: z.number().int().nullable(),
+  actor: z
+    .object({ id: z.string(), name: z.string().nullable() })
+    .describe('Who created the bulk change, as the audit log names actors (key:<id>)'),
+  carrierAccountId: z.string(),
+});
+
+export const historyEntryView = (entry: LineHistoryEntry): z.infer<typeof historyEntrySchema> => ({
   id: String(entry.id),
   at: new Date(entry.at).toISOString(),
   field: entry.field,

@@ -2,24 +2,15 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { type KeyAuth, principalOf, requireRole } from '../accounts/auth.ts';
 import { normalisedStatuses } from '../core/statuses.ts';
+import { pageOf } from '../shared/answers.ts';
 import { NUMERIC_CURSOR } from '../shared/paging.ts';
-import { type Devices, deviceView, historyEntryView } from './devices-service.ts';
-
-const historyEntrySchema = z.object({
-  id: z.string().describe('Also the cursor of the next page'),
-  at: z.string().describe('When the change was committed (ISO-8601 UTC)'),
-  field: z.string().describe('The line field, as GET /devices names it (status, carrierRatePlan, iccid…)'),
-  before: z.string().nullable(),
-  after: z.string().nullable(),
-  bulkChangeId: z.string(),
-  changeType: z.string().nullable(),
-  changeId: z.string().describe('The row of the bulk change that made the change'),
-  row: z.number().int().nullable(),
-  actor: z
-    .object({ id: z.string(), name: z.string().nullable() })
-    .describe('Who created the bulk change, as the audit log names actors (key:<id>)'),
-  carrierAccountId: z.string(),
-});
+import {
+  type Devices,
+  deviceView,
+  deviceViewSchema,
+  historyEntrySchema,
+  historyEntryView,
+} from './devices-service.ts';
 
 export const deviceRoutes: FastifyPluginAsyncZod<{ auth: KeyAuth; devices: Devices }> = async (
   app,
@@ -41,6 +32,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ auth: KeyAuth; devices: Devic
           cursor: z.string().optional(),
           limit: z.coerce.number().int().min(1).max(1000).default(100),
         }),
+        response: { 200: pageOf(deviceViewSchema) },
       },
     },
     async (request) => {
@@ -64,11 +56,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ auth: KeyAuth; devices: Devic
           limit: z.coerce.number().int().min(1).max(1000).default(100),
         }),
         response: {
-          200: z.object({
-            deviceId: z.string(),
-            items: z.array(historyEntrySchema),
-            nextCursor: z.string().nullable(),
-          }),
+          200: pageOf(historyEntrySchema).extend({ deviceId: z.string() }),
         },
       },
     },

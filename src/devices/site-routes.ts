@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { type KeyAuth, principalOf, requireRole } from '../accounts/auth.ts';
 import { actorOf } from '../audit/actor.ts';
-import type { Sites } from './sites.ts';
+import { noContent, pageOf } from '../shared/answers.ts';
+import { type Sites, siteViewSchema } from './sites.ts';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 const optionalText = (max: number) => text(max).nullable();
@@ -49,10 +50,11 @@ export const siteRoutes: FastifyPluginAsyncZod<{ auth: KeyAuth; sites: Sites }> 
   const operator = requireRole(auth, 'operator');
   const tags = ['sites'];
 
-  app.get('/sites', { onRequest: viewer, schema: { tags } }, async (request) => ({
-    items: await sites.list(principalOf(request).tenantId),
-    nextCursor: null,
-  }));
+  app.get(
+    '/sites',
+    { onRequest: viewer, schema: { tags, response: { 200: pageOf(siteViewSchema) } } },
+    async (request) => ({ items: await sites.list(principalOf(request).tenantId), nextCursor: null }),
+  );
 
   app.post(
     '/sites',
@@ -73,6 +75,7 @@ export const siteRoutes: FastifyPluginAsyncZod<{ auth: KeyAuth; sites: Sites }> 
             isDefault: true,
           },
         }),
+        response: { 201: siteViewSchema },
       },
     },
     async (request, reply) => {
@@ -81,13 +84,23 @@ export const siteRoutes: FastifyPluginAsyncZod<{ auth: KeyAuth; sites: Sites }> 
     },
   );
 
-  app.get('/sites/:id', { onRequest: viewer, schema: { tags, params: idParams } }, async (request) =>
-    sites.get(principalOf(request).tenantId, request.params.id),
+  app.get(
+    '/sites/:id',
+    { onRequest: viewer, schema: { tags, params: idParams, response: { 200: siteViewSchema } } },
+    async (request) => sites.get(principalOf(request).tenantId, request.params.id),
   );
 
   app.patch(
     '/sites/:id',
-    { onRequest: operator, schema: { tags, params: idParams, body: z.object(siteFields).partial() } },
+    {
+      onRequest: operator,
+      schema: {
+        tags,
+        params: idParams,
+        body: z.object(siteFields).partial(),
+        response: { 200: siteViewSchema },
+      },
+    },
     async (request) => {
       const principal = principalOf(request);
       return sites.update(principal.tenantId, request.params.id, request.body, actorOf(principal));
@@ -98,12 +111,17 @@ export const siteRoutes: FastifyPluginAsyncZod<{ auth: KeyAuth; sites: Sites }> 
     '/sites/:id',
     {
       onRequest: operator,
-      schema: { tags, params: idParams, summary: 'Delete a site no line is at (SITE_IN_USE otherwise)' },
+      schema: {
+        tags,
+        params: idParams,
+        summary: 'Delete a site no line is at (SITE_IN_USE otherwise)',
+        response: { 204: noContent },
+      },
     },
     async (request, reply) => {
       const principal = principalOf(request);
       await sites.delete(principal.tenantId, request.params.id, actorOf(principal));
-      return reply.status(204).send();
+      return reply.status(204).send(null);
     },
   );
 };

@@ -1,14 +1,33 @@
+import { z } from 'zod';
 import type { Actor } from '../audit/actor.ts';
 import { auditRepository } from '../audit/audit-repository.ts';
 import { auditEntryForChange, changedFields } from '../audit/change-entry.ts';
 import { AppError, conflict, notFound } from '../core/errors.ts';
 import { type Db, inTransaction, isUniqueViolation, type Tx } from '../db/database.ts';
+import { isoTime } from '../shared/answers.ts';
 import { newId } from '../shared/ids.ts';
 import { toIso } from '../shared/time.ts';
 import { type SiteInput, type StoredSite, sitesRepository } from './sites-repository.ts';
 
 /** A site as the API and the portal show it. */
-export const siteView = (site: StoredSite) => ({
+export const siteViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  contactFirstName: z.string().nullable(),
+  contactLastName: z.string().nullable(),
+  addressLine1: z.string(),
+  addressLine2: z.string().nullable(),
+  city: z.string(),
+  state: z.string(),
+  zipCode: z.string(),
+  country: z.string(),
+  isDefault: z.boolean().describe('Activated lines without a site are put here'),
+  createdAt: isoTime,
+  updatedAt: isoTime,
+});
+export type SiteView = z.infer<typeof siteViewSchema>;
+
+export const siteView = (site: StoredSite): SiteView => ({
   id: site.id,
   name: site.name,
   contactFirstName: site.contactFirstName,
@@ -20,10 +39,9 @@ export const siteView = (site: StoredSite) => ({
   zipCode: site.zipCode,
   country: site.country,
   isDefault: site.isDefault,
-  createdAt: toIso(site.createdAt),
-  updatedAt: toIso(site.updatedAt),
+  createdAt: toIso(site.createdAt)!,
+  updatedAt: toIso(site.updatedAt)!,
 });
-export type SiteView = ReturnType<typeof siteView>;
 
 const nameTaken = (name: string) =>
   conflict('SITE_NAME_TAKEN', `The tenant already has a site named "${name}"`);

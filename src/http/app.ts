@@ -3,7 +3,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
-import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { apiKeyRoutes } from '../accounts/api-key-routes.ts';
 import type { ApiKeys } from '../accounts/api-keys.ts';
@@ -26,6 +26,7 @@ import type { CallbackIngress } from '../callbacks/callback-ingress.ts';
 import { callbackRoutes } from '../callbacks/routes.ts';
 import type { AccountHealth } from '../carriers/account-health.ts';
 import type { CarrierRegistry } from '../carriers/registry.ts';
+import type { AnswerCheck } from '../config.ts';
 import type { Db } from '../db/database.ts';
 import type { Devices } from '../devices/devices-service.ts';
 import { deviceRoutes } from '../devices/routes.ts';
@@ -39,6 +40,7 @@ import { portalPlugin } from '../portal/plugin.ts';
 import type { SessionLimits } from '../portal/session.ts';
 import type { Reconciliations } from '../reconciliation/reconciliations.ts';
 import { reconciliationRoutes } from '../reconciliation/routes.ts';
+import { answerSerializer, refuseUndocumentedSuccess } from './answer-serializer.ts';
 import { auditRoutes } from './audit-routes.ts';
 import { answerClientError, installErrorHandler, sendProblem } from './errors.ts';
 import { type HealthDeps, healthRoutes } from './health-routes.ts';
@@ -97,6 +99,8 @@ export interface AppDeps extends AppServices, Pick<HealthDeps, 'notReadyBecause'
   publicUrl: string | undefined;
   /** Portal sessions kept at most, and how long each lives. */
   sessionLimits: SessionLimits;
+  /** What is done with a JSON answer and its route's documented schema (ADR 0058). */
+  answerCheck: AnswerCheck;
 }
 
 /** Trusts the nearest `hops` proxies (Fastify's own reading of a number, which its types do not list). */
@@ -132,7 +136,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }).withTypeProvider<ZodTypeProvider>();
   app.server.headersTimeout = deps.timeouts.headersTimeoutMs;
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  app.setSerializerCompiler(answerSerializer(deps.answerCheck));
+  if (deps.answerCheck === 'strict') refuseUndocumentedSuccess(app);
   installErrorHandler(app);
   refuseNulCharacters(app);
 

@@ -3,12 +3,32 @@ import { z } from 'zod';
 import { type KeyAuth, principalOf, requireRole } from '../accounts/auth.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { AuditEntry } from '../audit/audit-repository.ts';
+import { chainVerificationSchema } from '../audit/audit-verifier.ts';
+import { isoTime, pageOf } from '../shared/answers.ts';
 import { NUMERIC_CURSOR } from '../shared/paging.ts';
 import { toIso } from '../shared/time.ts';
 
-const entryView = (entry: AuditEntry) => ({
+/** An audit entry as the tenant's log shows it. */
+const auditEntrySchema = z.object({
+  id: z.string(),
+  at: isoTime,
+  actor: z.string().describe('Who acted, as the audit log names actors (`key:<id>`, `engine`, …)'),
+  action: z.string(),
+  system: z.string().describe('The system called, or that called'),
+  outcome: z.string(),
+  bulkChangeId: z.string().nullable(),
+  changeId: z.string().nullable(),
+  carrierAccountId: z.string().nullable(),
+  httpStatus: z.number().int().nullable(),
+  durationMs: z.number().nullable(),
+  request: z.unknown().describe('As sent, secrets redacted'),
+  response: z.unknown(),
+  seq: z.number().int().nullable().describe("Its place in the tenant's tamper-evident chain, once sealed"),
+});
+
+const entryView = (entry: AuditEntry): z.infer<typeof auditEntrySchema> => ({
   id: String(entry.id),
-  at: toIso(entry.at),
+  at: toIso(entry.at)!,
   actor: entry.actor,
   action: entry.action,
   system: entry.system,
@@ -50,6 +70,7 @@ export const auditRoutes: FastifyPluginAsyncZod<{ auth: KeyAuth; audit: AuditLog
           cursor: z.string().regex(NUMERIC_CURSOR, 'an entry id').optional(),
           limit: z.coerce.number().int().min(1).max(1000).default(100),
         }),
+        response: { 200: pageOf(auditEntrySchema) },
       },
     },
     async (request) => {
@@ -69,6 +90,7 @@ export const auditRoutes: FastifyPluginAsyncZod<{ auth: KeyAuth; audit: AuditLog
       schema: {
         tags,
         summary: "Recomputes the tenant's hash chain: ok, or the first entry that was changed or removed",
+        response: { 200: chainVerificationSchema },
       },
     },
     async (request) => audit.verify(principalOf(request).tenantId),
@@ -76,7 +98,14 @@ export const auditRoutes: FastifyPluginAsyncZod<{ auth: KeyAuth; audit: AuditLog
 
   app.get(
     '/audit/:id',
-    { onRequest: viewer, schema: { tags, params: z.object({ id: z.string().regex(/^\d{1,15}$/) }) } },
+    {
+      onRequest: viewer,
+      schema: {
+        tags,
+        params: z.object({ id: z.string().regex(/^\d{1,15}$/) }),
+        response: { 200: auditEntrySchema },
+      },
+    },
     async (request) => entryView(await audit.get(principalOf(request).tenantId, Number(request.params.id))),
   );
 };

@@ -1,5 +1,6 @@
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { errorDetailSchema } from '../core/errors.ts';
 
 /** Where the demo mounts its carrier and billing simulators (ADR 0006): `/simulators/<key>`. */
 export const SIMULATORS_PREFIX = '/simulators/';
@@ -11,16 +12,7 @@ const errorBody = (description: string) =>
       error: z.object({
         code: z.string().describe('A stable code of docs/errors.md'),
         message: z.string(),
-        details: z
-          .array(
-            z.object({
-              row: z.number().int().optional().describe('The 1-based data row, absent for the request'),
-              field: z.string().optional(),
-              code: z.string(),
-              message: z.string(),
-            }),
-          )
-          .optional(),
+        details: z.array(errorDetailSchema).optional(),
       }),
     })
     .describe(description);
@@ -56,7 +48,7 @@ function errorResponses(route: Route): Record<number, z.ZodType> {
 /**
  * The OpenAPI document covers the product API only: the demo's carrier simulators, mounted in the same
  * app (ADR 0006), answer as the carriers do and are documented with them (ADR 0054). Each product
- * route documents the error answers it gives beside its own.
+ * route documents the error answers it gives beside its own success answers (ADR 0058).
  */
 export const productRoutesOnly: typeof jsonSchemaTransform = (route) => {
   if (route.url.startsWith(SIMULATORS_PREFIX)) {
@@ -64,8 +56,12 @@ export const productRoutesOnly: typeof jsonSchemaTransform = (route) => {
   }
   const schema = route.schema as Record<string, unknown> | undefined;
   const own = (schema?.response ?? {}) as Record<number, unknown>;
-  return jsonSchemaTransform({
+  const transformed = jsonSchemaTransform({
     ...route,
     schema: { ...schema, response: { ...errorResponses(route), ...own } },
   } as Route);
+  const responses = (transformed.schema as { response?: Record<number, unknown> }).response;
+  // A 204 has no body: a null schema is what @fastify/swagger renders as none.
+  if (responses?.[204]) responses[204] = { type: 'null', description: 'No content' };
+  return transformed;
 };

@@ -1,8 +1,15 @@
+import { z } from 'zod';
 import type { Actor } from '../audit/actor.ts';
 import { auditRepository } from '../audit/audit-repository.ts';
 import { auditEntryForChange } from '../audit/change-entry.ts';
 import { type Db, inTransaction } from '../db/database.ts';
 import { notificationSettingsRepository } from './notification-settings-repository.ts';
+
+/** The tenant's notification settings as the API shows them. */
+export const notificationSettingsSchema = z.object({
+  emails: z.array(z.string()).describe('Told by e-mail when any of the tenant’s bulk changes ends'),
+  emailEnabled: z.boolean().describe('Whether this deployment sends e-mail at all'),
+});
 
 /** A tenant's notification settings: the addresses told by e-mail when any of its bulk changes ends. */
 export class NotificationSettings {
@@ -15,7 +22,7 @@ export class NotificationSettings {
     this.emailEnabled = emailEnabled;
   }
 
-  async get(tenantId: string): Promise<{ emails: string[]; emailEnabled: boolean }> {
+  async get(tenantId: string): Promise<z.infer<typeof notificationSettingsSchema>> {
     return {
       emails: await notificationSettingsRepository(this.#db).emailsOf(tenantId),
       emailEnabled: this.emailEnabled,

@@ -3,9 +3,17 @@ import { z } from 'zod';
 import { type KeyAuth, principalOf, requireRole } from '../accounts/auth.ts';
 import { actorOf } from '../audit/actor.ts';
 import { eventTypes } from '../bulk-changes/event-types.ts';
+import { fileAnswer, noContent, pageOf } from '../shared/answers.ts';
+import { EVENT_STREAM_CONTENT_TYPE } from '../shared/event-stream.ts';
 import type { EventFeed } from './event-feed.ts';
-import type { NotificationSettings } from './notification-settings.ts';
-import { defaultWebhookEvents, type Webhooks } from './webhooks.ts';
+import { type NotificationSettings, notificationSettingsSchema } from './notification-settings.ts';
+import {
+  defaultWebhookEvents,
+  deliveryViewSchema,
+  endpointViewSchema,
+  endpointWithSecretSchema,
+  type Webhooks,
+} from './webhooks.ts';
 
 const idParams = z.object({ id: z.string().min(1).max(100) });
 const webhookFields = {
@@ -31,10 +39,11 @@ export const notificationRoutes: FastifyPluginAsyncZod<NotificationRoutesOptions
   const admin = requireRole(auth, 'admin');
   const tags = ['webhooks'];
 
-  app.get('/webhooks', { onRequest: admin, schema: { tags } }, async (request) => ({
-    items: await webhooks.list(principalOf(request).tenantId),
-    nextCursor: null,
-  }));
+  app.get(
+    '/webhooks',
+    { onRequest: admin, schema: { tags, response: { 200: pageOf(endpointViewSchema) } } },
+    async (request) => ({ items: await webhooks.list(principalOf(request).tenantId), nextCursor: null }),
+  );
 
   app.post(
     '/webhooks',
@@ -57,6 +66,7 @@ export const notificationRoutes: FastifyPluginAsyncZod<NotificationRoutesOptions
               description: 'operations center',
             },
           }),
+        response: { 201: endpointWithSecretSchema },
       },
     },
     async (request, reply) => {
@@ -67,13 +77,23 @@ export const notificationRoutes: FastifyPluginAsyncZod<NotificationRoutesOptions
     },
   );
 
-  app.get('/webhooks/:id', { onRequest: admin, schema: { tags, params: idParams } }, async (request) =>
-    webhooks.get(principalOf(request).tenantId, request.params.id),
+  app.get(
+    '/webhooks/:id',
+    { onRequest: admin, schema: { tags, params: idParams, response: { 200: endpointViewSchema } } },
+    async (request) => webhooks.get(principalOf(request).tenantId, request.params.id),
   );
 
   app.patch(
     '/webhooks/:id',
-    { onRequest: admin, schema: { tags, params: idParams, body: z.object(webhookFields).partial() } },
+    {
+      onRequest: admin,
+      schema: {
+        tags,
+        params: idParams,
+        body: z.object(webhookFields).partial(),
+        response: { 200: endpointViewSchema },
+      },
+    },
     async (request) => {
       const principal = principalOf(request);
       return webhooks.update(principal.tenantId, request.params.id, request.body, actorOf(principal));
@@ -82,11 +102,11 @@ export const notificationRoutes: FastifyPluginAsyncZod<NotificationRoutesOptions
 
   app.delete(
     '/webhooks/:id',
-    { onRequest: admin, schema: { tags, params: idParams } },
+    { onRequest: admin, schema: { tags, params: idParams, response: { 204: noContent } } },
     async (request, reply) => {
       const principal = principalOf(request);
       await webhooks.delete(principal.tenantId, request.params.id, actorOf(principal));
-      return reply.status(204).send();
+      return reply.status(204).send(null);
     },
   );
 
@@ -94,7 +114,12 @@ export const notificationRoutes: FastifyPluginAsyncZod<NotificationRoutesOptions
     '/webhooks/:id/rotate-secret',
     {
       onRequest: admin,
-      schema: { tags, params: idParams, summary: 'A new signing secret, shown this once' },
+      schema: {
+        tags,
+        params: idParams,
+        summary: 'A new signing secret, shown this once',
+        response: { 200: endpointWithSecretSchema },
+      },
     },
     async (request) => {
       const principal = principalOf(request);
@@ -104,7 +129,15 @@ export const notificationRoutes: FastifyPluginAsyncZod<NotificationRoutesOptions
 
   app.post(
     '/webhooks/:id/test',
-    { onRequest: admin, schema: { tags, params: idParams, summary: 'Deliver a webhook.test event' } },
+    {
+      onRequest: admin,
+      schema: {
+        tags,
+        params: idParams,
+        summary: 'Deliver a webhook.test event',
+        response: { 202: deliveryViewSchema },
+      },
+    },
     async (request, reply) => {
       const principal = principalOf(request);
       return reply
@@ -126,6 +159,7 @@ export const notificationRoutes: FastifyPluginAsyncZod<NotificationRoutesOptions
           cursor: z.string().max(100).optional(),
           limit: z.coerce.number().int().min(1).max(1000).default(100),
         }),
+        response: { 200: pageOf(deliveryViewSchema) },
       },
     },
     async (request) => webhooks.deliveries(principalOf(request).tenantId, request.params.id, request.query),
@@ -139,6 +173,7 @@ export const notificationRoutes: FastifyPluginAsyncZod<NotificationRoutesOptions
         tags,
         params: z.object({ id: z.string().min(1).max(100), deliveryId: z.string().min(1).max(100) }),
         summary: 'Send a delivery again (signed anew, with a fresh retry window)',
+        response: { 202: deliveryViewSchema },
       },
     },
     async (request, reply) => {
@@ -158,7 +193,7 @@ export const notificationRoutes: FastifyPluginAsyncZod<NotificationRoutesOptions
 
   app.get(
     '/notification-settings',
-    { onRequest: admin, schema: { tags: ['notifications'] } },
+    { onRequest: admin, schema: { tags: ['notifications'], response: { 200: notificationSettingsSchema } } },
     async (request) => settings.get(principalOf(request).tenantId),
   );
 
@@ -170,6 +205,7 @@ export const notificationRoutes: FastifyPluginAsyncZod<NotificationRoutesOptions
         tags: ['notifications'],
         summary: "The addresses told by e-mail when any of the tenant's bulk changes ends",
         body: z.object({ emails: z.array(z.email()).max(50) }),
+        response: { 200: notificationSettingsSchema },
       },
     },
     async (request) => {
@@ -194,6 +230,11 @@ export const notificationRoutes: FastifyPluginAsyncZod<NotificationRoutesOptions
               .optional(),
           })
           .loose(),
+        response: {
+          200: fileAnswer('Server-Sent Events: `id`, `event` (its type) and `data` (JSON) each', [
+            EVENT_STREAM_CONTENT_TYPE,
+          ]),
+        },
       },
     },
     async (request, reply) => {

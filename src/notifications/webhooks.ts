@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { SecretBox } from '../accounts/secret-box.ts';
 import type { Actor } from '../audit/actor.ts';
 import { auditRepository } from '../audit/audit-repository.ts';
@@ -6,6 +7,8 @@ import { type EventType, eventTypes, type TenantEvent } from '../bulk-changes/ev
 import type { Enqueue } from '../bulk-changes/jobs.ts';
 import { AppError, notFound, validationFailed } from '../core/errors.ts';
 import { type Db, inTransaction, type Tx } from '../db/database.ts';
+import { webhookDeliveryStates } from '../db/schema.ts';
+import { isoTime } from '../shared/answers.ts';
 import { newId } from '../shared/ids.ts';
 import { page } from '../shared/paging.ts';
 import { toIso } from '../shared/time.ts';
@@ -20,35 +23,69 @@ import {
 } from './webhooks-repository.ts';
 
 /** An endpoint as the API shows it: never its secret. */
-export const endpointView = (endpoint: WebhookEndpoint) => ({
+export const endpointViewSchema = z.object({
+  id: z.string(),
+  url: z.string(),
+  description: z.string(),
+  events: z.array(z.string()).describe('The event types it is sent (docs/webhooks.md)'),
+  enabled: z.boolean(),
+  createdAt: isoTime,
+  updatedAt: isoTime,
+});
+export type WebhookEndpointView = z.infer<typeof endpointViewSchema>;
+
+/** An endpoint with its signing secret: the answer of its creation and of a rotation, shown this once. */
+export const endpointWithSecretSchema = endpointViewSchema.extend({
+  secret: z.string().describe('The signing secret, shown this once'),
+});
+
+export const endpointView = (endpoint: WebhookEndpoint): WebhookEndpointView => ({
   id: endpoint.id,
   url: endpoint.url,
   description: endpoint.description,
   events: endpoint.events,
   enabled: endpoint.enabled,
-  createdAt: toIso(endpoint.createdAt),
-  updatedAt: toIso(endpoint.updatedAt),
+  createdAt: toIso(endpoint.createdAt)!,
+  updatedAt: toIso(endpoint.updatedAt)!,
 });
-export type WebhookEndpointView = ReturnType<typeof endpointView>;
 
 /** A delivery and its attempts (the delivery log). */
-export const deliveryView = (delivery: WebhookDelivery, attempts: WebhookAttempt[]) => ({
+export const deliveryViewSchema = z.object({
+  id: z.string(),
+  eventId: z.string(),
+  eventType: z.string().describe('An event type of docs/webhooks.md, or webhook.test'),
+  state: z.enum(webhookDeliveryStates),
+  attempts: z.array(
+    z.object({
+      at: isoTime,
+      statusCode: z.number().int().nullable(),
+      durationMs: z.number(),
+      error: z.string().nullable(),
+    }),
+  ),
+  lastStatusCode: z.number().int().nullable(),
+  lastError: z.string().nullable(),
+  createdAt: isoTime,
+  deliveredAt: isoTime.nullable(),
+});
+export type WebhookDeliveryView = z.infer<typeof deliveryViewSchema>;
+
+export const deliveryView = (delivery: WebhookDelivery, attempts: WebhookAttempt[]): WebhookDeliveryView => ({
   id: delivery.id,
   eventId: delivery.eventId,
   eventType: delivery.eventType,
   state: delivery.state,
   attempts: attempts.map((attempt) => ({
-    at: toIso(attempt.at),
+    at: toIso(attempt.at)!,
     statusCode: attempt.statusCode,
     durationMs: attempt.durationMs,
     error: attempt.error,
   })),
   lastStatusCode: delivery.lastStatusCode,
   lastError: delivery.lastError,
-  createdAt: toIso(delivery.createdAt),
+  createdAt: toIso(delivery.createdAt)!,
   deliveredAt: toIso(delivery.deliveredAt),
 });
-export type WebhookDeliveryView = ReturnType<typeof deliveryView>;
 
 /** Every event but one per failed row, which an endpoint asks for by name. */
 export const defaultWebhookEvents: EventType[] = eventTypes.filter(
@@ -119,7 +156,7 @@ export class Webhooks {
     tenantId: string,
     input: WebhookInput,
     actor: Actor,
-  ): Promise<WebhookEndpointView & { secret: string }> {
+  ): Promise<z.infer<typeof endpointWithSecretSchema>> {
     await this.#checkUrl(input.url);
     const now = Date.now();
     const secret = newWebhookSecret();
@@ -174,7 +211,7 @@ export class Webhooks {
     tenantId: string,
     id: string,
     actor: Actor,
-  ): Promise<WebhookEndpointView & { secret: string }> {
+  ): Promise<z.infer<typeof endpointWithSecretSchema>> {
     await this.#endpoint(tenantId, id);
     const secret = newWebhookSecret();
     await inTransaction(this.#db, async (tx) => {

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import type { CreateBulkChangeInput, DryRunReport } from '../bulk-changes/bulk-changes-service.ts';
+import type { CreateBulkChangeInput } from '../bulk-changes/bulk-changes-service.ts';
 import { type InputRow, inBatches } from '../bulk-changes/csv-input.ts';
 import type { IrreversibleRow } from '../bulk-changes/undo-plan.ts';
+import type { DryRunReport } from '../bulk-changes/views.ts';
 import type { ErrorDetail } from '../core/errors.ts';
 
 /** A preview can be confirmed for this long; after that the file is uploaded again. */

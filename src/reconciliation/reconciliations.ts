@@ -1,27 +1,59 @@
 import { stringify } from 'csv-stringify';
+import { z } from 'zod';
 import type { CarrierAccounts } from '../accounts/carrier-accounts.ts';
 import { type Actor, actorOf, systemActor } from '../audit/actor.ts';
 import { auditRepository } from '../audit/audit-repository.ts';
 import { auditEntryForChange } from '../audit/change-entry.ts';
 import { bulkChangesRepository } from '../bulk-changes/bulk-changes-repository.ts';
-import type { BulkChanges, DryRunReport } from '../bulk-changes/bulk-changes-service.ts';
+import type { BulkChanges } from '../bulk-changes/bulk-changes-service.ts';
 import { inBatches } from '../bulk-changes/csv-input.ts';
 import type { Enqueue } from '../bulk-changes/jobs.ts';
 import { escapeFormula } from '../bulk-changes/table-files.ts';
-import type { BulkChangeView } from '../bulk-changes/views.ts';
+import { bulkChangeViewSchema, dryRunReportSchema } from '../bulk-changes/views.ts';
 import type { CarrierRegistry } from '../carriers/registry.ts';
-import type { DriftKind, ReconciliationTrigger } from '../core/drifts.ts';
-import { AppError, type ErrorDetail, notFound, validationFailed } from '../core/errors.ts';
+import { changeTypes } from '../core/change-types.ts';
+import {
+  type DriftKind,
+  driftKinds,
+  type ReconciliationTrigger,
+  reconciliationStatuses,
+  reconciliationTriggers,
+} from '../core/drifts.ts';
+import { AppError, errorDetailSchema, notFound, validationFailed } from '../core/errors.ts';
 import type { Principal } from '../core/roles.ts';
 import { type Capabilities, type Db, inTransaction } from '../db/database.ts';
 import { devicesRepository } from '../devices/devices-repository.ts';
+import { isoTime } from '../shared/answers.ts';
 import { newId } from '../shared/ids.ts';
 import { toIso } from '../shared/time.ts';
 import { type FixChange, planFix } from './fix-plan.ts';
 import { reconciliationRunTask } from './reconciler.ts';
 import { type Drift, type Reconciliation, reconciliationRepository } from './reconciliation-repository.ts';
 
-export const reconciliationView = (run: Reconciliation) => ({
+/** A reconciliation run as the API shows it. */
+export const reconciliationViewSchema = z.object({
+  id: z.string(),
+  carrierAccountId: z.string(),
+  status: z.enum(reconciliationStatuses),
+  trigger: z.enum(reconciliationTriggers),
+  requestedBy: z.string(),
+  createdAt: isoTime,
+  startedAt: isoTime.nullable(),
+  completedAt: isoTime.nullable(),
+  counts: z
+    .object({
+      carrierLines: z.number().int(),
+      inventoryLines: z.number().int(),
+      billingServices: z.number().int().nullable(),
+      drifts: z.number().int(),
+    })
+    .nullable()
+    .describe('Once completed: the lines on each side and the drifts found'),
+  error: z.string().nullable(),
+});
+export type ReconciliationView = z.infer<typeof reconciliationViewSchema>;
+
+export const reconciliationView = (run: Reconciliation): ReconciliationView => ({
   id: run.id,
   carrierAccountId: run.carrierAccountId,
   status: run.status,
@@ -33,10 +65,22 @@ export const reconciliationView = (run: Reconciliation) => ({
   counts: run.counts,
   error: run.error,
 });
-export type ReconciliationView = ReturnType<typeof reconciliationView>;
 
 /** A drift as the API, the portal and the CSV show it: the line, the field and the three sides. */
-export const driftView = (drift: Drift) => ({
+export const driftViewSchema = z.object({
+  id: z.string(),
+  kind: z.enum(driftKinds),
+  field: z.string(),
+  deviceId: z.string().nullable(),
+  iccid: z.string().nullable(),
+  msisdn: z.string().nullable(),
+  carrier: z.string().nullable().describe("The carrier's value; null: the carrier has none"),
+  ours: z.string().nullable().describe("The inventory's value"),
+  billing: z.string().nullable().describe("Billing's value"),
+});
+export type DriftView = z.infer<typeof driftViewSchema>;
+
+export const driftView = (drift: Drift): DriftView => ({
   id: drift.id,
   kind: drift.kind,
   field: drift.field,
@@ -47,31 +91,37 @@ export const driftView = (drift: Drift) => ({
   ours: drift.ourValue,
   billing: drift.billingValue,
 });
-export type DriftView = ReturnType<typeof driftView>;
 
 export const driftCsvHeader = ['id', 'kind', 'iccid', 'msisdn', 'field', 'carrier', 'ours', 'billing'];
 
-/** One fix bulk change: created (or, with `dryRun`, its preview), or refused with the API's error. */
-export type FixOutcome =
-  | {
-      changeType: FixChange['changeType'];
-      rows: number;
-      created: BulkChangeView;
-      rejectedRows: ErrorDetail[];
-    }
-  | { changeType: FixChange['changeType']; rows: number; preview: DryRunReport }
-  | {
-      changeType: FixChange['changeType'];
-      rows: number;
-      refused: { code: string; message: string; details: ErrorDetail[] };
-    };
+const fixChange = { changeType: z.enum(changeTypes), rows: z.number().int() };
 
-export interface ProposedFix {
-  reconciliationId: string;
-  dryRun: boolean;
-  changes: FixOutcome[];
-  notFixable: Array<{ driftId: string; reason: string }>;
-}
+/** One fix bulk change: created (or, with `dryRun`, its preview), or refused with the API's error. */
+const fixOutcomeSchema = z.union([
+  z.object({ ...fixChange, created: bulkChangeViewSchema, rejectedRows: z.array(errorDetailSchema) }),
+  z.object({ ...fixChange, preview: dryRunReportSchema }),
+  z.object({
+    ...fixChange,
+    refused: z.object({ code: z.string(), message: z.string(), details: z.array(errorDetailSchema) }),
+  }),
+]);
+export type FixOutcome = z.infer<typeof fixOutcomeSchema>;
+
+/** `POST /reconciliations/{id}/propose-fix`: the fix bulk changes, and the drifts no change can fix. */
+export const proposedFixSchema = z.object({
+  reconciliationId: z.string(),
+  dryRun: z.boolean(),
+  changes: z.array(fixOutcomeSchema),
+  notFixable: z.array(z.object({ driftId: z.string(), reason: z.string() })),
+});
+export type ProposedFix = z.infer<typeof proposedFixSchema>;
+
+/** An account's reconciliation schedule: null `everyMinutes` when it has none. */
+export const reconciliationScheduleSchema = z.object({
+  carrierAccountId: z.string(),
+  everyMinutes: z.number().int().nullable(),
+  nextRunAt: isoTime.nullable(),
+});
 
 export interface ReconciliationsDeps {
   db: Db;
@@ -151,7 +201,10 @@ export class Reconciliations {
     await this.request(loaded.account, systemActor(loaded.account.carrier), 'callback');
   }
 
-  async schedule(tenantId: string, carrierAccountId: string) {
+  async schedule(
+    tenantId: string,
+    carrierAccountId: string,
+  ): Promise<z.infer<typeof reconciliationScheduleSchema>> {
     const account = await this.#deps.accounts.get(tenantId, carrierAccountId);
     const schedule = await reconciliationRepository(this.#deps.db).schedule(account.id);
     return {

@@ -4,20 +4,29 @@ import { type KeyAuth, principalOf, requireRole } from '../accounts/auth.ts';
 import type { CarrierAccounts } from '../accounts/carrier-accounts.ts';
 import { actorOf } from '../audit/actor.ts';
 import { driftKinds } from '../core/drifts.ts';
+import { fileAnswer, pageOf } from '../shared/answers.ts';
 import { NUMERIC_CURSOR } from '../shared/paging.ts';
-import type { Reconciliations } from './reconciliations.ts';
+import {
+  driftViewSchema,
+  proposedFixSchema,
+  type Reconciliations,
+  reconciliationScheduleSchema,
+  reconciliationViewSchema,
+} from './reconciliations.ts';
 
 const idParams = z.object({ id: z.string().min(1).max(100) });
 const limit = z.coerce.number().int().min(1).max(1000).default(100);
 
-const proposeFixBody = z.object({
-  driftIds: z
-    .array(z.union([z.string().regex(/^\d{1,15}$/, 'a drift id'), z.number().int().positive()]))
-    .min(1)
-    .max(100_000)
-    .transform((ids) => ids.map(String)),
-  dryRun: z.boolean().default(false),
-});
+const proposeFixBody = z
+  .object({
+    driftIds: z
+      .array(z.union([z.string().regex(/^\d{1,15}$/, 'a drift id'), z.number().int().positive()]))
+      .min(1)
+      .max(100_000)
+      .transform((ids) => ids.map(String)),
+    dryRun: z.boolean().default(false),
+  })
+  .meta({ example: { driftIds: ['41', '42'], dryRun: true } });
 
 const scheduleBody = z.object({
   everyMinutes: z
@@ -46,6 +55,7 @@ export const reconciliationRoutes: FastifyPluginAsyncZod<{
         tags,
         params: idParams,
         summary: "Compare the carrier's lines, the inventory and billing for the account (asynchronous)",
+        response: { 202: reconciliationViewSchema.describe('Queued') },
       },
     },
     async (request, reply) => {
@@ -57,7 +67,10 @@ export const reconciliationRoutes: FastifyPluginAsyncZod<{
 
   app.get(
     '/carrier-accounts/:id/reconciliation-schedule',
-    { onRequest: viewer, schema: { tags, params: idParams } },
+    {
+      onRequest: viewer,
+      schema: { tags, params: idParams, response: { 200: reconciliationScheduleSchema } },
+    },
     async (request) => reconciliations.schedule(principalOf(request).tenantId, request.params.id),
   );
 
@@ -70,6 +83,7 @@ export const reconciliationRoutes: FastifyPluginAsyncZod<{
         params: idParams,
         body: scheduleBody,
         summary: "Set or stop the account's reconciliation schedule",
+        response: { 200: reconciliationScheduleSchema },
       },
     },
     async (request) =>
@@ -87,6 +101,7 @@ export const reconciliationRoutes: FastifyPluginAsyncZod<{
           cursor: z.string().max(100).optional(),
           limit,
         }),
+        response: { 200: pageOf(reconciliationViewSchema) },
       },
     },
     async (request) => reconciliations.list(principalOf(request).tenantId, request.query),
@@ -94,7 +109,7 @@ export const reconciliationRoutes: FastifyPluginAsyncZod<{
 
   app.get(
     '/reconciliations/:id',
-    { onRequest: viewer, schema: { tags, params: idParams } },
+    { onRequest: viewer, schema: { tags, params: idParams, response: { 200: reconciliationViewSchema } } },
     async (request) => reconciliations.get(principalOf(request).tenantId, request.params.id),
   );
 
@@ -111,6 +126,7 @@ export const reconciliationRoutes: FastifyPluginAsyncZod<{
           cursor: z.string().regex(NUMERIC_CURSOR, 'a drift id').optional(),
           limit,
         }),
+        response: { 200: pageOf(driftViewSchema) },
       },
     },
     async (request) =>
@@ -119,7 +135,15 @@ export const reconciliationRoutes: FastifyPluginAsyncZod<{
 
   app.get(
     '/reconciliations/:id/drifts.csv',
-    { onRequest: viewer, schema: { tags, params: idParams } },
+    {
+      onRequest: viewer,
+      schema: {
+        tags,
+        params: idParams,
+        summary: 'The drifts as CSV',
+        response: { 200: fileAnswer('The drifts', ['text/csv']) },
+      },
+    },
     async (request, reply) => {
       const csv = await reconciliations.driftsCsv(principalOf(request).tenantId, request.params.id);
       return reply
@@ -138,6 +162,10 @@ export const reconciliationRoutes: FastifyPluginAsyncZod<{
         params: idParams,
         body: proposeFixBody,
         summary: 'Turn selected drifts into ordinary bulk changes (previewed with dryRun)',
+        response: {
+          200: proposedFixSchema.describe('The preview (dryRun: true)'),
+          201: proposedFixSchema.describe('The fix bulk changes, created'),
+        },
       },
     },
     async (request, reply) => {

@@ -1,6 +1,9 @@
 import type { FastifyReply } from 'fastify';
 import { sleep } from './time.ts';
 
+/** The media type of an event stream (the API documents its streams with it). */
+export const EVENT_STREAM_CONTENT_TYPE = 'text/event-stream';
+
 /** Sends one event; with `id`, a reconnecting client says where it stopped (`Last-Event-ID`). */
 export type SendEvent = (event: string, data: unknown, id?: string) => void;
 
@@ -17,7 +20,7 @@ export async function pollingStream(
   response.writeHead(200, {
     // Headers set through the reply are not sent once it is taken over: the request's id is repeated.
     'x-request-id': reply.request.id,
-    'content-type': 'text/event-stream; charset=utf-8',
+    'content-type': `${EVENT_STREAM_CONTENT_TYPE}; charset=utf-8`,
     'cache-control': 'no-cache',
     connection: 'keep-alive',
   });

@@ -64,6 +64,8 @@ export async function startTestService(
     SHUTDOWN_GRACE_MS: '2000',
     // The simulators of the tests listen on loopback, which the default outbound policy refuses.
     BULKCHANGE_OUTBOUND_ALLOW: '127.0.0.0/8,::1',
+    // Every answer is checked against its route's documented schema and status (ADR 0058).
+    BULKCHANGE_ANSWER_CHECK: 'strict',
     ...(postgres ? { DATABASE_URL: postgres.url } : {}),
     ...env,
   });

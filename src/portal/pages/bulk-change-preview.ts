@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { generatedName } from '../../bulk-changes/bulk-change-name.ts';
-import type { DryRunReport } from '../../bulk-changes/bulk-changes-service.ts';
 import type { IrreversibleRow } from '../../bulk-changes/undo-plan.ts';
+import type { DryRunReport } from '../../bulk-changes/views.ts';
 import { AppError, type ErrorDetail } from '../../core/errors.ts';
 import { type PortalUser, requirePortalRole } from '../auth.ts';
 import { count, csvColumn, duration, label, time } from '../components/format.ts';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { actorOf } from '../../audit/actor.ts';
-import type { DryRunReport } from '../../bulk-changes/bulk-changes-service.ts';
+import type { DryRunReport } from '../../bulk-changes/views.ts';
 import type { DriftKind } from '../../core/drifts.ts';
 import type { DriftView, ProposedFix, ReconciliationView } from '../../reconciliation/reconciliations.ts';
 import { type PortalUser, requirePortalRole } from '../auth.ts';
