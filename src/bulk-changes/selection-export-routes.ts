@@ -3,9 +3,11 @@ import { z } from 'zod';
 import { type KeyAuth, principalOf, requireRole } from '../accounts/auth.ts';
 import { normalisedStatuses } from '../core/statuses.ts';
 import type { Devices } from '../devices/devices-service.ts';
+import { fileAnswer } from '../shared/answers.ts';
 import type { BulkChanges } from './bulk-changes-service.ts';
 import { exportFormats, exportHeaders, selectionForEditing } from './selection-export.ts';
 import { oneValueChangeTypes } from './target-state.ts';
+import { XLSX_CONTENT_TYPE } from './upload-input.ts';
 
 export const selectionExportRoutes: FastifyPluginAsyncZod<{
   auth: KeyAuth;
@@ -35,6 +37,7 @@ export const selectionExportRoutes: FastifyPluginAsyncZod<{
           carrierRatePlan: z.string().optional(),
           billingCustomerId: z.string().optional(),
         }),
+        response: { 200: fileAnswer('The lines, to edit and upload back', ['text/csv', XLSX_CONTENT_TYPE]) },
       },
     },
     async (request, reply) => {
