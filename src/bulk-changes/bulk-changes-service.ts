@@ -31,7 +31,7 @@ import {
   type ValidRow,
   validateRows,
 } from './intake.ts';
-import { type DryRunRow, IntakeRun } from './intake-run.ts';
+import { IntakeRun } from './intake-run.ts';
 import { advanceBulkChange, type Enqueue } from './jobs.ts';
 import { logLifecycle } from './lifecycle-log.ts';
 import { pauseBulkChange, resumeBulkChange } from './pause.ts';
