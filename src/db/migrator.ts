@@ -18,6 +18,7 @@ import * as sites from './migrations/2026_12_03_0023e_sites.ts';
 import * as optimizationGroup from './migrations/2026_12_03_0023f_optimization_group.ts';
 import * as users from './migrations/2026_12_03_0023g_users.ts';
 import * as bulkChangeNames from './migrations/2026_12_03_0023h_bulk_change_names.ts';
+import * as devicesInIdOrder from './migrations/2026_12_04_0059_devices_in_id_order.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run against untyped, historical schemas.
 type AnyDb = Kysely<any>;
@@ -46,6 +47,7 @@ const migrations: Record<string, VersionedMigration> = {
   '2026_12_03_0023f_optimization_group': optimizationGroup,
   '2026_12_03_0023h_bulk_change_names': bulkChangeNames,
   '2026_12_03_0023g_users': users,
+  '2026_12_04_0059_devices_in_id_order': devicesInIdOrder,
 };
 
 /**
