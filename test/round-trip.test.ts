@@ -17,9 +17,9 @@ type Answer = {
 };
 
 /** GET /devices/export as its bytes. */
-async function exported(test: TestService, query: Record<string, string>) {
+async function exported(test: TestService, query: Record<string, string>, key = test.adminKey) {
   const response = await fetch(`${test.url}/api/v1/devices/export?${new URLSearchParams(query)}`, {
-    headers: { authorization: `Bearer ${test.adminKey}` },
+    headers: { authorization: `Bearer ${key}` },
   });
   return {
     status: response.status,
@@ -262,6 +262,10 @@ for (const dialect of testDialects) {
         changeType: 'identifier_change',
       });
       assert.equal(identifiers.status, 422);
+      // A viewer may export; another tenant's key does not see the account.
+      const query = { carrierAccountId: fixture.accountId, changeType: 'status_update' };
+      assert.equal((await exported(test, query, await test.keyFor('acme', 'viewer'))).status, 200);
+      assert.equal((await exported(test, query, await test.keyFor('other', 'admin'))).status, 404);
       const noAccount = await exported(test, { changeType: 'status_update' });
       assert.equal(noAccount.status, 422);
       assert.equal(

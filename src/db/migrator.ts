@@ -19,6 +19,7 @@ import * as optimizationGroup from './migrations/2026_12_03_0023f_optimization_g
 import * as users from './migrations/2026_12_03_0023g_users.ts';
 import * as bulkChangeNames from './migrations/2026_12_03_0023h_bulk_change_names.ts';
 import * as crashesAlone from './migrations/2026_12_04_0024_crashes_alone.ts';
+import * as devicesInIdOrder from './migrations/2026_12_04_0025_devices_in_id_order.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run against untyped, historical schemas.
 type AnyDb = Kysely<any>;
@@ -48,6 +49,7 @@ const migrations: Record<string, VersionedMigration> = {
   '2026_12_03_0023h_bulk_change_names': bulkChangeNames,
   '2026_12_03_0023g_users': users,
   '2026_12_04_0024_crashes_alone': crashesAlone,
+  '2026_12_04_0025_devices_in_id_order': devicesInIdOrder,
 };
 
 /**
