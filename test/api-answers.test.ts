@@ -125,6 +125,15 @@ for (const dialect of testDialects) {
       await call(200, 'PATCH', '/api/v1/users/{id}', { id: user.body.id }, { body: { disabled: true } });
 
       await call(200, 'GET', '/api/v1/devices', {}, { query: `?carrierAccountId=${accountId}` });
+      await call(
+        200,
+        'GET',
+        '/api/v1/devices/export',
+        {},
+        {
+          query: `?carrierAccountId=${accountId}&changeType=status_update`,
+        },
+      );
       await call(200, 'GET', '/api/v1/devices/{id}/history', { id: iccids[0] });
 
       const site = await call<{ id: string }>(
