@@ -94,15 +94,13 @@ export const bulkChangeViewSchema = z.object({
 });
 export type BulkChangeView = z.infer<typeof bulkChangeViewSchema>;
 
-/** The API shapes of API §2; the account names the change when its creator did not. */
+/** A bulk change as `bulkChangeViewSchema` describes it; the account names it when its creator did not. */
 export const bulkChangeView = (
   change: BulkChange,
   account: { carrier: CarrierName; name: string },
 ): BulkChangeView => ({
   id: change.id,
-  /** Given at creation, or made from what it does ("Deactivate 500 lines on Jasper (demo)"). */
   name: bulkChangeName(change, account.name),
-  /** Whether the name was given (false: generated, and it follows the account's name). */
   nameGiven: change.name !== null,
   carrierAccountId: change.carrierAccountId,
   carrier: account.carrier,
@@ -117,25 +115,14 @@ export const bulkChangeView = (
   cancelRequestedAt: toIso(change.cancelRequestedAt),
   parentId: change.parentId,
   linkedId: change.linkedId,
-  /** The bulk change that retried this one's failed rows. */
   retriedAsId: change.retriedAsId,
-  /** The bulk change this one reverses (an undo), and the one that reverses this one. */
   undoOf: change.undoOf,
   undoneAsId: change.undoneAsId,
-  /** Why the engine gave up on the bulk change (`failed`), when it did. */
   failureReason: change.failureReason,
-  /** Told by e-mail when it ends, besides the tenant's own addresses. */
   notifyEmails: change.notifyEmails,
-  /** While `paused`: why (`manual`, `circuit_open`, `canary_halt`), by whom, since when, and the figures behind it. */
   pause: pauseView(change.pause),
-  /**
-   * Held by the tenant's approval policy: why (`requiredBecause`), since when, and the decision once
-   * made (`approved` or `rejected`, by whom, when, the note); null when it never was held.
-   */
   approval: approvalView(change.approval),
-  /** What it does when destructive (`deactivate`, `archive`, …); null when it is not. */
   destructiveAction: change.destructiveAction,
-  /** In canary waves: the plan, the wave running now (1-based) with its rows, and each finished wave's figures. */
   waves: change.waves && {
     plan: change.waves.plan,
     current: change.waves.current + 1,
@@ -186,7 +173,6 @@ export const deviceChangeView = (change: DeviceChange): DeviceChangeView => ({
   request: change.request,
   error: change.error,
   result: change.result,
-  // What the row produced, as explicit fields beside `result` (new MSISDN, IP, swapped ICCID, request id).
   ...resultColumnValues(change),
   nextCheckAt: toIso(change.nextCheckAt),
   updatedAt: toIso(change.updatedAt)!,
@@ -223,9 +209,7 @@ export const auditEntryView = (entry: AuditEntry): z.infer<typeof auditEntryView
   durationMs: entry.durationMs,
   request: entry.request,
   response: entry.response,
-  /** How many rows a batch call carried (or a callback woke), when it was linked to rows. */
   rows: entry.linkedRows ? entry.linkedRows : null,
-  /** Its place in the tenant's tamper-evident chain, once sealed. */
   seq: entry.seq,
 });
 
@@ -236,7 +220,7 @@ export const auditEntryView = (entry: AuditEntry): z.infer<typeof auditEntryView
 export const rowAuditEntryView = (
   entry: AuditEntry,
   row: Pick<DeviceChange, 'id' | 'result' | IdentifierField>,
-) => {
+): RowAuditEntryView => {
   const view = auditEntryView(entry);
   const batch = entry.deviceChangeId !== row.id && (entry.linkedRows ?? 0) > 1;
   if (!batch) return { ...view, sliced: false };
@@ -250,7 +234,6 @@ export const rowAuditEntryView = (
     sliced: true,
   };
 };
-export type RowAuditEntryView = ReturnType<typeof rowAuditEntryView>;
 
 /** An entry of a row's timeline: `sliced` when a batch call's request and response were cut down to the row's part. */
 export const rowAuditEntryViewSchema = auditEntryViewSchema.extend({
@@ -258,6 +241,7 @@ export const rowAuditEntryViewSchema = auditEntryViewSchema.extend({
     .boolean()
     .describe("A batch call cut down to the row's part; GET /api/v1/audit/{id} has it whole"),
 });
+export type RowAuditEntryView = z.infer<typeof rowAuditEntryViewSchema>;
 
 /** One row with its timeline, and the cursor of the rest of the timeline (`…/log?changeId=`). */
 export const rowWithTimelineSchema = deviceChangeViewSchema.extend({
