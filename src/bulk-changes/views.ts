@@ -18,80 +18,82 @@ import { irreversibleRowSchema } from './undo-plan.ts';
 const count = z.number().int();
 
 /** A bulk change as the API shows it (API §2). */
-export const bulkChangeViewSchema = z.object({
-  id: z.string(),
-  name: z
-    .string()
-    .describe('Given at creation, or made from what it does ("Deactivate 500 lines on Jasper (demo)")'),
-  nameGiven: z
-    .boolean()
-    .describe("Whether the name was given (false: generated; it follows the account's name)"),
-  carrierAccountId: z.string(),
-  carrier: z.enum(carrierNames),
-  changeType: z.enum(changeTypes),
-  status: z.enum(bulkStatuses),
-  options: jsonObject.describe('The request’s options, defaults of every row'),
-  createdAt: isoTime,
-  createdBy: z.string(),
-  scheduledFor: isoTime.nullable(),
-  startedAt: isoTime.nullable(),
-  completedAt: isoTime.nullable(),
-  cancelRequestedAt: isoTime.nullable(),
-  parentId: z.string().nullable().describe('The bulk change whose failed rows this one retries'),
-  linkedId: z
-    .string()
-    .nullable()
-    .describe("The other half of a pair: a follow-up's parent, or a parent's follow-up"),
-  retriedAsId: z.string().nullable().describe("The bulk change that retried this one's failed rows"),
-  undoOf: z.string().nullable().describe('The bulk change this one reverses (an undo)'),
-  undoneAsId: z.string().nullable().describe('The bulk change that reverses this one'),
-  failureReason: z.string().nullable().describe('Why the engine gave up on it (`failed`), when it did'),
-  notifyEmails: z
-    .array(z.string())
-    .describe("Told by e-mail when it ends, besides the tenant's own addresses"),
-  pause: pauseViewSchema
-    .nullable()
-    .describe('While `paused`: why, by whom, since when, and the figures behind it'),
-  approval: approvalViewSchema
-    .nullable()
-    .describe(
-      "Held by the tenant's approval policy: why, since when, and the decision once made; null when it never was",
-    ),
-  destructiveAction: z
-    .string()
-    .nullable()
-    .describe('What it does when destructive (`deactivate`, `archive`, …)'),
-  waves: z
-    .object({
-      plan: wavePlanSchema,
-      current: count.describe('The wave running now, 1-based'),
-      currentRows: z.object({ afterRow: count, toRow: count.nullable() }),
-      results: z.array(
-        z.object({
-          wave: count,
-          rows: count,
-          succeeded: count,
-          failed: count,
-          cancelled: count,
-          failureRate: z.number(),
-          halted: z.boolean(),
-        }),
+export const bulkChangeViewSchema = z
+  .object({
+    id: z.string(),
+    name: z
+      .string()
+      .describe('Given at creation, or made from what it does ("Deactivate 500 lines on Jasper (demo)")'),
+    nameGiven: z
+      .boolean()
+      .describe("Whether the name was given (false: generated; it follows the account's name)"),
+    carrierAccountId: z.string(),
+    carrier: z.enum(carrierNames),
+    changeType: z.enum(changeTypes),
+    status: z.enum(bulkStatuses),
+    options: jsonObject.describe('The request’s options, defaults of every row'),
+    createdAt: isoTime,
+    createdBy: z.string(),
+    scheduledFor: isoTime.nullable(),
+    startedAt: isoTime.nullable(),
+    completedAt: isoTime.nullable(),
+    cancelRequestedAt: isoTime.nullable(),
+    parentId: z.string().nullable().describe('The bulk change whose failed rows this one retries'),
+    linkedId: z
+      .string()
+      .nullable()
+      .describe("The other half of a pair: a follow-up's parent, or a parent's follow-up"),
+    retriedAsId: z.string().nullable().describe("The bulk change that retried this one's failed rows"),
+    undoOf: z.string().nullable().describe('The bulk change this one reverses (an undo)'),
+    undoneAsId: z.string().nullable().describe('The bulk change that reverses this one'),
+    failureReason: z.string().nullable().describe('Why the engine gave up on it (`failed`), when it did'),
+    notifyEmails: z
+      .array(z.string())
+      .describe("Told by e-mail when it ends, besides the tenant's own addresses"),
+    pause: pauseViewSchema
+      .nullable()
+      .describe('While `paused`: why, by whom, since when, and the figures behind it'),
+    approval: approvalViewSchema
+      .nullable()
+      .describe(
+        "Held by the tenant's approval policy: why, since when, and the decision once made; null when it never was",
       ),
-    })
-    .nullable()
-    .describe(
-      "In canary waves: the plan, the wave running now with its rows, and each finished wave's figures",
-    ),
-  counts: z.object({
-    total: count,
-    queued: count,
-    inProgress: count,
-    waiting: count,
-    succeeded: count,
-    failed: count,
-    cancelled: count,
-  }),
-});
+    destructiveAction: z
+      .string()
+      .nullable()
+      .describe('What it does when destructive (`deactivate`, `archive`, …)'),
+    waves: z
+      .object({
+        plan: wavePlanSchema,
+        current: count.describe('The wave running now, 1-based'),
+        currentRows: z.object({ afterRow: count, toRow: count.nullable() }),
+        results: z.array(
+          z.object({
+            wave: count,
+            rows: count,
+            succeeded: count,
+            failed: count,
+            cancelled: count,
+            failureRate: z.number(),
+            halted: z.boolean(),
+          }),
+        ),
+      })
+      .nullable()
+      .describe(
+        "In canary waves: the plan, the wave running now with its rows, and each finished wave's figures",
+      ),
+    counts: z.object({
+      total: count,
+      queued: count,
+      inProgress: count,
+      waiting: count,
+      succeeded: count,
+      failed: count,
+      cancelled: count,
+    }),
+  })
+  .meta({ id: 'BulkChange' });
 export type BulkChangeView = z.infer<typeof bulkChangeViewSchema>;
 
 /** A bulk change as `bulkChangeViewSchema` describes it; the account names it when its creator did not. */
@@ -138,26 +140,28 @@ const resultColumnFields = Object.fromEntries(
 ) as Record<ResultColumnName, z.ZodNullable<z.ZodString>>;
 
 /** One row of a bulk change and what became of it. */
-export const deviceChangeViewSchema = z.object({
-  id: z.string(),
-  row: count,
-  iccid: z.string().nullable(),
-  imei: z.string().nullable(),
-  msisdn: z.string().nullable(),
-  eid: z.string().nullable(),
-  status: z.enum(rowStatuses),
-  step: z.string().describe('The flow step it is at, or ended at'),
-  attempts: count,
-  request: jsonObject.describe('What the row asks for'),
-  error: z
-    .object({ code: z.string(), message: z.string(), carrierCode: z.string().optional() })
-    .nullable()
-    .describe("A code of docs/errors.md, with the carrier's own code where there is one"),
-  result: jsonObject.nullable(),
-  ...resultColumnFields,
-  nextCheckAt: isoTime.nullable(),
-  updatedAt: isoTime,
-});
+export const deviceChangeViewSchema = z
+  .object({
+    id: z.string(),
+    row: count,
+    iccid: z.string().nullable(),
+    imei: z.string().nullable(),
+    msisdn: z.string().nullable(),
+    eid: z.string().nullable(),
+    status: z.enum(rowStatuses),
+    step: z.string().describe('The flow step it is at, or ended at'),
+    attempts: count,
+    request: jsonObject.describe('What the row asks for'),
+    error: z
+      .object({ code: z.string(), message: z.string(), carrierCode: z.string().optional() })
+      .nullable()
+      .describe("A code of docs/errors.md, with the carrier's own code where there is one"),
+    result: jsonObject.nullable(),
+    ...resultColumnFields,
+    nextCheckAt: isoTime.nullable(),
+    updatedAt: isoTime,
+  })
+  .meta({ id: 'BulkChangeRow' });
 export type DeviceChangeView = z.infer<typeof deviceChangeViewSchema>;
 
 export const deviceChangeView = (change: DeviceChange): DeviceChangeView => ({
@@ -179,23 +183,25 @@ export const deviceChangeView = (change: DeviceChange): DeviceChangeView => ({
 });
 
 /** An entry of a bulk change's log: a call that carried its rows, or a callback. */
-export const auditEntryViewSchema = z.object({
-  id: z.string(),
-  at: isoTime,
-  changeId: z.string().nullable().describe('The row the entry is linked to, when one'),
-  action: z.string(),
-  system: z.string(),
-  actor: z.string(),
-  outcome: z.string(),
-  httpStatus: z.number().int().nullable(),
-  durationMs: z.number().nullable(),
-  request: z.unknown().describe('As sent, secrets redacted'),
-  response: z.unknown(),
-  rows: count
-    .nullable()
-    .describe('How many rows a batch call carried (or a callback woke), when linked to rows'),
-  seq: count.nullable().describe("Its place in the tenant's tamper-evident chain, once sealed"),
-});
+export const auditEntryViewSchema = z
+  .object({
+    id: z.string(),
+    at: isoTime,
+    changeId: z.string().nullable().describe('The row the entry is linked to, when one'),
+    action: z.string(),
+    system: z.string(),
+    actor: z.string(),
+    outcome: z.string(),
+    httpStatus: z.number().int().nullable(),
+    durationMs: z.number().nullable(),
+    request: z.unknown().describe('As sent, secrets redacted'),
+    response: z.unknown(),
+    rows: count
+      .nullable()
+      .describe('How many rows a batch call carried (or a callback woke), when linked to rows'),
+    seq: count.nullable().describe("Its place in the tenant's tamper-evident chain, once sealed"),
+  })
+  .meta({ id: 'BulkChangeLogEntry' });
 
 export const auditEntryView = (entry: AuditEntry): z.infer<typeof auditEntryViewSchema> => ({
   id: String(entry.id),
@@ -250,17 +256,19 @@ export const rowWithTimelineSchema = deviceChangeViewSchema.extend({
 });
 
 /** A dry run's report: what the real submission would do with each row, and how long it would take to send. */
-export const dryRunReportSchema = z.object({
-  dryRun: z.literal(true),
-  summary: z.object({ total: count, wouldSucceed: count, wouldFail: count, wouldSkip: count }),
-  estimate: sendEstimateSchema,
-  fileIssues: z
-    .array(errorDetailSchema)
-    .describe(
-      'Problems of the whole request (columns, options): the real submission would be refused for them',
-    ),
-  rows: z.array(dryRunRowSchema),
-});
+export const dryRunReportSchema = z
+  .object({
+    dryRun: z.literal(true),
+    summary: z.object({ total: count, wouldSucceed: count, wouldFail: count, wouldSkip: count }),
+    estimate: sendEstimateSchema,
+    fileIssues: z
+      .array(errorDetailSchema)
+      .describe(
+        'Problems of the whole request (columns, options): the real submission would be refused for them',
+      ),
+    rows: z.array(dryRunRowSchema),
+  })
+  .meta({ id: 'DryRunReport' });
 export type DryRunReport = z.infer<typeof dryRunReportSchema>;
 
 /** Rows refused at intake when the caller accepted the valid ones (`acceptValidRows`, a retry). */
