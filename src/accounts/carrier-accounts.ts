@@ -38,27 +38,29 @@ const limitsSchema = z.object({
 export const limitsOverrideSchema = limitsSchema.partial();
 
 /** A carrier account as the API shows it: never its credentials. */
-export const carrierAccountViewSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  carrier: z.enum(carrierNames),
-  baseUrl: z.string(),
-  writeEnabled: z.boolean(),
-  settings: jsonObject,
-  limits: limitsSchema.describe("The carrier's default limits with the account's overrides"),
-  inventorySync: z
-    .object({ at: isoTime, result: jsonObject })
-    .nullable()
-    .describe('The last inventory sync: when it ended and what it found (or why it failed)'),
-  callbackRegistration: z
-    .object({ at: isoTime, url: z.string(), ok: z.boolean(), error: z.string().nullable() })
-    .nullable()
-    .describe(
-      "The last attempt to register the account's callback listener with the carrier (ThingSpace): null before the first; when `ok` is false the account's results are polled, and `error` says why",
-    ),
-  createdAt: isoTime,
-  updatedAt: isoTime,
-});
+export const carrierAccountViewSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    carrier: z.enum(carrierNames),
+    baseUrl: z.string(),
+    writeEnabled: z.boolean(),
+    settings: jsonObject,
+    limits: limitsSchema.describe("The carrier's default limits with the account's overrides"),
+    inventorySync: z
+      .object({ at: isoTime, result: jsonObject })
+      .nullable()
+      .describe('The last inventory sync: when it ended and what it found (or why it failed)'),
+    callbackRegistration: z
+      .object({ at: isoTime, url: z.string(), ok: z.boolean(), error: z.string().nullable() })
+      .nullable()
+      .describe(
+        "The last attempt to register the account's callback listener with the carrier (ThingSpace): null before the first; when `ok` is false the account's results are polled, and `error` says why",
+      ),
+    createdAt: isoTime,
+    updatedAt: isoTime,
+  })
+  .meta({ id: 'CarrierAccount' });
 export type CarrierAccountView = z.infer<typeof carrierAccountViewSchema>;
 
 /** A rate plan of the carrier account's catalog. */

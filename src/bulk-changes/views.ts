@@ -18,91 +18,91 @@ import { irreversibleRowSchema } from './undo-plan.ts';
 const count = z.number().int();
 
 /** A bulk change as the API shows it (API §2). */
-export const bulkChangeViewSchema = z.object({
-  id: z.string(),
-  name: z
-    .string()
-    .describe('Given at creation, or made from what it does ("Deactivate 500 lines on Jasper (demo)")'),
-  nameGiven: z
-    .boolean()
-    .describe("Whether the name was given (false: generated; it follows the account's name)"),
-  carrierAccountId: z.string(),
-  carrier: z.enum(carrierNames),
-  changeType: z.enum(changeTypes),
-  status: z.enum(bulkStatuses),
-  options: jsonObject.describe('The request’s options, defaults of every row'),
-  createdAt: isoTime,
-  createdBy: z.string(),
-  scheduledFor: isoTime.nullable(),
-  startedAt: isoTime.nullable(),
-  completedAt: isoTime.nullable(),
-  cancelRequestedAt: isoTime.nullable(),
-  parentId: z.string().nullable().describe('The bulk change whose failed rows this one retries'),
-  linkedId: z
-    .string()
-    .nullable()
-    .describe("The other half of a pair: a follow-up's parent, or a parent's follow-up"),
-  retriedAsId: z.string().nullable().describe("The bulk change that retried this one's failed rows"),
-  undoOf: z.string().nullable().describe('The bulk change this one reverses (an undo)'),
-  undoneAsId: z.string().nullable().describe('The bulk change that reverses this one'),
-  failureReason: z.string().nullable().describe('Why the engine gave up on it (`failed`), when it did'),
-  notifyEmails: z
-    .array(z.string())
-    .describe("Told by e-mail when it ends, besides the tenant's own addresses"),
-  pause: pauseViewSchema
-    .nullable()
-    .describe('While `paused`: why, by whom, since when, and the figures behind it'),
-  approval: approvalViewSchema
-    .nullable()
-    .describe(
-      "Held by the tenant's approval policy: why, since when, and the decision once made; null when it never was",
-    ),
-  destructiveAction: z
-    .string()
-    .nullable()
-    .describe('What it does when destructive (`deactivate`, `archive`, …)'),
-  waves: z
-    .object({
-      plan: wavePlanSchema,
-      current: count.describe('The wave running now, 1-based'),
-      currentRows: z.object({ afterRow: count, toRow: count.nullable() }),
-      results: z.array(
-        z.object({
-          wave: count,
-          rows: count,
-          succeeded: count,
-          failed: count,
-          cancelled: count,
-          failureRate: z.number(),
-          halted: z.boolean(),
-        }),
+export const bulkChangeViewSchema = z
+  .object({
+    id: z.string(),
+    name: z
+      .string()
+      .describe('Given at creation, or made from what it does ("Deactivate 500 lines on Jasper (demo)")'),
+    nameGiven: z
+      .boolean()
+      .describe("Whether the name was given (false: generated; it follows the account's name)"),
+    carrierAccountId: z.string(),
+    carrier: z.enum(carrierNames),
+    changeType: z.enum(changeTypes),
+    status: z.enum(bulkStatuses),
+    options: jsonObject.describe('The request’s options, defaults of every row'),
+    createdAt: isoTime,
+    createdBy: z.string(),
+    scheduledFor: isoTime.nullable(),
+    startedAt: isoTime.nullable(),
+    completedAt: isoTime.nullable(),
+    cancelRequestedAt: isoTime.nullable(),
+    parentId: z.string().nullable().describe('The bulk change whose failed rows this one retries'),
+    linkedId: z
+      .string()
+      .nullable()
+      .describe("The other half of a pair: a follow-up's parent, or a parent's follow-up"),
+    retriedAsId: z.string().nullable().describe("The bulk change that retried this one's failed rows"),
+    undoOf: z.string().nullable().describe('The bulk change this one reverses (an undo)'),
+    undoneAsId: z.string().nullable().describe('The bulk change that reverses this one'),
+    failureReason: z.string().nullable().describe('Why the engine gave up on it (`failed`), when it did'),
+    notifyEmails: z
+      .array(z.string())
+      .describe("Told by e-mail when it ends, besides the tenant's own addresses"),
+    pause: pauseViewSchema
+      .nullable()
+      .describe('While `paused`: why, by whom, since when, and the figures behind it'),
+    approval: approvalViewSchema
+      .nullable()
+      .describe(
+        "Held by the tenant's approval policy: why, since when, and the decision once made; null when it never was",
       ),
-    })
-    .nullable()
-    .describe(
-      "In canary waves: the plan, the wave running now with its rows, and each finished wave's figures",
-    ),
-  counts: z.object({
-    total: count,
-    queued: count,
-    inProgress: count,
-    waiting: count,
-    succeeded: count,
-    failed: count,
-    cancelled: count,
-  }),
-});
+    destructiveAction: z
+      .string()
+      .nullable()
+      .describe('What it does when destructive (`deactivate`, `archive`, …)'),
+    waves: z
+      .object({
+        plan: wavePlanSchema,
+        current: count.describe('The wave running now, 1-based'),
+        currentRows: z.object({ afterRow: count, toRow: count.nullable() }),
+        results: z.array(
+          z.object({
+            wave: count,
+            rows: count,
+            succeeded: count,
+            failed: count,
+            cancelled: count,
+            failureRate: z.number(),
+            halted: z.boolean(),
+          }),
+        ),
+      })
+      .nullable()
+      .describe(
+        "In canary waves: the plan, the wave running now with its rows, and each finished wave's figures",
+      ),
+    counts: z.object({
+      total: count,
+      queued: count,
+      inProgress: count,
+      waiting: count,
+      succeeded: count,
+      failed: count,
+      cancelled: count,
+    }),
+  })
+  .meta({ id: 'BulkChange' });
 export type BulkChangeView = z.infer<typeof bulkChangeViewSchema>;
 
-/** The API shapes of API §2; the account names the change when its creator did not. */
+/** A bulk change as `bulkChangeViewSchema` describes it; the account names it when its creator did not. */
 export const bulkChangeView = (
   change: BulkChange,
   account: { carrier: CarrierName; name: string },
 ): BulkChangeView => ({
   id: change.id,
-  /** Given at creation, or made from what it does ("Deactivate 500 lines on Jasper (demo)"). */
   name: bulkChangeName(change, account.name),
-  /** Whether the name was given (false: generated, and it follows the account's name). */
   nameGiven: change.name !== null,
   carrierAccountId: change.carrierAccountId,
   carrier: account.carrier,
@@ -117,25 +117,14 @@ export const bulkChangeView = (
   cancelRequestedAt: toIso(change.cancelRequestedAt),
   parentId: change.parentId,
   linkedId: change.linkedId,
-  /** The bulk change that retried this one's failed rows. */
   retriedAsId: change.retriedAsId,
-  /** The bulk change this one reverses (an undo), and the one that reverses this one. */
   undoOf: change.undoOf,
   undoneAsId: change.undoneAsId,
-  /** Why the engine gave up on the bulk change (`failed`), when it did. */
   failureReason: change.failureReason,
-  /** Told by e-mail when it ends, besides the tenant's own addresses. */
   notifyEmails: change.notifyEmails,
-  /** While `paused`: why (`manual`, `circuit_open`, `canary_halt`), by whom, since when, and the figures behind it. */
   pause: pauseView(change.pause),
-  /**
-   * Held by the tenant's approval policy: why (`requiredBecause`), since when, and the decision once
-   * made (`approved` or `rejected`, by whom, when, the note); null when it never was held.
-   */
   approval: approvalView(change.approval),
-  /** What it does when destructive (`deactivate`, `archive`, …); null when it is not. */
   destructiveAction: change.destructiveAction,
-  /** In canary waves: the plan, the wave running now (1-based) with its rows, and each finished wave's figures. */
   waves: change.waves && {
     plan: change.waves.plan,
     current: change.waves.current + 1,
@@ -151,26 +140,28 @@ const resultColumnFields = Object.fromEntries(
 ) as Record<ResultColumnName, z.ZodNullable<z.ZodString>>;
 
 /** One row of a bulk change and what became of it. */
-export const deviceChangeViewSchema = z.object({
-  id: z.string(),
-  row: count,
-  iccid: z.string().nullable(),
-  imei: z.string().nullable(),
-  msisdn: z.string().nullable(),
-  eid: z.string().nullable(),
-  status: z.enum(rowStatuses),
-  step: z.string().describe('The flow step it is at, or ended at'),
-  attempts: count,
-  request: jsonObject.describe('What the row asks for'),
-  error: z
-    .object({ code: z.string(), message: z.string(), carrierCode: z.string().optional() })
-    .nullable()
-    .describe("A code of docs/errors.md, with the carrier's own code where there is one"),
-  result: jsonObject.nullable(),
-  ...resultColumnFields,
-  nextCheckAt: isoTime.nullable(),
-  updatedAt: isoTime,
-});
+export const deviceChangeViewSchema = z
+  .object({
+    id: z.string(),
+    row: count,
+    iccid: z.string().nullable(),
+    imei: z.string().nullable(),
+    msisdn: z.string().nullable(),
+    eid: z.string().nullable(),
+    status: z.enum(rowStatuses),
+    step: z.string().describe('The flow step it is at, or ended at'),
+    attempts: count,
+    request: jsonObject.describe('What the row asks for'),
+    error: z
+      .object({ code: z.string(), message: z.string(), carrierCode: z.string().optional() })
+      .nullable()
+      .describe("A code of docs/errors.md, with the carrier's own code where there is one"),
+    result: jsonObject.nullable(),
+    ...resultColumnFields,
+    nextCheckAt: isoTime.nullable(),
+    updatedAt: isoTime,
+  })
+  .meta({ id: 'BulkChangeRow' });
 export type DeviceChangeView = z.infer<typeof deviceChangeViewSchema>;
 
 export const deviceChangeView = (change: DeviceChange): DeviceChangeView => ({
@@ -186,30 +177,31 @@ export const deviceChangeView = (change: DeviceChange): DeviceChangeView => ({
   request: change.request,
   error: change.error,
   result: change.result,
-  // What the row produced, as explicit fields beside `result` (new MSISDN, IP, swapped ICCID, request id).
   ...resultColumnValues(change),
   nextCheckAt: toIso(change.nextCheckAt),
   updatedAt: toIso(change.updatedAt)!,
 });
 
 /** An entry of a bulk change's log: a call that carried its rows, or a callback. */
-export const auditEntryViewSchema = z.object({
-  id: z.string(),
-  at: isoTime,
-  changeId: z.string().nullable().describe('The row the entry is linked to, when one'),
-  action: z.string(),
-  system: z.string(),
-  actor: z.string(),
-  outcome: z.string(),
-  httpStatus: z.number().int().nullable(),
-  durationMs: z.number().nullable(),
-  request: z.unknown().describe('As sent, secrets redacted'),
-  response: z.unknown(),
-  rows: count
-    .nullable()
-    .describe('How many rows a batch call carried (or a callback woke), when linked to rows'),
-  seq: count.nullable().describe("Its place in the tenant's tamper-evident chain, once sealed"),
-});
+export const auditEntryViewSchema = z
+  .object({
+    id: z.string(),
+    at: isoTime,
+    changeId: z.string().nullable().describe('The row the entry is linked to, when one'),
+    action: z.string(),
+    system: z.string(),
+    actor: z.string(),
+    outcome: z.string(),
+    httpStatus: z.number().int().nullable(),
+    durationMs: z.number().nullable(),
+    request: z.unknown().describe('As sent, secrets redacted'),
+    response: z.unknown(),
+    rows: count
+      .nullable()
+      .describe('How many rows a batch call carried (or a callback woke), when linked to rows'),
+    seq: count.nullable().describe("Its place in the tenant's tamper-evident chain, once sealed"),
+  })
+  .meta({ id: 'BulkChangeLogEntry' });
 
 export const auditEntryView = (entry: AuditEntry): z.infer<typeof auditEntryViewSchema> => ({
   id: String(entry.id),
@@ -223,9 +215,7 @@ export const auditEntryView = (entry: AuditEntry): z.infer<typeof auditEntryView
   durationMs: entry.durationMs,
   request: entry.request,
   response: entry.response,
-  /** How many rows a batch call carried (or a callback woke), when it was linked to rows. */
   rows: entry.linkedRows ? entry.linkedRows : null,
-  /** Its place in the tenant's tamper-evident chain, once sealed. */
   seq: entry.seq,
 });
 
@@ -236,7 +226,7 @@ export const auditEntryView = (entry: AuditEntry): z.infer<typeof auditEntryView
 export const rowAuditEntryView = (
   entry: AuditEntry,
   row: Pick<DeviceChange, 'id' | 'result' | IdentifierField>,
-) => {
+): RowAuditEntryView => {
   const view = auditEntryView(entry);
   const batch = entry.deviceChangeId !== row.id && (entry.linkedRows ?? 0) > 1;
   if (!batch) return { ...view, sliced: false };
@@ -250,7 +240,6 @@ export const rowAuditEntryView = (
     sliced: true,
   };
 };
-export type RowAuditEntryView = ReturnType<typeof rowAuditEntryView>;
 
 /** An entry of a row's timeline: `sliced` when a batch call's request and response were cut down to the row's part. */
 export const rowAuditEntryViewSchema = auditEntryViewSchema.extend({
@@ -258,6 +247,7 @@ export const rowAuditEntryViewSchema = auditEntryViewSchema.extend({
     .boolean()
     .describe("A batch call cut down to the row's part; GET /api/v1/audit/{id} has it whole"),
 });
+export type RowAuditEntryView = z.infer<typeof rowAuditEntryViewSchema>;
 
 /** One row with its timeline, and the cursor of the rest of the timeline (`…/log?changeId=`). */
 export const rowWithTimelineSchema = deviceChangeViewSchema.extend({
@@ -266,17 +256,19 @@ export const rowWithTimelineSchema = deviceChangeViewSchema.extend({
 });
 
 /** A dry run's report: what the real submission would do with each row, and how long it would take to send. */
-export const dryRunReportSchema = z.object({
-  dryRun: z.literal(true),
-  summary: z.object({ total: count, wouldSucceed: count, wouldFail: count, wouldSkip: count }),
-  estimate: sendEstimateSchema,
-  fileIssues: z
-    .array(errorDetailSchema)
-    .describe(
-      'Problems of the whole request (columns, options): the real submission would be refused for them',
-    ),
-  rows: z.array(dryRunRowSchema),
-});
+export const dryRunReportSchema = z
+  .object({
+    dryRun: z.literal(true),
+    summary: z.object({ total: count, wouldSucceed: count, wouldFail: count, wouldSkip: count }),
+    estimate: sendEstimateSchema,
+    fileIssues: z
+      .array(errorDetailSchema)
+      .describe(
+        'Problems of the whole request (columns, options): the real submission would be refused for them',
+      ),
+    rows: z.array(dryRunRowSchema),
+  })
+  .meta({ id: 'DryRunReport' });
 export type DryRunReport = z.infer<typeof dryRunReportSchema>;
 
 /** Rows refused at intake when the caller accepted the valid ones (`acceptValidRows`, a retry). */

@@ -306,16 +306,18 @@ export interface ErrorDetail {
 }
 
 /** `ErrorDetail` as the API documents it: `code` is a code of docs/errors.md. */
-export const errorDetailSchema = z.object({
-  sheet: z
-    .string()
-    .optional()
-    .describe('The workbook sheet `row` is a data row of, when the upload has several'),
-  row: z.number().int().optional().describe('The 1-based data row, absent for the request'),
-  field: z.string().optional(),
-  code: z.string().describe('A stable code of docs/errors.md'),
-  message: z.string(),
-});
+export const errorDetailSchema = z
+  .object({
+    sheet: z
+      .string()
+      .optional()
+      .describe('The workbook sheet `row` is a data row of, when the upload has several'),
+    row: z.number().int().optional().describe('The 1-based data row, absent for the request'),
+    field: z.string().optional(),
+    code: z.string().describe('A stable code of docs/errors.md'),
+    message: z.string(),
+  })
+  .meta({ id: 'ErrorDetail' });
 
 /**
  * An error the API reports with a stable code; its HTTP status comes from the catalogue. Anything else

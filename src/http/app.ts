@@ -46,7 +46,7 @@ import { answerClientError, installErrorHandler, sendProblem } from './errors.ts
 import { type HealthDeps, healthRoutes } from './health-routes.ts';
 import type { Metrics } from './metrics.ts';
 import { refuseNulCharacters } from './nul-guard.ts';
-import { productRoutesOnly } from './openapi.ts';
+import { productComponents, productRoutesOnly } from './openapi.ts';
 import { requestIdOf } from './request-id.ts';
 
 /** The services the API and the portal act through; routes never reach the database themselves. */
@@ -175,6 +175,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       security: [{ apiKey: [] }],
     },
     transform: productRoutesOnly,
+    // Schemas with an id (`.meta({ id })`: a bulk change, a row, …) are components, referred to by `$ref`.
+    transformObject: productComponents,
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());

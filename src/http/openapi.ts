@@ -1,4 +1,4 @@
-import { jsonSchemaTransform } from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { errorDetailSchema } from '../core/errors.ts';
 
@@ -64,4 +64,21 @@ export const productRoutesOnly: typeof jsonSchemaTransform = (route) => {
   // A 204 has no body: a null schema is what @fastify/swagger renders as none.
   if (responses?.[204]) responses[204] = { type: 'null', description: 'No content' };
   return transformed;
+};
+
+/**
+ * The document's components: the answer schemas with an id (`.meta({ id })`: a bulk change, a row, …),
+ * referred to by `$ref`. The type provider also writes an input twin of each (`…Input`); no request
+ * takes one, so those nobody refers to are left out.
+ */
+export const productComponents: typeof jsonSchemaTransformObject = (document) => {
+  const transformed = jsonSchemaTransformObject(document) as {
+    components?: { schemas?: Record<string, unknown> };
+  };
+  const schemas = transformed.components?.schemas ?? {};
+  const text = JSON.stringify(transformed);
+  for (const name of Object.keys(schemas)) {
+    if (name.endsWith('Input') && !text.includes(`"#/components/schemas/${name}"`)) delete schemas[name];
+  }
+  return transformed as ReturnType<typeof jsonSchemaTransformObject>;
 };
