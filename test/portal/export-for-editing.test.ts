@@ -35,6 +35,12 @@ describe('the portal round trip: export for editing, upload back only what diffe
     await page.goto(
       `/portal/bulk-changes/new?carrierAccountId=${fixture.accountId}&changeType=status_update`,
     );
+    // "Send them anyway" does not send a round trip's unedited rows: the form says so beside the choice.
+    assert.match(
+      await page.locator('[data-round-trip-note]').innerText(),
+      /exported for editing.*sends only its edited rows/,
+    );
+    await page.getByLabel('Send them anyway').check();
     await page.setInputFiles('#file', {
       name: 'status_update-lines.xlsx',
       mimeType: XLSX_CONTENT_TYPE,
@@ -44,7 +50,7 @@ describe('the portal round trip: export for editing, upload back only what diffe
     await page.waitForURL(/\/portal\/bulk-changes\/preview\//);
     const summary = await page.locator('[data-preview-summary]').innerText();
     assert.match(summary, /3\s+will succeed/);
-    assert.match(summary, /7\s+already in that state/);
+    assert.match(summary, /0\s+already in that state\s+7\s+not edited/);
     await page.getByRole('button', { name: 'Submit 3 rows' }).click();
     await page.waitForURL(/\/portal\/bulk-changes\/[0-9a-f-]{36}$/);
     await waitForBulkStatus(page, /^Completed$/);
