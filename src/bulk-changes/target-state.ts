@@ -69,6 +69,7 @@ export const exportedValueField = (header: string, changeType: ChangeType): RowF
  * Whether the operator edited a round-trip row (ADR 0059): some field is given and differs from its own
  * `current_*` cell, both as the field's validation reads them (`normalise`: its case rules; the readers
  * trimmed them). A blank or missing `current_*` cell is no value, so a field given beside one is edited.
+ * Rows of other change types are taken as edited.
  */
 export function isEdited(
   changeType: ChangeType,
@@ -76,6 +77,8 @@ export function isEdited(
   exported: Partial<Record<RowField, string>> | undefined,
   normalise: (field: RowField, value: unknown) => unknown,
 ): boolean {
+  // A type the inventory holds no values of has nothing to compare: its every row is as written.
+  if (!setsOneValue(changeType)) return true;
   return targetFieldsOf(changeType).some(({ field }) => {
     const asked = fields[field];
     if (asked === undefined) return false;
