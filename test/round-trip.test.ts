@@ -41,13 +41,25 @@ const upload = (
     contentType,
   });
 
+type DryRun = {
+  summary: { total: number; wouldSucceed: number; wouldFail: number; wouldSkip: number };
+  rows: Array<{
+    row: number;
+    iccid: string | null;
+    outcome: string;
+    code?: string;
+    message?: string;
+    note?: string;
+  }>;
+};
+
 const byIccid = (a: string[], b: string[]) => a[0].localeCompare(b[0]);
 
 for (const dialect of testDialects) {
   describe(`A selection exported for editing and imported back, on ${dialect}`, () => {
     const test = serviceForSuite(dialect);
 
-    it('CSV: 3 edited cells make a bulk change of 3 rows, 7 left out; a stale current_ cell does not matter; nothing edited is a 422', async () => {
+    it('CSV: 3 edited cells make a bulk change of 3 rows, 7 left out; a row is edited only against its own current_ cell; nothing edited is a 422', async () => {
       const fixture = await jasperFixture(test, { count: 10, state: 'ACTIVATED', prefix: '8901701' });
       const file = await exported(test, {
         carrierAccountId: fixture.accountId,
@@ -65,13 +77,37 @@ for (const dialect of testDialects) {
         fixture.iccids.map((iccid) => [iccid, 'active', 'active']).sort(byIccid),
       );
 
-      // Three desired cells edited. Row 1's current cell also says what is asked (as a stale file
-      // might); rows 4 and 5 are unedited but their current cells are wrong: the inventory decides.
+      // Three desired cells edited. Row 2 asks for what its own current cell says: not edited, so left
+      // out though its line is active. Rows 4 and 5 differ from their current cells (edited), but their
+      // lines already are what they ask: left out too. A row is edited against the file, sent against
+      // the inventory.
       const edited = lines.map((line) => [...line]);
       for (const index of [0, 2, 6]) edited[index][2] = 'deactivated';
-      edited[0][1] = 'deactivated';
+      edited[1][1] = 'deactivated';
+      edited[1][2] = 'deactivated';
       edited[3][1] = 'suspended';
       edited[4][1] = 'inventory';
+      const preview = await test.api<DryRun>(
+        'POST',
+        `/api/v1/bulk-changes?carrierAccountId=${fixture.accountId}&changeType=status_update&dryRun=true`,
+        { body: stringify([header, ...edited]), contentType: 'text/csv' },
+      );
+      assert.equal(preview.status, 200, preview.text);
+      assert.deepEqual(
+        preview.body.rows.map((row) => [row.row, row.outcome, row.code ?? null]),
+        [
+          [1, 'would_succeed', null],
+          [2, 'would_skip', 'NOT_EDITED'],
+          [3, 'would_succeed', null],
+          [4, 'would_skip', 'ALREADY_IN_TARGET'],
+          [5, 'would_skip', 'ALREADY_IN_TARGET'],
+          [6, 'would_skip', 'NOT_EDITED'],
+          [7, 'would_succeed', null],
+          [8, 'would_skip', 'NOT_EDITED'],
+          [9, 'would_skip', 'NOT_EDITED'],
+          [10, 'would_skip', 'NOT_EDITED'],
+        ],
+      );
       const created = await upload(
         test,
         fixture.accountId,
@@ -163,7 +199,7 @@ for (const dialect of testDialects) {
         edited[index][2] = 'IoT 100MB';
         edited[index][4] = 'CP_Data_Only';
       }
-      // A stale current cell on an unedited row changes nothing.
+      // A current cell unlike its row's plan makes the row edited, but its line already has the plan: left out.
       edited[0][1] = 'IoT 100MB';
       const created = await upload(
         test,
@@ -184,6 +220,62 @@ for (const dialect of testDialects) {
         planned.map((line) => line.iccid).sort(),
         [1, 5, 9].map((index) => edited[index][0]).sort(),
       );
+    });
+
+    it('a line deactivated since the export: its unedited row never reverts it (CSV and XLSX); an edited row of it is sent, with a note', async () => {
+      const fixture = await jasperFixture(test, { count: 3, state: 'ACTIVATED', prefix: '8901705' });
+      const query = { carrierAccountId: fixture.accountId, changeType: 'status_update' };
+      const csv = await exported(test, { ...query, format: 'csv' });
+      const xlsx = await exported(test, { ...query, format: 'xlsx' });
+      const [header, ...lines] = parse(csv.bytes) as string[][];
+      // Someone deactivates the first line after the export, before the import.
+      const moved = lines[0][0];
+      const meanwhile = await postChange(test, fixture.accountId, rowsFor([moved]), 'status_update', {
+        targetStatus: 'deactivated',
+      });
+      assert.equal(meanwhile.status, 201, meanwhile.text);
+      assert.equal((await waitForFinish(test, meanwhile.body.id)).status, 'completed');
+
+      // Its row still says active beside current_status active: not edited, so it asks for nothing.
+      for (const [file, contentType] of [
+        [csv.bytes, 'text/csv'],
+        [xlsx.bytes, XLSX_CONTENT_TYPE],
+      ] as const) {
+        const untouched = await upload(test, fixture.accountId, 'status_update', file, contentType);
+        assert.equal(untouched.status, 422, `${contentType}: ${untouched.text}`);
+        assert.equal(untouched.body.error?.code, 'NOTHING_TO_CHANGE');
+      }
+      const dry = await test.api<DryRun>(
+        'POST',
+        `/api/v1/bulk-changes?carrierAccountId=${fixture.accountId}&changeType=status_update&dryRun=true`,
+        { body: new Uint8Array(xlsx.bytes), contentType: XLSX_CONTENT_TYPE },
+      );
+      assert.equal(dry.status, 200, dry.text);
+      const first = dry.body.rows.find((row) => row.iccid === moved);
+      assert.equal(first?.code, 'NOT_EDITED');
+      assert.match(first?.message ?? '', /not edited.*the line is deactivated/i);
+
+      // Edited, the row is sent as asked, and the dry run says the line moved under the file.
+      const edited = lines.map((line, index) => (index === 0 ? [line[0], line[1], 'retired'] : line));
+      const file = await xlsxFile({ Lines: [header, ...edited] });
+      const noted = await test.api<DryRun>(
+        'POST',
+        `/api/v1/bulk-changes?carrierAccountId=${fixture.accountId}&changeType=status_update&dryRun=true`,
+        { body: new Uint8Array(file), contentType: XLSX_CONTENT_TYPE },
+      );
+      assert.equal(noted.status, 200, noted.text);
+      assert.deepEqual(noted.body.summary, { total: 3, wouldSucceed: 1, wouldFail: 0, wouldSkip: 2 });
+      assert.equal(
+        noted.body.rows.find((row) => row.iccid === moved)?.note,
+        'The line changed since the export: was active, now deactivated',
+      );
+      const created = await upload(test, fixture.accountId, 'status_update', file, XLSX_CONTENT_TYPE);
+      assert.equal(created.status, 201, created.text);
+      assert.equal(created.body.counts.total, 1);
+      assert.equal(created.body.skippedRows, 2);
+      assert.equal((await waitForFinish(test, created.body.id)).status, 'completed');
+      const retired = (await simAdmin(fixture.simulatorUrl).devices()).find((line) => line.iccid === moved);
+      assert.equal(retired?.state, 'RETIRED');
     });
 
     it('an unedited row of a line busy in another change is left out, an edited one is refused', async () => {

@@ -845,11 +845,11 @@ function refuseUnlessAccepted(run: IntakeRun, acceptValidRows: boolean): void {
   );
 }
 
-/** Every row was left out as already in its target: a bulk change of no rows would do nothing. */
+/** Every row was left out (already in its target, or a round trip's row not edited): no rows would do nothing. */
 function nothingToChange(skipped: number) {
   return new AppError(
     'NOTHING_TO_CHANGE',
-    `Every line (${skipped}) already is what its row asks for; nothing was created`,
+    `Every row (${skipped}) is left out: its line already is what it asks for, or it was not edited in a file exported for editing; nothing was created`,
   );
 }
 

@@ -3,6 +3,7 @@ import { parse } from 'csv-parse';
 import type { ChangeType } from '../core/change-types.ts';
 import { AppError, type ErrorDetail, validationFailed } from '../core/errors.ts';
 import { fieldForHeader, isCurrentValueColumn, type RowField } from './row-fields.ts';
+import { exportedValueField } from './target-state.ts';
 
 export interface InputRow {
   /** 1-based data row (the header is not counted). */
@@ -13,6 +14,11 @@ export interface InputRow {
    * a problem with one of them is reported where it was written.
    */
   origins?: Record<string, CellOrigin>;
+  /**
+   * A round-trip file's `current_*` cells (ADR 0059): the line's values when it was exported, by the
+   * row field they sit beside, as text. Only the change type's target fields, so a row stays small.
+   */
+  exported?: Partial<Record<RowField, string>>;
 }
 
 /** Where in a workbook a value was written: its sheet and data row. */
@@ -81,11 +87,14 @@ export async function tableRows(
   const headerIssues: ErrorDetail[] = [];
   const header = first.value.map((cell) => (typeof cell === 'string' ? cell : ''));
   const mapped = mapHeader(header, changeType, headerIssues);
+  const exported = header.map((name) =>
+    isCurrentValueColumn(name) ? exportedValueField(name, changeType) : undefined,
+  );
   return {
     columns: mapped.filter((column): column is RowField => column !== undefined),
     headerIssues,
     roundTrip: header.some(isCurrentValueColumn),
-    batches: readBatches(records, mapped),
+    batches: readBatches(records, mapped, exported),
   };
 }
 
@@ -106,6 +115,7 @@ function refuseNulBytes(): Transform {
 async function* readBatches(
   records: AsyncIterator<readonly Cell[]>,
   columns: Array<RowField | undefined>,
+  exportedColumns: Array<RowField | undefined>,
 ): AsyncGenerator<RowBatch> {
   let batch: RowBatch = { rows: [], issues: [] };
   let row = 0;
@@ -127,13 +137,30 @@ async function* readBatches(
       if (typeof cell === 'string') fields[field] = cell;
       else batch.issues.push({ row, field, ...cell });
     }
-    batch.rows.push({ row, fields });
+    const exported = exportedValues(record, exportedColumns);
+    batch.rows.push(exported ? { row, fields, exported } : { row, fields });
     if (batch.rows.length === ROW_BATCH_SIZE) {
       yield batch;
       batch = { rows: [], issues: [] };
     }
   }
   if (batch.rows.length > 0) yield batch;
+}
+
+/** A round-trip row's `current_*` cells that hold a value, by their field. */
+function exportedValues(
+  record: readonly Cell[],
+  columns: Array<RowField | undefined>,
+): Partial<Record<RowField, string>> | undefined {
+  let exported: Partial<Record<RowField, string>> | undefined;
+  for (const [index, field] of columns.entries()) {
+    const cell = record[index];
+    // A blank or unreadable cell is no value the line had: the row counts as edited when its field is given.
+    if (!field || typeof cell !== 'string' || cell === '') continue;
+    exported ??= {};
+    exported[field] = cell;
+  }
+  return exported;
 }
 
 /** A parse error is the caller's (422); the size limit keeps its own status (413). */

@@ -14,6 +14,7 @@ import {
   validateRows,
   withoutColumns,
 } from './intake.ts';
+import type { ExportedValueChange } from './target-state.ts';
 
 /** Details listed in one answer; the message says how many more there were. */
 export const MAX_DETAILS = 1000;
@@ -24,7 +25,9 @@ export const dryRunRowSchema = z.object({
   iccid: z.string().nullable(),
   outcome: z
     .enum(['would_succeed', 'would_fail', 'would_skip'])
-    .describe('would_skip: the line already is what the row asks for, and skipAlreadyInTarget leaves it out'),
+    .describe(
+      'would_skip: the line already is what the row asks for and skipAlreadyInTarget (or a round trip) leaves it out (code ALREADY_IN_TARGET), or a round-trip row was not edited (code NOT_EDITED)',
+    ),
   code: z.string().optional(),
   message: z.string().optional(),
   field: z.string().optional(),
@@ -46,6 +49,12 @@ export const dryRunRowSchema = z.object({
   waitsFor: z
     .enum(['effective_date', 'line_quota'] as const satisfies readonly RowWait['reason'][])
     .optional(),
+  note: z
+    .string()
+    .optional()
+    .describe(
+      'An edited round-trip row whose line moved since the export: "The line changed since the export: was X, now Y"',
+    ),
 });
 export type DryRunRow = z.infer<typeof dryRunRowSchema>;
 
@@ -220,23 +229,27 @@ export class IntakeRun {
             ...(state.alreadyInTarget ? { alreadyInTarget: true as const } : {}),
           }
         : {};
-      if (skippedRows.has(input.row) && !issue) {
+      const skippedRow = skippedRows.get(input.row);
+      const validRow = validRows.get(input.row);
+      if (skippedRow && !issue) {
         this.dryRunRows.push({
           row: input.row,
           iccid,
           outcome: 'would_skip',
-          code: errorCodes.ALREADY_IN_TARGET,
-          message: `The line already is ${state?.target}; it is left out`,
-          ...(state ? { field: state.field } : {}),
+          ...skipReason(skippedRow),
+          field: skippedRow.state.field,
           ...change,
         });
-      } else if (validRows.has(input.row) && !issue) {
+      } else if (validRow && !issue) {
         this.dryRunRows.push({
           row: input.row,
           iccid,
           outcome: 'would_succeed',
           ...change,
-          ...waitOf(validRows.get(input.row)!),
+          ...waitOf(validRow),
+          ...(validRow.changedSinceExport
+            ? { note: changedSinceExportNote(validRow.changedSinceExport) }
+            : {}),
         });
       } else {
         this.dryRunRows.push({
@@ -253,6 +266,24 @@ export class IntakeRun {
 }
 
 /** When and why a valid row waits, as the preview shows it. */
+/** Why a row is left out, as a dry-run row's code and message. */
+function skipReason({ reason, state }: SkippedRow): { code: string; message: string } {
+  if (reason === 'not_edited')
+    return {
+      code: errorCodes.NOT_EDITED,
+      message: `Not edited in the file exported for editing; it is left out (the line is ${shown(state.current)})`,
+    };
+  return {
+    code: errorCodes.ALREADY_IN_TARGET,
+    message: `The line already is ${state.target}; it is left out`,
+  };
+}
+
+const changedSinceExportNote = ({ was, now }: ExportedValueChange): string =>
+  `The line changed since the export: was ${shown(was)}, now ${shown(now)}`;
+
+const shown = (value: string | null) => value ?? '(blank)';
+
 function waitOf(row: ValidRow): Pick<DryRunRow, 'notBefore' | 'waitsFor' | 'message'> {
   if (row.notBefore === undefined || !row.waitsFor) return {};
   return {

@@ -23,8 +23,14 @@ import { sitesRepository } from '../devices/sites-repository.ts';
 import { newId } from '../shared/ids.ts';
 import { bulkChangesRepository } from './bulk-changes-repository.ts';
 import type { InputRow } from './csv-input.ts';
-import { isRowField } from './row-fields.ts';
-import { asksForNothing, type TargetState, targetState } from './target-state.ts';
+import { isRowField, type RowField } from './row-fields.ts';
+import {
+  type ExportedValueChange,
+  exportedValueChange,
+  isEdited,
+  type TargetState,
+  targetState,
+} from './target-state.ts';
 
 export interface ValidRow {
   row: number;
@@ -43,16 +49,24 @@ export interface ValidRow {
   request: Record<string, unknown>;
   /** The line's current → target value, for change types that set one (the preview shows it). */
   state?: TargetState;
+  /** A round-trip row whose line moved since the export: sent, as edited, and the preview says so. */
+  changedSinceExport?: ExportedValueChange;
 }
 
 /** Why a valid row waits before it is sent. */
 export type RowWait = { reason: 'effective_date' } | { reason: 'line_quota'; message: string };
 
-/** A row left out because its line already is what it asks for (`skipAlreadyInTarget`, a round trip). */
+/**
+ * A row left out, and why: its line already is what it asks for (`skipAlreadyInTarget`, a round trip),
+ * or it is a round-trip row the operator did not edit (ADR 0059), whatever the line is now.
+ */
 export interface SkippedRow {
   row: number;
   state: TargetState;
+  reason: SkipReason;
 }
+
+export type SkipReason = 'already_in_target' | 'not_edited';
 
 export interface IntakeResult {
   valid: ValidRow[];
@@ -96,8 +110,9 @@ export interface IntakeContext {
   /** Leave out rows whose line already is what they ask for, instead of sending them. */
   skipAlreadyInTarget: boolean;
   /**
-   * The rows come from a file exported for editing (ADR 0059): rows already as they ask are left out
-   * whatever `skipAlreadyInTarget` says, and a row whose values are all blank keeps its line as it is.
+   * The rows come from a file exported for editing (ADR 0059): only the rows the operator edited (a
+   * field unlike its `current_*` cell) are taken, and of those the ones already as they ask are left
+   * out whatever `skipAlreadyInTarget` says.
    */
   roundTrip: boolean;
   /** When the carrier's per-line quotas start again. */
@@ -124,9 +139,12 @@ export async function validateRows(
     key: string;
     fields: Record<string, unknown>;
     request: unknown;
+    exported?: InputRow['exported'];
+    notEdited: boolean;
   }> = [];
   const firstRowForKey = options.seen ?? new Map<string, number>();
   const allowed = flowFields(flow);
+  const normalise = fieldNormaliser(flow);
   for (const input of rows) {
     const unused = Object.keys(input.fields).filter((field) => !allowed.has(field));
     if (unused.length > 0) {
@@ -158,9 +176,9 @@ export async function validateRows(
       report(input.row, identifierIssue);
       continue;
     }
-    // A round-trip row left blank asks for nothing: its line stays as it is (left out below).
-    const keptAsIs = options.roundTrip && asksForNothing(options.changeType, fields);
-    const parsed = keptAsIs
+    // A round-trip row as exported (or left blank) asks for nothing: its line stays as it is (left out below).
+    const notEdited = options.roundTrip && !isEdited(options.changeType, fields, input.exported, normalise);
+    const parsed = notEdited
       ? ({ success: true, data: fields } as const)
       : flow.requestSchema.safeParse(fields);
     if (!parsed.success) {
@@ -173,7 +191,15 @@ export async function validateRows(
       }
       continue;
     }
-    prepared.push({ row: input.row, keyField: rowKey, key: key.value, fields, request: parsed.data });
+    prepared.push({
+      row: input.row,
+      keyField: rowKey,
+      key: key.value,
+      fields,
+      request: parsed.data,
+      ...(input.exported ? { exported: input.exported } : {}),
+      notEdited,
+    });
   }
 
   const lines = await linesByKey(options.db, options.account.id, prepared);
@@ -238,6 +264,14 @@ export async function validateRows(
       });
       continue;
     }
+    // Whatever the line is now: someone else may have moved it since the export, and this row did not ask.
+    if (item.notEdited && found) {
+      const state = targetState(options.changeType, item.request as Record<string, unknown>, found);
+      if (state) {
+        skipped.push({ row: item.row, state, reason: 'not_edited' });
+        continue;
+      }
+    }
     const site = siteOf.resolve(item.request as Record<string, unknown>);
     if (site.issue) {
       report(item.row, site.issue);
@@ -263,9 +297,13 @@ export async function validateRows(
       continue;
     }
     if (skip && state) {
-      skipped.push({ row: item.row, state });
+      skipped.push({ row: item.row, state, reason: 'already_in_target' });
       continue;
     }
+    const changedSinceExport =
+      options.roundTrip && found
+        ? exportedValueChange(options.changeType, request, found, item.exported, normalise)
+        : undefined;
     valid.push({
       ...rowWait(flow.startAt?.(item.request), quotas(device.id)),
       row: item.row,
@@ -280,6 +318,7 @@ export async function validateRows(
       },
       request,
       ...(state ? { state } : {}),
+      ...(changedSinceExport ? { changedSinceExport } : {}),
     });
   }
   return {
@@ -336,7 +375,7 @@ function requiredFields(flow: Flow<unknown, unknown, string>): string[] {
 export function withoutColumns(rows: InputRow[], columns: string[]): InputRow[] {
   if (columns.length === 0) return rows;
   return rows.map((row) => ({
-    row: row.row,
+    ...row,
     fields: Object.fromEntries(Object.entries(row.fields).filter(([field]) => !columns.includes(field))),
   }));
 }
@@ -666,6 +705,20 @@ async function ratePlanCatalog(db: Executor, carrierAccountId: string, changeTyp
       };
     }
     return undefined;
+  };
+}
+
+/**
+ * A field's value as the flow's validation reads it (its case rules, its trimming), else as given: a
+ * round-trip row's cell and its `current_*` cell are compared so, and so is an exported value with the line's.
+ */
+function fieldNormaliser(flow: Flow<unknown, unknown, string>) {
+  const shape: Record<string, z.ZodType> =
+    flow.requestSchema instanceof z.ZodObject ? flow.requestSchema.shape : {};
+  return (field: RowField, value: unknown): unknown => {
+    const parsed = shape[field]?.safeParse(value);
+    if (parsed?.success) return parsed.data;
+    return typeof value === 'string' ? value.trim() : value;
   };
 }
 

@@ -156,7 +156,9 @@ export const bulkChangeRoutes: FastifyPluginAsyncZod<BulkChangeRoutesOptions> = 
           'CSV: the same fields as query parameters and one row per line. XLSX (`' +
           XLSX_CONTENT_TYPE +
           '`): like CSV, the first sheet, header row first. Multipart: a `file` part (CSV or XLSX) and the fields as parts. ' +
-          'A file exported for editing (GET /devices/export: current_* columns) is a round trip: current_* columns are read past, rows whose value the line already has in the inventory are left out whatever skipAlreadyInTarget says, blank cells keep the line as it is (ADR 0059).',
+          "A file exported for editing (GET /devices/export: current_* columns) is a round trip, whatever skipAlreadyInTarget says: a row is sent only when edited (a field unlike its own current_* cell, trimmed, in the field's case rules; a blank current_* cell is no value) and its line in the inventory does not already have the value; " +
+          'the others are left out (skippedRows; a dry run marks them would_skip with code NOT_EDITED or ALREADY_IN_TARGET), so an unedited row never reverts a line changed since the export; ' +
+          'an edited row whose line changed since the export is sent, its dry-run row with a note (was, now); blank cells keep the line as it is (ADR 0059).',
         headers: z.object({ 'idempotency-key': z.string().max(200).optional() }).loose(),
         body: createJson,
         response: {

@@ -130,10 +130,17 @@ export function fieldForHeader(header: string, changeType: ChangeType): RowField
  * A `current_*` column (in any case or separator style: "Current Status"): informational, read past by
  * the readers, and the mark of a file exported for editing (ADR 0059).
  */
-export const isCurrentValueColumn = (header: string): boolean => {
+export const isCurrentValueColumn = (header: string): boolean => currentValueColumnOf(header) !== undefined;
+
+/** The line field a `current_*` column names, in canonical form ("Current Rate Plan" → "rateplan"). */
+export function currentValueColumnOf(header: string): string | undefined {
   const key = canonical(header.replace(/^\uFEFF/, ''));
-  return key.startsWith('current') && key.length > 'current'.length;
-};
+  return key.startsWith('current') && key.length > 'current'.length ? key.slice('current'.length) : undefined;
+}
+
+/** Whether a `current_*` column is the one of this line field (`current_carrier_rate_plan`, "Current Status"). */
+export const isCurrentValueColumnOf = (header: string, lineField: string): boolean =>
+  currentValueColumnOf(header) === canonical(lineField);
 
 export const isRowField = (name: string): name is RowField => (rowFields as readonly string[]).includes(name);
 

@@ -25,8 +25,8 @@ export const selectionExportRoutes: FastifyPluginAsyncZod<{
         description:
           'The lines GET /devices selects (one carrier account: a bulk change runs on one), as CSV or XLSX: the column the account names lines by, ' +
           'then for each field of the change type the inventory holds, current_<field> (read-only, ignored on upload) and <field> pre-filled with the same value. ' +
-          "Edit the <field> cells and POST the file as a bulk change of that changeType: rows whose value is already the line's in the inventory are left out " +
-          '(skippedRows in the 201; 422 NOTHING_TO_CHANGE when nothing was edited), blank cells keep the line as it is (ADR 0059).',
+          "Edit the <field> cells and POST the file as a bulk change of that changeType: only edited rows (a <field> unlike its own current_<field> cell) whose value is not already the line's in the inventory are sent; " +
+          'the others are left out (skippedRows in the 201; 422 NOTHING_TO_CHANGE when nothing was edited), blank cells keep the line as it is (ADR 0059).',
         querystring: z.object({
           changeType: z.enum(oneValueChangeTypes),
           format: z.enum(exportFormats).default('csv'),

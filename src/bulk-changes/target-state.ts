@@ -1,6 +1,6 @@
 import type { ChangeType } from '../core/change-types.ts';
 import type { Device } from '../devices/devices-repository.ts';
-import type { RowField } from './row-fields.ts';
+import { isCurrentValueColumnOf, type RowField } from './row-fields.ts';
 
 /** What a row changes on its line: the field, the inventory's value now and the value asked for. */
 export interface TargetState {
@@ -61,9 +61,60 @@ export const setsOneValue = (changeType: ChangeType): boolean => targetFields[ch
 export const targetFieldsOf = (changeType: ChangeType): readonly TargetField[] =>
   targetFields[changeType] ?? [];
 
-/** Whether the row gives none of its change type's target values (a round-trip row left blank). */
-export const asksForNothing = (changeType: ChangeType, fields: Record<string, unknown>): boolean =>
-  setsOneValue(changeType) && targetFieldsOf(changeType).every(({ field }) => fields[field] === undefined);
+/** The row field a round-trip file's `current_*` column sits beside, when it is one of the type's. */
+export const exportedValueField = (header: string, changeType: ChangeType): RowField | undefined =>
+  targetFieldsOf(changeType).find(({ lineField }) => isCurrentValueColumnOf(header, lineField))?.field;
+
+/**
+ * Whether the operator edited a round-trip row (ADR 0059): some field is given and differs from its own
+ * `current_*` cell, both as the field's validation reads them (`normalise`: its case rules; the readers
+ * trimmed them). A blank or missing `current_*` cell is no value, so a field given beside one is edited.
+ * Rows of other change types are taken as edited.
+ */
+export function isEdited(
+  changeType: ChangeType,
+  fields: Record<string, unknown>,
+  exported: Partial<Record<RowField, string>> | undefined,
+  normalise: (field: RowField, value: unknown) => unknown,
+): boolean {
+  // A type the inventory holds no values of has nothing to compare: its every row is as written.
+  if (!setsOneValue(changeType)) return true;
+  return targetFieldsOf(changeType).some(({ field }) => {
+    const asked = fields[field];
+    if (asked === undefined) return false;
+    const was = exported?.[field];
+    return was === undefined || normalise(field, asked) !== normalise(field, was);
+  });
+}
+
+/** A line's value that moved since the file was exported: neither its `current_*` cell nor the row's value. */
+export interface ExportedValueChange {
+  field: RowField;
+  was: string | null;
+  now: string | null;
+}
+
+/**
+ * The first field of an edited round-trip row whose line moved since the export (someone changed it
+ * meanwhile): the row is still sent, as asked, and the dry run says what it overrides.
+ */
+export function exportedValueChange(
+  changeType: ChangeType,
+  request: Record<string, unknown>,
+  device: Device,
+  exported: Partial<Record<RowField, string>> | undefined,
+  normalise: (field: RowField, value: unknown) => unknown,
+): ExportedValueChange | undefined {
+  for (const { field, current } of targetFieldsOf(changeType)) {
+    const asked = request[field];
+    if (typeof asked !== 'string') continue;
+    const cell = exported?.[field];
+    const was = cell === undefined ? null : String(normalise(field, cell));
+    const now = current(device);
+    if (now !== was && now !== asked) return { field, was, now };
+  }
+  return undefined;
+}
 
 /**
  * The row's current → target, for the change types that have one: the first field the row gives a

@@ -54,7 +54,7 @@ export const bulkChangeSchema = progressSchema.extend({
   undoneAsId: z.string().nullable().default(null),
   failureReason: z.string().nullable().default(null),
   rejectedRows: z.array(errorDetailSchema).default([]),
-  /** Rows left out because their line already is what they ask for (ADR 0054, 0059). */
+  /** Rows left out: their line already is what they ask for (ADR 0054), or a round trip's rows not edited (ADR 0059). */
   skippedRows: z.number().default(0),
 });
 export type BulkChangeAnswer = z.infer<typeof bulkChangeSchema>;
@@ -78,6 +78,8 @@ export const dryRunSchema = z.object({
       field: z.string().optional(),
       notBefore: z.string().optional(),
       waitsFor: z.enum(['line_quota', 'effective_date']).optional(),
+      /** An edited round-trip row whose line changed since the export (ADR 0059). */
+      note: z.string().optional(),
     }),
   ),
 });

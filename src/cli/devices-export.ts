@@ -46,9 +46,10 @@ export const devicesCommand = apiCommand({
 Exports the account's lines for editing (GET /api/v1/devices/export, ADR 0059): the column naming each
 line, then for each field of change type T, current_<field> (the line's value now, read-only) beside
 <field>, filled in with the same value. Edit the <field> cells, then upload the file unchanged
-otherwise: bulkchange submit FILE --account A --type T creates rows only for the lines whose value
-differs from the inventory's and says how many it left out; nothing edited is refused
-(NOTHING_TO_CHANGE). A blank cell keeps the line as it is.
+otherwise: bulkchange submit FILE --account A --type T creates rows only for the edited rows (a
+<field> unlike its own current_<field>) whose line does not already have the value, and says how
+many it left out; an unedited row never reverts a line changed since the export; nothing edited is
+refused (NOTHING_TO_CHANGE). A blank cell keeps the line as it is.
 
   --change-type T          ${oneValueChangeTypes.join(', ')}
   --account ID|NAME        the carrier account (its id or its name)

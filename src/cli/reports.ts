@@ -36,11 +36,22 @@ export function refusalReport(status: number, error: ErrorAnswer): string {
   return error.details.length ? `${head}\n${listed(error.details.map(detailLine))}\n` : `${head}\n`;
 }
 
+/** Why a dry run's rows are left out: their line already is as asked, or (a round trip) not edited. */
+function leftOutWhy(report: DryRunAnswer): string {
+  const notEdited = report.rows.filter((row) => row.code === 'NOT_EDITED').length;
+  const already = report.summary.wouldSkip - notEdited;
+  const reasons = [
+    ...(already ? [`${already} whose line already is what they ask for`] : []),
+    ...(notEdited ? [`${notEdited} not edited in the file exported for editing`] : []),
+  ];
+  return reasons.join(', ');
+}
+
 export function dryRunReport(report: DryRunAnswer): string {
   const { total, wouldSucceed, wouldFail, wouldSkip } = report.summary;
   const parts = [
     `Dry run: ${total} rows; ${wouldSucceed} would succeed, ${wouldFail} would fail` +
-      (wouldSkip ? `, ${wouldSkip} left out (their line already is what they ask for).` : '.'),
+      (wouldSkip ? `, ${wouldSkip} left out (${leftOutWhy(report)}).` : '.'),
   ];
   if (report.fileIssues.length) {
     parts.push('The file has problems (the real submission would be refused for them):');
@@ -60,6 +71,12 @@ export function dryRunReport(report: DryRunAnswer): string {
         ]),
       ),
     );
+  }
+  const noted = report.rows.filter((row) => row.note !== undefined);
+  if (noted.length) {
+    // Edited rows of a round trip whose line someone changed since the export: sent as asked, but said.
+    parts.push('Rows whose line changed since the export (sent as asked):');
+    parts.push(listed(noted.map((row) => [`row ${row.row}`, row.iccid ?? '', row.note ?? ''])));
   }
   const failing = report.rows.filter((row) => row.outcome === 'would_fail');
   if (failing.length) {
@@ -92,7 +109,9 @@ export function createdReport(bulkChange: BulkChangeAnswer, replayed: boolean): 
     `  queued ${counts.queued}  in progress ${counts.inProgress + counts.waiting}  succeeded ${counts.succeeded}  failed ${counts.failed}  cancelled ${counts.cancelled}`,
   ];
   if (bulkChange.skippedRows)
-    lines.push(`Left out: ${bulkChange.skippedRows} rows whose line already is what they ask for`);
+    lines.push(
+      `Left out: ${bulkChange.skippedRows} rows whose line already is what they ask for, or not edited in a file exported for editing`,
+    );
   if (bulkChange.rejectedRows.length) {
     lines.push(`Left out (${bulkChange.rejectedRows.length} problems, --accept-valid-rows):`);
     lines.push(listed(bulkChange.rejectedRows.map(detailLine)));

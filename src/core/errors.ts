@@ -132,7 +132,8 @@ export const errorCatalogue = {
   BILLING_UNAVAILABLE: { status: 502, summary: 'The billing system refused or failed the call' },
   NOTHING_TO_CHANGE: {
     status: 422,
-    summary: 'Every line already is what its row asks for (skipAlreadyInTarget): nothing to send',
+    summary:
+      'Every line already is what its row asks for (skipAlreadyInTarget), or no row of a file exported for editing was edited: nothing to send',
   },
   ADDRESS_NOT_ALLOWED: {
     status: 422,
@@ -181,6 +182,9 @@ export const errorCatalogue = {
   INVALID_TRANSITION: { summary: "The line's current status cannot move to the target" },
   ALREADY_IN_TARGET: {
     summary: 'A dry-run row left out: the line already is what the row asks for (skipAlreadyInTarget)',
+  },
+  NOT_EDITED: {
+    summary: 'A dry-run row left out: a row of a file exported for editing that was not edited',
   },
   UNKNOWN_RATE_PLAN: { summary: "CarrierRatePlan is not in the account's rate plan catalog" },
   COMMUNICATION_PLAN_NOT_ALLOWED: {

@@ -56,6 +56,12 @@ describe('bulkchange devices export, edited and submitted back', () => {
       [1, 4, 8].includes(index) ? line.replace(/,active$/, ',deactivated') : line,
     );
     writeFileSync(csv, `${[header, ...edited].join('\n')}\n`);
+    const dryRun = await cli(['submit', csv, '--account', account, '--type', 'status_update', '--dry-run']);
+    assert.equal(dryRun.code, 0, `${dryRun.stdout}\n${dryRun.stderr}`);
+    assert.match(
+      dryRun.stdout,
+      /3 would succeed, 0 would fail, 7 left out \(7 not edited in the file exported for editing\)/,
+    );
     const submitted = await runCli(
       [
         'submit',
@@ -74,7 +80,7 @@ describe('bulkchange devices export, edited and submitted back', () => {
     );
     assert.equal(submitted.code, 0, `${submitted.stdout}\n${submitted.stderr}`);
     assert.match(submitted.stdout, /^Bulk change \S+: queued, 3 rows/m);
-    assert.match(submitted.stdout, /Left out: 7 rows whose line already is what they ask for/);
+    assert.match(submitted.stdout, /Left out: 7 rows whose line already is what they ask for, or not edited/);
 
     // The same export as XLSX, the format taken from the file's name.
     const xlsx = path.join(files.dir, 'lines.xlsx');

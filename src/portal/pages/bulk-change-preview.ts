@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { generatedName } from '../../bulk-changes/bulk-change-name.ts';
 import type { IrreversibleRow } from '../../bulk-changes/undo-plan.ts';
 import type { DryRunReport } from '../../bulk-changes/views.ts';
-import { AppError, type ErrorDetail } from '../../core/errors.ts';
+import { AppError, type ErrorDetail, errorCodes } from '../../core/errors.ts';
 import { type PortalUser, requirePortalRole } from '../auth.ts';
 import { count, csvColumn, duration, label, time } from '../components/format.ts';
 import { csrfField, problemList } from '../components/forms.ts';
@@ -67,8 +67,16 @@ function rowsTable(preview: PendingPreview, rows: ReportRow[], caption: string, 
         ? ''
         : html`${time(row.notBefore)} ${row.waitsFor === 'line_quota' ? row.message : '(its effective date)'}`,
   };
+  const leftOut: Column<ReportRow> = {
+    header: 'Why left out',
+    cell: (row) => (row.code === errorCodes.NOT_EDITED ? 'Not edited' : 'Already in that state'),
+  };
+  // An edited round-trip row whose line someone changed since the export: sent, but said.
+  const note: Column<ReportRow> = { header: 'Note', cell: (row) => row.note ?? '' };
   const hasChange = rows.some((row) => row.target !== undefined);
   const hasWait = rows.some((row) => row.notBefore !== undefined);
+  const hasNote = rows.some((row) => row.note !== undefined);
+  const skipped = rows.some((row) => row.outcome === 'would_skip');
   return table({
     caption,
     rows,
@@ -78,6 +86,8 @@ function rowsTable(preview: PendingPreview, rows: ReportRow[], caption: string, 
       ...cellColumns,
       ...(hasChange ? [change] : []),
       ...(hasWait ? [waits] : []),
+      ...(hasNote ? [note] : []),
+      ...(skipped ? [leftOut] : []),
       ...(failing ? [problem] : []),
     ],
     // The cell the problem is about is marked for sight (colour and <mark>) and for assistive technology.
@@ -125,7 +135,7 @@ function estimateText(preview: PendingPreview): string {
 function confirmForm(user: PortalUser, preview: PendingPreview, phrase: string | undefined): SafeHtml {
   const { summary, fileIssues } = preview.report;
   if (fileIssues.length === 0 && summary.wouldSucceed === 0 && summary.wouldSkip > 0) {
-    return html`<p>Every line already is what its row asks for: there is nothing to send.</p>
+    return html`<p>Every row is left out (its line already is what it asks for, or it was not edited): there is nothing to send.</p>
 <p><a class="button" href="${href('/portal/bulk-changes/new', { carrierAccountId: preview.input.carrierAccountId, changeType: preview.input.changeType })}">Start over</a></p>`;
   }
   if (fileIssues.length > 0 || summary.wouldSucceed === 0) {
@@ -144,7 +154,7 @@ function confirmForm(user: PortalUser, preview: PendingPreview, phrase: string |
     <span class="hint">Left empty, it is called "${suggested}".</span>
   </div>
   ${summary.wouldFail > 0 && html`<p>The ${count(summary.wouldFail)} failing rows are left out; only the ${rowsWord} that pass are created.</p>`}
-  ${summary.wouldSkip > 0 && html`<p>The ${count(summary.wouldSkip)} lines already in that state are skipped: nothing is sent for them.</p>`}
+  ${summary.wouldSkip > 0 && html`<p>The ${count(summary.wouldSkip)} lines already in that state or not edited are skipped: nothing is sent for them.</p>`}
   ${
     phrase &&
     html`<div class="field">
@@ -172,6 +182,7 @@ function previewPage(
   const failing = report.rows.filter((row) => row.outcome === 'would_fail');
   const succeeding = report.rows.filter((row) => row.outcome === 'would_succeed');
   const skipped = report.rows.filter((row) => row.outcome === 'would_skip');
+  const notEdited = skipped.filter((row) => row.code === errorCodes.NOT_EDITED).length;
   const options = Object.entries(input.options);
   // The summary and Confirm come first, so both are on screen without scrolling; the rows follow.
   return page({
@@ -182,7 +193,8 @@ function previewPage(
 ${problems && problemList(problems.message, problems.details)}
 <p class="summary" data-preview-summary>
   <span class="ok"><strong>${count(report.summary.wouldSucceed)}</strong> will succeed</span>
-  <span class="skip"><strong>${count(report.summary.wouldSkip)}</strong> already in that state</span>
+  <span class="skip"><strong>${count(report.summary.wouldSkip - notEdited)}</strong> already in that state</span>
+  ${notEdited > 0 && html`<span class="skip"><strong>${count(notEdited)}</strong> not edited</span>`}
   <span class="bad"><strong>${count(report.summary.wouldFail)}</strong> will fail</span>
   <span>of ${count(report.summary.total)} rows</span>
 </p>
@@ -203,9 +215,9 @@ ${failing.length > FAILING_SHOWN && html`<p class="muted">The first ${FAILING_SH
 </section>
 ${
   skipped.length > 0 &&
-  html`<section aria-labelledby="skipped"><h2 id="skipped">Skipped: already in that state (${count(skipped.length)})</h2>
+  html`<section aria-labelledby="skipped"><h2 id="skipped">Skipped: already in that state or not edited (${count(skipped.length)})</h2>
 <details><summary>Show them</summary>
-${rowsTable(preview, skipped.slice(0, SUCCEEDING_SHOWN), 'Rows skipped because the line already is in the target state', false)}
+${rowsTable(preview, skipped.slice(0, SUCCEEDING_SHOWN), 'Rows skipped because the line already is in the target state, or the row of a file exported for editing was not edited', false)}
 ${skipped.length > SUCCEEDING_SHOWN && html`<p class="muted">The first ${SUCCEEDING_SHOWN} are shown.</p>`}
 </details>
 </section>`

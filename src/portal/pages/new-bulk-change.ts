@@ -204,6 +204,7 @@ function alreadyInTargetChoice(value: string | undefined): SafeHtml {
   <legend>Lines already in that state</legend>
   <div class="field-checkbox"><input id="already-skip" type="radio" name="alreadyInTarget" value="skip"${value !== 'send' ? html` checked` : ''}><label for="already-skip">Skip them: nothing is sent for a line that would not change</label></div>
   <div class="field-checkbox"><input id="already-send" type="radio" name="alreadyInTarget" value="send"${value === 'send' ? html` checked` : ''}><label for="already-send">Send them anyway</label></div>
+  <p class="hint" data-round-trip-note>A file exported for editing (with <code>current_*</code> columns) sends only its edited rows whose line is not already as they ask, whichever you choose.</p>
 </fieldset>`;
 }
 
