@@ -6,6 +6,7 @@
  * lines. Rates, overshoot and 429s come from each simulator's call log and stats.
  */
 import pg from 'pg';
+import { byIccid, submitChange } from '../../test/support/bulk-changes.ts';
 import { type SimCall, simAdmin, sleep } from '../../test/support/processes.ts';
 import { maxInWindow, scaleOut, type WorkerProcess, workerMetric } from '../../test/support/scale-out.ts';
 import { MachineSampler, ProcessSampler } from './proc.ts';
@@ -105,7 +106,13 @@ export async function measureScaleOut(options: ScaleOutCase): Promise<ScaleOutRe
   const roundTrips = sampleRoundTrips(stack.databaseLocation);
   const submittedAt = Date.now();
   const submitted = performance.now();
-  const ids = await Promise.all(changes.map((change) => submit(stack, change.accountId, change.iccids)));
+  const ids = await Promise.all(
+    changes.map((change) =>
+      submitChange(stack, change.accountId, byIccid(change.iccids), 'status_update', {
+        targetStatus: 'active',
+      }),
+    ),
+  );
   const capMs = options.capS * 1000;
   const waits = await Promise.all(
     ids.map((id, index) =>
@@ -214,19 +221,6 @@ async function limiterWaits(workers: WorkerProcess[]): Promise<{ calls: number; 
     seconds += (await workerMetric(worker, 'bulkchange_limiter_wait_seconds_sum')) ?? 0;
   }
   return { calls, meanMs: calls > 0 ? round((seconds / calls) * 1000, 1) : null };
-}
-
-async function submit(stack: BenchStack, accountId: string, iccids: string[]): Promise<string> {
-  const created = await stack.api<{ id: string }>('POST', '/api/v1/bulk-changes', {
-    body: {
-      carrierAccountId: accountId,
-      changeType: 'status_update',
-      options: { targetStatus: 'active' },
-      changes: iccids.map((iccid) => ({ iccid })),
-    },
-  });
-  if (created.status !== 201) throw new Error(`POST answered ${created.status}: ${created.text}`);
-  return created.body.id;
 }
 
 function accountResult(

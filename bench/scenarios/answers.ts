@@ -12,6 +12,7 @@ import { bulkChangeViewSchema, deviceChangeViewSchema } from '../../src/bulk-cha
 import { type AnswerCheck, answerChecks } from '../../src/config.ts';
 import { answerSerializer } from '../../src/http/answer-serializer.ts';
 import { pageOf } from '../../src/shared/answers.ts';
+import { byIccid, submitChange } from '../../test/support/bulk-changes.ts';
 import { waitForBulkChange } from '../../test/support/processes.ts';
 import { type Figure, info, log, percentile, round, type ScenarioResult } from '../lib/report.ts';
 import type { ScenarioContext } from '../lib/run-scenario.ts';
@@ -129,18 +130,12 @@ async function serverWith(check: AnswerCheck, context: ScenarioContext): Promise
     count: ROWS,
     prefix: '8901333',
   });
-  const created = await stack.api<{ id: string }>('POST', '/api/v1/bulk-changes', {
-    body: {
-      carrierAccountId: accountId,
-      changeType: 'status_update',
-      options: { targetStatus: 'active' },
-      changes: iccids.map((iccid) => ({ iccid })),
-    },
+  const id = await submitChange(stack, accountId, byIccid(iccids), 'status_update', {
+    targetStatus: 'active',
   });
-  if (created.status !== 201) throw new Error(`POST /bulk-changes: ${created.status} ${created.text}`);
-  await waitForBulkChange(stack.api, created.body.id, 120_000);
+  await waitForBulkChange(stack.api, id, 120_000);
   const pool = new Pool(stack.url, { connections: 1, pipelining: 1 });
-  return { check, stack, pool, bulkPath: `/api/v1/bulk-changes/${created.body.id}` };
+  return { check, stack, pool, bulkPath: `/api/v1/bulk-changes/${id}` };
 }
 
 /** The median time of the check's serializer over one answer, 50 runs after 5 to warm up. */
