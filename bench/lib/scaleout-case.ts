@@ -11,14 +11,7 @@ import { type SimCall, simAdmin, sleep } from '../../test/support/processes.ts';
 import { maxInWindow, scaleOut, type WorkerProcess, workerMetric } from '../../test/support/scale-out.ts';
 import { MachineSampler, ProcessSampler } from './proc.ts';
 import { log, percentile, round } from './report.ts';
-import {
-  type BenchStack,
-  seedSimulator,
-  simStats,
-  startBenchStack,
-  startSimulator,
-  waitForFinal,
-} from './stack.ts';
+import { seedSimulator, simStats, startBenchStack, startSimulator, waitForFinal } from './stack.ts';
 
 export interface ScaleOutCase {
   workers: number;
