@@ -79,11 +79,22 @@ const recording = {
     ),
   pauseFor: (ms: number) => limiter.pauseFor(ms),
 };
+// The client connects only through the outbound address policy (ADR 0011); the arrivals server is on
+// loopback, so it is allowed, as the operator's own hosts are. Older code made its own connections.
+let dispatcher: unknown;
+try {
+  const { outboundAgent } = await import(path.join(root, 'src/carriers/http/agent.ts'));
+  const { OutboundAddressPolicy } = await import(path.join(root, 'src/carriers/http/address-policy.ts'));
+  dispatcher = outboundAgent(new OutboundAddressPolicy(['127.0.0.1']));
+} catch {
+  dispatcher = undefined;
+}
 const client = new CarrierHttpClient({
   system: 'bench',
   baseUrl: `http://127.0.0.1:${port}/`,
   limiter: recording,
   circuit,
+  dispatcher,
   parseError: () => ({}),
 });
 
@@ -131,6 +142,8 @@ process.stdout.write(
         ? Math.round(Math.min(...leftAt.slice(1).map((at, index) => at - leftAt[index])) * 10) / 10
         : null,
     configuredSpacingMs: Math.round((1000 / rate) * 1.02 * 10) / 10,
+    achievedShareOfLimit:
+      Math.round(((arrivals.length - 1) / (arrivals.at(-1)! - arrivals[0])) * (1000 / rate) * 1000) / 1000,
     achievedPerSecond:
       Math.round(((arrivals.length - 1) / (arrivals.at(-1)! - arrivals[0])) * 1000 * 100) / 100,
   })}\n`,

@@ -12,8 +12,8 @@ export interface LimiterLimits {
 
 /**
  * The moment a request really leaves, reported by the HTTP layer. The spacing between two requests is
- * measured between these moments, not between the limiter's decisions: a busy event loop can hold a
- * request back after it was let go, and the next one must not catch up with it.
+ * kept between these moments, not between the limiter's decisions: a busy event loop can hold a
+ * request back after it was let go, and the next one must not catch up with it (ADR 0016, 0060).
  */
 export interface SendMoment {
   /**
@@ -42,8 +42,28 @@ export const spacingMs = (requestsPerSecond: number | null, safetyMargin: number
     ? 0
     : (1000 / requestsPerSecond) * (1 + safetyMargin);
 
-/** Extra spacing on top of `1000 / requestsPerSecond`, for the carrier's own measuring jitter. */
+/** Extra spacing on top of `1000 / requestsPerSecond`, for lateness on our side and jitter on the carrier's. */
 export const DEFAULT_SAFETY_MARGIN = 0.02;
+
+/**
+ * How late a request may leave after its due moment without pushing the next one back (ADR 0060):
+ * half of what the safety margin adds up to over a second (10 ms at 2%), and never more than half a
+ * spacing. The other half stays for the carrier's jitter. With no margin there is nothing to absorb.
+ */
+export const latenessToleranceMs = (intervalMs: number, safetyMargin: number): number =>
+  Math.min(intervalMs / 2, 500 * safetyMargin);
+
+/**
+ * When the request after one that was due at `dueAt` and left at `leftAt` may leave (ADR 0060, the
+ * generic cell rate algorithm): one spacing after the due moment, so a request that leaves a little late
+ * (the event loop, undici's turn) does not push every later one back; but never sooner than one spacing
+ * less the tolerance after it really left, so a stalled request cannot be caught up with a burst. In any
+ * chain of requests, the k-th after one left at `a` leaves no sooner than `a + k × interval − tolerance`:
+ * no window of one second holds more than `requestsPerSecond` of them while the carrier's jitter stays
+ * under the rest of the margin.
+ */
+export const nextDueAt = (dueAt: number, leftAt: number, intervalMs: number, toleranceMs: number): number =>
+  Math.max(dueAt + intervalMs, leftAt + intervalMs - toleranceMs);
 
 export const validateLimits = (limits: LimiterLimits): void => {
   const { requestsPerSecond: rps, maxConcurrent } = limits;

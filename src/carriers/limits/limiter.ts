@@ -2,6 +2,8 @@ import {
   type CallLimiter,
   DEFAULT_SAFETY_MARGIN,
   type LimiterLimits,
+  latenessToleranceMs,
+  nextDueAt,
   type SendMoment,
   spacingMs,
   validateLimits,
@@ -14,15 +16,17 @@ import { atMoment, PRECISE_BELOW_MS } from './moment-timer.ts';
  * pausable by a carrier's `Retry-After`. The embedded (SQLite) mode uses it; with PostgreSQL every
  * worker shares one per account in the database (`shared-limiter.ts`).
  *
- * Spacing rather than a token bucket: a bucket of N tokens lets N requests start at once after an idle
- * period, and a carrier measuring "N per second" over a sliding window can then see N+1. Here two
- * requests always leave at least `1000 / requestsPerSecond × (1 + safetyMargin)` ms apart (on the
- * monotonic clock), so no 1-second window ever holds more than `requestsPerSecond` of them, even with a
- * little jitter on the carrier's side.
+ * Spacing rather than a bucket of N tokens: such a bucket lets N requests start at once after an idle
+ * period, and a carrier measuring "N per second" over a sliding window can then see N+1. Here requests
+ * are due `1000 / requestsPerSecond × (1 + safetyMargin)` ms apart (on the monotonic clock), so no
+ * 1-second window ever holds more than `requestsPerSecond` of them, even with a little jitter on the
+ * carrier's side.
  *
- * The spacing counts from the moment the previous request really left ({@link SendMoment.sent}), and
- * no request is let go while the previous one has not left yet (ADR 0016): a request let go on time but
- * held back by a busy event loop would otherwise reach the carrier right before the next one.
+ * The spacing is kept between the moments requests really leave ({@link SendMoment.sent}), and no
+ * request is let go while the previous one has not left yet (ADR 0016): a request let go on time but
+ * held back by a busy event loop would otherwise reach the carrier right before the next one. A request
+ * that leaves a few milliseconds late does not push the next one back, though (ADR 0060,
+ * {@link nextDueAt}): the lateness of every request would otherwise add up to a tenth of the rate.
  */
 
 export interface LimiterOptions {
@@ -52,13 +56,15 @@ export class Limiter implements CallLimiter {
   #requestsPerSecond: number | null = null;
   #maxConcurrent = 1;
   #intervalMs = 0;
+  #toleranceMs = 0;
   readonly #safetyMargin: number;
   readonly #onWait: ((ms: number) => void) | undefined;
   readonly #queue: Waiter[] = [];
   #inFlight = 0;
   #started = 0;
-  /** performance.now() when the last request left (or was let go, until it reports); -Infinity before. */
-  #lastSentAt = Number.NEGATIVE_INFINITY;
+  /** performance.now() at which the request let go last was due, and when it left; -Infinity before. */
+  #dueAt = Number.NEGATIVE_INFINITY;
+  #leftAt = Number.NEGATIVE_INFINITY;
   /** A request was let go and has not left yet: the next one waits for its moment. */
   #leaving = false;
   /** Epoch ms (Date.now()) until which nothing starts. */
@@ -173,11 +179,12 @@ export class Limiter implements CallLimiter {
     this.#requestsPerSecond = unlimited ? null : rps;
     this.#maxConcurrent = limits.maxConcurrent;
     this.#intervalMs = spacingMs(this.#requestsPerSecond, this.#safetyMargin);
+    this.#toleranceMs = latenessToleranceMs(this.#intervalMs, this.#safetyMargin);
   }
 
-  /** The request let go last has left (or settled): the spacing counts from now. */
+  /** The request let go last has left (or settled): the next one is due from its moments. */
   #left(): void {
-    this.#lastSentAt = Math.max(this.#lastSentAt, performance.now());
+    this.#leftAt = Math.max(this.#leftAt, performance.now());
     this.#leaving = false;
     // Never a start from here (we may be inside the HTTP client's write): the spacing is still ahead.
     this.#rearm();
@@ -195,10 +202,8 @@ export class Limiter implements CallLimiter {
     while (this.#queue.length > 0 && this.#inFlight < this.#maxConcurrent) {
       const spaced = this.#intervalMs > 0;
       if (spaced && this.#leaving) return; // #left() pumps again
-      const wait = Math.max(
-        this.#pausedUntil - Date.now(),
-        this.#lastSentAt + this.#intervalMs - performance.now(),
-      );
+      const dueAt = nextDueAt(this.#dueAt, this.#leftAt, this.#intervalMs, this.#toleranceMs);
+      const wait = Math.max(this.#pausedUntil - Date.now(), dueAt - performance.now());
       if (wait > 0) {
         this.#armTimer(wait);
         return;
@@ -207,7 +212,7 @@ export class Limiter implements CallLimiter {
       waiter.detach();
       this.#inFlight++;
       this.#started++;
-      this.#lastSentAt = performance.now();
+      this.#dueAt = dueAt;
       this.#leaving = spaced;
       waiter.run();
     }

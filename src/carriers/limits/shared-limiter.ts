@@ -3,6 +3,8 @@ import {
   type CallLimiter,
   DEFAULT_SAFETY_MARGIN,
   type LimiterLimits,
+  latenessToleranceMs,
+  nextDueAt,
   type SendMoment,
   spacingMs,
   validateLimits,
@@ -47,7 +49,7 @@ interface Waiter {
 interface Grant {
   slot: number | null;
   turn: boolean;
-  /** performance.now() before which the request must not leave, and after which it must not either. */
+  /** performance.now() before which the request must not leave (it is due then), and after which it must not either. */
   notBefore: number;
   deadline: number;
 }
@@ -74,9 +76,9 @@ export interface SharedLimiterDeps {
  *   one keeps its place for a stint of 250 ms, then goes to the back of the line if it has more.
  * - The turn may be taken up to one spacing early; the process then waits until the start the database
  *   gave, mapped onto its own monotonic clock on the late side of the round trip. When the last request
- *   was its own, it spaces from the moment it saw that one leave instead (same clock: no round trip
- *   lost). The request must leave before the turn ends, or it is stopped before its first byte
- *   ({@link SendMoment.sending}).
+ *   was its own, it spaces from that one's due moment and the moment it saw it leave instead (same
+ *   clock: no round trip lost; a little lateness absorbed, ADR 0060). The request must leave before
+ *   the turn ends, or it is stopped before its first byte ({@link SendMoment.sending}).
  * - When the request has left, the turn is handed back and stamped with the database's clock at that
  *   moment (after it left): the next request of another process leaves at least one spacing later.
  */
@@ -87,8 +89,8 @@ export class SharedLimiter implements CallLimiter {
   #pumping = false;
   /** Settles when the request let go last has handed its turn back. */
   #turnReturned: Promise<void> = Promise.resolve();
-  /** The last request this process sent: the database's stamp of it, and when it left on our clock. */
-  #ownLast: { stamp: number; leftAt: number } | undefined;
+  /** The last request this process sent: the database's stamp of it, when it was due and when it left on our clock. */
+  #ownLast: { stamp: number; dueAt: number; leftAt: number } | undefined;
   #wake: (() => void) | undefined;
 
   constructor(limits: LimiterLimits, deps: SharedLimiterDeps) {
@@ -186,10 +188,10 @@ export class SharedLimiter implements CallLimiter {
           await this.#sleep(Math.min(Math.max(result.waitMs ?? MAX_POLL_MS, 1), MAX_POLL_MS));
           continue;
         }
-        // The last request was ours, and no pause pushed the start: the spacing counts from the moment
-        // we saw it leave, on our own clock (exact, no round trip in it). Otherwise from the database's
-        // start, mapped onto our clock on the late side of the round trip (its clock was read somewhere
-        // between `asked` and `answered`); the deadline on the early side.
+        // The last request was ours, and no pause pushed the start: the spacing counts from its moments,
+        // on our own clock (exact, no round trip in it). Otherwise from the database's start, mapped
+        // onto our clock on the late side of the round trip (its clock was read somewhere between
+        // `asked` and `answered`); the deadline on the early side.
         const own = this.#ownLast;
         const fromOwn =
           own !== undefined &&
@@ -199,7 +201,14 @@ export class SharedLimiter implements CallLimiter {
         const grant: Grant = {
           slot: result.slot,
           turn: intervalMs > 0,
-          notBefore: fromOwn ? own.leftAt + intervalMs : answered + (result.startAt - result.nowAt),
+          notBefore: fromOwn
+            ? nextDueAt(
+                own.dueAt,
+                own.leftAt,
+                intervalMs,
+                latenessToleranceMs(intervalMs, DEFAULT_SAFETY_MARGIN),
+              )
+            : answered + (result.startAt - result.nowAt),
           deadline: asked + (result.startAt + TURN_MS - result.nowAt) - TURN_END_MARGIN_MS,
         };
         if (this.#queue[0] !== head) {
@@ -237,7 +246,7 @@ export class SharedLimiter implements CallLimiter {
       const leftAt = performance.now();
       releaseTurn(this.#deps.db, this.#deps.key, this.#deps.holder)
         .then((stamp) => {
-          this.#ownLast = stamp === undefined ? undefined : { stamp, leftAt };
+          this.#ownLast = stamp === undefined ? undefined : { stamp, dueAt: grant.notBefore, leftAt };
         })
         .catch(this.#deps.onError) // its turn then runs out on its own
         .finally(returned);
