@@ -47,11 +47,11 @@ export const DEFAULT_SAFETY_MARGIN = 0.02;
 
 /**
  * How late a request may leave after its due moment without pushing the next one back (ADR 0060):
- * half of what the safety margin adds up to over a second (10 ms at 2%), and never more than half a
- * spacing. The other half stays for the carrier's jitter. With no margin there is nothing to absorb.
+ * a quarter of what the safety margin adds up to over a second (5 ms at 2%), and never more than half
+ * a spacing. The rest stays for the carrier's jitter. With no margin there is nothing to absorb.
  */
 export const latenessToleranceMs = (intervalMs: number, safetyMargin: number): number =>
-  Math.min(intervalMs / 2, 500 * safetyMargin);
+  Math.min(intervalMs / 2, 250 * safetyMargin);
 
 /**
  * When the request after one that was due at `dueAt` and left at `leftAt` may leave (ADR 0060, the

@@ -31,9 +31,9 @@ describe('Limiter', () => {
     assert.ok(elapsed >= 1900, `took ${elapsed} ms`);
     assert.ok(elapsed < 3000, `took ${elapsed} ms`);
     assert.ok(maxInWindow(starts, 1000) <= 20, `max ${maxInWindow(starts, 1000)} in a second`);
-    // Due 51 ms apart; one let go up to 10 ms late does not push the next back (ADR 0060).
+    // Due 51 ms apart; one let go up to 5 ms late does not push the next back (ADR 0060).
     const gaps = starts.slice(1).map((s, i) => s - starts[i]);
-    assert.ok(Math.min(...gaps) >= 41, `min gap ${Math.min(...gaps)}`);
+    assert.ok(Math.min(...gaps) >= 46, `min gap ${Math.min(...gaps)}`);
     assert.equal(limiter.stats().started, 40);
   });
 
@@ -45,8 +45,8 @@ describe('Limiter', () => {
     await Promise.all(
       Array.from({ length: 3 }, () => limiter.schedule(async () => void starts.push(performance.now()))),
     );
-    // Two spacings of 102 ms, less the 10 ms a late request may be absorbed by (ADR 0060).
-    assert.ok(starts[2] - starts[0] >= 194, `3 starts within ${starts[2] - starts[0]} ms`);
+    // Two spacings of 102 ms, less the 5 ms a late request may be absorbed by (ADR 0060).
+    assert.ok(starts[2] - starts[0] >= 199, `3 starts within ${starts[2] - starts[0]} ms`);
   });
 
   it('with no safety margin, spaces requests from the moment the previous one really left, not from when it was let go', async () => {
