@@ -5,7 +5,7 @@ import { stringify } from 'csv-stringify/sync';
 import { XLSX_CONTENT_TYPE } from '../src/bulk-changes/upload-input.ts';
 import { changesOf, postChange, byIccid as rowsFor } from './support/bulk-changes.ts';
 import { testDialects } from './support/databases.ts';
-import { simAdmin } from './support/processes.ts';
+import { type SimLine, simAdmin } from './support/processes.ts';
 import { jasperFixture, serviceForSuite, type TestService, waitForFinish } from './support/service.ts';
 import { xlsxFile, xlsxRows } from './support/xlsx.ts';
 
@@ -276,6 +276,62 @@ for (const dialect of testDialects) {
       assert.equal((await waitForFinish(test, created.body.id)).status, 'completed');
       const retired = (await simAdmin(fixture.simulatorUrl).devices()).find((line) => line.iccid === moved);
       assert.equal(retired?.state, 'RETIRED');
+    });
+
+    it('an edited rate plan sends the rate plan alone: a communication plan changed since the export is not put back', async () => {
+      const fixture = await jasperFixture(test, { count: 2, state: 'ACTIVATED', prefix: '8901706' });
+      const csv = await exported(test, {
+        carrierAccountId: fixture.accountId,
+        changeType: 'carrier_rate_plan_change',
+        format: 'csv',
+      });
+      const [header, ...lines] = parse(csv.bytes) as string[][];
+      assert.deepEqual(header.slice(3), ['current_communication_plan', 'communication_plan']);
+      // After the export, someone moves the first line to IoT 10MB on CP_Data_Only.
+      const [moved, other] = lines.map((line) => line[0]);
+      const meanwhile = await postChange(
+        test,
+        fixture.accountId,
+        [{ iccid: moved, carrierRatePlan: 'IoT 10MB', communicationPlan: 'CP_Data_Only' }],
+        'carrier_rate_plan_change',
+      );
+      assert.equal(meanwhile.status, 201, meanwhile.text);
+      assert.equal((await waitForFinish(test, meanwhile.body.id)).status, 'completed');
+
+      // The operator moves both lines to IoT 10MB, touching only the rate plan cells: the communication
+      // plan cells still say CP_Basic_ON, as exported.
+      const edited = lines.map(([iccid, currentPlan, , currentCp, cp]) => [
+        iccid,
+        currentPlan,
+        'IoT 10MB',
+        currentCp,
+        cp,
+      ]);
+      const file = Buffer.from(stringify([header, ...edited]));
+      const dry = await test.api<DryRun>(
+        'POST',
+        `/api/v1/bulk-changes?carrierAccountId=${fixture.accountId}&changeType=carrier_rate_plan_change&dryRun=true`,
+        { body: new Uint8Array(file), contentType: 'text/csv' },
+      );
+      assert.equal(dry.status, 200, dry.text);
+      // The moved line already has the rate plan asked for; its communication plan was not asked for.
+      assert.equal(dry.body.rows.find((row) => row.iccid === moved)?.code, 'ALREADY_IN_TARGET');
+      const created = await upload(test, fixture.accountId, 'carrier_rate_plan_change', file, 'text/csv');
+      assert.equal(created.status, 201, created.text);
+      assert.equal(created.body.counts.total, 1);
+      assert.equal(created.body.skippedRows, 1);
+      assert.equal((await waitForFinish(test, created.body.id)).status, 'completed');
+      const simLines = await simAdmin(fixture.simulatorUrl).devices<
+        SimLine & { communicationPlan: string | null }
+      >();
+      const lineOf = new Map(simLines.map((line) => [line.iccid, line]));
+      assert.deepEqual(
+        [moved, other].map((iccid) => [lineOf.get(iccid)?.ratePlan, lineOf.get(iccid)?.communicationPlan]),
+        [
+          ['IoT 10MB', 'CP_Data_Only'],
+          ['IoT 10MB', 'CP_Basic_ON'],
+        ],
+      );
     });
 
     it('an unedited row of a line busy in another change is left out, an edited one is refused', async () => {

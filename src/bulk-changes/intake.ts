@@ -30,6 +30,7 @@ import {
   isEdited,
   type TargetState,
   targetState,
+  withoutUneditedFields,
 } from './target-state.ts';
 
 export interface ValidRow {
@@ -180,7 +181,11 @@ export async function validateRows(
     const notEdited = options.roundTrip && !isEdited(options.changeType, fields, input.exported, normalise);
     const parsed = notEdited
       ? ({ success: true, data: fields } as const)
-      : flow.requestSchema.safeParse(fields);
+      : flow.requestSchema.safeParse(
+          options.roundTrip
+            ? withoutUneditedFields(options.changeType, fields, input.exported, normalise)
+            : fields,
+        );
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
         report(input.row, {

@@ -17,12 +17,14 @@ export interface TargetField {
   /** The line's field, as GET /devices names it. */
   lineField: string;
   current: (device: Device) => string | null;
+  /** A row may go without it (the carrier or billing then leaves that value of the line alone). */
+  optional?: true;
 }
 
 /**
  * The change types whose row sets values the inventory also holds, so a row can be seen to change
- * nothing: the first field is the one a row must give (or one of them), the others are optional and
- * compared only when given. Only where the inventory is what the change writes, or what the carrier
+ * nothing: the first field is the one the dry run shows when a row changes none; the fields a row may
+ * go without are marked `optional` and compared only when given. Only where the inventory is what the change writes, or what the carrier
  * last said: the status and the carrier rate plan (kept by the inventory sync), and the customer rate
  * plan, pool and site, which live in the inventory alone. Types that create or swap something (new
  * service, billing, identifiers) are left out, and so is the username: it is written at the carrier
@@ -38,15 +40,23 @@ const targetFields: Partial<Record<ChangeType, readonly TargetField[]>> = {
       field: 'communicationPlan',
       lineField: 'communicationPlan',
       current: (device) => device.communicationPlan,
+      optional: true,
     },
   ],
+  // Either or both (the flow asks for one at least).
   customer_rate_plan_change: [
     {
       field: 'customerRatePlanId',
       lineField: 'customerRatePlanId',
       current: (device) => device.customerRatePlanId,
+      optional: true,
     },
-    { field: 'customerPoolId', lineField: 'customerPoolId', current: (device) => device.customerPoolId },
+    {
+      field: 'customerPoolId',
+      lineField: 'customerPoolId',
+      current: (device) => device.customerPoolId,
+      optional: true,
+    },
   ],
   site_assignment: [{ field: 'siteId', lineField: 'siteId', current: (device) => device.siteId }],
 };
@@ -79,12 +89,41 @@ export function isEdited(
 ): boolean {
   // A type the inventory holds no values of has nothing to compare: its every row is as written.
   if (!setsOneValue(changeType)) return true;
-  return targetFieldsOf(changeType).some(({ field }) => {
-    const asked = fields[field];
-    if (asked === undefined) return false;
-    const was = exported?.[field];
-    return was === undefined || normalise(field, asked) !== normalise(field, was);
-  });
+  return targetFieldsOf(changeType).some(
+    ({ field }) => fields[field] !== undefined && !asExported(field, fields[field], exported, normalise),
+  );
+}
+
+/** A field's value is its own `current_*` cell, both read as its validation reads them. */
+const asExported = (
+  field: RowField,
+  value: unknown,
+  exported: Partial<Record<RowField, string>> | undefined,
+  normalise: (field: RowField, value: unknown) => unknown,
+): boolean => {
+  const was = exported?.[field];
+  return was !== undefined && normalise(field, value) === normalise(field, was);
+};
+
+/**
+ * An edited round-trip row without the optional fields the operator left as exported (ADR 0059): an
+ * edited rate plan does not also send the communication plan cell beside it, which would put back a
+ * communication plan someone changed since the export. A field the row must give stays, edited or not.
+ */
+export function withoutUneditedFields(
+  changeType: ChangeType,
+  fields: Record<string, unknown>,
+  exported: Partial<Record<RowField, string>> | undefined,
+  normalise: (field: RowField, value: unknown) => unknown,
+): Record<string, unknown> {
+  const unedited = targetFieldsOf(changeType).filter(
+    ({ field, optional }) =>
+      optional && fields[field] !== undefined && asExported(field, fields[field], exported, normalise),
+  );
+  if (unedited.length === 0) return fields;
+  const kept = { ...fields };
+  for (const { field } of unedited) delete kept[field];
+  return kept;
 }
 
 /** A line's value that moved since the file was exported: neither its `current_*` cell nor the row's value. */
