@@ -20,6 +20,7 @@ import * as users from './migrations/2026_12_03_0023g_users.ts';
 import * as bulkChangeNames from './migrations/2026_12_03_0023h_bulk_change_names.ts';
 import * as crashesAlone from './migrations/2026_12_04_0024_crashes_alone.ts';
 import * as devicesInIdOrder from './migrations/2026_12_04_0025_devices_in_id_order.ts';
+import * as limiterTakesSeveralSlots from './migrations/2026_12_04_0026_limiter_takes_several_slots.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run against untyped, historical schemas.
 type AnyDb = Kysely<any>;
@@ -50,6 +51,7 @@ const migrations: Record<string, VersionedMigration> = {
   '2026_12_03_0023g_users': users,
   '2026_12_04_0024_crashes_alone': crashesAlone,
   '2026_12_04_0025_devices_in_id_order': devicesInIdOrder,
+  '2026_12_04_0026_limiter_takes_several_slots': limiterTakesSeveralSlots,
 };
 
 /**

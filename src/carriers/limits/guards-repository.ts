@@ -29,12 +29,15 @@ export interface TakeRequest {
   more: boolean;
   /** How long a process keeps taking turns on end before it goes to the back of the line. */
   stintMs: number;
+  /** How many requests to start: slots taken at once when the rate is not limited (else one). */
+  count: number;
 }
 
 export type TakeResult =
   | {
       taken: true;
-      slot: number | null;
+      /** One per request that may start (`null`: no cap on requests in flight). */
+      slots: Array<number | null>;
       startAt: number;
       nowAt: number;
       /** When the last request left (the database's stamp), and which process sent it. */
@@ -44,7 +47,10 @@ export type TakeResult =
   /** `waitMs` null: wait for a slot to be released. */
   | { taken: false; nowAt: number; waitMs: number | null };
 
-/** One try at starting a request: a slot, the send turn and the process's place in line (one round trip). */
+/**
+ * One try at starting requests: a slot each (up to `count` without a rate limit), the send turn (with
+ * one) and the process's place in line, in one round trip.
+ */
 export async function takeLimiterTurn(db: Executor, request: TakeRequest): Promise<TakeResult> {
   const { rows } = await sql<{
     taken: boolean;
@@ -57,12 +63,13 @@ export async function takeLimiterTurn(db: Executor, request: TakeRequest): Promi
   }>`select * from guard_limiter_take(
       ${request.key}, ${request.holder}, ${request.maxConcurrent}::integer, ${request.intervalMs}::float8,
       ${request.lookaheadMs}::float8, ${request.turnMs}::float8, ${request.slotLeaseMs}::float8,
-      ${request.liveWaiterMs}::float8, ${request.more}, ${request.stintMs}::float8)`.execute(db);
+      ${request.liveWaiterMs}::float8, ${request.more}, ${request.stintMs}::float8,
+      ${request.count}::integer)`.execute(db);
   const [row] = rows;
   return row.taken
     ? {
         taken: true,
-        slot: row.slot,
+        slots: rows.map((taken) => taken.slot),
         startAt: Number(row.start_at),
         nowAt: row.now_at,
         lastSentAt: Number(row.last_left),

@@ -128,6 +128,20 @@ for (const kind of kinds) {
       assert.equal(inFlight.peak, 2, 'never more than 2 in flight, and the 2 are used');
     });
 
+    it('without a rate, the requests of both workers run up to the cap at once, never beyond it', async () => {
+      const [a, b] = workers();
+      const account = key();
+      const limits = { requestsPerSecond: null, maxConcurrent: 6 };
+      const left: number[] = [];
+      const inFlight = { now: 0, peak: 0 };
+      await Promise.all([
+        ...Array.from({ length: 24 }, () => request(a.limiter(account, limits), left, 40, inFlight)),
+        ...Array.from({ length: 24 }, () => request(b.limiter(account, limits), left, 40, inFlight)),
+      ]);
+      assert.equal(left.length, 48);
+      assert.equal(inFlight.peak, 6, 'never more than 6 in flight, and the 6 are used');
+    });
+
     it('a request that leaves a few milliseconds late does not push the next ones back', async () => {
       // Each request leaves 3 ms after it is let go. Counted from the moment each left, 30 requests at
       // 50/s would take 29 × (20.4 + 3) ms or more; counted from their due moments, 29 × 20.4.
@@ -324,6 +338,7 @@ if (kinds.includes('shared')) {
         liveWaiterMs: 3_000,
         more: false,
         stintMs: 250,
+        count: 1,
       });
       assert.equal(taken.taken, true);
       const t0 = performance.now();
@@ -335,6 +350,30 @@ if (kinds.includes('shared')) {
       const waited = left[0] - t0;
       // The turn counts as a request that left at its end (300 ms), and the slot frees at 600 ms.
       assert.ok(waited >= 550 && waited < 2_500, `waited ${waited.toFixed(0)} ms`);
+    });
+
+    it('without a rate, one take leases a slot for each request asked for, up to the free ones', async () => {
+      const take = (holder: string, intervalMs: number, count: number) =>
+        takeLimiterTurn(database.db, {
+          key: `account-many-${intervalMs}`,
+          holder,
+          maxConcurrent: 8,
+          intervalMs,
+          lookaheadMs: 0,
+          turnMs: 1_000,
+          slotLeaseMs: 10_000,
+          liveWaiterMs: 3_000,
+          more: false,
+          stintMs: 250,
+          count,
+        });
+      const slotsOf = (result: Awaited<ReturnType<typeof take>>) => (result.taken ? result.slots : []);
+      assert.deepEqual(slotsOf(await take('many-a', 0, 5)), [0, 1, 2, 3, 4]);
+      assert.deepEqual(slotsOf(await take('many-b', 0, 5)), [5, 6, 7], 'the 3 left of the cap of 8');
+      const full = await take('many-c', 0, 1);
+      assert.ok(!full.taken && full.waitMs === null, 'none left: wait for a release');
+      // With a rate, a take is one request's send turn: one slot, however many are asked for.
+      assert.deepEqual(slotsOf(await take('many-a', 100, 5)), [0]);
     });
 
     it('workers take turns: one that keeps asking does not starve another', async () => {

@@ -33,6 +33,8 @@ const LIVE_WAITER_MS = 3 * MAX_POLL_MS;
 const STINT_MS = 250;
 /** After a database error, the next try waits this long. */
 const ERROR_PAUSE_MS = 250;
+/** Without a rate limit, one round trip starts at most this many waiting requests (ADR 0061). */
+const MAX_SLOTS_PER_TAKE = 32;
 
 /** Keeps the slots of this process's running requests (one renewal for all of them). */
 export interface SlotKeeper {
@@ -72,8 +74,10 @@ export interface SharedLimiterDeps {
  *
  * - Within the process, callers wait in one FIFO queue; only its head asks the database.
  * - The head takes, in one round trip (`guard_limiter_take`), a concurrency slot (leased, renewed while
- *   the request runs, free again if the process dies) and the send turn. Waiting processes take turns:
- *   one keeps its place for a stint of 250 ms, then goes to the back of the line if it has more.
+ *   the request runs, free again if the process dies) and the send turn. Without a rate there is no
+ *   turn, and the same round trip takes a slot for each caller waiting, up to 32 (ADR 0061). Waiting
+ *   processes take turns: one keeps its place for a stint of 250 ms, then goes to the back of the line
+ *   if it has more.
  * - The turn may be taken up to one spacing early; the process then waits until the start the database
  *   gave, mapped onto its own monotonic clock on the late side of the round trip. When the last request
  *   was its own, it spaces from that one's due moment and the moment it saw it leave instead (same
@@ -157,6 +161,8 @@ export class SharedLimiter implements CallLimiter {
         const head = this.#queue[0];
         if (!head) break;
         const intervalMs = spacingMs(this.#limits.requestsPerSecond, DEFAULT_SAFETY_MARGIN);
+        // With a rate, a take is one request's send turn; without one, a slot for each caller waiting.
+        const turn = intervalMs > 0;
         const maxConcurrent = Number.isFinite(this.#limits.maxConcurrent) ? this.#limits.maxConcurrent : null;
         const asked = performance.now();
         let result: Awaited<ReturnType<typeof takeLimiterTurn>>;
@@ -172,6 +178,7 @@ export class SharedLimiter implements CallLimiter {
             liveWaiterMs: LIVE_WAITER_MS,
             more: this.#queue.length > 1,
             stintMs: STINT_MS,
+            count: turn ? 1 : Math.min(this.#queue.length, MAX_SLOTS_PER_TAKE),
           });
         } catch (error) {
           // The database is unreachable: this call fails (the engine retries the row later).
@@ -198,29 +205,28 @@ export class SharedLimiter implements CallLimiter {
           result.lastSender === this.#deps.holder &&
           result.lastSentAt === own.stamp &&
           result.startAt <= Math.max(result.lastSentAt + intervalMs, result.nowAt);
-        const grant: Grant = {
-          slot: result.slot,
-          turn: intervalMs > 0,
-          notBefore: fromOwn
-            ? nextDueAt(
-                own.dueAt,
-                own.leftAt,
-                intervalMs,
-                latenessToleranceMs(intervalMs, DEFAULT_SAFETY_MARGIN),
-              )
-            : answered + (result.startAt - result.nowAt),
-          deadline: asked + (result.startAt + TURN_MS - result.nowAt) - TURN_END_MARGIN_MS,
-        };
-        if (this.#queue[0] !== head) {
+        const notBefore = fromOwn
+          ? nextDueAt(
+              own.dueAt,
+              own.leftAt,
+              intervalMs,
+              latenessToleranceMs(intervalMs, DEFAULT_SAFETY_MARGIN),
+            )
+          : answered + (result.startAt - result.nowAt);
+        const deadline = asked + (result.startAt + TURN_MS - result.nowAt) - TURN_END_MARGIN_MS;
+        if (turn && this.#queue[0] !== head) {
           // Aborted while we asked: hand the turn and the slot back unused.
-          if (grant.turn)
-            releaseTurn(this.#deps.db, this.#deps.key, this.#deps.holder).catch(this.#deps.onError);
-          if (grant.slot !== null) this.#freeSlot(grant.slot);
+          releaseTurn(this.#deps.db, this.#deps.key, this.#deps.holder).catch(this.#deps.onError);
+          for (const slot of result.slots) if (slot !== null) this.#freeSlot(slot);
           continue;
         }
-        this.#queue.shift();
-        await untilMoment(grant.notBefore, intervalMs > 0 && intervalMs < PRECISE_BELOW_MS);
-        head.start(grant);
+        // Each slot goes to the next caller in line; one whose caller gave up while we asked goes back.
+        const starting = this.#queue.splice(0, result.slots.length);
+        for (const slot of result.slots.slice(starting.length)) if (slot !== null) this.#freeSlot(slot);
+        await untilMoment(notBefore, turn && intervalMs < PRECISE_BELOW_MS);
+        starting.forEach((waiter, index) => {
+          waiter.start({ slot: result.slots[index], turn, notBefore, deadline });
+        });
       }
     } finally {
       this.#pumping = false;
