@@ -40,10 +40,7 @@ const { SharedGuards } = await import(path.join(root, 'src/carriers/limits/share
 const database = await createTestDatabase('postgres');
 const url = new URL(process.env.TEST_DATABASE_URL);
 url.pathname = database.location.slice(database.location.lastIndexOf('/'));
-const handles = [
-  database,
-  ...Array.from({ length: workerCount - 1 }, () => openPostgres(url.toString(), 5)),
-];
+const handles = [database, ...Array.from({ length: workerCount - 1 }, () => openPostgres(url.toString(), 5))];
 const sealer = { seal: (text: string) => text, open: (text: string) => text };
 const guards = handles.map(
   (handle, index) =>
@@ -93,7 +90,8 @@ process.stdout.write(
     workers: workerCount,
     elapsedMs: Math.round(elapsedMs),
     callsPerSecond: Math.round(achieved * 10) / 10,
-    shareOfLimit: requestsPerSecond === null ? null : Math.round((achieved / requestsPerSecond) * 1000) / 1000,
+    shareOfLimit:
+      requestsPerSecond === null ? null : Math.round((achieved / requestsPerSecond) * 1000) / 1000,
     peakInFlight: peak,
     smallestGapMs: Math.round(Math.min(...gaps) * 100) / 100,
   })}\n`,
