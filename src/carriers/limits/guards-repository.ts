@@ -99,15 +99,20 @@ export async function releaseTurn(db: Executor, key: string, holder: string): Pr
   return row?.last_sent_at;
 }
 
-/** Frees a concurrency slot and wakes the processes waiting for one. */
-export async function releaseSlot(db: Executor, key: string, slot: number, holder: string): Promise<void> {
+/** Frees concurrency slots and wakes the processes waiting for one (one notification). */
+export async function releaseSlots(
+  db: Executor,
+  key: string,
+  slots: readonly number[],
+  holder: string,
+): Promise<void> {
   await sql`
     with released as (
       update guard_slots set holder = null, leased_until = null
-      where key = ${key} and slot = ${slot} and holder = ${holder}
+      where key = ${key} and slot = any(${slots}::integer[]) and holder = ${holder}
       returning key
     )
-    select pg_notify(${GUARDS_CHANNEL}, ${`slot:${key}`}) from released`.execute(db);
+    select pg_notify(${GUARDS_CHANNEL}, ${`slot:${key}`}) from released limit 1`.execute(db);
 }
 
 /** Keeps the slots `holder` holds (its requests are still running). */

@@ -9,7 +9,7 @@ import {
   spacingMs,
   validateLimits,
 } from './call-limiter.ts';
-import { leaveLine, pause, releaseSlot, releaseTurn, takeLimiterTurn } from './guards-repository.ts';
+import { leaveLine, pause, releaseSlots, releaseTurn, takeLimiterTurn } from './guards-repository.ts';
 import { PRECISE_BELOW_MS, untilMoment } from './moment-timer.ts';
 
 /** How long a concurrency slot holds without renewal: a dead worker's slot is free again after this. */
@@ -96,6 +96,9 @@ export class SharedLimiter implements CallLimiter {
   /** The last request this process sent: the database's stamp of it, when it was due and when it left on our clock. */
   #ownLast: { stamp: number; dueAt: number; leftAt: number } | undefined;
   #wake: (() => void) | undefined;
+  /** Slots to hand back, and whether a release is under way (the next one takes them all). */
+  readonly #toFree: number[] = [];
+  #freeing = false;
 
   constructor(limits: LimiterLimits, deps: SharedLimiterDeps) {
     validateLimits(limits);
@@ -273,8 +276,26 @@ export class SharedLimiter implements CallLimiter {
     }
   }
 
+  /**
+   * Hands a slot back: at once when no release is under way, else with the others that end meanwhile,
+   * in the next round trip (ADR 0061: one per request would bound a quick account on PostgreSQL).
+   */
   #freeSlot(slot: number): void {
-    releaseSlot(this.#deps.db, this.#deps.key, slot, this.#deps.holder).catch(this.#deps.onError);
+    this.#toFree.push(slot);
+    if (!this.#freeing) void this.#releaseFreed();
+  }
+
+  async #releaseFreed(): Promise<void> {
+    this.#freeing = true;
+    try {
+      while (this.#toFree.length > 0) {
+        const slots = this.#toFree.splice(0);
+        // On failure the slots' leases run out on their own (SLOT_LEASE_MS).
+        await releaseSlots(this.#deps.db, this.#deps.key, slots, this.#deps.holder).catch(this.#deps.onError);
+      }
+    } finally {
+      this.#freeing = false;
+    }
   }
 
   #sleep(ms: number): Promise<void> {
