@@ -2,9 +2,10 @@
  * 1. ingest: a 1,000,000-row status-update CSV posted to the API → time until `201`, rows/s and the
  * server's peak RSS. Bound: the same rows inserted by a bare `node:sqlite` loop (bench/lib/bare-insert.ts),
  * in a fresh process of the same run. Then the XLSX round trip: the change's results downloaded as
- * `results.xlsx`, and the same rows uploaded as an .xlsx, each phase's peak the highest RSS sampled
- * during it (the kernel's high-water mark would still hold the CSV's). Last, the lines exported for
- * editing (ADR 0059), as CSV and XLSX, each with its time and peak RSS.
+ * `results.xlsx`, and the same rows uploaded as an .xlsx. Last, the lines exported for editing
+ * (ADR 0059), as CSV and XLSX, each posted back unedited. Every phase runs in a server process of its
+ * own ({@link inFreshServer}): each peak RSS is that phase's, not the heap and page cache the earlier
+ * phases left behind.
  */
 import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -64,31 +65,24 @@ export async function run(context: ScenarioContext): Promise<ScenarioResult> {
     simulatorLines: 0,
   });
   log(`ingest: ${rows} inventory lines inserted in ${seedMs} ms`);
-  await stack.startServer();
   const csv = path.join(work, 'status-update.csv');
   const csvBytes = await writeStatusCsv(csv, iccids, 'active');
 
-  const pid = stack.server!.process.pid!;
-  const sampler = new ProcessSampler(pid, 100);
-  const rssBeforeMb = sampler.samples.at(-1)?.rssMb ?? null;
   log(`ingest: POST ${rows}-row CSV (${(csvBytes / 1e6).toFixed(1)} MB), cap ${capMs / 1000} s`);
   // Scheduled a day ahead: the intake does the same work, and the engine stays off the 1,000,000 rows
   // afterwards (this scenario measures the intake only).
   const scheduledFor = new Date(Date.now() + 86_400_000).toISOString();
-  let post: Awaited<ReturnType<typeof postCsv>> | undefined;
-  let failure: string | undefined;
-  try {
-    post = await postCsv(
+  const memory = await inFreshServer(stack, notes, () =>
+    postCsv(
       stack,
       csv,
       { carrierAccountId: accountId, changeType: 'status_update', scheduledFor },
       capMs,
-    );
-  } catch (error) {
-    failure = (error as Error).message;
-  }
-  const serverCpuMs = sampler.cpuMsSinceStart();
-  const memory = sampler.stop();
+    ).catch((error: Error) => error),
+  );
+  const post = memory.value instanceof Error ? undefined : memory.value;
+  const failure = memory.value instanceof Error ? memory.value.message : undefined;
+  const serverCpuMs = memory.cpuMs;
   const elapsedMs = post?.elapsedMs ?? performance.now() - started;
   const created = post?.status === 201;
   const total = created ? Number((post!.body.counts as Record<string, number>)?.total) : 0;
@@ -102,7 +96,7 @@ export async function run(context: ScenarioContext): Promise<ScenarioResult> {
     notes.push(`the bulk change holds ${total} rows, not ${rows}`);
   }
   log(
-    `ingest: ${post?.status ?? 'no answer'} after ${Math.round(elapsedMs)} ms, peak RSS ${memory.hwmMb} MB`,
+    `ingest: ${post?.status ?? 'no answer'} after ${Math.round(elapsedMs)} ms, peak RSS ${round(memory.peakRssMb, 0)} MB`,
   );
 
   const rowsPerSecond = created ? round((rows / elapsedMs) * 1000, 0) : null;
@@ -133,7 +127,7 @@ export async function run(context: ScenarioContext): Promise<ScenarioResult> {
       'ratio ≥ 0.50',
     ),
     below(
-      { name: 'peak server RSS', value: round(memory.hwmMb, 0), unit: 'MB' },
+      { name: 'peak server RSS', value: round(memory.peakRssMb, 0), unit: 'MB' },
       RSS_LIMIT_MB,
       `< ${RSS_LIMIT_MB} MB`,
     ),
@@ -178,9 +172,10 @@ export async function run(context: ScenarioContext): Promise<ScenarioResult> {
       elapsedMs: Math.round(elapsedMs),
       serverCpuMs: Math.round(serverCpuMs),
       serverCoresBusy: coresBusy,
-      serverRssBeforeMb: rssBeforeMb === null ? null : round(rssBeforeMb, 0),
-      serverPeakRssMb: round(memory.hwmMb, 0),
-      rssTimelineMb: thin(sampler.samples),
+      serverRestartMs: Math.round(memory.restartMs),
+      serverRssBeforeMb: round(memory.rssBeforeMb, 0),
+      serverPeakRssMb: round(memory.peakRssMb, 0),
+      rssTimelineMb: thin(memory.samples),
       bareInsert: bare.result,
       xlsx: xlsx?.details ?? null,
       exportForEditing: exported.details,
@@ -207,27 +202,23 @@ async function xlsxRoundTrip(
   const notes: string[] = [];
   const rows = options.iccids.length;
   const authorization = `Bearer ${stack.adminKey}`;
-  // The same server process: a restart on this shared machine can take longer than the health wait.
-  const pid = stack.server!.process.pid!;
 
   log(`ingest: GET results.xlsx of the ${rows} rows`);
-  let sampler = new ProcessSampler(pid, 100);
-  const downloadRssBeforeMb = sampler.samples.at(-1)?.rssMb ?? null;
   const results = `${options.work}/results.xlsx`;
-  const downloadStarted = performance.now();
-  const response = await request(`${stack.url}/api/v1/bulk-changes/${options.bulkChangeId}/results.xlsx`, {
-    headers: { authorization },
-    headersTimeout: options.capMs,
-    bodyTimeout: options.capMs,
+  const download = await inFreshServer(stack, notes, async () => {
+    const response = await request(`${stack.url}/api/v1/bulk-changes/${options.bulkChangeId}/results.xlsx`, {
+      headers: { authorization },
+      headersTimeout: options.capMs,
+      bodyTimeout: options.capMs,
+    });
+    await pipeline(response.body, createWriteStream(results));
+    return response.statusCode;
   });
-  await pipeline(response.body, createWriteStream(results));
-  const downloadMs = performance.now() - downloadStarted;
-  const downloadCpuMs = sampler.cpuMsSinceStart();
-  const download = sampler.stop();
+  const downloadMs = download.ms;
   const resultsBytes = statSync(results).size;
-  if (response.statusCode !== 200) notes.push(`results.xlsx answered ${response.statusCode}`);
+  if (download.value !== 200) notes.push(`results.xlsx answered ${download.value}`);
   log(
-    `ingest: results.xlsx ${(resultsBytes / 1e6).toFixed(1)} MB in ${Math.round(downloadMs)} ms, peak RSS ${download.peakRssMb} MB`,
+    `ingest: results.xlsx ${(resultsBytes / 1e6).toFixed(1)} MB in ${Math.round(downloadMs)} ms, peak RSS ${round(download.peakRssMb, 0)} MB`,
   );
 
   const cancel = await request(`${stack.url}/api/v1/bulk-changes/${options.bulkChangeId}/cancel`, {
@@ -241,28 +232,30 @@ async function xlsxRoundTrip(
   const xlsxBytes = await writeStatusXlsx(file, options.iccids, 'active');
 
   log(`ingest: POST ${rows}-row XLSX (${(xlsxBytes / 1e6).toFixed(1)} MB)`);
-  sampler = new ProcessSampler(pid, 100);
-  const uploadRssBeforeMb = sampler.samples.at(-1)?.rssMb ?? null;
-  let post: Awaited<ReturnType<typeof postCsv>> | undefined;
-  try {
-    post = await postCsv(stack, file, options.query, options.capMs, XLSX_CONTENT_TYPE);
-  } catch (error) {
-    notes.push(`XLSX: no answer within the cap (${options.capMs / 1000} s): ${(error as Error).message}`);
-  }
-  const uploadCpuMs = sampler.cpuMsSinceStart();
-  const upload = sampler.stop();
+  const upload = await inFreshServer(stack, notes, () =>
+    postCsv(stack, file, options.query, options.capMs, XLSX_CONTENT_TYPE).catch((error: Error) => {
+      notes.push(`XLSX: no answer within the cap (${options.capMs / 1000} s): ${error.message}`);
+      return undefined;
+    }),
+  );
+  const post = upload.value;
   const created = post?.status === 201;
   if (post && !created)
     notes.push(`XLSX answered ${post.status}: ${JSON.stringify(post.body).slice(0, 300)}`);
   log(
-    `ingest: XLSX ${post?.status ?? 'no answer'} after ${Math.round(post?.elapsedMs ?? 0)} ms, peak RSS ${upload.peakRssMb} MB`,
+    `ingest: XLSX ${post?.status ?? 'no answer'} after ${Math.round(post?.elapsedMs ?? 0)} ms, peak RSS ${round(upload.peakRssMb, 0)} MB`,
   );
 
   const xlsxRssLimitedBy =
-    `exceljs keeps the workbook's shared strings, one per distinct ICCID (${codeRef('src/bulk-changes/xlsx-input.ts', "sharedStrings: 'cache'")}), ` +
+    `exceljs keeps the workbook's shared strings, one per distinct ICCID (${codeRef('src/bulk-changes/xlsx-sheets.ts', "sharedStrings: 'cache'")}), ` +
     'besides the intake batch and SQLite page cache of the CSV case';
   const figures: Figure[] = [
     info({ name: 'results.xlsx download', value: round(downloadMs / 1000, 1), unit: 's' }),
+    info({
+      name: 'server RSS growth, results.xlsx',
+      value: round(download.peakRssMb - download.rssBeforeMb, 0),
+      unit: 'MB',
+    }),
     below(
       { name: 'peak server RSS, results.xlsx', value: round(download.peakRssMb, 0), unit: 'MB' },
       RSS_LIMIT_MB,
@@ -274,6 +267,11 @@ async function xlsxRoundTrip(
       value: created ? round((rows / post!.elapsedMs) * 1000, 0) : null,
       unit: 'rows/s',
     }),
+    info({
+      name: 'server RSS growth, XLSX upload',
+      value: created ? round(upload.peakRssMb - upload.rssBeforeMb, 0) : null,
+      unit: 'MB',
+    }),
     below(
       {
         name: 'peak server RSS, XLSX upload',
@@ -284,28 +282,34 @@ async function xlsxRoundTrip(
       `< ${RSS_LIMIT_MB} MB`,
     ),
   ];
-  if (figures[4].verdict !== 'met') figures[4].limitedBy = created ? xlsxRssLimitedBy : notes.at(-1);
+  const downloadPeak = figures[2];
+  if (downloadPeak.verdict !== 'met')
+    downloadPeak.limitedBy = `a fresh server held ${round(download.rssBeforeMb, 0)} MB before the download; the rows, read a page of 1,000 at a time (${codeRef('src/bulk-changes/bulk-changes-service.ts', 'async *allChanges')}) and written by exceljs's streaming writer (${codeRef('src/bulk-changes/table-files.ts', 'export function xlsxFile')}), added ${round(download.peakRssMb - download.rssBeforeMb, 0)} MB`;
+  const uploadPeak = figures.at(-1)!;
+  if (uploadPeak.verdict !== 'met') uploadPeak.limitedBy = created ? xlsxRssLimitedBy : notes.at(-1);
   return {
     figures,
     notes,
     details: {
       resultsBytes,
       downloadMs: Math.round(downloadMs),
-      downloadCpuMs: Math.round(downloadCpuMs),
-      downloadRssBeforeMb: downloadRssBeforeMb === null ? null : round(downloadRssBeforeMb, 0),
+      downloadCpuMs: Math.round(download.cpuMs),
+      downloadRestartMs: Math.round(download.restartMs),
+      downloadRssBeforeMb: round(download.rssBeforeMb, 0),
       downloadPeakRssMb: round(download.peakRssMb, 0),
+      downloadRssTimelineMb: thin(download.samples),
       xlsxBytes,
       uploadStatus: post?.status ?? null,
       uploadMs: post ? Math.round(post.elapsedMs) : null,
-      uploadCpuMs: Math.round(uploadCpuMs),
-      uploadRssBeforeMb: uploadRssBeforeMb === null ? null : round(uploadRssBeforeMb, 0),
+      uploadCpuMs: Math.round(upload.cpuMs),
+      uploadRestartMs: Math.round(upload.restartMs),
+      uploadRssBeforeMb: round(upload.rssBeforeMb, 0),
       uploadPeakRssMb: round(upload.peakRssMb, 0),
-      uploadRssTimelineMb: thin(sampler.samples),
+      uploadRssTimelineMb: thin(upload.samples),
     },
   };
 }
 
-/** About 40 points of the RSS timeline, enough to see its shape. */
 /**
  * The account's every line exported for editing (`GET /api/v1/devices/export`, ADR 0059), as CSV and
  * as XLSX: the time to the last byte and the server's peak RSS while each streams.
@@ -317,32 +321,30 @@ async function exportForEditing(
   const notes: string[] = [];
   const figures: Figure[] = [];
   const details: Record<string, unknown> = {};
-  const pid = stack.server!.process.pid!;
   for (const format of ['csv', 'xlsx'] as const) {
     log(`ingest: GET devices/export (${format}) of the ${options.rows} lines`);
-    const sampler = new ProcessSampler(pid, 100);
-    // The earlier phases' heap is not given back to the system: what the export adds is the growth.
-    const rssBeforeMb = sampler.samples.at(-1)?.rssMb ?? 0;
     const file = `${options.work}/lines.${format}`;
-    const started = performance.now();
     const query = new URLSearchParams({
       carrierAccountId: options.accountId,
       changeType: 'status_update',
       format,
     });
-    const response = await request(`${stack.url}/api/v1/devices/export?${query}`, {
-      headers: { authorization: `Bearer ${stack.adminKey}` },
-      headersTimeout: options.capMs,
-      bodyTimeout: options.capMs,
+    const memory = await inFreshServer(stack, notes, async () => {
+      const response = await request(`${stack.url}/api/v1/devices/export?${query}`, {
+        headers: { authorization: `Bearer ${stack.adminKey}` },
+        headersTimeout: options.capMs,
+        bodyTimeout: options.capMs,
+      });
+      await pipeline(response.body, createWriteStream(file));
+      return response.statusCode;
     });
-    await pipeline(response.body, createWriteStream(file));
-    const elapsedMs = performance.now() - started;
-    const memory = sampler.stop();
-    const ok = response.statusCode === 200;
-    if (!ok) notes.push(`devices/export (${format}) answered ${response.statusCode}`);
+    const elapsedMs = memory.ms;
+    const rssBeforeMb = memory.rssBeforeMb;
+    const ok = memory.value === 200;
+    if (!ok) notes.push(`devices/export (${format}) answered ${memory.value}`);
     const bytes = statSync(file).size;
     log(
-      `ingest: export ${format} ${(bytes / 1e6).toFixed(1)} MB in ${Math.round(elapsedMs)} ms, peak RSS ${memory.peakRssMb} MB`,
+      `ingest: export ${format} ${(bytes / 1e6).toFixed(1)} MB in ${Math.round(elapsedMs)} ms, peak RSS ${round(memory.peakRssMb, 0)} MB`,
     );
     figures.push(
       info({
@@ -363,24 +365,25 @@ async function exportForEditing(
     );
     const peak = figures.at(-1)!;
     if (peak.verdict !== 'met')
-      peak.limitedBy = `the server held ${round(rssBeforeMb, 0)} MB before the export (the earlier phases' heap); the export, streamed a page of lines at a time (${codeRef('src/bulk-changes/selection-export.ts', 'export function selectionForEditing')}), added ${round(memory.peakRssMb - rssBeforeMb, 0)} MB`;
+      peak.limitedBy = `a fresh server held ${round(rssBeforeMb, 0)} MB before the export; the export, streamed a page of lines at a time (${codeRef('src/bulk-changes/selection-export.ts', 'export function selectionForEditing')}), added ${round(memory.peakRssMb - rssBeforeMb, 0)} MB`;
     // The file back as exported: every row read with its current_* cells, none edited (422 NOTHING_TO_CHANGE).
     log(`ingest: POST the unedited ${format} export back`);
-    const importSampler = new ProcessSampler(pid, 100);
-    const importRssBeforeMb = importSampler.samples.at(-1)?.rssMb ?? 0;
-    const back = await postCsv(
-      stack,
-      file,
-      { carrierAccountId: options.accountId, changeType: 'status_update' },
-      options.capMs,
-      format === 'xlsx' ? XLSX_CONTENT_TYPE : 'text/csv',
+    const importMemory = await inFreshServer(stack, notes, () =>
+      postCsv(
+        stack,
+        file,
+        { carrierAccountId: options.accountId, changeType: 'status_update' },
+        options.capMs,
+        format === 'xlsx' ? XLSX_CONTENT_TYPE : 'text/csv',
+      ),
     );
-    const importMemory = importSampler.stop();
+    const back = importMemory.value;
+    const importRssBeforeMb = importMemory.rssBeforeMb;
     const nothing =
       back.status === 422 && (back.body.error as { code?: string })?.code === 'NOTHING_TO_CHANGE';
     if (!nothing) notes.push(`the unedited ${format} export posted back answered ${back.status}`);
     log(
-      `ingest: unedited ${format} back in ${Math.round(back.elapsedMs)} ms, peak RSS ${importMemory.peakRssMb} MB`,
+      `ingest: unedited ${format} back in ${Math.round(back.elapsedMs)} ms, peak RSS ${round(importMemory.peakRssMb, 0)} MB`,
     );
     figures.push(
       info({
@@ -388,21 +391,29 @@ async function exportForEditing(
         value: nothing ? round(back.elapsedMs / 1000, 1) : null,
         unit: 's',
       }),
-      // The earlier phases' heap is still held: what reading the file back adds is the growth.
       info({
         name: `server RSS growth, unedited ${format} back`,
         value: round(importMemory.peakRssMb - importRssBeforeMb, 0),
         unit: 'MB',
       }),
+      info({
+        name: `peak server RSS, unedited ${format} back`,
+        value: round(importMemory.peakRssMb, 0),
+        unit: 'MB',
+      }),
     );
     details[format] = {
-      status: response.statusCode,
+      status: memory.value,
       bytes,
       ms: Math.round(elapsedMs),
+      cpuMs: Math.round(memory.cpuMs),
+      restartMs: Math.round(memory.restartMs),
       rssBeforeMb: round(rssBeforeMb, 0),
       peakRssMb: round(memory.peakRssMb, 0),
       importStatus: back.status,
       importMs: Math.round(back.elapsedMs),
+      importCpuMs: Math.round(importMemory.cpuMs),
+      importRestartMs: Math.round(importMemory.restartMs),
       importRssBeforeMb: round(importRssBeforeMb, 0),
       importPeakRssMb: round(importMemory.peakRssMb, 0),
     };
@@ -410,6 +421,47 @@ async function exportForEditing(
   return { figures, notes, details };
 }
 
+/**
+ * Runs one phase in a server process of its own: the running server stopped gently (SIGTERM: it closes
+ * the database and, when profiling, writes its profile) and `bulkchange serve` started again on the same
+ * data directory. In the process that had taken the earlier phases, a phase's peak mostly measured
+ * their uncollected heap and SQLite's page cache. In a fresh process the kernel's high-water mark
+ * (VmHWM) is the phase's own peak, spikes between the 100 ms samples included; what the phase adds is
+ * the peak less the idle server's RSS before it.
+ */
+async function inFreshServer<T>(
+  stack: BenchStack,
+  notes: string[],
+  phase: () => Promise<T>,
+): Promise<{
+  value: T;
+  /** Time of the phase alone, the restart excluded. */
+  ms: number;
+  cpuMs: number;
+  restartMs: number;
+  rssBeforeMb: number;
+  peakRssMb: number;
+  samples: Array<{ atMs: number; rssMb: number }>;
+}> {
+  const restartStarted = performance.now();
+  if (stack.server?.running) {
+    const exit = await stack.server.kill('SIGTERM', stack.startTimeoutMs);
+    if (exit !== 0) notes.push(`a server stopped for the next phase ended with ${exit}`);
+  }
+  await stack.startServer();
+  const restartMs = performance.now() - restartStarted;
+  const sampler = new ProcessSampler(stack.server!.process.pid!, 100);
+  const rssBeforeMb = sampler.samples.at(-1)?.rssMb ?? 0;
+  const started = performance.now();
+  const value = await phase();
+  const ms = performance.now() - started;
+  const cpuMs = sampler.cpuMsSinceStart();
+  const memory = sampler.stop();
+  const peakRssMb = Math.max(memory.peakRssMb, memory.hwmMb);
+  return { value, ms, cpuMs, restartMs, rssBeforeMb, peakRssMb, samples: sampler.samples };
+}
+
+/** About 40 points of the RSS timeline, enough to see its shape. */
 function thin(samples: Array<{ atMs: number; rssMb: number }>) {
   const step = Math.max(1, Math.floor(samples.length / 40));
   return samples
